@@ -1,0 +1,48 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# llama-cpp-python compiles from source. A portable AVX2 build: the default -march=native
+# build enables AMX kernels that crash in VMs whose kernel does not grant AMX state.
+LLAMA_VERSION := 0.3.36
+LLAMA_WHEELS ?= $(HOME)/.cache/synthfoundry/wheels/llama-$(LLAMA_VERSION)-avx2
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF
+
+export SYNTHFOUNDRY_HOME ?= $(CURDIR)/.synthfoundry
+export DAGSTER_HOME ?= $(SYNTHFOUNDRY_HOME)/dagster
+
+.PHONY: demo test ui bench lint env clean-home
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip wheel
+	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl >/dev/null 2>&1; then \
+		echo "building llama-cpp-python $(LLAMA_VERSION) once (about 15 minutes on 2 cores)..."; \
+		CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel --quiet --no-cache-dir --no-deps \
+			llama-cpp-python==$(LLAMA_VERSION) -w $(LLAMA_WHEELS); \
+	fi
+	$(PY) -m pip install --quiet --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python -e ".[dev]"
+	touch $@
+
+demo: env
+	$(VENV)/bin/synthfoundry run
+
+test: env
+	$(PY) -m pytest
+
+ui: env
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: env
+	$(PY) bench/warehouse
+
+lint: env
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+clean-home:
+	rm -rf $(SYNTHFOUNDRY_HOME)

@@ -1,0 +1,1 @@
+"""Software-defined assets for each corpus stage, and the transforms they call."""

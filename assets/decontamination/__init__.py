@@ -1,0 +1,1 @@
+"""Benchmark decontamination for the decontaminated stage."""

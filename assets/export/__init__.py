@@ -1,0 +1,1 @@
+"""Exporting corpus versions to files."""

@@ -1,0 +1,1 @@
+"""Row filters for the filtered stage: heuristics, then exact deduplication."""

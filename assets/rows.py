@@ -1,0 +1,104 @@
+"""The row contract shared by every corpus: columns, types and content-addressed row ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+CONTENT_COLUMNS = ("instruction", "input", "response", "text")
+
+ROW_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "kind": pl.String(),
+    "task_type": pl.String(),
+    "instruction": pl.String(),
+    "input": pl.String(),
+    "response": pl.String(),
+    "text": pl.String(),
+    "answer": pl.String(),
+    "verified": pl.Boolean(),
+    "attributes": pl.String(),
+    "source": pl.String(),
+    "source_line": pl.Int64(),
+    "seed_ids": pl.List(pl.String()),
+    "parent_ids": pl.List(pl.String()),
+    "call_ids": pl.List(pl.String()),
+    "generator_id": pl.String(),
+    "method": pl.String(),
+    "run_id": pl.String(),
+    "created_at": pl.Datetime("us"),
+}
+LINEAGE_COLUMNS = ("seed_ids", "parent_ids", "generator_id", "method", "run_id", "created_at")
+KINDS = ("instruction", "document", "template")
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "stage": pl.String(),
+    "rule": pl.String(),
+    "action": pl.String(),
+    "score": pl.Float64(),
+    "evidence": pl.String(),
+}
+
+_ROW_ID_SQL = "SELECT substr(sha256(content), 1, 32) AS row_id FROM contents"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def normalized(column: str) -> pl.Expr:
+    """Identity normalization: NFKC, LF line ends, no trailing spaces, no outer whitespace."""
+    return (
+        pl.col(column)
+        .fill_null("")
+        .str.normalize("NFKC")
+        .str.replace_all(r"\r\n?", "\n")
+        .str.replace_all(r"[ \t]+\n", "\n")
+        .str.strip_chars()
+    )
+
+
+def hash_ids(contents: pl.Series) -> pl.Series:
+    """128-bit hex sha256 of each string, computed in bulk by DuckDB (Polars has no sha256)."""
+    with duckdb.connect() as con:
+        con.register("contents", contents.alias("content").to_frame().to_arrow())
+        return con.sql(_ROW_ID_SQL).pl()["row_id"]
+
+
+def compute_row_ids(frame: pl.DataFrame) -> pl.Series:
+    """Content-addressed ids: the same kind and normalized content always get the same id."""
+    return hash_ids(
+        frame.select(
+            pl.concat_str(
+                [pl.col("kind"), *[normalized(c) for c in CONTENT_COLUMNS]], separator="\x1f"
+            )
+        ).to_series()
+    )
+
+
+def conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add missing contract columns as nulls and cast to contract types, keeping extra columns
+    (later stages may add scores) after the contract ones."""
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in ROW_SCHEMA.items()
+        if name not in frame.columns
+    ]
+    frame = frame.with_columns(missing) if missing else frame
+    extras = [c for c in frame.columns if c not in ROW_SCHEMA]
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in ROW_SCHEMA.items()] + extras)
+
+
+def with_row_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(compute_row_ids(frame).alias("row_id"))
+
+
+def empty_decisions() -> pl.DataFrame:
+    return pl.DataFrame(schema=DECISION_SCHEMA)
+
+
+def empty_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema=ROW_SCHEMA)

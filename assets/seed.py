@@ -1,0 +1,88 @@
+"""The seed corpus: the recipe's seed sources, normalized, with bad records quarantined."""
+
+import dagster as dg
+import polars as pl
+
+from assets.recipe import RecipeResource
+from assets.rows import DECISION_SCHEMA, conform, utc_now, with_row_ids
+from assets.seed_readers import SeedSourceError, read_sources
+from assets.staging import stage
+from warehouse.lineage import register_generators
+from warehouse.resource import WarehouseResource
+
+
+def _merge_duplicates(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Identical seed records share a row_id; keep the first and record the others."""
+    rows = rows.with_columns(pl.int_range(pl.len()).over("row_id").alias("_occurrence"))
+    first = rows.filter(pl.col("_occurrence") == 0)
+    repeats = rows.filter(pl.col("_occurrence") > 0).join(
+        first.select(
+            "row_id",
+            pl.col("source").alias("first_source"),
+            pl.col("source_line").alias("first_line"),
+        ),
+        on="row_id",
+    )
+    decisions = repeats.select(
+        "row_id",
+        pl.lit("seed").alias("stage"),
+        pl.lit("duplicate_seed").alias("rule"),
+        pl.lit("merge").alias("action"),
+        pl.lit(None, dtype=pl.Float64).alias("score"),
+        pl.struct(
+            file=pl.col("source"),
+            line=pl.col("source_line"),
+            same_as_file=pl.col("first_source"),
+            same_as_line=pl.col("first_line"),
+        )
+        .struct.json_encode()
+        .alias("evidence"),
+    ).cast(DECISION_SCHEMA)
+    return first.drop("_occurrence"), decisions
+
+
+@dg.asset(
+    group_name="corpora",
+    kinds={"duckdb", "polars"},
+    description="Seed rows from the recipe's sources: JSONL, Parquet, CSV files and Hub datasets.",
+)
+def seed(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
+) -> dg.MaterializeResult:
+    wh = warehouse.get()
+    plan = recipe.load(wh.home)
+    try:
+        read = read_sources(plan.seed, wh.home)
+    except SeedSourceError as exc:
+        raise dg.Failure(description=str(exc)) from None
+    for decision in read.quarantined.head(20).iter_rows(named=True):
+        context.log.warning(f"quarantined ({decision['rule']}): {decision['evidence']}")
+    if read.rows.is_empty():
+        raise dg.Failure(
+            description=f"no usable seed rows; {read.quarantined.height} records quarantined "
+            f"(see the decisions table, stage 'seed')"
+        )
+    rows = with_row_ids(conform(read.rows)).with_columns(
+        pl.concat_list("row_id").alias("seed_ids"),
+        pl.lit([], dtype=pl.List(pl.String)).alias("parent_ids"),
+        pl.lit([], dtype=pl.List(pl.String)).alias("call_ids"),
+        pl.lit("seed").alias("method"),
+        pl.lit(context.run_id).alias("run_id"),
+        pl.lit(utc_now()).alias("created_at"),
+    )
+    rows, merged = _merge_duplicates(rows)
+    register_generators(wh, read.generators)
+    return stage(
+        context,
+        wh,
+        "seed",
+        rows,
+        decisions=pl.concat([read.quarantined, merged]),
+        parents=[],
+        recipe=plan,
+        rows_in=rows.height + read.quarantined.height + merged.height,
+        metadata={
+            "quarantined": dg.MetadataValue.int(read.quarantined.height),
+            "sources": dg.MetadataValue.json(sorted({g.model for g in read.generators if g.model})),
+        },
+    )

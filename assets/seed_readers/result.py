@@ -1,0 +1,60 @@
+"""What reading one seed source yields."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from assets.rows import DECISION_SCHEMA, empty_decisions
+from warehouse.lineage import GeneratorRecord
+
+# Canonical seed fields and the names they go by in common instruction datasets.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "kind": ("kind",),
+    "task_type": ("task_type", "category", "task"),
+    "instruction": ("instruction", "prompt", "question", "query"),
+    "input": ("input", "context"),
+    "response": ("response", "output", "completion", "solution"),
+    "text": ("text", "document", "content"),
+    "answer": ("answer", "final_answer"),
+    "attributes": ("attributes",),
+}
+
+
+class SeedSourceError(ValueError):
+    """A seed source that cannot be read at all (a configuration mistake, not a bad row)."""
+
+
+@dataclass
+class SeedReadResult:
+    """Canonical seed fields with `source` and `source_line`, quarantine decisions, and the
+    reader generator of each source."""
+
+    rows: pl.DataFrame
+    quarantined: pl.DataFrame = field(default_factory=empty_decisions)
+    generators: list[GeneratorRecord] = field(default_factory=list)
+
+
+def quarantine_id(source: str, line: int | None) -> str:
+    """Matches the ids `validate.split_valid` gives quarantined rows: sha256 of `file:line`."""
+    return hashlib.sha256(f"{source}:{line}".encode()).hexdigest()[:32]
+
+
+def file_quarantine(source: str, rule: str, reason: str) -> pl.DataFrame:
+    """One decision for a whole file that yielded no rows."""
+    return pl.DataFrame(
+        [
+            {
+                "row_id": quarantine_id(source, None),
+                "stage": "seed",
+                "rule": rule,
+                "action": "quarantine",
+                "score": None,
+                "evidence": json.dumps({"file": source, "line": None, "reason": reason}),
+            }
+        ],
+        schema=DECISION_SCHEMA,
+    )

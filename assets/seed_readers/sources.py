@@ -1,0 +1,54 @@
+"""Resolve the recipe's seed sources to files and read them all."""
+
+from __future__ import annotations
+
+import glob
+from pathlib import Path
+
+import polars as pl
+
+from assets.recipe import FileSource, HubSource, SeedConfig, resolve_path
+from assets.rows import empty_decisions
+from assets.seed_readers.files import read_file
+from assets.seed_readers.hub import download_parquet_files
+from assets.seed_readers.result import SeedReadResult, SeedSourceError
+
+
+def expand(source: FileSource, home: Path) -> list[Path]:
+    """Files a source names; a glob may match nothing, a plain required path must exist."""
+    pattern = resolve_path(source.path, home)
+    if glob.has_magic(str(pattern)):
+        return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
+    if not pattern.is_file():
+        if source.required:
+            raise SeedSourceError(f"seed source {source.path!r}: no such file {pattern}")
+        return []
+    return [pattern]
+
+
+def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
+    results: list[SeedReadResult] = []
+    for source in config.sources:
+        if isinstance(source, HubSource):
+            files, revision = download_parquet_files(source, home / "cache" / "hub")
+            for path in files:
+                result = read_file(path, "parquet", config.max_text_chars)
+                result.rows = result.rows.with_columns(
+                    pl.lit(f"hf://datasets/{source.hf_dataset}@{revision}/{path.name}").alias(
+                        "source"
+                    )
+                )
+                if source.max_rows is not None:
+                    result.rows = result.rows.head(source.max_rows)
+                results.append(result)
+        else:
+            results.extend(
+                read_file(path, source.format, config.max_text_chars)
+                for path in expand(source, home)
+            )
+    rows = [r.rows for r in results if r.rows.height]
+    return SeedReadResult(
+        rows=pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame(),
+        quarantined=pl.concat([empty_decisions(), *[r.quarantined for r in results]]),
+        generators=[g for r in results for g in r.generators],
+    )

@@ -1,0 +1,1 @@
+"""Synthesis methods and the model backends they call."""

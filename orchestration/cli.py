@@ -1,0 +1,346 @@
+"""The `synthfoundry` command: run the flow, list versions, trace rows, query, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import polars as pl
+from rich.console import Console
+from rich.table import Table
+
+from assets.recipe import DEFAULT_RECIPE, RecipeError, load_recipe
+from warehouse import Warehouse
+
+console = Console(highlight=False)
+# The progress lines below replace Dagster's per-event console log; warnings still show.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+def _warehouse(args: argparse.Namespace) -> Warehouse:
+    return Warehouse(args.home)
+
+
+def _print_frame(frame: pl.DataFrame, title: str | None = None, width: int = 60) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in frame.columns:
+        table.add_column(column, overflow="fold", max_width=width)
+    for row in frame.iter_rows():
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+def _dagster_instance(home: Path):
+    """The instance `make ui` also uses ($DAGSTER_HOME, default <home>/dagster), so runs
+    started here show up in the web UI."""
+    import dagster as dg
+
+    if not os.environ.get("DAGSTER_HOME"):
+        os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    return dg.DagsterInstance.get()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Materialize the whole flow in this process, printing each step as it finishes."""
+    import dagster as dg
+
+    from orchestration.definitions import build_definitions
+    from orchestration.jobs import FLOW_JOB_NAME
+
+    wh = _warehouse(args)
+    recipe_path = args.recipe or os.environ.get("SYNTHFOUNDRY_RECIPE") or DEFAULT_RECIPE
+    try:
+        recipe = load_recipe(recipe_path, wh.home)
+    except RecipeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    os.environ["SYNTHFOUNDRY_HOME"] = str(wh.home)
+    console.print(f"SynthFoundry: recipe [bold]{recipe.name}[/bold] ({recipe_path}) → {wh.path}")
+    job = build_definitions(str(wh.home), recipe_path).resolve_job_def(FLOW_JOB_NAME)
+    instance = _dagster_instance(wh.home)
+    run_id = str(uuid.uuid4())
+    outcome: dict = {}
+
+    def execute() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_LOGS
+            )
+        except Exception as exc:  # surfaced below, after the progress loop ends
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=execute, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    shown = 0
+    while True:
+        alive = worker.is_alive()
+        shown = _show_progress(instance, run_id, shown, started)
+        if not alive:
+            break
+        time.sleep(0.5)
+    if "error" in outcome:
+        raise outcome["error"]
+    result: dg.ExecuteInProcessResult = outcome["result"]
+    elapsed = time.monotonic() - started
+    if result.success:
+        console.print(f"[green]run {run_id} succeeded in {elapsed:.0f} s[/green]")
+        _print_next_steps(wh)
+        return 0
+    console.print(f"[red]run {run_id} failed after {elapsed:.0f} s[/red]")
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            cause = (
+                error.cause.message if error and error.cause else (error.message if error else "")
+            )
+            console.print(f"  [red]{event.step_key}[/red]: {cause.strip()}")
+    return 1
+
+
+def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
+    from dagster import DagsterEventType
+
+    records = instance.all_logs(run_id)
+    for record in records[shown:]:
+        event = record.dagster_event
+        if event is None:
+            continue
+        clock = f"{time.monotonic() - started:6.1f}s"
+        kind = event.event_type
+        if kind == DagsterEventType.STEP_START:
+            console.print(f"{clock}  … {event.step_key}")
+        elif kind == DagsterEventType.ASSET_MATERIALIZATION:
+            meta = event.event_specific_data.materialization.metadata
+            version = meta.get("version")
+            rows = meta.get("dagster/row_count")
+            dropped = meta.get("dropped")
+            parts = [
+                f"v{version.value}" if version else None,
+                f"{rows.value} rows" if rows else None,
+            ]
+            if dropped is not None:
+                parts.append(f"{dropped.value} dropped")
+            console.print(
+                f"{clock}  [green]✓[/green] {event.asset_key.to_user_string()}  "
+                + ", ".join(p for p in parts if p)
+            )
+        elif kind == DagsterEventType.ASSET_CHECK_EVALUATION:
+            evaluation = event.event_specific_data
+            mark = "[green]✓[/green]" if evaluation.passed else "[red]✗[/red]"
+            console.print(
+                f"{clock}  {mark} check {evaluation.asset_key.to_user_string()}: {evaluation.description}"
+            )
+        elif kind == DagsterEventType.STEP_FAILURE:
+            console.print(f"{clock}  [red]✗ {event.step_key} failed[/red]")
+        elif kind == DagsterEventType.STEP_SKIPPED:
+            console.print(f"{clock}  [yellow]- {event.step_key} skipped[/yellow]")
+    return len(records)
+
+
+def _print_next_steps(wh: Warehouse) -> None:
+    from warehouse.corpora import list_versions
+
+    current = (
+        list_versions(wh).filter(pl.col("is_current")).select("corpus", "version", "row_count")
+    )
+    _print_frame(current, title="current versions")
+    console.print(
+        f"warehouse: {wh.path}\nexports:   {wh.exports_dir}\n"
+        'next: synthfoundry sql "SELECT * FROM generator_yield"  ·  synthfoundry trace ROW_ID  ·  make ui'
+    )
+
+
+def cmd_versions(args: argparse.Namespace) -> int:
+    from warehouse.corpora import CORPORA, list_versions
+
+    if args.corpus and args.corpus not in CORPORA:
+        console.print(
+            f"[red]unknown corpus {args.corpus!r}; expected one of {', '.join(CORPORA)}[/red]"
+        )
+        return 2
+    frame = list_versions(_warehouse(args), args.corpus).select(
+        "corpus",
+        "version",
+        "status",
+        "is_current",
+        "row_count",
+        "dropped_count",
+        "parent_versions",
+        "created_at",
+    )
+    _print_frame(
+        frame.with_columns(
+            pl.col("parent_versions").map_elements(
+                lambda ps: ", ".join(f"{p['corpus']} v{p['version']}" for p in ps),
+                return_dtype=pl.String,
+            )
+        )
+    )
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from warehouse.lineage import trace
+
+    report = trace(_warehouse(args), args.row_id)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+        return 0 if report["found"] else 1
+    if not report["found"]:
+        console.print(f"[yellow]row {args.row_id} is in no corpus version[/yellow]")
+        for d in report["decisions"]:
+            console.print(
+                f"  decision: {d['corpus']} v{d['version']} {d['stage']} {d['action']} {d['rule']} {d['evidence']}"
+            )
+        return 1
+    row = report["row"]
+    console.rule(f"row {args.row_id}")
+    console.print(
+        f"method [bold]{row['method']}[/bold], generator {row['generator_id']}, run {row['run_id']}"
+    )
+    for key in ("instruction", "input", "response", "text", "answer"):
+        if row.get(key):
+            console.print(f"[bold]{key}[/bold]: {row[key]}")
+    console.print(
+        "[bold]in corpora[/bold]: "
+        + ", ".join(
+            f"{o['corpus']} v{o['version']} ({o['status']}{', current' if o['is_current'] else ''})"
+            for o in report["occurrences"]
+        )
+    )
+    for ancestor in report["ancestors"]:
+        console.print(
+            f"[bold]parent[/bold] {ancestor['row_id']} ({ancestor['method']}): {ancestor.get('instruction')}"
+        )
+    for seed_row in report["seeds"]:
+        where = f"{seed_row['source']}:{seed_row['source_line']}"
+        console.print(
+            f"[bold]seed[/bold] {seed_row['row_id']} ({seed_row['kind']}, {where}): {seed_row['instruction'] or seed_row['text']}"
+        )
+    for generator in report["generators"]:
+        console.print(
+            f"[bold]generator[/bold] {generator['generator_id']}: {generator['backend']} {generator['model']} "
+            f"{generator['model_digest'] or ''} template={generator['template_name']}@{generator['template_version']} "
+            f"sha256={(generator['template_sha256'] or '')[:12]} params={generator['params']}"
+        )
+    for call in report["calls"]:
+        console.print(
+            f"[bold]model call[/bold] {call['request_hash'][:16]} ({call['completion_tokens']} tokens, {call['latency_ms']:.0f} ms)"
+        )
+        console.print(f"  prompt: {call['prompt']}")
+        console.print(f"  raw output: {call['raw_output']}")
+    for d in report["decisions"]:
+        console.print(
+            f"[bold]decision[/bold] {d['corpus']} v{d['version']}: {d['action']} by {d['rule']} ({d['evidence']})"
+        )
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    with _warehouse(args).reader() as con:
+        try:
+            frame = con.sql(args.query).pl()
+        except duckdb.Error as exc:
+            console.print(f"[red]{exc}[/red]")
+            return 2
+    if args.format == "csv":
+        sys.stdout.write(frame.write_csv())
+    elif args.format == "json":
+        sys.stdout.write(frame.write_ndjson())
+    else:
+        _print_frame(frame.head(args.limit))
+        if frame.height > args.limit:
+            console.print(
+                f"({frame.height} rows, {args.limit} shown; --limit or --format csv for more)"
+            )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from assets.export.files import export_version
+    from warehouse.corpora import read_version
+
+    wh = _warehouse(args)
+    try:
+        number, rows = read_version(wh, args.corpus, args.version)
+    except (LookupError, ValueError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    target = Path(args.out) if args.out else wh.exports_dir / args.corpus / f"v{number}"
+    written = export_version(
+        rows,
+        target,
+        args.formats,
+        {"corpus": args.corpus, "version": number, "row_count": rows.height},
+    )
+    for name, path in written.items():
+        console.print(f"{name}: {path}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="synthfoundry", description=__doc__)
+    root.add_argument(
+        "--home",
+        default=None,
+        help="SynthFoundry home (default $SYNTHFOUNDRY_HOME or ./.synthfoundry)",
+    )
+    commands = root.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="materialize the whole flow in this process")
+    run.add_argument(
+        "--recipe",
+        default=None,
+        help=f"recipe YAML (default $SYNTHFOUNDRY_RECIPE or {DEFAULT_RECIPE})",
+    )
+    run.set_defaults(handler=cmd_run)
+
+    versions = commands.add_parser("versions", help="list corpus versions")
+    versions.add_argument("corpus", nargs="?")
+    versions.set_defaults(handler=cmd_versions)
+
+    trace = commands.add_parser("trace", help="a row's whole ancestry")
+    trace.add_argument("row_id")
+    trace.add_argument("--json", action="store_true", help="machine-readable output")
+    trace.set_defaults(handler=cmd_trace)
+
+    query = commands.add_parser("sql", help="run a read-only SQL query on the warehouse")
+    query.add_argument("query")
+    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument("--limit", type=int, default=50, help="rows shown in table format")
+    query.set_defaults(handler=cmd_sql)
+
+    export = commands.add_parser("export", help="write a corpus version to Parquet/JSONL")
+    export.add_argument("--corpus", default="decontaminated")
+    export.add_argument("--version", type=int, default=None, help="default: the current version")
+    export.add_argument(
+        "--out", default=None, help="default: $SYNTHFOUNDRY_HOME/exports/<corpus>/v<N>"
+    )
+    export.add_argument(
+        "--formats", nargs="+", choices=["parquet", "jsonl"], default=["parquet", "jsonl"]
+    )
+    export.set_defaults(handler=cmd_export)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Expectation suites, the promotion gate and the blocking asset checks that run it."""

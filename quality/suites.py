@@ -1,0 +1,129 @@
+"""Great-expectations suites per corpus, validated on pandas batches (GX has no Polars source
+and its SQL path fails on DuckDB). great_expectations is imported on first use only: it costs
+about five seconds, which definition loading must not pay."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import polars as pl
+
+from assets.recipe import QualityConfig
+from assets.rows import KINDS, ROW_SCHEMA
+
+REQUIRED_NOT_NULL = ("row_id", "kind", "generator_id", "method", "run_id", "created_at", "seed_ids")
+STRING_COLUMNS = ("row_id", "kind", "generator_id", "method", "run_id")
+
+
+@dataclass
+class Outcome:
+    """One expectation's result, accumulated over every chunk of a version."""
+
+    expectation: str
+    column: str | None
+    success: bool = True
+    unexpected_count: int = 0
+    sample_row_ids: list[str] = field(default_factory=list)
+    observed: Any = None
+
+    def as_dict(self) -> dict:
+        return {
+            "expectation": self.expectation,
+            "column": self.column,
+            "success": self.success,
+            "unexpected_count": self.unexpected_count,
+            "sample_row_ids": self.sample_row_ids,
+            "observed": self.observed,
+        }
+
+
+def row_expectations(corpus: str, quality: QualityConfig) -> list:
+    import great_expectations.expectations as gxe
+
+    suite = [
+        gxe.ExpectTableColumnsToMatchSet(column_set=list(ROW_SCHEMA), exact_match=False),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in REQUIRED_NOT_NULL],
+        *[gxe.ExpectColumnValuesToBeOfType(column=c, type_="str") for c in STRING_COLUMNS],
+        gxe.ExpectColumnValuesToBeUnique(column="row_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="row_id_occurrences", min_value=1, max_value=1),
+        gxe.ExpectColumnValueLengthsToBeBetween(column="row_id", min_value=32, max_value=32),
+        gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=list(KINDS)),
+        gxe.ExpectColumnValuesToBeBetween(column="seed_id_count", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="unresolved_seed_ids", min_value=0, max_value=0),
+        *[
+            gxe.ExpectColumnValueLengthsToBeBetween(
+                column=c, min_value=0, max_value=quality.max_text_chars
+            )
+            for c in ("instruction", "input", "response", "text")
+        ],
+    ]
+    if corpus != "seed":
+        suite.append(gxe.ExpectColumnValuesToNotBeInSet(column="kind", value_set=["template"]))
+    return suite
+
+
+def summary_expectations(corpus: str, quality: QualityConfig) -> list:
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="row_count", min_value=quality.min_rows.get(corpus, 1)
+        )
+    ]
+
+
+@cache
+def _batch_definition() -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_pandas("synthfoundry")
+    return context, source.add_dataframe_asset(
+        "corpus_version"
+    ).add_batch_definition_whole_dataframe("whole")
+
+
+def validate(
+    frame: pl.DataFrame,
+    expectations: list,
+    outcomes: dict[str, Outcome],
+    sample_size: int,
+    suite_name: str,
+) -> None:
+    """Validate one batch and fold its results into `outcomes` (keyed by expectation id).
+
+    `expectations` must be fresh objects: a suite binds the expectations added to it."""
+    import great_expectations as gx
+
+    context, batch_definition = _batch_definition()
+    suite = gx.ExpectationSuite(name=suite_name, expectations=expectations)
+    batch = batch_definition.get_batch(
+        batch_parameters={"dataframe": frame.to_pandas(use_pyarrow_extension_array=False)}
+    )
+    index_columns = ["row_id"] if "row_id" in frame.columns else []
+    result = batch.validate(
+        suite,
+        result_format={
+            "result_format": "COMPLETE" if index_columns else "SUMMARY",
+            "unexpected_index_column_names": index_columns,
+            "partial_unexpected_count": sample_size,
+        },
+    )
+    for item in result.results:
+        config = item.expectation_config
+        column = config.kwargs.get("column")
+        key = f"{suite_name}:{config.type}:{column}"
+        outcome = outcomes.setdefault(key, Outcome(expectation=config.type, column=column))
+        outcome.success = outcome.success and bool(item.success)
+        outcome.unexpected_count += int(item.result.get("unexpected_count") or 0)
+        outcome.observed = item.result.get("observed_value", outcome.observed)
+        if item.exception_info and item.exception_info.get("raised_exception"):
+            outcome.success = False
+            outcome.observed = item.exception_info.get("exception_message")
+        for entry in item.result.get("partial_unexpected_index_list") or []:
+            if len(outcome.sample_row_ids) < sample_size and isinstance(entry, dict):
+                outcome.sample_row_ids.append(str(entry.get("row_id")))

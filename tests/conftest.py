@@ -1,0 +1,81 @@
+"""Shared fixtures: a fresh SynthFoundry home per test and recipes written into it."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import dagster as dg
+import pytest
+import yaml
+
+from orchestration.definitions import ALL_ASSETS
+from orchestration.resources import build_resources
+from quality.checks import corpus_checks
+
+BASE_RECIPE: dict = {
+    "name": "test",
+    "seed": {
+        "sources": [{"path": "bundled:demo_seeds.jsonl"}, {"path": "bundled:math_templates.jsonl"}]
+    },
+    "synthesis": {
+        "random_seed": 3,
+        "methods": [
+            {"method": "seed_passthrough"},
+            {"method": "programmatic_math", "per_template": 3},
+        ],
+    },
+    "quality": {"min_rows": {"seed": 5, "synthesized": 5, "filtered": 5, "decontaminated": 5}},
+}
+
+# A small self-instruct job on the embedded SmolLM2 model: real calls, a few seconds each.
+SELF_INSTRUCT = {
+    "method": "self_instruct",
+    "num_instructions": 3,
+    "examples_per_prompt": 2,
+    "instruction_sampling": {"temperature": 0.8, "max_tokens": 40, "seed": 1},
+    "response_sampling": {"temperature": 0.2, "max_tokens": 64, "seed": 1},
+}
+
+
+def recipe_dict(**changes: object) -> dict:
+    """BASE_RECIPE with top-level sections replaced or deep-merged (dicts merge, lists replace)."""
+    recipe = copy.deepcopy(BASE_RECIPE)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(recipe.get(key), dict):
+            recipe[key] = {**recipe[key], **value}
+        else:
+            recipe[key] = value
+    return recipe
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    monkeypatch.setenv("SYNTHFOUNDRY_HOME", str(path))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    (tmp_path / "dagster").mkdir()
+    return path
+
+
+@pytest.fixture
+def write_recipe(home: Path):
+    def write(name: str = "recipe", **changes: object) -> Path:
+        path = home / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(recipe_dict(**changes), sort_keys=False), encoding="utf-8")
+        return path
+
+    return write
+
+
+def materialize(
+    home: Path, recipe: Path, selection: str | None = None
+) -> dg.ExecuteInProcessResult:
+    """Materialize the flow (or a selection of it) with its checks, against `home`."""
+    return dg.materialize(
+        [*ALL_ASSETS, *corpus_checks],
+        resources=build_resources(home=str(home), recipe=str(recipe)),
+        selection=selection,
+        raise_on_error=False,
+    )

@@ -1,0 +1,69 @@
+"""Definitions, the seed-file sensor and the schedule."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.definitions import defs
+from orchestration.sensors import new_seed_files
+from warehouse.resource import WarehouseResource
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "sentence_transformers", "llama_cpp", "great_expectations", "llm")
+
+
+def test_definitions_load_without_heavy_imports():
+    code = f"import json, sys; import orchestration.definitions; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert json.loads(loaded.stdout) == []
+
+
+def test_workspace_loads_in_dagster(tmp_path):
+    result = subprocess.run(
+        ["dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "DAGSTER_HOME": str(tmp_path)},
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_job_covers_every_asset_and_check():
+    job = defs.resolve_job_def("synthfoundry_flow")
+    assets = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert assets == {"seed", "synthesized", "filtered", "decontaminated", "published"}
+    checks = {
+        key.asset_key.to_user_string() for key in job.asset_layer.asset_graph.asset_check_keys
+    }
+    assert checks == {"seed", "synthesized", "filtered", "decontaminated"}
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_sensor_requests_a_run_for_new_seed_files_only(tmp_path):
+    resources = {"warehouse": WarehouseResource(home=str(tmp_path))}
+    with dg.build_sensor_context(resources=resources) as context:
+        first = new_seed_files(context)
+    assert not first.run_requests
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "more.jsonl").write_text('{"instruction": "Name a color.", "response": "Blue."}\n')
+    (inbox / "notes.txt").write_text("not a seed file")
+    with dg.build_sensor_context(cursor=first.cursor, resources=resources) as context:
+        second = new_seed_files(context)
+    assert len(second.run_requests) == 1
+    assert second.run_requests[0].tags["synthfoundry/new_seed_files"] == "more.jsonl"
+
+    with dg.build_sensor_context(cursor=second.cursor, resources=resources) as context:
+        third = new_seed_files(context)
+    assert not third.run_requests

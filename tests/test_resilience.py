@@ -1,0 +1,99 @@
+"""Concurrent runs and a run killed mid-synthesis leave a consistent, readable warehouse."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+
+import duckdb
+import polars as pl
+
+from tests.conftest import BASE_RECIPE, SELF_INSTRUCT
+from warehouse import Warehouse
+from warehouse.corpora import current_version, list_versions, read_version
+
+CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
+
+
+def _start_run(home, recipe) -> subprocess.Popen:
+    env = {**os.environ, "SYNTHFOUNDRY_HOME": str(home)}
+    return subprocess.Popen(
+        ["synthfoundry", "run", "--recipe", str(recipe)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _model_calls(home) -> int:
+    with Warehouse(home, lock_timeout_s=60).reader() as con:
+        return con.sql("SELECT count(*) FROM model_calls WHERE status = 'ok'").fetchall()[0][0]
+
+
+def test_two_runs_started_together_both_complete(home, write_recipe):
+    recipe = write_recipe()
+    runs = [_start_run(home, recipe), _start_run(home, recipe)]
+    outputs = [run.communicate(timeout=900)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output
+        assert "lock" not in output.lower()
+
+    wh = Warehouse(home)
+    versions = list_versions(wh)
+    for corpus in CORPORA:
+        statuses = versions.filter(pl.col("corpus") == corpus)["status"].to_list()
+        assert statuses == ["promoted", "promoted"], corpus
+        assert current_version(wh, corpus) == 2
+    first = read_version(wh, "decontaminated", 1, columns=["row_id"])[1]
+    second = read_version(wh, "decontaminated", 2, columns=["row_id"])[1]
+    assert first.equals(second)
+
+
+def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(home, write_recipe):
+    baseline = write_recipe("baseline")
+    first = _start_run(home, baseline)
+    assert first.wait(timeout=900) == 0
+    before = {corpus: read_version(Warehouse(home), corpus) for corpus in CORPORA}
+
+    slow = {**SELF_INSTRUCT, "num_instructions": 6}
+    recipe = write_recipe(
+        "llm", synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], slow]}
+    )
+    doomed = _start_run(home, recipe)
+    deadline = time.monotonic() + 600
+    while _model_calls(home) < 2:
+        assert doomed.poll() is None, doomed.stdout.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.5)
+    os.killpg(doomed.pid, signal.SIGKILL)
+    doomed.wait(timeout=60)
+    paid = _model_calls(home)
+
+    # The file opens with plain DuckDB, and the downstream corpora are exactly as before.
+    duckdb.connect(str(home / "warehouse.duckdb"), read_only=True).close()
+    wh = Warehouse(home)
+    for corpus in ("synthesized", "filtered", "decontaminated"):
+        number, rows = read_version(wh, corpus)
+        assert number == before[corpus][0]
+        assert rows.equals(before[corpus][1])
+
+    resumed = _start_run(home, recipe)
+    output = resumed.communicate(timeout=900)[0]
+    assert resumed.returncode == 0, output
+    with wh.reader() as con:
+        meta = (
+            con.sql(
+                "SELECT count(*) FILTER (WHERE run_id = (SELECT run_id FROM corpus_versions WHERE corpus = 'synthesized' "
+                "ORDER BY version DESC LIMIT 1)) AS new_calls, count(*) AS total FROM model_calls WHERE status = 'ok'"
+            )
+            .pl()
+            .row(0, named=True)
+        )
+    total_needed = 2 * slow["num_instructions"]
+    assert meta["total"] <= total_needed
+    assert meta["new_calls"] == meta["total"] - paid
+    assert current_version(wh, "decontaminated") == before["decontaminated"][0] + 1

@@ -1,0 +1,126 @@
+"""Bad seed files: every bad record quarantined with file, line and reason; good rows go on."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from tests.conftest import materialize
+from warehouse import Warehouse
+from warehouse.corpora import read_version
+
+GOOD = {
+    "task_type": "open_qa",
+    "instruction": "Name the largest planet in the solar system.",
+    "response": "Jupiter.",
+}
+
+
+def _line(**fields: object) -> bytes:
+    return json.dumps({**GOOD, **fields}).encode()
+
+
+@pytest.fixture
+def bad_sources(home):
+    folder = home / "incoming"
+    folder.mkdir()
+    (folder / "mixed.jsonl").write_bytes(
+        b"\n".join(
+            [
+                _line(),  # 1 good
+                b'{"instruction": "unterminated',  # 2 malformed JSON
+                b'{"instruction": "caf\xe9 au lait", "response": "x"}',  # 3 invalid UTF-8
+                _line(instruction="   "),  # 4 empty text
+                b'{"response": "an answer with no question"}',  # 5 missing instruction
+                b"[1, 2, 3]",  # 6 JSON but not an object
+                _line(instruction="Explain tides. " * 400),  # 7 oversized
+                b"",  # blank line: ignored
+                _line(
+                    instruction="What is the boiling point of water at sea level?",
+                    response="100 degrees Celsius.",
+                ),  # 9 good
+            ]
+        )
+        + b"\n"
+    )
+    (folder / "empty.jsonl").write_bytes(b"")
+    pl.DataFrame(
+        {"question": ["What is 2 + 2?", "Name a prime number."], "answer": ["4", "7"]}
+    ).write_csv(folder / "qa.csv")
+    pl.DataFrame({"title": ["no usable column"], "body": ["x"]}).write_csv(
+        folder / "wrong_columns.csv"
+    )
+    pl.DataFrame(
+        {
+            "prompt": ["Summarize the water cycle."],
+            "completion": ["Water evaporates, condenses and falls."],
+        }
+    ).write_parquet(folder / "extra.parquet")
+    (folder / "broken.parquet").write_bytes(b"PAR1 this is not parquet")
+    return folder
+
+
+def test_bad_rows_are_quarantined_and_good_rows_processed(home, write_recipe, bad_sources):
+    recipe = write_recipe(
+        seed={"sources": [{"path": str(bad_sources / "*")}], "max_text_chars": 2000},
+        quality={"min_rows": {"seed": 1}},
+    )
+    result = materialize(home, recipe, selection="seed")
+    assert result.success
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    assert meta["quarantined"].value == 9
+    assert meta["dagster/row_count"].value == 5
+
+    _, rows = read_version(Warehouse(home), "seed")
+    assert sorted(rows["instruction"]) == sorted(
+        [
+            GOOD["instruction"],
+            "What is the boiling point of water at sea level?",
+            "What is 2 + 2?",
+            "Name a prime number.",
+            "Summarize the water cycle.",
+        ]
+    )
+    with Warehouse(home).reader() as con:
+        decisions = con.sql(
+            "SELECT rule, action, evidence FROM decisions WHERE stage = 'seed'"
+        ).pl()
+    found = {
+        (json.loads(e)["file"].rsplit("/", 1)[-1], json.loads(e)["line"], rule)
+        for rule, e in decisions.select("rule", "evidence").iter_rows()
+    }
+    assert found == {
+        ("mixed.jsonl", 2, "malformed_json"),
+        ("mixed.jsonl", 3, "invalid_utf8"),
+        ("mixed.jsonl", 4, "empty_text"),
+        ("mixed.jsonl", 5, "missing_field"),
+        ("mixed.jsonl", 6, "malformed_json"),
+        ("mixed.jsonl", 7, "oversized_text"),
+        ("empty.jsonl", None, "empty_file"),
+        ("wrong_columns.csv", None, "missing_column"),
+        ("broken.parquet", None, "unreadable_file"),
+    }
+    assert set(decisions["action"]) == {"quarantine"}
+    reasons = {json.loads(e)["reason"] for e in decisions["evidence"]}
+    assert any("not valid UTF-8" in r for r in reasons)
+    assert any("no instruction or text column" in r and "title" in r for r in reasons)
+
+
+def test_missing_required_file_is_a_clear_failure(home, write_recipe):
+    recipe = write_recipe(seed={"sources": [{"path": str(home / "nope.jsonl")}]})
+    result = materialize(home, recipe, selection="seed")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "no such file" in failure.step_failure_data.user_failure_data.description
+    assert "nope.jsonl" in failure.step_failure_data.user_failure_data.description
+
+
+def test_all_bad_input_fails_with_the_quarantine_count(home, write_recipe):
+    (home / "bad.jsonl").write_bytes(b"{oops\n")
+    recipe = write_recipe(seed={"sources": [{"path": str(home / "bad.jsonl")}]})
+    result = materialize(home, recipe, selection="seed")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert "1 records quarantined" in failure.step_failure_data.user_failure_data.description

@@ -1,0 +1,99 @@
+"""Opening the warehouse: one writer process at a time, schema migrated on first use."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from warehouse.migrations import migrate, schema_is_current
+
+DEFAULT_HOME = ".synthfoundry"
+LOCK_TIMEOUT_S = 900.0
+
+
+class WarehouseLockTimeout(RuntimeError):
+    """Another process held the warehouse for longer than the lock timeout."""
+
+
+def synthfoundry_home() -> Path:
+    """`$SYNTHFOUNDRY_HOME`, or `./.synthfoundry`."""
+    return Path(os.environ.get("SYNTHFOUNDRY_HOME", DEFAULT_HOME)).expanduser().resolve()
+
+
+class Warehouse:
+    """A DuckDB file under a SynthFoundry home.
+
+    DuckDB allows one writing process, and a read-only connection cannot open while another
+    process writes. A lock file beside the database turns that into waiting instead of
+    failing: writers take it exclusively, readers shared. Connections are short-lived so no
+    step holds the warehouse between its reads and writes.
+    """
+
+    def __init__(self, home: str | Path | None = None, lock_timeout_s: float = LOCK_TIMEOUT_S):
+        self.home = Path(home).expanduser().resolve() if home else synthfoundry_home()
+        self.path = self.home / "warehouse.duckdb"
+        self.lock_path = self.home / "warehouse.lock"
+        self.exports_dir = self.home / "exports"
+        self.lock_timeout_s = lock_timeout_s
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.home)!r})"
+
+    @contextmanager
+    def _locked(self, mode: int) -> Iterator[None]:
+        self.home.mkdir(parents=True, exist_ok=True)
+        with open(self.lock_path, "a+") as handle:
+            deadline = time.monotonic() + self.lock_timeout_s
+            while True:
+                try:
+                    fcntl.flock(handle, mode | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WarehouseLockTimeout(
+                            f"{self.path}: another process held the warehouse for more than "
+                            f"{self.lock_timeout_s:.0f} s"
+                        ) from None
+                    time.sleep(0.05)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection, held exclusively; commit is the caller's transaction."""
+        with self._locked(fcntl.LOCK_EX):
+            con = duckdb.connect(str(self.path))
+            try:
+                migrate(con)
+                yield con
+            finally:
+                con.close()
+
+    @contextmanager
+    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection; other readers may be open at the same time."""
+        if not self.path.exists() or not self._schema_current():
+            with self.writer():
+                pass
+        with self._locked(fcntl.LOCK_SH):
+            con = duckdb.connect(str(self.path), read_only=True)
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def _schema_current(self) -> bool:
+        with self._locked(fcntl.LOCK_SH):
+            con = duckdb.connect(str(self.path), read_only=True)
+            try:
+                return schema_is_current(con)
+            finally:
+                con.close()

@@ -1,0 +1,230 @@
+"""Versioned corpora: stage a new immutable version, promote or reject it, read any version."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import duckdb
+import polars as pl
+
+from warehouse.connection import Warehouse
+from warehouse.queries import scalar, sql
+
+CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
+STATUSES = ("staged", "promoted", "rejected", "pruned")
+DECISION_COLUMNS = ("row_id", "stage", "rule", "action", "score", "evidence")
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+_CURRENT_VERSION = "SELECT version FROM current_versions WHERE corpus = ?"
+
+
+@dataclass(frozen=True)
+class ParentVersion:
+    """A corpus version another version was built from."""
+
+    corpus: str
+    version: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {"corpus": self.corpus, "version": self.version}
+
+
+def now() -> datetime:
+    """UTC wall-clock time without tzinfo, as DuckDB TIMESTAMP stores it."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def table_of(corpus: str) -> str:
+    """The table holding every version of `corpus`; names come only from `CORPORA`."""
+    if corpus not in CORPORA:
+        raise ValueError(f"unknown corpus {corpus!r}; expected one of {', '.join(CORPORA)}")
+    return f"corpus_{corpus}"
+
+
+def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, relation: str) -> list[str]:
+    """Evolve `table` to hold columns of `relation` it lacks; returns the added names."""
+    existing = {row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()}
+    added = []
+    for name, dtype, *_ in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall():
+        if name in existing:
+            continue
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"column name {name!r} is not a plain lower-case identifier")
+        con.execute(
+            f'ALTER TABLE {table} ADD COLUMN "{name}" {"VARCHAR" if dtype == "NULL" else dtype}'
+        )
+        added.append(name)
+    return added
+
+
+def stage_version(
+    wh: Warehouse,
+    corpus: str,
+    rows: pl.DataFrame,
+    *,
+    decisions: pl.DataFrame | None = None,
+    parents: list[ParentVersion] | tuple[ParentVersion, ...] = (),
+    run_id: str | None = None,
+    code_version: str | None = None,
+    recipe_sha256: str | None = None,
+) -> int:
+    """Write `rows` as a new staged version of `corpus`, with its drop decisions, atomically."""
+    table = table_of(corpus)
+    rows_arrow = rows.to_arrow()
+    decisions_arrow = (
+        decisions.select(DECISION_COLUMNS).to_arrow() if decisions is not None else None
+    )
+    created_at = now()
+    with wh.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            version = scalar(con, sql("next_version"), [corpus])
+            con.register("staged_rows", rows_arrow)
+            _add_new_columns(con, table, "staged_rows")
+            con.execute(
+                f"INSERT INTO {table} BY NAME SELECT ?::INTEGER AS version, * FROM staged_rows",
+                [version],
+            )
+            dropped = 0
+            if decisions_arrow is not None and decisions_arrow.num_rows:
+                con.register("staged_decisions", decisions_arrow)
+                con.execute(sql("insert_decisions"), [corpus, version, run_id, created_at])
+                dropped = scalar(
+                    con,
+                    "SELECT count(DISTINCT row_id) FROM staged_decisions "
+                    "WHERE action IN ('drop', 'quarantine')",
+                )
+            con.execute(
+                sql("insert_corpus_version"),
+                [
+                    corpus,
+                    version,
+                    run_id,
+                    code_version,
+                    recipe_sha256,
+                    [p.as_dict() for p in parents],
+                    rows.height,
+                    dropped,
+                    created_at,
+                ],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return int(version)
+
+
+def decide_version(
+    wh: Warehouse, corpus: str, version: int, *, promote: bool, check_results: dict
+) -> None:
+    """Mark a staged version promoted or rejected, with the check results that decided it."""
+    table_of(corpus)
+    status = "promoted" if promote else "rejected"
+    with wh.writer() as con:
+        updated = con.execute(
+            sql("decide_version"),
+            [status, json.dumps(check_results, default=str), now(), corpus, version],
+        ).fetchall()
+    if not updated:
+        raise ValueError(f"{corpus} v{version} is not a staged version")
+
+
+def current_version(wh: Warehouse, corpus: str) -> int | None:
+    table_of(corpus)
+    with wh.reader() as con:
+        version = scalar(con, _CURRENT_VERSION, [corpus])
+    return int(version) if version is not None else None
+
+
+def version_info(wh: Warehouse, corpus: str, version: int) -> dict | None:
+    with wh.reader() as con:
+        frame = con.sql(
+            "SELECT * FROM corpus_versions WHERE corpus = ? AND version = ?",
+            params=[corpus, version],
+        ).pl()
+    return frame.to_dicts()[0] if frame.height else None
+
+
+def read_version(
+    wh: Warehouse, corpus: str, version: int | None = None, *, columns: list[str] | None = None
+) -> tuple[int, pl.DataFrame]:
+    """(version, rows) of `corpus` at `version`, or at its current promoted version."""
+    table = table_of(corpus)
+    if columns is not None and not all(_IDENTIFIER.match(c) for c in columns):
+        raise ValueError(f"invalid column list {columns!r}")
+    selected = ", ".join(f'"{c}"' for c in columns) if columns else "* EXCLUDE (version)"
+    with wh.reader() as con:
+        if version is None:
+            version = scalar(con, _CURRENT_VERSION, [corpus])
+            if version is None:
+                raise LookupError(f"corpus {corpus!r} has no promoted version yet")
+        status = scalar(
+            con,
+            "SELECT status FROM corpus_versions WHERE corpus = ? AND version = ?",
+            [corpus, version],
+        )
+        if status is None:
+            raise LookupError(f"{corpus} v{version} does not exist")
+        if status == "pruned":
+            raise LookupError(f"{corpus} v{version} was pruned by the retention policy")
+        frame = con.sql(
+            f"SELECT {selected} FROM {table} WHERE version = ? ORDER BY row_id", params=[version]
+        ).pl()
+    return version, frame
+
+
+def list_versions(wh: Warehouse, corpus: str | None = None) -> pl.DataFrame:
+    with wh.reader() as con:
+        return con.sql(sql("list_versions"), params=[corpus, corpus]).pl()
+
+
+def staged_version_of_run(wh: Warehouse, corpus: str, run_id: str) -> int | None:
+    """The newest version of `corpus` staged by Dagster run `run_id`, still awaiting its checks."""
+    with wh.reader() as con:
+        version = scalar(
+            con,
+            "SELECT max(version) FROM corpus_versions "
+            "WHERE corpus = ? AND run_id = ? AND status = 'staged'",
+            [corpus, run_id],
+        )
+    return int(version) if version is not None else None
+
+
+def prune(wh: Warehouse, corpus: str, keep_last: int, stale_staged_after: timedelta) -> list[int]:
+    """Delete the rows of old rejected, superseded or abandoned versions of `corpus`.
+
+    The current version, the newest `keep_last` versions, and any version a surviving
+    downstream version was built from are kept. Their `corpus_versions` rows stay, marked
+    `pruned`, so history still says what existed.
+    """
+    table = table_of(corpus)
+    with wh.writer() as con:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            victims = [
+                int(r[0])
+                for r in con.execute(
+                    sql("prunable_versions"), [corpus, keep_last, now() - stale_staged_after]
+                ).fetchall()
+            ]
+            if victims:
+                con.execute(
+                    f"DELETE FROM {table} WHERE version IN (SELECT unnest(?::INTEGER[]))", [victims]
+                )
+                con.execute(
+                    "DELETE FROM decisions WHERE corpus = ? AND version IN (SELECT unnest(?::INTEGER[]))",
+                    [corpus, victims],
+                )
+                con.execute(
+                    "UPDATE corpus_versions SET status = 'pruned', decided_at = ? "
+                    "WHERE corpus = ? AND version IN (SELECT unnest(?::INTEGER[]))",
+                    [now(), corpus, victims],
+                )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+    return victims

@@ -1,0 +1,25 @@
+-- {table} is a corpus table name from warehouse.corpora.CORPORA, never user input.
+WITH v AS (
+    SELECT * EXCLUDE (version) FROM {table} WHERE version = $version
+),
+seeds AS (
+    SELECT DISTINCT row_id AS seed_id FROM corpus_seed WHERE version = $seed_version
+),
+unresolved AS (
+    SELECT row_id, count(*) AS n
+    FROM (SELECT row_id, unnest(seed_ids) AS seed_id FROM v) AS u
+    ANTI JOIN seeds USING (seed_id)
+    GROUP BY row_id
+),
+repeated AS (
+    SELECT row_id, count(*) AS n FROM v GROUP BY row_id HAVING count(*) > 1
+)
+SELECT v.*,
+       coalesce(repeated.n, 1) AS row_id_occurrences,
+       coalesce(unresolved.n, 0) AS unresolved_seed_ids,
+       coalesce(len(v.seed_ids), 0) AS seed_id_count
+FROM v
+LEFT JOIN unresolved USING (row_id)
+LEFT JOIN repeated USING (row_id)
+ORDER BY row_id
+LIMIT $limit OFFSET $offset
