@@ -124,3 +124,44 @@ def test_all_bad_input_fails_with_the_quarantine_count(home, write_recipe):
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
     assert "1 records quarantined" in failure.step_failure_data.user_failure_data.description
+
+
+def test_hub_dataset_offline_fails_clearly(home, write_recipe):
+    recipe = write_recipe(
+        seed={"sources": [{"hf_dataset": "example-org/instructions", "split": "train"}]}
+    )
+    result = materialize(home, recipe, selection="seed")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.user_failure_data.description
+    assert "hf_dataset example-org/instructions: cannot reach the Hugging Face Hub" in message
+    assert "file source" in message
+
+
+def test_hub_dataset_is_read_from_the_local_hf_cache_when_offline(home, write_recipe):
+    # The layout huggingface-hub writes: refs/main names the snapshot holding the files.
+    repo = home / "cache" / "hub" / "datasets--example-org--instructions"
+    snapshot = repo / "snapshots" / "0123abcd"
+    (snapshot / "data").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    pl.DataFrame(
+        {
+            "instruction": ["Name a mammal that can fly.", "Name a bird that cannot fly."],
+            "output": ["A bat.", "A penguin."],
+        }
+    ).write_parquet(snapshot / "data" / "train-00000-of-00001.parquet")
+    pl.DataFrame({"instruction": ["held-out question"], "output": ["x"]}).write_parquet(
+        snapshot / "data" / "test-00000-of-00001.parquet"
+    )
+    recipe = write_recipe(
+        seed={"sources": [{"hf_dataset": "example-org/instructions", "split": "train"}]},
+        quality={"min_rows": {"seed": 2}},
+    )
+    result = materialize(home, recipe, selection="seed")
+    assert result.success
+    _, rows = read_version(Warehouse(home), "seed")
+    assert sorted(rows["response"]) == ["A bat.", "A penguin."]
+    assert set(rows["source"]) == {
+        "hf://datasets/example-org/instructions@0123abcd/train-00000-of-00001.parquet"
+    }

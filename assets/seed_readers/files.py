@@ -119,9 +119,13 @@ class _UnusableFile(Exception):
         self.reason = reason
 
 
-def read_file(path: Path, declared_format: str, max_text_chars: int) -> SeedReadResult:
-    """Read one seed file; whole-file problems quarantine the file, row problems the row."""
-    source = str(path)
+def read_file(
+    path: Path, declared_format: str, max_text_chars: int, source: str | None = None
+) -> SeedReadResult:
+    """Read one seed file; whole-file problems quarantine the file, row problems the row.
+
+    `source` names the file in lineage (default: its path)."""
+    source = source or str(path)
     data = path.read_bytes()
     generator = GeneratorRecord(
         backend="source", model=source, model_digest=f"sha256:{hashlib.sha256(data).hexdigest()}"

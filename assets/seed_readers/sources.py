@@ -31,16 +31,16 @@ def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
     for source in config.sources:
         if isinstance(source, HubSource):
             files, revision = download_parquet_files(source, home / "cache" / "hub")
+            remaining = source.max_rows
             for path in files:
-                result = read_file(path, "parquet", config.max_text_chars)
-                result.rows = result.rows.with_columns(
-                    pl.lit(f"hf://datasets/{source.hf_dataset}@{revision}/{path.name}").alias(
-                        "source"
-                    )
-                )
-                if source.max_rows is not None:
-                    result.rows = result.rows.head(source.max_rows)
+                name = f"hf://datasets/{source.hf_dataset}@{revision}/{path.name}"
+                result = read_file(path, "parquet", config.max_text_chars, source=name)
+                if remaining is not None:
+                    result.rows = result.rows.head(remaining)
+                    remaining -= result.rows.height
                 results.append(result)
+                if remaining == 0:
+                    break
         else:
             results.extend(
                 read_file(path, source.format, config.max_text_chars)

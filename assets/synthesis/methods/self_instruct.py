@@ -31,10 +31,13 @@ _LEADING_LABEL = re.compile(
 )
 
 
-def clean_instruction(raw: str) -> str:
-    """The first paragraph of the model's answer, without list numbers or 'Task:' labels."""
-    paragraph = raw.strip().split("\n\n", 1)[0].strip()
-    return _LEADING_LABEL.sub("", paragraph).strip().strip('"').strip()
+def clean_instruction(raw: str) -> tuple[str, bool]:
+    """The first line of the model's answer without list numbers or 'Task:' labels, and
+    whether anything followed it (small models rarely stop after one task)."""
+    text = raw.strip()
+    first, _, rest = text.partition("\n")
+    cleaned = _LEADING_LABEL.sub("", first).strip().strip('"').strip()
+    return cleaned, bool(rest.strip())
 
 
 class SelfInstructMethod:
@@ -96,12 +99,12 @@ class SelfInstructMethod:
         rejected: list[dict] = []
         accepted: list[tuple[int, str]] = []
         for index, call in enumerate(instruction_calls):
-            instruction = clean_instruction(call.text)
+            instruction, more_followed = clean_instruction(call.text)
             example_texts = {instructions[i].strip().lower() for i in drawn[index]}
             rule = None
             if not instruction:
                 rule = "empty_instruction"
-            elif call.finish_reason == "length":
+            elif call.finish_reason == "length" and not more_followed:
                 rule = "truncated_instruction"
             elif instruction.lower() in example_texts:
                 rule = "copied_example"

@@ -1,0 +1,118 @@
+"""The Dagster web server shows the asset graph with its checks and runs the flow."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from warehouse import Warehouse
+from warehouse.corpora import current_version
+
+REPO = Path(__file__).resolve().parents[1]
+
+ASSETS_QUERY = """
+{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }
+"""
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}
+"""
+STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())["data"]
+
+
+@pytest.fixture
+def dagster_dev(home, write_recipe, tmp_path):
+    """`dagster dev` (web server and daemon) on loopback, on the project's workspace."""
+    port = _free_port()
+    dagster_home = tmp_path / "dagster-dev"
+    dagster_home.mkdir()
+    (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(dagster_home),
+        "SYNTHFOUNDRY_HOME": str(home),
+        "SYNTHFOUNDRY_RECIPE": str(write_recipe()),
+    }
+    server = subprocess.Popen(
+        ["dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, "dagster dev exited"
+                assert time.monotonic() < deadline, "dagster dev did not come up in 120 s"
+                time.sleep(1)
+        yield port
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+
+
+def test_asset_graph_with_checks_and_a_run_launched_from_the_server(dagster_dev, home):
+    nodes = _graphql(dagster_dev, ASSETS_QUERY)["assetNodes"]
+    checks = {n["assetKey"]["path"][0]: n["assetChecksOrError"]["checks"] for n in nodes}
+    assert set(checks) == {"seed", "synthesized", "filtered", "decontaminated", "published"}
+    for corpus in ("seed", "synthesized", "filtered", "decontaminated"):
+        assert checks[corpus] == [{"name": "expectations", "blocking": True}]
+
+    params = {
+        "selector": {
+            "repositoryLocationName": "synthfoundry",
+            "repositoryName": "__repository__",
+            "jobName": "synthfoundry_flow",
+        },
+        "runConfigData": {},
+    }
+    launched = _graphql(dagster_dev, LAUNCH, {"params": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    deadline = time.monotonic() + 600
+    status = None
+    while time.monotonic() < deadline:
+        status = _graphql(dagster_dev, STATUS, {"id": run_id})["runOrError"]["status"]
+        if status in ("SUCCESS", "FAILURE", "CANCELED"):
+            break
+        time.sleep(2)
+    assert status == "SUCCESS"
+    assert current_version(Warehouse(home), "decontaminated") == 1
