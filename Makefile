@@ -29,6 +29,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 demo: env
 	$(VENV)/bin/synthfoundry run
+	@echo "the CLI lives in $(VENV)/bin: . $(VENV)/bin/activate, then synthfoundry --help; make ui opens the Dagster UI"
 
 test: env
 	$(PY) -m pytest

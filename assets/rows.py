@@ -102,3 +102,26 @@ def empty_decisions() -> pl.DataFrame:
 
 def empty_rows() -> pl.DataFrame:
     return pl.DataFrame(schema=ROW_SCHEMA)
+
+
+def merge_identical_rows(
+    rows: pl.DataFrame, *, stage: str, rule: str, describe: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows sharing a row_id are one row: keep the first, and give each repeat a `merge`
+    decision whose evidence holds the `describe` columns of the repeat and of the kept row."""
+    rows = rows.with_columns(pl.int_range(pl.len()).over("row_id").alias("_occurrence"))
+    first = rows.filter(pl.col("_occurrence") == 0).drop("_occurrence")
+    repeats = rows.filter(pl.col("_occurrence") > 0).join(
+        first.select("row_id", *[pl.col(c).alias(f"kept_{c}") for c in describe]), on="row_id"
+    )
+    decisions = repeats.select(
+        "row_id",
+        pl.lit(stage).alias("stage"),
+        pl.lit(rule).alias("rule"),
+        pl.lit("merge").alias("action"),
+        pl.lit(None, dtype=pl.Float64).alias("score"),
+        pl.struct(*describe, *[f"kept_{c}" for c in describe])
+        .struct.json_encode()
+        .alias("evidence"),
+    ).cast(DECISION_SCHEMA)
+    return first, decisions

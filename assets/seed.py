@@ -4,41 +4,11 @@ import dagster as dg
 import polars as pl
 
 from assets.recipe import RecipeResource
-from assets.rows import DECISION_SCHEMA, conform, utc_now, with_row_ids
+from assets.rows import conform, merge_identical_rows, utc_now, with_row_ids
 from assets.seed_readers import SeedSourceError, read_sources
 from assets.staging import stage
 from warehouse.lineage import register_generators
 from warehouse.resource import WarehouseResource
-
-
-def _merge_duplicates(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Identical seed records share a row_id; keep the first and record the others."""
-    rows = rows.with_columns(pl.int_range(pl.len()).over("row_id").alias("_occurrence"))
-    first = rows.filter(pl.col("_occurrence") == 0)
-    repeats = rows.filter(pl.col("_occurrence") > 0).join(
-        first.select(
-            "row_id",
-            pl.col("source").alias("first_source"),
-            pl.col("source_line").alias("first_line"),
-        ),
-        on="row_id",
-    )
-    decisions = repeats.select(
-        "row_id",
-        pl.lit("seed").alias("stage"),
-        pl.lit("duplicate_seed").alias("rule"),
-        pl.lit("merge").alias("action"),
-        pl.lit(None, dtype=pl.Float64).alias("score"),
-        pl.struct(
-            file=pl.col("source"),
-            line=pl.col("source_line"),
-            same_as_file=pl.col("first_source"),
-            same_as_line=pl.col("first_line"),
-        )
-        .struct.json_encode()
-        .alias("evidence"),
-    ).cast(DECISION_SCHEMA)
-    return first.drop("_occurrence"), decisions
 
 
 @dg.asset(
@@ -70,7 +40,9 @@ def seed(
         pl.lit(context.run_id).alias("run_id"),
         pl.lit(utc_now()).alias("created_at"),
     )
-    rows, merged = _merge_duplicates(rows)
+    rows, merged = merge_identical_rows(
+        rows, stage="seed", rule="duplicate_seed", describe=("source", "source_line")
+    )
     register_generators(wh, read.generators)
     return stage(
         context,

@@ -4,29 +4,12 @@ import dagster as dg
 import polars as pl
 
 from assets.recipe import RecipeResource
-from assets.rows import DECISION_SCHEMA, conform, empty_decisions, utc_now
+from assets.rows import conform, empty_decisions, merge_identical_rows, utc_now
 from assets.staging import json_metadata, read_current, stage
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods import build_method
 from warehouse.lineage import register_generators
 from warehouse.resource import WarehouseResource
-
-
-def merge_identical(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Two methods can make the same row (same content, same id): keep the first made."""
-    rows = rows.with_columns(pl.int_range(pl.len()).over("row_id").alias("_occurrence"))
-    repeats = rows.filter(pl.col("_occurrence") > 0)
-    decisions = repeats.select(
-        "row_id",
-        pl.lit("synthesized").alias("stage"),
-        pl.lit("identical_row").alias("rule"),
-        pl.lit("merge").alias("action"),
-        pl.lit(None, dtype=pl.Float64).alias("score"),
-        pl.struct(method=pl.col("method"), generator_id=pl.col("generator_id"))
-        .struct.json_encode()
-        .alias("evidence"),
-    ).cast(DECISION_SCHEMA)
-    return rows.filter(pl.col("_occurrence") == 0).drop("_occurrence"), decisions
 
 
 @dg.asset(
@@ -67,7 +50,13 @@ def synthesized(
             "cached_calls": output.cached_calls,
         }
         context.log.info(f"{method.name}: {per_method[method.name]}")
-    rows, merged = merge_identical(pl.concat(frames))
+    # Two methods can make the same row (same content, same id): the first made stays.
+    rows, merged = merge_identical_rows(
+        pl.concat(frames),
+        stage="synthesized",
+        rule="identical_row",
+        describe=("method", "generator_id"),
+    )
     return stage(
         context,
         wh,

@@ -11,7 +11,7 @@ from assets.recipe import Recipe
 from quality.suites import Outcome, row_expectations, summary_expectations, validate
 from warehouse import Warehouse
 from warehouse.audit import audit_chunks, version_row_count
-from warehouse.corpora import current_version, decide_version, prune, staged_version_of_run
+from warehouse.corpora import decide_version, prune, staged_version_of_run
 
 CHUNK_ROWS = 200_000
 
@@ -80,6 +80,3 @@ def gate_run(wh: Warehouse, corpus: str, run_id: str, recipe: Recipe) -> GateRep
             wh, corpus, retention.keep_versions, timedelta(hours=retention.stale_staged_hours)
         )
     return report
-
-
-__all__ = ["GateReport", "audit", "current_version", "gate_run"]

@@ -120,10 +120,21 @@ def validate(
         outcome = outcomes.setdefault(key, Outcome(expectation=config.type, column=column))
         outcome.success = outcome.success and bool(item.success)
         outcome.unexpected_count += int(item.result.get("unexpected_count") or 0)
-        outcome.observed = item.result.get("observed_value", outcome.observed)
+        # Column-map expectations have no observed value; their offending values stand in.
+        observed = item.result.get("observed_value")
+        if observed is None and item.result.get("partial_unexpected_list"):
+            observed = [_plain(v) for v in item.result["partial_unexpected_list"][:sample_size]]
+        outcome.observed = observed if observed is not None else outcome.observed
         if item.exception_info and item.exception_info.get("raised_exception"):
             outcome.success = False
             outcome.observed = item.exception_info.get("exception_message")
         for entry in item.result.get("partial_unexpected_index_list") or []:
             if len(outcome.sample_row_ids) < sample_size and isinstance(entry, dict):
                 outcome.sample_row_ids.append(str(entry.get("row_id")))
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and arrays as plain Python values, for JSON metadata."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value.item() if hasattr(value, "item") else value

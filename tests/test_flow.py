@@ -71,6 +71,16 @@ def test_full_flow_traces_every_row_and_accounts_for_every_drop(home, llm_recipe
         ).item()
         assert rows_in == versions["row_count"] + dropped, stage
 
+    yields = _query(home, "SELECT * FROM generator_yield")
+    assert set(yields["method"]) == {"seed_passthrough", "programmatic_math", "self_instruct"}
+    for row in yields.iter_rows(named=True):
+        assert (
+            row["generated"]
+            == row["kept"] + row["dropped_filtered"] + row["dropped_decontaminated"]
+        )
+        assert row["published"] == row["kept"]
+    assert yields["kept"].sum() == decontaminated.height
+
     manifest_path = home / "exports" / "decontaminated" / "v1" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     assert manifest["row_count"] == decontaminated.height

@@ -41,6 +41,7 @@ def bad_sources(home):
                     instruction="What is the boiling point of water at sea level?",
                     response="100 degrees Celsius.",
                 ),  # 9 good
+                _line(),  # 10 the same record as line 1: merged, not a second row
             ]
         )
         + b"\n"
@@ -85,8 +86,9 @@ def test_bad_rows_are_quarantined_and_good_rows_processed(home, write_recipe, ba
     )
     with Warehouse(home).reader() as con:
         decisions = con.sql(
-            "SELECT rule, action, evidence FROM decisions WHERE stage = 'seed'"
+            "SELECT rule, action, evidence FROM decisions WHERE stage = 'seed' AND action = 'quarantine'"
         ).pl()
+        merged = con.sql("SELECT rule, evidence FROM decisions WHERE action = 'merge'").pl()
     found = {
         (json.loads(e)["file"].rsplit("/", 1)[-1], json.loads(e)["line"], rule)
         for rule, e in decisions.select("rule", "evidence").iter_rows()
@@ -102,7 +104,9 @@ def test_bad_rows_are_quarantined_and_good_rows_processed(home, write_recipe, ba
         ("wrong_columns.csv", None, "missing_column"),
         ("broken.parquet", None, "unreadable_file"),
     }
-    assert set(decisions["action"]) == {"quarantine"}
+    assert merged["rule"].to_list() == ["duplicate_seed"]
+    merge_evidence = json.loads(merged["evidence"].item())
+    assert (merge_evidence["source_line"], merge_evidence["kept_source_line"]) == (10, 1)
     reasons = {json.loads(e)["reason"] for e in decisions["evidence"]}
     assert any("not valid UTF-8" in r for r in reasons)
     assert any("no instruction or text column" in r and "title" in r for r in reasons)

@@ -41,6 +41,7 @@ class Warehouse:
         self.lock_path = self.home / "warehouse.lock"
         self.exports_dir = self.home / "exports"
         self.lock_timeout_s = lock_timeout_s
+        self._schema_checked = False
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.home)!r})"
@@ -73,6 +74,7 @@ class Warehouse:
             con = duckdb.connect(str(self.path))
             try:
                 migrate(con)
+                self._schema_checked = True
                 yield con
             finally:
                 con.close()
@@ -80,9 +82,11 @@ class Warehouse:
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-only connection; other readers may be open at the same time."""
-        if not self.path.exists() or not self._schema_current():
-            with self.writer():
-                pass
+        if not self._schema_checked:
+            if not self.path.exists() or not self._schema_current():
+                with self.writer():
+                    pass
+            self._schema_checked = True
         with self._locked(fcntl.LOCK_SH):
             con = duckdb.connect(str(self.path), read_only=True)
             try:

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import polars as pl
 
 from warehouse.connection import Warehouse
-from warehouse.corpora import CORPORA, now
+from warehouse.corpora import now
 from warehouse.queries import sql
 
 CALL_COLUMNS = (
@@ -145,15 +145,3 @@ def trace(wh: Warehouse, row_id: str, max_depth: int = 20) -> dict:
             "calls": con.sql(sql("trace_calls"), params=[call_ids]).pl().to_dicts(),
             "decisions": con.sql(sql("trace_decisions"), params=[lineage_ids]).pl().to_dicts(),
         }
-
-
-__all__ = [
-    "CALL_COLUMNS",
-    "CORPORA",
-    "GeneratorRecord",
-    "cached_calls",
-    "log_calls",
-    "record_publication",
-    "register_generators",
-    "trace",
-]
