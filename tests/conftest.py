@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import sys
 from pathlib import Path
 
 import dagster as dg
@@ -36,6 +37,11 @@ SELF_INSTRUCT = {
     "instruction_sampling": {"temperature": 0.8, "max_tokens": 40, "seed": 1},
     "response_sampling": {"temperature": 0.2, "max_tokens": 64, "seed": 1},
 }
+
+
+def venv_command(name: str) -> str:
+    """A console script of this environment (the test run's PATH need not include it)."""
+    return str(Path(sys.executable).parent / name)
 
 
 def recipe_dict(**changes: object) -> dict:

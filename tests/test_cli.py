@@ -9,11 +9,13 @@ import subprocess
 import polars as pl
 import pytest
 
+from tests.conftest import venv_command
+
 
 def _cli(home, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     env = {**os.environ, "SYNTHFOUNDRY_HOME": str(home), "COLUMNS": "200"}
     result = subprocess.run(
-        ["synthfoundry", *args], capture_output=True, text=True, env=env, timeout=600
+        [venv_command("synthfoundry"), *args], capture_output=True, text=True, env=env, timeout=600
     )
     if check:
         assert result.returncode == 0, result.stdout + result.stderr

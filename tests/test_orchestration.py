@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import dagster as dg
 
 from orchestration.definitions import defs
 from orchestration.sensors import new_seed_files
+from tests.conftest import venv_command
 from warehouse.resource import WarehouseResource
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,11 +29,11 @@ def test_definitions_load_without_heavy_imports():
 
 def test_workspace_loads_in_dagster(tmp_path):
     result = subprocess.run(
-        ["dagster", "definitions", "validate", "-w", "workspace.yaml"],
+        [venv_command("dagster"), "definitions", "validate", "-w", "workspace.yaml"],
         cwd=REPO,
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "DAGSTER_HOME": str(tmp_path)},
+        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
         timeout=180,
     )
     assert result.returncode == 0, result.stdout + result.stderr

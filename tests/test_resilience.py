@@ -10,7 +10,7 @@ import time
 import duckdb
 import polars as pl
 
-from tests.conftest import BASE_RECIPE, SELF_INSTRUCT
+from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, venv_command
 from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions, read_version
 
@@ -20,7 +20,7 @@ CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
 def _start_run(home, recipe) -> subprocess.Popen:
     env = {**os.environ, "SYNTHFOUNDRY_HOME": str(home)}
     return subprocess.Popen(
-        ["synthfoundry", "run", "--recipe", str(recipe)],
+        [venv_command("synthfoundry"), "run", "--recipe", str(recipe)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

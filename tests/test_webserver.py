@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import venv_command
 from warehouse import Warehouse
 from warehouse.corpora import current_version
 
@@ -63,7 +64,16 @@ def dagster_dev(home, write_recipe, tmp_path):
         "SYNTHFOUNDRY_RECIPE": str(write_recipe()),
     }
     server = subprocess.Popen(
-        ["dagster", "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [
+            venv_command("dagster"),
+            "dev",
+            "-w",
+            "workspace.yaml",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
