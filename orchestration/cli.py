@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -45,10 +47,18 @@ def _dagster_instance(home: Path):
         os.environ["DAGSTER_HOME"] = str(home / "dagster")
     dagster_home = Path(os.environ["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
-    return dg.DagsterInstance.get()
+    # Two runs started at once would both create the instance's SQLite storages and race on
+    # their schema migrations; the first to hold the lock creates them, the other reuses them.
+    with open(dagster_home / ".synthfoundry-init.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        config = dagster_home / "dagster.yaml"
+        if not config.exists():
+            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        instance = dg.DagsterInstance.get()
+        instance.get_runs(limit=1)
+        instance.all_instigator_state()
+        fcntl.flock(lock, fcntl.LOCK_UN)
+    return instance
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -338,6 +348,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # A parent that ignores SIGINT (a background job of a non-interactive shell, some CI
+    # runners) would otherwise pass that on: Dagster maps SIGTERM to the SIGINT handler, and
+    # the log-tailing processes it starts would then ignore SIGTERM and outlive the run.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     args = parser().parse_args(argv)
     return int(args.handler(args))
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import time
+from dataclasses import dataclass
+from typing import IO
 
 import duckdb
 import polars as pl
@@ -17,16 +20,33 @@ from warehouse.corpora import current_version, list_versions, read_version
 CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
 
 
-def _start_run(home, recipe) -> subprocess.Popen:
+@dataclass
+class Run:
+    """`synthfoundry run` in its own process group, its output going to a file."""
+
+    process: subprocess.Popen
+    log: IO[str]
+
+    def finish(self, timeout: float = 900) -> tuple[int, str]:
+        """Wait for the run to exit; (exit code, its output)."""
+        code = self.process.wait(timeout=timeout)
+        self.log.seek(0)
+        output = self.log.read()
+        self.log.close()
+        return code, output
+
+
+def _start_run(home, recipe) -> Run:
     env = {**os.environ, "SYNTHFOUNDRY_HOME": str(home)}
-    return subprocess.Popen(
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by Run.finish
+    process = subprocess.Popen(
         [venv_command("synthfoundry"), "run", "--recipe", str(recipe)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
         start_new_session=True,
     )
+    return Run(process, log)
 
 
 def _model_calls(home) -> int:
@@ -37,9 +57,8 @@ def _model_calls(home) -> int:
 def test_two_runs_started_together_both_complete(home, write_recipe):
     recipe = write_recipe()
     runs = [_start_run(home, recipe), _start_run(home, recipe)]
-    outputs = [run.communicate(timeout=900)[0] for run in runs]
-    for run, output in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, output
+    for code, output in [run.finish() for run in runs]:
+        assert code == 0, output
         assert "lock" not in output.lower()
 
     wh = Warehouse(home)
@@ -55,8 +74,8 @@ def test_two_runs_started_together_both_complete(home, write_recipe):
 
 def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(home, write_recipe):
     baseline = write_recipe("baseline")
-    first = _start_run(home, baseline)
-    assert first.wait(timeout=900) == 0
+    code, output = _start_run(home, baseline).finish()
+    assert code == 0, output
     before = {corpus: read_version(Warehouse(home), corpus) for corpus in CORPORA}
 
     slow = {**SELF_INSTRUCT, "num_instructions": 6}
@@ -66,11 +85,11 @@ def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(home, w
     doomed = _start_run(home, recipe)
     deadline = time.monotonic() + 600
     while _model_calls(home) < 2:
-        assert doomed.poll() is None, doomed.stdout.read()
+        assert doomed.process.poll() is None, doomed.finish()[1]
         assert time.monotonic() < deadline
         time.sleep(0.5)
-    os.killpg(doomed.pid, signal.SIGKILL)
-    doomed.wait(timeout=60)
+    os.killpg(doomed.process.pid, signal.SIGKILL)
+    doomed.finish(timeout=60)
     paid = _model_calls(home)
 
     # The file opens with plain DuckDB, and the downstream corpora are exactly as before.
@@ -81,9 +100,8 @@ def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(home, w
         assert number == before[corpus][0]
         assert rows.equals(before[corpus][1])
 
-    resumed = _start_run(home, recipe)
-    output = resumed.communicate(timeout=900)[0]
-    assert resumed.returncode == 0, output
+    code, output = _start_run(home, recipe).finish()
+    assert code == 0, output
     with wh.reader() as con:
         meta = (
             con.sql(
