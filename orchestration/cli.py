@@ -347,12 +347,18 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def main(argv: list[str] | None = None) -> int:
-    # A parent that ignores SIGINT (a background job of a non-interactive shell, some CI
-    # runners) would otherwise pass that on: Dagster maps SIGTERM to the SIGINT handler, and
-    # the log-tailing processes it starts would then ignore SIGTERM and outlive the run.
+def restore_interrupt_signals() -> None:
+    """Undo SIGINT/SIGTERM being ignored by inheritance (a background job of a
+    non-interactive shell, some CI runners). Dagster maps SIGTERM to the SIGINT handler, and
+    the log-tailing processes it starts inherit an ignored SIGTERM: they would outlive the run."""
     if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    restore_interrupt_signals()
     args = parser().parse_args(argv)
     return int(args.handler(args))
 

@@ -10,9 +10,17 @@ import dagster as dg
 import pytest
 import yaml
 
+from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS
 from orchestration.resources import build_resources
 from quality.checks import corpus_checks
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # In-process Dagster runs map SIGTERM to the SIGINT handler; an inherited "ignore" would
+    # then pass on to every process the tests start.
+    restore_interrupt_signals()
+
 
 BASE_RECIPE: dict = {
     "name": "test",
