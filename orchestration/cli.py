@@ -192,10 +192,15 @@ def cmd_versions(args: argparse.Namespace) -> int:
     )
     _print_frame(
         frame.with_columns(
-            pl.col("parent_versions").map_elements(
-                lambda ps: ", ".join(f"{p['corpus']} v{p['version']}" for p in ps),
-                return_dtype=pl.String,
+            pl.col("parent_versions")
+            .list.eval(
+                pl.format(
+                    "{} v{}",
+                    pl.element().struct.field("corpus"),
+                    pl.element().struct.field("version"),
+                )
             )
+            .list.join(", ")
         )
     )
     return 0

@@ -11,9 +11,9 @@ from typing import Any
 import polars as pl
 
 from assets.recipe import QualityConfig
-from assets.rows import KINDS, ROW_SCHEMA
+from assets.rows import KINDS, LINEAGE_COLUMNS, ROW_SCHEMA
 
-REQUIRED_NOT_NULL = ("row_id", "kind", "generator_id", "method", "run_id", "created_at", "seed_ids")
+REQUIRED_NOT_NULL = ("row_id", "kind", *LINEAGE_COLUMNS)
 STRING_COLUMNS = ("row_id", "kind", "generator_id", "method", "run_id")
 
 

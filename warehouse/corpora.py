@@ -14,7 +14,6 @@ from warehouse.connection import Warehouse
 from warehouse.queries import scalar, sql
 
 CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
-STATUSES = ("staged", "promoted", "rejected", "pruned")
 DECISION_COLUMNS = ("row_id", "stage", "rule", "action", "score", "evidence")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CURRENT_VERSION = "SELECT version FROM current_versions WHERE corpus = ?"
