@@ -49,6 +49,7 @@ def _dagster_instance(home: Path):
     dagster_home.mkdir(parents=True, exist_ok=True)
     # Two runs started at once would both create the instance's SQLite storages and race on
     # their schema migrations; the first to hold the lock creates them, the other reuses them.
+    # Closing the lock file releases the lock.
     with open(dagster_home / ".synthfoundry-init.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         config = dagster_home / "dagster.yaml"
@@ -57,7 +58,6 @@ def _dagster_instance(home: Path):
         instance = dg.DagsterInstance.get()
         instance.get_runs(limit=1)
         instance.all_instigator_state()
-        fcntl.flock(lock, fcntl.LOCK_UN)
     return instance
 
 

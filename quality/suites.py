@@ -135,6 +135,4 @@ def validate(
 
 def _plain(value: Any) -> Any:
     """numpy scalars and arrays as plain Python values, for JSON metadata."""
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    return value.item() if hasattr(value, "item") else value
+    return value.tolist() if hasattr(value, "tolist") else value
