@@ -77,6 +77,11 @@ class LocalModel(_Strict):
     n_threads: int | None = Field(default=None, gt=0)
 
 
+# Every method, judge and detector that calls a model takes a `GeneratorConfig`; more backends
+# join this alias as a discriminated union on `backend`.
+GeneratorConfig = LocalModel
+
+
 class Sampling(_Strict):
     temperature: float = Field(default=0.7, ge=0.0, le=2.0)
     top_p: float = Field(default=0.95, gt=0.0, le=1.0)
@@ -88,7 +93,7 @@ class SelfInstruct(_Strict):
     """New instructions and responses bootstrapped from seed examples (Wang et al., 2023)."""
 
     method: Literal["self_instruct"]
-    generator: LocalModel = LocalModel()
+    generator: GeneratorConfig = LocalModel()
     num_instructions: int = Field(default=16, gt=0)
     examples_per_prompt: int = Field(default=3, ge=1, le=16)
     task_types: list[str] | None = None

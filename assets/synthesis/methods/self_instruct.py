@@ -15,7 +15,7 @@ import re
 import polars as pl
 
 from assets.recipe import SelfInstruct
-from assets.synthesis.backends.local_llama import LocalLlamaBackend
+from assets.synthesis.backends import Backend, build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.context import (
     MethodOutput,
@@ -48,7 +48,7 @@ class SelfInstructMethod:
         self.instruction_template = load_template(config.instruction_template)
         self.response_template = load_template(config.response_template)
 
-    def generator(self, backend: LocalLlamaBackend) -> GeneratorRecord:
+    def generator(self, backend: Backend) -> GeneratorRecord:
         templates = (self.instruction_template, self.response_template)
         text = "\n---\n".join(t.text for t in templates)
         return GeneratorRecord(
@@ -80,7 +80,7 @@ class SelfInstructMethod:
                 f"self_instruct needs at least {self.config.examples_per_prompt} instruction seeds, "
                 f"the seed version has {pool.height}"
             )
-        backend = LocalLlamaBackend(self.config.generator)
+        backend = build_backend(self.config.generator)
         generator = self.generator(backend)
         model = CachedModel(backend, generator.generator_id, ctx)
         ids = pool["row_id"].to_list()

