@@ -7,13 +7,23 @@ falls back to a default.
 from __future__ import annotations
 
 import hashlib
+import re
 from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Literal
 
 import dagster as dg
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 BUNDLED_PREFIX = "bundled:"
 HOME_PREFIX = "home:"
@@ -76,10 +86,87 @@ class LocalModel(_Strict):
     n_ctx: int = Field(default=2048, ge=256)
     n_threads: int | None = Field(default=None, gt=0)
 
+    def lineage_params(self) -> dict:
+        """Settings that shape outputs beyond the model and sampling, for the generator record."""
+        return {"n_ctx": self.n_ctx}
 
-# Every method, judge and detector that calls a model takes a `GeneratorConfig`; more backends
-# join this alias as a discriminated union on `backend`.
-GeneratorConfig = LocalModel
+
+_ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Recipe errors never show what was given for these keys.
+_SECRET_ADJACENT_KEYS = {"api_key_env", "base_url"}
+
+
+class OpenAICompatibleModel(_Strict):
+    """Any server speaking the OpenAI `/v1/chat/completions` API: vLLM, TGI, Ollama,
+    `python -m llama_cpp.server`, or a hosted API."""
+
+    backend: Literal["openai"]
+    base_url: str = Field(
+        pattern=r"^https?://",
+        description="The API root that `/chat/completions` is appended to, e.g. "
+        "http://127.0.0.1:8000/v1.",
+    )
+    model: str = Field(min_length=1, description="The model name the server expects.")
+    api_key_env: str | None = Field(
+        default=None,
+        description="NAME of the environment variable holding the API key (never the key "
+        "itself); read at call time and sent only as `Authorization: Bearer`. None: no auth.",
+    )
+    max_in_flight: int = Field(default=8, ge=1, le=512, description="Concurrent requests.")
+    timeout_s: float = Field(default=120.0, gt=0, description="Per request (connect + read).")
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        description="Retries per call on 429, 5xx, timeouts, dropped "
+        "connections and unparseable bodies.",
+    )
+    backoff_base_s: float = Field(default=0.5, gt=0, description="First retry delay.")
+    backoff_max_s: float = Field(default=30.0, gt=0, description="Cap on the doubling delay.")
+    max_retry_after_s: float = Field(
+        default=300.0, gt=0, description="Cap on a server's `Retry-After` wait."
+    )
+    max_consecutive_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed requests in a row, across all in-flight calls, after which the "
+        "run fails instead of retrying on.",
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_var_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_VAR_NAME.fullmatch(value):
+            # Never echo the value: it may be the key itself, pasted by mistake.
+            raise ValueError(
+                "must be the NAME of an environment variable (letters, digits, _), not the key"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials_in_url(self) -> OpenAICompatibleModel:
+        # The URL is recorded in lineage; credentials belong in the env var named by api_key_env.
+        if "@" in self.base_url.split("://", 1)[1].split("/", 1)[0]:
+            raise ValueError("base_url must not carry credentials; use api_key_env")
+        if self.backoff_base_s > self.backoff_max_s:
+            raise ValueError("backoff_base_s is larger than backoff_max_s")
+        return self
+
+    def lineage_params(self) -> dict:
+        return {"base_url": self.base_url}
+
+
+def _backend_of(value: object) -> str:
+    # Recipes written before there was more than one backend have no `backend` key: local.
+    if isinstance(value, dict):
+        return value.get("backend", "local")
+    return getattr(value, "backend", "local")
+
+
+# Every method, judge and detector that calls a model takes a `GeneratorConfig`.
+GeneratorConfig = Annotated[
+    Annotated[LocalModel, Tag("local")] | Annotated[OpenAICompatibleModel, Tag("openai")],
+    Discriminator(_backend_of),
+]
 
 
 class Sampling(_Strict):
@@ -202,7 +289,9 @@ class Recipe(_Strict):
 def _describe(error: dict) -> str:
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     given = error.get("input")
-    shown = "" if isinstance(given, dict | list) or given is None else f" (got {given!r})"
+    hidden = isinstance(given, dict | list) or given is None
+    hidden = hidden or bool(_SECRET_ADJACENT_KEYS & {str(part) for part in error["loc"]})
+    shown = "" if hidden else f" (got {given!r})"
     return f"  {key}: {error['msg']}{shown}"
 
 

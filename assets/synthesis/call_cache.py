@@ -1,15 +1,16 @@
 """Model calls through the warehouse's call log: every call recorded, none paid for twice.
 
 The cache key is a hash of (backend, model, model digest, rendered prompt, sampling
-parameters, sample index). Calls are logged in small batches while a method runs, so a run
-killed halfway keeps the calls it already paid for and a re-run issues only the missing ones.
+parameters, sample index). Missing calls run up to the backend's `max_in_flight` at a time and
+are logged as they finish, so a run killed halfway keeps the calls it already paid for and a
+re-run issues only the missing ones.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import polars as pl
@@ -18,9 +19,6 @@ from assets.recipe import Sampling
 from assets.synthesis.backends.base import Backend
 from assets.synthesis.context import SynthesisContext
 from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls
-
-FLUSH_EVERY_CALLS = 8
-FLUSH_EVERY_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,45 +52,95 @@ class CachedModel:
         return hashlib.sha256(key.encode()).hexdigest()
 
     def complete_many(self, prompts: list[tuple[str, int]], sampling: Sampling) -> list[CallResult]:
-        """Complete (prompt, sample_index) pairs, from the cache where possible, in order."""
+        """Complete (prompt, sample_index) pairs, from the cache where possible, in order.
+
+        Missing calls run with up to `backend.max_in_flight` in flight; each batch that
+        finishes is written to the call log (from this thread) before waiting for the next.
+        """
         hashes = [self.request_hash(p, sampling, i) for p, i in prompts]
         hits: dict[str, dict] = {}
         if not self.ctx.refresh_cache and hashes:
             hits = {
                 row["request_hash"]: row for row in cached_calls(self.ctx.wh, hashes).to_dicts()
             }
-        results: list[CallResult] = []
-        pending: list[dict] = []
-        last_flush = time.monotonic()
-        try:
-            for (prompt, sample_index), request_hash in zip(prompts, hashes, strict=True):
-                if request_hash in hits:
-                    hit = hits[request_hash]
-                    self.cache_hits += 1
-                    results.append(
-                        CallResult(request_hash, hit["raw_output"], hit["finish_reason"], True)
-                    )
-                    continue
-                record = self._call(prompt, sampling, sample_index, request_hash)
-                pending.append(record)
-                if record["status"] != "ok":
-                    raise RuntimeError(
-                        f"{self.backend.backend} model {self.backend.model} failed: {record['error']}"
-                    )
-                self.new_calls += 1
-                hits[request_hash] = record
+        self.cache_hits += sum(1 for h in hashes if h in hits)
+        # The same request twice in one batch is made once.
+        missing = {
+            h: (prompt, sample_index)
+            for (prompt, sample_index), h in zip(prompts, hashes, strict=True)
+            if h not in hits
+        }
+        fresh = self._run_calls(missing, sampling)
+        results = []
+        for request_hash in hashes:
+            if request_hash in hits:
+                hit = hits[request_hash]
+                results.append(
+                    CallResult(request_hash, hit["raw_output"], hit["finish_reason"], True)
+                )
+            else:
+                record = fresh[request_hash]
                 results.append(
                     CallResult(request_hash, record["raw_output"], record["finish_reason"], False)
                 )
-                if (
-                    len(pending) >= FLUSH_EVERY_CALLS
-                    or time.monotonic() - last_flush > FLUSH_EVERY_SECONDS
-                ):
-                    self._flush(pending)
-                    last_flush = time.monotonic()
-        finally:
-            self._flush(pending)
         return results
+
+    def _run_calls(self, missing: dict[str, tuple[str, int]], sampling: Sampling) -> dict:
+        """Make the missing calls; every finished call is logged, a failed one then raises."""
+        done: dict[str, dict] = {}
+        if not missing:
+            return done
+        workers = max(1, min(self.backend.max_in_flight, len(missing)))
+        failure = self._run_concurrently(missing, sampling, workers, done)
+        if failure is not None:
+            raise RuntimeError(
+                f"{self.backend.backend} model {self.backend.model} failed: {failure['error']}"
+            )
+        self.new_calls += len(done)
+        return done
+
+    def _run_concurrently(
+        self,
+        missing: dict[str, tuple[str, int]],
+        sampling: Sampling,
+        workers: int,
+        done: dict[str, dict],
+    ) -> dict | None:
+        """Up to `workers` calls in flight on worker threads (one for the local backend, which
+        is not thread safe but may move between threads). This thread logs finished calls while
+        the next ones run. After the first failure no new call starts; the ones in flight
+        finish and are logged too."""
+        failure: dict | None = None
+        executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model-call")
+        waiting: set = set()
+        try:
+            waiting = {
+                executor.submit(self._call, prompt, sampling, index, request_hash)
+                for request_hash, (prompt, index) in missing.items()
+            }
+            while waiting:
+                finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                batch = [future.result() for future in finished if not future.cancelled()]
+                self._flush(list(batch))
+                for record in batch:
+                    done[record["request_hash"]] = record
+                    if record["status"] != "ok" and failure is None:
+                        failure = record
+                        for future in waiting:
+                            future.cancel()
+                waiting = {future for future in waiting if not future.cancelled()}
+        finally:
+            # On an interrupt: start nothing new, and log what is still finishing.
+            for future in waiting:
+                future.cancel()
+            executor.shutdown(wait=True, cancel_futures=True)
+            late = [
+                f.result()
+                for f in waiting
+                if f.done() and not f.cancelled() and f.exception() is None
+            ]
+            self._flush([r for r in late if r["request_hash"] not in done])
+        return failure
 
     def _call(self, prompt: str, sampling: Sampling, sample_index: int, request_hash: str) -> dict:
         record = {

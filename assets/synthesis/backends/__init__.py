@@ -1,13 +1,16 @@
 """Model backends behind one interface; heavy libraries load on first use only."""
 
-from assets.recipe import GeneratorConfig
+from assets.recipe import GeneratorConfig, LocalModel
 from assets.synthesis.backends.base import Backend, Completion
 from assets.synthesis.backends.local_llama import LocalLlamaBackend
+from assets.synthesis.backends.openai_http import OpenAIHTTPBackend
 
 
 def build_backend(config: GeneratorConfig) -> Backend:
     """The backend a recipe's `generator` (or `judge`) entry names."""
-    return LocalLlamaBackend(config)
+    if isinstance(config, LocalModel):
+        return LocalLlamaBackend(config)
+    return OpenAIHTTPBackend(config)
 
 
 __all__ = ["Backend", "Completion", "build_backend"]

@@ -20,6 +20,8 @@ class Completion:
 class Backend(Protocol):
     backend: str
     model: str
+    # How many `complete` calls may run at once from different threads.
+    max_in_flight: int
 
     @property
     def model_digest(self) -> str | None:

@@ -38,6 +38,8 @@ def file_sha256(path: Path) -> str:
 
 class LocalLlamaBackend:
     backend = "local"
+    # llama-cpp-python is not thread safe: one call at a time.
+    max_in_flight = 1
 
     def __init__(self, config: LocalModel):
         self.config = config

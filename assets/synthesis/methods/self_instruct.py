@@ -63,7 +63,7 @@ class SelfInstructMethod:
                 "instruction_sampling": self.config.instruction_sampling.model_dump(),
                 "response_sampling": self.config.response_sampling.model_dump(),
                 "examples_per_prompt": self.config.examples_per_prompt,
-                "n_ctx": self.config.generator.n_ctx,
+                **self.config.generator.lineage_params(),
             },
         )
 

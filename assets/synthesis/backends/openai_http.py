@@ -1,0 +1,269 @@
+"""Any OpenAI-compatible server (vLLM, TGI, Ollama, llama.cpp server, hosted APIs) over HTTP.
+
+One `complete` call is one `POST {base_url}/chat/completions`, retried with exponential
+backoff and jitter on 429, 5xx, timeouts, dropped connections and unparseable bodies, honouring
+`Retry-After`. Calls are thread safe: `CachedModel` keeps up to `max_in_flight` of them going,
+each thread on its own keep-alive connection. A failure budget shared by all threads ends a
+run against a server that is down instead of letting every call retry on its own.
+
+The API key is read from the environment variable named by `api_key_env` at call time and
+goes only into the Authorization header; messages name the variable, never its value, and any
+server text quoted in an error has the value masked.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import random
+import ssl
+import threading
+import time
+from collections import deque
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from assets.recipe import OpenAICompatibleModel, Sampling
+from assets.synthesis.backends.base import Completion
+
+# 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.
+RETRYABLE_4XX = frozenset({408, 409, 425, 429})
+BODY_SNIPPET_CHARS = 300
+RECENT_ERRORS = 3
+# Errors on a kept-alive connection that the server may have closed while it sat idle.
+_STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
+
+
+class BackendError(RuntimeError):
+    """A model call that failed for good: not retryable, or out of retries or budget."""
+
+
+class FailureBudgetExceeded(BackendError):
+    """Too many requests in a row failed; the server is down or refusing work."""
+
+
+class _Retryable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+class OpenAIHTTPBackend:
+    backend = "openai"
+
+    def __init__(self, config: OpenAICompatibleModel):
+        self.config = config
+        self.model = config.model
+        self.max_in_flight = config.max_in_flight
+        self.endpoint = f"{config.base_url.rstrip('/')}/chat/completions"
+        url = urlsplit(self.endpoint)
+        self._https = url.scheme == "https"
+        self._host = url.hostname or ""
+        self._port = url.port
+        self._path = url.path + (f"?{url.query}" if url.query else "")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._consecutive_failures = 0
+        self._recent_errors: deque[str] = deque(maxlen=RECENT_ERRORS)
+        self._tripped = threading.Event()
+        self._trip_message = ""
+        self._jitter = random.Random()
+
+    @property
+    def model_digest(self) -> str | None:
+        # The API names a model but does not pin its weights.
+        return None
+
+    # -- the call ---------------------------------------------------------------------------
+
+    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+        key = self._api_key()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        body = json.dumps(
+            {
+                "model": self.model,
+                "messages": [{"role": "user", "content": prompt}],
+                "temperature": sampling.temperature,
+                "top_p": sampling.top_p,
+                "max_tokens": sampling.max_tokens,
+                "seed": sampling.seed + sample_index,
+                "stream": False,
+            }
+        ).encode()
+        attempts = 0
+        while True:
+            self._raise_if_tripped()
+            attempts += 1
+            started = time.perf_counter()
+            try:
+                status, retry_after, data = self._post(body, headers)
+                completion = self._parse(status, retry_after, data, key, started)
+            except _Retryable as failure:
+                self._count_failure(failure.message)
+                if attempts > self.config.max_retries:
+                    raise BackendError(
+                        f"{self.endpoint}: gave up after {attempts} attempts "
+                        f"(generator.max_retries={self.config.max_retries}); "
+                        f"last error: {failure.message}"
+                    ) from None
+                delay = self._backoff(attempts)
+                if failure.retry_after is not None:
+                    delay = max(delay, min(failure.retry_after, self.config.max_retry_after_s))
+                if self._tripped.wait(delay):
+                    self._raise_if_tripped()
+                continue
+            self._count_success()
+            return completion
+
+    def _api_key(self) -> str | None:
+        name = self.config.api_key_env
+        if name is None:
+            return None
+        value = os.environ.get(name, "")
+        if not value.strip():
+            raise BackendError(
+                f"{self.endpoint}: the API key variable {name} (generator.api_key_env) is not "
+                "set or empty in this process's environment"
+            )
+        return value.strip()
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(self.config.backoff_max_s, self.config.backoff_base_s * 2 ** (attempt - 1))
+        return ceiling * (0.5 + 0.5 * self._jitter.random())
+
+    # -- transport --------------------------------------------------------------------------
+
+    def _connection(self) -> tuple[http.client.HTTPConnection, bool]:
+        """This thread's connection and whether it was used before (so may have gone stale)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn, True
+        if self._https:
+            conn = http.client.HTTPSConnection(
+                self._host,
+                self._port,
+                timeout=self.config.timeout_s,
+                context=ssl.create_default_context(),
+            )
+        else:
+            conn = http.client.HTTPConnection(self._host, self._port, timeout=self.config.timeout_s)
+        self._local.conn = conn
+        return conn, False
+
+    def _drop_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            conn.close()
+
+    def _post(self, body: bytes, headers: dict[str, str]) -> tuple[int, float | None, bytes]:
+        """(status, Retry-After seconds, body) of one POST; transport failures are retryable."""
+        for _ in range(2):
+            conn, reused = self._connection()
+            try:
+                conn.request("POST", self._path, body=body, headers=headers)
+                response = conn.getresponse()
+                data = response.read()
+            except TimeoutError:
+                self._drop_connection()
+                raise _Retryable(
+                    f"no response within {self.config.timeout_s:g} s (generator.timeout_s)"
+                ) from None
+            except _STALE_CONNECTION as exc:
+                self._drop_connection()
+                if reused:
+                    continue  # the server closed an idle keep-alive connection: reconnect once
+                raise _Retryable(f"connection dropped: {type(exc).__name__}: {exc}") from None
+            except (OSError, http.client.HTTPException) as exc:
+                self._drop_connection()
+                raise _Retryable(f"connection failed: {type(exc).__name__}: {exc}") from None
+            if response.will_close:
+                self._drop_connection()
+            return response.status, parse_retry_after(response.getheader("Retry-After")), data
+        raise _Retryable("connection dropped twice")  # unreachable: a fresh one raises above
+
+    def _parse(
+        self, status: int, retry_after: float | None, data: bytes, key: str | None, started: float
+    ) -> Completion:
+        snippet = _snippet(data, key)
+        if status == 200:
+            try:
+                payload = json.loads(data)
+                choice = payload["choices"][0]
+                text = choice["message"]["content"]
+                usage = payload.get("usage") or {}
+            except (ValueError, KeyError, IndexError, TypeError):
+                raise _Retryable(f"HTTP 200 with an unparseable body: {snippet!r}") from None
+            return Completion(
+                text=text or "",
+                finish_reason=choice.get("finish_reason"),
+                prompt_tokens=usage.get("prompt_tokens"),
+                completion_tokens=usage.get("completion_tokens"),
+                latency_ms=(time.perf_counter() - started) * 1000,
+            )
+        if status >= 500 or status in RETRYABLE_4XX:
+            raise _Retryable(f"HTTP {status}: {snippet}", retry_after)
+        if status in (401, 403):
+            who = (
+                f"the API key from ${self.config.api_key_env}"
+                if self.config.api_key_env
+                else "a request without an API key (set generator.api_key_env)"
+            )
+            raise BackendError(f"{self.endpoint}: HTTP {status}: the server rejected {who}")
+        raise BackendError(f"{self.endpoint}: HTTP {status}: {snippet}")
+
+    # -- the failure budget -----------------------------------------------------------------
+
+    def _count_success(self) -> None:
+        with self._lock:
+            self._consecutive_failures = 0
+
+    def _count_failure(self, message: str) -> None:
+        with self._lock:
+            self._consecutive_failures += 1
+            self._recent_errors.append(message)
+            if self._consecutive_failures < self.config.max_consecutive_failures:
+                return
+            if not self._tripped.is_set():
+                self._trip_message = (
+                    f"{self.endpoint}: {self._consecutive_failures} requests in a row failed "
+                    f"(generator.max_consecutive_failures="
+                    f"{self.config.max_consecutive_failures}); the server is down or refusing "
+                    f"work. Last errors: {' | '.join(self._recent_errors)}"
+                )
+                self._tripped.set()
+        self._raise_if_tripped()
+
+    def _raise_if_tripped(self) -> None:
+        if self._tripped.is_set():
+            raise FailureBudgetExceeded(self._trip_message)
+
+
+def _snippet(data: bytes, key: str | None) -> str:
+    text = data[:65536].decode("utf-8", "replace")
+    if key:
+        # Some servers quote the key they rejected; mask it before cutting the text short.
+        text = text.replace(key, "***")
+    return " ".join(text.split())[:BODY_SNIPPET_CHARS]
