@@ -1,0 +1,228 @@
+"""Servers the HTTP-backend tests talk to: the real llama.cpp OpenAI-compatible server on
+SmolLM2, and a scripted loopback server that injects faults."""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from assets.synthesis.backends.local_llama import default_model_path
+
+SERVED_MODEL = "smollm2"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LlamaServer:
+    base_url: str
+    model: str
+    api_key: str | None
+
+
+@contextlib.contextmanager
+def llama_server(api_key: str | None = None, timeout_s: float = 120) -> Iterator[LlamaServer]:
+    """`python -m llama_cpp.server` on SmolLM2 at 127.0.0.1:<free port>, stopped on exit."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(default_model_path()),
+        "--model_alias",
+        SERVED_MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+    ]
+    if api_key:
+        command += ["--api_key", api_key]
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"llama_cpp.server exited early:\n{log.read()[-3000:]}")
+            request = urllib.request.Request(f"{base_url}/models")
+            if api_key:
+                request.add_header("Authorization", f"Bearer {api_key}")
+            try:
+                with urllib.request.urlopen(request, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"llama_cpp.server not ready after {timeout_s} s")
+            time.sleep(0.3)
+        yield LlamaServer(base_url, SERVED_MODEL, api_key)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+# -- fault injection ---------------------------------------------------------------------------
+
+
+@dataclass
+class Fault:
+    """What the fault server does with one request: `status` and `body`, after `delay_s`;
+    `drop` closes the connection without a response; `retry_after` sets that header."""
+
+    status: int = 200
+    body: bytes | None = None  # None: a valid completion of the request
+    delay_s: float = 0.0
+    drop: bool = False
+    retry_after: str | None = None
+
+
+@dataclass
+class Seen:
+    """One request the fault server received."""
+
+    at: float
+    wall: float
+    prompt: str
+    authorization: str | None
+
+
+@dataclass
+class FaultServer:
+    """A loopback OpenAI-compatible endpoint that answers from a script of faults.
+
+    `script(prompt, attempt)` picks the fault for the attempt-th request (0-based) carrying
+    that prompt; when it returns None the request gets a valid completion.
+    """
+
+    script: object = None
+    requests: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str = ""
+    active: int = 0
+    max_active: int = 0
+
+    def attempts(self, prompt: str) -> int:
+        with self.lock:
+            return sum(1 for seen in self.requests if seen.prompt == prompt)
+
+    def times(self, prompt: str) -> list[float]:
+        with self.lock:
+            return [seen.at for seen in self.requests if seen.prompt == prompt]
+
+    def _handle(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        payload = json.loads(handler.rfile.read(length))
+        prompt = payload["messages"][0]["content"]
+        with self.lock:
+            attempt = sum(1 for seen in self.requests if seen.prompt == prompt)
+            self.requests.append(
+                Seen(time.monotonic(), time.time(), prompt, handler.headers.get("Authorization"))
+            )
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            self._answer(handler, prompt, payload, attempt)
+        finally:
+            with self.lock:
+                self.active -= 1
+
+    def _answer(
+        self, handler: http.server.BaseHTTPRequestHandler, prompt: str, payload: dict, attempt: int
+    ) -> None:
+        fault = self.script(prompt, attempt) if self.script else None
+        fault = fault or Fault()
+        if fault.delay_s:
+            time.sleep(fault.delay_s)
+        if fault.drop:
+            handler.close_connection = True
+            with contextlib.suppress(OSError):
+                handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        body = fault.body if fault.body is not None else completion_body(prompt, payload)
+        handler.send_response(fault.status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(body)))
+        if fault.retry_after is not None:
+            handler.send_header("Retry-After", fault.retry_after)
+        handler.end_headers()
+        with contextlib.suppress(OSError):
+            handler.wfile.write(body)
+
+
+def completion_body(prompt: str, payload: dict) -> bytes:
+    """A well-formed chat completion whose text depends on the prompt (for self-instruct: a
+    new one-line instruction, or an answer to one)."""
+    number = int.from_bytes(prompt.encode()[-8:].ljust(8, b"\0"), "big") % 100_000
+    text = f"Explain why the number {number} is interesting, in two sentences."
+    return json.dumps(
+        {
+            "id": "fault-server",
+            "object": "chat.completion",
+            "model": payload.get("model"),
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": len(text.split())},
+        }
+    ).encode()
+
+
+@contextlib.contextmanager
+def fault_server(script=None) -> Iterator[FaultServer]:
+    server_state = FaultServer(script=script)
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            server_state._handle(self)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    server_state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server_state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def contains_secret(root: Path, secret: str) -> list[str]:
+    """Files under `root` whose bytes contain `secret`."""
+    needle = secret.encode()
+    return [str(path) for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
