@@ -1,5 +1,5 @@
-"""Servers the HTTP-backend tests talk to: the real llama.cpp OpenAI-compatible server on
-SmolLM2, and a scripted loopback server that injects faults."""
+"""A scripted loopback OpenAI-compatible server that injects faults, for the HTTP backend
+tests (the real server they also use is `assets.synthesis.backends.llama_server`)."""
 
 from __future__ import annotations
 
@@ -7,88 +7,12 @@ import contextlib
 import http.server
 import json
 import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assets.synthesis.backends.local_llama import default_model_path
-
-SERVED_MODEL = "smollm2"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LlamaServer:
-    base_url: str
-    model: str
-    api_key: str | None
-
-
-@contextlib.contextmanager
-def llama_server(api_key: str | None = None, timeout_s: float = 120) -> Iterator[LlamaServer]:
-    """`python -m llama_cpp.server` on SmolLM2 at 127.0.0.1:<free port>, stopped on exit."""
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "llama_cpp.server",
-        "--model",
-        str(default_model_path()),
-        "--model_alias",
-        SERVED_MODEL,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--n_ctx",
-        "2048",
-    ]
-    if api_key:
-        command += ["--api_key", api_key]
-    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"llama_cpp.server exited early:\n{log.read()[-3000:]}")
-            request = urllib.request.Request(f"{base_url}/models")
-            if api_key:
-                request.add_header("Authorization", f"Bearer {api_key}")
-            try:
-                with urllib.request.urlopen(request, timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama_cpp.server not ready after {timeout_s} s")
-            time.sleep(0.3)
-        yield LlamaServer(base_url, SERVED_MODEL, api_key)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-# -- fault injection ---------------------------------------------------------------------------
 
 
 @dataclass

@@ -14,9 +14,10 @@ import polars as pl
 import pytest
 
 from assets.recipe import OpenAICompatibleModel, Sampling
+from assets.synthesis.backends.llama_server import llama_server
 from assets.synthesis.backends.openai_http import BackendError, OpenAIHTTPBackend
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
-from tests.servers import contains_secret, llama_server
+from tests.servers import contains_secret
 from tests.test_resilience import _start_run
 from warehouse import Warehouse
 
@@ -105,7 +106,9 @@ def test_killed_run_resumes_with_only_the_missing_calls_and_never_leaks_the_key(
 ):
     llm = {
         **SELF_INSTRUCT,
-        "num_instructions": 10,
+        "num_instructions": 8,
+        "instruction_sampling": {"temperature": 0.8, "max_tokens": 24, "seed": 1},
+        "response_sampling": {"temperature": 0.2, "max_tokens": 24, "seed": 1},
         "generator": _generator(server),
     }
     recipe = write_recipe(synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], llm]})

@@ -1,0 +1,202 @@
+"""bench/generation: completion tokens/s through our generation path vs. a bare client.
+
+HTTP: a loopback `python -m llama_cpp.server` on SmolLM2 (started here). Ours is the path a
+method takes: `CachedModel.complete_many` over the OpenAI-compatible backend, with every call
+made for real (`refresh_cache`) and logged to a temp warehouse. The baseline sends the same
+request bodies with `http.client` from a thread pool of the same size. Local: ours is
+`CachedModel` over the local backend; the baseline calls llama-cpp-python's
+`Llama.create_chat_completion` directly. Fixed prompts, temperature 0, fixed max_tokens, actual
+completion tokens counted; the two sides alternate within each round, medians are reported.
+
+    python bench/generation [--rounds 3] [--requests 16] [--max-tokens 24]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from assets.recipe import LocalModel, OpenAICompatibleModel, Sampling
+from assets.rows import utc_now
+from assets.synthesis.backends import build_backend
+from assets.synthesis.backends.llama_server import llama_server
+from assets.synthesis.backends.local_llama import default_model_path
+from assets.synthesis.call_cache import CachedModel
+from assets.synthesis.context import SynthesisContext
+from warehouse import Warehouse
+
+TOPICS = [
+    "rivers", "bread", "volcanoes", "chess", "bicycles", "owls", "glass", "tides",
+    "maps", "honey", "comets", "violins", "salt", "bridges", "moss", "lanterns",
+]  # fmt: skip
+IN_FLIGHT = (1, 4, 16)
+
+
+def prompts(n: int) -> list[str]:
+    return [f"Write two sentences about {TOPICS[i % len(TOPICS)]}." for i in range(n)]
+
+
+class Ours:
+    """CachedModel over a backend, every call real and logged, tokens read back from the log."""
+
+    def __init__(self, config, home: Path):
+        self.backend = build_backend(config)
+        self.wh = Warehouse(home)
+        self.rounds = 0
+
+    def __call__(self, texts: list[str], sampling: Sampling) -> Callable[[], int]:
+        self.rounds += 1
+        run_id = f"bench-{self.backend.backend}-{self.backend.max_in_flight}-{self.rounds}"
+        ctx = SynthesisContext(self.wh, run_id, utc_now(), 0, refresh_cache=True)
+        CachedModel(self.backend, "gen-bench", ctx).complete_many(
+            [(text, 0) for text in texts], sampling
+        )
+        return lambda: self.tokens(run_id)
+
+    def tokens(self, run_id: str) -> int:
+        with self.wh.reader() as con:
+            return con.execute(
+                "SELECT sum(completion_tokens) FROM model_calls WHERE run_id = ?", [run_id]
+            ).fetchone()[0]
+
+
+class BareHTTP:
+    """The same requests with http.client from a thread pool, one keep-alive connection each."""
+
+    def __init__(self, base_url: str, model: str, in_flight: int):
+        url = urlsplit(base_url)
+        self.host, self.port, self.path = url.hostname, url.port, url.path + "/chat/completions"
+        self.model = model
+        self.in_flight = in_flight
+        self.local = threading.local()
+
+    def one(self, text: str, sampling: Sampling) -> int:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=600)
+        body = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": text}],
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "seed": sampling.seed,
+            "stream": False,
+        }
+        conn.request("POST", self.path, json.dumps(body), {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        payload = json.loads(response.read())
+        if response.status != 200:
+            raise RuntimeError(f"HTTP {response.status}: {payload}")
+        return payload["usage"]["completion_tokens"]
+
+    def __call__(self, texts: list[str], sampling: Sampling) -> int:
+        with ThreadPoolExecutor(self.in_flight) as pool:
+            return sum(pool.map(lambda text: self.one(text, sampling), texts))
+
+
+class BareLlama:
+    def __init__(self, n_ctx: int, n_threads: int):
+        from llama_cpp import Llama
+
+        self.llm = Llama(
+            model_path=str(default_model_path()), n_ctx=n_ctx, n_threads=n_threads, verbose=False
+        )
+
+    def __call__(self, texts: list[str], sampling: Sampling) -> int:
+        total = 0
+        for text in texts:
+            result = self.llm.create_chat_completion(
+                messages=[{"role": "user", "content": text}],
+                temperature=sampling.temperature,
+                top_p=sampling.top_p,
+                max_tokens=sampling.max_tokens,
+                seed=sampling.seed,
+            )
+            total += result["usage"]["completion_tokens"]
+        return total
+
+
+def tokens_per_s(run: Callable, texts: list[str], sampling: Sampling) -> float:
+    started = time.perf_counter()
+    tokens = run(texts, sampling)
+    elapsed = time.perf_counter() - started
+    # Ours counts its tokens from the call log, after the clock stops.
+    return (tokens() if callable(tokens) else tokens) / elapsed
+
+
+def compare(name: str, ours, baseline, texts, sampling, rounds: int) -> float:
+    # One untimed pass each: first-call costs (model load, connections) are not throughput.
+    ours(texts[:2], sampling)
+    baseline(texts[:2], sampling)
+    mine, theirs = [], []
+    for round_index in range(rounds):
+        pair = [(ours, mine), (baseline, theirs)]
+        for run, into in pair if round_index % 2 == 0 else reversed(pair):
+            into.append(tokens_per_s(run, texts, sampling))
+    ratio = statistics.median(mine) / statistics.median(theirs)
+    print(
+        f"{name:<24} ours {statistics.median(mine):7.1f} tok/s   "
+        f"baseline {statistics.median(theirs):7.1f} tok/s   ratio {ratio:.3f}   "
+        f"(rounds ours {[round(v, 1) for v in mine]}, baseline {[round(v, 1) for v in theirs]})",
+        flush=True,
+    )
+    return ratio
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=16, help="requests per HTTP round")
+    parser.add_argument("--local-requests", type=int, default=6, help="requests per local round")
+    parser.add_argument("--max-tokens", type=int, default=24)
+    args = parser.parse_args()
+    sampling = Sampling(temperature=0.0, max_tokens=args.max_tokens, seed=0)
+    threads = os.cpu_count() or 1
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as home:
+        print(
+            f"bench/generation: SmolLM2-135M, {threads} threads, max_tokens {args.max_tokens}, "
+            f"temperature 0, {args.rounds} rounds",
+            flush=True,
+        )
+        with llama_server(n_threads=threads) as server:
+            # Untimed: the server's first requests pay for paging the model in.
+            BareHTTP(server.base_url, server.model, 1)(prompts(args.requests), sampling)
+            for n in IN_FLIGHT:
+                config = OpenAICompatibleModel(
+                    backend="openai", base_url=server.base_url, model=server.model, max_in_flight=n
+                )
+                results[f"generation_http_inflight_{n}_ratio"] = compare(
+                    f"http, {n} in flight",
+                    Ours(config, Path(home) / "http"),
+                    BareHTTP(server.base_url, server.model, n),
+                    prompts(args.requests),
+                    sampling,
+                    args.rounds,
+                )
+        local = LocalModel(n_threads=threads)
+        results["generation_local_ratio"] = compare(
+            "local (llama-cpp)",
+            Ours(local, Path(home) / "local"),
+            BareLlama(local.n_ctx, threads),
+            prompts(args.local_requests),
+            sampling,
+            args.rounds,
+        )
+    for name, value in results.items():
+        print(f"RESULT {name} {value:.3f} target 0.95 higher")
+
+
+if __name__ == "__main__":
+    main()
