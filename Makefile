@@ -41,6 +41,7 @@ ui: env
 
 bench: env
 	$(PY) bench/warehouse
+	$(PY) bench/generation
 
 lint: env
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

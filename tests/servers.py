@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-
 @dataclass
 class Fault:
     """What the fault server does with one request: `status` and `body`, after `delay_s`;

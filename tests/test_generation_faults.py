@@ -7,6 +7,7 @@ import time
 from email.utils import formatdate
 
 import pytest
+import yaml
 
 from assets.recipe import OpenAICompatibleModel, Sampling
 from assets.rows import utc_now
@@ -215,3 +216,31 @@ def test_a_server_that_stays_down_fails_the_run_quickly_and_clearly(home, write_
     assert KEY not in message
     errors = [c for c in _calls(home) if c["status"] == "error"]
     assert errors and all(server.base_url in c["error"] for c in errors)
+
+
+def test_recipe_generator_union_and_key_hygiene():
+    from assets.recipe import LocalModel, RecipeError, parse_recipe
+    from tests.conftest import recipe_dict
+
+    def recipe(generator: dict) -> str:
+        methods = [{**SELF_INSTRUCT, "generator": generator}]
+        return yaml.safe_dump(recipe_dict(synthesis={"methods": methods}))
+
+    # Recipes from before the union (no `backend`) still mean the local model.
+    parsed = parse_recipe(recipe({"n_ctx": 1024}), "old.yaml")
+    assert isinstance(parsed.synthesis.methods[0].generator, LocalModel)
+    openai = {"backend": "openai", "base_url": "http://127.0.0.1:9/v1", "model": "m"}
+    parsed = parse_recipe(recipe(openai), "new.yaml")
+    assert parsed.synthesis.methods[0].generator.max_in_flight == 8
+
+    with pytest.raises(RecipeError) as pasted:
+        parse_recipe(recipe({**openai, "api_key_env": KEY}), "pasted.yaml")
+    assert "pasted.yaml" in str(pasted.value) and "generator.openai.api_key_env" in str(
+        pasted.value
+    )
+    assert "NAME of an environment variable" in str(pasted.value) and KEY not in str(pasted.value)
+    with pytest.raises(RecipeError, match="must not carry credentials") as in_url:
+        parse_recipe(recipe({**openai, "base_url": f"https://user:{KEY}@host/v1"}), "url.yaml")
+    assert KEY not in str(in_url.value)
+    with pytest.raises(RecipeError, match="generator: .*'vllm'"):
+        parse_recipe(recipe({"backend": "vllm"}), "bad.yaml")
