@@ -70,19 +70,33 @@ class FaultServer:
             )
             self.active += 1
             self.max_active = max(self.max_active, self.active)
+        finished = threading.Event()
         try:
-            self._answer(handler, prompt, payload, attempt)
+            self._answer(handler, prompt, payload, attempt, finished)
         finally:
+            self._finish(finished)
+
+    def _finish(self, finished: threading.Event) -> None:
+        """Count the request as over before its last bytes go out: the client may send its
+        next request the moment it has them, before this thread is done."""
+        if not finished.is_set():
+            finished.set()
             with self.lock:
                 self.active -= 1
 
     def _answer(
-        self, handler: http.server.BaseHTTPRequestHandler, prompt: str, payload: dict, attempt: int
+        self,
+        handler: http.server.BaseHTTPRequestHandler,
+        prompt: str,
+        payload: dict,
+        attempt: int,
+        finished: threading.Event,
     ) -> None:
         fault = self.script(prompt, attempt) if self.script else None
         fault = fault or Fault()
         if fault.delay_s:
             time.sleep(fault.delay_s)
+        self._finish(finished)
         if fault.drop:
             handler.close_connection = True
             with contextlib.suppress(OSError):

@@ -30,7 +30,7 @@ def _config(base_url: str, **changes: object) -> OpenAICompatibleModel:
         "base_url": base_url,
         "model": "fault-model",
         "api_key_env": KEY_ENV,
-        "timeout_s": 0.5,
+        "timeout_s": 2.0,
         "max_retries": 5,
         "backoff_base_s": 0.01,
         "backoff_max_s": 0.05,
@@ -66,7 +66,7 @@ def test_each_fault_is_retried_and_retry_after_is_honoured(home, key):
         Fault(status=500, body=b'{"error": "internal"}'),
         Fault(body=b"<html>not json"),
         Fault(drop=True),
-        Fault(delay_s=1.5),  # beyond timeout_s
+        Fault(delay_s=3.0),  # beyond timeout_s
         Fault(status=429, body=b"{}", retry_after="1"),
     ]
 
@@ -121,7 +121,7 @@ def test_concurrent_calls_under_faults_lose_nothing_and_keep_order(home, key):
         return Fault(delay_s=0.1)  # a valid answer that takes a while, so calls overlap
 
     with fault_server(script) as server:
-        model = _cached_model(home, _config(server.base_url, max_in_flight=8))
+        model = _cached_model(home, _config(server.base_url, max_in_flight=8, timeout_s=10))
         results = model.complete_many(prompts, SAMPLING)
         assert 1 < server.max_active <= 8
         first_round = len(server.requests)
