@@ -149,6 +149,8 @@ def test_a_client_error_fails_at_once_and_is_logged(home, key):
     def script(prompt: str, attempt: int) -> Fault:
         if prompt == "bad":
             return Fault(status=400, body=b'{"error": "max_tokens too large"}')
+        if prompt == "wrong path":
+            return Fault(status=404, body=b"Not Found")
         return Fault(delay_s=0.2)
 
     with fault_server(script) as server:
@@ -156,6 +158,9 @@ def test_a_client_error_fails_at_once_and_is_logged(home, key):
         with pytest.raises(RuntimeError, match="HTTP 400: .*max_tokens too large"):
             model.complete_many([("ok 1", 0), ("bad", 0), ("ok 2", 0)], SAMPLING)
         assert server.attempts("bad") == 1
+        with pytest.raises(RuntimeError, match="HTTP 404 \\(is base_url the API root"):
+            OpenAIHTTPBackend(_config(server.base_url)).complete("wrong path", SAMPLING, 0)
+        assert server.attempts("wrong path") == 1
     statuses = {c["prompt"]: c["status"] for c in _calls(home)}
     assert statuses["bad"] == "error"
     # The calls already in flight when it failed were paid for: they are logged too.

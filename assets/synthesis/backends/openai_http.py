@@ -232,7 +232,8 @@ class OpenAIHTTPBackend:
                 else "a request without an API key (set generator.api_key_env)"
             )
             raise BackendError(f"{self.endpoint}: HTTP {status}: the server rejected {who}")
-        raise BackendError(f"{self.endpoint}: HTTP {status}: {snippet}")
+        hint = " (is base_url the API root, usually ending in /v1?)" if status == 404 else ""
+        raise BackendError(f"{self.endpoint}: HTTP {status}{hint}: {snippet}")
 
     # -- the failure budget -----------------------------------------------------------------
 
