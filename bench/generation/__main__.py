@@ -8,7 +8,7 @@ request bodies with `http.client` from a thread pool of the same size. Local: ou
 `Llama.create_chat_completion` directly. Fixed prompts, temperature 0, fixed max_tokens, actual
 completion tokens counted; the two sides alternate within each round, medians are reported.
 
-    python bench/generation [--rounds 3] [--requests 16] [--max-tokens 24]
+    python bench/generation [--rounds 3] [--requests 16] [--max-tokens 24] [--threads 1]
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
+import signal
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -160,9 +161,18 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=16, help="requests per HTTP round")
     parser.add_argument("--local-requests", type=int, default=6, help="requests per local round")
     parser.add_argument("--max-tokens", type=int, default=24)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="llama.cpp threads on both sides; 1 keeps a shared machine's noise down "
+        "(two threads spin on each other when a core is taken away)",
+    )
     args = parser.parse_args()
+    # A terminated bench still stops the server it started (the `with` blocks unwind).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sampling = Sampling(temperature=0.0, max_tokens=args.max_tokens, seed=0)
-    threads = os.cpu_count() or 1
+    threads = args.threads
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as home:
         print(
