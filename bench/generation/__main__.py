@@ -8,7 +8,7 @@ request bodies with `http.client` from a thread pool of the same size. Local: ou
 `Llama.create_chat_completion` directly. Fixed prompts, temperature 0, fixed max_tokens, actual
 completion tokens counted; the two sides alternate within each round, medians are reported.
 
-    python bench/generation [--rounds 3] [--requests 16] [--max-tokens 24] [--threads 1]
+    python bench/generation [--rounds 3] [--requests 8] [--max-tokens 16] [--threads 1]
 """
 
 from __future__ import annotations
@@ -158,9 +158,14 @@ def compare(name: str, ours, baseline, texts, sampling, rounds: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=16, help="requests per HTTP round")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=8,
+        help="requests per HTTP round (at least the number in flight)",
+    )
     parser.add_argument("--local-requests", type=int, default=6, help="requests per local round")
-    parser.add_argument("--max-tokens", type=int, default=24)
+    parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument(
         "--threads",
         type=int,
@@ -182,7 +187,7 @@ def main() -> None:
         )
         with llama_server(n_threads=threads) as server:
             # Untimed: the server's first requests pay for paging the model in.
-            BareHTTP(server.base_url, server.model, 1)(prompts(args.requests), sampling)
+            BareHTTP(server.base_url, server.model, 1)(prompts(4), sampling)
             for n in IN_FLIGHT:
                 config = OpenAICompatibleModel(
                     backend="openai", base_url=server.base_url, model=server.model, max_in_flight=n
@@ -191,7 +196,7 @@ def main() -> None:
                     f"http, {n} in flight",
                     Ours(config, Path(home) / "http"),
                     BareHTTP(server.base_url, server.model, n),
-                    prompts(args.requests),
+                    prompts(max(args.requests, n)),
                     sampling,
                     args.rounds,
                 )
