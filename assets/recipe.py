@@ -113,7 +113,9 @@ class OpenAICompatibleModel(_Strict):
         "itself); read at call time and sent only as `Authorization: Bearer`. None: no auth.",
     )
     max_in_flight: int = Field(default=8, ge=1, le=512, description="Concurrent requests.")
-    timeout_s: float = Field(default=120.0, gt=0, description="Per request (connect + read).")
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds to connect, and for each read of a response."
+    )
     max_retries: int = Field(
         default=5,
         ge=0,
@@ -145,8 +147,10 @@ class OpenAICompatibleModel(_Strict):
     @model_validator(mode="after")
     def _no_credentials_in_url(self) -> OpenAICompatibleModel:
         # The URL is recorded in lineage; credentials belong in the env var named by api_key_env.
-        if "@" in self.base_url.split("://", 1)[1].split("/", 1)[0]:
-            raise ValueError("base_url must not carry credentials; use api_key_env")
+        if "@" in self.base_url.split("://", 1)[1].split("/", 1)[0] or "?" in self.base_url:
+            raise ValueError(
+                "base_url must not carry credentials or a query string; use api_key_env"
+            )
         if self.backoff_base_s > self.backoff_max_s:
             raise ValueError("backoff_base_s is larger than backoff_max_s")
         return self
