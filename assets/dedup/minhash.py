@@ -50,12 +50,20 @@ class MinHashParams:
 
 @lru_cache(maxsize=64)
 def optimal_bands(threshold: float, num_perm: int) -> tuple[int, int]:
-    """(bands, rows) minimizing false positive + false negative area (text-dedup's
-    `optimal_param`, as in datasketch and BigCode)."""
-    from text_dedup.utils.analysis import optimal_param
-
-    bands, rows = optimal_param(threshold, num_perm)
-    return int(bands), int(rows)
+    """(bands, rows) minimizing the false positive area below `threshold` plus the false
+    negative area above it, equally weighted: text-dedup's `optimal_param` (as in datasketch
+    and BigCode), evaluated for all (b, r) at once with numpy instead of one scipy `quad` per
+    pair (seconds per call); the tests check both agree."""
+    pairs = np.array(
+        [(b, r) for b in range(1, num_perm + 1) for r in range(1, num_perm // b + 1)], dtype=float
+    )
+    b, r = pairs[:, :1], pairs[:, 1:]
+    below = np.linspace(0.0, threshold, 513)
+    above = np.linspace(threshold, 1.0, 513)
+    false_positive = np.trapezoid(1 - (1 - below**r) ** b, below, axis=1)
+    false_negative = np.trapezoid((1 - above**r) ** b, above, axis=1)
+    best = int(np.argmin(0.5 * false_positive + 0.5 * false_negative))
+    return int(pairs[best, 0]), int(pairs[best, 1])
 
 
 def candidate_probability(similarity: float | np.ndarray, bands: int, rows: int) -> np.ndarray:
