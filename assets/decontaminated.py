@@ -27,7 +27,14 @@ def decontaminated(
         benchmarks = load_benchmarks(plan.decontamination.benchmarks, wh.home)
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
-    detectors = [NgramOverlap(benchmarks, n=plan.decontamination.ngram_size)]
+    detectors = [
+        NgramOverlap(
+            benchmarks,
+            n=plan.decontamination.ngram_size,
+            backend=plan.decontamination.ngram_backend,
+            spark=plan.spark,
+        )
+    ]
     kept, decisions = run_filters(rows, detectors, stage="decontaminated")
     matched = decisions.select(
         pl.col("evidence").str.json_path_match("$.benchmark").alias("benchmark")

@@ -1,4 +1,4 @@
-"""The filtered corpus: heuristic quality filters and exact deduplication."""
+"""The filtered corpus: heuristic quality filters, exact and near deduplication."""
 
 import dagster as dg
 
@@ -13,7 +13,7 @@ from warehouse.resource import WarehouseResource
     group_name="corpora",
     kinds={"duckdb", "polars"},
     deps=["synthesized"],
-    description="The current synthesized version after heuristic filters and exact dedup.",
+    description="The current synthesized version after heuristic filters, exact and near dedup.",
 )
 def filtered(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
@@ -21,7 +21,9 @@ def filtered(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, rows = read_current(wh, "synthesized")
-    kept, decisions = run_filters(rows, build_filters(plan.filters), stage="filtered")
+    kept, decisions = run_filters(
+        rows, build_filters(plan.filters, plan.dedup, plan.spark), stage="filtered"
+    )
     return stage(
         context,
         wh,

@@ -224,7 +224,13 @@ class FilterConfig(_Strict):
             r"(?i)\bi(?:'m| am) (?:not able|unable) to (?:help|assist|provide)\b",
         ]
     )
-    exact_dedup: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "exact_dedup" in data:
+            raise ValueError("exact_dedup moved to the top-level `dedup.exact.enabled`")
+        return data
 
     @model_validator(mode="after")
     def _bounds_ordered(self) -> FilterConfig:
@@ -233,6 +239,72 @@ class FilterConfig(_Strict):
         if self.min_response_chars > self.max_response_chars:
             raise ValueError("min_response_chars is larger than max_response_chars")
         return self
+
+
+class SparkConfig(_Strict):
+    """Where the Spark backend of near dedup and n-gram decontamination runs; a session starts
+    only when a step with `backend: spark` runs."""
+
+    master: str = Field(
+        default="local[2]", description="Spark master URL: local[N], spark://host:7077, yarn, ..."
+    )
+    app_name: str = "synthfoundry"
+    shuffle_partitions: int = Field(default=8, gt=0)
+    driver_memory: str = Field(default="2g", pattern=r"^[0-9]+[kmgt]?$")
+    conf: dict[str, str] = Field(
+        default={}, description="Extra Spark properties, e.g. spark.executor.memory."
+    )
+
+
+class ExactDedupConfig(_Strict):
+    """Rows equal after NFKC, case folding, punctuation/symbol removal and whitespace folding."""
+
+    enabled: bool = True
+
+
+class NearDedupConfig(_Strict):
+    """MinHash with LSH banding; clusters are connected components of candidate pairs and the
+    smallest row_id of a cluster stays."""
+
+    enabled: bool = True
+    threshold: float = Field(
+        default=0.8, gt=0.0, lt=1.0, description="Target Jaccard similarity of shingle sets."
+    )
+    shingle: Literal["word", "char"] = "word"
+    shingle_size: int = Field(default=5, ge=1, le=64)
+    num_perm: int = Field(default=128, ge=8, le=1024)
+    bands: int | None = Field(
+        default=None, gt=0, description="With `rows`: explicit banding; default: optimal_param."
+    )
+    rows: int | None = Field(default=None, gt=0)
+    seed: int = Field(default=42, ge=0, description="Seeds the permutations (a*x+b mod p).")
+    verify: bool = Field(
+        default=False,
+        description="Keep only candidate pairs whose true shingle Jaccard reaches the threshold.",
+    )
+    backend: Literal["local", "spark"] = "local"
+
+    @model_validator(mode="after")
+    def _banding(self) -> NearDedupConfig:
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("give both bands and rows, or neither (then they follow threshold)")
+        if (
+            self.bands is not None
+            and self.rows is not None
+            and self.bands * self.rows > self.num_perm
+        ):
+            raise ValueError(
+                f"bands*rows = {self.bands * self.rows} is more than num_perm = {self.num_perm}"
+            )
+        return self
+
+
+class DedupConfig(_Strict):
+    """Deduplication steps of the filtered stage, run after the heuristic filters in this
+    order: exact, then near."""
+
+    exact: ExactDedupConfig = ExactDedupConfig()
+    near: NearDedupConfig = NearDedupConfig()
 
 
 class BuiltinBenchmark(_Strict):
@@ -251,6 +323,9 @@ class BenchmarkFile(_Strict):
 class DecontaminationConfig(_Strict):
     ngram_size: int = Field(default=13, ge=3, le=50)
     benchmarks: list[BuiltinBenchmark | BenchmarkFile] = [BuiltinBenchmark(builtin="humaneval")]
+    ngram_backend: Literal["local", "spark"] = Field(
+        default="local", description="local: DuckDB in process; spark: the `spark` section."
+    )
 
 
 class QualityConfig(_Strict):
@@ -280,10 +355,12 @@ class Recipe(_Strict):
     seed: SeedConfig
     synthesis: SynthesisConfig
     filters: FilterConfig = FilterConfig()
+    dedup: DedupConfig = DedupConfig()
     decontamination: DecontaminationConfig = DecontaminationConfig()
     quality: QualityConfig = QualityConfig()
     retention: RetentionConfig = RetentionConfig()
     export: ExportConfig = ExportConfig()
+    spark: SparkConfig = SparkConfig()
 
     @property
     def sha256(self) -> str:

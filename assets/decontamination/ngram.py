@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 import polars as pl
 
 from assets.filters.base import body
+from assets.recipe import SparkConfig
 
 # Texts shorter than n words contribute one n-gram of all their words, so a short benchmark
 # item copied whole is still caught.
@@ -27,7 +29,7 @@ row_grams AS (
     FROM (SELECT *, unnest(range(1, greatest(len(toks) - $n + 2, 2))) AS i FROM row_tokens WHERE len(toks) > 0)
 ),
 matches AS (
-    SELECT r.row_id, b.benchmark, b.item_id, count(*) AS shared, any_value(r.gram) AS example
+    SELECT r.row_id, b.benchmark, b.item_id, count(*) AS shared, min(r.gram) AS example
     FROM row_grams AS r JOIN bench_grams AS b USING (gram)
     GROUP BY ALL
 )
@@ -45,13 +47,25 @@ class NgramOverlap:
     benchmarks: pl.DataFrame
     n: int = 13
     name: str = "benchmark_ngram_overlap"
+    backend: Literal["local", "spark"] = "local"
+    spark: SparkConfig | None = None
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def matches(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The best-matching benchmark item of each overlapping row, on the chosen backend."""
         corpus = rows.select("row_id", body().alias("content"))
+        if self.backend == "spark":
+            from assets.decontamination.ngram_spark import ngram_matches_spark
+            from assets.spark_session import spark_session
+
+            spark = spark_session(self.spark or SparkConfig())
+            return ngram_matches_spark(spark, corpus, self.benchmarks, self.n)
         with duckdb.connect() as con:
             con.register("benchmarks", self.benchmarks.to_arrow())
             con.register("corpus", corpus.to_arrow())
-            matches = con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
+            return con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        matches = self.matches(rows)
         return matches.select(
             "row_id",
             pl.lit(self.name).alias("rule"),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from assets.dedup.evidence import duplicate_decisions
 from assets.rows import hash_ids
 
 
@@ -24,6 +25,9 @@ def dedup_key(column: str) -> pl.Expr:
 
 @dataclass(frozen=True)
 class ExactDedup:
+    """Rows of one kind whose normalized content is equal form a cluster named by the hash of
+    that content (`cluster_id`); all but the smallest row_id are dropped."""
+
     name: str = "exact_duplicate"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -36,21 +40,16 @@ class ExactDedup:
                 separator="\x1f",
             )
         ).to_series()
-        keyed = rows.select("row_id").with_columns(hash_ids(keys).alias("dedup_hash"))
-        representative = pl.col("row_id").min().over("dedup_hash")
-        return (
-            keyed.with_columns(representative.alias("duplicate_of"))
-            .filter(pl.col("row_id") != pl.col("duplicate_of"))
-            .select(
-                "row_id",
-                pl.lit(self.name).alias("rule"),
-                pl.lit(1.0).alias("score"),
-                pl.struct(
-                    duplicate_of=pl.col("duplicate_of"),
-                    dedup_hash=pl.col("dedup_hash"),
-                    method=pl.lit("exact"),
-                )
-                .struct.json_encode()
-                .alias("evidence"),
-            )
+        keyed = rows.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
+        clustered = keyed.with_columns(
+            pl.col("row_id").min().over("cluster_id").alias("duplicate_of"),
+            pl.len().over("cluster_id").alias("cluster_size"),
+            pl.lit(1.0).alias("similarity"),
+        ).filter(pl.col("row_id") != pl.col("duplicate_of"))
+        return duplicate_decisions(
+            clustered,
+            rule=self.name,
+            method="exact_dedup",
+            similarity_kind="exact",
+            params={"normalization": "nfkc+casefold+punctuation+whitespace"},
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assets.dedup.near import NearDedup
 from assets.filters.base import RowFilter
 from assets.filters.exact_dedup import ExactDedup
 from assets.filters.heuristics import (
@@ -13,10 +14,15 @@ from assets.filters.heuristics import (
     RepeatedNgrams,
     TruncatedResponse,
 )
-from assets.recipe import FilterConfig
+from assets.recipe import DedupConfig, FilterConfig, SparkConfig
 
 
-def build_filters(config: FilterConfig) -> list[RowFilter]:
+def build_filters(
+    config: FilterConfig, dedup: DedupConfig | None = None, spark: SparkConfig | None = None
+) -> list[RowFilter]:
+    """Heuristic filters, then the enabled dedup steps (exact before near, so near dedup
+    compares fewer rows and exact copies keep their exact-match evidence)."""
+    dedup = dedup or DedupConfig()
     steps: list[RowFilter] = [
         EmptyResponse(),
         TruncatedResponse(),
@@ -27,6 +33,8 @@ def build_filters(config: FilterConfig) -> list[RowFilter]:
         RepeatedLines(config.max_duplicate_line_fraction),
         RepeatedNgrams(config.duplicate_ngram_size, config.max_duplicate_ngram_fraction),
     ]
-    if config.exact_dedup:
+    if dedup.exact.enabled:
         steps.append(ExactDedup())
+    if dedup.near.enabled:
+        steps.append(NearDedup(dedup.near, spark))
     return steps

@@ -1,0 +1,83 @@
+"""The near-dedup filter step: MinHash/LSH clusters, the smallest row_id of each stays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from assets.dedup.clusters import near_duplicates
+from assets.dedup.evidence import duplicate_decisions
+from assets.dedup.minhash import MinHashParams, optimal_bands
+from assets.filters.base import body
+from assets.recipe import NearDedupConfig, SparkConfig
+
+
+def minhash_params(config: NearDedupConfig) -> MinHashParams:
+    """The recipe's parameters; bands x rows from the threshold unless given."""
+    if config.bands is not None and config.rows is not None:
+        bands, rows = config.bands, config.rows
+    else:
+        bands, rows = optimal_bands(config.threshold, config.num_perm)
+    return MinHashParams(
+        shingle=config.shingle,
+        shingle_size=config.shingle_size,
+        num_perm=config.num_perm,
+        bands=bands,
+        rows=rows,
+        seed=config.seed,
+    )
+
+
+def find_near_duplicates(
+    rows: pl.DataFrame, config: NearDedupConfig, spark: SparkConfig | None = None
+) -> pl.DataFrame:
+    """`row_id`, `duplicate_of`, `similarity`, `cluster_size` of each row to drop, by row_id,
+    on the recipe's backend. The text compared is all of a row's content columns."""
+    params = minhash_params(config)
+    ordered = rows.select("row_id", body().alias("content")).sort("row_id")
+    if config.backend == "spark":
+        from assets.dedup.near_spark import near_duplicates_spark
+        from assets.spark_session import spark_session
+
+        return near_duplicates_spark(
+            spark_session(spark or SparkConfig()), ordered, params, config.threshold, config.verify
+        )
+    found = near_duplicates(ordered["content"], params, config.threshold, config.verify)
+    ids = ordered["row_id"]
+    return pl.DataFrame(
+        {
+            "row_id": ids.gather(found["doc"]),
+            "duplicate_of": ids.gather(found["representative"]),
+            "similarity": found["similarity"],
+            "cluster_size": found["cluster_size"],
+        }
+    ).sort("row_id")
+
+
+@dataclass(frozen=True)
+class NearDedup:
+    config: NearDedupConfig
+    spark: SparkConfig | None = None
+    name: str = "near_duplicate"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        found = find_near_duplicates(rows, self.config, self.spark)
+        params = minhash_params(self.config)
+        return duplicate_decisions(
+            found.with_columns(pl.col("duplicate_of").alias("cluster_id")),
+            rule=self.name,
+            method="near_dedup",
+            similarity_kind="jaccard" if self.config.verify else "estimated_jaccard",
+            params={
+                "threshold": self.config.threshold,
+                "shingle": self.config.shingle,
+                "shingle_size": params.shingle_size,
+                "num_perm": params.num_perm,
+                "bands": params.bands,
+                "rows": params.rows,
+                "seed": params.seed,
+                "verify": self.config.verify,
+                "backend": self.config.backend,
+            },
+        )
