@@ -13,7 +13,8 @@ from warehouse.resource import WarehouseResource
     group_name="corpora",
     kinds={"duckdb", "polars"},
     deps=["synthesized"],
-    description="The current synthesized version after heuristic filters and exact dedup.",
+    description="The current synthesized version after heuristic filters, exact dedup and "
+    "(when enabled) semantic dedup.",
 )
 def filtered(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
@@ -21,7 +22,7 @@ def filtered(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, rows = read_current(wh, "synthesized")
-    kept, decisions = run_filters(rows, build_filters(plan.filters), stage="filtered")
+    kept, decisions = run_filters(rows, build_filters(plan.filters, wh), stage="filtered")
     return stage(
         context,
         wh,

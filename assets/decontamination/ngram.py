@@ -46,12 +46,18 @@ class NgramOverlap:
     n: int = 13
     name: str = "benchmark_ngram_overlap"
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        corpus = rows.select("row_id", body().alias("content"))
+    def matches(self, corpus: pl.DataFrame) -> pl.DataFrame:
+        """Per row of `corpus` (`row_id`, `content`) sharing an n-gram with a benchmark item:
+        the item sharing most (`benchmark`, `item_id`), the count (`shared`), one `example`."""
         with duckdb.connect() as con:
-            con.register("benchmarks", self.benchmarks.to_arrow())
-            con.register("corpus", corpus.to_arrow())
-            matches = con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
+            con.register(
+                "benchmarks", self.benchmarks.select("benchmark", "item_id", "text").to_arrow()
+            )
+            con.register("corpus", corpus.select("row_id", "content").to_arrow())
+            return con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        matches = self.matches(rows.select("row_id", body().alias("content")))
         return matches.select(
             "row_id",
             pl.lit(self.name).alias("rule"),

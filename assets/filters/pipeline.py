@@ -13,10 +13,14 @@ from assets.filters.heuristics import (
     RepeatedNgrams,
     TruncatedResponse,
 )
+from assets.filters.semantic_dedup import SemanticDedup
 from assets.recipe import FilterConfig
+from warehouse.connection import Warehouse
 
 
-def build_filters(config: FilterConfig) -> list[RowFilter]:
+def build_filters(config: FilterConfig, wh: Warehouse | None = None) -> list[RowFilter]:
+    """The steps in order; semantic dedup (which caches embeddings in `wh`) runs last, on
+    rows that survived the cheap filters and exact dedup."""
     steps: list[RowFilter] = [
         EmptyResponse(),
         TruncatedResponse(),
@@ -29,4 +33,8 @@ def build_filters(config: FilterConfig) -> list[RowFilter]:
     ]
     if config.exact_dedup:
         steps.append(ExactDedup())
+    if config.semantic_dedup.enabled:
+        if wh is None:
+            raise ValueError("semantic dedup needs the warehouse for its embedding cache")
+        steps.append(SemanticDedup(wh, config.semantic_dedup))
     return steps
