@@ -1,5 +1,8 @@
 """Nearest benchmark item of every row by cosine of sentence embeddings.
 
+Each side is compared through its views (the text, and for Python code its problem statement:
+`views.py`); a row's similarity to an item is the best cosine over view pairs.
+
 Rows and benchmark items are embedded through the warehouse cache (a benchmark's items are
 encoded once per content, a row once across versions); the top-1 item per row comes from
 blocked matrix products, so memory stays at one block of rows times the benchmark size.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from assets.decontamination.views import with_views
 from assets.embeddings import Embedder
 from warehouse.connection import Warehouse
 
@@ -40,15 +44,28 @@ def nearest_items(
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=NEAREST_SCHEMA)
     embedder = Embedder(model)
-    items = embedder.embed(wh, benchmarks["text"].to_list())
-    queries = embedder.embed(wh, rows["content"].to_list())
+    item_views = with_views(benchmarks.with_row_index("item"), "item", "text")
+    row_views = with_views(rows.with_row_index("row"), "row", "content")
+    items = embedder.embed(wh, item_views["view_text"].to_list())
+    queries = embedder.embed(wh, row_views["view_text"].to_list())
     best, score = top1(queries, items)
-    return pl.DataFrame(
-        {
-            "row_id": rows["row_id"],
-            "nn_benchmark": benchmarks["benchmark"].gather(best),
-            "nn_item_id": benchmarks["item_id"].gather(best),
-            "similarity": score.astype(np.float64).round(6),
-        },
-        schema=NEAREST_SCHEMA,
+    per_view = row_views.select(
+        "row",
+        item_views["item"].gather(best).alias("item"),
+        pl.Series("similarity", score.astype(np.float64)).round(6),
+    )
+    best_view = per_view.sort("similarity", "item", descending=[True, False]).unique(
+        "row", keep="first"
+    )
+    indexed_items = benchmarks.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("item"),
+        pl.col("benchmark").alias("nn_benchmark"),
+        pl.col("item_id").alias("nn_item_id"),
+    )
+    return (
+        rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "row_id")
+        .join(best_view.with_columns(pl.col("item").cast(pl.UInt32)), on="row", how="left")
+        .join(indexed_items, on="item", how="left")
+        .select(NEAREST_SCHEMA.keys())
+        .cast(NEAREST_SCHEMA)
     )
