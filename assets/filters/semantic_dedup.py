@@ -34,12 +34,28 @@ def _nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     return out
 
 
+def _kmeans_plus_plus(vectors: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """k-means++ seeding on cosine distance: spread-out first centroids, so a tight group of
+    paraphrases is not split by two random seeds landing inside it."""
+    # Seeding from a sample bounds its cost (k passes) on large corpora.
+    sample = vectors[rng.choice(len(vectors), size=min(len(vectors), 20 * k), replace=False)]
+    chosen = [int(rng.integers(len(sample)))]
+    distance = 1.0 - sample @ sample[chosen[0]]
+    for _ in range(1, k):
+        weights = np.clip(distance, 0.0, None) ** 2
+        total = weights.sum()
+        pick = int(rng.choice(len(sample), p=weights / total)) if total > 0 else len(chosen)
+        chosen.append(pick)
+        distance = np.minimum(distance, 1.0 - sample @ sample[pick])
+    return sample[chosen].copy()
+
+
 def spherical_kmeans(vectors: np.ndarray, k: int, iterations: int, seed: int) -> np.ndarray:
     """Cluster labels of unit vectors by cosine k-means; deterministic for a seed and order."""
     n = len(vectors)
     k = max(1, min(k, n))
     rng = np.random.default_rng(seed)
-    centroids = vectors[rng.choice(n, size=k, replace=False)].copy()
+    centroids = _kmeans_plus_plus(vectors, k, rng)
     labels = _nearest_centroid(vectors, centroids)
     for _ in range(iterations):
         sums = np.zeros_like(centroids)
@@ -87,13 +103,18 @@ class SemanticDedup:
     config: SemanticDedupConfig
     name: str = "semantic_duplicate"
     clusters_used: int = field(default=0, init=False)
+    encoded: int = field(default=0, init=False)
+    cache_hits: int = field(default=0, init=False)
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         ordered = rows.select("row_id", body().alias("content")).sort("row_id")
         n = ordered.height
         if n < 2:
             return _empty_flags()
-        vectors = Embedder(self.config.model).embed(self.wh, ordered["content"].to_list())
+        embedder = Embedder(self.config.model)
+        vectors = embedder.embed(self.wh, ordered["content"].to_list())
+        self.encoded += embedder.encoded
+        self.cache_hits += embedder.cache_hits
         k = self.config.clusters or math.ceil(math.sqrt(n))
         labels = spherical_kmeans(vectors, k, self.config.iterations, self.config.random_seed)
         self.clusters_used = int(len(np.unique(labels)))
