@@ -50,6 +50,15 @@ def _kmeans_plus_plus(vectors: np.ndarray, k: int, rng: np.random.Generator) -> 
     return sample[chosen].copy()
 
 
+def _cluster_sums(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per-cluster vector sums by sorting and `reduceat` (np.add.at is unbuffered and slow)."""
+    order = np.argsort(labels, kind="stable")
+    present, starts = np.unique(labels[order], return_index=True)
+    sums = np.zeros((k, vectors.shape[1]), dtype=vectors.dtype)
+    sums[present] = np.add.reduceat(vectors[order], starts, axis=0)
+    return sums
+
+
 def spherical_kmeans(vectors: np.ndarray, k: int, iterations: int, seed: int) -> np.ndarray:
     """Cluster labels of unit vectors by cosine k-means; deterministic for a seed and order."""
     n = len(vectors)
@@ -58,8 +67,7 @@ def spherical_kmeans(vectors: np.ndarray, k: int, iterations: int, seed: int) ->
     centroids = _kmeans_plus_plus(vectors, k, rng)
     labels = _nearest_centroid(vectors, centroids)
     for _ in range(iterations):
-        sums = np.zeros_like(centroids)
-        np.add.at(sums, labels, vectors)
+        sums = _cluster_sums(vectors, labels, k)
         norms = np.linalg.norm(sums, axis=1, keepdims=True)
         empty = norms[:, 0] == 0
         # An empty cluster keeps its old centroid rather than collapsing to zero.
