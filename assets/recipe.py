@@ -199,7 +199,7 @@ class EmbeddingDetector(_Strict):
     """Nearest benchmark item of each row by cosine of sentence embeddings (top-1)."""
 
     threshold: float = Field(
-        default=0.61,
+        default=0.63,
         gt=0.0,
         le=1.0,
         description="Cosine at or above which the `embedding` detector fires (tuned in "

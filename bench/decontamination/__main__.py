@@ -23,6 +23,7 @@ import hashlib
 import importlib
 import inspect
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -94,7 +95,8 @@ def stdlib_tasks() -> list[str]:
             if len(doc) < 30:
                 continue
             try:
-                signature = str(inspect.signature(obj))
+                # Sentinel defaults print their address; it would change the text every run.
+                signature = re.sub(r" at 0x[0-9a-fA-F]+", "", str(inspect.signature(obj)))
             except (TypeError, ValueError):
                 signature = "(...)"
             tasks.append(f"Implement `{name}{signature}` in Python. {doc}")
