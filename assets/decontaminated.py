@@ -1,21 +1,51 @@
-"""The decontaminated corpus: rows overlapping a benchmark item are removed."""
+"""The decontaminated corpus: rows that match a benchmark item under the recipe's verdict rule
+(n-gram overlap, embedding nearest neighbour, LLM judge) are removed."""
 
 import dagster as dg
 import polars as pl
 
 from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
-from assets.decontamination.ngram import NgramOverlap
+from assets.decontamination.detector import Decontaminator
 from assets.filters.base import run_filters
 from assets.recipe import RecipeResource
-from assets.staging import json_metadata, read_current, stage
+from assets.rows import utc_now
+from assets.staging import json_metadata, markdown_table, read_current, stage
+from assets.synthesis.context import SynthesisContext
 from warehouse.resource import WarehouseResource
+
+
+def contamination_table(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
+    """Removed rows per benchmark and generator, with how many each detector caught."""
+    evidence = decisions.select(
+        "row_id",
+        pl.col("evidence").str.json_path_match("$.benchmark").alias("benchmark"),
+        pl.col("evidence").str.json_path_match("$.item_id").alias("item_id"),
+        pl.col("evidence")
+        .str.json_decode(pl.Struct({"detectors": pl.List(pl.String)}))
+        .struct.field("detectors")
+        .alias("detectors"),
+    )
+    origin = rows.select("row_id", "generator_id", "method").unique("row_id", keep="first")
+    return (
+        evidence.join(origin, on="row_id", how="left")
+        .group_by("benchmark", "generator_id", "method")
+        .agg(
+            pl.len().alias("rows"),
+            pl.col("item_id").n_unique().alias("items"),
+            *[
+                pl.col("detectors").list.contains(name).sum().alias(f"by_{name}")
+                for name in ("ngram", "embedding", "judge")
+            ],
+        )
+        .sort("benchmark", "generator_id", nulls_last=True)
+    )
 
 
 @dg.asset(
     group_name="corpora",
     kinds={"duckdb", "polars"},
     deps=["filtered"],
-    description="The current filtered version without rows that overlap benchmark items.",
+    description="The current filtered version without rows that match benchmark items.",
 )
 def decontaminated(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
@@ -27,19 +57,18 @@ def decontaminated(
         benchmarks = load_benchmarks(plan.decontamination.benchmarks, wh.home)
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
-    detectors = [
-        NgramOverlap(
-            benchmarks,
-            n=plan.decontamination.ngram_size,
-            backend=plan.decontamination.ngram_backend,
-            spark=plan.spark,
-        )
-    ]
-    kept, decisions = run_filters(rows, detectors, stage="decontaminated")
-    matched = decisions.select(
-        pl.col("evidence").str.json_path_match("$.benchmark").alias("benchmark")
+    ctx = SynthesisContext(
+        wh=wh,
+        run_id=context.run_id,
+        created_at=utc_now(),
+        random_seed=plan.synthesis.random_seed,
+        refresh_cache=plan.synthesis.refresh_cache,
+        log=context.log,
     )
-    per_benchmark = dict(matched.group_by("benchmark").len().iter_rows())
+    detector = Decontaminator(benchmarks, plan.decontamination, ctx, spark=plan.spark)
+    kept, decisions = run_filters(rows, [detector], stage="decontaminated")
+    report = contamination_table(rows, decisions)
+    per_benchmark = dict(report.group_by("benchmark").agg(pl.col("rows").sum()).iter_rows())
     return stage(
         context,
         wh,
@@ -52,5 +81,9 @@ def decontaminated(
         metadata={
             "benchmarks": json_metadata(dict(benchmarks.group_by("benchmark").len().iter_rows())),
             "contaminated_by_benchmark": json_metadata(per_benchmark),
+            "contamination_report": dg.MetadataValue.md(markdown_table(report)),
+            "verdict_rule": dg.MetadataValue.text(plan.decontamination.verdict_rule),
+            "judge_pairs": dg.MetadataValue.int(detector.judged_pairs),
+            "judge_new_calls": dg.MetadataValue.int(detector.judge_calls),
         },
     )

@@ -6,6 +6,7 @@ falls back to a default.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import re
 from importlib.resources import files
@@ -207,6 +208,26 @@ class SynthesisConfig(_Strict):
     )
 
 
+class SemanticDedupConfig(_Strict):
+    """SemDeDup (Abbas et al., 2023): k-means over normalized sentence embeddings, then rows
+    whose cosine to an earlier kept row of the same cluster reaches `threshold` are dropped.
+    Off by default: it needs the embedding model and it drops rows by a learned similarity."""
+
+    enabled: bool = False
+    threshold: float = Field(
+        default=0.95, gt=0.0, le=1.0, description="Cosine at or above which a row is a duplicate."
+    )
+    clusters: int | None = Field(
+        default=None, gt=0, description="k-means clusters; default ceil(sqrt(rows))."
+    )
+    iterations: int = Field(default=20, gt=0, le=1_000)
+    random_seed: int = 0
+    model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="The bundled all-MiniLM-L6-v2 or a local sentence-transformers folder.",
+    )
+
+
 class FilterConfig(_Strict):
     min_instruction_chars: int = Field(default=8, ge=0)
     max_instruction_chars: int = Field(default=4_000, gt=0)
@@ -301,10 +322,11 @@ class NearDedupConfig(_Strict):
 
 class DedupConfig(_Strict):
     """Deduplication steps of the filtered stage, run after the heuristic filters in this
-    order: exact, then near."""
+    order: exact, near, semantic."""
 
     exact: ExactDedupConfig = ExactDedupConfig()
     near: NearDedupConfig = NearDedupConfig()
+    semantic: SemanticDedupConfig = SemanticDedupConfig()
 
 
 class BuiltinBenchmark(_Strict):
@@ -320,12 +342,102 @@ class BenchmarkFile(_Strict):
     id_field: str | None = None
 
 
+class HubBenchmark(_Strict):
+    """A Hugging Face Hub dataset split used as a benchmark; needs the Hub or a filled cache."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    hf_dataset: str
+    split: str = "test"
+    config: str | None = None
+    revision: str | None = None
+    text_field: str = "text"
+    id_field: str | None = None
+
+
+class EmbeddingDetector(_Strict):
+    """Nearest benchmark item of each row by cosine of sentence embeddings (top-1)."""
+
+    threshold: float = Field(
+        default=0.63,
+        gt=0.0,
+        le=1.0,
+        description="Cosine at or above which the `embedding` detector fires (tuned in "
+        "bench/decontamination on rephrased HumanEval prompts).",
+    )
+    model: str = "all-MiniLM-L6-v2"
+
+
+class JudgeConfig(_Strict):
+    """An LLM asked whether a row and its nearest benchmark item are the same question
+    rephrased (as in the LMSYS LLM decontaminator); it sees only pairs whose cosine reaches
+    `candidate_threshold`."""
+
+    generator: GeneratorConfig = LocalModel()
+    candidate_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    template: str = "decontamination_judge"
+    sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
+
+
+DETECTOR_NAMES = ("ngram", "embedding", "judge")
+
+
+def verdict_rule_names(rule: str) -> set[str]:
+    """Detector names a verdict rule uses; a `ValueError` for anything but names of
+    `DETECTOR_NAMES` joined by `and`, `or`, `not` and parentheses."""
+    if not re.fullmatch(r"[\sA-Za-z()]+", rule):
+        raise ValueError(f"rule {rule!r}: only detector names, and, or, not, ( ) are allowed")
+    try:
+        tree = ast.parse(rule.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError(f"rule {rule!r} is not a valid expression") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id not in DETECTOR_NAMES:
+                raise ValueError(
+                    f"rule {rule!r}: unknown detector {node.id!r} (use {', '.join(DETECTOR_NAMES)})"
+                )
+            names.add(node.id)
+        elif not isinstance(
+            node, ast.Expression | ast.BoolOp | ast.UnaryOp | ast.And | ast.Or | ast.Not | ast.Load
+        ):
+            raise ValueError(f"rule {rule!r}: only and, or, not and parentheses are allowed")
+    return names
+
+
 class DecontaminationConfig(_Strict):
     ngram_size: int = Field(default=13, ge=3, le=50)
-    benchmarks: list[BuiltinBenchmark | BenchmarkFile] = [BuiltinBenchmark(builtin="humaneval")]
+    benchmarks: list[BuiltinBenchmark | BenchmarkFile | HubBenchmark] = [
+        BuiltinBenchmark(builtin="humaneval")
+    ]
     ngram_backend: Literal["local", "spark"] = Field(
         default="local", description="local: DuckDB in process; spark: the `spark` section."
     )
+    embedding: EmbeddingDetector | None = Field(
+        default=None, description="Embedding nearest-neighbour detector; off when absent."
+    )
+    judge: JudgeConfig | None = Field(
+        default=None, description="LLM judge of nearest-neighbour candidates; off when absent."
+    )
+    rule: str | None = Field(
+        default=None,
+        description="When a row is contaminated: detector names with and/or/not, e.g. "
+        "'ngram or embedding or judge'; default: any configured detector.",
+    )
+
+    @model_validator(mode="after")
+    def _rule_uses_configured_detectors(self) -> DecontaminationConfig:
+        if self.rule is None:
+            return self
+        for name in verdict_rule_names(self.rule):
+            if name != "ngram" and getattr(self, name) is None:
+                raise ValueError(f"rule {self.rule!r} uses {name!r} but `{name}` is not configured")
+        return self
+
+    @property
+    def verdict_rule(self) -> str:
+        configured = ["ngram"] + [n for n in ("embedding", "judge") if getattr(self, n) is not None]
+        return self.rule or " or ".join(configured)
 
 
 class QualityConfig(_Strict):

@@ -40,7 +40,7 @@ def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
     )
 
 
-def _markdown(frame: pl.DataFrame, width: int = 80) -> str:
+def markdown_table(frame: pl.DataFrame, width: int = 80) -> str:
     if frame.is_empty():
         return "_none_"
     header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
@@ -102,7 +102,7 @@ def stage(
                 ", ".join(f"{p.corpus} v{p.version}" for p in parents) or "none"
             ),
             "recipe": dg.MetadataValue.text(f"{recipe.name} ({recipe.sha256[:12]})"),
-            "preview": dg.MetadataValue.md(_markdown(preview)),
+            "preview": dg.MetadataValue.md(markdown_table(preview)),
             "query": dg.MetadataValue.text(
                 f"SELECT * FROM corpus_{corpus} WHERE version = {number}; "
                 f"SELECT * FROM decisions WHERE corpus = '{corpus}' AND version = {number}"

@@ -81,7 +81,8 @@ def test_planted_humaneval_prompt_is_removed_with_its_task_id(home, write_recipe
     evidence = json.loads(decisions["evidence"].item())
     assert evidence["benchmark"] == "HumanEval"
     assert evidence["item_id"] == "HumanEval/12"
-    assert evidence["n"] == 13 and evidence["shared_ngrams"] >= 10
+    assert evidence["detectors"] == ["ngram"]
+    assert evidence["ngram"]["n"] == 13 and evidence["ngram"]["shared_ngrams"] >= 10
     meta = next(
         m.materialization.metadata
         for m in result.get_asset_materialization_events()

@@ -1,4 +1,4 @@
-"""The benchmark registry: HumanEval built in, user files by path."""
+"""The benchmark registry: HumanEval built in, user files by path, Hub datasets by id."""
 
 from __future__ import annotations
 
@@ -7,7 +7,15 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.recipe import BenchmarkFile, BuiltinBenchmark, resolve_path
+from assets.recipe import (
+    BenchmarkFile,
+    BuiltinBenchmark,
+    HubBenchmark,
+    HubSource,
+    resolve_path,
+)
+from assets.seed_readers.hub import download_parquet_files
+from assets.seed_readers.result import SeedSourceError
 
 BENCHMARK_SCHEMA = {"benchmark": pl.String, "item_id": pl.String, "text": pl.String}
 
@@ -46,14 +54,34 @@ def _read_table(path: Path) -> pl.DataFrame:
     )
 
 
-def load_benchmark_file(config: BenchmarkFile, home: Path) -> pl.DataFrame:
-    path = resolve_path(config.path, home)
-    if not path.is_file():
-        raise BenchmarkError(f"benchmark {config.name}: no such file {path}")
+def _hub_table(config: HubBenchmark, home: Path) -> tuple[pl.DataFrame, str]:
+    # The seed reader's Hub access: same cache folder, same offline fallback and message.
+    source = HubSource(
+        hf_dataset=config.hf_dataset,
+        split=config.split,
+        config=config.config,
+        revision=config.revision,
+    )
     try:
-        table = _read_table(path)
-    except pl.exceptions.PolarsError as exc:
-        raise BenchmarkError(f"benchmark {config.name}: cannot read {path}: {exc}") from None
+        paths, revision = download_parquet_files(source, home / "cache" / "hub")
+    except SeedSourceError as exc:
+        raise BenchmarkError(f"benchmark {config.name}: {exc}") from None
+    return pl.concat([pl.read_parquet(p) for p in paths], how="diagonal_relaxed"), (
+        f"{config.hf_dataset}@{revision}"
+    )
+
+
+def load_benchmark_file(config: BenchmarkFile | HubBenchmark, home: Path) -> pl.DataFrame:
+    if isinstance(config, HubBenchmark):
+        table, path = _hub_table(config, home)
+    else:
+        path = resolve_path(config.path, home)
+        if not path.is_file():
+            raise BenchmarkError(f"benchmark {config.name}: no such file {path}")
+        try:
+            table = _read_table(path)
+        except pl.exceptions.PolarsError as exc:
+            raise BenchmarkError(f"benchmark {config.name}: cannot read {path}: {exc}") from None
     for field in (config.text_field, config.id_field):
         if field is not None and field not in table.columns:
             raise BenchmarkError(
@@ -71,7 +99,9 @@ def load_benchmark_file(config: BenchmarkFile, home: Path) -> pl.DataFrame:
     )
 
 
-def load_benchmarks(configs: list[BuiltinBenchmark | BenchmarkFile], home: Path) -> pl.DataFrame:
+def load_benchmarks(
+    configs: list[BuiltinBenchmark | BenchmarkFile | HubBenchmark], home: Path
+) -> pl.DataFrame:
     frames = [
         load_humaneval() if isinstance(c, BuiltinBenchmark) else load_benchmark_file(c, home)
         for c in configs

@@ -50,22 +50,25 @@ class NgramOverlap:
     backend: Literal["local", "spark"] = "local"
     spark: SparkConfig | None = None
 
-    def matches(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """The best-matching benchmark item of each overlapping row, on the chosen backend."""
-        corpus = rows.select("row_id", body().alias("content"))
+    def matches(self, corpus: pl.DataFrame) -> pl.DataFrame:
+        """Per row of `corpus` (`row_id`, `content`) sharing an n-gram with a benchmark item:
+        the item sharing most (`benchmark`, `item_id`), the count (`shared`), one `example`;
+        on the chosen backend."""
+        corpus = corpus.select("row_id", "content")
+        benchmarks = self.benchmarks.select("benchmark", "item_id", "text")
         if self.backend == "spark":
             from assets.decontamination.ngram_spark import ngram_matches_spark
             from assets.spark_session import spark_session
 
             spark = spark_session(self.spark or SparkConfig())
-            return ngram_matches_spark(spark, corpus, self.benchmarks, self.n)
+            return ngram_matches_spark(spark, corpus, benchmarks, self.n)
         with duckdb.connect() as con:
-            con.register("benchmarks", self.benchmarks.to_arrow())
+            con.register("benchmarks", benchmarks.to_arrow())
             con.register("corpus", corpus.to_arrow())
             return con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        matches = self.matches(rows)
+        matches = self.matches(rows.select("row_id", body().alias("content")))
         return matches.select(
             "row_id",
             pl.lit(self.name).alias("rule"),

@@ -14,14 +14,20 @@ from assets.filters.heuristics import (
     RepeatedNgrams,
     TruncatedResponse,
 )
+from assets.filters.semantic_dedup import SemanticDedup
 from assets.recipe import DedupConfig, FilterConfig, SparkConfig
+from warehouse.connection import Warehouse
 
 
 def build_filters(
-    config: FilterConfig, dedup: DedupConfig | None = None, spark: SparkConfig | None = None
+    config: FilterConfig,
+    dedup: DedupConfig | None = None,
+    spark: SparkConfig | None = None,
+    wh: Warehouse | None = None,
 ) -> list[RowFilter]:
-    """Heuristic filters, then the enabled dedup steps (exact before near, so near dedup
-    compares fewer rows and exact copies keep their exact-match evidence)."""
+    """Heuristic filters, then the enabled dedup steps: exact before near, so near dedup
+    compares fewer rows and exact copies keep their exact-match evidence; semantic last (it
+    embeds rows, cached in `wh`) on what the cheap steps left."""
     dedup = dedup or DedupConfig()
     steps: list[RowFilter] = [
         EmptyResponse(),
@@ -37,4 +43,8 @@ def build_filters(
         steps.append(ExactDedup())
     if dedup.near.enabled:
         steps.append(NearDedup(dedup.near, spark))
+    if dedup.semantic.enabled:
+        if wh is None:
+            raise ValueError("semantic dedup needs the warehouse for its embedding cache")
+        steps.append(SemanticDedup(wh, dedup.semantic))
     return steps

@@ -1,0 +1,71 @@
+"""Nearest benchmark item of every row by cosine of sentence embeddings.
+
+Each side is compared through its views (the text, and for Python code its problem statement:
+`views.py`); a row's similarity to an item is the best cosine over view pairs.
+
+Rows and benchmark items are embedded through the warehouse cache (a benchmark's items are
+encoded once per content, a row once across versions); the top-1 item per row comes from
+blocked matrix products, so memory stays at one block of rows times the benchmark size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from assets.decontamination.views import with_views
+from assets.embeddings import Embedder
+from warehouse.connection import Warehouse
+
+NEAREST_SCHEMA = {
+    "row_id": pl.String,
+    "nn_benchmark": pl.String,
+    "nn_item_id": pl.String,
+    "similarity": pl.Float64,
+}
+_BLOCK = 4096
+
+
+def top1(queries: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the most similar item, its cosine) per query row; vectors are unit length."""
+    best = np.empty(len(queries), dtype=np.int64)
+    score = np.empty(len(queries), dtype=np.float32)
+    for start in range(0, len(queries), _BLOCK):
+        sims = queries[start : start + _BLOCK] @ items.T
+        best[start : start + _BLOCK] = np.argmax(sims, axis=1)
+        score[start : start + _BLOCK] = sims[np.arange(len(sims)), best[start : start + _BLOCK]]
+    return best, score
+
+
+def nearest_items(
+    wh: Warehouse, rows: pl.DataFrame, benchmarks: pl.DataFrame, model: str
+) -> pl.DataFrame:
+    """`rows` (`row_id`, `content`) with their nearest benchmark item and its cosine."""
+    if rows.is_empty() or benchmarks.is_empty():
+        return pl.DataFrame(schema=NEAREST_SCHEMA)
+    embedder = Embedder(model)
+    item_views = with_views(benchmarks.with_row_index("item"), "item", "text")
+    row_views = with_views(rows.with_row_index("row"), "row", "content")
+    items = embedder.embed(wh, item_views["view_text"].to_list())
+    queries = embedder.embed(wh, row_views["view_text"].to_list())
+    best, score = top1(queries, items)
+    per_view = row_views.select(
+        "row",
+        item_views["item"].gather(best).alias("item"),
+        pl.Series("similarity", score.astype(np.float64)).round(6),
+    )
+    best_view = per_view.sort("similarity", "item", descending=[True, False]).unique(
+        "row", keep="first"
+    )
+    indexed_items = benchmarks.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("item"),
+        pl.col("benchmark").alias("nn_benchmark"),
+        pl.col("item_id").alias("nn_item_id"),
+    )
+    return (
+        rows.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("row"), "row_id")
+        .join(best_view.with_columns(pl.col("item").cast(pl.UInt32)), on="row", how="left")
+        .join(indexed_items, on="item", how="left")
+        .select(NEAREST_SCHEMA.keys())
+        .cast(NEAREST_SCHEMA)
+    )

@@ -1,0 +1,79 @@
+"""An LLM judge of (row, nearest benchmark item) pairs, as in the LMSYS LLM decontaminator
+(Yang et al., 2023): the model is asked whether the two are the same problem rephrased.
+
+Any generator backend works; every call goes through the call log (cached, replayable), and
+the judge is registered as a generator so its calls and verdicts trace back to model, template
+and sampling parameters.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from assets.recipe import JudgeConfig
+from assets.synthesis.backends import Backend, build_backend
+from assets.synthesis.call_cache import CachedModel
+from assets.synthesis.context import SynthesisContext
+from assets.synthesis.templates import load_template
+from warehouse.lineage import GeneratorRecord, register_generators
+
+# Keeps a pair inside a small model's context window; the start of a problem states it.
+MAX_PAIR_TEXT_CHARS = 1_500
+VERDICT_SCHEMA = {"row_id": pl.String, "judge_verdict": pl.String, "judge_call_id": pl.String}
+
+
+def parse_verdict(output: str) -> str:
+    """`yes`, `no`, or `unclear` when the answer starts with neither."""
+    words = output.strip().lower().lstrip("*\"'`").split()
+    first = words[0].strip(".,:;!*\"'`") if words else ""
+    return first if first in ("yes", "no") else "unclear"
+
+
+class Judge:
+    def __init__(self, config: JudgeConfig):
+        self.config = config
+        self.template = load_template(config.template)
+        self.calls = 0
+        self.cache_hits = 0
+
+    def generator(self, backend: Backend) -> GeneratorRecord:
+        return GeneratorRecord(
+            backend=backend.backend,
+            model=backend.model,
+            model_digest=backend.model_digest,
+            template_name=self.template.name,
+            template_version=self.template.version,
+            template_sha256=self.template.sha256,
+            template_text=self.template.text,
+            params={"sampling": self.config.sampling.model_dump(), "role": "judge"},
+        )
+
+    def judge(self, pairs: pl.DataFrame, ctx: SynthesisContext) -> pl.DataFrame:
+        """Verdicts for `pairs` (`row_id`, `content`, `item_text`), with the call that gave each."""
+        if pairs.is_empty():
+            return pl.DataFrame(schema=VERDICT_SCHEMA)
+        backend = build_backend(self.config.generator)
+        generator = self.generator(backend)
+        register_generators(ctx.wh, [generator])
+        model = CachedModel(backend, generator.generator_id, ctx)
+        prompts = [
+            (
+                self.template.render(
+                    benchmark_item=item[:MAX_PAIR_TEXT_CHARS].strip(),
+                    candidate=text[:MAX_PAIR_TEXT_CHARS].strip(),
+                ),
+                0,
+            )
+            for text, item in pairs.select("content", "item_text").iter_rows()
+        ]
+        results = model.complete_many(prompts, self.config.sampling)
+        self.calls += model.new_calls
+        self.cache_hits += model.cache_hits
+        return pl.DataFrame(
+            {
+                "row_id": pairs["row_id"],
+                "judge_verdict": [parse_verdict(r.text) for r in results],
+                "judge_call_id": [r.request_hash for r in results],
+            },
+            schema=VERDICT_SCHEMA,
+        )

@@ -1,0 +1,46 @@
+"""Text views for embedding comparison: the text as is, and for code its problem statement.
+
+A code benchmark item (HumanEval: signature + docstring + doctests) and a prose rephrasing of
+it embed far apart because of the code tokens; their problem statements (the docstring prose
+without doctests) embed close. Comparing every view of a row with every view of an item, and
+keeping the best cosine, catches both code-shaped and prose-shaped rephrasings.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import polars as pl
+
+_EXAMPLES = re.compile(r"^\s*(>>>|for example|examples?\s*:?\s*$|e\.g\.)", re.I | re.M)
+
+
+def problem_statement(text: str) -> str | None:
+    """The docstring prose of the last function in `text` (doctests dropped) when `text` is
+    Python source with a documented function; otherwise None."""
+    if "def " not in text:
+        return None
+    try:
+        tree = ast.parse(text.rstrip() + "\n    pass\n")
+    except SyntaxError:
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return None
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
+    docs = [ast.get_docstring(f) for f in functions]
+    doc = next((d for d in reversed(docs) if d), None)
+    if not doc:
+        return None
+    match = _EXAMPLES.search(doc)
+    prose = " ".join((doc[: match.start()] if match else doc).split())
+    return prose or None
+
+
+def with_views(frame: pl.DataFrame, key: str, text: str) -> pl.DataFrame:
+    """`frame` (`key`, `text` columns) as (`key`, `view_text`): one line per distinct view."""
+    statements = pl.Series([problem_statement(t) for t in frame[text].to_list()], dtype=pl.String)
+    full = frame.select(pl.col(key), pl.col(text).alias("view_text"))
+    extra = frame.select(pl.col(key)).with_columns(statements.alias("view_text"))
+    return pl.concat([full, extra.drop_nulls("view_text")]).unique(maintain_order=True)

@@ -1,0 +1,260 @@
+"""Rephrased benchmark items: caught by the embedding detector, missed by n-grams alone; the
+judge's verdicts are recorded and the verdict rule applied; the contamination report."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+import yaml
+
+from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks, load_humaneval
+from assets.decontamination.detector import Decontaminator
+from assets.decontamination.judge import parse_verdict
+from assets.decontamination.views import problem_statement, with_views
+from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
+from assets.recipe import (
+    DecontaminationConfig,
+    EmbeddingDetector,
+    HubBenchmark,
+    JudgeConfig,
+    RecipeError,
+    parse_recipe,
+)
+from assets.synthesis.context import SynthesisContext
+from tests.conftest import materialize, recipe_dict
+from warehouse import Warehouse
+from warehouse.corpora import read_version
+from warehouse.embeddings import store_embeddings
+
+REPHRASED = Path(__file__).parent / "data" / "humaneval_rephrased.jsonl"
+# Same topics as the rephrased items (Fibonacci, gcd, strings, brackets), different requests.
+CLEAN = [
+    "Explain how Fibonacci numbers appear in the spiral patterns of sunflowers and pine cones.",
+    "Describe the history of the greatest common divisor algorithm attributed to Euclid.",
+    "Write a Python script that reads a CSV file of sales and prints the total per region.",
+    "What is the difference between a list and a tuple in Python? Give an example of each.",
+]
+
+
+def humaneval_subset() -> pl.DataFrame:
+    """The rephrased items and every sixth other HumanEval problem as distractors: a quarter
+    of HumanEval keeps the encoding cost of these tests low."""
+    targets = {r["item_id"] for r in rephrased()}
+    humaneval = load_humaneval().with_row_index("i")
+    keep = pl.col("item_id").is_in(targets) | (pl.col("i") % 6 == 0)
+    return humaneval.filter(keep).drop("i")
+
+
+@pytest.fixture(scope="session")
+def humaneval_vectors() -> tuple[list[str], np.ndarray]:
+    """The subset's views encoded once per session: each test's fresh warehouse gets them in
+    its embedding cache, as a second run of the stage would, instead of encoding again."""
+    views = with_views(humaneval_subset().with_row_index("item"), "item", "text")
+    texts = list(dict.fromkeys(views["view_text"]))
+    return text_sha256(texts), Embedder().encode(texts)
+
+
+@pytest.fixture
+def warm_home(home: Path, humaneval_vectors) -> Path:
+    store_embeddings(Warehouse(home), DEFAULT_EMBEDDING_MODEL, *humaneval_vectors)
+    return home
+
+
+def rephrased() -> list[dict]:
+    return [json.loads(line) for line in REPHRASED.read_text(encoding="utf-8").splitlines()]
+
+
+def rows_of(texts: list[str]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "row_id": [f"r{i:02d}" for i in range(len(texts))],
+            "instruction": texts,
+            "input": [None] * len(texts),
+            "response": [None] * len(texts),
+            "text": [None] * len(texts),
+        },
+        schema_overrides={c: pl.String for c in ("input", "response", "text")},
+    )
+
+
+def context(home: Path) -> SynthesisContext:
+    return SynthesisContext(
+        wh=Warehouse(home), run_id="test", created_at=datetime(2026, 1, 1), random_seed=0
+    )
+
+
+def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
+    home = warm_home
+    items = rephrased()
+    rows = rows_of([r["instruction"] for r in items] + CLEAN)
+    config = DecontaminationConfig(embedding=EmbeddingDetector())
+    signals = Decontaminator(humaneval_subset(), config, context(home)).signals(rows).sort("row_id")
+    planted = signals.head(len(items))
+    clean = signals.tail(len(CLEAN))
+
+    assert not planted["ngram"].any(), "a 13-gram detector alone misses every rephrasing"
+    assert planted["embedding"].all() and planted["contaminated"].all()
+    assert planted["nn_item_id"].to_list() == [r["item_id"] for r in items]
+    assert (planted["similarity"] >= config.embedding.threshold).all()
+    assert not clean["contaminated"].any()
+
+    # The rule decides: n-grams alone keep every rephrasing in the corpus.
+    ngram_only = DecontaminationConfig(embedding=EmbeddingDetector(), rule="ngram")
+    kept = Decontaminator(humaneval_subset(), ngram_only, context(home)).flag(rows)
+    assert kept.is_empty()
+
+
+def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
+    home = warm_home
+    items = rephrased()[:2]
+    rows = rows_of([r["instruction"] for r in items])
+    # Every pair is a candidate; `ngram or judge` lets the judge alone decide these rows.
+    config = DecontaminationConfig(
+        embedding=EmbeddingDetector(),
+        judge=JudgeConfig(candidate_threshold=0.1, sampling={"temperature": 0.0, "max_tokens": 3}),
+        rule="ngram or judge",
+    )
+    ctx = context(home)
+    detector = Decontaminator(humaneval_subset(), config, ctx)
+    signals = detector.signals(rows).sort("row_id")
+    assert detector.judged_pairs == 2 and detector.judge_calls == 2
+    assert set(signals["judge_verdict"]) <= {"yes", "no", "unclear"}
+    assert signals["contaminated"].to_list() == (signals["judge_verdict"] == "yes").to_list()
+    with ctx.wh.reader() as con:
+        calls = con.sql(
+            "SELECT c.request_hash, c.raw_output, g.template_name FROM model_calls AS c "
+            "JOIN generators AS g USING (generator_id)"
+        ).pl()
+    assert sorted(calls["request_hash"]) == sorted(signals["judge_call_id"])
+    assert set(calls["template_name"]) == {"decontamination_judge"}
+    assert [parse_verdict(o) for o in calls.sort("request_hash")["raw_output"]] == (
+        signals.sort("judge_call_id")["judge_verdict"].to_list()
+    )
+
+    flagged = detector.flag(rows)
+    for evidence in flagged["evidence"].map_elements(json.loads, return_dtype=pl.Object):
+        assert evidence["detectors"] == ["judge"] and evidence["judge"]["verdict"] == "yes"
+        assert evidence["judge"]["call_id"] in set(calls["request_hash"])
+
+    # Where the embedding detector already decides, the judge is not asked (and its calls are
+    # cached: a re-run makes none).
+    both = DecontaminationConfig(
+        embedding=EmbeddingDetector(), judge=config.judge, rule="embedding or judge"
+    )
+    again = Decontaminator(humaneval_subset(), both, ctx)
+    assert again.signals(rows)["contaminated"].all() and again.judged_pairs == 0
+    rerun = Decontaminator(humaneval_subset(), config, ctx)
+    rerun.signals(rows)
+    assert rerun.judged_pairs == 2 and rerun.judge_calls == 0
+
+
+@pytest.mark.parametrize(
+    ("decontamination", "message"),
+    [
+        ({"rule": "ngram or embeding"}, "unknown detector 'embeding'"),
+        ({"rule": "ngram or judge"}, "`judge` is not configured"),
+        ({"rule": "ngram +"}, "only detector names"),
+    ],
+)
+def test_verdict_rule_is_validated(decontamination, message):
+    with pytest.raises(RecipeError, match=r"decontamination") as error:
+        parse_recipe(yaml.safe_dump(recipe_dict(decontamination=decontamination)), "r.yaml")
+    assert message in str(error.value)
+
+
+def test_problem_statement_of_code_prompts():
+    humaneval = load_humaneval()
+    text = humaneval.filter(pl.col("item_id") == "HumanEval/35")["text"].item()
+    assert problem_statement(text) == "Return maximum element in the list."
+    assert problem_statement("Reverse a list in Python.") is None
+
+
+def test_hub_benchmark_from_the_local_cache_and_offline_message(home):
+    repo = home / "cache" / "hub" / "datasets--example-org--bench"
+    snapshot = repo / "snapshots" / "abc123"
+    (snapshot / "data").mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("abc123")
+    pl.DataFrame({"qid": ["a", "b"], "question": ["What is 2+2?", "Name a prime."]}).write_parquet(
+        snapshot / "data" / "test-00000-of-00001.parquet"
+    )
+    found = load_benchmarks(
+        [
+            HubBenchmark(
+                name="tiny", hf_dataset="example-org/bench", text_field="question", id_field="qid"
+            )
+        ],
+        home,
+    )
+    assert found.rows() == [("tiny", "a", "What is 2+2?"), ("tiny", "b", "Name a prime.")]
+    with pytest.raises(BenchmarkError, match="benchmark gone: .*cannot reach the Hugging Face Hub"):
+        load_benchmarks([HubBenchmark(name="gone", hf_dataset="example-org/missing")], home)
+
+
+def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, write_recipe):
+    home = warm_home
+    items = rephrased()[:3]
+    seeds = home / "seeds.jsonl"
+    records = [
+        {"task_type": "coding", "instruction": r["instruction"], "response": "ok"} for r in items
+    ] + [{"task_type": "open_qa", "instruction": text, "response": "ok"} for text in CLEAN]
+    seeds.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    bench = home / "humaneval_subset.jsonl"
+    humaneval_subset().select("item_id", "text").write_ndjson(bench)
+    recipe = write_recipe(
+        seed={"sources": [{"path": str(seeds)}, {"path": "bundled:math_templates.jsonl"}]},
+        decontamination={
+            "benchmarks": [
+                {
+                    "name": "HumanEval",
+                    "path": str(bench),
+                    "text_field": "text",
+                    "id_field": "item_id",
+                }
+            ],
+            "embedding": {"threshold": 0.63},
+        },
+    )
+    result = materialize(home, recipe)
+    assert result.success
+    wh = Warehouse(home)
+    _, filtered = read_version(wh, "filtered")
+    planted = filtered.filter(pl.col("instruction").is_in([r["instruction"] for r in items]))
+    _, decontaminated = read_version(wh, "decontaminated")
+    assert not set(planted["row_id"]) & set(decontaminated["row_id"])
+    assert set(CLEAN) <= set(decontaminated["instruction"])
+
+    with wh.reader() as con:
+        decisions = con.sql(
+            "SELECT row_id, rule, score, evidence FROM decisions WHERE stage = 'decontaminated'"
+        ).pl()
+        report = con.sql(
+            "SELECT benchmark, generator_id, method, contaminated_rows, benchmark_items, "
+            "by_ngram, by_embedding, by_judge, is_current FROM contamination_report"
+        ).pl()
+    assert sorted(decisions["row_id"]) == sorted(planted["row_id"])
+    by_row = {r: json.loads(e) for r, e in decisions.select("row_id", "evidence").iter_rows()}
+    expected_item = dict(zip(planted["instruction"], planted["row_id"], strict=True))
+    for record in items:
+        evidence = by_row[expected_item[record["instruction"]]]
+        assert evidence["benchmark"] == "HumanEval" and evidence["item_id"] == record["item_id"]
+        assert evidence["detectors"] == ["embedding"] and evidence["ngram"] is None
+        assert evidence["embedding"]["similarity"] >= 0.63
+    assert set(decisions["rule"]) == {"benchmark_contamination"}
+    assert (decisions["score"] >= 0.63).all()
+
+    generator = planted["generator_id"].unique().item()
+    assert report.rows() == [("HumanEval", generator, "seed_passthrough", 3, 3, 0, 3, 0, True)]
+    meta = next(
+        m.materialization.metadata
+        for m in result.get_asset_materialization_events()
+        if m.asset_key.path == ["decontaminated"]
+    )
+    assert meta["contaminated_by_benchmark"].value == {"HumanEval": 3}
+    assert meta["verdict_rule"].value == "ngram or embedding"
+    assert "| HumanEval | " + generator in meta["contamination_report"].value
