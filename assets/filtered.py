@@ -1,11 +1,12 @@
 """The filtered corpus: heuristic quality filters and exact deduplication."""
 
 import dagster as dg
+import polars as pl
 
 from assets.filters.base import run_filters
-from assets.filters.pipeline import build_filters
+from assets.filters.pipeline import build_filters, prepare_rows
 from assets.recipe import RecipeResource
-from assets.staging import read_current, stage
+from assets.staging import json_metadata, read_current, stage
 from warehouse.resource import WarehouseResource
 
 
@@ -21,14 +22,19 @@ def filtered(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, rows = read_current(wh, "synthesized")
-    kept, decisions = run_filters(rows, build_filters(plan.filters), stage="filtered")
+    prepared, redactions, summary = prepare_rows(rows, plan.filters, stage="filtered")
+    kept, decisions = run_filters(prepared, build_filters(plan.filters), stage="filtered")
     return stage(
         context,
         wh,
         "filtered",
         kept,
-        decisions=decisions,
+        decisions=pl.concat([redactions, decisions]),
         parents=[parent],
         recipe=plan,
         rows_in=rows.height,
+        metadata={
+            "pii": json_metadata(summary["pii"]),
+            "languages": json_metadata(summary["languages"]),
+        },
     )
