@@ -339,6 +339,76 @@ class DecontaminationConfig(_Strict):
     benchmarks: list[BuiltinBenchmark | BenchmarkFile] = [BuiltinBenchmark(builtin="humaneval")]
 
 
+Severity = Literal["blocking", "warning"]
+GatedCorpus = Literal["seed", "synthesized", "filtered", "decontaminated"]
+
+
+class _Gate(_Strict):
+    enabled: bool = True
+    severity: Severity = Field(
+        default="blocking",
+        description="blocking: a failure rejects the version (ERROR check); warning: the "
+        "version is promoted and the check reports WARN.",
+    )
+
+
+class LengthGate(_Gate):
+    """Quantiles of content length (response, else text, else instruction), in characters."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    p50_min: int = Field(default=1, ge=0)
+    p50_max: int = Field(default=4_000, gt=0)
+    p95_max: int = Field(default=16_000, gt=0)
+
+
+class LanguageGate(_Gate):
+    """Share of judged rows (lang not null) in `filters.language.allowed`."""
+
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    min_share: float = Field(default=0.95, ge=0, le=1)
+
+
+class VerifiedGate(_Gate):
+    """Rows of methods that promise checked answers must be verified."""
+
+    corpora: list[GatedCorpus] = ["synthesized", "filtered", "decontaminated"]
+    methods: list[str] = ["programmatic_math"]
+    min_share: float = Field(default=1.0, ge=0, le=1)
+
+
+class DriftGate(_Gate):
+    """Against the previous promoted version of the same corpus (skipped for the first)."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["seed", "synthesized", "filtered", "decontaminated"]
+    min_row_ratio: float = Field(default=0.5, ge=0, description="rows / previous rows")
+    max_row_ratio: float = Field(default=2.0, gt=0)
+    max_duplicate_rate: float = Field(
+        default=0.5, ge=0, le=1, description="Rows dropped or merged as duplicates / rows in."
+    )
+    max_duplicate_rate_change: float = Field(
+        default=0.2, ge=0, le=1, description="Absolute change from the previous version."
+    )
+
+
+class JudgeScoreGate(_Gate):
+    """Floor on a `judge_score` column; skipped (with a note) where no such column exists."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    min_mean: float | None = None
+    min_value: float | None = None
+
+
+class GatesConfig(_Strict):
+    length: LengthGate = LengthGate()
+    language: LanguageGate = LanguageGate()
+    verified: VerifiedGate = VerifiedGate()
+    drift: DriftGate = DriftGate()
+    judge_score: JudgeScoreGate = JudgeScoreGate()
+
+
 class QualityConfig(_Strict):
     min_rows: dict[Literal["seed", "synthesized", "filtered", "decontaminated"], int] = {
         "seed": 1,
@@ -349,6 +419,12 @@ class QualityConfig(_Strict):
     max_text_chars: int = Field(default=100_000, gt=0)
     sample_size: int = Field(
         default=5, ge=1, le=100, description="Offending row ids shown per check."
+    )
+    gates: GatesConfig = GatesConfig()
+    data_docs: bool = Field(
+        default=True,
+        description="Write great-expectations Data Docs (HTML) for every validated version "
+        "under $SYNTHFOUNDRY_HOME/data_docs/<corpus>/v<N>/.",
     )
 
 
