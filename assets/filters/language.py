@@ -19,8 +19,8 @@ _CODE_FENCE = r"(?s)```.*?(?:```|$)"
 # Lines that read as code: keywords that open statements, comments, doctest prompts,
 # and lines ending (or consisting) of block punctuation.
 _CODE_LINE = (
-    r"(?m)^\s*(?:def |class |import |from \S+ import |return\b|if .*:$|for .*:$|while .*:$|"
-    r"#|//|>>>|\.\.\. |[{}()\[\];].*$)|^.*[;{}]\s*$|^.*\):\s*$"
+    r"(?m)^(?:\s*(?:def |class |import |from \S+ import |return\b|if .*:|for .*:|while .*:|#|//|"
+    r">>>|\.\.\. |[{}()\[\];])|\s*[\w.\[\]]+\s*[+\-*/]?=\s*\S|.*[;{}]\s*$|.*\):\s*$).*$"
 )
 
 
