@@ -19,6 +19,7 @@ CARD = "4111 1111 1111 1111"
 NOT_A_CARD = "4111 1111 1111 1112"  # fails the Luhn check
 SSN = "078-05-1120"
 IBAN = "DE89 3704 0044 0532 0130 00"
+NOT_AN_IBAN = "DE88 3704 0044 0532 0130 00"  # fails the mod-97 check
 IPV4 = "203.0.113.54"
 IPV6 = "2001:db8::ff00:42:8329"
 
@@ -40,6 +41,7 @@ def test_each_entity_type_is_redacted_with_a_typed_placeholder():
             f"Mail {EMAIL} or ring {PHONE} today.",
             f"Pay with {CARD}, not {NOT_A_CARD}; SSN {SSN}.",
             f"Wire to {IBAN} from host {IPV4} or {IPV6}.",
+            f"Account {NOT_AN_IBAN} is a typo.",
             "Compute 1234 5678 + 90 and 3.14159 * 2.",
         ]
     )
@@ -49,6 +51,7 @@ def test_each_entity_type_is_redacted_with_a_typed_placeholder():
         "Mail <EMAIL> or ring <PHONE> today.",
         f"Pay with <CREDIT_CARD>, not {NOT_A_CARD}; SSN <NATIONAL_ID>.",
         "Wire to <IBAN> from host <IP_ADDRESS> or <IP_ADDRESS>.",
+        f"Account {NOT_AN_IBAN} is a typo.",
         "Compute 1234 5678 + 90 and 3.14159 * 2.",
     ]
     assert set(result.decisions["action"]) == {"redact"}

@@ -85,37 +85,48 @@ def luhn_valid(value: pl.Expr) -> pl.Expr:
     return doubled.list.sum() % 10 == 0
 
 
-def mod97_valid(value: pl.Expr) -> pl.Expr:
-    """ISO 13616 check of an IBAN: country and check digits moved to the end, letters as
-    numbers, the whole number mod 97 equal to 1 (computed digit by digit to stay in int64)."""
-    compact = value.str.replace_all(" ", "")
+def mod97_valid(values: pl.Series) -> pl.Series:
+    """ISO 13616 check of IBANs: country and check digits moved to the end, letters as numbers
+    (A=10 ... Z=35), the whole number mod 97 equal to 1."""
+    compact = pl.col("value").str.replace_all(" ", "")
     moved = pl.concat_str([compact.str.slice(4), compact.str.slice(0, 4)])
-    chars = moved.str.split("")
-    numbers = chars.list.eval(
-        pl.when(pl.element().str.contains(r"^\d$"))
-        .then(pl.element())
-        .otherwise((pl.element().str.encode("hex").str.to_integer(base=16) - 55).cast(pl.String))
-    ).list.join("")
-    # Fold 7 digits at a time: (remainder * 10^k + chunk) mod 97 fits in int64.
-    remainder = pl.lit(0, dtype=pl.Int64)
-    for start in range(0, 72, 7):
-        chunk = numbers.str.slice(start, 7)
-        width = chunk.str.len_chars()
-        remainder = (
-            pl.when(width > 0)
+    frame = values.to_frame("value").select(
+        moved.str.split("")
+        .list.eval(
+            pl.when(pl.element().str.contains(r"^\d$"))
+            .then(pl.element())
+            .otherwise(
+                (pl.element().str.encode("hex").str.to_integer(base=16) - 55).cast(pl.String)
+            )
+        )
+        .list.join("")
+        .alias("digits"),
+        pl.lit(0, dtype=pl.Int64).alias("remainder"),
+    )
+    # Seven digits at a time keep (remainder * 10^7 + chunk) inside int64; each step is
+    # materialized, so the expression does not grow with the number's length.
+    for start in range(0, frame["digits"].str.len_chars().max() or 0, 7):
+        chunk = pl.col("digits").str.slice(start, 7)
+        frame = frame.with_columns(
+            pl.when(chunk.str.len_chars() > 0)
             .then(
                 (
-                    remainder * pl.lit(10, dtype=pl.Int64).pow(width)
+                    pl.col("remainder") * pl.lit(10, dtype=pl.Int64).pow(chunk.str.len_chars())
                     + chunk.cast(pl.Int64, strict=False)
                 )
                 % 97
             )
-            .otherwise(remainder)
+            .otherwise(pl.col("remainder"))
+            .alias("remainder")
         )
-    return remainder == 1
+    return frame["remainder"] == 1
 
 
-_CHECKSUMS = {"luhn": luhn_valid, "mod97": mod97_valid}
+def _luhn(values: pl.Series) -> pl.Series:
+    return values.to_frame("value").select(luhn_valid(pl.col("value"))).to_series()
+
+
+_CHECKSUMS = {"luhn": _luhn, "mod97": mod97_valid}
 
 
 @cache
@@ -160,7 +171,7 @@ def _matches(rows: pl.DataFrame, entity: Entity) -> pl.DataFrame:
             schema={"row_id": pl.String, "field": pl.String, "value": pl.String, "start": pl.UInt32}
         )
     if entity.checksum:
-        long = long.filter(_CHECKSUMS[entity.checksum](pl.col("value")))
+        long = long.filter(_CHECKSUMS[entity.checksum](long["value"]))
     return long.select(
         "row_id",
         "field",
