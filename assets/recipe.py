@@ -262,6 +262,9 @@ class LanguageConfig(_Strict):
     """Offline language identification with lingua; rows in other languages are dropped."""
 
     enabled: bool = True
+    drop: bool = Field(
+        default=True, description="false: only annotate rows with `lang` and `lang_score`."
+    )
     allowed: list[str] = Field(default=["en"], min_length=1, description="ISO 639-1 codes.")
     candidates: list[str] = Field(
         default=["en", "fr", "de", "es", "it", "pt", "nl"],
@@ -363,7 +366,9 @@ class LengthGate(_Gate):
 
 
 class LanguageGate(_Gate):
-    """Share of judged rows (lang not null) in `filters.language.allowed`."""
+    """Share of judged rows (lang not null) not confidently in a language outside
+    `filters.language.allowed` (the language filter's own test): catches a disabled or
+    loosened filter upstream."""
 
     corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
     min_share: float = Field(default=0.95, ge=0, le=1)

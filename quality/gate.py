@@ -123,6 +123,7 @@ def _measure(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> dict:
         corpus,
         version,
         allowed_languages=list(recipe.filters.language.allowed),
+        min_confidence=recipe.filters.language.min_confidence,
         verifiable=list(recipe.quality.gates.verified.methods),
     )
     figures["duplicate_rate"] = duplicate_rate(wh, corpus, version) or 0.0

@@ -230,3 +230,31 @@ def test_flow_stores_language_columns_and_rule_decisions(home, write_recipe):
     assert decisions["looping"] == ["gopher_repetition.top_2gram_char_fraction"]
     languages = result.asset_materializations_for_node("filtered")[0].metadata["languages"].value
     assert languages["en"] >= 2 and languages["fr"] == 1 and languages["de"] == 1
+
+
+def test_language_gate_rejects_when_the_filter_lets_other_languages_through(home, write_recipe):
+    (home / "seeds.jsonl").write_text("\n".join(json.dumps(s) for s in SEEDS) + "\n")
+    recipe = write_recipe(
+        seed={"sources": [{"path": "home:seeds.jsonl"}]},
+        synthesis={"methods": [{"method": "seed_passthrough"}]},
+        filters={"language": {"drop": False}},
+        quality={"min_rows": {"seed": 1, "synthesized": 1, "filtered": 1, "decontaminated": 1}},
+    )
+    result = materialize(home, recipe, selection="key:seed or key:synthesized or key:filtered")
+    assert not result.success
+    check = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "filtered"
+    )
+    failed = check.metadata["failed_expectations"].value
+    assert [(f["gate"], f["column"]) for f in failed] == [("language", "allowed_language_share")]
+    assert check.metadata["gate_figures"].value["allowed_language_share"] == 0.5
+    with Warehouse(home).reader() as con:
+        stored = con.sql("SELECT status FROM corpus_versions WHERE corpus = 'filtered'").fetchall()
+        langs = sorted(
+            r[0]
+            for r in con.sql("SELECT lang FROM corpus_filtered WHERE lang IS NOT NULL").fetchall()
+        )
+    assert stored == [("rejected",)]
+    assert langs == ["de", "en", "en", "fr"]

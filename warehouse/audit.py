@@ -61,16 +61,24 @@ def _columns(wh: Warehouse, table: str) -> set[str]:
 
 
 def version_distribution(
-    wh: Warehouse, corpus: str, version: int, *, allowed_languages: list[str], verifiable: list[str]
+    wh: Warehouse,
+    corpus: str,
+    version: int,
+    *,
+    allowed_languages: list[str],
+    min_confidence: float,
+    verifiable: list[str],
 ) -> dict:
     """One version's distribution figures for the gates: row count, p50/p95 content length,
-    verified share of verifiable methods, share of allowed languages among rows with a `lang`,
+    verified share of verifiable methods, share of rows with a `lang` not confidently (score at
+    least `min_confidence`, as the language filter decides) in a disallowed language,
     and judge-score mean/min; a figure is None where its column does not exist or no row
     has a value."""
     table = table_of(corpus)
     columns = _columns(wh, table)
     lang_share = (
-        "avg((lang IN (SELECT unnest($allowed)))::INTEGER) FILTER (WHERE lang IS NOT NULL)"
+        "avg((lang IN (SELECT unnest($allowed)) OR coalesce(lang_score, 0) < $min_confidence)"
+        "::INTEGER) FILTER (WHERE lang IS NOT NULL)"
         if "lang" in columns
         else "NULL::DOUBLE"
     )
@@ -88,6 +96,7 @@ def version_distribution(
     params: dict = {"version": version, "verifiable": verifiable}
     if "lang" in columns:
         params["allowed"] = allowed_languages
+        params["min_confidence"] = min_confidence
     with wh.reader() as con:
         row = con.sql(query, params=params).pl().to_dicts()[0]
     row["has_lang"] = "lang" in columns

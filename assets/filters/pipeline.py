@@ -55,7 +55,7 @@ def build_filters(config: FilterConfig) -> list[RowFilter]:
     ]
     if config.self_instruct.enabled:
         steps.append(SelfInstructRejection(config.self_instruct))
-    if config.language.enabled:
+    if config.language.enabled and config.language.drop:
         steps.append(LanguageFilter(tuple(config.language.allowed), config.language.min_confidence))
     if config.gopher_quality.enabled:
         steps.append(GopherQuality(config.gopher_quality, config.document_scope))
