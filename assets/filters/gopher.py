@@ -133,40 +133,63 @@ def _ngram_fractions(
         texts.select("row_id", pl.col("text").str.to_lowercase().str.extract_all(WORDS).alias("w"))
         .explode("w")
         .drop_nulls("w")
-        .with_columns(pl.col("w").str.len_chars().alias("chars"))
+        .with_columns(
+            pl.col("w").str.len_chars().alias("chars"),
+            pl.int_range(pl.len()).over("row_id").alias("pos"),
+            pl.len().over("row_id").alias("len"),
+        )
     )
-    result = words.group_by("row_id").agg(pl.col("chars").sum().alias("_total"))
-    for n in sorted(set(top) | set(duplicate)):
-        gram = pl.concat_str(
-            [pl.col("w").shift(-k).over("row_id") for k in range(n)], separator=" "
+    sizes = sorted(set(top) | set(duplicate))
+    # Global shifts are cheap; an n-gram exists only where it fits inside its row, so nothing
+    # crosses from one row into the next. All sizes share one pass per step.
+    words = words.with_columns(
+        pl.when(pl.col("pos") + n <= pl.col("len"))
+        .then(pl.concat_str([pl.col("w").shift(-k) for k in range(n)], separator=" "))
+        .alias(f"g{n}")
+        for n in sizes
+    ).with_columns(
+        *[
+            pl.when(pl.col(f"g{n}").is_not_null())
+            .then(pl.len().over("row_id", f"g{n}"))
+            .alias(f"count{n}")
+            for n in sizes
+        ],
+        *[
+            pl.sum_horizontal([pl.col("chars").shift(-k) for k in range(n)]).alias(f"gc{n}")
+            for n in top
+        ],
+    )
+    # A word is covered when a repeated n-gram starts within the n positions up to it; starts
+    # never cross rows, so a plain rolling window over the long frame is exact.
+    words = words.with_columns(
+        (pl.col(f"count{n}") > 1)
+        .fill_null(False)
+        .cast(pl.Int8)
+        .rolling_max(window_size=n, min_samples=1)
+        .alias(f"covered{n}")
+        for n in duplicate
+    )
+    # The most frequent n-gram (ties: the longest) as one packed integer maximum per row
+    # instead of a sort: count in the high bits, characters in the low 24.
+    result = words.group_by("row_id").agg(
+        pl.col("chars").sum().alias("_total"),
+        *[
+            (pl.col(f"count{n}").cast(pl.Int64) * (1 << 24) + pl.col(f"gc{n}"))
+            .max()
+            .alias(f"_packed{n}")
+            for n in top
+        ],
+        *[
+            pl.col("chars").filter(pl.col(f"covered{n}") == 1).sum().alias(f"_dup_{n}")
+            for n in duplicate
+        ],
+    )
+    result = result.with_columns(
+        ((pl.col(f"_packed{n}") // (1 << 24)) * (pl.col(f"_packed{n}") % (1 << 24))).alias(
+            f"_top_{n}"
         )
-        gram_chars = pl.sum_horizontal([pl.col("chars").shift(-k).over("row_id") for k in range(n)])
-        grams = words.with_columns(gram.alias("g"), gram_chars.alias("gc")).with_columns(
-            pl.when(pl.col("g").is_not_null()).then(pl.len().over("row_id", "g")).alias("count")
-        )
-        if n in top:
-            top_gram = (
-                grams.drop_nulls("g")
-                .sort(["row_id", "count", "gc"], descending=[False, True, True])
-                .group_by("row_id", maintain_order=True)
-                .first()
-                .select("row_id", (pl.col("count") * pl.col("gc")).alias(f"_top_{n}"))
-            )
-            result = result.join(top_gram, on="row_id", how="left")
-        if n in duplicate:
-            covered = (
-                (pl.col("count") > 1)
-                .fill_null(False)
-                .cast(pl.Int8)
-                .rolling_max(window_size=n, min_samples=1)
-                .over("row_id")
-            )
-            dup = (
-                grams.with_columns(covered.alias("covered"))
-                .group_by("row_id")
-                .agg(pl.col("chars").filter(pl.col("covered") == 1).sum().alias(f"_dup_{n}"))
-            )
-            result = result.join(dup, on="row_id", how="left")
+        for n in top
+    )
     total = pl.col("_total").clip(lower_bound=1)
     return result.select(
         "row_id",
