@@ -1,4 +1,5 @@
-"""The filtered corpus: heuristic quality filters and exact deduplication."""
+"""The filtered corpus: PII redaction, language identification, heuristic quality rule sets
+and exact deduplication."""
 
 import dagster as dg
 import polars as pl
@@ -14,7 +15,10 @@ from warehouse.resource import WarehouseResource
     group_name="corpora",
     kinds={"duckdb", "polars"},
     deps=["synthesized"],
-    description="The current synthesized version after heuristic filters and exact dedup.",
+    description=(
+        "The current synthesized version with personal data redacted, languages identified, "
+        "after heuristic filters (Gopher, C4, self-instruct rule sets) and exact dedup."
+    ),
 )
 def filtered(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource

@@ -20,8 +20,8 @@ WORDS = r"\S+"
 class Threshold:
     """A measured value that must stay on one side of a threshold.
 
-    `value` is an expression over the checked text's column `text`; rows where `applies` is
-    false are not judged (e.g. document-only rules on responses)."""
+    `value` is an expression over the columns of `checked_text` (and helper columns);
+    `documents_only` rules do not judge responses. `forbidden` fails on any positive value."""
 
     rule: str
     value: pl.Expr
