@@ -1,9 +1,11 @@
-"""The filtered corpus: heuristic quality filters, exact and near deduplication."""
+"""The filtered corpus: PII redaction, language identification, heuristic quality rule sets,
+then exact, near and semantic deduplication."""
 
 import dagster as dg
+import polars as pl
 
 from assets.filters.base import run_filters
-from assets.filters.pipeline import build_filters
+from assets.filters.pipeline import build_filters, prepare_rows
 from assets.filters.semantic_dedup import SemanticDedup
 from assets.recipe import RecipeResource
 from assets.staging import json_metadata, read_current, stage
@@ -14,8 +16,11 @@ from warehouse.resource import WarehouseResource
     group_name="corpora",
     kinds={"duckdb", "polars"},
     deps=["synthesized"],
-    description="The current synthesized version after heuristic filters and exact, near and "
-    "(when enabled) semantic dedup.",
+    description=(
+        "The current synthesized version with personal data redacted, languages identified, "
+        "after heuristic filters (Gopher, C4, self-instruct rule sets) and exact, near and "
+        "(when enabled) semantic dedup."
+    ),
 )
 def filtered(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
@@ -23,8 +28,9 @@ def filtered(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, rows = read_current(wh, "synthesized")
+    prepared, redactions, summary = prepare_rows(rows, plan.filters, stage="filtered")
     steps = build_filters(plan.filters, plan.dedup, plan.spark, wh)
-    kept, decisions = run_filters(rows, steps, stage="filtered")
+    kept, decisions = run_filters(prepared, steps, stage="filtered")
     semantic = [
         {"clusters": s.clusters_used, "encoded": s.encoded, "embedding_cache_hits": s.cache_hits}
         for s in steps
@@ -35,9 +41,13 @@ def filtered(
         wh,
         "filtered",
         kept,
-        decisions=decisions,
+        decisions=pl.concat([redactions, decisions]),
         parents=[parent],
         recipe=plan,
         rows_in=rows.height,
-        metadata={"semantic_dedup": json_metadata(semantic[0])} if semantic else None,
+        metadata={
+            "pii": json_metadata(summary["pii"]),
+            "languages": json_metadata(summary["languages"]),
+            **({"semantic_dedup": json_metadata(semantic[0])} if semantic else {}),
+        },
     )

@@ -228,6 +228,179 @@ class SemanticDedupConfig(_Strict):
     )
 
 
+class GopherQualityRules(_Strict):
+    """Gopher quality rules (Rae et al. 2021, appendix A.1.1); defaults are the paper's."""
+
+    enabled: bool = True
+    min_words: int = Field(default=50, ge=0, description="Fewer words: dropped (documents only).")
+    max_words: int = Field(default=100_000, gt=0)
+    min_mean_word_length: float = Field(default=3.0, ge=0)
+    max_mean_word_length: float = Field(default=10.0, gt=0)
+    max_symbol_word_ratio: float = Field(
+        default=0.1, ge=0, description="('#' + '...' + '…') per word."
+    )
+    max_bullet_lines: float = Field(default=0.9, ge=0, le=1, description="Share of lines.")
+    max_ellipsis_lines: float = Field(default=0.3, ge=0, le=1, description="Share of lines.")
+    min_alpha_words: float = Field(
+        default=0.8, ge=0, le=1, description="Share of words with an alphabetic character."
+    )
+    min_stop_words: int = Field(
+        default=2, ge=0, description="Of: the, be, to, of, and, that, have, with (documents only)."
+    )
+    stop_words: list[str] = ["the", "be", "to", "of", "and", "that", "have", "with"]
+
+
+class GopherRepetitionRules(_Strict):
+    """Gopher repetition rules (Rae et al. 2021, table A1); defaults are the paper's."""
+
+    enabled: bool = True
+    max_duplicate_line_fraction: float = Field(default=0.30, ge=0, le=1)
+    max_duplicate_paragraph_fraction: float = Field(default=0.30, ge=0, le=1)
+    max_duplicate_line_char_fraction: float = Field(default=0.20, ge=0, le=1)
+    max_duplicate_paragraph_char_fraction: float = Field(default=0.20, ge=0, le=1)
+    max_top_ngram_char_fraction: dict[int, float] = Field(
+        default={2: 0.20, 3: 0.18, 4: 0.16},
+        description="n -> largest share of word characters in the most frequent n-gram.",
+    )
+    max_duplicate_ngram_char_fraction: dict[int, float] = Field(
+        default={5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+        description="n -> largest share of word characters inside repeated n-grams.",
+    )
+
+
+class C4Rules(_Strict):
+    """C4 cleaning rules (Raffel et al. 2020, section 2.2), as document-level decisions.
+
+    C4 deletes offending lines; here a line it would delete is counted, and a document
+    loses too many lines (`max_removed_line_fraction`) or keeps too few sentences is dropped,
+    so row contents stay what the generator wrote."""
+
+    enabled: bool = True
+    min_words_per_line: int = Field(default=5, ge=0)
+    max_removed_line_fraction: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of lines C4 would remove (no terminal punctuation, too short, "
+        "javascript, policy boilerplate) above which the document is dropped.",
+    )
+    min_sentences: int = Field(default=3, ge=0, description="In the lines C4 keeps.")
+    drop_lorem_ipsum: bool = True
+    drop_curly_brace: bool = Field(default=True, description="Documents only, never responses.")
+    policy_phrases: list[str] = [
+        "terms of use",
+        "privacy policy",
+        "cookie policy",
+        "uses cookies",
+        "use of cookies",
+        "use cookies",
+    ]
+    bad_words: list[str] = Field(
+        default=[], description="Whole words that drop a document (C4 used the LDNOOBW list)."
+    )
+
+
+class SelfInstructRules(_Strict):
+    """Self-instruct's rejection rules for generated instructions (Wang et al. 2023)."""
+
+    enabled: bool = True
+    methods: list[str] = Field(
+        default=["self_instruct"], description="Methods whose instructions are checked."
+    )
+    min_words: int = Field(default=3, ge=0)
+    max_words: int = Field(default=150, gt=0)
+    blacklist: list[str] = [
+        "image",
+        "images",
+        "graph",
+        "graphs",
+        "picture",
+        "pictures",
+        "file",
+        "files",
+        "map",
+        "maps",
+        "draw",
+        "plot",
+        "go to",
+        "video",
+        "audio",
+        "music",
+        "flowchart",
+        "diagram",
+    ]
+    reject_punctuation_start: bool = True
+    reject_non_ascii_start: bool = Field(
+        default=True, description="The paper's 'starts with a non-English character'."
+    )
+    rejected_prefixes: list[str] = ["Write a program"]
+
+
+class DocumentRuleScope(_Strict):
+    """Where the Gopher and C4 document rules apply. Documents get every rule; instruction
+    rows only on long responses (code fences removed), and there only the rules that catch
+    degenerate generations (repetition, word-count maximum, symbol and ellipsis ratios, lorem
+    ipsum, bad words): short answers, lists, numbers and code in a correct answer are not web
+    spam, so word-count minimum, word length, alphabetic share, bullets, stop words, C4 line
+    and sentence counts and curly braces apply to documents only."""
+
+    responses: bool = True
+    min_response_words: int = Field(
+        default=50, ge=0, description="Shorter responses (without code) are not checked."
+    )
+
+
+PiiAction = Literal["redact", "drop", "off"]
+
+
+class PiiConfig(_Strict):
+    """Personal data in every text field: `redact` replaces a match with `<TYPE>`, `drop`
+    drops the row, `off` ignores the type. Person names need an installed spaCy model."""
+
+    enabled: bool = True
+    email: PiiAction = "redact"
+    phone: PiiAction = "redact"
+    ip_address: PiiAction = "redact"
+    credit_card: PiiAction = "redact"
+    national_id: PiiAction = "redact"
+    iban: PiiAction = "redact"
+    person: PiiAction = "redact"
+    names_model: str = Field(
+        default="en_core_web_sm", description="spaCy model for person names, if installed."
+    )
+
+
+class LanguageConfig(_Strict):
+    """Offline language identification with lingua; rows in other languages are dropped."""
+
+    enabled: bool = True
+    drop: bool = Field(
+        default=True, description="false: only annotate rows with `lang` and `lang_score`."
+    )
+    allowed: list[str] = Field(default=["en"], min_length=1, description="ISO 639-1 codes.")
+    candidates: list[str] = Field(
+        default=["en", "fr", "de", "es", "it", "pt", "nl"],
+        min_length=2,
+        description="Languages the detector considers; fewer is faster.",
+    )
+    low_accuracy: bool = Field(default=False, description="Lingua's faster low-accuracy mode.")
+    min_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="A disallowed language below this is kept."
+    )
+    min_letters: int = Field(
+        default=20,
+        ge=0,
+        description="Texts with fewer letters outside code are not judged (code tasks).",
+    )
+
+    @model_validator(mode="after")
+    def _allowed_are_candidates(self) -> LanguageConfig:
+        missing = sorted(set(self.allowed) - set(self.candidates))
+        if missing:
+            raise ValueError(f"allowed languages {missing} are not in candidates")
+        return self
+
+
 class FilterConfig(_Strict):
     min_instruction_chars: int = Field(default=8, ge=0)
     max_instruction_chars: int = Field(default=4_000, gt=0)
@@ -245,6 +418,13 @@ class FilterConfig(_Strict):
             r"(?i)\bi(?:'m| am) (?:not able|unable) to (?:help|assist|provide)\b",
         ]
     )
+    gopher_quality: GopherQualityRules = GopherQualityRules()
+    gopher_repetition: GopherRepetitionRules = GopherRepetitionRules()
+    c4: C4Rules = C4Rules()
+    document_scope: DocumentRuleScope = DocumentRuleScope()
+    self_instruct: SelfInstructRules = SelfInstructRules()
+    pii: PiiConfig = PiiConfig()
+    language: LanguageConfig = LanguageConfig()
 
     @model_validator(mode="before")
     @classmethod
@@ -440,6 +620,78 @@ class DecontaminationConfig(_Strict):
         return self.rule or " or ".join(configured)
 
 
+Severity = Literal["blocking", "warning"]
+GatedCorpus = Literal["seed", "synthesized", "filtered", "decontaminated"]
+
+
+class _Gate(_Strict):
+    enabled: bool = True
+    severity: Severity = Field(
+        default="blocking",
+        description="blocking: a failure rejects the version (ERROR check); warning: the "
+        "version is promoted and the check reports WARN.",
+    )
+
+
+class LengthGate(_Gate):
+    """Quantiles of content length (response, else text, else instruction), in characters."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    p50_min: int = Field(default=1, ge=0)
+    p50_max: int = Field(default=4_000, gt=0)
+    p95_max: int = Field(default=16_000, gt=0)
+
+
+class LanguageGate(_Gate):
+    """Share of judged rows (lang not null) not confidently in a language outside
+    `filters.language.allowed` (the language filter's own test): catches a disabled or
+    loosened filter upstream."""
+
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    min_share: float = Field(default=0.95, ge=0, le=1)
+
+
+class VerifiedGate(_Gate):
+    """Rows of methods that promise checked answers must be verified."""
+
+    corpora: list[GatedCorpus] = ["synthesized", "filtered", "decontaminated"]
+    methods: list[str] = ["programmatic_math"]
+    min_share: float = Field(default=1.0, ge=0, le=1)
+
+
+class DriftGate(_Gate):
+    """Against the previous promoted version of the same corpus (skipped for the first)."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["seed", "synthesized", "filtered", "decontaminated"]
+    min_row_ratio: float = Field(default=0.5, ge=0, description="rows / previous rows")
+    max_row_ratio: float = Field(default=2.0, gt=0)
+    max_duplicate_rate: float = Field(
+        default=0.5, ge=0, le=1, description="Rows dropped or merged as duplicates / rows in."
+    )
+    max_duplicate_rate_change: float = Field(
+        default=0.2, ge=0, le=1, description="Absolute change from the previous version."
+    )
+
+
+class JudgeScoreGate(_Gate):
+    """Floor on a `judge_score` column; skipped (with a note) where no such column exists."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    min_mean: float | None = None
+    min_value: float | None = None
+
+
+class GatesConfig(_Strict):
+    length: LengthGate = LengthGate()
+    language: LanguageGate = LanguageGate()
+    verified: VerifiedGate = VerifiedGate()
+    drift: DriftGate = DriftGate()
+    judge_score: JudgeScoreGate = JudgeScoreGate()
+
+
 class QualityConfig(_Strict):
     min_rows: dict[Literal["seed", "synthesized", "filtered", "decontaminated"], int] = {
         "seed": 1,
@@ -450,6 +702,12 @@ class QualityConfig(_Strict):
     max_text_chars: int = Field(default=100_000, gt=0)
     sample_size: int = Field(
         default=5, ge=1, le=100, description="Offending row ids shown per check."
+    )
+    gates: GatesConfig = GatesConfig()
+    data_docs: bool = Field(
+        default=True,
+        description="Write great-expectations Data Docs (HTML) for every validated version "
+        "under $SYNTHFOUNDRY_HOME/data_docs/<corpus>/v<N>/.",
     )
 
 

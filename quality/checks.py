@@ -8,27 +8,40 @@ from warehouse.corpora import CORPORA, current_version
 from warehouse.resource import WarehouseResource
 
 
-def _result(report, promoted_now: bool | None, previous: int | None) -> dg.AssetCheckResult:
-    failures = [
+def _described(outcomes) -> list[dict]:
+    return [
         {
             "expectation": o.expectation,
             "column": o.column,
+            "gate": o.gate,
             "unexpected_count": o.unexpected_count,
             "sample_row_ids": o.sample_row_ids,
             "observed": o.observed,
         }
-        for o in report.failures
+        for o in outcomes
     ]
+
+
+def _result(report, promoted_now: bool | None, previous: int | None) -> dg.AssetCheckResult:
+    """ERROR when a blocking gate failed (the version is rejected); WARN when only warning
+    gates failed (the version is promoted all the same); passed otherwise."""
+    failures = _described(report.failures)
+    warnings = _described(report.warnings)
     status = {True: "promoted", False: "rejected", None: "audited only (not staged by this run)"}[
         promoted_now
     ]
+    description = f"{report.corpus} v{report.version}: {status}"
+    if failures:
+        description += f"; {len(failures)} blocking expectation(s) failed"
+    if warnings:
+        description += f"; {len(warnings)} warning gate(s) failed: " + ", ".join(
+            sorted({w["gate"] for w in warnings})
+        )
+    docs = {"data_docs": dg.MetadataValue.path(str(report.data_docs))} if report.data_docs else {}
     return dg.AssetCheckResult(
-        passed=report.passed,
-        severity=dg.AssetCheckSeverity.ERROR,
-        description=(
-            f"{report.corpus} v{report.version}: {status}"
-            + ("" if report.passed else f"; {len(failures)} expectation(s) failed")
-        ),
+        passed=report.passed and not warnings,
+        severity=dg.AssetCheckSeverity.ERROR if failures else dg.AssetCheckSeverity.WARN,
+        description=description,
         metadata={
             "version": dg.MetadataValue.int(report.version),
             "status": dg.MetadataValue.text(status),
@@ -38,9 +51,17 @@ def _result(report, promoted_now: bool | None, previous: int | None) -> dg.Asset
             "row_count": dg.MetadataValue.int(report.row_count),
             "expectations_evaluated": dg.MetadataValue.int(len(report.outcomes)),
             "failed_expectations": dg.MetadataValue.json(failures),
+            "warnings": dg.MetadataValue.json(warnings),
+            "gate_figures": dg.MetadataValue.json(_plain_dict(report.figures)),
+            "skipped_gates": dg.MetadataValue.json(report.notes),
             "pruned_versions": dg.MetadataValue.json(report.pruned or []),
+            **docs,
         },
     )
+
+
+def _plain_dict(figures: dict) -> dict:
+    return {k: (float(v) if isinstance(v, int | float) else v) for k, v in figures.items()}
 
 
 def build_corpus_check(corpus: str) -> dg.AssetChecksDefinition:
@@ -50,8 +71,10 @@ def build_corpus_check(corpus: str) -> dg.AssetChecksDefinition:
         blocking=True,
         description=(
             f"Great-expectations suite for {corpus}: schema and types, non-null lineage, unique "
-            "row_id, value ranges, minimum row count and lineage integrity. Promotes the "
-            "version staged by this run when it passes; rejects it otherwise."
+            "row_id, value ranges, minimum row count, lineage integrity and the recipe's "
+            "distribution gates (length quantiles, language share, verified share, drift, "
+            "judge-score floor). Promotes the version staged by this run unless a blocking "
+            "gate fails (ERROR); failed warning gates report WARN and still promote."
         ),
     )
     def _check(

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 
 import polars as pl
 
 from assets.recipe import Recipe
-from quality.suites import Outcome, row_expectations, summary_expectations, validate
+from quality.data_docs import write_data_docs
+from quality.suites import (
+    GateSuite,
+    Outcome,
+    gate_expectations,
+    row_expectations,
+    summary_expectations,
+    validate,
+)
 from warehouse import Warehouse
-from warehouse.audit import audit_chunks, version_row_count
+from warehouse.audit import (
+    audit_chunks,
+    duplicate_rate,
+    previous_promoted,
+    version_distribution,
+    version_row_count,
+)
 from warehouse.corpora import decide_version, prune, staged_version_of_run
 
 CHUNK_ROWS = 200_000
@@ -24,14 +39,24 @@ class GateReport:
     outcomes: list[Outcome]
     promoted: bool | None = None
     pruned: list[int] | None = None
+    figures: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    data_docs: Path | None = None
 
     @property
     def passed(self) -> bool:
-        return all(o.success for o in self.outcomes)
+        """No blocking expectation failed: the version may be promoted."""
+        return all(o.success for o in self.outcomes if o.severity == "blocking")
 
     @property
     def failures(self) -> list[Outcome]:
-        return [o for o in self.outcomes if not o.success]
+        """Failed blocking expectations."""
+        return [o for o in self.outcomes if not o.success and o.severity == "blocking"]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        """Failed warning-level expectations: reported, never blocking."""
+        return [o for o in self.outcomes if not o.success and o.severity != "blocking"]
 
     def as_dict(self) -> dict:
         return {
@@ -40,30 +65,80 @@ class GateReport:
             "passed": self.passed,
             "expectations": len(self.outcomes),
             "failed": [o.as_dict() for o in self.failures],
+            "warnings": [o.as_dict() for o in self.warnings],
+            "figures": self.figures,
+            "notes": self.notes,
+            "data_docs": str(self.data_docs) if self.data_docs else None,
         }
 
 
 def audit(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> GateReport:
-    """Run the corpus's suites over a stored version, chunk by chunk."""
+    """Run the corpus's suites over a stored version: row expectations chunk by chunk, then
+    the row count and the distribution gates on one summary row; Data Docs if the recipe
+    asks for them."""
     quality = recipe.quality
     outcomes: dict[str, Outcome] = {}
-    for chunk in audit_chunks(wh, corpus, version, CHUNK_ROWS):
-        validate(
+    results = []
+    for index, chunk in enumerate(audit_chunks(wh, corpus, version, CHUNK_ROWS)):
+        result = validate(
             chunk,
             row_expectations(corpus, quality),
             outcomes,
             quality.sample_size,
             f"{corpus}_rows",
         )
+        results.append((f"rows-{index + 1}" if index else "rows", result))
     row_count = version_row_count(wh, corpus, version)
-    validate(
-        pl.DataFrame({"row_count": [row_count]}),
-        summary_expectations(corpus, quality),
-        outcomes,
-        quality.sample_size,
-        f"{corpus}_summary",
+    gates = _gate_suite(wh, corpus, version, recipe)
+    summary = {"row_count": row_count, **gates.figures}
+    results.append(
+        (
+            "gates",
+            validate(
+                pl.DataFrame({k: [v] for k, v in summary.items()}),
+                summary_expectations(corpus, quality) + gates.expectations,
+                outcomes,
+                quality.sample_size,
+                f"{corpus}_summary",
+                gates={"row_count": ("min_rows", "blocking"), **gates.gates},
+            ),
+        )
     )
-    return GateReport(corpus, version, row_count, list(outcomes.values()))
+    report = GateReport(
+        corpus, version, row_count, list(outcomes.values()), figures=summary, notes=gates.notes
+    )
+    if quality.data_docs:
+        verdict = "passed" if report.passed else "failed (blocking)"
+        if report.passed and report.warnings:
+            verdict = f"passed with {len(report.warnings)} warning(s)"
+        report.data_docs = write_data_docs(
+            wh.home, corpus, version, results, verdict=verdict, notes=gates.notes
+        )
+    return report
+
+
+def _measure(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> dict:
+    figures = version_distribution(
+        wh,
+        corpus,
+        version,
+        allowed_languages=list(recipe.filters.language.allowed),
+        min_confidence=recipe.filters.language.min_confidence,
+        verifiable=list(recipe.quality.gates.verified.methods),
+    )
+    figures["duplicate_rate"] = duplicate_rate(wh, corpus, version) or 0.0
+    return figures
+
+
+def _gate_suite(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> GateSuite:
+    previous = previous_promoted(wh, corpus, version)
+    return gate_expectations(
+        corpus,
+        recipe.quality,
+        _measure(wh, corpus, version, recipe),
+        _measure(wh, corpus, previous[0], recipe) if previous else None,
+        allowed_languages=list(recipe.filters.language.allowed),
+    )
 
 
 def gate_run(wh: Warehouse, corpus: str, run_id: str, recipe: Recipe) -> GateReport | None:

@@ -24,6 +24,8 @@ class Outcome:
     expectation: str
     column: str | None
     success: bool = True
+    gate: str = "schema"
+    severity: str = "blocking"
     unexpected_count: int = 0
     sample_row_ids: list[str] = field(default_factory=list)
     observed: Any = None
@@ -32,6 +34,8 @@ class Outcome:
         return {
             "expectation": self.expectation,
             "column": self.column,
+            "gate": self.gate,
+            "severity": self.severity,
             "success": self.success,
             "unexpected_count": self.unexpected_count,
             "sample_row_ids": self.sample_row_ids,
@@ -74,6 +78,144 @@ def summary_expectations(corpus: str, quality: QualityConfig) -> list:
     ]
 
 
+@dataclass
+class GateSuite:
+    """The distribution gates that apply to one version: a one-row frame of measured figures,
+    the expectations on it, which gate and severity each column belongs to, and why any gate
+    was skipped."""
+
+    figures: dict[str, float]
+    expectations: list
+    gates: dict[str, tuple[str, str]]
+    notes: list[str]
+
+
+def gate_expectations(
+    corpus: str,
+    quality: QualityConfig,
+    distribution: dict,
+    previous: dict | None,
+    *,
+    allowed_languages: list[str],
+) -> GateSuite:
+    """Expectations for the recipe's distribution gates on `corpus`.
+
+    `distribution` is `warehouse.audit.version_distribution` plus `duplicate_rate`; `previous`
+    the same for the previous promoted version (None for the first)."""
+    import great_expectations.expectations as gxe
+
+    gates = quality.gates
+    suite = GateSuite({}, [], {}, [])
+
+    def expect(gate: str, severity: str, column: str, value: float, **bounds: float | None) -> None:
+        suite.figures[column] = value
+        suite.gates[column] = (gate, severity)
+        suite.expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column, meta={"gate": gate, "severity": severity}, **bounds
+            )
+        )
+
+    length = gates.length
+    if length.enabled and corpus in length.corpora and distribution["row_count"]:
+        expect(
+            "length",
+            length.severity,
+            "p50_chars",
+            distribution["p50_chars"],
+            min_value=length.p50_min,
+            max_value=length.p50_max,
+        )
+        expect(
+            "length",
+            length.severity,
+            "p95_chars",
+            distribution["p95_chars"],
+            max_value=length.p95_max,
+        )
+    language = gates.language
+    if language.enabled and corpus in language.corpora:
+        share = distribution["allowed_language_share"]
+        if share is None:
+            suite.notes.append(
+                "language: skipped, "
+                + ("no row was judged" if distribution["has_lang"] else "no lang column")
+            )
+        else:
+            expect(
+                "language",
+                language.severity,
+                "allowed_language_share",
+                share,
+                min_value=language.min_share,
+            )
+    verified = gates.verified
+    if verified.enabled and corpus in verified.corpora:
+        if not distribution["verifiable_rows"]:
+            suite.notes.append(f"verified: skipped, no rows of {', '.join(verified.methods)}")
+        else:
+            expect(
+                "verified",
+                verified.severity,
+                "verified_share",
+                distribution["verified_share"],
+                min_value=verified.min_share,
+            )
+    drift = gates.drift
+    if drift.enabled and corpus in drift.corpora:
+        if previous is None:
+            suite.notes.append("drift: skipped, no previous promoted version")
+        else:
+            ratio = distribution["row_count"] / max(previous["row_count"], 1)
+            expect(
+                "drift",
+                drift.severity,
+                "row_ratio",
+                ratio,
+                min_value=drift.min_row_ratio,
+                max_value=drift.max_row_ratio,
+            )
+            expect(
+                "drift",
+                drift.severity,
+                "duplicate_rate",
+                distribution["duplicate_rate"],
+                max_value=drift.max_duplicate_rate,
+            )
+            change = abs(distribution["duplicate_rate"] - previous["duplicate_rate"])
+            expect(
+                "drift",
+                drift.severity,
+                "duplicate_rate_change",
+                change,
+                max_value=drift.max_duplicate_rate_change,
+            )
+    judge = gates.judge_score
+    if judge.enabled and corpus in judge.corpora:
+        if not distribution["has_judge_score"]:
+            suite.notes.append("judge_score: skipped, no judge_score column")
+        elif distribution["judge_mean"] is None:
+            suite.notes.append("judge_score: skipped, no row has a judge_score")
+        else:
+            if judge.min_mean is not None:
+                expect(
+                    "judge_score",
+                    judge.severity,
+                    "judge_mean",
+                    distribution["judge_mean"],
+                    min_value=judge.min_mean,
+                )
+            if judge.min_value is not None:
+                expect(
+                    "judge_score",
+                    judge.severity,
+                    "judge_min",
+                    distribution["judge_min"],
+                    min_value=judge.min_value,
+                )
+    return suite
+
+
 @cache
 def _batch_definition() -> Any:
     import great_expectations as gx
@@ -93,8 +235,11 @@ def validate(
     outcomes: dict[str, Outcome],
     sample_size: int,
     suite_name: str,
-) -> None:
-    """Validate one batch and fold its results into `outcomes` (keyed by expectation id).
+    gates: dict[str, tuple[str, str]] | None = None,
+) -> Any:
+    """Validate one batch, fold its results into `outcomes` (keyed by expectation id) and
+    return great-expectations' validation result. `gates` maps a column to its gate and
+    severity (default: the blocking schema gate).
 
     `expectations` must be fresh objects: a suite binds the expectations added to it."""
     import great_expectations as gx
@@ -117,7 +262,10 @@ def validate(
         config = item.expectation_config
         column = config.kwargs.get("column")
         key = f"{suite_name}:{config.type}:{column}"
-        outcome = outcomes.setdefault(key, Outcome(expectation=config.type, column=column))
+        gate, severity = (gates or {}).get(column, ("schema", "blocking"))
+        outcome = outcomes.setdefault(
+            key, Outcome(expectation=config.type, column=column, gate=gate, severity=severity)
+        )
         outcome.success = outcome.success and bool(item.success)
         outcome.unexpected_count += int(item.result.get("unexpected_count") or 0)
         # Column-map expectations have no observed value; their offending values stand in.
@@ -131,6 +279,7 @@ def validate(
         for entry in item.result.get("partial_unexpected_index_list") or []:
             if len(outcome.sample_row_ids) < sample_size and isinstance(entry, dict):
                 outcome.sample_row_ids.append(str(entry.get("row_id")))
+    return result
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,73 @@
+"""Self-instruct's rejection rules for generated instructions (Wang et al. 2023, section 2.2
+and its released filter): word-count bounds, tasks a text model cannot do (images, files,
+plots...), instructions starting with punctuation or a non-ASCII character, and the prefixes
+the authors rejected. Checked on the `instruction` of rows made by the configured methods."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from assets.filters.rule_sets import WORDS, Threshold, flag_thresholds
+from assets.recipe import SelfInstructRules
+
+
+@dataclass(frozen=True)
+class SelfInstructRejection:
+    rules: SelfInstructRules
+    name: str = "self_instruct"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        r = self.rules
+        texts = rows.filter(
+            (pl.col("kind") == "instruction") & pl.col("method").is_in(r.methods)
+        ).select(
+            "row_id",
+            pl.lit("instruction").alias("field"),
+            pl.col("instruction").fill_null("").str.strip_chars().alias("text"),
+            pl.lit(False).alias("is_document"),
+        )
+        n_words = pl.col("text").str.count_matches(WORDS)
+        checks = [
+            Threshold("word_count", n_words, r.min_words, "min"),
+            Threshold("word_count", n_words, r.max_words, "max"),
+        ]
+        if r.blacklist:
+            pattern = r"(?i)\b(?:" + "|".join(re.escape(w) for w in r.blacklist) + r")\b"
+            checks.append(
+                Threshold(
+                    "blacklisted_word", pl.col("text").str.count_matches(pattern), None, "forbidden"
+                )
+            )
+        if r.reject_punctuation_start:
+            checks.append(
+                Threshold(
+                    "punctuation_start",
+                    pl.col("text").str.contains(r"^[\p{P}\p{S}]").cast(pl.Int32),
+                    None,
+                    "forbidden",
+                )
+            )
+        if r.reject_non_ascii_start:
+            checks.append(
+                Threshold(
+                    "non_ascii_start",
+                    pl.col("text").str.contains(r"^[^\x00-\x7F]").cast(pl.Int32),
+                    None,
+                    "forbidden",
+                )
+            )
+        if r.rejected_prefixes:
+            checks.append(
+                Threshold(
+                    "rejected_prefix",
+                    pl.any_horizontal(
+                        [pl.col("text").str.starts_with(p) for p in r.rejected_prefixes]
+                    ).cast(pl.Int32),
+                    None,
+                    "forbidden",
+                )
+            )
+        return flag_thresholds(texts, self.name, checks, None)

@@ -1,0 +1,113 @@
+"""Offline language identification with lingua: every row gets `lang` and `lang_score`
+columns, and a RowFilter drops confidently identified rows outside the allowed languages.
+
+The judged text is the instruction (instruction rows; the input is task data) or the text (documents), with code
+removed: fenced blocks and lines that look like code. Below `min_letters` letters of prose
+(a bare function signature, a formula) nothing is judged and `lang` stays null, so code tasks
+are never dropped as "not English"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import polars as pl
+
+from assets.recipe import LanguageConfig
+
+_CODE_FENCE = r"(?s)```.*?(?:```|$)"
+# Lines that read as code: keywords that open statements, comments, doctest prompts,
+# and lines ending (or consisting) of block punctuation.
+_CODE_LINE = (
+    r"(?m)^(?:\s*(?:def |class |import |from \S+ import |return\b|if .*:|for .*:|while .*:|#|//|"
+    r">>>|\.\.\. |[{}()\[\];])|\s*[\w.\[\]]+\s*[+\-*/]?=\s*\S|.*[;{}]\s*$|.*\):\s*$).*$"
+)
+
+
+@cache
+def detector(candidates: tuple[str, ...], low_accuracy: bool):
+    """A lingua detector restricted to `candidates`, built once per candidate set."""
+    from lingua import IsoCode639_1, LanguageDetectorBuilder
+
+    codes = [getattr(IsoCode639_1, code.upper()) for code in candidates]
+    builder = LanguageDetectorBuilder.from_iso_codes_639_1(*codes)
+    if low_accuracy:
+        builder = builder.with_low_accuracy_mode()
+    return builder.build()
+
+
+def prose() -> pl.Expr:
+    # An instruction's input is task data (a sentence to translate or classify): not judged.
+    source = pl.when(pl.col("kind") == "document").then(pl.col("text")).otherwise("instruction")
+    return (
+        source.fill_null("")
+        .str.replace_all(_CODE_FENCE, " ")
+        .str.replace_all(_CODE_LINE, " ")
+        .str.replace_all(r"\s+", " ")
+        .str.strip_chars()
+    )
+
+
+def identify(rows: pl.DataFrame, config: LanguageConfig) -> pl.DataFrame:
+    """`rows` with `lang` (ISO 639-1, null when not judged) and `lang_score` (0-1)."""
+    if not config.enabled:
+        return rows
+    judged = rows.select(prose().alias("_prose")).with_columns(
+        (pl.col("_prose").str.count_matches(r"\p{L}") >= max(config.min_letters, 1)).alias("_judge")
+    )
+    texts = judged.filter(pl.col("_judge"))["_prose"].unique()
+    langs: list[str | None] = []
+    scores: list[float | None] = []
+    if texts.len():
+        found = detector(
+            tuple(sorted(config.candidates)), config.low_accuracy
+        ).compute_language_confidence_values_in_parallel(texts.to_list())
+        for values in found:
+            top = values[0] if values else None
+            langs.append(top.language.iso_code_639_1.name.lower() if top else None)
+            scores.append(round(top.value, 4) if top else None)
+    table = pl.DataFrame(
+        {"_prose": texts, "lang": langs, "lang_score": scores},
+        schema={"_prose": pl.String, "lang": pl.String, "lang_score": pl.Float64},
+    )
+    return rows.with_columns(
+        judged.join(table, on="_prose", how="left", maintain_order="left")
+        .select(
+            pl.when(pl.col("_judge")).then(pl.col("lang")).alias("lang"),
+            pl.when(pl.col("_judge")).then(pl.col("lang_score")).alias("lang_score"),
+        )
+        .get_columns()
+    )
+
+
+@dataclass(frozen=True)
+class LanguageFilter:
+    """Drops rows whose identified language is not allowed, when lingua is confident."""
+
+    allowed: tuple[str, ...]
+    min_confidence: float
+    name: str = "language"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        if "lang" not in rows.columns:
+            return rows.clear().select("row_id")
+        wrong = (
+            pl.col("lang").is_not_null()
+            & ~pl.col("lang").is_in(list(self.allowed))
+            & (pl.col("lang_score") >= self.min_confidence)
+        )
+        return rows.filter(wrong).select(
+            "row_id",
+            pl.lit("language.not_allowed").alias("rule"),
+            pl.col("lang_score").alias("score"),
+            pl.struct(
+                rule_set=pl.lit("language"),
+                rule=pl.lit("not_allowed"),
+                value=pl.col("lang"),
+                confidence=pl.col("lang_score"),
+                allowed=pl.lit(",".join(self.allowed)),
+                threshold=pl.lit(self.min_confidence),
+            )
+            .struct.json_encode()
+            .alias("evidence"),
+        )

@@ -1,0 +1,260 @@
+"""Gopher, C4 and self-instruct rule sets and language identification: each drops the rows it
+should with a decision naming rule set, rule, value and threshold, and keeps good rows."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from assets.filters.base import run_filters
+from assets.filters.pipeline import build_filters, prepare_rows
+from assets.recipe import FilterConfig
+from assets.rows import conform, with_row_ids
+from tests.conftest import materialize
+from warehouse import Warehouse
+
+PROSE = (
+    "The river runs through the old town and past the mill that was built with stone from "
+    "the hills. Farmers bring their grain to the mill in the autumn, and the miller keeps a "
+    "careful record of every sack that he grinds. In the spring the water rises, and the "
+    "people of the town have learned to move their boats to higher ground before the floods. "
+    "Children play on the bridge in summer and watch the fish that gather in the shade of it."
+)
+
+
+def _documents(texts: dict[str, str]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"kind": ["document"] * len(texts), "text": list(texts.values()), "task_type": list(texts)}
+    )
+    return with_row_ids(conform(frame))
+
+
+def _decided(rows: pl.DataFrame, config: FilterConfig) -> tuple[pl.DataFrame, dict[str, list]]:
+    prepared, _, _ = prepare_rows(rows, config, "filtered")
+    kept, decisions = run_filters(prepared, build_filters(config), stage="filtered")
+    by_case = (
+        decisions.join(rows.select("row_id", "task_type"), on="row_id")
+        .group_by("task_type")
+        .agg(pl.col("rule").unique().sort(), pl.col("evidence"))
+    )
+    return kept, {case: (rules, ev) for case, rules, ev in by_case.iter_rows()}
+
+
+def test_document_rule_sets_drop_their_cases_with_paper_thresholds():
+    cases = {
+        "good": PROSE,
+        "short": "The cat sat on the mat and that was all of it.",
+        "hashes": PROSE + " " + " ".join(["#tag"] * 20),
+        "no_stop_words": " ".join(f"Green{i} apples grow{i} quickly{i}." for i in range(20)),
+        "numbers": " ".join(str(i * 37) for i in range(60)) + " " + PROSE[:200],
+        "ellipsis": "\n".join(f"Then the {w} went away and the rest..." for w in "abcdefghij")
+        + "\n"
+        + PROSE,
+        "repeated_paragraphs": "\n\n".join(
+            [PROSE[:200] + "\n" + PROSE[200:400]] * 2
+            + [f"Note {i} is about boats.\nIt was written in year {1900 + i}." for i in range(4)]
+        ),
+        "lorem": PROSE + " Lorem ipsum dolor sit amet.",
+        "curly": PROSE + " Use the form {name} here.",
+        "boilerplate": PROSE
+        + "\n"
+        + "\n".join(
+            [
+                "Home",
+                "Please enable JavaScript to view this page correctly today.",
+                "Read our privacy policy and terms of use before you go on.",
+                "Menu",
+                "Contact",
+            ]
+        ),
+    }
+    kept, decided = _decided(_documents(cases), FilterConfig())
+    assert kept["task_type"].to_list() == ["good"]
+    expected = {
+        "short": "gopher_quality.word_count",
+        "hashes": "gopher_quality.symbol_word_ratio",
+        "no_stop_words": "gopher_quality.stop_words",
+        "numbers": "gopher_quality.alpha_words",
+        "ellipsis": "gopher_quality.ellipsis_lines",
+        "repeated_paragraphs": "gopher_repetition.duplicate_paragraph_char_fraction",
+        "lorem": "c4.lorem_ipsum",
+        "curly": "c4.curly_brace",
+        "boilerplate": "c4.removed_line_fraction",
+    }
+    for case, rule in expected.items():
+        assert rule in decided.get(case, ([], []))[0], (case, decided.get(case))
+    evidence = {
+        json.loads(e)["rule"]: json.loads(e) for e in decided["short"][1] if "word_count" in e
+    }["word_count"]
+    assert evidence == {
+        "rule_set": "gopher_quality",
+        "rule": "word_count",
+        "field": "text",
+        "value": 12.0,
+        "threshold": 50,
+        "bound": "min",
+    }
+    repetition = [json.loads(e) for e in decided["repeated_paragraphs"][1]]
+    assert any(
+        e["rule"] == "duplicate_5gram_char_fraction"
+        and e["threshold"] == 0.15
+        and e["value"] > 0.15
+        for e in repetition
+    )
+
+
+def test_thresholds_and_rule_sets_follow_the_recipe():
+    rows = _documents(
+        {"short": "The cat sat on the mat and that was all of it.", "curly": PROSE + " {x}"}
+    )
+    loose = FilterConfig(
+        gopher_quality={"min_words": 5}, c4={"enabled": False}, language={"enabled": False}
+    )
+    kept, decided = _decided(rows, loose)
+    assert "curly" in kept["task_type"].to_list()
+    # Only the sentence count and similar rules may still catch the short one; not word_count.
+    assert "gopher_quality.word_count" not in decided.get("short", ([], []))[0]
+
+
+def test_instruction_rows_are_not_judged_as_web_documents():
+    code = "```python\ndef add(a, b):\n    return {'sum': a + b}\n```\nIt returns a dict."
+    # A generation stuck on one phrase, varied enough to pass the older n-gram filter.
+    looping = " ".join(f"the sea shines{i}" for i in range(30))
+    frame = pl.DataFrame(
+        {
+            "kind": ["instruction"] * 4,
+            "task_type": ["short", "code", "list", "loop"],
+            "method": ["seed_passthrough"] * 4,
+            "instruction": [
+                "What is the capital of France?",
+                "Write a Python function that adds two numbers into a dict.",
+                "List three primary colours.",
+                "Describe the sea in a few sentences.",
+            ],
+            "response": ["Paris.", code, "- red\n- yellow\n- blue", looping],
+        }
+    )
+    kept, decided = _decided(with_row_ids(conform(frame)), FilterConfig())
+    assert sorted(kept["task_type"]) == ["code", "list", "short"]
+    assert "gopher_repetition.top_2gram_char_fraction" in decided["loop"][0]
+
+
+def test_self_instruct_rejection_rules():
+    cases = {
+        "good": "Explain why the sky looks blue on a clear day.",
+        "too_short": "Explain sky.",
+        "blacklisted": "Draw a picture of a cat sitting on a chair.",
+        "punctuation": "- Explain why the sky looks blue on a clear day.",
+        "non_ascii": "¿Explain why the sky looks blue on a clear day?",
+        "prefix": "Write a program that prints the first ten primes.",
+    }
+    frame = pl.DataFrame(
+        {
+            "kind": ["instruction"] * len(cases),
+            "task_type": list(cases),
+            "method": ["self_instruct"] * len(cases),
+            "instruction": list(cases.values()),
+            "response": ["Because of Rayleigh scattering of sunlight."] * len(cases),
+        }
+    )
+    rows = with_row_ids(conform(frame))
+    kept, decided = _decided(rows, FilterConfig(language={"enabled": False}))
+    assert kept["task_type"].to_list() == ["good"]
+    assert decided["too_short"][0] == ["self_instruct.word_count"]
+    assert decided["blacklisted"][0] == ["self_instruct.blacklisted_word"]
+    assert decided["punctuation"][0] == ["self_instruct.punctuation_start"]
+    assert "self_instruct.non_ascii_start" in decided["non_ascii"][0]
+    assert decided["prefix"][0] == ["self_instruct.rejected_prefix"]
+    # Seed rows are not self-instruct output: the same short instruction survives there.
+    seeds = rows.with_columns(pl.lit("seed_passthrough").alias("method"))
+    kept, _ = _decided(seeds.filter(pl.col("task_type") == "too_short"), FilterConfig())
+    assert kept.height == 1
+
+
+SEEDS = [
+    {
+        "task_type": "open_qa",
+        "instruction": "Why do leaves change colour in autumn?",
+        "response": "Chlorophyll breaks down as days shorten, revealing yellow and orange pigments.",
+    },
+    {
+        "task_type": "french",
+        "instruction": "Explique pourquoi le ciel est bleu pendant la journée.",
+        "response": "La lumière bleue est diffusée davantage par l'atmosphère.",
+    },
+    {
+        "task_type": "german",
+        "instruction": "Erkläre bitte, warum der Himmel am Tag blau ist.",
+        "response": "Blaues Licht wird in der Atmosphäre stärker gestreut.",
+    },
+    {
+        "task_type": "code",
+        "instruction": 'def strlen(string: str) -> int:\n    """ Return length of given string\n    >>> strlen(\'\')\n    0\n    """\n',
+        "response": "    return len(string)\n",
+    },
+    {
+        "task_type": "code_only",
+        "instruction": "def zaehle_woerter(satz):\n    wörter = satz.split()\n    return len(wörter)\n",
+        "response": "It counts the words of a sentence.",
+    },
+    {
+        "task_type": "looping",
+        "instruction": "Describe a calm sea in a few sentences.",
+        "response": " ".join(f"the sea shines{i}" for i in range(30)),
+    },
+]
+
+
+def test_flow_stores_language_columns_and_rule_decisions(home, write_recipe):
+    (home / "seeds.jsonl").write_text("\n".join(json.dumps(s) for s in SEEDS) + "\n")
+    recipe = write_recipe(
+        seed={"sources": [{"path": "home:seeds.jsonl"}]},
+        synthesis={"methods": [{"method": "seed_passthrough"}]},
+        quality={"min_rows": {"seed": 1, "synthesized": 1, "filtered": 1, "decontaminated": 1}},
+    )
+    result = materialize(home, recipe, selection="key:seed or key:synthesized or key:filtered")
+    assert result.success
+    with Warehouse(home).reader() as con:
+        kept = dict(con.sql("SELECT task_type, lang FROM filtered").fetchall())
+        decisions = dict(
+            con.sql(
+                "SELECT s.task_type, list(DISTINCT d.rule ORDER BY d.rule) FROM decisions d "
+                "JOIN synthesized s USING (row_id) WHERE d.corpus = 'filtered' GROUP BY 1"
+            ).fetchall()
+        )
+    # Code is never judged as a language: a docstring's prose is, bare code is not.
+    assert kept == {"open_qa": "en", "code": "en", "code_only": None}
+    assert decisions["french"] == ["language.not_allowed"]
+    assert decisions["german"] == ["language.not_allowed"]
+    assert decisions["looping"] == ["gopher_repetition.top_2gram_char_fraction"]
+    languages = result.asset_materializations_for_node("filtered")[0].metadata["languages"].value
+    assert languages["en"] >= 2 and languages["fr"] == 1 and languages["de"] == 1
+
+
+def test_language_gate_rejects_when_the_filter_lets_other_languages_through(home, write_recipe):
+    (home / "seeds.jsonl").write_text("\n".join(json.dumps(s) for s in SEEDS) + "\n")
+    recipe = write_recipe(
+        seed={"sources": [{"path": "home:seeds.jsonl"}]},
+        synthesis={"methods": [{"method": "seed_passthrough"}]},
+        filters={"language": {"drop": False}},
+        quality={"min_rows": {"seed": 1, "synthesized": 1, "filtered": 1, "decontaminated": 1}},
+    )
+    result = materialize(home, recipe, selection="key:seed or key:synthesized or key:filtered")
+    assert not result.success
+    check = next(
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "filtered"
+    )
+    failed = check.metadata["failed_expectations"].value
+    assert [(f["gate"], f["column"]) for f in failed] == [("language", "allowed_language_share")]
+    assert check.metadata["gate_figures"].value["allowed_language_share"] == 0.5
+    with Warehouse(home).reader() as con:
+        stored = con.sql("SELECT status FROM corpus_versions WHERE corpus = 'filtered'").fetchall()
+        langs = sorted(
+            r[0]
+            for r in con.sql("SELECT lang FROM corpus_filtered WHERE lang IS NOT NULL").fetchall()
+        )
+    assert stored == [("rejected",)]
+    assert langs == ["de", "en", "en", "fr"]
