@@ -65,3 +65,9 @@ def generator_yield(wh: Warehouse) -> pl.DataFrame:
     """The `generator_yield` view: per generator, over the current versions."""
     with wh.reader() as con:
         return con.sql("SELECT * FROM generator_yield ORDER BY generated DESC").pl()
+
+
+def seed_sources(wh: Warehouse, decontaminated_version: int) -> pl.DataFrame:
+    """Seed sources (and how many of their rows) a decontaminated version descends from."""
+    with wh.reader() as con:
+        return con.sql(sql("report_seed_sources"), params=[decontaminated_version]).pl()
