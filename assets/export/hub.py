@@ -114,7 +114,13 @@ def build_bundle(wh: Warehouse, recipe: Recipe, folder: Path, repo_id: str | Non
         shard_files.append(name)
     sha = {name: _sha256(folder / name) for name in shard_files}
 
-    generators = generators_of(wh, CORPUS, version)
+    # Local file sources name their path as the model; a public card shows only the file name.
+    generators = generators_of(wh, CORPUS, version).with_columns(
+        pl.when(pl.col("model").str.starts_with("/"))
+        .then(pl.col("model").str.extract(r"([^/]+)$"))
+        .otherwise(pl.col("model"))
+        .alias("model")
+    )
     sources = seed_source_entries(seed_sources(wh, version))
     funnel = chain_funnel(wh, CORPUS, version)
     decontam = contamination(wh, version)
