@@ -183,7 +183,8 @@ def _drive(webserver: int, browser) -> None:
             in ("SUCCESS", "FAILURE", "CANCELED")
             and s
         ),
-        240,
+        # About a minute on an idle 2-core machine; generous for shared CI runners.
+        600,
         "the run to finish",
         interval=2,
     )
