@@ -200,13 +200,14 @@ def _drive(webserver: int, browser) -> None:
     )
     assert status == "SUCCESS"
 
-    # The UI: each asset's page names the run of its latest materialization and its check.
+    # The UI: each asset's page links its latest materialization to this run; each corpus's
+    # checks tab shows the blocking expectations check passed.
     for asset in ASSETS:
         browser.get(f"{base}/assets/{asset}")
         _wait(
-            lambda: run_id[:8] in browser.find_element(By.TAG_NAME, "body").text,
+            lambda: browser.find_elements(By.CSS_SELECTOR, f'a[href*="/runs/{run_id}"]'),
             30,
-            f"{asset}'s page to show run {run_id[:8]}",
+            f"{asset}'s latest materialization to link run {run_id}",
         )
         if asset in CORPORA:
             browser.get(f"{base}/assets/{asset}?view=checks")
@@ -216,8 +217,17 @@ def _drive(webserver: int, browser) -> None:
                 f"{asset}'s expectations check to show as passed",
             )
 
-    # The quality metadata renders: the length plot is an inline PNG image on the page.
+    # The quality metadata renders: the length plot opens as an inline PNG image.
     browser.get(f"{base}/assets/filtered")
+
+    def open_plot():
+        for row in browser.find_elements(By.TAG_NAME, "tr"):
+            if row.text.startswith("length_distribution_plot"):
+                row.find_element(By.PARTIAL_LINK_TEXT, "Show Markdown").click()
+                return True
+        return None
+
+    _wait(open_plot, 30, "the length_distribution_plot metadata row")
     _wait(
         lambda: browser.find_elements(By.CSS_SELECTOR, 'img[src^="data:image/png;base64,"]'),
         30,
