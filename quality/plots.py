@@ -11,19 +11,20 @@ LENGTH_COLUMNS = ("instruction", "input", "response", "text")
 NOT_SCORES = {"version", "source_line"}
 
 
-def _pyplot():
-    import matplotlib  # heavy: only when a plot is drawn
+def _figure(width: float, height: float):
+    """A bare Agg figure: no pyplot, no GUI backend, nothing global to close."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: only when drawing
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=80, bbox_inches="tight")
-    _pyplot().close(fig)
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=80)
     return buffer.getvalue()
 
 
@@ -68,11 +69,9 @@ def score_frame(rows: pl.DataFrame, decision_scores: pl.DataFrame) -> pl.DataFra
 
 
 def _histograms(frame: pl.DataFrame, key: str, value: str, title: str, xlabel: str) -> bytes:
-    plt = _pyplot()
     groups = frame.partition_by(key, as_dict=True, maintain_order=True)
-    fig, axes = plt.subplots(
-        1, len(groups), figsize=(3.2 * len(groups), 2.6), squeeze=False, constrained_layout=True
-    )
+    fig = _figure(3.2 * len(groups), 2.6)
+    axes = fig.subplots(1, len(groups), squeeze=False)
     for ax, ((name,), group) in zip(axes[0], groups.items(), strict=True):
         values = group[value].to_numpy()
         ax.hist(values, bins=min(30, max(5, len(values) // 3)), color="#4f6bed")
@@ -100,10 +99,10 @@ def funnel_plot(stages: pl.DataFrame, title: str) -> bytes | None:
     """Bars of rows in and rows out per corpus version (columns label, rows_in, rows_out)."""
     if stages.is_empty():
         return None
-    plt = _pyplot()
     labels = stages["label"].to_list()
     positions = range(len(labels))
-    fig, ax = plt.subplots(figsize=(1.6 * len(labels) + 2, 2.8), constrained_layout=True)
+    fig = _figure(1.6 * len(labels) + 2, 2.8)
+    ax = fig.subplots()
     ax.bar([p - 0.2 for p in positions], stages["rows_in"].to_list(), 0.4, label="rows in")
     ax.bar([p + 0.2 for p in positions], stages["rows_out"].to_list(), 0.4, label="rows out")
     ax.set_xticks(list(positions), labels, fontsize=8)
