@@ -54,6 +54,7 @@ ui: env
 
 bench: env
 	$(PY) bench/warehouse
+	$(PY) bench/quality_metadata
 
 lint: env
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
