@@ -720,6 +720,56 @@ class ExportConfig(_Strict):
     formats: list[Literal["parquet", "jsonl"]] = ["parquet", "jsonl"]
 
 
+class ReportConfig(_Strict):
+    """What each corpus materialization reports in Dagster and `synthfoundry report` shows."""
+
+    sample_rows: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="kept rows, and dropped rows per rule, shown as tables in the metadata",
+    )
+    plots: bool = Field(
+        default=True,
+        description="length and score histograms saved under $SYNTHFOUNDRY_HOME/reports/",
+    )
+    inline_plot_max_kb: int = Field(
+        default=200,
+        ge=0,
+        description="plots up to this size are also shown in the UI as markdown images "
+        "(data URIs); 0 attaches file paths only",
+    )
+    embedding_sample: int = Field(
+        default=2000,
+        ge=0,
+        description="rows (a deterministic sample) embedded for dispersion; 0 turns it off",
+    )
+    embedding_in_metadata: bool = Field(
+        default=True,
+        description="measure embedding dispersion on every materialization; loading the "
+        "embedding model costs about 15 s per step process the first time",
+    )
+
+
+class PublishConfig(_Strict):
+    """`synthfoundry publish`: the Hub dataset repository and what its card declares."""
+
+    repo_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
+    private: bool = False
+    license: str = Field(
+        default="other",
+        pattern=r"^[a-z0-9][a-z0-9.\-]*$",
+        description="Hub license id; synthetic rows inherit the terms of their seeds and of the "
+        "models that wrote them, so the default `other` makes you state them (license_name)",
+    )
+    license_name: str | None = None
+    license_link: str | None = None
+    language: list[str] = Field(default=["en"], min_length=1)
+    pretty_name: str | None = None
+    description: str | None = None
+    max_rows_per_shard: int = Field(default=100_000, gt=0)
+
+
 class Recipe(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
     seed: SeedConfig
@@ -731,6 +781,8 @@ class Recipe(_Strict):
     retention: RetentionConfig = RetentionConfig()
     export: ExportConfig = ExportConfig()
     spark: SparkConfig = SparkConfig()
+    reports: ReportConfig = ReportConfig()
+    publish: PublishConfig = PublishConfig()
 
     @property
     def sha256(self) -> str:

@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from assets.recipe import Recipe
+from quality.materialization import materialization_metadata
 from warehouse import ParentVersion, Warehouse
 from warehouse.corpora import read_version, stage_version
 
@@ -88,6 +89,7 @@ def stage(
     dropped = decisions.filter(pl.col("action").is_in(["drop", "quarantine"]))["row_id"].n_unique()
     context.log.info(f"staged {corpus} v{number}: {rows.height} rows, {dropped} dropped")
     preview = rows.select([c for c in PREVIEW_COLUMNS if c in rows.columns]).head(5)
+    report = materialization_metadata(wh, corpus, number, rows, recipe.reports)
     return dg.MaterializeResult(
         metadata={
             "version": dg.MetadataValue.int(number),
@@ -107,6 +109,7 @@ def stage(
                 f"SELECT * FROM corpus_{corpus} WHERE version = {number}; "
                 f"SELECT * FROM decisions WHERE corpus = '{corpus}' AND version = {number}"
             ),
+            **report,
             **(metadata or {}),
         }
     )

@@ -307,6 +307,49 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _recipe(args: argparse.Namespace, wh: Warehouse):
+    path = args.recipe or os.environ.get("SYNTHFOUNDRY_RECIPE") or DEFAULT_RECIPE
+    return load_recipe(path, wh.home)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from quality.report import ReportError, write_report
+
+    wh = _warehouse(args)
+    try:
+        path = write_report(wh, args.corpus, args.version, Path(args.out) if args.out else None)
+    except ReportError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    console.print(f"report: {path}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from assets.export.hub import PublishError, publish
+
+    wh = _warehouse(args)
+    try:
+        recipe = _recipe(args, wh)
+        bundle, where = publish(
+            wh,
+            recipe,
+            folder=Path(args.out) if args.out else None,
+            repo_id=args.repo_id,
+            push=args.push,
+            private=args.private,
+        )
+    except (PublishError, RecipeError) as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    mode = "pushed" if args.push else "dry run (nothing uploaded; --push uploads with $HF_TOKEN)"
+    console.print(f"decontaminated v{bundle.version}: {bundle.rows} rows, {mode}")
+    for name in bundle.files:
+        console.print(f"  {bundle.folder / name}")
+    console.print(f"repo: {bundle.repo_id} -> {where}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="synthfoundry", description=__doc__)
     root.add_argument(
@@ -349,6 +392,31 @@ def parser() -> argparse.ArgumentParser:
         "--formats", nargs="+", choices=["parquet", "jsonl"], default=["parquet", "jsonl"]
     )
     export.set_defaults(handler=cmd_export)
+
+    report = commands.add_parser("report", help="one self-contained HTML quality report")
+    report.add_argument("version", nargs="?", type=int, help="default: the current version")
+    report.add_argument("--corpus", default="decontaminated")
+    report.add_argument(
+        "--out", default=None, help="default: $SYNTHFOUNDRY_HOME/reports/<corpus>/v<N>/report.html"
+    )
+    report.set_defaults(handler=cmd_report)
+
+    pub = commands.add_parser(
+        "publish", help="Hub dataset of the current decontaminated version (dry run by default)"
+    )
+    pub.add_argument("--repo-id", default=None, help="ORG/NAME (default: recipe publish.repo_id)")
+    mode = pub.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", dest="push", action="store_false", help="write files only")
+    mode.add_argument("--push", dest="push", action="store_true", help="upload with $HF_TOKEN")
+    pub.set_defaults(push=False)
+    pub.add_argument(
+        "--out", default=None, help="default: $SYNTHFOUNDRY_HOME/publish/decontaminated-v<N>"
+    )
+    pub.add_argument("--private", action="store_true", default=None, help="a private repository")
+    pub.add_argument(
+        "--recipe", default=None, help="recipe whose publish section applies (card, license)"
+    )
+    pub.set_defaults(handler=cmd_publish)
     return root
 
 

@@ -1,0 +1,106 @@
+"""Diversity of a corpus version: distinct n-grams, embedding dispersion, task balance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from warehouse.connection import Warehouse
+
+_TOKEN = r"\w+"
+
+
+def row_texts(rows: pl.DataFrame) -> pl.Series:
+    """The text a row contributes: instruction, input and response (or document text)."""
+    parts = [c for c in ("instruction", "input", "response", "text") if c in rows.columns]
+    if not parts or rows.is_empty():
+        return pl.Series("text", [], dtype=pl.String)
+    return rows.select(
+        pl.concat_str([pl.col(c).fill_null("") for c in parts], separator="\n")
+        .str.strip_chars()
+        .alias("text")
+    ).to_series()
+
+
+def distinct_n(texts: pl.Series, n_max: int = 2) -> dict[str, float | int]:
+    """distinct-n: unique n-grams / all n-grams over the corpus (lower-cased word tokens)."""
+    tokens = (
+        pl.DataFrame({"text": texts})
+        .with_row_index("doc")
+        .select("doc", pl.col("text").str.to_lowercase().str.extract_all(_TOKEN).alias("tok"))
+        .explode("tok")
+        .drop_nulls("tok")
+    )
+    result: dict[str, float | int] = {"tokens": tokens.height}
+    for n in range(1, n_max + 1):
+        grams = tokens.select(
+            pl.concat_str(
+                [pl.col("tok").shift(-k).over("doc") for k in range(n)], separator=" "
+            ).alias("gram")
+        ).drop_nulls()
+        total = grams.height
+        result[f"distinct_{n}"] = round(grams["gram"].n_unique() / total, 4) if total else 0.0
+    return result
+
+
+def balance(rows: pl.DataFrame, column: str) -> dict[str, object]:
+    """Shannon entropy (bits) of a categorical column and its normalized form (0..1)."""
+    if column not in rows.columns or rows.is_empty():
+        return {"categories": 0, "entropy_bits": 0.0, "normalized_entropy": 0.0, "counts": {}}
+    counts = rows.group_by(pl.col(column).fill_null("(none)")).len().sort("len", descending=True)
+    p = counts["len"].to_numpy() / rows.height
+    entropy = max(0.0, float(-(p * np.log2(p)).sum()))
+    k = counts.height
+    return {
+        "categories": k,
+        "entropy_bits": round(entropy, 4),
+        "normalized_entropy": round(entropy / math.log2(k), 4) if k > 1 else 0.0,
+        "counts": dict(counts.iter_rows()),
+    }
+
+
+def sample_for_embedding(rows: pl.DataFrame, max_rows: int) -> pl.DataFrame:
+    """A deterministic sample: row ids are content hashes, so the smallest ids are a
+    pseudo-random subset that only changes when the content does."""
+    return rows.sort("row_id").head(max_rows) if rows.height > max_rows else rows
+
+
+def dispersion(vectors: np.ndarray) -> dict[str, float | int]:
+    """Mean pairwise cosine distance and mean cosine distance to the centroid of unit vectors.
+
+    The pairwise mean uses |sum v|^2 = n + sum_{i!=j} cos(v_i, v_j), so it costs O(n d)."""
+    n = len(vectors)
+    if n < 2:
+        return {
+            "embedded_rows": n,
+            "mean_pairwise_cosine_distance": 0.0,
+            "mean_distance_to_centroid": 0.0,
+        }
+    total = vectors.sum(axis=0, dtype=np.float64)
+    mean_cos = (float(total @ total) - n) / (n * (n - 1))
+    centroid = total / (np.linalg.norm(total) or 1.0)
+    to_centroid = 1.0 - vectors.astype(np.float64) @ centroid
+    return {
+        "embedded_rows": n,
+        "mean_pairwise_cosine_distance": round(1.0 - mean_cos, 4),
+        "mean_distance_to_centroid": round(float(to_centroid.mean()), 4),
+    }
+
+
+def diversity(
+    rows: pl.DataFrame, wh: Warehouse | None = None, *, embedding_sample: int = 2000
+) -> dict[str, object]:
+    """Every diversity measure of `rows`; embeddings only when `wh` is given and the sample
+    size is positive (the embedding model loads on first use)."""
+    texts = row_texts(rows)
+    result: dict[str, object] = {"rows": rows.height, **distinct_n(texts)}
+    result["task_type_balance"] = balance(rows, "task_type")
+    result["method_balance"] = balance(rows, "method")
+    if wh is not None and embedding_sample > 0 and rows.height:
+        from assets.embeddings import Embedder  # loads sentence-transformers on first use
+
+        sample = row_texts(sample_for_embedding(rows, embedding_sample)).to_list()
+        result["embedding"] = dispersion(Embedder().embed(wh, sample))
+    return result

@@ -1,0 +1,97 @@
+"""The quality report attached to every corpus materialization as Dagster metadata."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from assets.recipe import ReportConfig
+from quality.diversity import diversity
+from quality.funnel import build_funnel, funnel_markdown
+from quality.plots import length_plot, score_frame, score_plot
+from quality.tables import markdown_table
+from warehouse.connection import Warehouse
+from warehouse.reports import decision_scores, dropped_sample
+
+SAMPLE_COLUMNS = ("row_id", "method", "task_type", "instruction", "response", "text")
+# Seed versions are inputs, not generated data: their diversity is not a quality signal here.
+DIVERSITY_CORPORA = ("synthesized", "filtered", "decontaminated")
+
+
+def report_dir(wh: Warehouse, corpus: str, version: int) -> Path:
+    return wh.home / "reports" / corpus / f"v{version}"
+
+
+def image_markdown(png: bytes, alt: str) -> str:
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
+def _plots(
+    wh: Warehouse, corpus: str, version: int, rows: pl.DataFrame, config: ReportConfig
+) -> dict[str, dg.MetadataValue]:
+    target = report_dir(wh, corpus, version)
+    target.mkdir(parents=True, exist_ok=True)
+    scores = score_frame(rows, decision_scores(wh, corpus, version))
+    drawn = {
+        "length_distribution": length_plot(rows, f"{corpus} v{version}: text lengths"),
+        "score_distribution": score_plot(scores, f"{corpus} v{version}: scores"),
+    }
+    metadata: dict[str, dg.MetadataValue] = {}
+    for name, png in drawn.items():
+        if png is None:
+            continue
+        path = target / f"{name}.png"
+        path.write_bytes(png)
+        metadata[f"{name}_png"] = dg.MetadataValue.path(str(path))
+        if len(png) <= config.inline_plot_max_kb * 1024:
+            metadata[f"{name}_plot"] = dg.MetadataValue.md(image_markdown(png, name))
+    return metadata
+
+
+def diversity_metadata(measures: dict) -> dict[str, dg.MetadataValue]:
+    """Headline numbers as floats (Dagster charts them across materializations) plus all."""
+    metadata = {
+        "diversity": dg.MetadataValue.json(json.loads(json.dumps(measures))),
+        "distinct_1": dg.MetadataValue.float(float(measures["distinct_1"])),
+        "distinct_2": dg.MetadataValue.float(float(measures["distinct_2"])),
+        "task_type_normalized_entropy": dg.MetadataValue.float(
+            float(measures["task_type_balance"]["normalized_entropy"])
+        ),
+        "method_normalized_entropy": dg.MetadataValue.float(
+            float(measures["method_balance"]["normalized_entropy"])
+        ),
+    }
+    if "embedding" in measures:
+        metadata["embedding_mean_pairwise_cosine_distance"] = dg.MetadataValue.float(
+            float(measures["embedding"]["mean_pairwise_cosine_distance"])
+        )
+    return metadata
+
+
+def materialization_metadata(
+    wh: Warehouse, corpus: str, version: int, rows: pl.DataFrame, config: ReportConfig
+) -> dict[str, dg.MetadataValue]:
+    """Funnel, kept and dropped samples, plots and diversity of a just-staged version."""
+    funnel = build_funnel(wh, [(corpus, version)])
+    metadata: dict[str, dg.MetadataValue] = {
+        "drop_funnel": dg.MetadataValue.md(funnel_markdown(funnel))
+    }
+    if config.sample_rows:
+        kept = rows.select([c for c in SAMPLE_COLUMNS if c in rows.columns])
+        metadata["kept_sample"] = dg.MetadataValue.md(
+            markdown_table(kept.sort("row_id").head(config.sample_rows))
+        )
+        dropped = dropped_sample(wh, corpus, version, config.sample_rows)
+        metadata["dropped_sample"] = dg.MetadataValue.md(markdown_table(dropped))
+    if config.plots:
+        metadata.update(_plots(wh, corpus, version, rows, config))
+    if corpus in DIVERSITY_CORPORA:
+        embed = config.embedding_in_metadata and config.embedding_sample > 0
+        measures = diversity(rows, wh if embed else None, embedding_sample=config.embedding_sample)
+        metadata.update(diversity_metadata(measures))
+    metadata["report_dir"] = dg.MetadataValue.path(str(report_dir(wh, corpus, version)))
+    return metadata

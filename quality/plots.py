@@ -1,0 +1,111 @@
+"""PNG plots of a corpus version: text length and score distributions (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+LENGTH_COLUMNS = ("instruction", "input", "response", "text")
+# Numeric columns that are bookkeeping, not scores.
+NOT_SCORES = {"version", "source_line"}
+
+
+def _figure(width: float, height: float):
+    """A bare Agg figure: no pyplot, no GUI backend, nothing global to close."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # heavy: only when drawing
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height))
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def length_frame(rows: pl.DataFrame) -> pl.DataFrame:
+    """Characters per row of each text column that has any text (long form: column, chars)."""
+    present = [c for c in LENGTH_COLUMNS if c in rows.columns]
+    if not present or rows.is_empty():
+        return pl.DataFrame(schema={"column": pl.String, "chars": pl.Int64})
+    return (
+        rows.select([pl.col(c).str.len_chars().cast(pl.Int64).alias(c) for c in present])
+        .unpivot(variable_name="column", value_name="chars")
+        .drop_nulls()
+        .filter(pl.col("chars") > 0)
+    )
+
+
+def score_frame(rows: pl.DataFrame, decision_scores: pl.DataFrame) -> pl.DataFrame:
+    """Every score present (long form: name, score): numeric row columns such as
+    `judge_score`, and decision scores per rule."""
+    numeric = [
+        c
+        for c, dtype in rows.schema.items()
+        if dtype.is_numeric() and c not in NOT_SCORES and rows[c].drop_nulls().len()
+    ]
+    frames = []
+    if numeric:
+        frames.append(
+            rows.select([pl.col(c).cast(pl.Float64) for c in numeric])
+            .unpivot(variable_name="name", value_name="score")
+            .drop_nulls()
+        )
+    if not decision_scores.is_empty():
+        frames.append(
+            decision_scores.select(
+                (pl.lit("decision: ") + pl.col("rule")).alias("name"),
+                pl.col("score").cast(pl.Float64),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema={"name": pl.String, "score": pl.Float64})
+    return pl.concat(frames)
+
+
+def _histograms(frame: pl.DataFrame, key: str, value: str, title: str, xlabel: str) -> bytes:
+    groups = frame.partition_by(key, as_dict=True, maintain_order=True)
+    fig = _figure(3.2 * len(groups), 2.6)
+    axes = fig.subplots(1, len(groups), squeeze=False)
+    for ax, ((name,), group) in zip(axes[0], groups.items(), strict=True):
+        values = group[value].to_numpy()
+        ax.hist(values, bins=min(30, max(5, len(values) // 3)), color="#4f6bed")
+        ax.set_title(f"{name} (n={len(values)})", fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    return _png(fig)
+
+
+def length_plot(rows: pl.DataFrame, title: str) -> bytes | None:
+    frame = length_frame(rows)
+    if frame.is_empty():
+        return None
+    return _histograms(frame, "column", "chars", title, "characters")
+
+
+def score_plot(scores: pl.DataFrame, title: str) -> bytes | None:
+    if scores.is_empty():
+        return None
+    return _histograms(scores, "name", "score", title, "score")
+
+
+def funnel_plot(stages: pl.DataFrame, title: str) -> bytes | None:
+    """Bars of rows in and rows out per corpus version (columns label, rows_in, rows_out)."""
+    if stages.is_empty():
+        return None
+    labels = stages["label"].to_list()
+    positions = range(len(labels))
+    fig = _figure(1.6 * len(labels) + 2, 2.8)
+    ax = fig.subplots()
+    ax.bar([p - 0.2 for p in positions], stages["rows_in"].to_list(), 0.4, label="rows in")
+    ax.bar([p + 0.2 for p in positions], stages["rows_out"].to_list(), 0.4, label="rows out")
+    ax.set_xticks(list(positions), labels, fontsize=8)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    return _png(fig)

@@ -1,0 +1,112 @@
+"""`synthfoundry report`: one self-contained HTML file describing a corpus version."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from importlib.resources import files
+from pathlib import Path
+
+import polars as pl
+
+from quality.diversity import diversity
+from quality.funnel import chain_funnel
+from quality.plots import funnel_plot, length_plot, score_frame, score_plot
+from warehouse.connection import Warehouse
+from warehouse.corpora import CORPORA, current_version, read_version, version_info
+from warehouse.reports import contamination, decision_scores, generator_yield
+
+DEFAULT_EMBEDDING_SAMPLE = 2000
+
+
+class ReportError(ValueError):
+    """The report cannot be built: unknown corpus or version."""
+
+
+def _png(png: bytes | None) -> str | None:
+    return None if png is None else "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+def _table(frame: pl.DataFrame) -> dict:
+    return {"columns": frame.columns, "rows": [list(r) for r in frame.iter_rows()]}
+
+
+def build_context(wh: Warehouse, corpus: str, version: int | None, embedding_sample: int) -> dict:
+    if corpus not in CORPORA:
+        raise ReportError(f"unknown corpus {corpus!r}; expected one of {', '.join(CORPORA)}")
+    if version is None:
+        version = current_version(wh, corpus)
+        if version is None:
+            raise ReportError(f"{corpus} has no current version yet: run the flow first")
+    info = version_info(wh, corpus, version)
+    if info is None:
+        known = _known_versions(wh, corpus)
+        raise ReportError(f"{corpus} v{version} does not exist (known versions: {known or 'none'})")
+    try:
+        _, rows = read_version(wh, corpus, version)
+    except LookupError as exc:
+        raise ReportError(str(exc)) from None
+    funnel = chain_funnel(wh, corpus, version)
+    plots = {
+        "funnel": _png(funnel_plot(funnel.stages, "rows in and out per version")),
+        "lengths": _png(length_plot(rows, f"{corpus} v{version}: text lengths")),
+        "scores": _png(
+            score_plot(
+                score_frame(rows, decision_scores(wh, corpus, version)),
+                f"{corpus} v{version}: scores",
+            )
+        ),
+    }
+    chain = funnel.stages.select("corpus", "version").rows()
+    decontaminated = [v for c, v in chain if c == "decontaminated"]
+    measures = diversity(rows, wh, embedding_sample=embedding_sample)
+    return {
+        "title": f"SynthFoundry report: {corpus} v{version}",
+        "corpus": corpus,
+        "version": version,
+        "status": info["status"],
+        "created_at": str(info["created_at"]),
+        "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "rows": rows.height,
+        "stages": _table(funnel.stages.drop("label")),
+        "reasons": _table(funnel.reasons),
+        "plots": plots,
+        "diversity": measures,
+        "diversity_json": json.dumps(measures, indent=2),
+        "contamination": _table(contamination(wh, decontaminated[0])) if decontaminated else None,
+        "yield": _table(generator_yield(wh)),
+    }
+
+
+def _known_versions(wh: Warehouse, corpus: str) -> str:
+    with wh.reader() as con:
+        versions = con.sql(
+            "SELECT version FROM corpus_versions WHERE corpus = ? ORDER BY version", params=[corpus]
+        ).fetchall()
+    return ", ".join(str(v[0]) for v in versions)
+
+
+def render(context: dict) -> str:
+    import jinja2
+
+    template = files("quality").joinpath("templates", "report.html.j2").read_text("utf-8")
+    return (
+        jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+        .from_string(template)
+        .render(**context)
+    )
+
+
+def write_report(
+    wh: Warehouse,
+    corpus: str = "decontaminated",
+    version: int | None = None,
+    out: Path | None = None,
+    embedding_sample: int = DEFAULT_EMBEDDING_SAMPLE,
+) -> Path:
+    context = build_context(wh, corpus, version, embedding_sample)
+    target = out or wh.home / "reports" / corpus / f"v{context['version']}" / "report.html"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(context), encoding="utf-8")
+    return target
