@@ -2,14 +2,15 @@
 
 The cache key is a hash of (backend, model, model digest, rendered prompt, sampling
 parameters, sample index). Missing calls run up to the backend's `max_in_flight` at a time and
-are logged as they finish, so a run killed halfway keeps the calls it already paid for and a
-re-run issues only the missing ones.
+are logged in small batches as they finish, so a run killed halfway keeps the calls it already
+paid for (all but the last second's) and a re-run issues only the missing ones.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -19,6 +20,11 @@ from assets.recipe import Sampling
 from assets.synthesis.backends.base import Backend
 from assets.synthesis.context import SynthesisContext
 from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls
+
+# A call-log write opens the warehouse (~0.1 s); one per call would compete with the model
+# server for the CPU at low concurrency. A kill loses at most this much logged work.
+FLUSH_EVERY_SECONDS = 1.0
+FLUSH_EVERY_CALLS = 64
 
 
 @dataclass(frozen=True)
@@ -54,8 +60,8 @@ class CachedModel:
     def complete_many(self, prompts: list[tuple[str, int]], sampling: Sampling) -> list[CallResult]:
         """Complete (prompt, sample_index) pairs, from the cache where possible, in order.
 
-        Missing calls run with up to `backend.max_in_flight` in flight; each batch that
-        finishes is written to the call log (from this thread) before waiting for the next.
+        Missing calls run with up to `backend.max_in_flight` in flight; finished calls are
+        written to the call log from this thread, at least every `FLUSH_EVERY_SECONDS`.
         """
         hashes = [self.request_hash(p, sampling, i) for p, i in prompts]
         hits: dict[str, dict] = {}
@@ -113,15 +119,22 @@ class CachedModel:
         failure: dict | None = None
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model-call")
         waiting: set = set()
+        pending: list[dict] = []
+        last_flush = time.monotonic()
         try:
             waiting = {
                 executor.submit(self._call, prompt, sampling, index, request_hash)
                 for request_hash, (prompt, index) in missing.items()
             }
             while waiting:
-                finished, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                timeout = (
+                    max(0.0, last_flush + FLUSH_EVERY_SECONDS - time.monotonic())
+                    if pending
+                    else None
+                )
+                finished, waiting = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
                 batch = [future.result() for future in finished if not future.cancelled()]
-                self._flush(list(batch))
+                pending.extend(batch)
                 for record in batch:
                     done[record["request_hash"]] = record
                     if record["status"] != "ok" and failure is None:
@@ -129,8 +142,15 @@ class CachedModel:
                         for future in waiting:
                             future.cancel()
                 waiting = {future for future in waiting if not future.cancelled()}
+                if pending and (
+                    failure is not None
+                    or len(pending) >= FLUSH_EVERY_CALLS
+                    or time.monotonic() - last_flush >= FLUSH_EVERY_SECONDS
+                ):
+                    self._flush(pending)
+                    last_flush = time.monotonic()
         finally:
-            # On an interrupt: start nothing new, and log what is still finishing.
+            # On an interrupt: start nothing new, and log what finished or is still finishing.
             for future in waiting:
                 future.cancel()
             executor.shutdown(wait=True, cancel_futures=True)
@@ -139,7 +159,7 @@ class CachedModel:
                 for f in waiting
                 if f.done() and not f.cancelled() and f.exception() is None
             ]
-            self._flush([r for r in late if r["request_hash"] not in done])
+            self._flush(pending + [r for r in late if r["request_hash"] not in done])
         return failure
 
     def _call(self, prompt: str, sampling: Sampling, sample_index: int, request_hash: str) -> dict:
