@@ -5,7 +5,7 @@ constraints, deepen, concretize, increase reasoning steps) or in breadth (a new,
 of the same domain). An evolution is eliminated, with a decision, when it is empty, cut off,
 a refusal, copies the prompt's scaffolding ("#Rewritten Prompt#"), or adds no information
 (ROUGE-L F1 to its parent at or above `max_rouge_l`, or an in-depth rewrite no longer than its
-parent); or when its response is empty, cut off or a refusal. A failed round leaves the chain
+parent); or when its response is empty or a refusal. A failed round leaves the chain
 at its last good instruction, which the next round evolves again. Every row's `parent_ids` is
 the previous round's row (the source row for round 1), its `seed_ids` the source's seeds.
 """
@@ -23,7 +23,7 @@ from assets.recipe import EvolInstruct
 from assets.rows import empty_rows
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import rejection, screen
+from assets.synthesis.candidates import is_refusal, rejection, screen
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
@@ -187,7 +187,9 @@ class EvolInstructMethod:
         records, moved = [], []
         for (chain, operation, evolved, call), response in zip(survivors, responses, strict=True):
             answer = response.text.strip()
-            rule = screen(response, answer)
+            # A cut-off response is left to the filtered stage (finish_reason in attributes), as
+            # for self-instruct; only responses that say nothing or refuse fail the evolution.
+            rule = "empty_output" if not answer else "refusal" if is_refusal(answer) else None
             if rule:
                 rejected.append(
                     rejection(
