@@ -63,6 +63,9 @@ def test_numeric_tolerance_is_configurable():
         ("The response is fine. 3/5", 5, 3.0),
         ("Score: 7", 5, None),  # outside the scale
         ("4/5", 10, None),  # a ratio out of another scale
+        ("The response is 8.", 10, 8.0),
+        ("1. Red and blue are primary colors", 10, None),
+        ("Red, yellow and blue are the 3 primary colors of the 12 in the wheel", 10, None),
         ("I give it 11", 10, None),
         ("The response is helpful and clear.", 10, None),
         ("", 10, None),

@@ -24,17 +24,21 @@ _LABELED = re.compile(
 )
 _RATIO = re.compile(rf"{_NUM}\s*(?:/|out of)\s*{_NUM}")
 _BARE = re.compile(rf"^\s*[*\[(\"']*\s*{_NUM}\s*[*\])\"']*\s*\.?\s*$")
+# A short verdict ending in its number: "The response is 8." (small judges often answer so).
+_SHORT_FINAL = re.compile(rf"^\W*(?:\w+\W+){{0,8}}?\b(?:is|as|gets?|deserves?)\s+{_NUM}\s*\.?\s*$")
 
 
 def parse_score(raw: str, scale: int) -> float | None:
-    """The score a judge wrote: "Score: 7", "Rating: 4/5", "8 out of 10" or a bare number.
-    A ratio must be out of `scale`; a score outside 1..scale is unparseable (None)."""
+    """The score a judge wrote: "Score: 7", "Rating: 4/5", "8 out of 10", a bare number, or a
+    short verdict ending in it ("The response is 8."). A ratio must be out of `scale`; a
+    score outside 1..scale, or anything else, is unparseable (None)."""
     candidates: list[tuple[str, str | None]] = []
     candidates += [(m.group(1), m.group(2)) for m in _LABELED.finditer(raw)]
     candidates += [(m.group(1), m.group(2)) for m in _RATIO.finditer(raw)]
-    bare = _BARE.match(raw)
-    if bare:
-        candidates.append((bare.group(1), None))
+    for pattern in (_BARE, _SHORT_FINAL):
+        found = pattern.match(raw)
+        if found:
+            candidates.append((found.group(1), None))
     for value, out_of in candidates:
         if out_of is not None and float(out_of) != scale:
             continue

@@ -3,7 +3,7 @@ rubric judge, binarized into one chosen/rejected pair per instruction.
 
 Responses come from one or more responders (a model, its prompt template and sampling); each
 responder is its own generator. The judge scores every response on 1..`scale`; the highest
-becomes `chosen` and the lowest `rejected`. Dropped, each with a decision: empty or cut-off
+becomes `chosen` and the lowest `rejected`. Dropped, each with a decision: empty
 responses, responses whose judge output has no score, instructions left with fewer than two
 scored responses, and pairs whose score margin is below `min_margin` (ties included).
 
@@ -87,16 +87,13 @@ class PreferencePairsMethod:
             new_calls += model.new_calls
             cache_hits += model.cache_hits
             for owner, call in zip(owners, calls, strict=True):
-                rule = (
-                    "empty_response"
-                    if not call.text.strip()
-                    else "truncated_response"
-                    if call.finish_reason == "length"
-                    else None
-                )
-                if rule:
+                # A cut-off response may still serve as `rejected`; a cut-off chosen response
+                # is dropped by the filtered stage (its finish_reason is in attributes).
+                if not call.text.strip():
                     rejected.append(
-                        rejection(call, rule, instruction_row_id=instructions[owner]["row_id"])
+                        rejection(
+                            call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
+                        )
                     )
                 else:
                     responses.append(_Response(owner, record.generator_id, call))
@@ -178,6 +175,8 @@ class PreferencePairsMethod:
                     "attributes": json.dumps(
                         {
                             "rejected": worst.call.text.strip(),
+                            "finish_reason": chosen.call.finish_reason,
+                            "rejected_finish_reason": worst.call.finish_reason,
                             **pair,
                             "margin": margin,
                             "scale": config.scale,
