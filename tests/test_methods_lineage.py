@@ -313,7 +313,9 @@ def test_preference_pairs_name_both_generators_and_the_judge(run):
         assert decision["score"] is None
     # Every response is in a pair or in a decision naming its call.
     named = {c for r in pairs for c in r["call_ids"]}
-    named |= {d["evidence"].get("call_id") for d in decisions(run)}
+    for decision in decisions(run):
+        named.add(decision["evidence"].get("call_id"))
+        named.update(decision["evidence"].get("scored_call_ids", []))
     responses = calls(run, "Name three primary colors") + calls(run, "Answer the following in")
     assert len(responses) == 2 and {c["request_hash"] for c in responses} <= named
     # Each instruction made a pair, or a decision why not; the strict entry (min_margin 100)
