@@ -181,6 +181,17 @@ class Sampling(_Strict):
     seed: int = 0
 
 
+DEFAULT_BLACKLIST = [
+    "image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map",
+    "maps", "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram",
+]  # fmt: skip
+
+SOURCES_DESCRIPTION = (
+    "Where the method's input rows come from: `seed` (the current seed version) and/or the "
+    "names of methods listed before this one (rows they made in the same run)."
+)
+
+
 class SelfInstruct(_Strict):
     """New instructions and responses bootstrapped from seed examples (Wang et al., 2023)."""
 
@@ -193,10 +204,198 @@ class SelfInstruct(_Strict):
     response_sampling: Sampling = Sampling(temperature=0.3, max_tokens=256)
     instruction_template: str = "self_instruct_instruction"
     response_template: str = "self_instruct_response"
+    max_rouge_l: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Reject an instruction whose ROUGE-L F1 against any seed or accepted "
+        "instruction exceeds this.",
+    )
+    min_instruction_words: int = Field(default=3, ge=1)
+    max_instruction_words: int = Field(default=150, ge=1)
+    blacklist: list[str] = Field(
+        default=DEFAULT_BLACKLIST,
+        description="Words (matched as whole words, any case) naming tasks a text model cannot do.",
+    )
+
+    @model_validator(mode="after")
+    def _word_bounds(self) -> SelfInstruct:
+        if self.min_instruction_words > self.max_instruction_words:
+            raise ValueError("min_instruction_words is larger than max_instruction_words")
+        return self
+
+
+EvolOperation = Literal["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"]
+
+
+class EvolInstruct(_Strict):
+    """Evol-Instruct (Xu et al., 2023): instructions rewritten round by round in depth
+    (constraints, deepening, concretizing, more reasoning steps) or in breadth (a new, rarer
+    task of the same domain); failed evolutions are eliminated."""
+
+    method: Literal["evol_instruct"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    task_types: list[str] | None = None
+    num_instructions: int = Field(default=8, gt=0, description="Source instructions to evolve.")
+    rounds: int = Field(default=3, ge=1, le=10)
+    operations: list[EvolOperation] = Field(
+        default=["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"],
+        min_length=1,
+        description="Drawn per instruction and round from the run's random seed.",
+    )
+    max_rouge_l: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="An evolution at least this ROUGE-L-similar to its parent adds nothing.",
+    )
+    evolution_sampling: Sampling = Sampling(temperature=0.7, max_tokens=160)
+    response_sampling: Sampling = Sampling(temperature=0.3, max_tokens=256)
+    depth_template: str = "evol_depth"
+    breadth_template: str = "evol_breadth"
+    response_template: str = "self_instruct_response"
+
+
+RephraseStyle = Literal["plain", "wikipedia", "qa"]
+
+
+class Rephrase(_Strict):
+    """Rephrased pre-training text (WRAP, Maini et al., 2024): seed documents or instructions
+    rewritten in plain, encyclopedic or question-answer style."""
+
+    method: Literal["rephrase"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    kinds: list[Literal["document", "instruction"]] = Field(
+        default=["document"], min_length=1, description="Which source rows to rephrase."
+    )
+    styles: list[RephraseStyle] = Field(default=["plain", "wikipedia", "qa"], min_length=1)
+    max_sources: int | None = Field(default=None, gt=0, description="At most this many sources.")
+    max_rouge_l: float = Field(
+        default=0.95, ge=0.0, le=1.0, description="A rephrasing this similar is a copy."
+    )
+    min_length_ratio: float = Field(
+        default=0.3, ge=0.0, description="Words of the rephrasing / words of the source, at least."
+    )
+    sampling: Sampling = Sampling(temperature=0.5, max_tokens=320)
+    template_prefix: str = Field(
+        default="rephrase", description="Templates are `<prefix>_<style>.v<N>.txt`."
+    )
+
+
+class VerifiedCoT(_Strict):
+    """Chain-of-thought rationales kept only when their final answer matches the reference
+    (rejection sampling as in STaR, Zelikman et al., 2022)."""
+
+    method: Literal["verified_cot"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(
+        default=["seed"],
+        min_length=1,
+        description=SOURCES_DESCRIPTION + " Rows without an `answer` are skipped.",
+    )
+    max_problems: int | None = Field(default=None, gt=0)
+    samples_per_problem: int = Field(
+        default=1, ge=1, le=64, description="Attempts per problem; the first verified is kept."
+    )
+    rel_tol: float = Field(default=1e-6, ge=0.0)
+    abs_tol: float = Field(default=1e-9, ge=0.0)
+    sampling: Sampling = Sampling(temperature=0.7, max_tokens=256)
+    template: str = "cot_rationale"
+
+
+class GroundedQA(_Strict):
+    """Question-answer pairs grounded in passages of seed documents, kept only when the answer
+    is supported by its passage (embedding similarity, and optionally a judge)."""
+
+    method: Literal["grounded_qa"]
+    generator: GeneratorConfig = LocalModel()
+    judge: GeneratorConfig | None = Field(
+        default=None, description="A judge model that also rates support; off by default."
+    )
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    max_documents: int | None = Field(default=None, gt=0)
+    passage_words: int = Field(
+        default=120, ge=20, description="Passages hold about this many words."
+    )
+    max_passages_per_document: int = Field(default=4, gt=0)
+    questions_per_passage: int = Field(default=1, ge=1, le=16)
+    min_support: float = Field(
+        default=0.45,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine of (question + answer) and the passage, all-MiniLM-L6-v2.",
+    )
+    judge_min_score: float = Field(default=3.0, ge=1.0)
+    judge_scale: Literal[5, 10] = 5
+    sampling: Sampling = Sampling(temperature=0.5, max_tokens=128)
+    judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=32)
+    template: str = "grounded_qa"
+    judge_template: str = "grounded_qa_judge"
+
+
+class Responder(_Strict):
+    """One source of candidate responses: a model, its prompt template and sampling."""
+
+    generator: GeneratorConfig = LocalModel()
+    template: str = "self_instruct_response"
+    sampling: Sampling = Sampling(temperature=0.8, max_tokens=192)
+
+
+class PreferencePairs(_Strict):
+    """Chosen/rejected pairs (UltraFeedback-style, Cui et al., 2023): several responses per
+    instruction from one or more responders, scored by a rubric judge."""
+
+    method: Literal["preference_pairs"]
+    generators: list[Responder] = Field(default=[Responder()], min_length=1)
+    judge: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    task_types: list[str] | None = None
+    max_instructions: int = Field(default=8, gt=0)
+    responses_per_generator: int = Field(default=2, ge=1, le=16)
+    scale: Literal[5, 10] = 10
+    min_margin: float = Field(
+        default=1.0, ge=0.0, description="Chosen score minus rejected score, at least."
+    )
+    judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=48)
+    judge_template: str = "preference_judge"
+
+    @model_validator(mode="after")
+    def _enough_responses(self) -> PreferencePairs:
+        if len(self.generators) * self.responses_per_generator < 2:
+            raise ValueError("a pair needs at least two responses per instruction")
+        return self
+
+
+class BackTranslation(_Strict):
+    """Paraphrased instructions by translating into a pivot language and back; kept when the
+    round trip stays close in meaning (embedding cosine)."""
+
+    method: Literal["back_translation"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    task_types: list[str] | None = None
+    max_instructions: int = Field(default=8, gt=0)
+    language: str = Field(default="French", min_length=2)
+    min_similarity: float = Field(
+        default=0.8, ge=-1.0, le=1.0, description="Cosine of source and round trip, at least."
+    )
+    sampling: Sampling = Sampling(temperature=0.2, max_tokens=128)
+    template: str = "translate"
 
 
 MethodConfig = Annotated[
-    SeedPassthrough | ProgrammaticMath | SelfInstruct, Field(discriminator="method")
+    SeedPassthrough
+    | ProgrammaticMath
+    | SelfInstruct
+    | EvolInstruct
+    | Rephrase
+    | VerifiedCoT
+    | GroundedQA
+    | PreferencePairs
+    | BackTranslation,
+    Field(discriminator="method"),
 ]
 
 
@@ -206,6 +405,19 @@ class SynthesisConfig(_Strict):
     refresh_cache: bool = Field(
         default=False, description="Ignore cached model calls and call the models again."
     )
+
+    @model_validator(mode="after")
+    def _sources_ran_earlier(self) -> SynthesisConfig:
+        ran: list[str] = []
+        for position, config in enumerate(self.methods):
+            for source in getattr(config, "sources", []):
+                if source != "seed" and source not in ran:
+                    raise ValueError(
+                        f"methods.{position} ({config.method}): source {source!r} must be "
+                        f"'seed' or a method listed before it (before it: {ran or 'none'})"
+                    )
+            ran.append(config.method)
+        return self
 
 
 class SemanticDedupConfig(_Strict):

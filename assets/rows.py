@@ -31,7 +31,7 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "created_at": pl.Datetime("us"),
 }
 LINEAGE_COLUMNS = ("seed_ids", "parent_ids", "generator_id", "method", "run_id", "created_at")
-KINDS = ("instruction", "document", "template")
+KINDS = ("instruction", "document", "template", "preference")
 
 DECISION_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.String(),

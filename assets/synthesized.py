@@ -39,6 +39,7 @@ def synthesized(
         context.log.info(f"running {method.name}")
         output = method.run(seeds, ctx)
         register_generators(wh, output.generators)
+        ctx.record_output(method.name, output.rows)
         frames.append(conform(output.rows))
         rejections.append(output.rejections)
         calls["new"] += output.model_calls

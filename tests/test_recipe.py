@@ -13,6 +13,12 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
         "seed_passthrough",
         "programmatic_math",
         "self_instruct",
+        "evol_instruct",
+        "rephrase",
+        "verified_cot",
+        "grounded_qa",
+        "preference_pairs",
+        "back_translation",
     ]
 
 

@@ -14,6 +14,7 @@ from assets.recipe import JudgeConfig
 from assets.synthesis.backends import Backend, build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.context import SynthesisContext
+from assets.synthesis.generator_records import model_generator
 from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord, register_generators
 
@@ -37,15 +38,10 @@ class Judge:
         self.cache_hits = 0
 
     def generator(self, backend: Backend) -> GeneratorRecord:
-        return GeneratorRecord(
-            backend=backend.backend,
-            model=backend.model,
-            model_digest=backend.model_digest,
-            template_name=self.template.name,
-            template_version=self.template.version,
-            template_sha256=self.template.sha256,
-            template_text=self.template.text,
-            params={"sampling": self.config.sampling.model_dump(), "role": "judge"},
+        return model_generator(
+            backend,
+            [self.template],
+            {"sampling": self.config.sampling.model_dump(), "role": "judge"},
         )
 
     def judge(self, pairs: pl.DataFrame, ctx: SynthesisContext) -> pl.DataFrame:

@@ -9,7 +9,14 @@ from datetime import datetime
 
 import polars as pl
 
-from assets.rows import DECISION_SCHEMA, conform, empty_decisions, empty_rows, with_row_ids
+from assets.rows import (
+    DECISION_SCHEMA,
+    ROW_SCHEMA,
+    conform,
+    empty_decisions,
+    empty_rows,
+    with_row_ids,
+)
 from warehouse import Warehouse
 from warehouse.lineage import GeneratorRecord
 
@@ -22,6 +29,38 @@ class SynthesisContext:
     random_seed: int
     refresh_cache: bool = False
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("synthfoundry"))
+    # Rows each method made earlier in this run, by method name: later methods that list the
+    # method in their `sources` build on them (e.g. chain-of-thought over programmatic math).
+    produced: dict[str, pl.DataFrame] = field(default_factory=dict)
+
+    def record_output(self, method: str, rows: pl.DataFrame) -> None:
+        earlier = self.produced.get(method)
+        self.produced[method] = rows if earlier is None else pl.concat([earlier, rows])
+
+    def source_rows(self, sources: list[str], seeds: pl.DataFrame) -> pl.DataFrame:
+        """Contract rows of the named sources (`seed`, or methods that ran earlier), with
+        `origin_seed_ids`: the seed rows each descends from (a seed row descends from itself)."""
+        frames = []
+        for source in sources:
+            if source == "seed":
+                frame = (
+                    conform(seeds)
+                    .select(list(ROW_SCHEMA))
+                    .with_columns(pl.concat_list("row_id").alias("origin_seed_ids"))
+                )
+            elif source in self.produced:
+                frame = (
+                    self.produced[source]
+                    .select(list(ROW_SCHEMA))
+                    .with_columns(pl.col("seed_ids").alias("origin_seed_ids"))
+                )
+            else:
+                raise ValueError(
+                    f"source {source!r} has not run before this method in the recipe's "
+                    f"synthesis.methods (ran: {sorted(self.produced) or 'none'})"
+                )
+            frames.append(frame)
+        return pl.concat(frames).unique("row_id", keep="first", maintain_order=True)
 
 
 @dataclass

@@ -28,6 +28,10 @@ class Backend(Protocol):
         """A digest or revision that pins the model weights."""
         ...
 
+    def lineage_params(self) -> dict:
+        """Backend settings that shape outputs (context size, server URL): generator identity."""
+        ...
+
     def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
         """One chat completion of a single user message."""
         ...

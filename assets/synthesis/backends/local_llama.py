@@ -50,6 +50,9 @@ class LocalLlamaBackend:
             raise FileNotFoundError(f"local model file not found: {self.path}")
         self.model = self.path.name
 
+    def lineage_params(self) -> dict:
+        return self.config.lineage_params()
+
     @cached_property
     def model_digest(self) -> str:
         return f"sha256:{file_sha256(self.path)}"

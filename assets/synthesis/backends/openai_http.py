@@ -89,6 +89,9 @@ class OpenAIHTTPBackend:
         self._trip_message = ""
         self._jitter = random.Random()
 
+    def lineage_params(self) -> dict:
+        return self.config.lineage_params()
+
     @property
     def model_digest(self) -> str | None:
         # The API names a model but does not pin its weights.

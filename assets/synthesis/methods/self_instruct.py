@@ -3,11 +3,14 @@
 Each candidate instruction is written from a few randomly drawn seed examples; the response
 is a second call on that instruction alone. Both calls go through the call cache, and the row
 keeps the seed examples as `seed_ids` and both calls as `call_ids`.
+
+Candidates are screened in order as in Wang et al. (2023): empty, truncated, too few or too
+many words, a blacklisted word (tasks a text model cannot do), and ROUGE-L F1 above
+`max_rouge_l` against the pool of seed instructions and the instructions accepted so far.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -16,19 +19,30 @@ import polars as pl
 
 from assets.recipe import SelfInstruct
 from assets.synthesis.backends import Backend, build_backend
-from assets.synthesis.call_cache import CachedModel
+from assets.synthesis.call_cache import CachedModel, CallResult
+from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
     rejections_from_records,
     rows_from_records,
 )
+from assets.synthesis.generator_records import model_generator
+from assets.synthesis.similarity import RougePool
 from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord
 
 _LEADING_LABEL = re.compile(
     r"^\s*(?:\d+[.)]\s*|[-*]\s*|(?:new\s+)?(?:task|instruction)\s*\d*\s*:\s*)+", re.I
 )
+
+
+def blacklist_pattern(words: list[str]) -> re.Pattern[str] | None:
+    """Whole-word, any-case match of any of `words` (multi-word entries match any spacing)."""
+    if not words:
+        return None
+    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+    return re.compile(rf"(?i)\b(?:{alternatives})\b")
 
 
 def clean_instruction(raw: str) -> tuple[str, bool]:
@@ -49,23 +63,54 @@ class SelfInstructMethod:
         self.response_template = load_template(config.response_template)
 
     def generator(self, backend: Backend) -> GeneratorRecord:
-        templates = (self.instruction_template, self.response_template)
-        text = "\n---\n".join(t.text for t in templates)
-        return GeneratorRecord(
-            backend=backend.backend,
-            model=backend.model,
-            model_digest=backend.model_digest,
-            template_name="+".join(t.name for t in templates),
-            template_version="+".join(t.version for t in templates),
-            template_sha256=hashlib.sha256(text.encode()).hexdigest(),
-            template_text=text,
-            params={
+        return model_generator(
+            backend,
+            [self.instruction_template, self.response_template],
+            {
                 "instruction_sampling": self.config.instruction_sampling.model_dump(),
                 "response_sampling": self.config.response_sampling.model_dump(),
                 "examples_per_prompt": self.config.examples_per_prompt,
-                **self.config.generator.lineage_params(),
+                "max_rouge_l": self.config.max_rouge_l,
+                "instruction_words": [
+                    self.config.min_instruction_words,
+                    self.config.max_instruction_words,
+                ],
+                "blacklist": self.config.blacklist,
             },
         )
+
+    def _screen(
+        self,
+        instruction: str,
+        more_followed: bool,
+        call: CallResult,
+        drawn: list[int],
+        instructions: list[str],
+        pool: RougePool,
+        blacklist: re.Pattern[str] | None,
+    ) -> tuple[str | None, float | None, dict]:
+        """(rule, score, evidence) of the first screen the candidate fails, or (None, ...)."""
+        n_words = len(instruction.split())
+        if not instruction:
+            return "empty_instruction", None, {}
+        if call.finish_reason == "length" and not more_followed:
+            return "truncated_instruction", None, {}
+        if n_words < self.config.min_instruction_words:
+            return "instruction_too_short", n_words, {"words": n_words}
+        if n_words > self.config.max_instruction_words:
+            return "instruction_too_long", n_words, {"words": n_words}
+        if blacklist is not None and (found := blacklist.search(instruction)):
+            return "blacklisted_word", None, {"word": found.group(0), "instruction": instruction}
+        if instruction.strip().lower() in {instructions[i].strip().lower() for i in drawn}:
+            return "copied_example", 1.0, {"instruction": instruction}
+        closest, score = pool.closest(instruction)
+        if score > self.config.max_rouge_l:
+            return (
+                "rouge_l_similar",
+                score,
+                {"instruction": instruction, "closest": closest, "rouge_l": score},
+            )
+        return None, None, {}
 
     def _pool(self, seeds: pl.DataFrame) -> pl.DataFrame:
         pool = seeds.filter(pl.col("kind") == "instruction")
@@ -98,26 +143,18 @@ class SelfInstructMethod:
 
         rejected: list[dict] = []
         accepted: list[tuple[int, str]] = []
+        pool_texts = RougePool(instructions)
+        blacklist = blacklist_pattern(self.config.blacklist)
         for index, call in enumerate(instruction_calls):
             instruction, more_followed = clean_instruction(call.text)
-            example_texts = {instructions[i].strip().lower() for i in drawn[index]}
-            rule = None
-            if not instruction:
-                rule = "empty_instruction"
-            elif call.finish_reason == "length" and not more_followed:
-                rule = "truncated_instruction"
-            elif instruction.lower() in example_texts:
-                rule = "copied_example"
+            rule, score, evidence = self._screen(
+                instruction, more_followed, call, drawn[index], instructions, pool_texts, blacklist
+            )
             if rule:
-                rejected.append(
-                    {
-                        "row_id": call.request_hash[:32],
-                        "rule": rule,
-                        "evidence": {"call_id": call.request_hash, "raw_output": call.text[:2000]},
-                    }
-                )
+                rejected.append(rejection(call, rule, score=score, **evidence))
             else:
                 accepted.append((index, instruction))
+                pool_texts.add(instruction)
 
         response_calls = model.complete_many(
             [(self.response_template.render(instruction=text), index) for index, text in accepted],

@@ -1,0 +1,52 @@
+"""Screening a model's output before it becomes a row, and the rejection records for what fails.
+
+A rejected candidate never gets a row, so its decision is keyed by the call that produced it
+(the first 128 bits of the request hash, the same width as a row id); the evidence always
+holds the full call id so `model_calls` shows the prompt and raw output.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assets.synthesis.call_cache import CallResult
+
+EVIDENCE_CHARS = 2000
+
+_REFUSAL = re.compile(
+    r"(?i)\bas an ai\b|^\s*i(?:'m| am) sorry\b|^\s*sorry\b"
+    r"|\bi (?:cannot|can't|can not|won't) (?:help|assist|provide|do|answer|rewrite|comply)\b"
+    r"|\bi(?:'m| am) (?:not able|unable) to\b"
+)
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text))
+
+
+def rejection(
+    call: CallResult, rule: str, *, score: float | None = None, **evidence: object
+) -> dict:
+    """A rejection record (see `rejections_from_records`) for the output of `call`."""
+    return {
+        "row_id": call.request_hash[:32],
+        "rule": rule,
+        "score": score,
+        "evidence": {
+            "call_id": call.request_hash,
+            "raw_output": call.text[:EVIDENCE_CHARS],
+            **evidence,
+        },
+    }
+
+
+def screen(call: CallResult, text: str) -> str | None:
+    """The rule an output fails before any method-specific check: empty, cut off by the token
+    limit, or a refusal; None when it passes."""
+    if not text.strip():
+        return "empty_output"
+    if call.finish_reason == "length":
+        return "truncated_output"
+    if is_refusal(text):
+        return "refusal"
+    return None

@@ -1,0 +1,28 @@
+"""The generator identity of a model-calling method: model, digest, templates and parameters."""
+
+from __future__ import annotations
+
+import hashlib
+
+from assets.synthesis.backends import Backend
+from assets.synthesis.templates import PromptTemplate
+from warehouse.lineage import GeneratorRecord
+
+
+def model_generator(
+    backend: Backend, templates: list[PromptTemplate], params: dict
+) -> GeneratorRecord:
+    """One generator for a backend and the templates it is prompted with: editing any of the
+    templates (their sha256 is part of the identity) makes a new generator, and so does
+    another server URL or context size (the backend's lineage params)."""
+    text = "\n---\n".join(t.text for t in templates)
+    return GeneratorRecord(
+        backend=backend.backend,
+        model=backend.model,
+        model_digest=backend.model_digest,
+        template_name="+".join(t.name for t in templates),
+        template_version="+".join(t.version for t in templates),
+        template_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        template_text=text,
+        params={**backend.lineage_params(), **params},
+    )

@@ -1,0 +1,163 @@
+"""Back-translation: instructions translated into a pivot language and back into English,
+giving paraphrases that keep the source's meaning (and its response).
+
+Two calls per instruction (forward, backward). The round trip is kept when its embedding
+cosine with the source (all-MiniLM-L6-v2) reaches `min_similarity`; otherwise, or when a call
+is empty, cut off or a refusal, or the round trip equals the source, a decision records why.
+The kept row stores the pivot-language text in `attributes`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import polars as pl
+
+from assets.embeddings import Embedder
+from assets.recipe import BackTranslation
+from assets.rows import normalized
+from assets.synthesis.backends import build_backend
+from assets.synthesis.call_cache import CachedModel
+from assets.synthesis.candidates import rejection, screen
+from assets.synthesis.context import (
+    MethodOutput,
+    SynthesisContext,
+    rejections_from_records,
+    rows_from_records,
+)
+from assets.synthesis.generator_records import model_generator
+from assets.synthesis.templates import load_template
+
+BACK_LANGUAGE = "English"
+
+
+def _same_text(a: str, b: str) -> bool:
+    frame = pl.DataFrame({"a": [a], "b": [b]})
+    row = frame.select(normalized("a").str.to_lowercase(), normalized("b").str.to_lowercase())
+    return row["a"][0] == row["b"][0]
+
+
+class BackTranslationMethod:
+    name = "back_translation"
+
+    def __init__(self, config: BackTranslation):
+        self.config = config
+        self.template = load_template(config.template)
+
+    def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
+        config = self.config
+        sources = ctx.source_rows(config.sources, seeds).filter(
+            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
+        )
+        if config.task_types is not None:
+            sources = sources.filter(pl.col("task_type").is_in(config.task_types))
+        rows = sources.sort("row_id").head(config.max_instructions).to_dicts()
+        backend = build_backend(config.generator)
+        generator = model_generator(
+            backend,
+            [self.template],
+            {
+                "language": config.language,
+                "sampling": config.sampling.model_dump(),
+                "min_similarity": config.min_similarity,
+            },
+        )
+        model = CachedModel(backend, generator.generator_id, ctx)
+        forward = model.complete_many(
+            [
+                (self.template.render(language=config.language, text=r["instruction"]), 0)
+                for r in rows
+            ],
+            config.sampling,
+        )
+        rejected, pivoted = [], []
+        for row, call in zip(rows, forward, strict=True):
+            pivot = call.text.strip()
+            rule = screen(call, pivot)
+            if rule:
+                rejected.append(
+                    rejection(call, f"forward_{rule}", source_row_id=row["row_id"], leg="forward")
+                )
+            else:
+                pivoted.append((row, call, pivot))
+        backward = model.complete_many(
+            [
+                (self.template.render(language=BACK_LANGUAGE, text=pivot), 0)
+                for _, _, pivot in pivoted
+            ],
+            config.sampling,
+        )
+        candidates = []
+        for (row, first, pivot), call in zip(pivoted, backward, strict=True):
+            back = call.text.strip()
+            rule = screen(call, back)
+            if rule is None and _same_text(back, row["instruction"]):
+                rule = "unchanged_round_trip"
+            if rule:
+                rejected.append(
+                    rejection(
+                        call,
+                        rule if rule == "unchanged_round_trip" else f"backward_{rule}",
+                        source_row_id=row["row_id"],
+                        forward_call_id=first.request_hash,
+                        pivot_text=pivot,
+                    )
+                )
+            else:
+                candidates.append((row, first, pivot, call, back))
+        similarity = np.zeros(0)
+        if candidates:
+            embedder = Embedder()
+            original = embedder.embed(ctx.wh, [c[0]["instruction"] for c in candidates])
+            returned = embedder.embed(ctx.wh, [c[4] for c in candidates])
+            similarity = np.einsum("ij,ij->i", original, returned)
+        records = []
+        for (row, first, pivot, call, back), score in zip(
+            candidates, similarity.tolist(), strict=True
+        ):
+            if score < config.min_similarity:
+                rejected.append(
+                    rejection(
+                        call,
+                        "round_trip_drift",
+                        score=score,
+                        source_row_id=row["row_id"],
+                        forward_call_id=first.request_hash,
+                        source_text=row["instruction"],
+                        pivot_text=pivot,
+                        round_trip=back,
+                        min_similarity=config.min_similarity,
+                    )
+                )
+                continue
+            records.append(
+                {
+                    "kind": "instruction",
+                    "task_type": row["task_type"],
+                    "instruction": back,
+                    "input": row["input"],
+                    "response": row["response"],
+                    "answer": row["answer"],
+                    "attributes": json.dumps(
+                        {
+                            "pivot_language": config.language,
+                            "pivot_text": pivot,
+                            "source_instruction": row["instruction"],
+                            "similarity": score,
+                        }
+                    ),
+                    "seed_ids": row["origin_seed_ids"],
+                    "parent_ids": [row["row_id"]],
+                    "call_ids": [first.request_hash, call.request_hash],
+                    "generator_id": generator.generator_id,
+                    "method": self.name,
+                }
+            )
+        return MethodOutput(
+            rows=rows_from_records(records, ctx),
+            rejections=rejections_from_records(rejected),
+            generators=[generator],
+            model_calls=model.new_calls,
+            cached_calls=model.cache_hits,
+        )

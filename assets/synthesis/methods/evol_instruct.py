@@ -1,0 +1,230 @@
+"""Evol-Instruct (Xu et al., 2023): instructions made harder or broader round by round.
+
+Each round draws one operation per chain from the run's random seed: in depth (add
+constraints, deepen, concretize, increase reasoning steps) or in breadth (a new, rarer task
+of the same domain). An evolution is eliminated, with a decision, when it is empty, cut off,
+a refusal, copies the prompt's scaffolding ("#Rewritten Prompt#"), or adds no information
+(ROUGE-L F1 to its parent at or above `max_rouge_l`, or an in-depth rewrite no longer than its
+parent); or when its response is empty or a refusal. A failed round leaves the chain
+at its last good instruction, which the next round evolves again. Every row's `parent_ids` is
+the previous round's row (the source row for round 1), its `seed_ids` the source's seeds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from assets.recipe import EvolInstruct
+from assets.rows import empty_rows
+from assets.synthesis.backends import build_backend
+from assets.synthesis.call_cache import CachedModel, CallResult
+from assets.synthesis.candidates import is_refusal, rejection, screen
+from assets.synthesis.context import (
+    MethodOutput,
+    SynthesisContext,
+    rejections_from_records,
+    rows_from_records,
+)
+from assets.synthesis.generator_records import model_generator
+from assets.synthesis.similarity import rouge_l, words
+from assets.synthesis.templates import PromptTemplate, load_template
+
+# The in-depth instructions of the WizardLM paper, shortened for small models. They are part
+# of the generator identity (see `_operations_template`).
+DEPTH_OPERATIONS = {
+    "add_constraints": "Add one more constraint or requirement to the prompt.",
+    "deepen": "If the prompt asks about a specific issue, increase the depth and breadth of "
+    "the question.",
+    "concretize": "Replace general concepts in the prompt with more specific concepts.",
+    "increase_reasoning": "If the prompt can be solved with a few simple steps, rewrite it to "
+    "explicitly require multiple-step reasoning.",
+}
+_SCAFFOLD = re.compile(
+    r"(?i)#\s*(?:rewritten|given|created|new)\s+prompt\s*#|\b(?:rewritten|given|created) prompt\b"
+    r"|\bprompt rewriter\b|\bprompt creator\b"
+)
+_LEADING_LABEL = re.compile(
+    r"^\s*(?:\*\*)?(?:new|rewritten|created)?\s*prompt\s*:\s*(?:\*\*)?", re.I
+)
+
+
+def clean_evolution(raw: str) -> str:
+    """The evolved instruction without a leading "Rewritten prompt:" label or quotes."""
+    text = _LEADING_LABEL.sub("", raw.strip()).strip()
+    return text.strip('"').strip()
+
+
+def failed_evolution(
+    evolved: str, parent: str, operation: str, max_rouge_l: float
+) -> tuple[str, float | None] | None:
+    """(rule, score) when an evolution adds nothing or copies the prompt scaffolding."""
+    if _SCAFFOLD.search(evolved):
+        return "copied_template_text", None
+    similarity = rouge_l(evolved, parent)
+    if similarity >= max_rouge_l:
+        return "no_information_gain", similarity
+    if operation != "breadth" and len(words(evolved)) <= len(words(parent)):
+        return "not_longer_than_parent", float(len(words(evolved)))
+    return None
+
+
+@dataclass
+class _Chain:
+    source_id: str
+    seed_ids: list[str]
+    parent_id: str
+    instruction: str
+    input: str
+    task_type: str | None
+
+
+class EvolInstructMethod:
+    name = "evol_instruct"
+
+    def __init__(self, config: EvolInstruct):
+        self.config = config
+        self.depth = load_template(config.depth_template)
+        self.breadth = load_template(config.breadth_template)
+        self.response = load_template(config.response_template)
+
+    def _operations_template(self) -> PromptTemplate:
+        return PromptTemplate("evol_operations", "1", json.dumps(DEPTH_OPERATIONS, sort_keys=True))
+
+    def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
+        sources = ctx.source_rows(self.config.sources, seeds).filter(
+            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
+        )
+        if self.config.task_types is not None:
+            sources = sources.filter(pl.col("task_type").is_in(self.config.task_types))
+        sources = sources.sort("row_id").head(self.config.num_instructions)
+        backend = build_backend(self.config.generator)
+        generator = model_generator(
+            backend,
+            [self.depth, self.breadth, self._operations_template(), self.response],
+            {
+                "operations": self.config.operations,
+                "rounds": self.config.rounds,
+                "max_rouge_l": self.config.max_rouge_l,
+                "evolution_sampling": self.config.evolution_sampling.model_dump(),
+                "response_sampling": self.config.response_sampling.model_dump(),
+            },
+        )
+        model = CachedModel(backend, generator.generator_id, ctx)
+        chains = [
+            _Chain(
+                r["row_id"],
+                r["origin_seed_ids"],
+                r["row_id"],
+                r["instruction"],
+                r["input"] or "",
+                r["task_type"],
+            )
+            for r in sources.iter_rows(named=True)
+        ]
+        frames, rejected = [empty_rows()], []
+        for round_number in range(1, self.config.rounds + 1):
+            frame = self._round(round_number, chains, model, generator.generator_id, ctx, rejected)
+            frames.append(frame)
+        return MethodOutput(
+            rows=pl.concat(frames),
+            rejections=rejections_from_records(rejected),
+            generators=[generator],
+            model_calls=model.new_calls,
+            cached_calls=model.cache_hits,
+        )
+
+    def _operation(self, ctx: SynthesisContext, chain: _Chain, round_number: int) -> str:
+        rng = random.Random(f"{ctx.random_seed}:evol_instruct:{chain.source_id}:{round_number}")
+        return rng.choice(self.config.operations)
+
+    def _prompt(self, operation: str, instruction: str) -> str:
+        if operation == "breadth":
+            return self.breadth.render(instruction=instruction)
+        return self.depth.render(operation=DEPTH_OPERATIONS[operation], instruction=instruction)
+
+    def _round(
+        self,
+        round_number: int,
+        chains: list[_Chain],
+        model: CachedModel,
+        generator_id: str,
+        ctx: SynthesisContext,
+        rejected: list[dict],
+    ) -> pl.DataFrame:
+        """Evolve every chain once; chains whose evolution survives move to the new row."""
+        operations = [self._operation(ctx, chain, round_number) for chain in chains]
+        calls = model.complete_many(
+            [
+                (self._prompt(op, c.instruction), round_number)
+                for op, c in zip(operations, chains, strict=True)
+            ],
+            self.config.evolution_sampling,
+        )
+        survivors: list[tuple[_Chain, str, str, CallResult]] = []
+        for chain, operation, call in zip(chains, operations, calls, strict=True):
+            evolved = clean_evolution(call.text)
+            context = {"operation": operation, "round": round_number, "parent": chain.instruction}
+            rule = screen(call, evolved)
+            score = None
+            if rule is None:
+                failed = failed_evolution(
+                    evolved, chain.instruction, operation, self.config.max_rouge_l
+                )
+                rule, score = failed if failed else (None, None)
+            if rule:
+                rejected.append(rejection(call, rule, score=score, evolved=evolved, **context))
+            else:
+                survivors.append((chain, operation, evolved, call))
+        responses = model.complete_many(
+            [(self.response.render(instruction=evolved), 0) for _, _, evolved, _ in survivors],
+            self.config.response_sampling,
+        )
+        records, moved = [], []
+        for (chain, operation, evolved, call), response in zip(survivors, responses, strict=True):
+            answer = response.text.strip()
+            # A cut-off response is left to the filtered stage (finish_reason in attributes), as
+            # for self-instruct; only responses that say nothing or refuse fail the evolution.
+            rule = "empty_output" if not answer else "refusal" if is_refusal(answer) else None
+            if rule:
+                rejected.append(
+                    rejection(
+                        response,
+                        f"response_{rule}",
+                        instruction=evolved,
+                        instruction_call_id=call.request_hash,
+                        round=round_number,
+                    )
+                )
+                continue
+            records.append(
+                {
+                    "kind": "instruction",
+                    "task_type": chain.task_type,
+                    "instruction": evolved,
+                    "input": chain.input,
+                    "response": answer,
+                    "attributes": json.dumps(
+                        {
+                            "operation": operation,
+                            "round": round_number,
+                            "parent_instruction": chain.instruction,
+                            "finish_reason": response.finish_reason,
+                        }
+                    ),
+                    "seed_ids": chain.seed_ids,
+                    "parent_ids": [chain.parent_id],
+                    "call_ids": [call.request_hash, response.request_hash],
+                    "generator_id": generator_id,
+                    "method": self.name,
+                }
+            )
+            moved.append(chain)
+        rows = rows_from_records(records, ctx)
+        for chain, row_id, evolved in zip(moved, rows["row_id"], rows["instruction"], strict=True):
+            chain.parent_id, chain.instruction = row_id, evolved
+        return rows

@@ -1,0 +1,207 @@
+"""Preference pairs (UltraFeedback-style): several responses per instruction, scored by a
+rubric judge, binarized into one chosen/rejected pair per instruction.
+
+Responses come from one or more responders (a model, its prompt template and sampling); each
+responder is its own generator. The judge scores every response on 1..`scale`; the highest
+becomes `chosen` and the lowest `rejected`. Dropped, each with a decision: empty
+responses, responses whose judge output has no score, instructions left with fewer than two
+scored responses, and pairs whose score margin is below `min_margin` (ties included).
+
+Lineage of a pair row: `generator_id` is the chosen response's generator (it wrote the
+`response` text); `call_ids` holds the chosen and rejected responses' calls and both judge
+calls; `attributes` names the rejected response's generator and the judge's generator, and
+all of them are registered in `generators`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+import polars as pl
+
+from assets.recipe import PreferencePairs
+from assets.synthesis.backends import build_backend
+from assets.synthesis.call_cache import CachedModel, CallResult
+from assets.synthesis.candidates import rejection
+from assets.synthesis.context import (
+    MethodOutput,
+    SynthesisContext,
+    rejections_from_records,
+    rows_from_records,
+)
+from assets.synthesis.generator_records import model_generator
+from assets.synthesis.judge import Judgement, RubricJudge
+from assets.synthesis.methods.verified_cot import problem_text
+from assets.synthesis.templates import load_template
+
+
+@dataclass
+class _Response:
+    source: int  # index of the instruction
+    generator_id: str
+    call: CallResult
+    judgement: Judgement | None = None
+
+
+class PreferencePairsMethod:
+    name = "preference_pairs"
+
+    def __init__(self, config: PreferencePairs):
+        self.config = config
+
+    def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
+        config = self.config
+        sources = ctx.source_rows(config.sources, seeds).filter(
+            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
+        )
+        if config.task_types is not None:
+            sources = sources.filter(pl.col("task_type").is_in(config.task_types))
+        instructions = sources.sort("row_id").head(config.max_instructions).to_dicts()
+        prompts_text = [problem_text(r["instruction"], r["input"]) for r in instructions]
+
+        generators, responses, rejected = [], [], []
+        new_calls = cache_hits = 0
+        for responder in config.generators:
+            template = load_template(responder.template)
+            backend = build_backend(responder.generator)
+            record = model_generator(
+                backend,
+                [template],
+                {"role": "responder", "sampling": responder.sampling.model_dump()},
+            )
+            generators.append(record)
+            model = CachedModel(backend, record.generator_id, ctx)
+            owners = [
+                i for i in range(len(instructions)) for _ in range(config.responses_per_generator)
+            ]
+            calls = model.complete_many(
+                [
+                    (template.render(instruction=prompts_text[i]), k)
+                    for i in range(len(instructions))
+                    for k in range(config.responses_per_generator)
+                ],
+                responder.sampling,
+            )
+            new_calls += model.new_calls
+            cache_hits += model.cache_hits
+            for owner, call in zip(owners, calls, strict=True):
+                # A cut-off response may still serve as `rejected`; a cut-off chosen response
+                # is dropped by the filtered stage (its finish_reason is in attributes).
+                if not call.text.strip():
+                    rejected.append(
+                        rejection(
+                            call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
+                        )
+                    )
+                else:
+                    responses.append(_Response(owner, record.generator_id, call))
+
+        judge = RubricJudge(
+            config.judge, config.judge_template, config.scale, config.judge_sampling
+        )
+        generators.append(judge.record)
+        verdicts = judge.score(
+            ctx,
+            [
+                {"instruction": prompts_text[r.source], "response": r.call.text.strip()}
+                for r in responses
+            ],
+        )
+        scored: dict[int, list[_Response]] = {}
+        for response, verdict in zip(responses, verdicts, strict=True):
+            response.judgement = verdict
+            if verdict.score is None:
+                rejected.append(
+                    rejection(
+                        response.call,
+                        "judge_unparseable",
+                        judge_call_id=verdict.call_id,
+                        judge_output=verdict.call.text[:500],
+                        instruction_row_id=instructions[response.source]["row_id"],
+                    )
+                )
+            else:
+                scored.setdefault(response.source, []).append(response)
+
+        records = []
+        for index, source in enumerate(instructions):
+            candidates = scored.get(index, [])
+            if len(candidates) < 2:
+                key = hashlib.sha256(f"{self.name}:{source['row_id']}".encode()).hexdigest()
+                rejected.append(
+                    {
+                        "row_id": key[:32],
+                        "rule": "too_few_scored_responses",
+                        "score": float(len(candidates)),
+                        "evidence": {
+                            "instruction_row_id": source["row_id"],
+                            "scored_call_ids": [c.call.request_hash for c in candidates],
+                        },
+                    }
+                )
+                continue
+            ranked = sorted(candidates, key=lambda r: -r.judgement.score)
+            chosen, worst = ranked[0], ranked[-1]
+            margin = chosen.judgement.score - worst.judgement.score
+            pair = {
+                "chosen_call_id": chosen.call.request_hash,
+                "rejected_call_id": worst.call.request_hash,
+                "chosen_score": chosen.judgement.score,
+                "rejected_score": worst.judgement.score,
+                "chosen_generator_id": chosen.generator_id,
+                "rejected_generator_id": worst.generator_id,
+            }
+            if margin < config.min_margin:
+                rejected.append(
+                    rejection(
+                        chosen.call,
+                        "small_margin",
+                        score=margin,
+                        min_margin=config.min_margin,
+                        instruction_row_id=source["row_id"],
+                        **pair,
+                    )
+                )
+                continue
+            records.append(
+                {
+                    "kind": "preference",
+                    "task_type": source["task_type"],
+                    "instruction": source["instruction"],
+                    "input": source["input"],
+                    "response": chosen.call.text.strip(),
+                    "attributes": json.dumps(
+                        {
+                            "rejected": worst.call.text.strip(),
+                            "finish_reason": chosen.call.finish_reason,
+                            "rejected_finish_reason": worst.call.finish_reason,
+                            **pair,
+                            "margin": margin,
+                            "scale": config.scale,
+                            "judge_generator_id": judge.record.generator_id,
+                            "chosen_judge_call_id": chosen.judgement.call_id,
+                            "rejected_judge_call_id": worst.judgement.call_id,
+                            "responses_scored": len(candidates),
+                        }
+                    ),
+                    "seed_ids": source["origin_seed_ids"],
+                    "parent_ids": [source["row_id"]],
+                    "call_ids": [
+                        chosen.call.request_hash,
+                        worst.call.request_hash,
+                        chosen.judgement.call_id,
+                        worst.judgement.call_id,
+                    ],
+                    "generator_id": chosen.generator_id,
+                    "method": self.name,
+                }
+            )
+        return MethodOutput(
+            rows=rows_from_records(records, ctx),
+            rejections=rejections_from_records(rejected),
+            generators=generators,
+            model_calls=new_calls + judge.new_calls,
+            cached_calls=cache_hits + judge.cache_hits,
+        )

@@ -1,0 +1,136 @@
+"""Deterministic parts of the synthesis methods: answer extraction and verification, judge
+score parsing, ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
+
+from __future__ import annotations
+
+import pytest
+
+from assets.recipe import RecipeError, parse_recipe
+from assets.synthesis.answers import extract_final_answer, verify
+from assets.synthesis.judge import parse_score
+from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
+from assets.synthesis.methods.grounded_qa import parse_qa, split_passages
+from assets.synthesis.methods.self_instruct import blacklist_pattern
+from assets.synthesis.similarity import RougePool, rouge_l
+
+
+@pytest.mark.parametrize(
+    ("rationale", "expected"),
+    [
+        ("3 + 4 = 7.\nThe answer is 7.", "7"),
+        ("Half of it: \\boxed{1/2}", "0.5"),
+        ("Total cost\n#### 1,200", "1200"),
+        ("First 12, then 15 in total", "15"),
+        ("So the capital is Paris.\nThe answer is Paris.", "paris"),
+        ("The final answer: 50%", "0.5"),
+        ("The answer is 8 apples.", "8"),
+    ],
+)
+def test_cot_verification_accepts_matching_answers(rationale, expected):
+    assert verify(rationale, expected).matched
+
+
+@pytest.mark.parametrize(
+    ("rationale", "expected", "got", "how"),
+    [
+        ("2 + 2 = 5. The answer is 5.", "4", "5", "numeric"),
+        ("The answer is 3.0001", "3", "3.0001", "numeric"),
+        ("The answer is London.", "Paris", "London", "string"),
+        ("I do not know.", "4", None, "no_answer"),
+    ],
+)
+def test_cot_verification_rejects_mismatches_with_what_it_got(rationale, expected, got, how):
+    check = verify(rationale, expected)
+    assert not check.matched
+    assert (check.expected, check.got, check.how) == (expected, got, how)
+
+
+def test_numeric_tolerance_is_configurable():
+    assert not verify("The answer is 3.14", "3.14159").matched
+    assert verify("The answer is 3.14", "3.14159", rel_tol=1e-3).matched
+    assert extract_final_answer("The answer is 12. Then I checked 13.") == "12. Then I checked 13"
+    assert extract_final_answer("no numbers here") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "scale", "score"),
+    [
+        ("Score: 7", 10, 7.0),
+        ("**Score:** 6/10 because it is clear", 10, 6.0),
+        ("Rating: 4/5", 5, 4.0),
+        ("8 out of 10", 10, 8.0),
+        ("9", 10, 9.0),
+        ("The response is fine. 3/5", 5, 3.0),
+        ("Score: 7", 5, None),  # outside the scale
+        ("4/5", 10, None),  # a ratio out of another scale
+        ("The response is 8.", 10, 8.0),
+        ("1. Red and blue are primary colors", 10, None),
+        ("Red, yellow and blue are the 3 primary colors of the 12 in the wheel", 10, None),
+        ("I give it 11", 10, None),
+        ("The response is helpful and clear.", 10, None),
+        ("", 10, None),
+    ],
+)
+def test_judge_scores_parse_robustly_or_not_at_all(raw, scale, score):
+    assert parse_score(raw, scale) == score
+
+
+def test_rouge_pool_names_the_closest_instruction():
+    pool = RougePool(["Write a poem about the sea.", "Sort a list of numbers in Python."])
+    closest, score = pool.closest("Write a short poem about the sea.")
+    assert closest == "Write a poem about the sea."
+    assert score == pytest.approx(2 * 6 / (7 + 6))
+    assert rouge_l("a b c", "d e f") == 0.0
+    assert RougePool().closest("anything") == (None, 0.0)
+
+
+def test_blacklist_matches_whole_words_in_any_case():
+    pattern = blacklist_pattern(["image", "go to"])
+    assert pattern.search("Describe this IMAGE please").group(0) == "IMAGE"
+    assert pattern.search("Go  to the store and buy milk")
+    assert not pattern.search("Imagine a world without cars")
+    assert blacklist_pattern([]) is None
+
+
+def test_failed_evolutions_are_named():
+    parent = "Explain what a hash table is."
+    assert failed_evolution("#Rewritten Prompt#: explain", parent, "deepen", 0.9) == (
+        "copied_template_text",
+        None,
+    )
+    rule, score = failed_evolution("Explain what a hash table is!", parent, "deepen", 0.9)
+    assert rule == "no_information_gain" and score == 1.0
+    assert failed_evolution("Describe hash maps.", parent, "concretize", 0.9)[0] == (
+        "not_longer_than_parent"
+    )
+    assert failed_evolution("Describe bloom filters.", parent, "breadth", 0.9) is None
+    longer = "Explain what a hash table is, and compare chaining with open addressing."
+    assert failed_evolution(longer, parent, "add_constraints", 0.9) is None
+    assert clean_evolution('Rewritten prompt: "Do X."') == "Do X."
+
+
+def test_passages_keep_offsets_into_the_document():
+    text = "  One two three. Four five six seven!\nEight nine.  Ten eleven twelve. "
+    spans = split_passages(text, 4)
+    assert [text[s:e] for s, e in spans] == [
+        "One two three. Four five six seven!",
+        "Eight nine.  Ten eleven twelve.",
+    ]
+    assert parse_qa("Question: What is X?\nAnswer: It is Y.\nQuestion: more") == (
+        "What is X?",
+        "It is Y.",
+    )
+    assert parse_qa("What is X? It is Y.") is None
+
+
+def test_a_source_must_run_before_the_method_that_reads_it():
+    recipe = """
+name: r
+seed: {sources: [{path: x.jsonl}]}
+synthesis:
+  methods:
+    - {method: verified_cot, sources: [seed, programmatic_math]}
+    - {method: programmatic_math}
+"""
+    with pytest.raises(RecipeError, match="source 'programmatic_math' must be 'seed' or a method"):
+        parse_recipe(recipe, "r.yaml")
