@@ -5,10 +5,13 @@ import dagster as dg
 import polars as pl
 
 from assets.filters.base import run_filters
+from assets.filters.judge_score import score_rows
 from assets.filters.pipeline import build_filters, prepare_rows
 from assets.filters.semantic_dedup import SemanticDedup
 from assets.recipe import RecipeResource
+from assets.rows import utc_now
 from assets.staging import json_metadata, read_current, stage
+from assets.synthesis.context import SynthesisContext
 from warehouse.resource import WarehouseResource
 
 
@@ -19,7 +22,7 @@ from warehouse.resource import WarehouseResource
     description=(
         "The current synthesized version with personal data redacted, languages identified, "
         "after heuristic filters (Gopher, C4, self-instruct rule sets) and exact, near and "
-        "(when enabled) semantic dedup."
+        "(when enabled) semantic dedup and judge scores."
     ),
 )
 def filtered(
@@ -31,6 +34,16 @@ def filtered(
     prepared, redactions, summary = prepare_rows(rows, plan.filters, stage="filtered")
     steps = build_filters(plan.filters, plan.dedup, plan.spark, wh)
     kept, decisions = run_filters(prepared, steps, stage="filtered")
+    ctx = SynthesisContext(
+        wh=wh,
+        run_id=context.run_id,
+        created_at=utc_now(),
+        random_seed=plan.synthesis.random_seed,
+        refresh_cache=plan.synthesis.refresh_cache,
+        log=context.log,
+    )
+    # Last: the judge's paid calls go only to rows every other step kept.
+    judged = score_rows(kept, plan.filters.judge, ctx, stage="filtered")
     semantic = [
         {"clusters": s.clusters_used, "encoded": s.encoded, "embedding_cache_hits": s.cache_hits}
         for s in steps
@@ -40,8 +53,8 @@ def filtered(
         context,
         wh,
         "filtered",
-        kept,
-        decisions=pl.concat([redactions, decisions]),
+        judged.rows,
+        decisions=pl.concat([redactions, decisions, judged.decisions]),
         parents=[parent],
         recipe=plan,
         rows_in=rows.height,
@@ -49,5 +62,6 @@ def filtered(
             "pii": json_metadata(summary["pii"]),
             "languages": json_metadata(summary["languages"]),
             **({"semantic_dedup": json_metadata(semantic[0])} if semantic else {}),
+            **({"judge": json_metadata(judged.summary)} if judged.summary else {}),
         },
     )

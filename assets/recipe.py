@@ -613,6 +613,41 @@ class LanguageConfig(_Strict):
         return self
 
 
+JUDGE_CRITERIA = {
+    "helpfulness": "does it do what the instruction asks, completely and usefully?",
+    "correctness": "is everything it states or computes true and accurate?",
+    "clarity": "is it well organized and easy to follow?",
+}
+
+
+class JudgeScoring(_Strict):
+    """A model grades each kept row per criterion on a 1..scale rubric (one call per row and
+    criterion, cached): columns `judge_<criterion>` and their mean `judge_score`. Off by
+    default: it costs a model call per row and criterion."""
+
+    enabled: bool = False
+    generator: GeneratorConfig = LocalModel()
+    template: str = "quality_judge"
+    criteria: list[Literal["helpfulness", "correctness", "clarity"]] = Field(
+        default=["helpfulness", "correctness", "clarity"], min_length=1
+    )
+    scale: int = Field(default=5, ge=2, le=10)
+    sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
+    kinds: list[str] = Field(
+        default=["instruction", "preference"], description="Row kinds graded; others unscored."
+    )
+    min_score: float | None = Field(
+        default=None, description="Rows whose mean judge_score is below this are dropped."
+    )
+    min_criterion: dict[str, float] = Field(
+        default={}, description="criterion -> floor on that criterion's score."
+    )
+    drop_unscored: bool = Field(
+        default=False,
+        description="Drop graded rows whose judge answered with no parseable score.",
+    )
+
+
 class FilterConfig(_Strict):
     min_instruction_chars: int = Field(default=8, ge=0)
     max_instruction_chars: int = Field(default=4_000, gt=0)
@@ -637,6 +672,7 @@ class FilterConfig(_Strict):
     self_instruct: SelfInstructRules = SelfInstructRules()
     pii: PiiConfig = PiiConfig()
     language: LanguageConfig = LanguageConfig()
+    judge: JudgeScoring = JudgeScoring()
 
     @model_validator(mode="before")
     @classmethod

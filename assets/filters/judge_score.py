@@ -1,0 +1,136 @@
+"""Judge scores: a model grades kept rows per rubric criterion; scores become row columns
+(`judge_<criterion>`, their mean `judge_score`) and the recipe's floors drop rows.
+
+It runs after every other filter so the paid calls go to rows that are kept otherwise. The
+judge is a generator like any other: its template and model are in `generators`, each row
+names it in `judge_generator_id` and its calls in `judge_call_ids`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from assets.recipe import JUDGE_CRITERIA, JudgeScoring
+from assets.rows import DECISION_SCHEMA, empty_decisions
+from assets.synthesis.context import SynthesisContext
+from assets.synthesis.judge import RubricJudge
+from warehouse.lineage import register_generators
+
+
+@dataclass
+class JudgedRows:
+    rows: pl.DataFrame
+    decisions: pl.DataFrame = field(default_factory=empty_decisions)
+    summary: dict = field(default_factory=dict)
+
+
+def _grading_items(rows: pl.DataFrame) -> pl.DataFrame:
+    """What the judge reads: the instruction with its input, and the response (or text)."""
+    return rows.select(
+        "row_id",
+        pl.concat_str([pl.col("instruction"), pl.col("input")], separator="\n\n", ignore_nulls=True)
+        .str.strip_chars()
+        .alias("instruction"),
+        pl.coalesce(pl.col("response"), pl.col("text"), pl.lit("")).alias("response"),
+    )
+
+
+def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring, stage: str) -> pl.DataFrame:
+    """One decision per row below a floor: the first failed floor (mean, then criteria)."""
+    checks: list[tuple[str, pl.Expr, pl.Expr, float]] = []
+    if config.min_score is not None:
+        checks.append(
+            (
+                "judge.min_score",
+                pl.col("judge_score"),
+                pl.col("judge_score") < config.min_score,
+                config.min_score,
+            )
+        )
+    for criterion, floor in config.min_criterion.items():
+        column = pl.col(f"judge_{criterion}")
+        checks.append((f"judge.min_{criterion}", column, column < floor, floor))
+    if config.drop_unscored:
+        checks.append(
+            ("judge.unscored", pl.lit(None, pl.Float64), pl.col("judge_score").is_null(), 0.0)
+        )
+    if not checks:
+        return empty_decisions()
+    rule = pl.coalesce([pl.when(failed).then(pl.lit(name)) for name, _, failed, _ in checks])
+    score = pl.coalesce([pl.when(failed).then(value) for _, value, failed, _ in checks])
+    threshold = pl.coalesce([pl.when(failed).then(pl.lit(limit)) for _, _, failed, limit in checks])
+    criteria = [f"judge_{c}" for c in config.criteria]
+    flagged = scores.with_columns(
+        rule.alias("rule"), score.cast(pl.Float64).alias("score"), threshold.alias("threshold")
+    ).filter(pl.col("rule").is_not_null())
+    evidence = flagged.select(
+        pl.struct(
+            pl.struct(criteria).alias("scores"),
+            "threshold",
+            "judge_generator_id",
+            "judge_call_ids",
+        )
+        .struct.json_encode()
+        .alias("evidence")
+    )
+    return (
+        flagged.select("row_id", "rule", "score")
+        .with_columns(
+            evidence.to_series(),
+            pl.lit(stage).alias("stage"),
+            pl.lit("drop").alias("action"),
+        )
+        .select(DECISION_SCHEMA.keys())
+        .cast(DECISION_SCHEMA)
+    )
+
+
+def score_rows(
+    rows: pl.DataFrame, config: JudgeScoring, ctx: SynthesisContext, stage: str
+) -> JudgedRows:
+    """`rows` with judge columns (null where not graded), minus rows under a floor."""
+    if not config.enabled or rows.is_empty():
+        return JudgedRows(rows)
+    judge = RubricJudge(config.generator, config.template, config.scale, config.sampling)
+    record = judge.record
+    register_generators(ctx.wh, [record])
+    graded = _grading_items(rows.filter(pl.col("kind").is_in(config.kinds)))
+    items = graded.select("instruction", "response").to_dicts()
+    scores = graded.select("row_id")
+    call_ids: list[pl.Series] = []
+    for criterion in config.criteria:
+        judgements = judge.score(
+            ctx,
+            [
+                {**item, "criterion": criterion, "description": JUDGE_CRITERIA[criterion]}
+                for item in items
+            ],
+        )
+        scores = scores.with_columns(
+            pl.Series(f"judge_{criterion}", [j.score for j in judgements], dtype=pl.Float64)
+        )
+        call_ids.append(pl.Series([j.call_id for j in judgements], dtype=pl.String))
+    criteria = [f"judge_{c}" for c in config.criteria]
+    scores = scores.with_columns(
+        pl.mean_horizontal(criteria).alias("judge_score"),
+        pl.lit(record.generator_id).alias("judge_generator_id"),
+        pl.concat_list([s.alias(f"call_{i}") for i, s in enumerate(call_ids)]).alias(
+            "judge_call_ids"
+        ),
+    )
+    decisions = _floor_decisions(scores, config, stage)
+    judged = rows.join(scores, on="row_id", how="left").join(
+        decisions.select("row_id"), on="row_id", how="anti"
+    )
+    summary = {
+        "judge_generator_id": record.generator_id,
+        "graded_rows": scores.height,
+        "unscored_rows": scores["judge_score"].null_count(),
+        "mean_judge_score": scores["judge_score"].mean(),
+        "dropped": dict(decisions.group_by("rule").len().iter_rows()),
+        "new_calls": judge.new_calls,
+        "cached_calls": judge.cache_hits,
+    }
+    return JudgedRows(judged, decisions, summary)
