@@ -8,9 +8,7 @@ from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
 from assets.decontamination.detector import Decontaminator
 from assets.filters.base import run_filters
 from assets.recipe import RecipeResource
-from assets.rows import utc_now
-from assets.staging import json_metadata, markdown_table, read_current, stage
-from assets.synthesis.context import SynthesisContext
+from assets.staging import json_metadata, markdown_table, model_context, read_current, stage
 from warehouse.resource import WarehouseResource
 
 
@@ -57,14 +55,7 @@ def decontaminated(
         benchmarks = load_benchmarks(plan.decontamination.benchmarks, wh.home)
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
-    ctx = SynthesisContext(
-        wh=wh,
-        run_id=context.run_id,
-        created_at=utc_now(),
-        random_seed=plan.synthesis.random_seed,
-        refresh_cache=plan.synthesis.refresh_cache,
-        log=context.log,
-    )
+    ctx = model_context(context, wh, plan)
     detector = Decontaminator(benchmarks, plan.decontamination, ctx, spark=plan.spark)
     kept, decisions = run_filters(rows, [detector], stage="decontaminated")
     report = contamination_table(rows, decisions)

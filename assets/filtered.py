@@ -9,9 +9,7 @@ from assets.filters.judge_score import score_rows
 from assets.filters.pipeline import build_filters, prepare_rows
 from assets.filters.semantic_dedup import SemanticDedup
 from assets.recipe import RecipeResource
-from assets.rows import utc_now
-from assets.staging import json_metadata, read_current, stage
-from assets.synthesis.context import SynthesisContext
+from assets.staging import json_metadata, model_context, read_current, stage
 from warehouse.resource import WarehouseResource
 
 
@@ -34,14 +32,7 @@ def filtered(
     prepared, redactions, summary = prepare_rows(rows, plan.filters, stage="filtered")
     steps = build_filters(plan.filters, plan.dedup, plan.spark, wh)
     kept, decisions = run_filters(prepared, steps, stage="filtered")
-    ctx = SynthesisContext(
-        wh=wh,
-        run_id=context.run_id,
-        created_at=utc_now(),
-        random_seed=plan.synthesis.random_seed,
-        refresh_cache=plan.synthesis.refresh_cache,
-        log=context.log,
-    )
+    ctx = model_context(context, wh, plan)
     # Last: the judge's paid calls go only to rows every other step kept.
     judged = score_rows(kept, plan.filters.judge, ctx, stage="filtered")
     semantic = [

@@ -10,6 +10,8 @@ import dagster as dg
 import polars as pl
 
 from assets.recipe import Recipe
+from assets.rows import utc_now
+from assets.synthesis.context import SynthesisContext
 from quality.materialization import materialization_metadata
 from warehouse import ParentVersion, Warehouse
 from warehouse.corpora import read_version, stage_version
@@ -33,6 +35,21 @@ def read_current(wh: Warehouse, corpus: str) -> tuple[ParentVersion, pl.DataFram
             description=f"{exc}: materialize {corpus} (and let its checks pass) first"
         ) from None
     return ParentVersion(corpus, number), rows
+
+
+def model_context(
+    context: dg.AssetExecutionContext, wh: Warehouse, plan: Recipe
+) -> SynthesisContext:
+    """What model-calling steps (methods, judges) need from this run: the call log and cache,
+    the run id stamped on rows and calls, and the recipe's seed and cache policy."""
+    return SynthesisContext(
+        wh=wh,
+        run_id=context.run_id,
+        created_at=utc_now(),
+        random_seed=plan.synthesis.random_seed,
+        refresh_cache=plan.synthesis.refresh_cache,
+        log=context.log,
+    )
 
 
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:

@@ -4,9 +4,8 @@ import dagster as dg
 import polars as pl
 
 from assets.recipe import RecipeResource
-from assets.rows import conform, empty_decisions, merge_identical_rows, utc_now
-from assets.staging import json_metadata, read_current, stage
-from assets.synthesis.context import SynthesisContext
+from assets.rows import conform, empty_decisions, merge_identical_rows
+from assets.staging import json_metadata, model_context, read_current, stage
 from assets.synthesis.methods import build_method
 from warehouse.lineage import register_generators
 from warehouse.resource import WarehouseResource
@@ -24,14 +23,7 @@ def synthesized(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, seeds = read_current(wh, "seed")
-    ctx = SynthesisContext(
-        wh=wh,
-        run_id=context.run_id,
-        created_at=utc_now(),
-        random_seed=plan.synthesis.random_seed,
-        refresh_cache=plan.synthesis.refresh_cache,
-        log=context.log,
-    )
+    ctx = model_context(context, wh, plan)
     frames, rejections, per_method = [], [empty_decisions()], {}
     calls = {"new": 0, "cached": 0}
     for config in plan.synthesis.methods:
