@@ -1,14 +1,18 @@
-"""A scripted loopback OpenAI-compatible server that injects faults, for the HTTP backend
-tests (the real server they also use is `assets.synthesis.backends.llama_server`)."""
+"""Loopback servers for tests: a scripted OpenAI-compatible server that injects faults (the real
+one is `assets.synthesis.backends.llama_server`), and Dagster web servers started and stopped."""
 
 from __future__ import annotations
 
 import contextlib
 import http.server
 import json
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,3 +167,45 @@ def contains_secret(root: Path, secret: str) -> list[str]:
     """Files under `root` whose bytes contain `secret`."""
     needle = secret.encode()
     return [str(path) for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def dagster_server(
+    args: list[str], port: int, env: dict, cwd: Path, log: Path, timeout_s: float
+) -> Iterator[int]:
+    """Start a Dagster web server command (its own process group), wait until it answers on
+    `port`, and stop the whole group afterwards; its output goes to `log`."""
+    with open(log, "wb") as output:
+        server = subprocess.Popen(
+            args,
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
+                    break
+                except OSError:
+                    assert server.poll() is None, f"{args[0]} exited; see {log}"
+                    assert time.monotonic() < deadline, (
+                        f"{args[0]} did not come up in {timeout_s:.0f} s; see {log}"
+                    )
+                    time.sleep(0.5)
+            yield port
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)

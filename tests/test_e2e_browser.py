@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +13,8 @@ import pytest
 import yaml
 
 from tests.conftest import recipe_dict, venv_command
-from tests.test_webserver import _free_port, _graphql
+from tests.servers import dagster_server, free_port
+from tests.test_webserver import _graphql
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -34,7 +32,7 @@ RUNS = "{ runsOrError { ... on Runs { results { runId status } } } }"
 
 @pytest.fixture
 def webserver(home, tmp_path):
-    port = _free_port()
+    port = free_port()
     dagster_home = tmp_path / "dagster-web"
     dagster_home.mkdir()
     # Without a daemon, runs must launch straight from the web server, not wait in a queue.
@@ -53,41 +51,10 @@ def webserver(home, tmp_path):
         "SYNTHFOUNDRY_HOME": str(home),
         "SYNTHFOUNDRY_RECIPE": str(recipe),
     }
-    log = open(tmp_path / "webserver.log", "wb")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [
-            venv_command("dagster-webserver"),
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "dagster-webserver exited"
-                assert time.monotonic() < deadline, "dagster-webserver did not come up in 90 s"
-                time.sleep(0.5)
+    args = [venv_command("dagster-webserver"), "-w", "workspace.yaml"]
+    args += ["-h", "127.0.0.1", "-p", str(port)]
+    with dagster_server(args, port, env, REPO, tmp_path / "webserver.log", timeout_s=90):
         yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture

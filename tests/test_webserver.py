@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import venv_command
+from tests.servers import dagster_server, free_port
 from warehouse import Warehouse
 from warehouse.corpora import current_version
 
@@ -34,12 +32,6 @@ mutation Launch($params: ExecutionParams!) {
 STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
     request = urllib.request.Request(
         f"http://127.0.0.1:{port}/graphql",
@@ -53,7 +45,7 @@ def _graphql(port: int, query: str, variables: dict | None = None) -> dict:
 @pytest.fixture
 def dagster_dev(home, write_recipe, tmp_path):
     """`dagster dev` (web server and daemon) on loopback, on the project's workspace."""
-    port = _free_port()
+    port = free_port()
     dagster_home = tmp_path / "dagster-dev"
     dagster_home.mkdir()
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
@@ -63,40 +55,10 @@ def dagster_dev(home, write_recipe, tmp_path):
         "SYNTHFOUNDRY_HOME": str(home),
         "SYNTHFOUNDRY_RECIPE": str(write_recipe()),
     }
-    server = subprocess.Popen(
-        [
-            venv_command("dagster"),
-            "dev",
-            "-w",
-            "workspace.yaml",
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(port),
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, "dagster dev exited"
-                assert time.monotonic() < deadline, "dagster dev did not come up in 120 s"
-                time.sleep(1)
+    args = [venv_command("dagster"), "dev", "-w", "workspace.yaml"]
+    args += ["-h", "127.0.0.1", "-p", str(port)]
+    with dagster_server(args, port, env, REPO, tmp_path / "dagster-dev.log", timeout_s=120):
         yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
 
 
 def test_asset_graph_with_checks_and_a_run_launched_from_the_server(dagster_dev, home):
