@@ -4,6 +4,7 @@ about five seconds, which definition loading must not pay."""
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -12,6 +13,10 @@ import polars as pl
 
 from assets.recipe import QualityConfig
 from assets.rows import KINDS, LINEAGE_COLUMNS, ROW_SCHEMA
+
+# great_expectations probes pyspark when it is imported, and pyspark 4 warns that it does not
+# support pandas 3; no validation here goes through Spark, so the warning is noise in every run.
+warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\..*")
 
 REQUIRED_NOT_NULL = ("row_id", "kind", *LINEAGE_COLUMNS)
 STRING_COLUMNS = ("row_id", "kind", "generator_id", "method", "run_id")
