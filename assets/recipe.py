@@ -434,6 +434,11 @@ class SemanticDedupConfig(_Strict):
     )
     iterations: int = Field(default=20, gt=0, le=1_000)
     random_seed: int = 0
+    exclude_methods: list[str] = Field(
+        default=["programmatic_math"],
+        description="Methods whose rows are not compared: programmatic problems differ by their "
+        "numbers, which sentence embeddings barely see (cosine > 0.95 between distinct problems).",
+    )
     model: str = Field(
         default="all-MiniLM-L6-v2",
         description="The bundled all-MiniLM-L6-v2 or a local sentence-transformers folder.",

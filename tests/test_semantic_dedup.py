@@ -83,6 +83,17 @@ def test_paraphrases_dropped_same_topic_kept_whatever_the_row_order(home):
     assert strict.flag(rows).is_empty()
 
 
+def test_rows_of_excluded_methods_are_not_compared(home):
+    rows = corpus().with_columns(pl.lit("programmatic_math").alias("method"))
+    step = SemanticDedup(Warehouse(home), SemanticDedupConfig(enabled=True, threshold=THRESHOLD))
+    assert step.flag(rows).is_empty()
+    compared = SemanticDedup(
+        Warehouse(home),
+        SemanticDedupConfig(enabled=True, threshold=THRESHOLD, exclude_methods=[]),
+    )
+    assert sorted(compared.flag(rows)["row_id"]) == sorted(expected_drops(rows))
+
+
 def test_greedy_duplicates_only_kept_rows_are_representatives():
     # b is within the threshold of a and of c, a and c are not: c must stay, since its only
     # close neighbour b was itself dropped.

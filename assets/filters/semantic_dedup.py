@@ -115,7 +115,11 @@ class SemanticDedup:
     cache_hits: int = field(default=0, init=False)
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        ordered = rows.select("row_id", body().alias("content")).sort("row_id")
+        ordered = (
+            rows.filter(~pl.col("method").is_in(self.config.exclude_methods).fill_null(False))
+            .select("row_id", body().alias("content"))
+            .sort("row_id")
+        )
         n = ordered.height
         if n < 2:
             return _empty_flags()
