@@ -10,6 +10,7 @@ import pytest
 from assets.decontamination.benchmarks import load_humaneval
 from assets.decontamination.ngram import NgramOverlap
 from assets.dedup.near import find_near_duplicates
+from assets.filters.base import body
 from assets.recipe import NearDedupConfig, SparkConfig
 
 # Few shuffle partitions: the data is small and each partition is a task to schedule.
@@ -68,7 +69,8 @@ def test_ngram_decontamination_on_spark_matches_duckdb(spark, corpus):
         .otherwise(pl.col("instruction"))
         .alias("instruction")
     )
-    local = NgramOverlap(humaneval).matches(planted).sort("row_id")
-    on_spark = NgramOverlap(humaneval, backend="spark", spark=SPARK).matches(planted)
+    texts = planted.select("row_id", body().alias("content"))
+    local = NgramOverlap(humaneval).matches(texts).sort("row_id")
+    on_spark = NgramOverlap(humaneval, backend="spark", spark=SPARK).matches(texts)
     assert local.height >= 2_000 // 40
     assert on_spark.equals(local.cast(on_spark.schema))
