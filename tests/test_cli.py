@@ -8,12 +8,18 @@ import subprocess
 
 import polars as pl
 import pytest
+import yaml
 
-from tests.conftest import venv_command
+from tests.conftest import recipe_dict, venv_command
 
 
 def _cli(home, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SYNTHFOUNDRY_HOME": str(home), "COLUMNS": "200"}
+    env = {
+        **os.environ,
+        "SYNTHFOUNDRY_HOME": str(home),
+        "DAGSTER_HOME": str(home.parent / "dagster"),
+        "COLUMNS": "200",
+    }
     result = subprocess.run(
         [venv_command("synthfoundry"), *args], capture_output=True, text=True, env=env, timeout=600
     )
@@ -22,9 +28,16 @@ def _cli(home, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return result
 
 
-@pytest.fixture
-def ran(home, write_recipe):
-    result = _cli(home, "run", "--recipe", str(write_recipe()))
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """One CLI run of the base recipe, read by every test of the module (a run costs ~1 min)."""
+    root = tmp_path_factory.mktemp("cli")
+    home = root / "home"
+    home.mkdir()
+    (root / "dagster").mkdir()
+    recipe = home / "recipe.yaml"
+    recipe.write_text(yaml.safe_dump(recipe_dict(), sort_keys=False), encoding="utf-8")
+    result = _cli(home, "run", "--recipe", str(recipe))
     return home, result
 
 
