@@ -42,6 +42,7 @@ from assets.recipe import (  # noqa: E402
     JudgeConfig,
     bundled_path,
 )
+from assets.rows import utc_now  # noqa: E402
 from assets.synthesis.context import SynthesisContext  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 
@@ -160,78 +161,73 @@ def main() -> None:
     )
 
     args.home.mkdir(parents=True, exist_ok=True)
-    if True:
-        wh = Warehouse(args.home)
-        ctx = SynthesisContext(wh=wh, run_id="bench", created_at=None, random_seed=0)  # type: ignore[arg-type]
-        config = DecontaminationConfig(embedding=EmbeddingDetector())
-        started = time.perf_counter()
-        signals = Decontaminator(humaneval, config, ctx).signals(frame).sort("row_id")
-        seconds = time.perf_counter() - started
-        ngram = signals["ngram"].to_numpy()
-        similarity = signals["similarity"].to_numpy()
-        print(f"signals for {len(texts)} rows x {humaneval.height} items in {seconds:.1f} s")
+    wh = Warehouse(args.home)
+    ctx = SynthesisContext(wh=wh, run_id="bench", created_at=utc_now(), random_seed=0)
+    config = DecontaminationConfig(embedding=EmbeddingDetector())
+    started = time.perf_counter()
+    signals = Decontaminator(humaneval, config, ctx).signals(frame).sort("row_id")
+    seconds = time.perf_counter() - started
+    ngram = signals["ngram"].to_numpy()
+    similarity = signals["similarity"].to_numpy()
+    print(f"signals for {len(texts)} rows x {humaneval.height} items in {seconds:.1f} s")
 
-        grid = np.round(np.arange(0.30, 0.96, 0.01), 2)
-        tuned = None
-        for threshold in grid:
-            _, fpr = rates((ngram | (similarity >= threshold))[tuning], positive[tuning])
-            if fpr <= MAX_FPR:
-                tuned = float(threshold)
-                break
-        assert tuned is not None
-        held = ~tuning
-        default = config.embedding.threshold
+    grid = np.round(np.arange(0.30, 0.96, 0.01), 2)
+    tuned = None
+    for threshold in grid:
+        _, fpr = rates((ngram | (similarity >= threshold))[tuning], positive[tuning])
+        if fpr <= MAX_FPR:
+            tuned = float(threshold)
+            break
+    assert tuned is not None
+    held = ~tuning
+    default = config.embedding.threshold
+    print(f"tuned embedding threshold on the tuning half: {tuned:.2f} (recipe default {default})")
+
+    ng_recall, ng_fpr = rates(ngram[held], positive[held])
+    emb_flags = similarity >= tuned
+    emb_recall, emb_fpr = rates(emb_flags[held], positive[held])
+    comb_recall, comb_fpr = rates((ngram | emb_flags)[held], positive[held])
+    dflt_recall, dflt_fpr = rates((ngram | (similarity >= default))[held], positive[held])
+    print("held-out half:")
+    print(f"  ngram (13-gram) alone:        recall {ng_recall:.3f}  FPR {ng_fpr:.3f}")
+    print(f"  embedding >= {tuned:.2f} alone:     recall {emb_recall:.3f}  FPR {emb_fpr:.3f}")
+    print(f"  ngram or embedding (tuned):   recall {comb_recall:.3f}  FPR {comb_fpr:.3f}")
+    print(f"  ngram or embedding (default): recall {dflt_recall:.3f}  FPR {dflt_fpr:.3f}")
+    missed = signals.filter(pl.Series(held & positive & ~(ngram | emb_flags)))
+    for row in missed.head(3).iter_rows(named=True):
+        print(f"  missed ({row['similarity']:.3f}): {row['content'][:110]!r}")
+    false_hits = signals.filter(pl.Series(held & ~positive & (ngram | emb_flags)))
+    for row in false_hits.head(3).iter_rows(named=True):
         print(
-            f"tuned embedding threshold on the tuning half: {tuned:.2f} (recipe default {default})"
+            f"  false positive ({row['similarity']:.3f} ~ {row['nn_item_id']}): "
+            f"{row['content'][:90]!r}"
         )
 
-        ng_recall, ng_fpr = rates(ngram[held], positive[held])
-        emb_flags = similarity >= tuned
-        emb_recall, emb_fpr = rates(emb_flags[held], positive[held])
-        comb_recall, comb_fpr = rates((ngram | emb_flags)[held], positive[held])
-        dflt_recall, dflt_fpr = rates((ngram | (similarity >= default))[held], positive[held])
-        print("held-out half:")
-        print(f"  ngram (13-gram) alone:        recall {ng_recall:.3f}  FPR {ng_fpr:.3f}")
-        print(f"  embedding >= {tuned:.2f} alone:     recall {emb_recall:.3f}  FPR {emb_fpr:.3f}")
-        print(f"  ngram or embedding (tuned):   recall {comb_recall:.3f}  FPR {comb_fpr:.3f}")
-        print(f"  ngram or embedding (default): recall {dflt_recall:.3f}  FPR {dflt_fpr:.3f}")
-        missed = signals.filter(pl.Series(held & positive & ~(ngram | emb_flags)))
-        for row in missed.head(3).iter_rows(named=True):
-            print(f"  missed ({row['similarity']:.3f}): {row['content'][:110]!r}")
-        false_hits = signals.filter(pl.Series(held & ~positive & (ngram | emb_flags)))
-        for row in false_hits.head(3).iter_rows(named=True):
-            print(
-                f"  false positive ({row['similarity']:.3f} ~ {row['nn_item_id']}): "
-                f"{row['content'][:90]!r}"
-            )
-
-        if args.judge:
-            band = signals.filter(pl.Series(held)).with_columns(
-                pl.Series("positive", positive[held])
-            )
-            band = band.filter(pl.col("similarity").is_between(tuned - 0.15, tuned + 0.05))
-            picked = pl.concat(
-                [
-                    band.filter(pl.col("positive")).head(args.judge // 2),
-                    band.filter(~pl.col("positive")).head(args.judge - args.judge // 2),
-                ]
-            )
-            judge_config = DecontaminationConfig(
-                embedding=EmbeddingDetector(threshold=0.99),
-                judge=JudgeConfig(candidate_threshold=0.01),
-                rule="judge",
-            )
-            rows = frame.join(picked.select("row_id"), on="row_id")
-            started = time.perf_counter()
-            judged = Decontaminator(humaneval, judge_config, ctx).signals(rows)
-            judged = judged.join(picked.select("row_id", "positive"), on="row_id")
-            correct = (judged["judge"].fill_null(False) == judged["positive"]).mean()
-            print(
-                f"judge (SmolLM2-135M) on {judged.height} grey-band held-out pairs: "
-                f"accuracy {correct:.2f}, verdicts "
-                f"{dict(judged['judge_verdict'].value_counts().iter_rows())}, "
-                f"{time.perf_counter() - started:.0f} s"
-            )
+    if args.judge:
+        band = signals.filter(pl.Series(held)).with_columns(pl.Series("positive", positive[held]))
+        band = band.filter(pl.col("similarity").is_between(tuned - 0.15, tuned + 0.05))
+        picked = pl.concat(
+            [
+                band.filter(pl.col("positive")).head(args.judge // 2),
+                band.filter(~pl.col("positive")).head(args.judge - args.judge // 2),
+            ]
+        )
+        judge_config = DecontaminationConfig(
+            embedding=EmbeddingDetector(threshold=0.99),
+            judge=JudgeConfig(candidate_threshold=0.01),
+            rule="judge",
+        )
+        rows = frame.join(picked.select("row_id"), on="row_id")
+        started = time.perf_counter()
+        judged = Decontaminator(humaneval, judge_config, ctx).signals(rows)
+        judged = judged.join(picked.select("row_id", "positive"), on="row_id")
+        correct = (judged["judge"].fill_null(False) == judged["positive"]).mean()
+        print(
+            f"judge (SmolLM2-135M) on {judged.height} grey-band held-out pairs: "
+            f"accuracy {correct:.2f}, verdicts "
+            f"{dict(judged['judge_verdict'].value_counts().iter_rows())}, "
+            f"{time.perf_counter() - started:.0f} s"
+        )
 
     print(f"RESULT decontam_combined_recall {comb_recall:.3f} target 0.95 higher")
     print(f"RESULT decontam_combined_fpr {comb_fpr:.3f} target 0.05 lower")
