@@ -88,7 +88,7 @@ class Embedder:
         keys = text_sha256(texts)
         known = cached_embeddings(wh, self.model, sorted(set(keys)))
         missing = list(dict.fromkeys(k for k in keys if k not in known))
-        self.cache_hits += len(keys) - sum(1 for k in keys if k not in known)
+        self.cache_hits += sum(k in known for k in keys)
         if missing:
             first_text = dict(zip(keys, texts, strict=True))
             fresh = self.encode([first_text[k] for k in missing])

@@ -38,6 +38,7 @@ class GopherQuality:
             + pl.col("text").str.count_matches("...", literal=True)
             + pl.col("text").str.count_matches("…", literal=True)
         )
+        mean_word_length = words.list.eval(pl.element().str.len_chars()).list.mean()
         stop_words = words.list.eval(
             pl.element()
             .str.to_lowercase()
@@ -50,14 +51,14 @@ class GopherQuality:
             Threshold("word_count", n_words, r.max_words, "max"),
             Threshold(
                 "mean_word_length",
-                words.list.eval(pl.element().str.len_chars()).list.mean(),
+                mean_word_length,
                 r.min_mean_word_length,
                 "min",
                 documents_only=True,
             ),
             Threshold(
                 "mean_word_length",
-                words.list.eval(pl.element().str.len_chars()).list.mean(),
+                mean_word_length,
                 r.max_mean_word_length,
                 "max",
                 documents_only=True,

@@ -62,6 +62,23 @@ class SynthesisContext:
             frames.append(frame)
         return pl.concat(frames).unique("row_id", keep="first", maintain_order=True)
 
+    def source_instructions(
+        self,
+        sources: list[str],
+        seeds: pl.DataFrame,
+        task_types: list[str] | None,
+        limit: int | None,
+    ) -> pl.DataFrame:
+        """Instruction rows of `sources` (of `task_types`, when given), the first `limit` by
+        row_id: the deterministic input of methods that rework instructions."""
+        rows = self.source_rows(sources, seeds).filter(
+            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
+        )
+        if task_types is not None:
+            rows = rows.filter(pl.col("task_type").is_in(task_types))
+        rows = rows.sort("row_id")
+        return rows if limit is None else rows.head(limit)
+
 
 @dataclass
 class MethodOutput:

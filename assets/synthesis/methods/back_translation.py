@@ -47,12 +47,9 @@ class BackTranslationMethod:
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
-        sources = ctx.source_rows(config.sources, seeds).filter(
-            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
-        )
-        if config.task_types is not None:
-            sources = sources.filter(pl.col("task_type").is_in(config.task_types))
-        rows = sources.sort("row_id").head(config.max_instructions).to_dicts()
+        rows = ctx.source_instructions(
+            config.sources, seeds, config.task_types, config.max_instructions
+        ).to_dicts()
         backend = build_backend(config.generator)
         generator = model_generator(
             backend,

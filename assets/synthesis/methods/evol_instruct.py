@@ -96,12 +96,9 @@ class EvolInstructMethod:
         return PromptTemplate("evol_operations", "1", json.dumps(DEPTH_OPERATIONS, sort_keys=True))
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
-        sources = ctx.source_rows(self.config.sources, seeds).filter(
-            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
+        sources = ctx.source_instructions(
+            self.config.sources, seeds, self.config.task_types, self.config.num_instructions
         )
-        if self.config.task_types is not None:
-            sources = sources.filter(pl.col("task_type").is_in(self.config.task_types))
-        sources = sources.sort("row_id").head(self.config.num_instructions)
         backend = build_backend(self.config.generator)
         generator = model_generator(
             backend,

@@ -53,12 +53,9 @@ class PreferencePairsMethod:
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
-        sources = ctx.source_rows(config.sources, seeds).filter(
-            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
-        )
-        if config.task_types is not None:
-            sources = sources.filter(pl.col("task_type").is_in(config.task_types))
-        instructions = sources.sort("row_id").head(config.max_instructions).to_dicts()
+        instructions = ctx.source_instructions(
+            config.sources, seeds, config.task_types, config.max_instructions
+        ).to_dicts()
         prompts_text = [problem_text(r["instruction"], r["input"]) for r in instructions]
 
         generators, responses, rejected = [], [], []
