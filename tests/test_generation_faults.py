@@ -3,6 +3,7 @@ concurrency without loss, and a server that stays down failing the run, fast and
 
 from __future__ import annotations
 
+import threading
 import time
 from email.utils import formatdate
 
@@ -146,11 +147,20 @@ def test_concurrent_calls_under_faults_lose_nothing_and_keep_order(home, key):
 
 
 def test_a_client_error_fails_at_once_and_is_logged(home, key):
+    arrived: set[str] = set()
+    both_ok_in_flight = threading.Event()
+
     def script(prompt: str, attempt: int) -> Fault:
         if prompt == "bad":
+            # Fail only once both good calls have reached the server, so they are surely in
+            # flight (a loaded machine may start pool threads late).
+            both_ok_in_flight.wait(timeout=30)
             return Fault(status=400, body=b'{"error": "max_tokens too large"}')
         if prompt == "wrong path":
             return Fault(status=404, body=b"Not Found")
+        arrived.add(prompt)
+        if {"ok 1", "ok 2"} <= arrived:
+            both_ok_in_flight.set()
         return Fault(delay_s=0.2)
 
     with fault_server(script) as server:
