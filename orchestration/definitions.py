@@ -26,6 +26,10 @@ def build_definitions(home: str | None = None, recipe: str | None = None) -> dg.
         schedules=[daily_refresh],
         sensors=[new_seed_files],
         resources=build_resources(home, recipe),
+        # The flow is a chain: no two steps could run at once. One process per run instead of
+        # one per step saves re-importing torch and great-expectations at every stage and
+        # keeps the embedding and language models loaded from one stage to the next.
+        executor=dg.in_process_executor,
     )
 
 

@@ -43,7 +43,7 @@ def webserver(home, tmp_path):
         "  class: DefaultRunCoordinator\n"
     )
     recipe = home / "recipe.yaml"
-    # Embedding dispersion loads a 15 s model in each step process; the UI test skips it.
+    # Embedding dispersion loads a 15 s model the UI test does not need.
     recipe.write_text(yaml.safe_dump(recipe_dict(reports={"embedding_in_metadata": False})))
     env = {
         **os.environ,
