@@ -1,11 +1,11 @@
 """The decontaminated corpus: rows that match a benchmark item under the recipe's verdict rule
-(n-gram overlap, embedding nearest neighbour, LLM judge) are removed."""
+(n-gram overlap, embedding or lexical nearest neighbour, LLM judge) are removed."""
 
 import dagster as dg
 import polars as pl
 
 from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
-from assets.decontamination.detector import Decontaminator
+from assets.decontamination.detector import DETECTORS, Decontaminator
 from assets.filters.base import run_filters
 from assets.recipe import RecipeResource
 from assets.staging import json_metadata, markdown_table, model_context, read_current, stage
@@ -32,7 +32,7 @@ def contamination_table(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataF
             pl.col("item_id").n_unique().alias("items"),
             *[
                 pl.col("detectors").list.contains(name).sum().alias(f"by_{name}")
-                for name in ("ngram", "embedding", "judge")
+                for name in DETECTORS
             ],
         )
         .sort("benchmark", "generator_id", nulls_last=True)

@@ -800,6 +800,27 @@ class EmbeddingDetector(_Strict):
     model: str = "all-MiniLM-L6-v2"
 
 
+class LexicalDetector(_Strict):
+    """Nearest benchmark item of each row by TF-IDF cosine of character n-grams (top-1):
+    rephrasings that keep a task's rare words but share no long word n-gram."""
+
+    threshold: float = Field(
+        default=0.30,
+        gt=0.0,
+        le=1.0,
+        description="Cosine at or above which the `lexical` detector fires (tuned in "
+        "bench/decontamination on rephrased HumanEval prompts).",
+    )
+    min_chars: int = Field(default=3, ge=1, le=10, description="Shortest character n-gram.")
+    max_chars: int = Field(default=5, ge=1, le=10, description="Longest character n-gram.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LexicalDetector:
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"min_chars ({self.min_chars}) is above max_chars ({self.max_chars})")
+        return self
+
+
 class JudgeConfig(_Strict):
     """An LLM asked whether a row and its nearest benchmark item are the same question
     rephrased (as in the LMSYS LLM decontaminator); it sees only pairs whose cosine reaches
@@ -811,7 +832,7 @@ class JudgeConfig(_Strict):
     sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
 
 
-DETECTOR_NAMES = ("ngram", "embedding", "judge")
+DETECTOR_NAMES = ("ngram", "embedding", "lexical", "judge")
 
 
 def verdict_rule_names(rule: str) -> set[str]:
@@ -849,13 +870,17 @@ class DecontaminationConfig(_Strict):
     embedding: EmbeddingDetector | None = Field(
         default=None, description="Embedding nearest-neighbour detector; off when absent."
     )
+    lexical: LexicalDetector | None = Field(
+        default=None,
+        description="Character n-gram TF-IDF nearest-neighbour detector; off when absent.",
+    )
     judge: JudgeConfig | None = Field(
         default=None, description="LLM judge of nearest-neighbour candidates; off when absent."
     )
     rule: str | None = Field(
         default=None,
         description="When a row is contaminated: detector names with and/or/not, e.g. "
-        "'ngram or embedding or judge'; default: any configured detector.",
+        "'ngram or embedding or lexical or judge'; default: any configured detector.",
     )
 
     @model_validator(mode="after")
@@ -869,7 +894,7 @@ class DecontaminationConfig(_Strict):
 
     @property
     def verdict_rule(self) -> str:
-        configured = ["ngram"] + [n for n in ("embedding", "judge") if getattr(self, n) is not None]
+        configured = ["ngram"] + [n for n in DETECTOR_NAMES[1:] if getattr(self, n) is not None]
         return self.rule or " or ".join(configured)
 
 

@@ -1,5 +1,6 @@
-"""Rephrased benchmark items: caught by the embedding detector, missed by n-grams alone; the
-judge's verdicts are recorded and the verdict rule applied; the contamination report."""
+"""Rephrased benchmark items: caught by the embedding and lexical detectors, missed by n-grams
+alone; the judge's verdicts are recorded and the verdict rule applied; the contamination
+report."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from assets.recipe import (
     EmbeddingDetector,
     HubBenchmark,
     JudgeConfig,
+    LexicalDetector,
     RecipeError,
     parse_recipe,
 )
@@ -109,6 +111,33 @@ def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
     assert kept.is_empty()
 
 
+def test_lexical_detector_catches_rephrasings_that_keep_the_rare_words(home):
+    # Hand-written rephrasings that keep the task's rare words (string length, prefix filter,
+    # bracket pairs) but share no 13-gram with their item; no embedding model is involved.
+    keep_words = {"HumanEval/23", "HumanEval/29", "HumanEval/61"}
+    items = [r for r in rephrased() if r["item_id"] in keep_words]
+    clean = CLEAN[2:]
+    rows = rows_of([r["instruction"] for r in items] + clean)
+    config = DecontaminationConfig(lexical=LexicalDetector(), rule="ngram or lexical")
+    detector = Decontaminator(humaneval_subset(), config, context(home))
+    signals = detector.signals(rows).sort("row_id")
+
+    planted = signals.head(len(items))
+    assert not planted["ngram"].any()
+    assert planted["lexical"].all() and planted["contaminated"].all()
+    assert planted["lx_item_id"].to_list() == [r["item_id"] for r in items]
+    assert not signals.tail(len(clean))["contaminated"].any()
+
+    flagged = detector.flag(rows).sort("row_id")
+    assert flagged["row_id"].to_list() == planted["row_id"].to_list()
+    for (score, raw), record in zip(flagged.select("score", "evidence").rows(), items, strict=True):
+        evidence = json.loads(raw)
+        assert evidence["detectors"] == ["lexical"] and evidence["embedding"] is None
+        assert evidence["item_id"] == evidence["lexical"]["item_id"] == record["item_id"]
+        assert score == evidence["lexical"]["similarity"] >= config.lexical.threshold
+        assert evidence["lexical"]["char_ngrams"] == "3-5"
+
+
 def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     home = warm_home
     items = rephrased()[:2]
@@ -158,6 +187,8 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     [
         ({"rule": "ngram or embeding"}, "unknown detector 'embeding'"),
         ({"rule": "ngram or judge"}, "`judge` is not configured"),
+        ({"rule": "lexical"}, "`lexical` is not configured"),
+        ({"lexical": {"min_chars": 6, "max_chars": 4}}, "min_chars (6) is above max_chars (4)"),
         ({"rule": "ngram +"}, "only detector names"),
     ],
 )
@@ -235,7 +266,7 @@ def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, wr
         ).pl()
         report = con.sql(
             "SELECT benchmark, generator_id, method, contaminated_rows, benchmark_items, "
-            "by_ngram, by_embedding, by_judge, is_current FROM contamination_report"
+            "by_ngram, by_embedding, by_lexical, by_judge, is_current FROM contamination_report"
         ).pl()
     assert sorted(decisions["row_id"]) == sorted(planted["row_id"])
     by_row = {r: json.loads(e) for r, e in decisions.select("row_id", "evidence").iter_rows()}
@@ -249,7 +280,7 @@ def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, wr
     assert (decisions["score"] >= 0.63).all()
 
     generator = planted["generator_id"].unique().item()
-    assert report.rows() == [("HumanEval", generator, "seed_passthrough", 3, 3, 0, 3, 0, True)]
+    assert report.rows() == [("HumanEval", generator, "seed_passthrough", 3, 3, 0, 3, 0, 0, True)]
     meta = next(
         m.materialization.metadata
         for m in result.get_asset_materialization_events()

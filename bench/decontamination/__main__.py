@@ -7,10 +7,13 @@ demo seeds, hand-written programming tasks that are not HumanEval problems
 (`clean_code_tasks.txt`), and "implement this" tasks built from the docstrings of Python
 standard-library functions (real, varied code-task text).
 
-Both sets are split in two by a hash of the text: the embedding threshold is tuned on the
-first half (highest recall with FPR <= 0.05) and every figure is reported on the second half.
-Detectors run through the stage's own code path (`Decontaminator.signals`, warehouse
-embedding cache). The judge (SmolLM2-135M) is measured separately with `--judge N` on N
+Six of those clean instructions are in fact HumanEval problems (`SAME_PROBLEM`: is_prime, the
+n-th Fibonacci number, median...): they are left out of both rates and reported on their own,
+since flagging them is right.
+
+Both sets are split in two by a hash of the text: thresholds are tuned on the first half
+(highest recall with FPR <= 0.05) and every figure is reported on the second half. Detectors
+run through the stage's own code path (`Decontaminator.signals`, warehouse embedding cache). The judge (SmolLM2-135M) is measured separately with `--judge N` on N
 held-out grey-band pairs; it is not part of the default combined rule (see the README).
 
     python bench/decontamination [--judge 0]
@@ -22,6 +25,7 @@ import argparse
 import hashlib
 import importlib
 import inspect
+import itertools
 import json
 import re
 import sys
@@ -40,6 +44,7 @@ from assets.recipe import (  # noqa: E402
     DecontaminationConfig,
     EmbeddingDetector,
     JudgeConfig,
+    LexicalDetector,
     bundled_path,
 )
 from assets.rows import utc_now  # noqa: E402
@@ -83,6 +88,15 @@ STDLIB_MODULES = [
     "tempfile",
 ]
 MAX_FPR = 0.05
+# Clean-set instructions (by their start) that restate a HumanEval problem.
+SAME_PROBLEM = {
+    "Write a Python function that returns True if a string is a palindrome": "HumanEval/48",
+    "Write an iterative Python function that returns the n-th Fibonacci number": "HumanEval/55",
+    "Write a function that returns the nth Fibonacci number using memoization": "HumanEval/55",
+    "Write a Python function is_prime(n)": "HumanEval/31",
+    "Write a function that computes the greatest common divisor of a list": "HumanEval/13",
+    "Implement `median(data)` in Python.": "HumanEval/47",
+}
 
 
 def stdlib_tasks() -> list[str]:
@@ -154,58 +168,84 @@ def main() -> None:
         schema_overrides={c: pl.String for c in ("input", "response", "text")},
     )
     positive = np.array([True] * len(positives) + [False] * len(negatives))
-    tuning = np.array([in_tuning_half(t) for t in texts])
+    same_item = [next((i for p, i in SAME_PROBLEM.items() if t.startswith(p)), None) for t in texts]
+    same = np.array([i is not None for i in same_item])
+    assert same.sum() == len(SAME_PROBLEM), "a SAME_PROBLEM text is no longer in the clean set"
+    tuning = np.array([in_tuning_half(t) for t in texts]) & ~same
+    held = ~tuning & ~same
     print(
-        f"positives (rephrased HumanEval): {len(positives)}; clean instructions: {len(negatives)}"
-        f"; tuning half {int(tuning.sum())}, held-out half {int((~tuning).sum())}"
+        f"positives (rephrased HumanEval): {len(positives)}; clean instructions: "
+        f"{len(negatives) - int(same.sum())} (+{int(same.sum())} that are HumanEval problems)"
+        f"; tuning half {int(tuning.sum())}, held-out half {int(held.sum())}"
     )
 
     args.home.mkdir(parents=True, exist_ok=True)
     wh = Warehouse(args.home)
     ctx = SynthesisContext(wh=wh, run_id="bench", created_at=utc_now(), random_seed=0)
-    config = DecontaminationConfig(embedding=EmbeddingDetector())
+    config = DecontaminationConfig(embedding=EmbeddingDetector(), lexical=LexicalDetector())
     started = time.perf_counter()
     signals = Decontaminator(humaneval, config, ctx).signals(frame).sort("row_id")
     seconds = time.perf_counter() - started
     ngram = signals["ngram"].to_numpy()
     similarity = signals["similarity"].to_numpy()
+    lexical = signals["lx_similarity"].to_numpy()
     print(f"signals for {len(texts)} rows x {humaneval.height} items in {seconds:.1f} s")
 
-    grid = np.round(np.arange(0.30, 0.96, 0.01), 2)
-    tuned = None
-    for threshold in grid:
-        _, fpr = rates((ngram | (similarity >= threshold))[tuning], positive[tuning])
-        if fpr <= MAX_FPR:
-            tuned = float(threshold)
-            break
-    assert tuned is not None
-    held = ~tuning
-    default = config.embedding.threshold
-    print(f"tuned embedding threshold on the tuning half: {tuned:.2f} (recipe default {default})")
+    def tune(flags_at, detectors: int) -> tuple[float, ...]:
+        """The thresholds with the best tuning-half recall at FPR <= MAX_FPR."""
+        axis = [float(t) for t in np.round(np.arange(0.20, 0.96, 0.01), 2)]
+        grid = itertools.product(axis, repeat=detectors)
+        best: tuple[float, tuple[float, ...]] = (-1.0, ())
+        for thresholds in grid:
+            recall, fpr = rates(flags_at(*thresholds)[tuning], positive[tuning])
+            if fpr <= MAX_FPR and recall > best[0]:
+                best = (recall, thresholds)
+        assert best[1], "no threshold keeps the tuning half's FPR in bounds"
+        return best[1]
 
-    ng_recall, ng_fpr = rates(ngram[held], positive[held])
-    emb_flags = similarity >= tuned
-    emb_recall, emb_fpr = rates(emb_flags[held], positive[held])
-    comb_recall, comb_fpr = rates((ngram | emb_flags)[held], positive[held])
-    dflt_recall, dflt_fpr = rates((ngram | (similarity >= default))[held], positive[held])
+    default_emb, default_lex = config.embedding.threshold, config.lexical.threshold
+    c_emb, c_lex = tune(lambda te, tl: ngram | (similarity >= te) | (lexical >= tl), 2)
+    print(
+        f"recipe default thresholds: embedding {default_emb}, lexical {default_lex}; "
+        f"re-tuned on the tuning half for the combined rule: {c_emb:.2f} / {c_lex:.2f}"
+    )
+
+    # As a user gets them: each detector at its recipe default threshold.
+    emb_flags = similarity >= default_emb
+    lex_flags = lexical >= default_lex
+    comb_flags = ngram | emb_flags | lex_flags
+    figures = {
+        "ngram": ngram,
+        "embedding": emb_flags,
+        "lexical": lex_flags,
+        "demo_rule": ngram | emb_flags,  # the demo recipe's `ngram or embedding`
+        "combined": comb_flags,  # `ngram or embedding or lexical`
+        "combined_retuned": ngram | (similarity >= c_emb) | (lexical >= c_lex),
+    }
+    rated = {name: rates(flags[held], positive[held]) for name, flags in figures.items()}
     print("held-out half:")
-    print(f"  ngram (13-gram) alone:        recall {ng_recall:.3f}  FPR {ng_fpr:.3f}")
-    print(f"  embedding >= {tuned:.2f} alone:     recall {emb_recall:.3f}  FPR {emb_fpr:.3f}")
-    print(f"  ngram or embedding (tuned):   recall {comb_recall:.3f}  FPR {comb_fpr:.3f}")
-    print(f"  ngram or embedding (default): recall {dflt_recall:.3f}  FPR {dflt_fpr:.3f}")
-    missed = signals.filter(pl.Series(held & positive & ~(ngram | emb_flags)))
+    for name, (recall, fpr) in rated.items():
+        print(f"  {name:18s} recall {recall:.3f}  FPR {fpr:.3f}")
+    right_item = signals["nn_item_id"].to_numpy() == np.array(same_item, dtype=object)
+    right_item |= signals["lx_item_id"].to_numpy() == np.array(same_item, dtype=object)
+    print(
+        f"clean-set tasks that are HumanEval problems: {int(comb_flags[same].sum())} of "
+        f"{int(same.sum())} flagged by the combined rule, "
+        f"{int((comb_flags & right_item)[same].sum())} naming the right item"
+    )
+    missed = signals.filter(pl.Series(held & positive & ~comb_flags))
     for row in missed.head(3).iter_rows(named=True):
         print(f"  missed ({row['similarity']:.3f}): {row['content'][:110]!r}")
-    false_hits = signals.filter(pl.Series(held & ~positive & (ngram | emb_flags)))
+    false_hits = signals.filter(pl.Series(held & ~positive & comb_flags))
     for row in false_hits.head(3).iter_rows(named=True):
         print(
-            f"  false positive ({row['similarity']:.3f} ~ {row['nn_item_id']}): "
-            f"{row['content'][:90]!r}"
+            f"  false positive ({row['similarity']:.3f} ~ {row['nn_item_id']}, lexical "
+            f"{row['lx_similarity']:.3f} ~ {row['lx_item_id']}): {row['content'][:80]!r}"
         )
 
     if args.judge:
         band = signals.filter(pl.Series(held)).with_columns(pl.Series("positive", positive[held]))
-        band = band.filter(pl.col("similarity").is_between(tuned - 0.15, tuned + 0.05))
+        band = band.filter(pl.col("similarity").is_between(default_emb - 0.15, default_emb + 0.05))
         picked = pl.concat(
             [
                 band.filter(pl.col("positive")).head(args.judge // 2),
@@ -229,12 +269,10 @@ def main() -> None:
             f"{time.perf_counter() - started:.0f} s"
         )
 
-    print(f"RESULT decontam_combined_recall {comb_recall:.3f} target 0.95 higher")
-    print(f"RESULT decontam_combined_fpr {comb_fpr:.3f} target 0.05 lower")
-    print(f"RESULT decontam_ngram_recall {ng_recall:.3f} target 0.95 higher")
-    print(f"RESULT decontam_ngram_fpr {ng_fpr:.3f} target 0.05 lower")
-    print(f"RESULT decontam_embedding_recall {emb_recall:.3f} target 0.95 higher")
-    print(f"RESULT decontam_embedding_fpr {emb_fpr:.3f} target 0.05 lower")
+    for name in ("combined", "demo_rule", "combined_retuned", "ngram", "embedding", "lexical"):
+        recall, fpr = rated[name]
+        print(f"RESULT decontam_{name}_recall {recall:.3f} target 0.95 higher")
+        print(f"RESULT decontam_{name}_fpr {fpr:.3f} target 0.05 lower")
 
 
 if __name__ == "__main__":

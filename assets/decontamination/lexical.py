@@ -1,0 +1,62 @@
+"""Nearest benchmark item of every row by TF-IDF cosine of character n-grams.
+
+Rephrasings keep the task's rare content words (palindrome, Fibonacci, vowels) while changing
+word order and the common words around them, so they share no long word n-gram but many
+character n-grams weighted by rarity. Document frequencies come from the benchmark items and
+the rows being checked together: phrasing that every synthetic row shares ("Write a Python
+function that") then weighs little. Items are compared through their problem statement where
+they have one (`views.py`), rows through their text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from assets.decontamination.views import problem_statement
+from assets.recipe import LexicalDetector
+
+LEXICAL_SCHEMA = {
+    "row_id": pl.String,
+    "lx_benchmark": pl.String,
+    "lx_item_id": pl.String,
+    "lx_similarity": pl.Float64,
+}
+# Rows per block of the sparse product: the dense block of similarities stays near 64 MiB.
+_BLOCK_CELLS = 8_000_000
+
+
+def nearest_lexical(
+    rows: pl.DataFrame, benchmarks: pl.DataFrame, config: LexicalDetector
+) -> pl.DataFrame:
+    """`rows` (`row_id`, `content`) with their lexically nearest benchmark item and its cosine."""
+    if rows.is_empty() or benchmarks.is_empty():
+        return pl.DataFrame(schema=LEXICAL_SCHEMA)
+    item_texts = [problem_statement(t) or t for t in benchmarks["text"].to_list()]
+    row_texts = rows["content"].fill_null("").to_list()
+    vectorizer = TfidfVectorizer(
+        analyzer="char_wb",
+        ngram_range=(config.min_chars, config.max_chars),
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+    vectorizer.fit(item_texts + row_texts)
+    items = vectorizer.transform(item_texts).T.tocsr()
+    queries = vectorizer.transform(row_texts)
+    best = np.empty(len(row_texts), dtype=np.int64)
+    score = np.empty(len(row_texts), dtype=np.float32)
+    block = max(1, _BLOCK_CELLS // len(item_texts))
+    for start in range(0, len(row_texts), block):
+        sims = (queries[start : start + block] @ items).toarray()
+        best[start : start + block] = sims.argmax(axis=1)
+        score[start : start + block] = sims[np.arange(len(sims)), best[start : start + block]]
+    return pl.DataFrame(
+        {
+            "row_id": rows["row_id"],
+            "lx_benchmark": benchmarks["benchmark"].gather(best),
+            "lx_item_id": benchmarks["item_id"].gather(best),
+            "lx_similarity": pl.Series(score.astype(np.float64)).round(6),
+        },
+        schema=LEXICAL_SCHEMA,
+    )
