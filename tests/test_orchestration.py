@@ -16,7 +16,7 @@ from tests.conftest import venv_command
 from warehouse.resource import WarehouseResource
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ("torch", "sentence_transformers", "llama_cpp", "great_expectations", "llm")
+HEAVY = ("torch", "sentence_transformers", "sklearn", "llama_cpp", "great_expectations", "llm")
 
 
 def test_definitions_load_without_heavy_imports():

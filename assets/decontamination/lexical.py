@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from assets.decontamination.views import problem_statement
 from assets.recipe import LexicalDetector
@@ -33,6 +32,9 @@ def nearest_lexical(
     """`rows` (`row_id`, `content`) with their lexically nearest benchmark item and its cosine."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=LEXICAL_SCHEMA)
+    # scikit-learn takes seconds to import: only when the detector is on.
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     item_texts = [problem_statement(t) or t for t in benchmarks["text"].to_list()]
     row_texts = rows["content"].fill_null("").to_list()
     vectorizer = TfidfVectorizer(
