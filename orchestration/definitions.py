@@ -1,6 +1,12 @@
-"""The one code location: `dagster dev -w workspace.yaml` loads `defs` from here."""
+"""The one code location: `dagster dev -w workspace.yaml` loads `defs` from here.
+
+`SYNTHFOUNDRY_EXECUTOR` picks how a run executes its steps: `in_process` (default) or
+`multiprocess` (one process per step).
+"""
 
 from __future__ import annotations
+
+import os
 
 import dagster as dg
 
@@ -16,6 +22,17 @@ from orchestration.sensors import new_seed_files
 from quality.checks import corpus_checks
 
 ALL_ASSETS = [seed, synthesized, filtered, decontaminated, published]
+# The flow is a chain: no two steps could run at once. One process per run saves re-importing
+# torch and great-expectations at every stage and keeps the embedding and language models
+# loaded from one stage to the next; per-step processes isolate a stage's memory.
+EXECUTORS = {"in_process": dg.in_process_executor, "multiprocess": dg.multiprocess_executor}
+
+
+def executor_from_env() -> dg.ExecutorDefinition:
+    name = os.environ.get("SYNTHFOUNDRY_EXECUTOR", "in_process")
+    if name not in EXECUTORS:
+        raise ValueError(f"SYNTHFOUNDRY_EXECUTOR={name!r}: use one of {', '.join(EXECUTORS)}")
+    return EXECUTORS[name]
 
 
 def build_definitions(home: str | None = None, recipe: str | None = None) -> dg.Definitions:
@@ -26,10 +43,7 @@ def build_definitions(home: str | None = None, recipe: str | None = None) -> dg.
         schedules=[daily_refresh],
         sensors=[new_seed_files],
         resources=build_resources(home, recipe),
-        # The flow is a chain: no two steps could run at once. One process per run instead of
-        # one per step saves re-importing torch and great-expectations at every stage and
-        # keeps the embedding and language models loaded from one stage to the next.
-        executor=dg.in_process_executor,
+        executor=executor_from_env(),
     )
 
 

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
-from orchestration.definitions import defs
+from orchestration.definitions import build_definitions, defs
 from orchestration.sensors import new_seed_files
 from tests.conftest import venv_command
 from warehouse.resource import WarehouseResource
@@ -49,6 +50,19 @@ def test_one_job_covers_every_asset_and_check():
     assert checks == {"seed", "synthesized", "filtered", "decontaminated"}
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.default_status == dg.DefaultScheduleStatus.STOPPED
+
+
+def test_runs_execute_in_one_process_unless_configured(monkeypatch):
+    def executor() -> str:
+        return build_definitions().resolve_job_def("synthfoundry_flow").executor_def.name
+
+    monkeypatch.delenv("SYNTHFOUNDRY_EXECUTOR", raising=False)
+    assert executor() == "in_process"
+    monkeypatch.setenv("SYNTHFOUNDRY_EXECUTOR", "multiprocess")
+    assert executor() == "multiprocess"
+    monkeypatch.setenv("SYNTHFOUNDRY_EXECUTOR", "celery")
+    with pytest.raises(ValueError, match="SYNTHFOUNDRY_EXECUTOR='celery': use one of in_process"):
+        executor()
 
 
 def test_sensor_requests_a_run_for_new_seed_files_only(tmp_path):
