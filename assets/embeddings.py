@@ -23,6 +23,26 @@ DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 _STORE_BATCH = 20_000
 
 
+# Cells in one block of query-by-item similarities: the dense block stays near 64 MiB.
+_BLOCK_CELLS = 8_000_000
+
+
+def nearest(queries: Any, items: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the most similar item, its dot product) per query row. Both sides are
+    row-normalized vectors, dense numpy or scipy sparse; rows go in blocks so memory is bounded
+    whatever the number of items."""
+    n = queries.shape[0]
+    best = np.empty(n, dtype=np.int64)
+    score = np.empty(n, dtype=np.float32)
+    block = max(1, _BLOCK_CELLS // max(items.shape[0], 1))
+    for start in range(0, n, block):
+        sims = queries[start : start + block] @ items.T
+        sims = sims.toarray() if hasattr(sims, "toarray") else sims
+        best[start : start + block] = np.argmax(sims, axis=1)
+        score[start : start + block] = sims[np.arange(len(sims)), best[start : start + block]]
+    return best, score
+
+
 def text_sha256(texts: list[str]) -> list[str]:
     return [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
 

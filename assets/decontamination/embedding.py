@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from assets.decontamination.views import with_views
-from assets.embeddings import Embedder
+from assets.embeddings import Embedder, nearest
 from warehouse.connection import Warehouse
 
 NEAREST_SCHEMA = {
@@ -23,18 +23,6 @@ NEAREST_SCHEMA = {
     "nn_item_id": pl.String,
     "similarity": pl.Float64,
 }
-_BLOCK = 4096
-
-
-def top1(queries: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the most similar item, its cosine) per query row; vectors are unit length."""
-    best = np.empty(len(queries), dtype=np.int64)
-    score = np.empty(len(queries), dtype=np.float32)
-    for start in range(0, len(queries), _BLOCK):
-        sims = queries[start : start + _BLOCK] @ items.T
-        best[start : start + _BLOCK] = np.argmax(sims, axis=1)
-        score[start : start + _BLOCK] = sims[np.arange(len(sims)), best[start : start + _BLOCK]]
-    return best, score
 
 
 def nearest_items(
@@ -48,7 +36,7 @@ def nearest_items(
     row_views = with_views(rows.with_row_index("row"), "row", "content")
     items = embedder.embed(wh, item_views["view_text"].to_list())
     queries = embedder.embed(wh, row_views["view_text"].to_list())
-    best, score = top1(queries, items)
+    best, score = nearest(queries, items)
     per_view = row_views.select(
         "row",
         item_views["item"].gather(best).alias("item"),

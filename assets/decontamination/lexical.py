@@ -14,6 +14,7 @@ import numpy as np
 import polars as pl
 
 from assets.decontamination.views import problem_statement
+from assets.embeddings import nearest
 from assets.recipe import LexicalDetector
 
 LEXICAL_SCHEMA = {
@@ -22,8 +23,6 @@ LEXICAL_SCHEMA = {
     "lx_item_id": pl.String,
     "lx_similarity": pl.Float64,
 }
-# Rows per block of the sparse product: the dense block of similarities stays near 64 MiB.
-_BLOCK_CELLS = 8_000_000
 
 
 def nearest_lexical(
@@ -44,15 +43,8 @@ def nearest_lexical(
         dtype=np.float32,
     )
     vectorizer.fit(item_texts + row_texts)
-    items = vectorizer.transform(item_texts).T.tocsr()
-    queries = vectorizer.transform(row_texts)
-    best = np.empty(len(row_texts), dtype=np.int64)
-    score = np.empty(len(row_texts), dtype=np.float32)
-    block = max(1, _BLOCK_CELLS // len(item_texts))
-    for start in range(0, len(row_texts), block):
-        sims = (queries[start : start + block] @ items).toarray()
-        best[start : start + block] = sims.argmax(axis=1)
-        score[start : start + block] = sims[np.arange(len(sims)), best[start : start + block]]
+    # TF-IDF rows are L2-normalized, so their dot product is the cosine.
+    best, score = nearest(vectorizer.transform(row_texts), vectorizer.transform(item_texts))
     return pl.DataFrame(
         {
             "row_id": rows["row_id"],

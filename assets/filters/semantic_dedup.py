@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from assets.embeddings import Embedder
+from assets.embeddings import Embedder, nearest
 from assets.filters.base import body
 from assets.recipe import SemanticDedupConfig
 from warehouse.connection import Warehouse
@@ -25,13 +25,8 @@ _BLOCK = 2048
 
 
 def _nearest_centroid(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """Index of the most similar centroid per vector, in blocks to bound memory."""
-    out = np.empty(len(vectors), dtype=np.int64)
-    for start in range(0, len(vectors), _BLOCK * 4):
-        out[start : start + _BLOCK * 4] = np.argmax(
-            vectors[start : start + _BLOCK * 4] @ centroids.T, axis=1
-        )
-    return out
+    """Index of the most similar centroid per vector."""
+    return nearest(vectors, centroids)[0]
 
 
 def _kmeans_plus_plus(vectors: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
