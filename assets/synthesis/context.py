@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import polars as pl
 
@@ -80,6 +82,13 @@ class SynthesisContext:
         return rows if limit is None else rows.head(limit)
 
 
+class CountsCalls(Protocol):
+    """A cached model or a judge: how many calls it made and how many the cache answered."""
+
+    new_calls: int
+    cache_hits: int
+
+
 @dataclass
 class MethodOutput:
     """Rows a method made (conformed, with row ids), the candidates it rejected, and the
@@ -90,6 +99,25 @@ class MethodOutput:
     generators: list[GeneratorRecord] = field(default_factory=list)
     model_calls: int = 0
     cached_calls: int = 0
+
+    @classmethod
+    def made(
+        cls,
+        rows: pl.DataFrame,
+        rejected: list[dict],
+        generators: list[GeneratorRecord],
+        callers: Iterable[CountsCalls] = (),
+    ) -> MethodOutput:
+        """The output of a method: its rows, rejected candidates as decisions, and the calls
+        of every model and judge it used, summed."""
+        callers = list(callers)
+        return cls(
+            rows=rows,
+            rejections=rejections_from_records(rejected),
+            generators=generators,
+            model_calls=sum(c.new_calls for c in callers),
+            cached_calls=sum(c.cache_hits for c in callers),
+        )
 
 
 def rows_from_records(records: list[dict], ctx: SynthesisContext) -> pl.DataFrame:

@@ -76,12 +76,16 @@ def _measure_ours(method: str, n: int) -> dict:
         dropped = ExactDedup().flag(rows).height
     else:
         dropped = find_near_duplicates(rows, config).height
-    seconds = time.perf_counter() - start
+    return _figures(start, cpu, before, dropped)
+
+
+def _figures(start: float, cpu: float, rss_before: float, dropped: int) -> dict:
+    """Wall and CPU seconds since `start` / `cpu`, rows dropped, and memory."""
     return {
-        "seconds": seconds,
+        "seconds": time.perf_counter() - start,
         "cpu_seconds": _cpu_seconds() - cpu,
         "dropped": dropped,
-        "rss_before_mb": before,
+        "rss_before_mb": rss_before,
         "peak_mb": _rss_mb(),
     }
 
@@ -110,14 +114,7 @@ def _measure_datasketch(n: int) -> dict:
             dropped += 1
         else:
             lsh.insert(key, signature)
-    seconds = time.perf_counter() - start
-    return {
-        "seconds": seconds,
-        "cpu_seconds": _cpu_seconds() - cpu,
-        "dropped": dropped,
-        "rss_before_mb": before,
-        "peak_mb": _rss_mb(),
-    }
+    return _figures(start, cpu, before, dropped)
 
 
 def _run(kind: str, n: int) -> dict:

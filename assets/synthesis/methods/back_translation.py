@@ -23,7 +23,6 @@ from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -151,10 +150,6 @@ class BackTranslationMethod:
                     "method": self.name,
                 }
             )
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=[generator],
-            model_calls=model.new_calls,
-            cached_calls=model.cache_hits,
+        return MethodOutput.made(
+            rows_from_records(records, ctx), rejected, [generator], callers=[model]
         )

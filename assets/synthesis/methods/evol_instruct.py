@@ -27,7 +27,6 @@ from assets.synthesis.candidates import is_refusal, rejection, screen
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -127,13 +126,7 @@ class EvolInstructMethod:
         for round_number in range(1, self.config.rounds + 1):
             frame = self._round(round_number, chains, model, generator.generator_id, ctx, rejected)
             frames.append(frame)
-        return MethodOutput(
-            rows=pl.concat(frames),
-            rejections=rejections_from_records(rejected),
-            generators=[generator],
-            model_calls=model.new_calls,
-            cached_calls=model.cache_hits,
-        )
+        return MethodOutput.made(pl.concat(frames), rejected, [generator], callers=[model])
 
     def _operation(self, ctx: SynthesisContext, chain: _Chain, round_number: int) -> str:
         rng = random.Random(f"{ctx.random_seed}:evol_instruct:{chain.source_id}:{round_number}")

@@ -24,7 +24,6 @@ from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -162,8 +161,7 @@ class GroundedQAMethod:
             else:
                 supported.append(candidate)
 
-        generators = [generator]
-        judge_calls = judge_hits = 0
+        generators, callers = [generator], [model]
         if self.config.judge is not None and supported:
             judge = RubricJudge(
                 self.config.judge,
@@ -179,7 +177,7 @@ class GroundedQAMethod:
                     for c in supported
                 ],
             )
-            judge_calls, judge_hits = judge.new_calls, judge.cache_hits
+            callers.append(judge)
             kept = []
             for candidate, verdict in zip(supported, verdicts, strict=True):
                 candidate["judge"] = verdict
@@ -235,10 +233,6 @@ class GroundedQAMethod:
                     "method": self.name,
                 }
             )
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=generators,
-            model_calls=model.new_calls + judge_calls,
-            cached_calls=model.cache_hits + judge_hits,
+        return MethodOutput.made(
+            rows_from_records(records, ctx), rejected, generators, callers=callers
         )

@@ -28,7 +28,6 @@ from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -58,8 +57,7 @@ class PreferencePairsMethod:
         ).to_dicts()
         prompts_text = [problem_text(r["instruction"], r["input"]) for r in instructions]
 
-        generators, responses, rejected = [], [], []
-        new_calls = cache_hits = 0
+        generators, responses, rejected, models = [], [], [], []
         for responder in config.generators:
             template = load_template(responder.template)
             backend = build_backend(responder.generator)
@@ -70,6 +68,7 @@ class PreferencePairsMethod:
             )
             generators.append(record)
             model = CachedModel(backend, record.generator_id, ctx)
+            models.append(model)
             owners = [
                 i for i in range(len(instructions)) for _ in range(config.responses_per_generator)
             ]
@@ -81,8 +80,6 @@ class PreferencePairsMethod:
                 ],
                 responder.sampling,
             )
-            new_calls += model.new_calls
-            cache_hits += model.cache_hits
             for owner, call in zip(owners, calls, strict=True):
                 # A cut-off response may still serve as `rejected`; a cut-off chosen response
                 # is dropped by the filtered stage (its finish_reason is in attributes).
@@ -195,10 +192,6 @@ class PreferencePairsMethod:
                     "method": self.name,
                 }
             )
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=generators,
-            model_calls=new_calls + judge.new_calls,
-            cached_calls=cache_hits + judge.cache_hits,
+        return MethodOutput.made(
+            rows_from_records(records, ctx), rejected, generators, callers=[*models, judge]
         )

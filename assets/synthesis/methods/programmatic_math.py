@@ -19,7 +19,6 @@ from assets.recipe import ProgrammaticMath
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.expressions import ExpressionError, evaluate, format_number
@@ -76,11 +75,7 @@ class ProgrammaticMathMethod:
                         "method": self.name,
                     }
                 )
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=[generator],
-        )
+        return MethodOutput.made(rows_from_records(records, ctx), rejected, [generator])
 
 
 def _rejection(template_id: str, index: int, error: Exception) -> dict:

@@ -20,7 +20,6 @@ from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -50,8 +49,7 @@ class RephraseMethod:
         if self.config.max_sources is not None:
             sources = sources.head(self.config.max_sources)
         backend = build_backend(self.config.generator)
-        records, rejected, generators = [], [], []
-        new_calls = cache_hits = 0
+        records, rejected, generators, models = [], [], [], []
         items = [
             (r, source_text(r["kind"], r["instruction"], r["input"], r["text"]))
             for r in sources.iter_rows(named=True)
@@ -70,11 +68,10 @@ class RephraseMethod:
             )
             generators.append(generator)
             model = CachedModel(backend, generator.generator_id, ctx)
+            models.append(model)
             calls = model.complete_many(
                 [(template.render(text=text), 0) for _, text in items], self.config.sampling
             )
-            new_calls += model.new_calls
-            cache_hits += model.cache_hits
             for (row, text), call in zip(items, calls, strict=True):
                 output = call.text.strip()
                 rule, score = screen(call, output), None
@@ -109,10 +106,6 @@ class RephraseMethod:
                         "method": self.name,
                     }
                 )
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=generators,
-            model_calls=new_calls,
-            cached_calls=cache_hits,
+        return MethodOutput.made(
+            rows_from_records(records, ctx), rejected, generators, callers=models
         )

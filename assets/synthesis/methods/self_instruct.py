@@ -24,7 +24,6 @@ from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -176,10 +175,6 @@ class SelfInstructMethod:
             }
             for (index, instruction), call in zip(accepted, response_calls, strict=True)
         ]
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=[generator],
-            model_calls=model.new_calls,
-            cached_calls=model.cache_hits,
+        return MethodOutput.made(
+            rows_from_records(records, ctx), rejected, [generator], callers=[model]
         )

@@ -21,7 +21,6 @@ from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
-    rejections_from_records,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
@@ -128,10 +127,6 @@ class VerifiedCoTMethod:
                     }
                 )
             open_problems = still_open
-        return MethodOutput(
-            rows=rows_from_records(records, ctx),
-            rejections=rejections_from_records(rejected),
-            generators=[generator],
-            model_calls=model.new_calls,
-            cached_calls=model.cache_hits,
+        return MethodOutput.made(
+            rows_from_records(records, ctx), rejected, [generator], callers=[model]
         )
