@@ -31,10 +31,11 @@ from assets.synthesis.templates import load_template
 BACK_LANGUAGE = "English"
 
 
-def _same_text(a: str, b: str) -> bool:
-    frame = pl.DataFrame({"a": [a], "b": [b]})
-    row = frame.select(normalized("a").str.to_lowercase(), normalized("b").str.to_lowercase())
-    return row["a"][0] == row["b"][0]
+def _same_texts(returned: list[str], sources: list[str]) -> list[bool]:
+    """Per pair: equal once normalized and lowercased (the round trip changed nothing)."""
+    frame = pl.DataFrame({"a": returned, "b": sources}, schema={"a": pl.String, "b": pl.String})
+    same = normalized("a").str.to_lowercase() == normalized("b").str.to_lowercase()
+    return frame.select(same).to_series().to_list()
 
 
 class BackTranslationMethod:
@@ -85,10 +86,13 @@ class BackTranslationMethod:
             config.sampling,
         )
         candidates = []
-        for (row, first, pivot), call in zip(pivoted, backward, strict=True):
+        unchanged = _same_texts(
+            [call.text.strip() for call in backward], [row["instruction"] for row, _, _ in pivoted]
+        )
+        for (row, first, pivot), call, same in zip(pivoted, backward, unchanged, strict=True):
             back = call.text.strip()
             rule = screen(call, back)
-            if rule is None and _same_text(back, row["instruction"]):
+            if rule is None and same:
                 rule = "unchanged_round_trip"
             if rule:
                 rejected.append(
