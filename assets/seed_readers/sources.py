@@ -7,7 +7,15 @@ from pathlib import Path
 
 import polars as pl
 
-from assets.recipe import FileSource, HubSource, SeedConfig, resolve_path
+from assets.recipe import (
+    BUNDLED_PREFIX,
+    HOME_PREFIX,
+    FileSource,
+    HubSource,
+    SeedConfig,
+    bundled_path,
+    resolve_path,
+)
 from assets.rows import empty_decisions
 from assets.seed_readers.files import read_file
 from assets.seed_readers.hub import download_parquet_files
@@ -24,6 +32,15 @@ def expand(source: FileSource, home: Path) -> list[Path]:
             raise SeedSourceError(f"seed source {source.path!r}: no such file {pattern}")
         return []
     return [pattern]
+
+
+def lineage_name(path: Path, source: FileSource, home: Path) -> str:
+    """The file as the recipe names it (`bundled:…`, `home:…` or the path as given), so the
+    generator id of a seed file does not depend on where a checkout or home lives."""
+    for prefix, root in ((BUNDLED_PREFIX, bundled_path("")), (HOME_PREFIX, home)):
+        if source.path.startswith(prefix):
+            return prefix + path.relative_to(root).as_posix()
+    return str(path)
 
 
 def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
@@ -43,7 +60,12 @@ def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
                     break
         else:
             results.extend(
-                read_file(path, source.format, config.max_text_chars)
+                read_file(
+                    path,
+                    source.format,
+                    config.max_text_chars,
+                    source=lineage_name(path, source, home),
+                )
                 for path in expand(source, home)
             )
     rows = [r.rows for r in results if r.rows.height]

@@ -1,0 +1,107 @@
+"""The demo, pinned: its recipe hash, the generator id of every seed file and method, and the
+row ids of every corpus. A refactor that changes any of them changes what users' warehouses
+hold, so it fails here.
+
+Regenerate `tests/data/golden_demo.json` only for an intended change of behaviour:
+`SYNTHFOUNDRY_UPDATE_GOLDEN=1 pytest tests/test_golden.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.conftest import materialize
+from warehouse import Warehouse
+
+GOLDEN = Path(__file__).parent / "data" / "golden_demo.json"
+DEMO_RECIPE = "bundled:demo_recipe.yaml"
+CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
+
+
+def _digest(ids: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
+
+
+def _snapshot(home: Path) -> dict:
+    from assets.recipe import load_recipe
+
+    with Warehouse(home).reader() as con:
+
+        def query(sql: str) -> pl.DataFrame:
+            return con.sql(sql).pl()
+
+        seed_generators = query("SELECT DISTINCT source, generator_id FROM seed ORDER BY source")
+        method_generators = query(
+            "SELECT DISTINCT method, generator_id FROM synthesized ORDER BY method, generator_id"
+        )
+        generators = query("SELECT generator_id FROM generators ORDER BY generator_id")
+        corpora = {}
+        for corpus in CORPORA:
+            rows = query(f"SELECT row_id, method FROM {corpus}")  # noqa: S608 (fixed names)
+            per_method = {
+                str(method): {"rows": group.height, "sha256": _digest(group["row_id"].to_list())}
+                for (method,), group in sorted(
+                    rows.group_by("method"), key=lambda g: str(g[0][0])
+                )
+            }
+            corpora[corpus] = {
+                "rows": rows.height,
+                "sha256": _digest(rows["row_id"].to_list()),
+                "per_method": per_method,
+            }
+    return {
+        "recipe_sha256": load_recipe(DEMO_RECIPE, home).sha256,
+        "seed_generators": dict(seed_generators.iter_rows()),
+        "method_generators": [list(r) for r in method_generators.iter_rows()],
+        "generators": generators["generator_id"].to_list(),
+        "corpora": corpora,
+    }
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Iterator[dict]:
+    """One in-process run of the bundled demo recipe in a fresh home (about 2 minutes)."""
+    root = tmp_path_factory.mktemp("golden")
+    home = root / "home"
+    home.mkdir()
+    (root / "dagster").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SYNTHFOUNDRY_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(root / "dagster"))
+        result = materialize(home, DEMO_RECIPE)
+        assert result.success
+        snapshot = _snapshot(home)
+    if os.environ.get("SYNTHFOUNDRY_UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    yield snapshot
+
+
+@pytest.fixture(scope="module")
+def golden() -> dict:
+    return json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_the_demo_recipe_hashes_as_before(demo, golden):
+    assert demo["recipe_sha256"] == golden["recipe_sha256"]
+
+
+def test_seed_files_and_methods_keep_their_generator_ids(demo, golden):
+    # Seed files are named as the recipe names them (`bundled:…`), not by absolute path, so a
+    # clone elsewhere gives the same ids.
+    assert all(not source.startswith("/") for source in demo["seed_generators"])
+    assert demo["seed_generators"] == golden["seed_generators"]
+    assert demo["method_generators"] == golden["method_generators"]
+    assert demo["generators"] == golden["generators"]
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_every_corpus_keeps_its_row_ids(demo, golden, corpus):
+    assert demo["corpora"][corpus]["per_method"] == golden["corpora"][corpus]["per_method"]
+    assert demo["corpora"][corpus] == golden["corpora"][corpus]
