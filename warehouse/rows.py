@@ -1,0 +1,121 @@
+"""The row contract shared by every corpus: columns, types and content-addressed row ids."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+CONTENT_COLUMNS = ("instruction", "input", "response", "text")
+
+ROW_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "kind": pl.String(),
+    "task_type": pl.String(),
+    "instruction": pl.String(),
+    "input": pl.String(),
+    "response": pl.String(),
+    "text": pl.String(),
+    "answer": pl.String(),
+    "verified": pl.Boolean(),
+    "attributes": pl.String(),
+    "source": pl.String(),
+    "source_line": pl.Int64(),
+    "seed_ids": pl.List(pl.String()),
+    "parent_ids": pl.List(pl.String()),
+    "call_ids": pl.List(pl.String()),
+    "generator_id": pl.String(),
+    "method": pl.String(),
+    "run_id": pl.String(),
+    "created_at": pl.Datetime("us"),
+}
+LINEAGE_COLUMNS = ("seed_ids", "parent_ids", "generator_id", "method", "run_id", "created_at")
+KINDS = ("instruction", "document", "template", "preference")
+
+DECISION_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "stage": pl.String(),
+    "rule": pl.String(),
+    "action": pl.String(),
+    "score": pl.Float64(),
+    "evidence": pl.String(),
+}
+
+_ROW_ID_SQL = "SELECT substr(sha256(content), 1, 32) AS row_id FROM contents"
+
+
+def normalized(column: str) -> pl.Expr:
+    """Identity normalization: NFKC, LF line ends, no trailing spaces, no outer whitespace."""
+    return (
+        pl.col(column)
+        .fill_null("")
+        .str.normalize("NFKC")
+        .str.replace_all(r"\r\n?", "\n")
+        .str.replace_all(r"[ \t]+\n", "\n")
+        .str.strip_chars()
+    )
+
+
+def hash_ids(contents: pl.Series) -> pl.Series:
+    """128-bit hex sha256 of each string, computed in bulk by DuckDB (Polars has no sha256)."""
+    with duckdb.connect() as con:
+        con.register("contents", contents.alias("content").to_frame().to_arrow())
+        return con.sql(_ROW_ID_SQL).pl()["row_id"]
+
+
+def compute_row_ids(frame: pl.DataFrame) -> pl.Series:
+    """Content-addressed ids: the same kind and normalized content always get the same id."""
+    return hash_ids(
+        frame.select(
+            pl.concat_str(
+                [pl.col("kind"), *[normalized(c) for c in CONTENT_COLUMNS]], separator="\x1f"
+            )
+        ).to_series()
+    )
+
+
+def conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add missing contract columns as nulls and cast to contract types, keeping extra columns
+    (later stages may add scores) after the contract ones."""
+    missing = [
+        pl.lit(None, dtype=dtype).alias(name)
+        for name, dtype in ROW_SCHEMA.items()
+        if name not in frame.columns
+    ]
+    frame = frame.with_columns(missing) if missing else frame
+    extras = [c for c in frame.columns if c not in ROW_SCHEMA]
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in ROW_SCHEMA.items()] + extras)
+
+
+def with_row_ids(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(compute_row_ids(frame).alias("row_id"))
+
+
+def empty_decisions() -> pl.DataFrame:
+    return pl.DataFrame(schema=DECISION_SCHEMA)
+
+
+def empty_rows() -> pl.DataFrame:
+    return pl.DataFrame(schema=ROW_SCHEMA)
+
+
+def merge_identical_rows(
+    rows: pl.DataFrame, *, stage: str, rule: str, describe: tuple[str, ...]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows sharing a row_id are one row: keep the first, and give each repeat a `merge`
+    decision whose evidence holds the `describe` columns of the repeat and of the kept row."""
+    rows = rows.with_columns(pl.int_range(pl.len()).over("row_id").alias("_occurrence"))
+    first = rows.filter(pl.col("_occurrence") == 0).drop("_occurrence")
+    repeats = rows.filter(pl.col("_occurrence") > 0).join(
+        first.select("row_id", *[pl.col(c).alias(f"kept_{c}") for c in describe]), on="row_id"
+    )
+    decisions = repeats.select(
+        "row_id",
+        pl.lit(stage).alias("stage"),
+        pl.lit(rule).alias("rule"),
+        pl.lit("merge").alias("action"),
+        pl.lit(None, dtype=pl.Float64).alias("score"),
+        pl.struct(*describe, *[f"kept_{c}" for c in describe])
+        .struct.json_encode()
+        .alias("evidence"),
+    ).cast(DECISION_SCHEMA)
+    return first, decisions
