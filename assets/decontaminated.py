@@ -7,8 +7,9 @@ import polars as pl
 from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
 from assets.decontamination.detector import DETECTORS, Decontaminator
 from assets.filters.base import run_filters
-from assets.recipe import RecipeResource
-from assets.staging import json_metadata, markdown_table, model_context, read_current, stage
+from assets.resources import RecipeResource
+from assets.staging import json_metadata, model_context, read_current, stage
+from quality.tables import markdown_table
 from warehouse.resource import WarehouseResource
 
 

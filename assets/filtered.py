@@ -8,7 +8,7 @@ from assets.filters.base import run_filters
 from assets.filters.judge_score import score_rows
 from assets.filters.pipeline import build_filters, prepare_rows
 from assets.filters.semantic_dedup import SemanticDedup
-from assets.recipe import RecipeResource
+from assets.resources import RecipeResource
 from assets.staging import json_metadata, model_context, read_current, stage
 from warehouse.resource import WarehouseResource
 

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.export.files import export_version
-from assets.recipe import RecipeResource
+from assets.resources import RecipeResource
 from assets.staging import code_version, read_current
 from warehouse import Warehouse
 from warehouse.corpora import version_info

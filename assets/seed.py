@@ -3,12 +3,13 @@
 import dagster as dg
 import polars as pl
 
-from assets.recipe import RecipeResource
-from assets.rows import conform, merge_identical_rows, utc_now, with_row_ids
+from assets.resources import RecipeResource
 from assets.seed_readers import SeedSourceError, read_sources
 from assets.staging import stage
+from warehouse.corpora import now
 from warehouse.lineage import register_generators
 from warehouse.resource import WarehouseResource
+from warehouse.rows import conform, merge_identical_rows, with_row_ids
 
 
 @dg.asset(
@@ -38,7 +39,7 @@ def seed(
         pl.lit([], dtype=pl.List(pl.String)).alias("call_ids"),
         pl.lit("seed").alias("method"),
         pl.lit(context.run_id).alias("run_id"),
-        pl.lit(utc_now()).alias("created_at"),
+        pl.lit(now()).alias("created_at"),
     )
     rows, merged = merge_identical_rows(
         rows, stage="seed", rule="duplicate_seed", describe=("source", "source_line")

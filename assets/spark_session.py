@@ -10,8 +10,26 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 import pyarrow as pa
+from pydantic import Field
 
-from assets.recipe import SparkConfig, bundled_path
+from assets.recipe.paths import bundled_path
+from warehouse.settings import Strict
+
+
+class SparkConfig(Strict):
+    """Where the Spark backend of near dedup and n-gram decontamination runs; a session starts
+    only when a step with `backend: spark` runs."""
+
+    master: str = Field(
+        default="local[2]", description="Spark master URL: local[N], spark://host:7077, yarn, ..."
+    )
+    app_name: str = "synthfoundry"
+    shuffle_partitions: int = Field(default=8, gt=0)
+    driver_memory: str = Field(default="2g", pattern=r"^[0-9]+[kmgt]?$")
+    conf: dict[str, str] = Field(
+        default={}, description="Extra Spark properties, e.g. spark.executor.memory."
+    )
+
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

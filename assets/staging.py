@@ -9,12 +9,12 @@ from importlib.metadata import PackageNotFoundError, version
 import dagster as dg
 import polars as pl
 
-from assets.recipe import Recipe
-from assets.rows import utc_now
+from assets.recipe.root import Recipe
 from assets.synthesis.context import SynthesisContext
 from quality.materialization import materialization_metadata
+from quality.tables import markdown_table
 from warehouse import ParentVersion, Warehouse
-from warehouse.corpora import read_version, stage_version
+from warehouse.corpora import now, read_version, stage_version
 
 PREVIEW_COLUMNS = ("row_id", "method", "task_type", "instruction", "response")
 
@@ -45,7 +45,7 @@ def model_context(
     return SynthesisContext(
         wh=wh,
         run_id=context.run_id,
-        created_at=utc_now(),
+        created_at=now(),
         random_seed=plan.synthesis.random_seed,
         refresh_cache=plan.synthesis.refresh_cache,
         log=context.log,
@@ -55,21 +55,6 @@ def model_context(
 def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
     return dg.TableSchema(
         columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
-    )
-
-
-def markdown_table(frame: pl.DataFrame, width: int = 80) -> str:
-    if frame.is_empty():
-        return "_none_"
-    header = "| " + " | ".join(frame.columns) + " |\n|" + "---|" * len(frame.columns) + "\n"
-
-    def cell(value: object) -> str:
-        text = "" if value is None else str(value)
-        text = text.replace("|", "\\|").replace("\n", " ")
-        return text if len(text) <= width else text[: width - 1] + "…"
-
-    return header + "\n".join(
-        "| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()
     )
 
 

@@ -3,12 +3,12 @@
 import dagster as dg
 import polars as pl
 
-from assets.recipe import RecipeResource
-from assets.rows import conform, empty_decisions, merge_identical_rows
+from assets.resources import RecipeResource
 from assets.staging import json_metadata, model_context, read_current, stage
-from assets.synthesis.methods import build_method
+from assets.synthesis.methods.base import build_method
 from warehouse.lineage import register_generators
 from warehouse.resource import WarehouseResource
+from warehouse.rows import conform, empty_decisions, merge_identical_rows
 
 
 @dg.asset(

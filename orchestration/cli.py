@@ -17,7 +17,8 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from assets.recipe import DEFAULT_RECIPE, RecipeError, load_recipe
+from assets.recipe.loader import RecipeError, load_recipe
+from assets.recipe.paths import DEFAULT_RECIPE
 from warehouse import Warehouse
 
 console = Console(highlight=False)

@@ -13,15 +13,17 @@ import dagster as dg
 from assets.decontaminated import decontaminated
 from assets.filtered import filtered
 from assets.published import published
+from assets.resources import RecipeResource
 from assets.seed import seed
 from assets.synthesized import synthesized
 from orchestration.jobs import flow_job
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import new_seed_files
-from quality.checks import corpus_checks
+from quality.checks import build_corpus_checks
 
 ALL_ASSETS = [seed, synthesized, filtered, decontaminated, published]
+CORPUS_CHECKS = build_corpus_checks(RecipeResource)
 # The flow is a chain: no two steps could run at once. One process per run saves re-importing
 # torch and great-expectations at every stage and keeps the embedding and language models
 # loaded from one stage to the next; per-step processes isolate a stage's memory.
@@ -38,7 +40,7 @@ def executor_from_env() -> dg.ExecutorDefinition:
 def build_definitions(home: str | None = None, recipe: str | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=ALL_ASSETS,
-        asset_checks=corpus_checks,
+        asset_checks=CORPUS_CHECKS,
         jobs=[flow_job],
         schedules=[daily_refresh],
         sensors=[new_seed_files],

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 
-from assets.recipe import DEFAULT_RECIPE, RecipeResource
+from assets.recipe.paths import DEFAULT_RECIPE
+from assets.resources import RecipeResource
 from warehouse.resource import WarehouseResource
 
 

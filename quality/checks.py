@@ -1,9 +1,14 @@
-"""Blocking asset checks: a corpus version that fails its suite is rejected and stops the run."""
+"""Blocking asset checks: a corpus version that fails its suite is rejected and stops the run.
+
+The checks read the gate policy from whichever resource the code location binds to `recipe`
+(its class is passed in, so this layer does not depend on the recipe's assembly)."""
+
+from pathlib import Path
+from typing import Protocol
 
 import dagster as dg
 
-from assets.recipe import RecipeResource
-from quality.gate import audit, gate_run
+from quality.gate import GatePolicy, audit, gate_run
 from warehouse.corpora import CORPORA, current_version
 from warehouse.resource import WarehouseResource
 
@@ -64,7 +69,13 @@ def _plain_dict(figures: dict) -> dict:
     return {k: (float(v) if isinstance(v, int | float) else v) for k, v in figures.items()}
 
 
-def build_corpus_check(corpus: str) -> dg.AssetChecksDefinition:
+class GatePolicySource(Protocol):
+    def gate_policy(self, home: Path) -> GatePolicy: ...
+
+
+def build_corpus_check(
+    corpus: str, recipe_resource: type[GatePolicySource]
+) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=corpus,
         name="expectations",
@@ -78,10 +89,12 @@ def build_corpus_check(corpus: str) -> dg.AssetChecksDefinition:
         ),
     )
     def _check(
-        context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
+        context: dg.AssetCheckExecutionContext,
+        warehouse: WarehouseResource,
+        recipe: recipe_resource,  # type: ignore[valid-type]  # a class Dagster injects by
     ) -> dg.AssetCheckResult:
         wh = warehouse.get()
-        plan = recipe.load(wh.home)
+        plan = recipe.gate_policy(wh.home)
         previous = current_version(wh, corpus)
         report = gate_run(wh, corpus, context.run.run_id, plan)
         if report is not None:
@@ -102,4 +115,8 @@ def build_corpus_check(corpus: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-corpus_checks = [build_corpus_check(corpus) for corpus in CORPORA]
+def build_corpus_checks(
+    recipe_resource: type[GatePolicySource],
+) -> list[dg.AssetChecksDefinition]:
+    """One blocking check per corpus, reading its policy from a `recipe_resource`."""
+    return [build_corpus_check(corpus, recipe_resource) for corpus in CORPORA]

@@ -7,9 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import Recipe
 from quality.data_docs import write_data_docs
+from quality.gates import QualityConfig
 from quality.suites import (
     GateSuite,
     Outcome,
@@ -27,6 +28,13 @@ from warehouse.audit import (
     version_row_count,
 )
 from warehouse.corpora import decide_version, prune, staged_version_of_run
+from warehouse.settings import Strict
+
+
+class RetentionConfig(Strict):
+    keep_versions: int = Field(default=10, ge=1)
+    stale_staged_hours: float = Field(default=24.0, gt=0)
+
 
 CHUNK_ROWS = 200_000
 
@@ -72,11 +80,22 @@ class GateReport:
         }
 
 
-def audit(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> GateReport:
+@dataclass(frozen=True)
+class GatePolicy:
+    """What the gate needs from a recipe: its quality suites and gates, retention, and the
+    languages the language filter allows (the language gate checks the same rule)."""
+
+    quality: QualityConfig = QualityConfig()
+    retention: RetentionConfig = RetentionConfig()
+    allowed_languages: tuple[str, ...] = ("en",)
+    min_confidence: float = 0.5
+
+
+def audit(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> GateReport:
     """Run the corpus's suites over a stored version: row expectations chunk by chunk, then
     the row count and the distribution gates on one summary row; Data Docs if the recipe
     asks for them."""
-    quality = recipe.quality
+    quality = policy.quality
     outcomes: dict[str, Outcome] = {}
     results = []
     for index, chunk in enumerate(audit_chunks(wh, corpus, version, CHUNK_ROWS)):
@@ -89,7 +108,7 @@ def audit(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> GateRepor
         )
         results.append((f"rows-{index + 1}" if index else "rows", result))
     row_count = version_row_count(wh, corpus, version)
-    gates = _gate_suite(wh, corpus, version, recipe)
+    gates = _gate_suite(wh, corpus, version, policy)
     summary = {"row_count": row_count, **gates.figures}
     results.append(
         (
@@ -117,40 +136,40 @@ def audit(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> GateRepor
     return report
 
 
-def _measure(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> dict:
+def _measure(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> dict:
     figures = version_distribution(
         wh,
         corpus,
         version,
-        allowed_languages=list(recipe.filters.language.allowed),
-        min_confidence=recipe.filters.language.min_confidence,
-        verifiable=list(recipe.quality.gates.verified.methods),
+        allowed_languages=list(policy.allowed_languages),
+        min_confidence=policy.min_confidence,
+        verifiable=list(policy.quality.gates.verified.methods),
     )
     figures["duplicate_rate"] = duplicate_rate(wh, corpus, version) or 0.0
     return figures
 
 
-def _gate_suite(wh: Warehouse, corpus: str, version: int, recipe: Recipe) -> GateSuite:
+def _gate_suite(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> GateSuite:
     previous = previous_promoted(wh, corpus, version)
     return gate_expectations(
         corpus,
-        recipe.quality,
-        _measure(wh, corpus, version, recipe),
-        _measure(wh, corpus, previous[0], recipe) if previous else None,
-        allowed_languages=list(recipe.filters.language.allowed),
+        policy.quality,
+        _measure(wh, corpus, version, policy),
+        _measure(wh, corpus, previous[0], policy) if previous else None,
+        allowed_languages=list(policy.allowed_languages),
     )
 
 
-def gate_run(wh: Warehouse, corpus: str, run_id: str, recipe: Recipe) -> GateReport | None:
+def gate_run(wh: Warehouse, corpus: str, run_id: str, policy: GatePolicy) -> GateReport | None:
     """Audit the version `run_id` staged, then promote it (and apply retention) or reject it."""
     version = staged_version_of_run(wh, corpus, run_id)
     if version is None:
         return None
-    report = audit(wh, corpus, version, recipe)
+    report = audit(wh, corpus, version, policy)
     decide_version(wh, corpus, version, promote=report.passed, check_results=report.as_dict())
     report.promoted = report.passed
     if report.passed:
-        retention = recipe.retention
+        retention = policy.retention
         report.pruned = prune(
             wh, corpus, retention.keep_versions, timedelta(hours=retention.stale_staged_hours)
         )

@@ -11,8 +11,8 @@ from typing import Any
 
 import polars as pl
 
-from assets.recipe import QualityConfig
-from assets.rows import KINDS, LINEAGE_COLUMNS, ROW_SCHEMA
+from quality.gates import QualityConfig
+from warehouse.rows import KINDS, LINEAGE_COLUMNS, ROW_SCHEMA
 
 # great_expectations probes pyspark when it is imported, and pyspark 4 warns that it does not
 # support pandas 3; no validation here goes through Spark, so the warning is noise in every run.

@@ -11,9 +11,8 @@ import pytest
 import yaml
 
 from orchestration.cli import restore_interrupt_signals
-from orchestration.definitions import ALL_ASSETS
+from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
-from quality.checks import corpus_checks
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -88,7 +87,7 @@ def materialize(
 ) -> dg.ExecuteInProcessResult:
     """Materialize the flow (or a selection of it) with its checks, against `home`."""
     return dg.materialize(
-        [*ALL_ASSETS, *corpus_checks],
+        [*ALL_ASSETS, *CORPUS_CHECKS],
         resources=build_resources(home=str(home), recipe=str(recipe)),
         selection=selection,
         raise_on_error=False,

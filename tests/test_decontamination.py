@@ -6,14 +6,14 @@ import json
 
 import polars as pl
 
-from assets.decontamination.benchmarks import load_humaneval
+from assets.decontamination.benchmarks import humaneval_items
 from tests.conftest import materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
 
 
 def test_planted_humaneval_prompt_is_removed_with_its_task_id(home, write_recipe):
-    humaneval = load_humaneval()
+    humaneval = humaneval_items()
     planted = humaneval.filter(pl.col("item_id") == "HumanEval/12").row(0, named=True)
     seeds = home / "planted.jsonl"
     seeds.write_text(

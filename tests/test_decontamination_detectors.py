@@ -13,20 +13,20 @@ import polars as pl
 import pytest
 import yaml
 
-from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks, load_humaneval
+from assets.decontamination.benchmarks import (
+    BenchmarkError,
+    HubBenchmark,
+    humaneval_items,
+    load_benchmarks,
+)
 from assets.decontamination.detector import Decontaminator
-from assets.decontamination.judge import parse_verdict
+from assets.decontamination.embedding import EmbeddingDetector
+from assets.decontamination.judge import JudgeConfig, parse_verdict
+from assets.decontamination.lexical import LexicalDetector
 from assets.decontamination.views import problem_statement, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
-from assets.recipe import (
-    DecontaminationConfig,
-    EmbeddingDetector,
-    HubBenchmark,
-    JudgeConfig,
-    LexicalDetector,
-    RecipeError,
-    parse_recipe,
-)
+from assets.recipe.loader import RecipeError, parse_recipe
+from assets.recipe.root import DecontaminationConfig
 from assets.synthesis.context import SynthesisContext
 from tests.conftest import materialize, recipe_dict
 from warehouse import Warehouse
@@ -47,7 +47,7 @@ def humaneval_subset() -> pl.DataFrame:
     """The rephrased items and every sixth other HumanEval problem as distractors: a quarter
     of HumanEval keeps the encoding cost of these tests low."""
     targets = {r["item_id"] for r in rephrased()}
-    humaneval = load_humaneval().with_row_index("i")
+    humaneval = humaneval_items().with_row_index("i")
     keep = pl.col("item_id").is_in(targets) | (pl.col("i") % 6 == 0)
     return humaneval.filter(keep).drop("i")
 
@@ -199,7 +199,7 @@ def test_verdict_rule_is_validated(decontamination, message):
 
 
 def test_problem_statement_of_code_prompts():
-    humaneval = load_humaneval()
+    humaneval = humaneval_items()
     text = humaneval.filter(pl.col("item_id") == "HumanEval/35")["text"].item()
     assert problem_statement(text) == "Return maximum element in the list."
     assert problem_statement("Reverse a list in Python.") is None

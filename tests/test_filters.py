@@ -8,8 +8,8 @@ import polars as pl
 
 from assets.filters.base import run_filters
 from assets.filters.pipeline import build_filters
-from assets.recipe import FilterConfig
-from assets.rows import conform, with_row_ids
+from assets.recipe.root import FilterConfig
+from warehouse.rows import conform, with_row_ids
 
 CASES = {
     "A clean instruction about cats.": ("Cats sleep for most of the day.", None),

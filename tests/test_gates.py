@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from assets.recipe import QualityConfig
+from quality.gates import QualityConfig
 from quality.suites import Outcome, gate_expectations, validate
 from tests.conftest import materialize
 from warehouse import Warehouse

@@ -10,8 +10,7 @@ from email.utils import formatdate
 import pytest
 import yaml
 
-from assets.recipe import OpenAICompatibleModel, Sampling
-from assets.rows import utc_now
+from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.backends.openai_http import OpenAIHTTPBackend, parse_retry_after
 from assets.synthesis.call_cache import CachedModel
@@ -19,6 +18,7 @@ from assets.synthesis.context import SynthesisContext
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.servers import Fault, completion_body, fault_server
 from warehouse import Warehouse
+from warehouse.corpora import now
 
 SAMPLING = Sampling(temperature=0.0, max_tokens=16)
 KEY_ENV = "SYNTHFOUNDRY_TEST_FAULT_KEY"
@@ -44,7 +44,7 @@ def _cached_model(home, config: OpenAICompatibleModel, refresh: bool = False) ->
     ctx = SynthesisContext(
         wh=Warehouse(home),
         run_id="fault-test",
-        created_at=utc_now(),
+        created_at=now(),
         random_seed=0,
         refresh_cache=refresh,
     )
@@ -234,7 +234,8 @@ def test_a_server_that_stays_down_fails_the_run_quickly_and_clearly(home, write_
 
 
 def test_recipe_generator_union_and_key_hygiene():
-    from assets.recipe import LocalModel, RecipeError, parse_recipe
+    from assets.recipe.generators import LocalModel
+    from assets.recipe.loader import RecipeError, parse_recipe
     from tests.conftest import recipe_dict
 
     def recipe(generator: dict) -> str:

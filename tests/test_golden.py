@@ -47,9 +47,7 @@ def _snapshot(home: Path) -> dict:
             rows = query(f"SELECT row_id, method FROM {corpus}")  # noqa: S608 (fixed names)
             per_method = {
                 str(method): {"rows": group.height, "sha256": _digest(group["row_id"].to_list())}
-                for (method,), group in sorted(
-                    rows.group_by("method"), key=lambda g: str(g[0][0])
-                )
+                for (method,), group in sorted(rows.group_by("method"), key=lambda g: str(g[0][0]))
             }
             corpora[corpus] = {
                 "rows": rows.height,

@@ -13,7 +13,7 @@ import uuid
 import polars as pl
 import pytest
 
-from assets.recipe import OpenAICompatibleModel, Sampling
+from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.backends.llama_server import llama_server
 from assets.synthesis.backends.openai_http import BackendError, OpenAIHTTPBackend
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize

@@ -6,8 +6,7 @@ import json
 
 import polars as pl
 
-from assets.filters.judge_score import _floor_decisions
-from assets.recipe import JudgeScoring
+from assets.filters.judge_score import JudgeScoring, _floor_decisions
 from tests.conftest import materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assets.recipe import RecipeError, parse_recipe
+from assets.recipe.loader import RecipeError, parse_recipe
 from assets.synthesis.answers import extract_final_answer, verify
 from assets.synthesis.judge import parse_score
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution

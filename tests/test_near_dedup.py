@@ -20,14 +20,15 @@ from assets.dedup.minhash import (
     signatures,
     true_jaccard,
 )
-from assets.dedup.near import NearDedup, find_near_duplicates, minhash_params
+from assets.dedup.near import NearDedup, NearDedupConfig, find_near_duplicates, minhash_params
 from assets.filters.base import run_filters
 from assets.filters.pipeline import build_filters
-from assets.recipe import DedupConfig, FilterConfig, NearDedupConfig, RecipeError, parse_recipe
-from assets.rows import conform
+from assets.recipe.loader import RecipeError, parse_recipe
+from assets.recipe.root import DedupConfig, FilterConfig
 from tests.conftest import materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
+from warehouse.rows import conform
 
 
 def base_text(doc: int, words: int = 200) -> list[str]:

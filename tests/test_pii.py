@@ -7,11 +7,10 @@ import json
 
 import polars as pl
 
-from assets.filters.pii import scan_pii
-from assets.recipe import PiiConfig
-from assets.rows import conform, with_row_ids
+from assets.filters.pii import PiiConfig, scan_pii
 from tests.conftest import materialize
 from warehouse import Warehouse
+from warehouse.rows import conform, with_row_ids
 
 EMAIL = "jane.roe@example.org"
 PHONE = "+44 20 7946 0958"

@@ -10,17 +10,18 @@ from fractions import Fraction
 import polars as pl
 import pytest
 
-from assets.recipe import ProgrammaticMath, bundled_path
-from assets.rows import conform, with_row_ids
+from assets.recipe.paths import bundled_path
 from assets.seed_readers.files import read_jsonl
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.expressions import ExpressionError, evaluate, format_number
 from assets.synthesis.methods.programmatic_math import (
+    ProgrammaticMath,
     ProgrammaticMathMethod,
     TemplateError,
     instantiate,
 )
 from warehouse import Warehouse
+from warehouse.rows import conform, with_row_ids
 
 
 def _templates() -> pl.DataFrame:

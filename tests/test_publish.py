@@ -16,7 +16,7 @@ import yaml
 
 from assets.export.dataset_card import SIZE_BUCKETS
 from assets.export.hub import PublishError, publish
-from assets.recipe import load_recipe
+from assets.recipe.loader import load_recipe
 from orchestration.cli import main
 from tests.conftest import materialize, recipe_dict
 from warehouse import Warehouse

@@ -9,10 +9,10 @@ import polars as pl
 
 from assets.filters.base import run_filters
 from assets.filters.pipeline import build_filters, prepare_rows
-from assets.recipe import FilterConfig
-from assets.rows import conform, with_row_ids
+from assets.recipe.root import FilterConfig
 from tests.conftest import materialize
 from warehouse import Warehouse
+from warehouse.rows import conform, with_row_ids
 
 PROSE = (
     "The river runs through the old town and past the mill that was built with stone from "

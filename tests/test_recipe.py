@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assets.recipe import RecipeError, load_recipe, parse_recipe
+from assets.recipe.loader import RecipeError, load_recipe, parse_recipe
 
 
 def test_bundled_demo_recipe_is_valid(tmp_path):

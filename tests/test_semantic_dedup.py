@@ -9,12 +9,17 @@ import polars as pl
 import pytest
 import yaml
 
-from assets.filters.semantic_dedup import SemanticDedup, greedy_duplicates, spherical_kmeans
-from assets.recipe import RecipeError, SemanticDedupConfig, parse_recipe
-from assets.rows import conform, with_row_ids
+from assets.filters.semantic_dedup import (
+    SemanticDedup,
+    SemanticDedupConfig,
+    greedy_duplicates,
+    spherical_kmeans,
+)
+from assets.recipe.loader import RecipeError, parse_recipe
 from tests.conftest import materialize, recipe_dict
 from warehouse import Warehouse
 from warehouse.corpora import read_version
+from warehouse.rows import conform, with_row_ids
 
 # (group, instruction, response): rows of one group >= 1 are paraphrases of each other; group 0
 # rows share a topic with a group but ask something else.

@@ -7,11 +7,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from assets.decontamination.benchmarks import load_humaneval
+from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.ngram import NgramOverlap
-from assets.dedup.near import find_near_duplicates
+from assets.dedup.near import NearDedupConfig, find_near_duplicates
 from assets.filters.base import body
-from assets.recipe import NearDedupConfig, SparkConfig
+from assets.spark_session import SparkConfig
 
 # Few shuffle partitions: the data is small and each partition is a task to schedule.
 SPARK = SparkConfig(master="local[2]", shuffle_partitions=2)
@@ -60,7 +60,7 @@ def test_near_dedup_on_spark_drops_the_same_rows_for_the_same_representatives(
 
 
 def test_ngram_decontamination_on_spark_matches_duckdb(spark, corpus):
-    humaneval = load_humaneval()
+    humaneval = humaneval_items()
     planted = corpus.with_columns(
         pl.when(pl.int_range(pl.len()) % 40 == 0)
         .then(pl.col("instruction") + " " + pl.lit(humaneval["text"][5]))

@@ -8,10 +8,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from assets.rows import conform, utc_now, with_row_ids
 from warehouse import ParentVersion, Warehouse
-from warehouse.corpora import decide_version, list_versions, prune, read_version, stage_version
+from warehouse.corpora import decide_version, list_versions, now, prune, read_version, stage_version
 from warehouse.migrations import latest_schema_version, migrations
+from warehouse.rows import conform, with_row_ids
 
 
 def _rows(*texts: str) -> pl.DataFrame:
@@ -25,7 +25,7 @@ def _rows(*texts: str) -> pl.DataFrame:
         )
     )
     return with_row_ids(frame).with_columns(
-        pl.concat_list("row_id").alias("seed_ids"), pl.lit(utc_now()).alias("created_at")
+        pl.concat_list("row_id").alias("seed_ids"), pl.lit(now()).alias("created_at")
     )
 
 

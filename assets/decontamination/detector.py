@@ -25,7 +25,8 @@ from assets.decontamination.ngram import NgramOverlap
 from assets.decontamination.verdict import rule_expression
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL
 from assets.filters.base import body
-from assets.recipe import DecontaminationConfig, SparkConfig
+from assets.recipe.root import DecontaminationConfig
+from assets.spark_session import SparkConfig
 from assets.synthesis.context import SynthesisContext
 
 RULE = "benchmark_contamination"

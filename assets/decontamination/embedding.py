@@ -12,10 +12,26 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from pydantic import Field
 
 from assets.decontamination.views import with_views
 from assets.embeddings import Embedder, nearest
 from warehouse.connection import Warehouse
+from warehouse.settings import Strict
+
+
+class EmbeddingDetector(Strict):
+    """Nearest benchmark item of each row by cosine of sentence embeddings (top-1)."""
+
+    threshold: float = Field(
+        default=0.63,
+        gt=0.0,
+        le=1.0,
+        description="Cosine at or above which the `embedding` detector fires (tuned in "
+        "bench/decontamination on rephrased HumanEval prompts).",
+    )
+    model: str = "all-MiniLM-L6-v2"
+
 
 NEAREST_SCHEMA = {
     "row_id": pl.String,

@@ -9,14 +9,28 @@ and sampling parameters.
 from __future__ import annotations
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import JudgeConfig
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import Backend, build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.generator_records import model_generator
 from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord, register_generators
+from warehouse.settings import Strict
+
+
+class JudgeConfig(Strict):
+    """An LLM asked whether a row and its nearest benchmark item are the same question
+    rephrased (as in the LMSYS LLM decontaminator); it sees only pairs whose cosine reaches
+    `candidate_threshold`."""
+
+    generator: GeneratorConfig = LocalModel()
+    candidate_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
+    template: str = "decontamination_judge"
+    sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
+
 
 # Keeps a pair inside a small model's context window; the start of a problem states it.
 MAX_PAIR_TEXT_CHARS = 1_500

@@ -12,10 +12,33 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+from pydantic import Field, model_validator
 
 from assets.decontamination.views import problem_statement
 from assets.embeddings import nearest
-from assets.recipe import LexicalDetector
+from warehouse.settings import Strict
+
+
+class LexicalDetector(Strict):
+    """Nearest benchmark item of each row by TF-IDF cosine of character n-grams (top-1):
+    rephrasings that keep a task's rare words but share no long word n-gram."""
+
+    threshold: float = Field(
+        default=0.30,
+        gt=0.0,
+        le=1.0,
+        description="Cosine at or above which the `lexical` detector fires (tuned in "
+        "bench/decontamination on rephrased HumanEval prompts).",
+    )
+    min_chars: int = Field(default=3, ge=1, le=10, description="Shortest character n-gram.")
+    max_chars: int = Field(default=5, ge=1, le=10, description="Longest character n-gram.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LexicalDetector:
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"min_chars ({self.min_chars}) is above max_chars ({self.max_chars})")
+        return self
+
 
 LEXICAL_SCHEMA = {
     "row_id": pl.String,

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from assets.filters.base import body
-from assets.recipe import SparkConfig
+from assets.spark_session import SparkConfig
 
 # Texts shorter than n words contribute one n-gram of all their words, so a short benchmark
 # item copied whole is still caught.

@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 import ast
+import re
 from functools import reduce
 
 import polars as pl
 
-from assets.recipe import verdict_rule_names
+DETECTOR_NAMES = ("ngram", "embedding", "lexical", "judge")
+
+
+def verdict_rule_names(rule: str) -> set[str]:
+    """Detector names a verdict rule uses; a `ValueError` for anything but names of
+    `DETECTOR_NAMES` joined by `and`, `or`, `not` and parentheses."""
+    if not re.fullmatch(r"[\sA-Za-z()]+", rule):
+        raise ValueError(f"rule {rule!r}: only detector names, and, or, not, ( ) are allowed")
+    try:
+        tree = ast.parse(rule.strip(), mode="eval")
+    except SyntaxError:
+        raise ValueError(f"rule {rule!r} is not a valid expression") from None
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            if node.id not in DETECTOR_NAMES:
+                raise ValueError(
+                    f"rule {rule!r}: unknown detector {node.id!r} (use {', '.join(DETECTOR_NAMES)})"
+                )
+            names.add(node.id)
+        elif not isinstance(
+            node, ast.Expression | ast.BoolOp | ast.UnaryOp | ast.And | ast.Or | ast.Not | ast.Load
+        ):
+            raise ValueError(f"rule {rule!r}: only and, or, not and parentheses are allowed")
+    return names
 
 
 def rule_expression(rule: str, columns: dict[str, pl.Expr]) -> pl.Expr:

@@ -3,14 +3,54 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
+from pydantic import Field, model_validator
 
 from assets.dedup.clusters import near_duplicates
 from assets.dedup.evidence import duplicate_decisions
 from assets.dedup.minhash import MinHashParams, optimal_bands
 from assets.filters.base import body
-from assets.recipe import NearDedupConfig, SparkConfig
+from assets.spark_session import SparkConfig
+from warehouse.settings import Strict
+
+
+class NearDedupConfig(Strict):
+    """MinHash with LSH banding; clusters are connected components of candidate pairs and the
+    smallest row_id of a cluster stays."""
+
+    enabled: bool = True
+    threshold: float = Field(
+        default=0.8, gt=0.0, lt=1.0, description="Target Jaccard similarity of shingle sets."
+    )
+    shingle: Literal["word", "char"] = "word"
+    shingle_size: int = Field(default=5, ge=1, le=64)
+    num_perm: int = Field(default=128, ge=8, le=1024)
+    bands: int | None = Field(
+        default=None, gt=0, description="With `rows`: explicit banding; default: optimal_param."
+    )
+    rows: int | None = Field(default=None, gt=0)
+    seed: int = Field(default=42, ge=0, description="Seeds the permutations (a*x+b mod p).")
+    verify: bool = Field(
+        default=False,
+        description="Keep only candidate pairs whose true shingle Jaccard reaches the threshold.",
+    )
+    backend: Literal["local", "spark"] = "local"
+
+    @model_validator(mode="after")
+    def _banding(self) -> NearDedupConfig:
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("give both bands and rows, or neither (then they follow threshold)")
+        if (
+            self.bands is not None
+            and self.rows is not None
+            and self.bands * self.rows > self.num_perm
+        ):
+            raise ValueError(
+                f"bands*rows = {self.bands * self.rows} is more than num_perm = {self.num_perm}"
+            )
+        return self
 
 
 def minhash_params(config: NearDedupConfig) -> MinHashParams:

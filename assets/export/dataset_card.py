@@ -6,6 +6,29 @@ import json
 
 import polars as pl
 import yaml
+from pydantic import Field
+
+from warehouse.settings import Strict
+
+
+class PublishConfig(Strict):
+    """`synthfoundry publish`: the Hub dataset repository and what its card declares."""
+
+    repo_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][\w.\-]*/[A-Za-z0-9][\w.\-]*$")
+    private: bool = False
+    license: str = Field(
+        default="other",
+        pattern=r"^[a-z0-9][a-z0-9.\-]*$",
+        description="Hub license id; synthetic rows inherit the terms of their seeds and of the "
+        "models that wrote them, so the default `other` makes you state them (license_name)",
+    )
+    license_name: str | None = None
+    license_link: str | None = None
+    language: list[str] = Field(default=["en"], min_length=1)
+    pretty_name: str | None = None
+    description: str | None = None
+    max_rows_per_shard: int = Field(default=100_000, gt=0)
+
 
 # Task types of the bundled seeds (and common ones) -> Hub task categories.
 TASK_CATEGORIES = {

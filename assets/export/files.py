@@ -7,8 +7,15 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
+
+from warehouse.settings import Strict
+
+
+class ExportConfig(Strict):
+    formats: list[Literal["parquet", "jsonl"]] = ["parquet", "jsonl"]
 
 
 def export_version(

@@ -17,7 +17,7 @@ import polars as pl
 
 from assets.export.croissant import croissant
 from assets.export.dataset_card import card_header, card_markdown
-from assets.recipe import Recipe
+from assets.recipe.root import Recipe
 from quality.funnel import chain_funnel
 from warehouse.connection import Warehouse
 from warehouse.corpora import read_version

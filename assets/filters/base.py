@@ -10,7 +10,7 @@ from typing import Protocol
 
 import polars as pl
 
-from assets.rows import DECISION_SCHEMA, empty_decisions
+from warehouse.rows import DECISION_SCHEMA, empty_decisions
 
 
 class RowFilter(Protocol):

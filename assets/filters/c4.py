@@ -11,9 +11,49 @@ import re
 from dataclasses import dataclass
 
 import polars as pl
+from pydantic import Field
 
-from assets.filters.rule_sets import WORDS, Threshold, checked_text, flag_thresholds
-from assets.recipe import C4Rules, DocumentRuleScope
+from assets.filters.rule_sets import (
+    WORDS,
+    DocumentRuleScope,
+    Threshold,
+    checked_text,
+    flag_thresholds,
+)
+from warehouse.settings import Strict
+
+
+class C4Rules(Strict):
+    """C4 cleaning rules (Raffel et al. 2020, section 2.2), as document-level decisions.
+
+    C4 deletes offending lines; here a line it would delete is counted, and a document
+    loses too many lines (`max_removed_line_fraction`) or keeps too few sentences is dropped,
+    so row contents stay what the generator wrote."""
+
+    enabled: bool = True
+    min_words_per_line: int = Field(default=5, ge=0)
+    max_removed_line_fraction: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="Share of lines C4 would remove (no terminal punctuation, too short, "
+        "javascript, policy boilerplate) above which the document is dropped.",
+    )
+    min_sentences: int = Field(default=3, ge=0, description="In the lines C4 keeps.")
+    drop_lorem_ipsum: bool = True
+    drop_curly_brace: bool = Field(default=True, description="Documents only, never responses.")
+    policy_phrases: list[str] = [
+        "terms of use",
+        "privacy policy",
+        "cookie policy",
+        "uses cookies",
+        "use of cookies",
+        "use cookies",
+    ]
+    bad_words: list[str] = Field(
+        default=[], description="Whole words that drop a document (C4 used the LDNOOBW list)."
+    )
+
 
 # Period, exclamation mark, question mark or closing quotation mark (C4's list).
 _TERMINAL = r"[.!?\"'”’]\s*$"

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.dedup.evidence import duplicate_decisions
-from assets.rows import hash_ids
+from warehouse.rows import hash_ids
+from warehouse.settings import Strict
+
+
+class ExactDedupConfig(Strict):
+    """Rows equal after NFKC, case folding, punctuation/symbol removal and whitespace folding."""
+
+    enabled: bool = True
 
 
 def dedup_key(column: str) -> pl.Expr:

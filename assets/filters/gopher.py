@@ -9,9 +9,57 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
+from pydantic import Field
 
-from assets.filters.rule_sets import WORDS, Threshold, checked_text, flag_thresholds
-from assets.recipe import DocumentRuleScope, GopherQualityRules, GopherRepetitionRules
+from assets.filters.rule_sets import (
+    WORDS,
+    DocumentRuleScope,
+    Threshold,
+    checked_text,
+    flag_thresholds,
+)
+from warehouse.settings import Strict
+
+
+class GopherQualityRules(Strict):
+    """Gopher quality rules (Rae et al. 2021, appendix A.1.1); defaults are the paper's."""
+
+    enabled: bool = True
+    min_words: int = Field(default=50, ge=0, description="Fewer words: dropped (documents only).")
+    max_words: int = Field(default=100_000, gt=0)
+    min_mean_word_length: float = Field(default=3.0, ge=0)
+    max_mean_word_length: float = Field(default=10.0, gt=0)
+    max_symbol_word_ratio: float = Field(
+        default=0.1, ge=0, description="('#' + '...' + '…') per word."
+    )
+    max_bullet_lines: float = Field(default=0.9, ge=0, le=1, description="Share of lines.")
+    max_ellipsis_lines: float = Field(default=0.3, ge=0, le=1, description="Share of lines.")
+    min_alpha_words: float = Field(
+        default=0.8, ge=0, le=1, description="Share of words with an alphabetic character."
+    )
+    min_stop_words: int = Field(
+        default=2, ge=0, description="Of: the, be, to, of, and, that, have, with (documents only)."
+    )
+    stop_words: list[str] = ["the", "be", "to", "of", "and", "that", "have", "with"]
+
+
+class GopherRepetitionRules(Strict):
+    """Gopher repetition rules (Rae et al. 2021, table A1); defaults are the paper's."""
+
+    enabled: bool = True
+    max_duplicate_line_fraction: float = Field(default=0.30, ge=0, le=1)
+    max_duplicate_paragraph_fraction: float = Field(default=0.30, ge=0, le=1)
+    max_duplicate_line_char_fraction: float = Field(default=0.20, ge=0, le=1)
+    max_duplicate_paragraph_char_fraction: float = Field(default=0.20, ge=0, le=1)
+    max_top_ngram_char_fraction: dict[int, float] = Field(
+        default={2: 0.20, 3: 0.18, 4: 0.16},
+        description="n -> largest share of word characters in the most frequent n-gram.",
+    )
+    max_duplicate_ngram_char_fraction: dict[int, float] = Field(
+        default={5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
+        description="n -> largest share of word characters inside repeated n-grams.",
+    )
+
 
 _BULLET = r"^\s*[•‣⁃◦●○■□▪▫*\-–—]"
 _ELLIPSIS_END = r"(?:\.\.\.|…)\s*$"

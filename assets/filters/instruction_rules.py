@@ -9,9 +9,47 @@ import re
 from dataclasses import dataclass
 
 import polars as pl
+from pydantic import Field
 
 from assets.filters.rule_sets import WORDS, Threshold, flag_thresholds
-from assets.recipe import SelfInstructRules
+from warehouse.settings import Strict
+
+# Tasks a text model cannot do (Wang et al. 2023): the self_instruct method's screen and this
+# filter match the same words the same way.
+DEFAULT_BLACKLIST = [
+    "image", "images", "graph", "graphs", "picture", "pictures", "file", "files", "map",
+    "maps", "draw", "plot", "go to", "video", "audio", "music", "flowchart", "diagram",
+]  # fmt: skip
+
+
+def blacklist_regex(words: list[str]) -> str | None:
+    """Whole-word, any-case match of any of `words` (multi-word entries match any spacing);
+    the same pattern for Python's `re` and Polars."""
+    if not words:
+        return None
+    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
+    return rf"(?i)\b(?:{alternatives})\b"
+
+
+class SelfInstructRules(Strict):
+    """Self-instruct's rejection rules for generated instructions (Wang et al. 2023)."""
+
+    enabled: bool = True
+    methods: list[str] = Field(
+        default=["self_instruct"], description="Methods whose instructions are checked."
+    )
+    min_words: int = Field(default=3, ge=0)
+    max_words: int = Field(default=150, gt=0)
+    blacklist: list[str] = Field(
+        default=DEFAULT_BLACKLIST,
+        description="Words (whole words, any case, any spacing) naming tasks a text model "
+        "cannot do.",
+    )
+    reject_punctuation_start: bool = True
+    reject_non_ascii_start: bool = Field(
+        default=True, description="The paper's 'starts with a non-English character'."
+    )
+    rejected_prefixes: list[str] = ["Write a program"]
 
 
 @dataclass(frozen=True)
@@ -34,8 +72,7 @@ class SelfInstructRejection:
             Threshold("word_count", n_words, r.min_words, "min"),
             Threshold("word_count", n_words, r.max_words, "max"),
         ]
-        if r.blacklist:
-            pattern = r"(?i)\b(?:" + "|".join(re.escape(w) for w in r.blacklist) + r")\b"
+        if pattern := blacklist_regex(r.blacklist):
             checks.append(
                 Threshold(
                     "blacklisted_word", pl.col("text").str.count_matches(pattern), None, "forbidden"

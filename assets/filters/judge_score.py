@@ -9,14 +9,51 @@ names it in `judge_generator_id` and its calls in `judge_call_ids`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import JUDGE_CRITERIA, JudgeScoring
-from assets.rows import DECISION_SCHEMA, empty_decisions
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.judge import RubricJudge
 from warehouse.lineage import register_generators
+from warehouse.rows import DECISION_SCHEMA, empty_decisions
+from warehouse.settings import Strict
+
+JUDGE_CRITERIA = {
+    "helpfulness": "does it do what the instruction asks, completely and usefully?",
+    "correctness": "is everything it states or computes true and accurate?",
+    "clarity": "is it well organized and easy to follow?",
+}
+
+
+class JudgeScoring(Strict):
+    """A model grades each kept row per criterion on a 1..scale rubric (one call per row and
+    criterion, cached): columns `judge_<criterion>` and their mean `judge_score`. Off by
+    default: it costs a model call per row and criterion."""
+
+    enabled: bool = False
+    generator: GeneratorConfig = LocalModel()
+    template: str = "quality_judge"
+    criteria: list[Literal["helpfulness", "correctness", "clarity"]] = Field(
+        default=["helpfulness", "correctness", "clarity"], min_length=1
+    )
+    scale: int = Field(default=5, ge=2, le=10)
+    sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
+    kinds: list[str] = Field(
+        default=["instruction", "preference"], description="Row kinds graded; others unscored."
+    )
+    min_score: float | None = Field(
+        default=None, description="Rows whose mean judge_score is below this are dropped."
+    )
+    min_criterion: dict[str, float] = Field(
+        default={}, description="criterion -> floor on that criterion's score."
+    )
+    drop_unscored: bool = Field(
+        default=False,
+        description="Drop graded rows whose judge answered with no parseable score.",
+    )
 
 
 @dataclass

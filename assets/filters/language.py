@@ -12,8 +12,41 @@ from dataclasses import dataclass
 from functools import cache
 
 import polars as pl
+from pydantic import Field, model_validator
 
-from assets.recipe import LanguageConfig
+from warehouse.settings import Strict
+
+
+class LanguageConfig(Strict):
+    """Offline language identification with lingua; rows in other languages are dropped."""
+
+    enabled: bool = True
+    drop: bool = Field(
+        default=True, description="false: only annotate rows with `lang` and `lang_score`."
+    )
+    allowed: list[str] = Field(default=["en"], min_length=1, description="ISO 639-1 codes.")
+    candidates: list[str] = Field(
+        default=["en", "fr", "de", "es", "it", "pt", "nl"],
+        min_length=2,
+        description="Languages the detector considers; fewer is faster.",
+    )
+    low_accuracy: bool = Field(default=False, description="Lingua's faster low-accuracy mode.")
+    min_confidence: float = Field(
+        default=0.5, ge=0, le=1, description="A disallowed language below this is kept."
+    )
+    min_letters: int = Field(
+        default=20,
+        ge=0,
+        description="Texts with fewer letters outside code are not judged (code tasks).",
+    )
+
+    @model_validator(mode="after")
+    def _allowed_are_candidates(self) -> LanguageConfig:
+        missing = sorted(set(self.allowed) - set(self.candidates))
+        if missing:
+            raise ValueError(f"allowed languages {missing} are not in candidates")
+        return self
+
 
 _CODE_FENCE = r"(?s)```.*?(?:```|$)"
 # Lines that read as code: keywords that open statements, comments, doctest prompts,

@@ -12,11 +12,33 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from functools import cache
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import PiiConfig
-from assets.rows import DECISION_SCHEMA, empty_decisions, hash_ids
+from warehouse.rows import DECISION_SCHEMA, empty_decisions, hash_ids
+from warehouse.settings import Strict
+
+PiiAction = Literal["redact", "drop", "off"]
+
+
+class PiiConfig(Strict):
+    """Personal data in every text field: `redact` replaces a match with `<TYPE>`, `drop`
+    drops the row, `off` ignores the type. Person names need an installed spaCy model."""
+
+    enabled: bool = True
+    email: PiiAction = "redact"
+    phone: PiiAction = "redact"
+    ip_address: PiiAction = "redact"
+    credit_card: PiiAction = "redact"
+    national_id: PiiAction = "redact"
+    iban: PiiAction = "redact"
+    person: PiiAction = "redact"
+    names_model: str = Field(
+        default="en_core_web_sm", description="spaCy model for person names, if installed."
+    )
+
 
 TEXT_FIELDS = ("instruction", "input", "response", "text", "answer")
 

@@ -22,7 +22,8 @@ from assets.filters.instruction_rules import SelfInstructRejection
 from assets.filters.language import LanguageFilter, identify
 from assets.filters.pii import scan_pii
 from assets.filters.semantic_dedup import SemanticDedup
-from assets.recipe import DedupConfig, FilterConfig, SparkConfig
+from assets.recipe.root import DedupConfig, FilterConfig
+from assets.spark_session import SparkConfig
 from warehouse.connection import Warehouse
 
 

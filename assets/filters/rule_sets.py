@@ -8,8 +8,24 @@ from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import DocumentRuleScope
+from warehouse.settings import Strict
+
+
+class DocumentRuleScope(Strict):
+    """Where the Gopher and C4 document rules apply. Documents get every rule; instruction
+    rows only on long responses (code fences removed), and there only the rules that catch
+    degenerate generations (repetition, word-count maximum, symbol and ellipsis ratios, lorem
+    ipsum, bad words): short answers, lists, numbers and code in a correct answer are not web
+    spam, so word-count minimum, word length, alphabetic share, bullets, stop words, C4 line
+    and sentence counts and curly braces apply to documents only."""
+
+    responses: bool = True
+    min_response_words: int = Field(
+        default=50, ge=0, description="Shorter responses (without code) are not checked."
+    )
+
 
 # Fenced code blocks are not prose: document rules would read `{`, `#` and short lines in them.
 _CODE_FENCE = r"(?s)```.*?(?:```|$)"

@@ -15,11 +15,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
+from pydantic import Field
 
 from assets.embeddings import Embedder, nearest
 from assets.filters.base import body
-from assets.recipe import SemanticDedupConfig
 from warehouse.connection import Warehouse
+from warehouse.settings import Strict
+
+
+class SemanticDedupConfig(Strict):
+    """SemDeDup (Abbas et al., 2023): k-means over normalized sentence embeddings, then rows
+    whose cosine to an earlier kept row of the same cluster reaches `threshold` are dropped.
+    Off by default: it needs the embedding model and it drops rows by a learned similarity."""
+
+    enabled: bool = False
+    threshold: float = Field(
+        default=0.95, gt=0.0, le=1.0, description="Cosine at or above which a row is a duplicate."
+    )
+    clusters: int | None = Field(
+        default=None, gt=0, description="k-means clusters; default ceil(sqrt(rows))."
+    )
+    iterations: int = Field(default=20, gt=0, le=1_000)
+    random_seed: int = 0
+    exclude_methods: list[str] = Field(
+        default=["programmatic_math"],
+        description="Methods whose rows are not compared: programmatic problems differ by their "
+        "numbers, which sentence embeddings barely see (cosine > 0.95 between distinct problems).",
+    )
+    model: str = Field(
+        default="all-MiniLM-L6-v2",
+        description="The bundled all-MiniLM-L6-v2 or a local sentence-transformers folder.",
+    )
+
 
 _BLOCK = 2048
 

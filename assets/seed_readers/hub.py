@@ -5,8 +5,20 @@ from __future__ import annotations
 from fnmatch import fnmatch
 from pathlib import Path
 
-from assets.recipe import HubSource
+from pydantic import Field
+
 from assets.seed_readers.result import SeedSourceError
+from warehouse.settings import Strict
+
+
+class HubSource(Strict):
+    """A Hugging Face Hub dataset; needs network access or a filled local HF cache."""
+
+    hf_dataset: str
+    split: str = "train"
+    config: str | None = None
+    revision: str | None = None
+    max_rows: int | None = Field(default=None, gt=0)
 
 
 def _patterns(source: HubSource) -> list[str]:

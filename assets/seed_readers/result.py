@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from assets.rows import DECISION_SCHEMA, empty_decisions
 from warehouse.lineage import GeneratorRecord
+from warehouse.rows import DECISION_SCHEMA, empty_decisions
 
 # Canonical seed fields and the names they go by in common instruction datasets.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {

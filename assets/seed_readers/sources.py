@@ -4,22 +4,33 @@ from __future__ import annotations
 
 import glob
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import (
-    BUNDLED_PREFIX,
-    HOME_PREFIX,
-    FileSource,
-    HubSource,
-    SeedConfig,
-    bundled_path,
-    resolve_path,
-)
-from assets.rows import empty_decisions
+from assets.recipe.paths import BUNDLED_PREFIX, HOME_PREFIX, bundled_path, resolve_path
 from assets.seed_readers.files import read_file
-from assets.seed_readers.hub import download_parquet_files
+from assets.seed_readers.hub import HubSource, download_parquet_files
 from assets.seed_readers.result import SeedReadResult, SeedSourceError
+from warehouse.rows import empty_decisions
+from warehouse.settings import Strict
+
+
+class FileSource(Strict):
+    """Local JSONL, Parquet or CSV files: a path or a glob. `bundled:` and `home:` prefixes
+    resolve into the package's data folder and `$SYNTHFOUNDRY_HOME`."""
+
+    path: str
+    format: Literal["auto", "jsonl", "parquet", "csv"] = "auto"
+    required: bool = Field(
+        default=True, description="A plain path that does not exist is an error unless false."
+    )
+
+
+class SeedConfig(Strict):
+    sources: list[FileSource | HubSource] = Field(min_length=1)
+    max_text_chars: int = Field(default=20_000, gt=0)
 
 
 def expand(source: FileSource, home: Path) -> list[Path]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from assets.rows import DECISION_SCHEMA, KINDS, hash_ids
 from assets.seed_readers.result import FIELD_ALIASES
+from warehouse.rows import DECISION_SCHEMA, KINDS, hash_ids
 
 _TEXT = ("instruction", "input", "response", "text")
 

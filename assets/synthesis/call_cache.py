@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from assets.recipe import Sampling
+from assets.recipe.generators import Sampling
 from assets.synthesis.backends.base import Backend
 from assets.synthesis.context import SynthesisContext
 from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls

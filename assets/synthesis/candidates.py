@@ -13,15 +13,28 @@ from assets.synthesis.call_cache import CallResult
 
 EVIDENCE_CHARS = 2000
 
-_REFUSAL = re.compile(
-    r"(?i)\bas an ai\b|^\s*i(?:'m| am) sorry\b|^\s*sorry\b"
-    r"|\bi (?:cannot|can't|can not|won't) (?:help|assist|provide|do|answer|rewrite|comply)\b"
-    r"|\bi(?:'m| am) (?:not able|unable) to\b"
-)
+# The `refusal` filter's default patterns (recipe key `filters.refusal_patterns`).
+REFUSAL_PATTERNS = [
+    r"(?i)\bas an ai\b",
+    r"(?i)^\s*i(?:'m| am) sorry\b",
+    r"(?i)^\s*i (?:cannot|can't|can not|won't) (?:help|assist|provide|do)\b",
+    r"(?i)\bi(?:'m| am) (?:not able|unable) to (?:help|assist|provide)\b",
+]
+# A fresh model output is screened more broadly: a method that asked for a rewrite or an
+# answer also throws away "Sorry, ..." and "I can't rewrite/answer/comply" anywhere in it.
+_SCREEN_REFUSALS = [
+    re.compile(p)
+    for p in (
+        *REFUSAL_PATTERNS,
+        r"(?i)^\s*sorry\b",
+        r"(?i)\bi (?:cannot|can't|can not|won't) (?:help|assist|provide|do|answer|rewrite|comply)\b",
+        r"(?i)\bi(?:'m| am) (?:not able|unable) to\b",
+    )
+]
 
 
 def is_refusal(text: str) -> bool:
-    return bool(_REFUSAL.search(text))
+    return any(p.search(text) for p in _SCREEN_REFUSALS)
 
 
 def rejection(

@@ -11,7 +11,9 @@ from typing import Protocol
 
 import polars as pl
 
-from assets.rows import (
+from warehouse import Warehouse
+from warehouse.lineage import GeneratorRecord
+from warehouse.rows import (
     DECISION_SCHEMA,
     ROW_SCHEMA,
     conform,
@@ -19,8 +21,11 @@ from assets.rows import (
     empty_rows,
     with_row_ids,
 )
-from warehouse import Warehouse
-from warehouse.lineage import GeneratorRecord
+
+SOURCES_DESCRIPTION = (
+    "Where the method's input rows come from: `seed` (the current seed version) and/or the "
+    "names of methods listed before this one (rows they made in the same run)."
+)
 
 
 @dataclass

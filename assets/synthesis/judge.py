@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assets.recipe import GeneratorConfig, Sampling
+from assets.recipe.generators import GeneratorConfig, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel, CallResult
 from assets.synthesis.context import SynthesisContext

@@ -38,18 +38,16 @@ import polars as pl
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rephrase import rephrase  # noqa: E402
 
-from assets.decontamination.benchmarks import load_humaneval  # noqa: E402
+from assets.decontamination.benchmarks import humaneval_items  # noqa: E402
 from assets.decontamination.detector import Decontaminator  # noqa: E402
-from assets.recipe import (  # noqa: E402
-    DecontaminationConfig,
-    EmbeddingDetector,
-    JudgeConfig,
-    LexicalDetector,
-    bundled_path,
-)
-from assets.rows import utc_now  # noqa: E402
+from assets.decontamination.embedding import EmbeddingDetector
+from assets.decontamination.judge import JudgeConfig
+from assets.decontamination.lexical import LexicalDetector
+from assets.recipe.paths import bundled_path
+from assets.recipe.root import DecontaminationConfig
 from assets.synthesis.context import SynthesisContext  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
+from warehouse.corpora import now  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STDLIB_MODULES = [
@@ -153,7 +151,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    humaneval = load_humaneval()
+    humaneval = humaneval_items()
     positives = [rephrase(text, i) for i, text in enumerate(humaneval["text"].to_list())]
     negatives = clean_texts()
     texts = positives + negatives
@@ -181,7 +179,7 @@ def main() -> None:
 
     args.home.mkdir(parents=True, exist_ok=True)
     wh = Warehouse(args.home)
-    ctx = SynthesisContext(wh=wh, run_id="bench", created_at=utc_now(), random_seed=0)
+    ctx = SynthesisContext(wh=wh, run_id="bench", created_at=now(), random_seed=0)
     config = DecontaminationConfig(embedding=EmbeddingDetector(), lexical=LexicalDetector())
     started = time.perf_counter()
     signals = Decontaminator(humaneval, config, ctx).signals(frame).sort("row_id")

@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from assets.embeddings import Embedder  # noqa: E402
 from assets.filters.semantic_dedup import (  # noqa: E402
     SemanticDedup,
+    SemanticDedupConfig,  # noqa: E402
     greedy_duplicates,
     spherical_kmeans,
 )
-from assets.recipe import SemanticDedupConfig  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 
 THRESHOLD = 0.95

@@ -32,8 +32,7 @@ from assets.dedup.minhash import (  # noqa: E402
     shingle_hashes,
     signatures,
 )
-from assets.dedup.near import minhash_params  # noqa: E402
-from assets.recipe import NearDedupConfig  # noqa: E402
+from assets.dedup.near import NearDedupConfig, minhash_params  # noqa: E402
 
 WORD = re.compile(r"\w+")
 

@@ -17,11 +17,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from assets.recipe import ReportConfig  # noqa: E402
-from assets.rows import DECISION_SCHEMA, ROW_SCHEMA  # noqa: E402
-from quality.materialization import materialization_metadata  # noqa: E402
+from quality.materialization import (
+    ReportConfig,  # noqa: E402
+    materialization_metadata,  # noqa: E402
+)
 from warehouse import ParentVersion, Warehouse  # noqa: E402
 from warehouse.corpora import stage_version  # noqa: E402
+from warehouse.rows import DECISION_SCHEMA, ROW_SCHEMA  # noqa: E402
 
 WORDS = [
     "alpha",

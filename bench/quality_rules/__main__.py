@@ -22,9 +22,14 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from assets.filters.gopher import GopherQuality, GopherRepetition  # noqa: E402
-from assets.recipe import DocumentRuleScope, GopherQualityRules, GopherRepetitionRules  # noqa: E402
-from assets.rows import conform, with_row_ids  # noqa: E402
+from assets.filters.gopher import (  # noqa: E402  # noqa: E402
+    GopherQuality,
+    GopherQualityRules,
+    GopherRepetition,
+    GopherRepetitionRules,
+)
+from assets.filters.rule_sets import DocumentRuleScope  # noqa: E402
+from warehouse.rows import conform, with_row_ids  # noqa: E402
 
 VOCAB = [
     "the",

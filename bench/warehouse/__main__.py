@@ -21,9 +21,9 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from assets.rows import ROW_SCHEMA
 from warehouse import Warehouse
 from warehouse.corpora import decide_version, read_version, stage_version
+from warehouse.rows import ROW_SCHEMA
 
 
 def synthetic_rows(n: int) -> pl.DataFrame:

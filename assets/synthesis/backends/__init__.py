@@ -1,6 +1,6 @@
 """Model backends behind one interface; heavy libraries load on first use only."""
 
-from assets.recipe import GeneratorConfig, LocalModel
+from assets.recipe.generators import GeneratorConfig, LocalModel
 from assets.synthesis.backends.base import Backend, Completion
 from assets.synthesis.backends.local_llama import LocalLlamaBackend
 from assets.synthesis.backends.openai_http import OpenAIHTTPBackend

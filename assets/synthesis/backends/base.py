@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from assets.recipe import Sampling
+from assets.recipe.generators import Sampling
 
 
 @dataclass(frozen=True)

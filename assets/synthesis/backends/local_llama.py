@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assets.recipe import LocalModel, Sampling
+from assets.recipe.generators import LocalModel, Sampling
 from assets.synthesis.backends.base import Completion
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

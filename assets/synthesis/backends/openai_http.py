@@ -24,7 +24,7 @@ from collections import deque
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from assets.recipe import OpenAICompatibleModel, Sampling
+from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.backends.base import Completion
 
 # 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.

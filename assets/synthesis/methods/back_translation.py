@@ -10,23 +10,45 @@ The kept row stores the pivot-language text in `attributes`.
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import numpy as np
 import polars as pl
+from pydantic import Field
 
 from assets.embeddings import Embedder
-from assets.recipe import BackTranslation
-from assets.rows import normalized
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
+    SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
 from assets.synthesis.templates import load_template
+from warehouse.rows import normalized
+from warehouse.settings import Strict
+
+
+class BackTranslation(Strict):
+    """Paraphrased instructions by translating into a pivot language and back; kept when the
+    round trip stays close in meaning (embedding cosine)."""
+
+    method: Literal["back_translation"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    task_types: list[str] | None = None
+    max_instructions: int = Field(default=8, gt=0)
+    language: str = Field(default="French", min_length=2)
+    min_similarity: float = Field(
+        default=0.8, ge=-1.0, le=1.0, description="Cosine of source and round trip, at least."
+    )
+    sampling: Sampling = Sampling(temperature=0.2, max_tokens=128)
+    template: str = "translate"
+
 
 BACK_LANGUAGE = "English"
 
@@ -40,6 +62,7 @@ def _same_texts(returned: list[str], sources: list[str]) -> list[bool]:
 
 class BackTranslationMethod:
     name = "back_translation"
+    Config = BackTranslation
 
     def __init__(self, config: BackTranslation):
         self.config = config

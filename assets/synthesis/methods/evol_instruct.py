@@ -16,15 +16,17 @@ import json
 import random
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import EvolInstruct
-from assets.rows import empty_rows
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel, CallResult
 from assets.synthesis.candidates import is_refusal, rejection, screen
 from assets.synthesis.context import (
+    SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
@@ -32,6 +34,40 @@ from assets.synthesis.context import (
 from assets.synthesis.generator_records import model_generator
 from assets.synthesis.similarity import rouge_l, words
 from assets.synthesis.templates import PromptTemplate, load_template
+from warehouse.rows import empty_rows
+from warehouse.settings import Strict
+
+EvolOperation = Literal["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"]
+
+
+class EvolInstruct(Strict):
+    """Evol-Instruct (Xu et al., 2023): instructions rewritten round by round in depth
+    (constraints, deepening, concretizing, more reasoning steps) or in breadth (a new, rarer
+    task of the same domain); failed evolutions are eliminated."""
+
+    method: Literal["evol_instruct"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    task_types: list[str] | None = None
+    num_instructions: int = Field(default=8, gt=0, description="Source instructions to evolve.")
+    rounds: int = Field(default=3, ge=1, le=10)
+    operations: list[EvolOperation] = Field(
+        default=["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"],
+        min_length=1,
+        description="Drawn per instruction and round from the run's random seed.",
+    )
+    max_rouge_l: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="An evolution at least this ROUGE-L-similar to its parent adds nothing.",
+    )
+    evolution_sampling: Sampling = Sampling(temperature=0.7, max_tokens=160)
+    response_sampling: Sampling = Sampling(temperature=0.3, max_tokens=256)
+    depth_template: str = "evol_depth"
+    breadth_template: str = "evol_breadth"
+    response_template: str = "self_instruct_response"
+
 
 # The in-depth instructions of the WizardLM paper, shortened for small models. They are part
 # of the generator identity (see `_operations_template`).
@@ -84,6 +120,7 @@ class _Chain:
 
 class EvolInstructMethod:
     name = "evol_instruct"
+    Config = EvolInstruct
 
     def __init__(self, config: EvolInstruct):
         self.config = config

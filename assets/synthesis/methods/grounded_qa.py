@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Literal
 
 import numpy as np
 import polars as pl
+from pydantic import Field
 
 from assets.embeddings import Embedder
-from assets.recipe import GroundedQA
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
+    SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
@@ -29,6 +32,38 @@ from assets.synthesis.context import (
 from assets.synthesis.generator_records import model_generator
 from assets.synthesis.judge import RubricJudge
 from assets.synthesis.templates import load_template
+from warehouse.settings import Strict
+
+
+class GroundedQA(Strict):
+    """Question-answer pairs grounded in passages of seed documents, kept only when the answer
+    is supported by its passage (embedding similarity, and optionally a judge)."""
+
+    method: Literal["grounded_qa"]
+    generator: GeneratorConfig = LocalModel()
+    judge: GeneratorConfig | None = Field(
+        default=None, description="A judge model that also rates support; off by default."
+    )
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    max_documents: int | None = Field(default=None, gt=0)
+    passage_words: int = Field(
+        default=120, ge=20, description="Passages hold about this many words."
+    )
+    max_passages_per_document: int = Field(default=4, gt=0)
+    questions_per_passage: int = Field(default=1, ge=1, le=16)
+    min_support: float = Field(
+        default=0.45,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine of (question + answer) and the passage, all-MiniLM-L6-v2.",
+    )
+    judge_min_score: float = Field(default=3.0, ge=1.0)
+    judge_scale: Literal[5, 10] = 5
+    sampling: Sampling = Sampling(temperature=0.5, max_tokens=128)
+    judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=32)
+    template: str = "grounded_qa"
+    judge_template: str = "grounded_qa_judge"
+
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n+|$)")
 _QA = re.compile(
@@ -73,6 +108,7 @@ def parse_qa(raw: str) -> tuple[str, str] | None:
 
 class GroundedQAMethod:
     name = "grounded_qa"
+    Config = GroundedQA
 
     def __init__(self, config: GroundedQA):
         self.config = config

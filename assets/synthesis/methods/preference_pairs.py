@@ -18,14 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
+from pydantic import Field, model_validator
 
-from assets.recipe import PreferencePairs
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel, CallResult
 from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
+    SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
@@ -34,6 +37,40 @@ from assets.synthesis.generator_records import model_generator
 from assets.synthesis.judge import Judgement, RubricJudge
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.templates import load_template
+from warehouse.settings import Strict
+
+
+class Responder(Strict):
+    """One source of candidate responses: a model, its prompt template and sampling."""
+
+    generator: GeneratorConfig = LocalModel()
+    template: str = "self_instruct_response"
+    sampling: Sampling = Sampling(temperature=0.8, max_tokens=192)
+
+
+class PreferencePairs(Strict):
+    """Chosen/rejected pairs (UltraFeedback-style, Cui et al., 2023): several responses per
+    instruction from one or more responders, scored by a rubric judge."""
+
+    method: Literal["preference_pairs"]
+    generators: list[Responder] = Field(default=[Responder()], min_length=1)
+    judge: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    task_types: list[str] | None = None
+    max_instructions: int = Field(default=8, gt=0)
+    responses_per_generator: int = Field(default=2, ge=1, le=16)
+    scale: Literal[5, 10] = 10
+    min_margin: float = Field(
+        default=1.0, ge=0.0, description="Chosen score minus rejected score, at least."
+    )
+    judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=48)
+    judge_template: str = "preference_judge"
+
+    @model_validator(mode="after")
+    def _enough_responses(self) -> PreferencePairs:
+        if len(self.generators) * self.responses_per_generator < 2:
+            raise ValueError("a pair needs at least two responses per instruction")
+        return self
 
 
 @dataclass
@@ -46,6 +83,7 @@ class _Response:
 
 class PreferencePairsMethod:
     name = "preference_pairs"
+    Config = PreferencePairs
 
     def __init__(self, config: PreferencePairs):
         self.config = config

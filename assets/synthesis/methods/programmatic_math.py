@@ -12,10 +12,11 @@ import json
 import random
 import re
 from fractions import Fraction
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import ProgrammaticMath
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
@@ -23,6 +24,16 @@ from assets.synthesis.context import (
 )
 from assets.synthesis.expressions import ExpressionError, evaluate, format_number
 from warehouse.lineage import GeneratorRecord
+from warehouse.settings import Strict
+
+
+class ProgrammaticMath(Strict):
+    """Arithmetic and algebra word problems from template seed rows, answers computed and checked."""
+
+    method: Literal["programmatic_math"]
+    per_template: int = Field(default=10, gt=0, le=100_000)
+    max_attempts: int = Field(default=200, gt=0)
+
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 GENERATOR_VERSION = "1"
@@ -34,6 +45,7 @@ class TemplateError(ValueError):
 
 class ProgrammaticMathMethod:
     name = "programmatic_math"
+    Config = ProgrammaticMath
 
     def __init__(self, config: ProgrammaticMath):
         self.config = config

