@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, model_serializer, model_validator
+from pydantic import Discriminator, Field, Tag, model_serializer, model_validator
 
 from assets.decontamination.benchmarks import BenchmarkFile, BuiltinBenchmark, HubBenchmark
 from assets.decontamination.embedding import EmbeddingDetector
@@ -43,6 +43,20 @@ def _union(configs: list[type], discriminator: str) -> Any:
     if len(configs) == 1:
         return configs[0]
     return Annotated[Union[tuple(configs)], Field(discriminator=discriminator)]  # noqa: UP007
+
+
+def _benchmark_kind(value: object) -> str:
+    keys = value if isinstance(value, dict) else vars(value)
+    return "builtin" if "builtin" in keys else "hub" if "hf_dataset" in keys else "file"
+
+
+# The key a benchmark entry has picks its model, so an error names only that model's keys.
+BenchmarkSource = Annotated[
+    Annotated[BuiltinBenchmark, Tag("builtin")]
+    | Annotated[BenchmarkFile, Tag("file")]
+    | Annotated[HubBenchmark, Tag("hub")],
+    Discriminator(_benchmark_kind),
+]
 
 
 # `method:` picks the model of a built-in or plug-in synthesis method (assets/registry.py).
@@ -146,7 +160,7 @@ class DedupConfig(Strict):
 
 class DecontaminationConfig(Strict):
     ngram_size: int = Field(default=13, ge=3, le=50)
-    benchmarks: list[BuiltinBenchmark | BenchmarkFile | HubBenchmark] = [
+    benchmarks: list[BenchmarkSource] = [
         BuiltinBenchmark(builtin="humaneval")
     ]
     ngram_backend: Literal["local", "spark"] = Field(

@@ -1,0 +1,1 @@
+"""An example SynthFoundry plug-in package (see tests/test_plugins.py)."""
