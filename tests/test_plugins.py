@@ -66,9 +66,7 @@ def plugin_run(tmp_path_factory, plugin_path) -> tuple[Path, Path]:
     (home / "inbox").mkdir(parents=True)
     (root / "dagster").mkdir()
     (home / "inbox" / "quiz.jsonl").write_text(
-        json.dumps(
-            {"instruction": QUIZ_COPY, "response": "Tungsten; it melts at about 3422 C."}
-        )
+        json.dumps({"instruction": QUIZ_COPY, "response": "Tungsten; it melts at about 3422 C."})
         + "\n",
         encoding="utf-8",
     )

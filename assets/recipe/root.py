@@ -160,9 +160,7 @@ class DedupConfig(Strict):
 
 class DecontaminationConfig(Strict):
     ngram_size: int = Field(default=13, ge=3, le=50)
-    benchmarks: list[BenchmarkSource] = [
-        BuiltinBenchmark(builtin="humaneval")
-    ]
+    benchmarks: list[BenchmarkSource] = [BuiltinBenchmark(builtin="humaneval")]
     ngram_backend: Literal["local", "spark"] = Field(
         default="local", description="local: DuckDB in process; spark: the `spark` section."
     )
