@@ -11,12 +11,12 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
+from assets.models.backends import Backend, build_backend
+from assets.models.call_cache import CachedModel
+from assets.models.context import ModelContext
+from assets.models.generator_identity import model_generator
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import Backend, build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.context import SynthesisContext
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord, register_generators
 from warehouse.settings import Strict
 
@@ -58,7 +58,7 @@ class Judge:
             {"sampling": self.config.sampling.model_dump(), "role": "judge"},
         )
 
-    def judge(self, pairs: pl.DataFrame, ctx: SynthesisContext) -> pl.DataFrame:
+    def judge(self, pairs: pl.DataFrame, ctx: ModelContext) -> pl.DataFrame:
         """Verdicts for `pairs` (`row_id`, `content`, `item_text`), with the call that gave each."""
         if pairs.is_empty():
             return pl.DataFrame(schema=VERDICT_SCHEMA)

@@ -14,9 +14,9 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.models.context import ModelContext
+from assets.models.rubric_judge import RubricJudge
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.context import SynthesisContext
-from assets.synthesis.judge import RubricJudge
 from warehouse.lineage import register_generators
 from warehouse.rows import DECISION_SCHEMA, empty_decisions
 from warehouse.settings import Strict
@@ -125,7 +125,7 @@ def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring, stage: str) -> 
 
 
 def score_rows(
-    rows: pl.DataFrame, config: JudgeScoring, ctx: SynthesisContext, stage: str
+    rows: pl.DataFrame, config: JudgeScoring, ctx: ModelContext, stage: str
 ) -> JudgedRows:
     """`rows` with judge columns (null where not graded), minus rows under a floor."""
     if not config.enabled or rows.is_empty():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Protocol
 
 import polars as pl
 
-from warehouse import Warehouse
+from assets.models.context import ModelContext
 from warehouse.lineage import GeneratorRecord
 from warehouse.rows import (
     DECISION_SCHEMA,
@@ -28,14 +27,13 @@ SOURCES_DESCRIPTION = (
 )
 
 
-@dataclass
-class SynthesisContext:
-    wh: Warehouse
-    run_id: str
+@dataclass(kw_only=True)
+class SynthesisContext(ModelContext):
+    """A model context plus what methods share in one run: the time stamped on rows, the
+    random seed, and the rows each method made."""
+
     created_at: datetime
     random_seed: int
-    refresh_cache: bool = False
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("synthfoundry"))
     # Rows each method made earlier in this run, by method name: later methods that list the
     # method in their `sources` build on them (e.g. chain-of-thought over programmatic math).
     produced: dict[str, pl.DataFrame] = field(default_factory=dict)

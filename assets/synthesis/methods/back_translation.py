@@ -17,18 +17,18 @@ import polars as pl
 from pydantic import Field
 
 from assets.embeddings import Embedder
+from assets.models.backends import build_backend
+from assets.models.call_cache import CachedModel
+from assets.models.generator_identity import model_generator
+from assets.models.output_screens import rejection, screen
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.candidates import rejection, screen
 from assets.synthesis.context import (
     SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
 )
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
 from warehouse.rows import normalized
 from warehouse.settings import Strict
 

@@ -21,19 +21,19 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.models.backends import build_backend
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generator_identity import model_generator
+from assets.models.output_screens import is_refusal, rejection, screen
+from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import is_refusal, rejection, screen
 from assets.synthesis.context import (
     SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
 )
-from assets.synthesis.generator_records import model_generator
 from assets.synthesis.similarity import rouge_l, words
-from assets.synthesis.templates import PromptTemplate, load_template
 from warehouse.rows import empty_rows
 from warehouse.settings import Strict
 

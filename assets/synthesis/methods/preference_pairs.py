@@ -23,20 +23,20 @@ from typing import Literal
 import polars as pl
 from pydantic import Field, model_validator
 
+from assets.models.backends import build_backend
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generator_identity import model_generator
+from assets.models.output_screens import rejection
+from assets.models.prompt_templates import load_template
+from assets.models.rubric_judge import Judgement, RubricJudge
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
     SOURCES_DESCRIPTION,
     MethodOutput,
     SynthesisContext,
     rows_from_records,
 )
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.judge import Judgement, RubricJudge
 from assets.synthesis.methods.verified_cot import problem_text
-from assets.synthesis.templates import load_template
 from warehouse.settings import Strict
 
 

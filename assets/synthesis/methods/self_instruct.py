@@ -20,18 +20,18 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from assets.filters.instruction_rules import DEFAULT_BLACKLIST, blacklist_regex
+from assets.models.backends import Backend, build_backend
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generator_identity import model_generator
+from assets.models.output_screens import rejection
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import Backend, build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import rejection
 from assets.synthesis.context import (
     MethodOutput,
     SynthesisContext,
     rows_from_records,
 )
-from assets.synthesis.generator_records import model_generator
 from assets.synthesis.similarity import RougePool
-from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord
 from warehouse.settings import Strict
 

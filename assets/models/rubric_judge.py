@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assets.models.backends import build_backend
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.context import ModelContext
+from assets.models.generator_identity import model_generator
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.context import SynthesisContext
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
 from warehouse.lineage import GeneratorRecord
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -77,7 +77,7 @@ class RubricJudge:
             {"role": "judge", "scale": self.scale, "sampling": self.sampling.model_dump()},
         )
 
-    def score(self, ctx: SynthesisContext, items: list[dict[str, str]]) -> list[Judgement]:
+    def score(self, ctx: ModelContext, items: list[dict[str, str]]) -> list[Judgement]:
         model = CachedModel(self.backend, self.record.generator_id, ctx)
         prompts = [(self.template.render(scale=str(self.scale), **item), 0) for item in items]
         calls = model.complete_many(prompts, self.sampling)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assets.synthesis.call_cache import CallResult
+from assets.models.call_cache import CallResult
 
 EVIDENCE_CHARS = 2000
 
@@ -40,7 +40,7 @@ def is_refusal(text: str) -> bool:
 def rejection(
     call: CallResult, rule: str, *, score: float | None = None, **evidence: object
 ) -> dict:
-    """A rejection record (see `rejections_from_records`) for the output of `call`."""
+    """A rejection record (row id, rule, score, evidence) for the output of `call`."""
     return {
         "row_id": call.request_hash[:32],
         "rule": rule,
