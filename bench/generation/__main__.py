@@ -28,13 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from assets.models.backends import build_backend
-from assets.models.backends.local_llama import default_model_path
-from assets.models.call_cache import CachedModel
-from assets.models.context import ModelContext
-from assets.recipe.generators import LocalModel, OpenAICompatibleModel, Sampling
-from tests.servers import llama_server
-from warehouse import Warehouse
+# The repository root: the loopback llama.cpp server helper lives in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from assets.models.backends import build_backend  # noqa: E402
+from assets.models.backends.local_llama import default_model_path  # noqa: E402
+from assets.models.call_cache import CachedModel  # noqa: E402
+from assets.models.context import ModelContext  # noqa: E402
+from assets.recipe.generators import LocalModel, OpenAICompatibleModel, Sampling  # noqa: E402
+from tests.servers import llama_server  # noqa: E402
+from warehouse import Warehouse  # noqa: E402
 
 TOPICS = [
     "rivers", "bread", "volcanoes", "chess", "bicycles", "owls", "glass", "tides",
