@@ -53,12 +53,12 @@ def rejection(
     }
 
 
-def screen(call: CallResult, text: str) -> str | None:
+def screen(call: CallResult, text: str, *, cut_off_ok: bool = False) -> str | None:
     """The rule an output fails before any method-specific check: empty, cut off by the token
-    limit, or a refusal; None when it passes."""
+    limit (unless `cut_off_ok`), or a refusal; None when it passes."""
     if not text.strip():
         return "empty_output"
-    if call.finish_reason == "length":
+    if call.finish_reason == "length" and not cut_off_ok:
         return "truncated_output"
     if is_refusal(text):
         return "refusal"

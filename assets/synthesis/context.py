@@ -67,6 +67,14 @@ class SynthesisContext(ModelContext):
             frames.append(frame)
         return pl.concat(frames).unique("row_id", keep="first", maintain_order=True)
 
+    def select_sources(
+        self, sources: list[str], seeds: pl.DataFrame, where: pl.Expr, limit: int | None
+    ) -> pl.DataFrame:
+        """Rows of `sources` matching `where`, the first `limit` by row_id: the deterministic
+        input of a method."""
+        rows = self.source_rows(sources, seeds).filter(where).sort("row_id")
+        return rows if limit is None else rows.head(limit)
+
     def source_instructions(
         self,
         sources: list[str],
@@ -75,18 +83,16 @@ class SynthesisContext(ModelContext):
         limit: int | None,
     ) -> pl.DataFrame:
         """Instruction rows of `sources` (of `task_types`, when given), the first `limit` by
-        row_id: the deterministic input of methods that rework instructions."""
-        rows = self.source_rows(sources, seeds).filter(
-            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
-        )
+        row_id: the input of methods that rework instructions."""
+        where = (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
         if task_types is not None:
-            rows = rows.filter(pl.col("task_type").is_in(task_types))
-        rows = rows.sort("row_id")
-        return rows if limit is None else rows.head(limit)
+            where = where & pl.col("task_type").is_in(task_types)
+        return self.select_sources(sources, seeds, where, limit)
 
 
 class CountsCalls(Protocol):
-    """A cached model or a judge: how many calls it made and how many the cache answered."""
+    """A cached model or a model session: how many calls it made and how many the cache
+    answered."""
 
     new_calls: int
     cache_hits: int
