@@ -120,3 +120,12 @@ class Embedder:
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([known[k] for k in keys])
+
+
+def pair_cosines(wh: Warehouse, left: list[str], right: list[str]) -> list[float]:
+    """Cosine of each text in `left` and the text at the same place in `right` (default
+    model, warehouse cache)."""
+    if not left:
+        return []
+    embedder = Embedder()
+    return np.einsum("ij,ij->i", embedder.embed(wh, left), embedder.embed(wh, right)).tolist()

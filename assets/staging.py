@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 import dagster as dg
 import polars as pl
 
+from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
 from assets.synthesis.context import SynthesisContext
 from quality.materialization import materialization_metadata
@@ -37,18 +38,29 @@ def read_current(wh: Warehouse, corpus: str) -> tuple[ParentVersion, pl.DataFram
     return ParentVersion(corpus, number), rows
 
 
-def model_context(
+def model_context(context: dg.AssetExecutionContext, wh: Warehouse, plan: Recipe) -> ModelContext:
+    """What model-calling steps (filters, detectors, judges) need from this run: the call log
+    and cache, the run id stamped on calls, and the recipe's cache policy."""
+    return ModelContext(
+        wh=wh,
+        run_id=context.run_id,
+        refresh_cache=plan.synthesis.refresh_cache,
+        log=context.log,
+    )
+
+
+def synthesis_context(
     context: dg.AssetExecutionContext, wh: Warehouse, plan: Recipe
 ) -> SynthesisContext:
-    """What model-calling steps (methods, judges) need from this run: the call log and cache,
-    the run id stamped on rows and calls, and the recipe's seed and cache policy."""
+    """The model context of this run plus what synthesis methods share: the time stamped on
+    rows, the recipe's random seed, and the rows each method made."""
     return SynthesisContext(
         wh=wh,
         run_id=context.run_id,
-        created_at=now(),
-        random_seed=plan.synthesis.random_seed,
         refresh_cache=plan.synthesis.refresh_cache,
         log=context.log,
+        created_at=now(),
+        random_seed=plan.synthesis.random_seed,
     )
 
 

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from assets.resources import RecipeResource
-from assets.staging import json_metadata, model_context, read_current, stage
+from assets.staging import json_metadata, read_current, stage, synthesis_context
 from assets.synthesis.methods.base import build_method
 from warehouse.lineage import register_generators
 from warehouse.resource import WarehouseResource
@@ -23,7 +23,7 @@ def synthesized(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, seeds = read_current(wh, "seed")
-    ctx = model_context(context, wh, plan)
+    ctx = synthesis_context(context, wh, plan)
     frames, rejections, per_method = [], [empty_decisions()], {}
     calls = {"new": 0, "cached": 0}
     for config in plan.synthesis.methods:

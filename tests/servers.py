@@ -1,5 +1,6 @@
-"""Loopback servers for tests: a scripted OpenAI-compatible server that injects faults (the real
-one is `assets.synthesis.backends.llama_server`), and Dagster web servers started and stopped."""
+"""Loopback servers for tests and benchmarks: a scripted OpenAI-compatible server that injects
+faults, the real one (`python -m llama_cpp.server` on a GGUF file), and Dagster web servers
+started and stopped."""
 
 from __future__ import annotations
 
@@ -10,12 +11,17 @@ import os
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
+
+from assets.models.backends.local_llama import default_model_path
 
 
 @dataclass
@@ -209,3 +215,82 @@ def dagster_server(
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
+
+
+# The real OpenAI-compatible server (needs the llama-cpp-python server extras: fastapi,
+# uvicorn, sse-starlette, starlette-context, pydantic-settings); the HTTP backend's tests and
+# `bench/generation` point the backend at it.
+SERVED_MODEL = "smollm2"
+
+
+@dataclass(frozen=True)
+class LlamaServer:
+    base_url: str
+    model: str
+
+
+@contextlib.contextmanager
+def llama_server(
+    model_path: Path | None = None,
+    api_key: str | None = None,
+    n_ctx: int = 2048,
+    n_threads: int | None = None,
+    ready_timeout_s: float = 120,
+) -> Iterator[LlamaServer]:
+    """`python -m llama_cpp.server` at 127.0.0.1:<free port>; stopped on exit. The key, if
+    any, goes on the server's command line (a test fixture's throwaway value)."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path or default_model_path()),
+        "--model_alias",
+        SERVED_MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(n_ctx),
+    ]
+    if n_threads:
+        command += ["--n_threads", str(n_threads)]
+    if api_key:
+        command += ["--api_key", api_key]
+    base_url = f"http://127.0.0.1:{port}/v1"
+    with tempfile.TemporaryFile("w+") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_ready(process, log, base_url, api_key, ready_timeout_s)
+            yield LlamaServer(base_url, SERVED_MODEL)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_ready(
+    process: subprocess.Popen, log: IO[str], base_url: str, api_key: str | None, timeout_s: float
+) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"llama_cpp.server exited early:\n{log.read()[-3000:]}")
+        request = urllib.request.Request(f"{base_url}/models")
+        if api_key:
+            request.add_header("Authorization", f"Bearer {api_key}")
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"llama_cpp.server not ready after {timeout_s:g} s")
+        time.sleep(0.3)

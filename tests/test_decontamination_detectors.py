@@ -5,7 +5,6 @@ report."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +24,9 @@ from assets.decontamination.judge import JudgeConfig, parse_verdict
 from assets.decontamination.lexical import LexicalDetector
 from assets.decontamination.views import problem_statement, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
+from assets.models.context import ModelContext
 from assets.recipe.loader import RecipeError, parse_recipe
 from assets.recipe.root import DecontaminationConfig
-from assets.synthesis.context import SynthesisContext
 from tests.conftest import materialize, recipe_dict
 from warehouse import Warehouse
 from warehouse.corpora import read_version
@@ -84,10 +83,8 @@ def rows_of(texts: list[str]) -> pl.DataFrame:
     )
 
 
-def context(home: Path) -> SynthesisContext:
-    return SynthesisContext(
-        wh=Warehouse(home), run_id="test", created_at=datetime(2026, 1, 1), random_seed=0
-    )
+def context(home: Path) -> ModelContext:
+    return ModelContext(wh=Warehouse(home), run_id="test")
 
 
 def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):

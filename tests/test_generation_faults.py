@@ -10,15 +10,14 @@ from email.utils import formatdate
 import pytest
 import yaml
 
+from assets.models.backends import build_backend
+from assets.models.backends.openai_http import OpenAIHTTPBackend, parse_retry_after
+from assets.models.call_cache import CachedModel
+from assets.models.context import ModelContext
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.backends.openai_http import OpenAIHTTPBackend, parse_retry_after
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.context import SynthesisContext
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.servers import Fault, completion_body, fault_server
 from warehouse import Warehouse
-from warehouse.corpora import now
 
 SAMPLING = Sampling(temperature=0.0, max_tokens=16)
 KEY_ENV = "SYNTHFOUNDRY_TEST_FAULT_KEY"
@@ -41,13 +40,7 @@ def _config(base_url: str, **changes: object) -> OpenAICompatibleModel:
 
 
 def _cached_model(home, config: OpenAICompatibleModel, refresh: bool = False) -> CachedModel:
-    ctx = SynthesisContext(
-        wh=Warehouse(home),
-        run_id="fault-test",
-        created_at=now(),
-        random_seed=0,
-        refresh_cache=refresh,
-    )
+    ctx = ModelContext(wh=Warehouse(home), run_id="fault-test", refresh_cache=refresh)
     return CachedModel(build_backend(config), "gen-fault", ctx)
 
 

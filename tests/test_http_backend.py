@@ -13,11 +13,10 @@ import uuid
 import polars as pl
 import pytest
 
+from assets.models.backends.openai_http import BackendError, OpenAIHTTPBackend
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
-from assets.synthesis.backends.llama_server import llama_server
-from assets.synthesis.backends.openai_http import BackendError, OpenAIHTTPBackend
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
-from tests.servers import contains_secret
+from tests.servers import contains_secret, llama_server
 from tests.test_resilience import _start_run
 from warehouse import Warehouse
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from assets.models.rubric_judge import parse_score
 from assets.recipe.loader import RecipeError, parse_recipe
 from assets.synthesis.answers import extract_final_answer, verify
-from assets.synthesis.judge import parse_score
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
 from assets.synthesis.methods.grounded_qa import parse_qa, split_passages
 from assets.synthesis.methods.self_instruct import blacklist_pattern

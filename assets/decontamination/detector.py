@@ -25,9 +25,9 @@ from assets.decontamination.ngram import NgramOverlap
 from assets.decontamination.verdict import rule_expression
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL
 from assets.filters.base import body
+from assets.models.context import ModelContext
 from assets.recipe.root import DecontaminationConfig
 from assets.spark_session import SparkConfig
-from assets.synthesis.context import SynthesisContext
 
 RULE = "benchmark_contamination"
 DETECTORS = ("ngram", "embedding", "lexical", "judge")
@@ -37,7 +37,7 @@ DETECTORS = ("ngram", "embedding", "lexical", "judge")
 class Decontaminator:
     benchmarks: pl.DataFrame
     config: DecontaminationConfig
-    ctx: SynthesisContext
+    ctx: ModelContext
     spark: SparkConfig | None = None
     name: str = RULE
     judge_calls: int = field(default=0, init=False)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import polars as pl
 from pydantic import Field
 
+from assets.models.context import ModelContext
+from assets.models.prompt_templates import load_template
+from assets.models.session import ModelSession
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import Backend, build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.context import SynthesisContext
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
-from warehouse.lineage import GeneratorRecord, register_generators
+from warehouse.lineage import register_generators
 from warehouse.settings import Strict
 
 
@@ -51,21 +49,17 @@ class Judge:
         self.calls = 0
         self.cache_hits = 0
 
-    def generator(self, backend: Backend) -> GeneratorRecord:
-        return model_generator(
-            backend,
-            [self.template],
-            {"sampling": self.config.sampling.model_dump(), "role": "judge"},
-        )
-
-    def judge(self, pairs: pl.DataFrame, ctx: SynthesisContext) -> pl.DataFrame:
+    def judge(self, pairs: pl.DataFrame, ctx: ModelContext) -> pl.DataFrame:
         """Verdicts for `pairs` (`row_id`, `content`, `item_text`), with the call that gave each."""
         if pairs.is_empty():
             return pl.DataFrame(schema=VERDICT_SCHEMA)
-        backend = build_backend(self.config.generator)
-        generator = self.generator(backend)
-        register_generators(ctx.wh, [generator])
-        model = CachedModel(backend, generator.generator_id, ctx)
+        session = ModelSession(ctx)
+        model = session.model(
+            self.config.generator,
+            [self.template],
+            {"sampling": self.config.sampling.model_dump(), "role": "judge"},
+        )
+        register_generators(ctx.wh, session.generators)
         prompts = [
             (
                 self.template.render(
@@ -77,8 +71,8 @@ class Judge:
             for text, item in pairs.select("content", "item_text").iter_rows()
         ]
         results = model.complete_many(prompts, self.config.sampling)
-        self.calls += model.new_calls
-        self.cache_hits += model.cache_hits
+        self.calls += session.new_calls
+        self.cache_hits += session.cache_hits
         return pl.DataFrame(
             {
                 "row_id": pairs["row_id"],

@@ -14,9 +14,9 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.models.context import ModelContext
+from assets.models.session import ModelSession
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.context import SynthesisContext
-from assets.synthesis.judge import RubricJudge
 from warehouse.lineage import register_generators
 from warehouse.rows import DECISION_SCHEMA, empty_decisions
 from warehouse.settings import Strict
@@ -125,21 +125,20 @@ def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring, stage: str) -> 
 
 
 def score_rows(
-    rows: pl.DataFrame, config: JudgeScoring, ctx: SynthesisContext, stage: str
+    rows: pl.DataFrame, config: JudgeScoring, ctx: ModelContext, stage: str
 ) -> JudgedRows:
     """`rows` with judge columns (null where not graded), minus rows under a floor."""
     if not config.enabled or rows.is_empty():
         return JudgedRows(rows)
-    judge = RubricJudge(config.generator, config.template, config.scale, config.sampling)
-    record = judge.record
-    register_generators(ctx.wh, [record])
+    session = ModelSession(ctx)
+    judge = session.judge(config.generator, config.template, config.scale, config.sampling)
+    register_generators(ctx.wh, session.generators)
     graded = _grading_items(rows.filter(pl.col("kind").is_in(config.kinds)))
     items = graded.select("instruction", "response").to_dicts()
     scores = graded.select("row_id")
     call_ids: list[pl.Series] = []
     for criterion in config.criteria:
         judgements = judge.score(
-            ctx,
             [
                 {**item, "criterion": criterion, "description": JUDGE_CRITERIA[criterion]}
                 for item in items
@@ -152,7 +151,7 @@ def score_rows(
     criteria = [f"judge_{c}" for c in config.criteria]
     scores = scores.with_columns(
         pl.mean_horizontal(criteria).alias("judge_score"),
-        pl.lit(record.generator_id).alias("judge_generator_id"),
+        pl.lit(judge.generator_id).alias("judge_generator_id"),
         pl.concat_list([s.alias(f"call_{i}") for i, s in enumerate(call_ids)]).alias(
             "judge_call_ids"
         ),
@@ -162,12 +161,12 @@ def score_rows(
         decisions.select("row_id"), on="row_id", how="anti"
     )
     summary = {
-        "judge_generator_id": record.generator_id,
+        "judge_generator_id": judge.generator_id,
         "graded_rows": scores.height,
         "unscored_rows": scores["judge_score"].null_count(),
         "mean_judge_score": scores["judge_score"].mean(),
         "dropped": dict(decisions.group_by("rule").len().iter_rows()),
-        "new_calls": judge.new_calls,
-        "cached_calls": judge.cache_hits,
+        "new_calls": session.new_calls,
+        "cached_calls": session.cache_hits,
     }
     return JudgedRows(judged, decisions, summary)

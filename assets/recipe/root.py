@@ -28,10 +28,10 @@ from assets.filters.language import LanguageConfig
 from assets.filters.pii import PiiConfig
 from assets.filters.rule_sets import DocumentRuleScope
 from assets.filters.semantic_dedup import SemanticDedupConfig
+from assets.models.output_screens import REFUSAL_PATTERNS
 from assets.registry import FILTERS, METHODS
 from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
-from assets.synthesis.candidates import REFUSAL_PATTERNS
 from quality.gate import GatePolicy, RetentionConfig
 from quality.gates import QualityConfig
 from quality.materialization import ReportConfig

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import Protocol
 
 import polars as pl
 
-from warehouse import Warehouse
+from assets.models.context import ModelContext
 from warehouse.lineage import GeneratorRecord
 from warehouse.rows import (
     DECISION_SCHEMA,
@@ -28,14 +27,13 @@ SOURCES_DESCRIPTION = (
 )
 
 
-@dataclass
-class SynthesisContext:
-    wh: Warehouse
-    run_id: str
+@dataclass(kw_only=True)
+class SynthesisContext(ModelContext):
+    """A model context plus what methods share in one run: the time stamped on rows, the
+    random seed, and the rows each method made."""
+
     created_at: datetime
     random_seed: int
-    refresh_cache: bool = False
-    log: logging.Logger = field(default_factory=lambda: logging.getLogger("synthfoundry"))
     # Rows each method made earlier in this run, by method name: later methods that list the
     # method in their `sources` build on them (e.g. chain-of-thought over programmatic math).
     produced: dict[str, pl.DataFrame] = field(default_factory=dict)
@@ -69,6 +67,14 @@ class SynthesisContext:
             frames.append(frame)
         return pl.concat(frames).unique("row_id", keep="first", maintain_order=True)
 
+    def select_sources(
+        self, sources: list[str], seeds: pl.DataFrame, where: pl.Expr, limit: int | None
+    ) -> pl.DataFrame:
+        """Rows of `sources` matching `where`, the first `limit` by row_id: the deterministic
+        input of a method."""
+        rows = self.source_rows(sources, seeds).filter(where).sort("row_id")
+        return rows if limit is None else rows.head(limit)
+
     def source_instructions(
         self,
         sources: list[str],
@@ -77,18 +83,16 @@ class SynthesisContext:
         limit: int | None,
     ) -> pl.DataFrame:
         """Instruction rows of `sources` (of `task_types`, when given), the first `limit` by
-        row_id: the deterministic input of methods that rework instructions."""
-        rows = self.source_rows(sources, seeds).filter(
-            (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
-        )
+        row_id: the input of methods that rework instructions."""
+        where = (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
         if task_types is not None:
-            rows = rows.filter(pl.col("task_type").is_in(task_types))
-        rows = rows.sort("row_id")
-        return rows if limit is None else rows.head(limit)
+            where = where & pl.col("task_type").is_in(task_types)
+        return self.select_sources(sources, seeds, where, limit)
 
 
 class CountsCalls(Protocol):
-    """A cached model or a judge: how many calls it made and how many the cache answered."""
+    """A cached model or a model session: how many calls it made and how many the cache
+    answered."""
 
     new_calls: int
     cache_hits: int

@@ -43,11 +43,10 @@ from assets.decontamination.detector import Decontaminator  # noqa: E402
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig
 from assets.decontamination.lexical import LexicalDetector
+from assets.models.context import ModelContext  # noqa: E402
 from assets.recipe.paths import bundled_path
 from assets.recipe.root import DecontaminationConfig
-from assets.synthesis.context import SynthesisContext  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
-from warehouse.corpora import now  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 STDLIB_MODULES = [
@@ -179,7 +178,7 @@ def main() -> None:
 
     args.home.mkdir(parents=True, exist_ok=True)
     wh = Warehouse(args.home)
-    ctx = SynthesisContext(wh=wh, run_id="bench", created_at=now(), random_seed=0)
+    ctx = ModelContext(wh=wh, run_id="bench")
     config = DecontaminationConfig(embedding=EmbeddingDetector(), lexical=LexicalDetector())
     started = time.perf_counter()
     signals = Decontaminator(humaneval, config, ctx).signals(frame).sort("row_id")

@@ -28,14 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from assets.recipe.generators import LocalModel, OpenAICompatibleModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.backends.llama_server import llama_server
-from assets.synthesis.backends.local_llama import default_model_path
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.context import SynthesisContext
-from warehouse import Warehouse
-from warehouse.corpora import now
+# The repository root: the loopback llama.cpp server helper lives in tests/.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from assets.models.backends import build_backend  # noqa: E402
+from assets.models.backends.local_llama import default_model_path  # noqa: E402
+from assets.models.call_cache import CachedModel  # noqa: E402
+from assets.models.context import ModelContext  # noqa: E402
+from assets.recipe.generators import LocalModel, OpenAICompatibleModel, Sampling  # noqa: E402
+from tests.servers import llama_server  # noqa: E402
+from warehouse import Warehouse  # noqa: E402
 
 TOPICS = [
     "rivers", "bread", "volcanoes", "chess", "bicycles", "owls", "glass", "tides",
@@ -59,7 +61,7 @@ class Ours:
     def __call__(self, texts: list[str], sampling: Sampling) -> Callable[[], int]:
         self.rounds += 1
         run_id = f"bench-{self.backend.backend}-{self.backend.max_in_flight}-{self.rounds}"
-        ctx = SynthesisContext(self.wh, run_id, now(), 0, refresh_cache=True)
+        ctx = ModelContext(self.wh, run_id, refresh_cache=True)
         CachedModel(self.backend, "gen-bench", ctx).complete_many(
             [(text, 0) for text in texts], sampling
         )

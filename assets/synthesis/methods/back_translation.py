@@ -9,26 +9,18 @@ The kept row stores the pivot-language text in `attributes`.
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import polars as pl
 from pydantic import Field
 
-from assets.embeddings import Embedder
+from assets.embeddings import pair_cosines
+from assets.models.call_cache import CallResult
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.candidates import rejection, screen
-from assets.synthesis.context import (
-    SOURCES_DESCRIPTION,
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
+from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.rows import normalized
 from warehouse.settings import Strict
 
@@ -60,6 +52,17 @@ def _same_texts(returned: list[str], sources: list[str]) -> list[bool]:
     return frame.select(same).to_series().to_list()
 
 
+@dataclass
+class _Trip:
+    """One instruction's round trip: its source row, both calls and both texts."""
+
+    source: dict
+    forward: CallResult
+    pivot: str
+    backward: CallResult | None = None
+    back: str = ""
+
+
 class BackTranslationMethod:
     name = "back_translation"
     Config = BackTranslation
@@ -73,9 +76,9 @@ class BackTranslationMethod:
         rows = ctx.source_instructions(
             config.sources, seeds, config.task_types, config.max_instructions
         ).to_dicts()
-        backend = build_backend(config.generator)
-        generator = model_generator(
-            backend,
+        run = ModelRun(self.name, ctx)
+        model = run.model(
+            config.generator,
             [self.template],
             {
                 "language": config.language,
@@ -83,7 +86,6 @@ class BackTranslationMethod:
                 "min_similarity": config.min_similarity,
             },
         )
-        model = CachedModel(backend, generator.generator_id, ctx)
         forward = model.complete_many(
             [
                 (self.template.render(language=config.language, text=r["instruction"]), 0)
@@ -91,92 +93,66 @@ class BackTranslationMethod:
             ],
             config.sampling,
         )
-        rejected, pivoted = [], []
+        pivoted = []
         for row, call in zip(rows, forward, strict=True):
             pivot = call.text.strip()
-            rule = screen(call, pivot)
-            if rule:
-                rejected.append(
-                    rejection(call, f"forward_{rule}", source_row_id=row["row_id"], leg="forward")
-                )
-            else:
-                pivoted.append((row, call, pivot))
+            if run.screen(
+                call, pivot, prefix="forward_", source_row_id=row["row_id"], leg="forward"
+            ):
+                pivoted.append(_Trip(row, call, pivot))
         backward = model.complete_many(
-            [
-                (self.template.render(language=BACK_LANGUAGE, text=pivot), 0)
-                for _, _, pivot in pivoted
-            ],
+            [(self.template.render(language=BACK_LANGUAGE, text=t.pivot), 0) for t in pivoted],
             config.sampling,
         )
-        candidates = []
         unchanged = _same_texts(
-            [call.text.strip() for call in backward], [row["instruction"] for row, _, _ in pivoted]
+            [call.text.strip() for call in backward], [t.source["instruction"] for t in pivoted]
         )
-        for (row, first, pivot), call, same in zip(pivoted, backward, unchanged, strict=True):
-            back = call.text.strip()
-            rule = screen(call, back)
-            if rule is None and same:
-                rule = "unchanged_round_trip"
-            if rule:
-                rejected.append(
-                    rejection(
-                        call,
-                        rule if rule == "unchanged_round_trip" else f"backward_{rule}",
-                        source_row_id=row["row_id"],
-                        forward_call_id=first.request_hash,
-                        pivot_text=pivot,
-                    )
-                )
+        trips = []
+        for trip, call, same in zip(pivoted, backward, unchanged, strict=True):
+            trip.backward, trip.back = call, call.text.strip()
+            where = {
+                "source_row_id": trip.source["row_id"],
+                "forward_call_id": trip.forward.request_hash,
+                "pivot_text": trip.pivot,
+            }
+            if not run.screen(call, trip.back, prefix="backward_", **where):
+                continue
+            if same:
+                run.reject(call, "unchanged_round_trip", **where)
             else:
-                candidates.append((row, first, pivot, call, back))
-        similarity = np.zeros(0)
-        if candidates:
-            embedder = Embedder()
-            original = embedder.embed(ctx.wh, [c[0]["instruction"] for c in candidates])
-            returned = embedder.embed(ctx.wh, [c[4] for c in candidates])
-            similarity = np.einsum("ij,ij->i", original, returned)
-        records = []
-        for (row, first, pivot, call, back), score in zip(
-            candidates, similarity.tolist(), strict=True
-        ):
+                trips.append(trip)
+        similarity = pair_cosines(
+            ctx.wh, [t.source["instruction"] for t in trips], [t.back for t in trips]
+        )
+        for trip, score in zip(trips, similarity, strict=True):
+            row = trip.source
             if score < config.min_similarity:
-                rejected.append(
-                    rejection(
-                        call,
-                        "round_trip_drift",
-                        score=score,
-                        source_row_id=row["row_id"],
-                        forward_call_id=first.request_hash,
-                        source_text=row["instruction"],
-                        pivot_text=pivot,
-                        round_trip=back,
-                        min_similarity=config.min_similarity,
-                    )
+                run.reject(
+                    trip.backward,
+                    "round_trip_drift",
+                    score=score,
+                    source_row_id=row["row_id"],
+                    forward_call_id=trip.forward.request_hash,
+                    source_text=row["instruction"],
+                    pivot_text=trip.pivot,
+                    round_trip=trip.back,
+                    min_similarity=config.min_similarity,
                 )
                 continue
-            records.append(
-                {
-                    "kind": "instruction",
-                    "task_type": row["task_type"],
-                    "instruction": back,
-                    "input": row["input"],
-                    "response": row["response"],
-                    "answer": row["answer"],
-                    "attributes": json.dumps(
-                        {
-                            "pivot_language": config.language,
-                            "pivot_text": pivot,
-                            "source_instruction": row["instruction"],
-                            "similarity": score,
-                        }
-                    ),
-                    "seed_ids": row["origin_seed_ids"],
-                    "parent_ids": [row["row_id"]],
-                    "call_ids": [first.request_hash, call.request_hash],
-                    "generator_id": generator.generator_id,
-                    "method": self.name,
-                }
+            run.keep(
+                model,
+                [trip.forward, trip.backward],
+                Lineage.of(row),
+                task_type=row["task_type"],
+                instruction=trip.back,
+                input=row["input"],
+                response=row["response"],
+                answer=row["answer"],
+                attributes={
+                    "pivot_language": config.language,
+                    "pivot_text": trip.pivot,
+                    "source_instruction": row["instruction"],
+                    "similarity": score,
+                },
             )
-        return MethodOutput.made(
-            rows_from_records(records, ctx), rejected, [generator], callers=[model]
-        )
+        return run.output()

@@ -21,20 +21,12 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import is_refusal, rejection, screen
-from assets.synthesis.context import (
-    SOURCES_DESCRIPTION,
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
+from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import rouge_l, words
-from assets.synthesis.templates import PromptTemplate, load_template
-from warehouse.rows import empty_rows
 from warehouse.settings import Strict
 
 EvolOperation = Literal["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"]
@@ -135,9 +127,9 @@ class EvolInstructMethod:
         sources = ctx.source_instructions(
             self.config.sources, seeds, self.config.task_types, self.config.num_instructions
         )
-        backend = build_backend(self.config.generator)
-        generator = model_generator(
-            backend,
+        run = ModelRun(self.name, ctx)
+        model = run.model(
+            self.config.generator,
             [self.depth, self.breadth, self._operations_template(), self.response],
             {
                 "operations": self.config.operations,
@@ -147,7 +139,6 @@ class EvolInstructMethod:
                 "response_sampling": self.config.response_sampling.model_dump(),
             },
         )
-        model = CachedModel(backend, generator.generator_id, ctx)
         chains = [
             _Chain(
                 r["row_id"],
@@ -159,11 +150,9 @@ class EvolInstructMethod:
             )
             for r in sources.iter_rows(named=True)
         ]
-        frames, rejected = [empty_rows()], []
         for round_number in range(1, self.config.rounds + 1):
-            frame = self._round(round_number, chains, model, generator.generator_id, ctx, rejected)
-            frames.append(frame)
-        return MethodOutput.made(pl.concat(frames), rejected, [generator], callers=[model])
+            self._round(run, model, round_number, chains)
+        return run.output()
 
     def _operation(self, ctx: SynthesisContext, chain: _Chain, round_number: int) -> str:
         rng = random.Random(f"{ctx.random_seed}:evol_instruct:{chain.source_id}:{round_number}")
@@ -175,16 +164,10 @@ class EvolInstructMethod:
         return self.depth.render(operation=DEPTH_OPERATIONS[operation], instruction=instruction)
 
     def _round(
-        self,
-        round_number: int,
-        chains: list[_Chain],
-        model: CachedModel,
-        generator_id: str,
-        ctx: SynthesisContext,
-        rejected: list[dict],
-    ) -> pl.DataFrame:
+        self, run: ModelRun, model: CachedModel, round_number: int, chains: list[_Chain]
+    ) -> None:
         """Evolve every chain once; chains whose evolution survives move to the new row."""
-        operations = [self._operation(ctx, chain, round_number) for chain in chains]
+        operations = [self._operation(run.ctx, chain, round_number) for chain in chains]
         calls = model.complete_many(
             [
                 (self._prompt(op, c.instruction), round_number)
@@ -196,62 +179,50 @@ class EvolInstructMethod:
         for chain, operation, call in zip(chains, operations, calls, strict=True):
             evolved = clean_evolution(call.text)
             context = {"operation": operation, "round": round_number, "parent": chain.instruction}
-            rule = screen(call, evolved)
-            score = None
-            if rule is None:
-                failed = failed_evolution(
-                    evolved, chain.instruction, operation, self.config.max_rouge_l
-                )
-                rule, score = failed if failed else (None, None)
-            if rule:
-                rejected.append(rejection(call, rule, score=score, evolved=evolved, **context))
+            if not run.screen(call, evolved, evolved=evolved, **context):
+                continue
+            failed = failed_evolution(
+                evolved, chain.instruction, operation, self.config.max_rouge_l
+            )
+            if failed:
+                run.reject(call, failed[0], score=failed[1], evolved=evolved, **context)
             else:
                 survivors.append((chain, operation, evolved, call))
         responses = model.complete_many(
             [(self.response.render(instruction=evolved), 0) for _, _, evolved, _ in survivors],
             self.config.response_sampling,
         )
-        records, moved = [], []
+        moved = []
         for (chain, operation, evolved, call), response in zip(survivors, responses, strict=True):
             answer = response.text.strip()
             # A cut-off response is left to the filtered stage (finish_reason in attributes), as
             # for self-instruct; only responses that say nothing or refuse fail the evolution.
-            rule = "empty_output" if not answer else "refusal" if is_refusal(answer) else None
-            if rule:
-                rejected.append(
-                    rejection(
-                        response,
-                        f"response_{rule}",
-                        instruction=evolved,
-                        instruction_call_id=call.request_hash,
-                        round=round_number,
-                    )
-                )
+            if not run.screen(
+                response,
+                answer,
+                prefix="response_",
+                cut_off_ok=True,
+                instruction=evolved,
+                instruction_call_id=call.request_hash,
+                round=round_number,
+            ):
                 continue
-            records.append(
-                {
-                    "kind": "instruction",
-                    "task_type": chain.task_type,
-                    "instruction": evolved,
-                    "input": chain.input,
-                    "response": answer,
-                    "attributes": json.dumps(
-                        {
-                            "operation": operation,
-                            "round": round_number,
-                            "parent_instruction": chain.instruction,
-                            "finish_reason": response.finish_reason,
-                        }
-                    ),
-                    "seed_ids": chain.seed_ids,
-                    "parent_ids": [chain.parent_id],
-                    "call_ids": [call.request_hash, response.request_hash],
-                    "generator_id": generator_id,
-                    "method": self.name,
-                }
+            run.keep(
+                model,
+                [call, response],
+                Lineage(seed_ids=chain.seed_ids, parent_ids=[chain.parent_id]),
+                task_type=chain.task_type,
+                instruction=evolved,
+                input=chain.input,
+                response=answer,
+                attributes={
+                    "operation": operation,
+                    "round": round_number,
+                    "parent_instruction": chain.instruction,
+                    "finish_reason": response.finish_reason,
+                },
             )
             moved.append(chain)
-        rows = rows_from_records(records, ctx)
+        rows = run.rows()
         for chain, row_id, evolved in zip(moved, rows["row_id"], rows["instruction"], strict=True):
             chain.parent_id, chain.instruction = row_id, evolved
-        return rows

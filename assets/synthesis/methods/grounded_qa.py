@@ -10,28 +10,20 @@ answer as `response`, and the passage's document and character offsets in `attri
 
 from __future__ import annotations
 
-import json
 import re
+from dataclasses import dataclass
 from typing import Literal
 
-import numpy as np
 import polars as pl
 from pydantic import Field
 
-from assets.embeddings import Embedder
+from assets.embeddings import pair_cosines
+from assets.models.call_cache import CallResult
+from assets.models.prompt_templates import load_template
+from assets.models.rubric_judge import Judgement
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.candidates import rejection, screen
-from assets.synthesis.context import (
-    SOURCES_DESCRIPTION,
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.judge import RubricJudge
-from assets.synthesis.templates import load_template
+from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict
 
 
@@ -97,6 +89,19 @@ def split_passages(text: str, max_words: int) -> list[tuple[int, int]]:
     ]
 
 
+def document_passages(documents: pl.DataFrame, max_words: int, per_document: int) -> list[dict]:
+    """The first `per_document` passages of each document: the document row, the passage's
+    index, character span and text."""
+    passages = []
+    for doc in documents.iter_rows(named=True):
+        text = doc["text"]
+        for index, (start, end) in enumerate(split_passages(text, max_words)[:per_document]):
+            passages.append(
+                {"doc": doc, "index": index, "start": start, "end": end, "text": text[start:end]}
+            )
+    return passages
+
+
 def parse_qa(raw: str) -> tuple[str, str] | None:
     """The first "Question: ... Answer: ..." pair of a model's output."""
     match = _QA.search(raw)
@@ -104,6 +109,17 @@ def parse_qa(raw: str) -> tuple[str, str] | None:
         return None
     question, answer = match.group(1).strip(), match.group(2).strip()
     return (question, answer) if question and answer else None
+
+
+@dataclass
+class _Candidate:
+    passage: dict
+    call: CallResult
+    question: str
+    answer: str
+    where: dict  # the passage, as rejection evidence
+    support: float = 0.0
+    judgement: Judgement | None = None
 
 
 class GroundedQAMethod:
@@ -114,161 +130,99 @@ class GroundedQAMethod:
         self.config = config
         self.template = load_template(config.template)
 
-    def _passages(self, documents: pl.DataFrame) -> list[dict]:
-        passages = []
-        for doc in documents.iter_rows(named=True):
-            text = doc["text"]
-            spans = split_passages(text, self.config.passage_words)
-            for index, (start, end) in enumerate(spans[: self.config.max_passages_per_document]):
-                passages.append(
-                    {
-                        "doc": doc,
-                        "index": index,
-                        "start": start,
-                        "end": end,
-                        "text": text[start:end],
-                    }
-                )
-        return passages
-
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
-        documents = (
-            ctx.source_rows(self.config.sources, seeds)
-            .filter((pl.col("kind") == "document") & (pl.col("text").fill_null("") != ""))
-            .sort("row_id")
-        )
-        if self.config.max_documents is not None:
-            documents = documents.head(self.config.max_documents)
-        backend = build_backend(self.config.generator)
-        generator = model_generator(
-            backend,
+        config = self.config
+        run = ModelRun(self.name, ctx)
+        model = run.model(
+            config.generator,
             [self.template],
             {
-                "sampling": self.config.sampling.model_dump(),
-                "passage_words": self.config.passage_words,
-                "min_support": self.config.min_support,
+                "sampling": config.sampling.model_dump(),
+                "passage_words": config.passage_words,
+                "min_support": config.min_support,
             },
         )
-        model = CachedModel(backend, generator.generator_id, ctx)
-        passages = self._passages(documents)
-        prompts = [
-            (self.template.render(passage=p["text"]), sample)
-            for p in passages
-            for sample in range(self.config.questions_per_passage)
-        ]
-        calls = model.complete_many(prompts, self.config.sampling)
-        owners = [p for p in passages for _ in range(self.config.questions_per_passage)]
-
-        rejected: list[dict] = []
-        candidates: list[dict] = []
+        with_text = (pl.col("kind") == "document") & (pl.col("text").fill_null("") != "")
+        documents = ctx.select_sources(config.sources, seeds, with_text, config.max_documents)
+        passages = document_passages(
+            documents, config.passage_words, config.max_passages_per_document
+        )
+        calls = model.complete_many(
+            [
+                (self.template.render(passage=p["text"]), sample)
+                for p in passages
+                for sample in range(config.questions_per_passage)
+            ],
+            config.sampling,
+        )
+        owners = [p for p in passages for _ in range(config.questions_per_passage)]
+        candidates: list[_Candidate] = []
         for passage, call in zip(owners, calls, strict=True):
             where = {"document_row_id": passage["doc"]["row_id"], "passage_index": passage["index"]}
-            rule = screen(call, call.text)
-            parsed = parse_qa(call.text) if rule is None else None
-            if rule is None and parsed is None:
-                rule = "unparseable_qa"
-            if rule:
-                rejected.append(rejection(call, rule, **where))
+            if not run.screen(call, call.text, **where):
                 continue
-            candidates.append({"passage": passage, "call": call, "qa": parsed, "where": where})
-
-        if candidates:
-            embedder = Embedder()
-            pairs = embedder.embed(ctx.wh, [f"{c['qa'][0]} {c['qa'][1]}" for c in candidates])
-            texts = embedder.embed(ctx.wh, [c["passage"]["text"] for c in candidates])
-            support = np.einsum("ij,ij->i", pairs, texts)
-        else:
-            support = np.zeros(0)
+            parsed = parse_qa(call.text)
+            if parsed is None:
+                run.reject(call, "unparseable_qa", **where)
+            else:
+                candidates.append(_Candidate(passage, call, *parsed, where))
+        support = pair_cosines(
+            ctx.wh,
+            [f"{c.question} {c.answer}" for c in candidates],
+            [c.passage["text"] for c in candidates],
+        )
         supported = []
-        for candidate, score in zip(candidates, support.tolist(), strict=True):
-            candidate["support"] = score
-            if score < self.config.min_support:
-                rejected.append(
-                    rejection(
-                        candidate["call"],
-                        "unsupported_answer",
-                        score=score,
-                        question=candidate["qa"][0],
-                        answer=candidate["qa"][1],
-                        min_support=self.config.min_support,
-                        **candidate["where"],
-                    )
+        for c, score in zip(candidates, support, strict=True):
+            c.support = score
+            if score < config.min_support:
+                run.reject(
+                    c.call,
+                    "unsupported_answer",
+                    score=score,
+                    question=c.question,
+                    answer=c.answer,
+                    min_support=config.min_support,
+                    **c.where,
                 )
             else:
-                supported.append(candidate)
-
-        generators, callers = [generator], [model]
-        if self.config.judge is not None and supported:
-            judge = RubricJudge(
-                self.config.judge,
-                self.config.judge_template,
-                self.config.judge_scale,
-                self.config.judge_sampling,
+                supported.append(c)
+        if config.judge is not None and supported:
+            judge = run.judge(
+                config.judge, config.judge_template, config.judge_scale, config.judge_sampling
             )
-            generators.append(judge.record)
-            verdicts = judge.score(
-                ctx,
+            verdicts = run.judged(
+                judge,
+                [c.call for c in supported],
                 [
-                    {"passage": c["passage"]["text"], "question": c["qa"][0], "answer": c["qa"][1]}
+                    {"passage": c.passage["text"], "question": c.question, "answer": c.answer}
                     for c in supported
                 ],
+                [c.where for c in supported],
+                floor=config.judge_min_score,
+                floor_rule="judge_unsupported",
             )
-            callers.append(judge)
-            kept = []
-            for candidate, verdict in zip(supported, verdicts, strict=True):
-                candidate["judge"] = verdict
-                rule = (
-                    "judge_unparseable"
-                    if verdict.score is None
-                    else "judge_unsupported"
-                    if verdict.score < self.config.judge_min_score
-                    else None
-                )
-                if rule:
-                    rejected.append(
-                        rejection(
-                            candidate["call"],
-                            rule,
-                            score=verdict.score,
-                            judge_call_id=verdict.call_id,
-                            judge_output=verdict.call.text[:500],
-                            **candidate["where"],
-                        )
-                    )
-                else:
-                    kept.append(candidate)
-            supported = kept
-
-        records = []
-        for candidate in supported:
-            passage, call, verdict = candidate["passage"], candidate["call"], candidate.get("judge")
-            records.append(
-                {
-                    "kind": "instruction",
-                    "task_type": "grounded_qa",
-                    "instruction": candidate["qa"][0],
-                    "input": passage["text"],
-                    "response": candidate["qa"][1],
-                    "attributes": json.dumps(
-                        {
-                            "passage": {
-                                "document_row_id": passage["doc"]["row_id"],
-                                "index": passage["index"],
-                                "start": passage["start"],
-                                "end": passage["end"],
-                            },
-                            "support_score": candidate["support"],
-                            "judge_score": verdict.score if verdict else None,
-                            "finish_reason": call.finish_reason,
-                        }
-                    ),
-                    "seed_ids": passage["doc"]["origin_seed_ids"],
-                    "parent_ids": [passage["doc"]["row_id"]],
-                    "call_ids": [call.request_hash, *([verdict.call_id] if verdict else [])],
-                    "generator_id": generator.generator_id,
-                    "method": self.name,
-                }
+            for c, verdict in zip(supported, verdicts, strict=True):
+                c.judgement = verdict
+            supported = [c for c in supported if c.judgement is not None]
+        for c in supported:
+            run.keep(
+                model,
+                [c.call, *([c.judgement.call] if c.judgement else [])],
+                Lineage.of(c.passage["doc"]),
+                task_type="grounded_qa",
+                instruction=c.question,
+                input=c.passage["text"],
+                response=c.answer,
+                attributes={
+                    "passage": {
+                        "document_row_id": c.passage["doc"]["row_id"],
+                        "index": c.passage["index"],
+                        "start": c.passage["start"],
+                        "end": c.passage["end"],
+                    },
+                    "support_score": c.support,
+                    "judge_score": c.judgement.score if c.judgement else None,
+                    "finish_reason": c.call.finish_reason,
+                },
             )
-        return MethodOutput.made(
-            rows_from_records(records, ctx), rejected, generators, callers=callers
-        )
+        return run.output()

@@ -15,28 +15,19 @@ all of them are registered in `generators`.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 from pydantic import Field, model_validator
 
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.prompt_templates import load_template
+from assets.models.rubric_judge import Judgement, RubricJudge
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import rejection
-from assets.synthesis.context import (
-    SOURCES_DESCRIPTION,
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.judge import Judgement, RubricJudge
+from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
-from assets.synthesis.templates import load_template
+from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict
 
 
@@ -76,7 +67,7 @@ class PreferencePairs(Strict):
 @dataclass
 class _Response:
     source: int  # index of the instruction
-    generator_id: str
+    model: CachedModel
     call: CallResult
     judgement: Judgement | None = None
 
@@ -93,143 +84,104 @@ class PreferencePairsMethod:
         instructions = ctx.source_instructions(
             config.sources, seeds, config.task_types, config.max_instructions
         ).to_dicts()
-        prompts_text = [problem_text(r["instruction"], r["input"]) for r in instructions]
-
-        generators, responses, rejected, models = [], [], [], []
+        prompts = [problem_text(r["instruction"], r["input"]) for r in instructions]
+        per_prompt = config.responses_per_generator
+        run = ModelRun(self.name, ctx)
+        responses: list[_Response] = []
         for responder in config.generators:
             template = load_template(responder.template)
-            backend = build_backend(responder.generator)
-            record = model_generator(
-                backend,
+            model = run.model(
+                responder.generator,
                 [template],
                 {"role": "responder", "sampling": responder.sampling.model_dump()},
             )
-            generators.append(record)
-            model = CachedModel(backend, record.generator_id, ctx)
-            models.append(model)
-            owners = [
-                i for i in range(len(instructions)) for _ in range(config.responses_per_generator)
-            ]
             calls = model.complete_many(
-                [
-                    (template.render(instruction=prompts_text[i]), k)
-                    for i in range(len(instructions))
-                    for k in range(config.responses_per_generator)
-                ],
+                [(template.render(instruction=p), k) for p in prompts for k in range(per_prompt)],
                 responder.sampling,
             )
+            owners = [i for i in range(len(instructions)) for _ in range(per_prompt)]
             for owner, call in zip(owners, calls, strict=True):
                 # A cut-off response may still serve as `rejected`; a cut-off chosen response
                 # is dropped by the filtered stage (its finish_reason is in attributes).
-                if not call.text.strip():
-                    rejected.append(
-                        rejection(
-                            call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
-                        )
-                    )
+                if call.text.strip():
+                    responses.append(_Response(owner, model, call))
                 else:
-                    responses.append(_Response(owner, record.generator_id, call))
-
-        judge = RubricJudge(
-            config.judge, config.judge_template, config.scale, config.judge_sampling
-        )
-        generators.append(judge.record)
-        verdicts = judge.score(
-            ctx,
+                    run.reject(
+                        call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
+                    )
+        judge = run.judge(config.judge, config.judge_template, config.scale, config.judge_sampling)
+        verdicts = run.judged(
+            judge,
+            [r.call for r in responses],
             [
-                {"instruction": prompts_text[r.source], "response": r.call.text.strip()}
+                {"instruction": prompts[r.source], "response": r.call.text.strip()}
                 for r in responses
             ],
+            [{"instruction_row_id": instructions[r.source]["row_id"]} for r in responses],
         )
         scored: dict[int, list[_Response]] = {}
         for response, verdict in zip(responses, verdicts, strict=True):
-            response.judgement = verdict
-            if verdict.score is None:
-                rejected.append(
-                    rejection(
-                        response.call,
-                        "judge_unparseable",
-                        judge_call_id=verdict.call_id,
-                        judge_output=verdict.call.text[:500],
-                        instruction_row_id=instructions[response.source]["row_id"],
-                    )
-                )
-            else:
+            if verdict is not None:
+                response.judgement = verdict
                 scored.setdefault(response.source, []).append(response)
-
-        records = []
         for index, source in enumerate(instructions):
-            candidates = scored.get(index, [])
-            if len(candidates) < 2:
-                key = hashlib.sha256(f"{self.name}:{source['row_id']}".encode()).hexdigest()
-                rejected.append(
-                    {
-                        "row_id": key[:32],
-                        "rule": "too_few_scored_responses",
-                        "score": float(len(candidates)),
-                        "evidence": {
-                            "instruction_row_id": source["row_id"],
-                            "scored_call_ids": [c.call.request_hash for c in candidates],
-                        },
-                    }
-                )
-                continue
-            ranked = sorted(candidates, key=lambda r: -r.judgement.score)
-            chosen, worst = ranked[0], ranked[-1]
-            margin = chosen.judgement.score - worst.judgement.score
-            pair = {
-                "chosen_call_id": chosen.call.request_hash,
-                "rejected_call_id": worst.call.request_hash,
-                "chosen_score": chosen.judgement.score,
-                "rejected_score": worst.judgement.score,
-                "chosen_generator_id": chosen.generator_id,
-                "rejected_generator_id": worst.generator_id,
-            }
-            if margin < config.min_margin:
-                rejected.append(
-                    rejection(
-                        chosen.call,
-                        "small_margin",
-                        score=margin,
-                        min_margin=config.min_margin,
-                        instruction_row_id=source["row_id"],
-                        **pair,
-                    )
-                )
-                continue
-            records.append(
-                {
-                    "kind": "preference",
-                    "task_type": source["task_type"],
-                    "instruction": source["instruction"],
-                    "input": source["input"],
-                    "response": chosen.call.text.strip(),
-                    "attributes": json.dumps(
-                        {
-                            "rejected": worst.call.text.strip(),
-                            "finish_reason": chosen.call.finish_reason,
-                            "rejected_finish_reason": worst.call.finish_reason,
-                            **pair,
-                            "margin": margin,
-                            "scale": config.scale,
-                            "judge_generator_id": judge.record.generator_id,
-                            "chosen_judge_call_id": chosen.judgement.call_id,
-                            "rejected_judge_call_id": worst.judgement.call_id,
-                            "responses_scored": len(candidates),
-                        }
-                    ),
-                    "seed_ids": source["origin_seed_ids"],
-                    "parent_ids": [source["row_id"]],
-                    "call_ids": [
-                        chosen.call.request_hash,
-                        worst.call.request_hash,
-                        chosen.judgement.call_id,
-                        worst.judgement.call_id,
-                    ],
-                    "generator_id": chosen.generator_id,
-                    "method": self.name,
-                }
+            self._pair(run, judge, source, scored.get(index, []))
+        return run.output()
+
+    def _pair(
+        self, run: ModelRun, judge: RubricJudge, source: dict, candidates: list[_Response]
+    ) -> None:
+        """The best and worst scored responses to one instruction, kept as a pair when their
+        margin is large enough."""
+        if len(candidates) < 2:
+            run.reject_source(
+                source["row_id"],
+                "too_few_scored_responses",
+                score=float(len(candidates)),
+                instruction_row_id=source["row_id"],
+                scored_call_ids=[c.call.request_hash for c in candidates],
             )
-        return MethodOutput.made(
-            rows_from_records(records, ctx), rejected, generators, callers=[*models, judge]
+            return
+        ranked = sorted(candidates, key=lambda r: -r.judgement.score)
+        chosen, worst = ranked[0], ranked[-1]
+        margin = chosen.judgement.score - worst.judgement.score
+        pair = {
+            "chosen_call_id": chosen.call.request_hash,
+            "rejected_call_id": worst.call.request_hash,
+            "chosen_score": chosen.judgement.score,
+            "rejected_score": worst.judgement.score,
+            "chosen_generator_id": chosen.model.generator_id,
+            "rejected_generator_id": worst.model.generator_id,
+        }
+        if margin < self.config.min_margin:
+            run.reject(
+                chosen.call,
+                "small_margin",
+                score=margin,
+                min_margin=self.config.min_margin,
+                instruction_row_id=source["row_id"],
+                **pair,
+            )
+            return
+        run.keep(
+            chosen.model,
+            [chosen.call, worst.call, chosen.judgement.call, worst.judgement.call],
+            Lineage.of(source),
+            kind="preference",
+            task_type=source["task_type"],
+            instruction=source["instruction"],
+            input=source["input"],
+            response=chosen.call.text.strip(),
+            attributes={
+                "rejected": worst.call.text.strip(),
+                "finish_reason": chosen.call.finish_reason,
+                "rejected_finish_reason": worst.call.finish_reason,
+                **pair,
+                "margin": margin,
+                "scale": self.config.scale,
+                "judge_generator_id": judge.generator_id,
+                "chosen_judge_call_id": chosen.judgement.call_id,
+                "rejected_judge_call_id": worst.judgement.call_id,
+                "responses_scored": len(candidates),
+            },
         )

@@ -9,25 +9,16 @@ documents whose `parent_ids` and `seed_ids` link to the source.
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 import polars as pl
 from pydantic import Field
 
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.candidates import rejection, screen
-from assets.synthesis.context import (
-    SOURCES_DESCRIPTION,
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
+from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import rouge_l, words
-from assets.synthesis.templates import load_template
 from warehouse.settings import Strict
 
 RephraseStyle = Literal["plain", "wikipedia", "qa"]
@@ -72,71 +63,62 @@ class RephraseMethod:
         self.config = config
         self.templates = {s: load_template(f"{config.template_prefix}_{s}") for s in config.styles}
 
+    def _params(self, style: str) -> dict:
+        return {
+            "style": style,
+            "sampling": self.config.sampling.model_dump(),
+            "max_rouge_l": self.config.max_rouge_l,
+            "min_length_ratio": self.config.min_length_ratio,
+        }
+
+    def _failure(self, output: str, source: str) -> tuple[str, float] | None:
+        """(rule, score) when a rephrasing copies its source or loses much of its content."""
+        similarity = rouge_l(output, source)
+        if similarity >= self.config.max_rouge_l:
+            return "copied_source", similarity
+        ratio = len(words(output)) / max(1, len(words(source)))
+        if ratio < self.config.min_length_ratio:
+            return "lost_content", ratio
+        return None
+
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
-        sources = ctx.source_rows(self.config.sources, seeds).filter(
-            pl.col("kind").is_in(self.config.kinds)
-        )
-        sources = sources.sort("row_id")
-        if self.config.max_sources is not None:
-            sources = sources.head(self.config.max_sources)
-        backend = build_backend(self.config.generator)
-        records, rejected, generators, models = [], [], [], []
+        kinds = pl.col("kind").is_in(self.config.kinds)
+        sources = ctx.select_sources(self.config.sources, seeds, kinds, self.config.max_sources)
         items = [
             (r, source_text(r["kind"], r["instruction"], r["input"], r["text"]))
             for r in sources.iter_rows(named=True)
         ]
         items = [(r, text) for r, text in items if text.strip()]
-        for style, template in self.templates.items():
-            generator = model_generator(
-                backend,
-                [template],
-                {
-                    "style": style,
-                    "sampling": self.config.sampling.model_dump(),
-                    "max_rouge_l": self.config.max_rouge_l,
-                    "min_length_ratio": self.config.min_length_ratio,
-                },
-            )
-            generators.append(generator)
-            model = CachedModel(backend, generator.generator_id, ctx)
-            models.append(model)
+        run = ModelRun(self.name, ctx)
+        # One generator per style, all on one model.
+        models = run.variants(
+            self.config.generator,
+            [([template], self._params(style)) for style, template in self.templates.items()],
+        )
+        for (style, template), model in zip(self.templates.items(), models, strict=True):
             calls = model.complete_many(
                 [(template.render(text=text), 0) for _, text in items], self.config.sampling
             )
             for (row, text), call in zip(items, calls, strict=True):
                 output = call.text.strip()
-                rule, score = screen(call, output), None
-                if rule is None:
-                    similarity = rouge_l(output, text)
-                    ratio = len(words(output)) / max(1, len(words(text)))
-                    if similarity >= self.config.max_rouge_l:
-                        rule, score = "copied_source", similarity
-                    elif ratio < self.config.min_length_ratio:
-                        rule, score = "lost_content", ratio
-                if rule:
-                    rejected.append(
-                        rejection(call, rule, score=score, style=style, source_row_id=row["row_id"])
-                    )
+                where = {"style": style, "source_row_id": row["row_id"]}
+                if not run.screen(call, output, **where):
                     continue
-                records.append(
-                    {
-                        "kind": "document",
-                        "task_type": row["task_type"],
-                        "text": output,
-                        "attributes": json.dumps(
-                            {
-                                "style": style,
-                                "source_kind": row["kind"],
-                                "finish_reason": call.finish_reason,
-                            }
-                        ),
-                        "seed_ids": row["origin_seed_ids"],
-                        "parent_ids": [row["row_id"]],
-                        "call_ids": [call.request_hash],
-                        "generator_id": generator.generator_id,
-                        "method": self.name,
-                    }
+                failure = self._failure(output, text)
+                if failure:
+                    run.reject(call, failure[0], score=failure[1], **where)
+                    continue
+                run.keep(
+                    model,
+                    [call],
+                    Lineage.of(row),
+                    kind="document",
+                    task_type=row["task_type"],
+                    text=output,
+                    attributes={
+                        "style": style,
+                        "source_kind": row["kind"],
+                        "finish_reason": call.finish_reason,
+                    },
                 )
-        return MethodOutput.made(
-            rows_from_records(records, ctx), rejected, generators, callers=models
-        )
+        return run.output()

@@ -11,7 +11,6 @@ many words, a blacklisted word (tasks a text model cannot do), and ROUGE-L F1 ab
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from typing import Literal
@@ -20,19 +19,12 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from assets.filters.instruction_rules import DEFAULT_BLACKLIST, blacklist_regex
+from assets.models.call_cache import CallResult
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.backends import Backend, build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.candidates import rejection
-from assets.synthesis.context import (
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
+from assets.synthesis.context import MethodOutput, SynthesisContext
+from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import RougePool
-from assets.synthesis.templates import load_template
-from warehouse.lineage import GeneratorRecord
 from warehouse.settings import Strict
 
 
@@ -98,22 +90,18 @@ class SelfInstructMethod:
         self.instruction_template = load_template(config.instruction_template)
         self.response_template = load_template(config.response_template)
 
-    def generator(self, backend: Backend) -> GeneratorRecord:
-        return model_generator(
-            backend,
-            [self.instruction_template, self.response_template],
-            {
-                "instruction_sampling": self.config.instruction_sampling.model_dump(),
-                "response_sampling": self.config.response_sampling.model_dump(),
-                "examples_per_prompt": self.config.examples_per_prompt,
-                "max_rouge_l": self.config.max_rouge_l,
-                "instruction_words": [
-                    self.config.min_instruction_words,
-                    self.config.max_instruction_words,
-                ],
-                "blacklist": self.config.blacklist,
-            },
-        )
+    def _params(self) -> dict:
+        return {
+            "instruction_sampling": self.config.instruction_sampling.model_dump(),
+            "response_sampling": self.config.response_sampling.model_dump(),
+            "examples_per_prompt": self.config.examples_per_prompt,
+            "max_rouge_l": self.config.max_rouge_l,
+            "instruction_words": [
+                self.config.min_instruction_words,
+                self.config.max_instruction_words,
+            ],
+            "blacklist": self.config.blacklist,
+        }
 
     def _screen(
         self,
@@ -154,6 +142,18 @@ class SelfInstructMethod:
             pool = pool.filter(pl.col("task_type").is_in(self.config.task_types))
         return pool.sort("row_id")
 
+    def _draw_examples(self, ctx: SynthesisContext, pool_size: int) -> list[list[int]]:
+        """The seed examples each candidate is written from, drawn from the run's seed."""
+        drawn = []
+        for index in range(self.config.num_instructions):
+            rng = random.Random(f"{ctx.random_seed}:self_instruct:{index}")
+            drawn.append(rng.sample(range(pool_size), self.config.examples_per_prompt))
+        return drawn
+
+    def _instruction_prompt(self, picks: list[int], instructions: list[str]) -> str:
+        examples = "\n".join(f"{n}. {instructions[i]}" for n, i in enumerate(picks, start=1))
+        return self.instruction_template.render(examples=examples)
+
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         pool = self._pool(seeds)
         if pool.height < self.config.examples_per_prompt:
@@ -161,23 +161,18 @@ class SelfInstructMethod:
                 f"self_instruct needs at least {self.config.examples_per_prompt} instruction seeds, "
                 f"the seed version has {pool.height}"
             )
-        backend = build_backend(self.config.generator)
-        generator = self.generator(backend)
-        model = CachedModel(backend, generator.generator_id, ctx)
-        ids = pool["row_id"].to_list()
-        instructions = pool["instruction"].to_list()
-
-        drawn: list[list[int]] = []
-        prompts: list[tuple[str, int]] = []
-        for index in range(self.config.num_instructions):
-            rng = random.Random(f"{ctx.random_seed}:self_instruct:{index}")
-            picks = rng.sample(range(len(ids)), self.config.examples_per_prompt)
-            drawn.append(picks)
-            examples = "\n".join(f"{n}. {instructions[i]}" for n, i in enumerate(picks, start=1))
-            prompts.append((self.instruction_template.render(examples=examples), index))
-        instruction_calls = model.complete_many(prompts, self.config.instruction_sampling)
-
-        rejected: list[dict] = []
+        run = ModelRun(self.name, ctx)
+        model = run.model(
+            self.config.generator,
+            [self.instruction_template, self.response_template],
+            self._params(),
+        )
+        ids, instructions = pool["row_id"].to_list(), pool["instruction"].to_list()
+        drawn = self._draw_examples(ctx, len(ids))
+        instruction_calls = model.complete_many(
+            [(self._instruction_prompt(picks, instructions), i) for i, picks in enumerate(drawn)],
+            self.config.instruction_sampling,
+        )
         accepted: list[tuple[int, str]] = []
         pool_texts = RougePool(instructions)
         blacklist = blacklist_pattern(self.config.blacklist)
@@ -187,7 +182,7 @@ class SelfInstructMethod:
                 instruction, more_followed, call, drawn[index], instructions, pool_texts, blacklist
             )
             if rule:
-                rejected.append(rejection(call, rule, score=score, **evidence))
+                run.reject(call, rule, score=score, **evidence)
             else:
                 accepted.append((index, instruction))
                 pool_texts.add(instruction)
@@ -196,22 +191,15 @@ class SelfInstructMethod:
             [(self.response_template.render(instruction=text), index) for index, text in accepted],
             self.config.response_sampling,
         )
-        records = [
-            {
-                "kind": "instruction",
-                "task_type": None,
-                "instruction": instruction,
-                "input": "",
-                "response": call.text.strip(),
-                "attributes": json.dumps({"finish_reason": call.finish_reason}),
-                "seed_ids": [ids[i] for i in drawn[index]],
-                "parent_ids": [],
-                "call_ids": [instruction_calls[index].request_hash, call.request_hash],
-                "generator_id": generator.generator_id,
-                "method": self.name,
-            }
-            for (index, instruction), call in zip(accepted, response_calls, strict=True)
-        ]
-        return MethodOutput.made(
-            rows_from_records(records, ctx), rejected, [generator], callers=[model]
-        )
+        for (index, instruction), call in zip(accepted, response_calls, strict=True):
+            run.keep(
+                model,
+                [instruction_calls[index], call],
+                Lineage(seed_ids=[ids[i] for i in drawn[index]], parent_ids=[]),
+                task_type=None,
+                instruction=instruction,
+                input="",
+                response=call.text.strip(),
+                attributes={"finish_reason": call.finish_reason},
+            )
+        return run.output()

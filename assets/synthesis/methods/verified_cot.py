@@ -9,25 +9,17 @@ expected and extracted answers; a problem whose attempts all fail loses nothing 
 
 from __future__ import annotations
 
-import json
 from typing import Literal
 
 import polars as pl
 from pydantic import Field
 
+from assets.models.call_cache import CallResult
+from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.answers import verify
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel
-from assets.synthesis.candidates import rejection
-from assets.synthesis.context import (
-    SOURCES_DESCRIPTION,
-    MethodOutput,
-    SynthesisContext,
-    rows_from_records,
-)
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
+from assets.synthesis.answers import Verification, verify
+from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict
 
 
@@ -56,6 +48,15 @@ def problem_text(instruction: str, input_: str | None) -> str:
     return instruction if not (input_ and input_.strip()) else f"{instruction}\n\n{input_}"
 
 
+def failed_check(call: CallResult, check: Verification) -> str | None:
+    """The rule a rationale fails: cut off, no final answer, or the wrong one."""
+    if call.finish_reason == "length":
+        return "truncated_rationale"
+    if check.matched:
+        return None
+    return "no_final_answer" if check.got is None else "answer_mismatch"
+
+
 class VerifiedCoTMethod:
     name = "verified_cot"
     Config = VerifiedCoT
@@ -65,32 +66,27 @@ class VerifiedCoTMethod:
         self.template = load_template(config.template)
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
-        problems = (
-            ctx.source_rows(self.config.sources, seeds)
-            .filter(
-                (pl.col("kind") == "instruction")
-                & pl.col("instruction").is_not_null()
-                & (pl.col("answer").fill_null("").str.strip_chars() != "")
-            )
-            .sort("row_id")
-        )
-        if self.config.max_problems is not None:
-            problems = problems.head(self.config.max_problems)
-        backend = build_backend(self.config.generator)
-        generator = model_generator(
-            backend,
+        config = self.config
+        run = ModelRun(self.name, ctx)
+        model = run.model(
+            config.generator,
             [self.template],
             {
-                "sampling": self.config.sampling.model_dump(),
-                "samples_per_problem": self.config.samples_per_problem,
-                "rel_tol": self.config.rel_tol,
-                "abs_tol": self.config.abs_tol,
+                "sampling": config.sampling.model_dump(),
+                "samples_per_problem": config.samples_per_problem,
+                "rel_tol": config.rel_tol,
+                "abs_tol": config.abs_tol,
             },
         )
-        model = CachedModel(backend, generator.generator_id, ctx)
-        open_problems = problems.to_dicts()
-        records, rejected = [], []
-        for sample_index in range(self.config.samples_per_problem):
+        has_answer = (
+            (pl.col("kind") == "instruction")
+            & pl.col("instruction").is_not_null()
+            & (pl.col("answer").fill_null("").str.strip_chars() != "")
+        )
+        open_problems = ctx.select_sources(
+            config.sources, seeds, has_answer, config.max_problems
+        ).to_dicts()
+        for sample_index in range(config.samples_per_problem):
             if not open_problems:
                 break
             calls = model.complete_many(
@@ -101,58 +97,39 @@ class VerifiedCoTMethod:
                     )
                     for p in open_problems
                 ],
-                self.config.sampling,
+                config.sampling,
             )
             still_open = []
             for problem, call in zip(open_problems, calls, strict=True):
-                check = verify(
-                    call.text, problem["answer"], self.config.rel_tol, self.config.abs_tol
-                )
-                if call.finish_reason == "length" or not check.matched:
-                    rule = (
-                        "truncated_rationale"
-                        if call.finish_reason == "length"
-                        else "no_final_answer"
-                        if check.got is None
-                        else "answer_mismatch"
-                    )
-                    rejected.append(
-                        rejection(
-                            call,
-                            rule,
-                            expected=check.expected,
-                            got=check.got,
-                            compared=check.how,
-                            problem_row_id=problem["row_id"],
-                            sample_index=sample_index,
-                        )
+                check = verify(call.text, problem["answer"], config.rel_tol, config.abs_tol)
+                rule = failed_check(call, check)
+                if rule:
+                    run.reject(
+                        call,
+                        rule,
+                        expected=check.expected,
+                        got=check.got,
+                        compared=check.how,
+                        problem_row_id=problem["row_id"],
+                        sample_index=sample_index,
                     )
                     still_open.append(problem)
                     continue
-                records.append(
-                    {
-                        "kind": "instruction",
-                        "task_type": problem["task_type"],
-                        "instruction": problem["instruction"],
-                        "input": problem["input"],
-                        "response": call.text.strip(),
-                        "answer": problem["answer"],
-                        "verified": True,
-                        "attributes": json.dumps(
-                            {
-                                "verification": {**check.as_dict(), "sample_index": sample_index},
-                                "attempts": sample_index + 1,
-                                "finish_reason": call.finish_reason,
-                            }
-                        ),
-                        "seed_ids": problem["origin_seed_ids"],
-                        "parent_ids": [problem["row_id"]],
-                        "call_ids": [call.request_hash],
-                        "generator_id": generator.generator_id,
-                        "method": self.name,
-                    }
+                run.keep(
+                    model,
+                    [call],
+                    Lineage.of(problem),
+                    task_type=problem["task_type"],
+                    instruction=problem["instruction"],
+                    input=problem["input"],
+                    response=call.text.strip(),
+                    answer=problem["answer"],
+                    verified=True,
+                    attributes={
+                        "verification": {**check.as_dict(), "sample_index": sample_index},
+                        "attempts": sample_index + 1,
+                        "finish_reason": call.finish_reason,
+                    },
                 )
             open_problems = still_open
-        return MethodOutput.made(
-            rows_from_records(records, ctx), rejected, [generator], callers=[model]
-        )
+        return run.output()

@@ -1,9 +1,9 @@
 """Model backends behind one interface; heavy libraries load on first use only."""
 
+from assets.models.backends.base import Backend, Completion
+from assets.models.backends.local_llama import LocalLlamaBackend
+from assets.models.backends.openai_http import OpenAIHTTPBackend
 from assets.recipe.generators import GeneratorConfig, LocalModel
-from assets.synthesis.backends.base import Backend, Completion
-from assets.synthesis.backends.local_llama import LocalLlamaBackend
-from assets.synthesis.backends.openai_http import OpenAIHTTPBackend
 
 
 def build_backend(config: GeneratorConfig) -> Backend:

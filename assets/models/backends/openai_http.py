@@ -24,8 +24,8 @@ from collections import deque
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from assets.models.backends.base import Completion
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
-from assets.synthesis.backends.base import Completion
 
 # 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from assets.synthesis.backends import Backend
-from assets.synthesis.templates import PromptTemplate
+from assets.models.backends import Backend
+from assets.models.prompt_templates import PromptTemplate
 from warehouse.lineage import GeneratorRecord
 
 

@@ -1,7 +1,7 @@
 """A model judge that scores texts against a rubric prompt template on a 1..scale scale.
 
-Used by synthesis methods (preference pairs, grounded QA) and reusable by later stages to
-score rows: every judgement is a cached, logged model call, returned with its call id.
+Used by synthesis methods (preference pairs, grounded QA) and by the filtered stage to score
+rows: every judgement is a cached, logged model call, returned with its call id.
 """
 
 from __future__ import annotations
@@ -9,13 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assets.recipe.generators import GeneratorConfig, Sampling
-from assets.synthesis.backends import build_backend
-from assets.synthesis.call_cache import CachedModel, CallResult
-from assets.synthesis.context import SynthesisContext
-from assets.synthesis.generator_records import model_generator
-from assets.synthesis.templates import load_template
-from warehouse.lineage import GeneratorRecord
+from assets.models.call_cache import CachedModel, CallResult
+from assets.models.prompt_templates import PromptTemplate
+from assets.recipe.generators import Sampling
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _LABELED = re.compile(
@@ -59,28 +55,27 @@ class Judgement:
 
 
 class RubricJudge:
-    """Scores items (dicts of the template's `$placeholders`) with one judge model."""
+    """Scores items (dicts of the template's `$placeholders`) with one judge model; build it
+    with `ModelSession.judge`."""
 
-    def __init__(self, generator: GeneratorConfig, template: str, scale: int, sampling: Sampling):
-        self.template = load_template(template)
-        self.backend = build_backend(generator)
+    def __init__(
+        self, model: CachedModel, template: PromptTemplate, scale: int, sampling: Sampling
+    ):
+        self.model = model
+        self.template = template
         self.scale = scale
         self.sampling = sampling
-        self.new_calls = 0
-        self.cache_hits = 0
+
+    @staticmethod
+    def params(scale: int, sampling: Sampling) -> dict:
+        """The judge's generator parameters: its role, scale and sampling."""
+        return {"role": "judge", "scale": scale, "sampling": sampling.model_dump()}
 
     @property
-    def record(self) -> GeneratorRecord:
-        return model_generator(
-            self.backend,
-            [self.template],
-            {"role": "judge", "scale": self.scale, "sampling": self.sampling.model_dump()},
-        )
+    def generator_id(self) -> str:
+        return self.model.generator_id
 
-    def score(self, ctx: SynthesisContext, items: list[dict[str, str]]) -> list[Judgement]:
-        model = CachedModel(self.backend, self.record.generator_id, ctx)
+    def score(self, items: list[dict[str, str]]) -> list[Judgement]:
         prompts = [(self.template.render(scale=str(self.scale), **item), 0) for item in items]
-        calls = model.complete_many(prompts, self.sampling)
-        self.new_calls += model.new_calls
-        self.cache_hits += model.cache_hits
+        calls = self.model.complete_many(prompts, self.sampling)
         return [Judgement(parse_score(call.text, self.scale), call) for call in calls]

@@ -10,8 +10,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from assets.models.backends.base import Completion
 from assets.recipe.generators import LocalModel, Sampling
-from assets.synthesis.backends.base import Completion
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from assets.models.backends.base import Backend
+from assets.models.context import ModelContext
 from assets.recipe.generators import Sampling
-from assets.synthesis.backends.base import Backend
-from assets.synthesis.context import SynthesisContext
 from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls
 
 # A call-log write opens the warehouse and checkpoints it on close (~0.1 s on both cores), so
@@ -37,7 +37,7 @@ class CallResult:
 
 
 class CachedModel:
-    def __init__(self, backend: Backend, generator_id: str, ctx: SynthesisContext):
+    def __init__(self, backend: Backend, generator_id: str, ctx: ModelContext):
         self.backend = backend
         self.generator_id = generator_id
         self.ctx = ctx

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from assets.synthesis.call_cache import CallResult
+from assets.models.call_cache import CallResult
 
 EVIDENCE_CHARS = 2000
 
@@ -40,7 +40,7 @@ def is_refusal(text: str) -> bool:
 def rejection(
     call: CallResult, rule: str, *, score: float | None = None, **evidence: object
 ) -> dict:
-    """A rejection record (see `rejections_from_records`) for the output of `call`."""
+    """A rejection record (row id, rule, score, evidence) for the output of `call`."""
     return {
         "row_id": call.request_hash[:32],
         "rule": rule,
@@ -53,12 +53,12 @@ def rejection(
     }
 
 
-def screen(call: CallResult, text: str) -> str | None:
+def screen(call: CallResult, text: str, *, cut_off_ok: bool = False) -> str | None:
     """The rule an output fails before any method-specific check: empty, cut off by the token
-    limit, or a refusal; None when it passes."""
+    limit (unless `cut_off_ok`), or a refusal; None when it passes."""
     if not text.strip():
         return "empty_output"
-    if call.finish_reason == "length":
+    if call.finish_reason == "length" and not cut_off_ok:
         return "truncated_output"
     if is_refusal(text):
         return "refusal"

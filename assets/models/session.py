@@ -1,0 +1,66 @@
+"""The models one step of a run calls, built, recorded and counted in one place.
+
+A synthesis method, a filter or a detector asks its session for a model (a generator config,
+the prompt templates and the parameters that shape its outputs) or for a rubric judge; the
+session builds the backend, records the generator (`generators`, for the `generators` table)
+and hands back a `CachedModel`, whose calls are cached, concurrent and logged. The session sums
+the calls of every model it handed out.
+"""
+
+from __future__ import annotations
+
+from assets.models.backends import build_backend
+from assets.models.call_cache import CachedModel
+from assets.models.context import ModelContext
+from assets.models.generator_identity import model_generator
+from assets.models.prompt_templates import PromptTemplate, load_template
+from assets.models.rubric_judge import RubricJudge
+from assets.recipe.generators import GeneratorConfig, Sampling
+from warehouse.lineage import GeneratorRecord
+
+# The prompt templates of one generator and the parameters that shape its outputs.
+Variant = tuple[list[PromptTemplate], dict]
+
+
+class ModelSession:
+    """The models and judges one step calls in one run, and the generators they are."""
+
+    def __init__(self, ctx: ModelContext):
+        self.ctx = ctx
+        self.generators: list[GeneratorRecord] = []
+        self.models: list[CachedModel] = []
+
+    def model(
+        self, generator: GeneratorConfig, templates: list[PromptTemplate], params: dict
+    ) -> CachedModel:
+        """The cached model of `generator` prompted with `templates`."""
+        (model,) = self.variants(generator, [(templates, params)])
+        return model
+
+    def variants(self, generator: GeneratorConfig, variants: list[Variant]) -> list[CachedModel]:
+        """Several generators on one backend (e.g. one per prompt style): a local model file
+        loads once for all of them."""
+        backend = build_backend(generator)
+        models = []
+        for templates, params in variants:
+            record = model_generator(backend, templates, params)
+            self.generators.append(record)
+            models.append(CachedModel(backend, record.generator_id, self.ctx))
+        self.models.extend(models)
+        return models
+
+    def judge(
+        self, generator: GeneratorConfig, template: str, scale: int, sampling: Sampling
+    ) -> RubricJudge:
+        """A rubric judge: `generator` scoring items with `template` on 1..`scale`."""
+        rubric = load_template(template)
+        model = self.model(generator, [rubric], RubricJudge.params(scale, sampling))
+        return RubricJudge(model, rubric, scale, sampling)
+
+    @property
+    def new_calls(self) -> int:
+        return sum(model.new_calls for model in self.models)
+
+    @property
+    def cache_hits(self) -> int:
+        return sum(model.cache_hits for model in self.models)
