@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 
-from quality.diversity import diversity
+from quality.diversity import Embed, diversity
 from quality.funnel import build_funnel, funnel_markdown
 from quality.plots import length_plot, score_frame, score_plot
 from quality.report_config import ReportConfig
@@ -73,9 +73,15 @@ def diversity_metadata(measures: dict) -> dict[str, dg.MetadataValue]:
 
 
 def materialization_metadata(
-    wh: Warehouse, corpus: str, version: int, rows: pl.DataFrame, config: ReportConfig
+    wh: Warehouse,
+    corpus: str,
+    version: int,
+    rows: pl.DataFrame,
+    config: ReportConfig,
+    embed: Embed | None = None,
 ) -> dict[str, dg.MetadataValue]:
-    """Funnel, kept and dropped samples, plots and diversity of a just-staged version."""
+    """Funnel, kept and dropped samples, plots and diversity of a just-staged version; `embed`
+    measures embedding dispersion where the config asks for it."""
     funnel = build_funnel(wh, [(corpus, version)])
     metadata: dict[str, dg.MetadataValue] = {
         "drop_funnel": dg.MetadataValue.md(funnel_markdown(funnel))
@@ -90,8 +96,11 @@ def materialization_metadata(
     if config.plots:
         metadata.update(_plots(wh, corpus, version, rows, config))
     if corpus in DIVERSITY_CORPORA:
-        embed = config.embedding_in_metadata and config.embedding_sample > 0
-        measures = diversity(rows, wh if embed else None, embedding_sample=config.embedding_sample)
+        measures = diversity(
+            rows,
+            embed if config.embedding_in_metadata else None,
+            embedding_sample=config.embedding_sample,
+        )
         metadata.update(diversity_metadata(measures))
     metadata["report_dir"] = dg.MetadataValue.path(str(report_dir(wh, corpus, version)))
     return metadata
