@@ -266,14 +266,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+    from warehouse.queries import QueryError, user_query
 
-    with _warehouse(args).reader() as con:
-        try:
-            frame = con.sql(args.query).pl()
-        except duckdb.Error as exc:
-            console.print(f"[red]{exc}[/red]")
-            return 2
+    try:
+        with _warehouse(args).reader() as con:
+            frame = user_query(con, args.query)
+    except QueryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
     if args.format == "csv":
         sys.stdout.write(frame.write_csv())
     elif args.format == "json":

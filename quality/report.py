@@ -14,7 +14,7 @@ from quality.diversity import Embed, diversity
 from quality.funnel import chain_funnel
 from quality.plots import funnel_plot, length_plot, score_frame, score_plot
 from warehouse.connection import Warehouse
-from warehouse.corpora import CORPORA, current_version, read_version, version_info
+from warehouse.corpora import CORPORA, current_version, list_versions, read_version, version_info
 from warehouse.reports import contamination, decision_scores, generator_yield
 
 DEFAULT_EMBEDDING_SAMPLE = 2000
@@ -86,11 +86,7 @@ def build_context(
 
 
 def _known_versions(wh: Warehouse, corpus: str) -> str:
-    with wh.reader() as con:
-        versions = con.sql(
-            "SELECT version FROM corpus_versions WHERE corpus = ? ORDER BY version", params=[corpus]
-        ).fetchall()
-    return ", ".join(str(v[0]) for v in versions)
+    return ", ".join(str(v) for v in list_versions(wh, corpus)["version"].to_list())
 
 
 def render(context: dict) -> str:
