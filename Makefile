@@ -32,6 +32,7 @@ demo: env
 	@echo "the CLI lives in $(VENV)/bin: . $(VENV)/bin/activate, then synthfoundry --help; make ui opens the Dagster UI"
 
 test: env browser
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 # Headless Chromium and its driver for tests/test_e2e_browser.py, from Debian packages. Only
@@ -63,6 +64,7 @@ bench: env
 
 lint: env
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 clean-home:
 	rm -rf $(SYNTHFOUNDRY_HOME)

@@ -4,11 +4,13 @@ describe it in standard Dagster metadata."""
 from __future__ import annotations
 
 import json
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 
 import dagster as dg
 import polars as pl
 
+from assets.embeddings import Embedder
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
 from assets.synthesis.context import SynthesisContext
@@ -103,7 +105,9 @@ def stage(
     dropped = decisions.filter(pl.col("action").is_in(["drop", "quarantine"]))["row_id"].n_unique()
     context.log.info(f"staged {corpus} v{number}: {rows.height} rows, {dropped} dropped")
     preview = rows.select([c for c in PREVIEW_COLUMNS if c in rows.columns]).head(5)
-    report = materialization_metadata(wh, corpus, number, rows, recipe.reports)
+    report = materialization_metadata(
+        wh, corpus, number, rows, recipe.reports, embed=partial(Embedder().embed, wh)
+    )
     return dg.MaterializeResult(
         metadata={
             "version": dg.MetadataValue.int(number),

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 
 import polars as pl
@@ -265,14 +266,14 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    import duckdb
+    from warehouse.queries import QueryError, user_query
 
-    with _warehouse(args).reader() as con:
-        try:
-            frame = con.sql(args.query).pl()
-        except duckdb.Error as exc:
-            console.print(f"[red]{exc}[/red]")
-            return 2
+    try:
+        with _warehouse(args).reader() as con:
+            frame = user_query(con, args.query)
+    except QueryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
     if args.format == "csv":
         sys.stdout.write(frame.write_csv())
     elif args.format == "json":
@@ -314,11 +315,18 @@ def _recipe(args: argparse.Namespace, wh: Warehouse):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from assets.embeddings import Embedder
     from quality.report import ReportError, write_report
 
     wh = _warehouse(args)
     try:
-        path = write_report(wh, args.corpus, args.version, Path(args.out) if args.out else None)
+        path = write_report(
+            wh,
+            args.corpus,
+            args.version,
+            Path(args.out) if args.out else None,
+            embed=partial(Embedder().embed, wh),
+        )
     except ReportError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 import polars as pl
 
-from warehouse.connection import Warehouse
-
 _TOKEN = r"\w+"
+
+# Texts to L2-normalized vectors, one row per text. The caller chooses the model (the asset
+# layer passes its cached sentence embedder), so measuring diversity loads no model here.
+Embed = Callable[[list[str]], np.ndarray]
 
 
 def row_texts(rows: pl.DataFrame) -> pl.Series:
@@ -90,17 +93,15 @@ def dispersion(vectors: np.ndarray) -> dict[str, float | int]:
 
 
 def diversity(
-    rows: pl.DataFrame, wh: Warehouse | None = None, *, embedding_sample: int = 2000
+    rows: pl.DataFrame, embed: Embed | None = None, *, embedding_sample: int = 2000
 ) -> dict[str, object]:
-    """Every diversity measure of `rows`; embeddings only when `wh` is given and the sample
-    size is positive (the embedding model loads on first use)."""
+    """Every diversity measure of `rows`; embedding dispersion only when `embed` is given and
+    the sample size is positive."""
     texts = row_texts(rows)
     result: dict[str, object] = {"rows": rows.height, **distinct_n(texts)}
     result["task_type_balance"] = balance(rows, "task_type")
     result["method_balance"] = balance(rows, "method")
-    if wh is not None and embedding_sample > 0 and rows.height:
-        from assets.embeddings import Embedder  # loads sentence-transformers on first use
-
+    if embed is not None and embedding_sample > 0 and rows.height:
         sample = row_texts(sample_for_embedding(rows, embedding_sample)).to_list()
-        result["embedding"] = dispersion(Embedder().embed(wh, sample))
+        result["embedding"] = dispersion(embed(sample))
     return result

@@ -8,47 +8,14 @@ from pathlib import Path
 
 import dagster as dg
 import polars as pl
-from pydantic import Field
 
-from quality.diversity import diversity
+from quality.diversity import Embed, diversity
 from quality.funnel import build_funnel, funnel_markdown
 from quality.plots import length_plot, score_frame, score_plot
+from quality.report_config import ReportConfig
 from quality.tables import markdown_table
 from warehouse.connection import Warehouse
 from warehouse.reports import decision_scores, dropped_sample
-from warehouse.settings import Strict
-
-
-class ReportConfig(Strict):
-    """What each corpus materialization reports in Dagster and `synthfoundry report` shows."""
-
-    sample_rows: int = Field(
-        default=5,
-        ge=0,
-        le=100,
-        description="kept rows, and dropped rows per rule, shown as tables in the metadata",
-    )
-    plots: bool = Field(
-        default=True,
-        description="length and score histograms saved under $SYNTHFOUNDRY_HOME/reports/",
-    )
-    inline_plot_max_kb: int = Field(
-        default=200,
-        ge=0,
-        description="plots up to this size are also shown in the UI as markdown images "
-        "(data URIs); 0 attaches file paths only",
-    )
-    embedding_sample: int = Field(
-        default=2000,
-        ge=0,
-        description="rows (a deterministic sample) embedded for dispersion; 0 turns it off",
-    )
-    embedding_in_metadata: bool = Field(
-        default=True,
-        description="measure embedding dispersion on every materialization; loading the "
-        "embedding model costs about 15 s per step process the first time",
-    )
-
 
 SAMPLE_COLUMNS = ("row_id", "method", "task_type", "instruction", "response", "text")
 # Seed versions are inputs, not generated data: their diversity is not a quality signal here.
@@ -106,9 +73,15 @@ def diversity_metadata(measures: dict) -> dict[str, dg.MetadataValue]:
 
 
 def materialization_metadata(
-    wh: Warehouse, corpus: str, version: int, rows: pl.DataFrame, config: ReportConfig
+    wh: Warehouse,
+    corpus: str,
+    version: int,
+    rows: pl.DataFrame,
+    config: ReportConfig,
+    embed: Embed | None = None,
 ) -> dict[str, dg.MetadataValue]:
-    """Funnel, kept and dropped samples, plots and diversity of a just-staged version."""
+    """Funnel, kept and dropped samples, plots and diversity of a just-staged version; `embed`
+    measures embedding dispersion where the config asks for it."""
     funnel = build_funnel(wh, [(corpus, version)])
     metadata: dict[str, dg.MetadataValue] = {
         "drop_funnel": dg.MetadataValue.md(funnel_markdown(funnel))
@@ -123,8 +96,11 @@ def materialization_metadata(
     if config.plots:
         metadata.update(_plots(wh, corpus, version, rows, config))
     if corpus in DIVERSITY_CORPORA:
-        embed = config.embedding_in_metadata and config.embedding_sample > 0
-        measures = diversity(rows, wh if embed else None, embedding_sample=config.embedding_sample)
+        measures = diversity(
+            rows,
+            embed if config.embedding_in_metadata else None,
+            embedding_sample=config.embedding_sample,
+        )
         metadata.update(diversity_metadata(measures))
     metadata["report_dir"] = dg.MetadataValue.path(str(report_dir(wh, corpus, version)))
     return metadata

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import polars as pl
 
-from quality.diversity import diversity
+from quality.diversity import Embed, diversity
 from quality.funnel import chain_funnel
 from quality.plots import funnel_plot, length_plot, score_frame, score_plot
 from warehouse.connection import Warehouse
-from warehouse.corpora import CORPORA, current_version, read_version, version_info
+from warehouse.corpora import CORPORA, current_version, list_versions, read_version, version_info
 from warehouse.reports import contamination, decision_scores, generator_yield
 
 DEFAULT_EMBEDDING_SAMPLE = 2000
@@ -32,7 +32,13 @@ def _table(frame: pl.DataFrame) -> dict:
     return {"columns": frame.columns, "rows": [list(r) for r in frame.iter_rows()]}
 
 
-def build_context(wh: Warehouse, corpus: str, version: int | None, embedding_sample: int) -> dict:
+def build_context(
+    wh: Warehouse,
+    corpus: str,
+    version: int | None,
+    embedding_sample: int,
+    embed: Embed | None,
+) -> dict:
     if corpus not in CORPORA:
         raise ReportError(f"unknown corpus {corpus!r}; expected one of {', '.join(CORPORA)}")
     if version is None:
@@ -60,7 +66,7 @@ def build_context(wh: Warehouse, corpus: str, version: int | None, embedding_sam
     }
     chain = funnel.stages.select("corpus", "version").rows()
     decontaminated = [v for c, v in chain if c == "decontaminated"]
-    measures = diversity(rows, wh, embedding_sample=embedding_sample)
+    measures = diversity(rows, embed, embedding_sample=embedding_sample)
     return {
         "title": f"SynthFoundry report: {corpus} v{version}",
         "corpus": corpus,
@@ -80,11 +86,7 @@ def build_context(wh: Warehouse, corpus: str, version: int | None, embedding_sam
 
 
 def _known_versions(wh: Warehouse, corpus: str) -> str:
-    with wh.reader() as con:
-        versions = con.sql(
-            "SELECT version FROM corpus_versions WHERE corpus = ? ORDER BY version", params=[corpus]
-        ).fetchall()
-    return ", ".join(str(v[0]) for v in versions)
+    return ", ".join(str(v) for v in list_versions(wh, corpus)["version"].to_list())
 
 
 def render(context: dict) -> str:
@@ -104,8 +106,10 @@ def write_report(
     version: int | None = None,
     out: Path | None = None,
     embedding_sample: int = DEFAULT_EMBEDDING_SAMPLE,
+    embed: Embed | None = None,
 ) -> Path:
-    context = build_context(wh, corpus, version, embedding_sample)
+    """Write the report; `embed` (texts to unit vectors) adds embedding dispersion."""
+    context = build_context(wh, corpus, version, embedding_sample, embed)
     target = out or wh.home / "reports" / corpus / f"v{context['version']}" / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(context), encoding="utf-8")

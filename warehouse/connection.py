@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import time
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +17,13 @@ from warehouse.migrations import migrate, schema_is_current
 
 DEFAULT_HOME = ".synthfoundry"
 LOCK_TIMEOUT_S = 900.0
+
+# Once torch is imported (embeddings), the `typing` registry of @overload functions outlives
+# interpreter shutdown. It holds overloads of every library, Dagster's among them; through their
+# module globals and Dagster's caches it kept our definitions, the warehouse modules and so
+# DuckDB's bindings alive, and nanobind reported every DuckDB type, function and constant as
+# leaked. Emptying the registry at exit (nothing reads it then) lets all of it be freed.
+atexit.register(typing.clear_overloads)
 
 
 class WarehouseLockTimeout(RuntimeError):

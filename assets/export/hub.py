@@ -12,12 +12,12 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import polars as pl
 
 from assets.export.croissant import croissant
-from assets.export.dataset_card import card_header, card_markdown
-from assets.recipe.root import Recipe
+from assets.export.dataset_card import PublishConfig, card_header, card_markdown
 from quality.funnel import chain_funnel
 from warehouse.connection import Warehouse
 from warehouse.corpora import read_version
@@ -29,6 +29,20 @@ TOKEN_ENV = "HF_TOKEN"
 OWN_FILES = ("README.md", "croissant.json")
 # A Hub download cache path holds `datasets--<org>--<name>`.
 _HUB_CACHE = re.compile(r"datasets--(?P<org>[^/]+?)--(?P<name>[^/]+)")
+
+
+class PublishedRecipe(Protocol):
+    """What publishing reads of the recipe (assets.recipe.root.Recipe); named here because the
+    recipe assembles the exporters' configuration, so the exporters do not import it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def publish(self) -> PublishConfig: ...
 
 
 class PublishError(RuntimeError):
@@ -95,7 +109,9 @@ def _prepare_folder(folder: Path) -> None:
     (folder / "data").mkdir(parents=True, exist_ok=True)
 
 
-def build_bundle(wh: Warehouse, recipe: Recipe, folder: Path, repo_id: str | None) -> Bundle:
+def build_bundle(
+    wh: Warehouse, recipe: PublishedRecipe, folder: Path, repo_id: str | None
+) -> Bundle:
     config = recipe.publish
     try:
         version, rows = read_version(wh, CORPUS)
@@ -219,7 +235,7 @@ def push_bundle(bundle: Bundle, *, private: bool) -> str:
 
 def publish(
     wh: Warehouse,
-    recipe: Recipe,
+    recipe: PublishedRecipe,
     *,
     folder: Path | None = None,
     repo_id: str | None = None,

@@ -34,7 +34,7 @@ from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
 from quality.gate import GatePolicy, RetentionConfig
 from quality.gates import QualityConfig
-from quality.materialization import ReportConfig
+from quality.report_config import ReportConfig
 from warehouse.settings import Strict
 
 

@@ -17,10 +17,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from quality.materialization import (
-    ReportConfig,  # noqa: E402
-    materialization_metadata,  # noqa: E402
-)
+from quality.materialization import materialization_metadata  # noqa: E402
+from quality.report_config import ReportConfig  # noqa: E402
 from warehouse import ParentVersion, Warehouse  # noqa: E402
 from warehouse.corpora import stage_version  # noqa: E402
 from warehouse.rows import DECISION_SCHEMA, ROW_SCHEMA  # noqa: E402
