@@ -12,7 +12,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 export SYNTHFOUNDRY_HOME ?= $(CURDIR)/.synthfoundry
 export DAGSTER_HOME ?= $(SYNTHFOUNDRY_HOME)/dagster
 
-.PHONY: demo test ui bench lint env clean-home browser
+.PHONY: demo test test-unit test-flow test-e2e ui bench lint env clean-home browser
 
 env: $(VENV)/.installed
 
@@ -35,7 +35,17 @@ test: env browser
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
-# Headless Chromium and its driver for tests/test_e2e_browser.py, from Debian packages. Only
+# One tier of the suite: unit (under a minute), flow or e2e (see tests/conftest.py).
+test-unit: env
+	$(PY) -m pytest -m unit
+
+test-flow: env
+	$(PY) -m pytest -m flow
+
+test-e2e: env browser
+	$(PY) -m pytest -m e2e
+
+# Headless Chromium and its driver for tests/e2e/test_browser.py, from Debian packages. Only
 # when missing; a machine without apt (or root) keeps going and that one test fails clearly.
 browser:
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \

@@ -14,6 +14,19 @@ from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
 
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+# The tier of a test is the folder it lives in: unit (no Dagster run, no model load), flow
+# (`dg.materialize` runs and real models), e2e (the CLI, HTTP servers, web server, browser).
+TIERS = ("unit", "flow", "e2e")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = item.path.relative_to(TESTS).parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # In-process Dagster runs map SIGTERM to the SIGINT handler; an inherited "ignore" would

@@ -6,16 +6,13 @@ import json
 import os
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import venv_command
+from tests.conftest import REPO, venv_command
 from tests.servers import dagster_server, free_port
 from warehouse import Warehouse
 from warehouse.corpora import current_version
-
-REPO = Path(__file__).resolve().parents[1]
 
 ASSETS_QUERY = """
 { assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name blocking } } } } }

@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import recipe_dict, venv_command
+from tests.conftest import REPO, recipe_dict, venv_command
+from tests.e2e.test_webserver import _graphql
 from tests.servers import dagster_server, free_port
-from tests.test_webserver import _graphql
 
-REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CORPORA = ("seed", "synthesized", "filtered", "decontaminated")

@@ -16,8 +16,8 @@ import pytest
 from assets.models.backends.openai_http import BackendError, OpenAIHTTPBackend
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
+from tests.e2e.test_resilience import _start_run
 from tests.servers import contains_secret, llama_server
-from tests.test_resilience import _start_run
 from warehouse import Warehouse
 
 KEY_ENV = "SYNTHFOUNDRY_TEST_LLAMA_KEY"

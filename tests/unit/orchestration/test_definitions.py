@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from orchestration.definitions import build_definitions, defs
 from orchestration.sensors import new_seed_files
-from tests.conftest import venv_command
+from tests.conftest import REPO
 from warehouse.resource import WarehouseResource
 
-REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "sentence_transformers", "sklearn", "llama_cpp", "great_expectations", "llm")
 
 
@@ -26,18 +23,6 @@ def test_definitions_load_without_heavy_imports():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert json.loads(loaded.stdout) == []
-
-
-def test_workspace_loads_in_dagster(tmp_path):
-    result = subprocess.run(
-        [venv_command("dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
-        timeout=180,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_one_job_covers_every_asset_and_check():

@@ -15,9 +15,9 @@ import duckdb
 import pytest
 import yaml
 
-from tests.conftest import recipe_dict, venv_command
+from tests.conftest import TESTS, recipe_dict, venv_command
 
-PLUGIN = Path(__file__).parent / "plugin_example"
+PLUGIN = TESTS / "plugin_example"
 # A seed row that copies a quiz question of the plug-in's benchmark word for word.
 QUIZ_COPY = (
     "Which element has the chemical symbol W, what is its melting point in degrees Celsius, "

@@ -10,29 +10,24 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-import yaml
 
 from assets.decontamination.benchmarks import (
-    BenchmarkError,
-    HubBenchmark,
     humaneval_items,
-    load_benchmarks,
 )
 from assets.decontamination.detector import Decontaminator
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig, parse_verdict
 from assets.decontamination.lexical import LexicalDetector
-from assets.decontamination.views import problem_statement, with_views
+from assets.decontamination.views import with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
 from assets.models.context import ModelContext
-from assets.recipe.loader import RecipeError, parse_recipe
 from assets.recipe.root import DecontaminationConfig
-from tests.conftest import materialize, recipe_dict
+from tests.conftest import TESTS, materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
 from warehouse.embeddings import store_embeddings
 
-REPHRASED = Path(__file__).parent / "data" / "humaneval_rephrased.jsonl"
+REPHRASED = TESTS / "data" / "humaneval_rephrased.jsonl"
 # Same topics as the rephrased items (Fibonacci, gcd, strings, brackets), different requests.
 CLEAN = [
     "Explain how Fibonacci numbers appear in the spiral patterns of sunflowers and pine cones.",
@@ -177,51 +172,6 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     rerun = Decontaminator(humaneval_subset(), config, ctx)
     rerun.signals(rows)
     assert rerun.judged_pairs == 2 and rerun.judge_calls == 0
-
-
-@pytest.mark.parametrize(
-    ("decontamination", "message"),
-    [
-        ({"rule": "ngram or embeding"}, "unknown detector 'embeding'"),
-        ({"rule": "ngram or judge"}, "`judge` is not configured"),
-        ({"rule": "lexical"}, "`lexical` is not configured"),
-        ({"lexical": {"min_chars": 6, "max_chars": 4}}, "min_chars (6) is above max_chars (4)"),
-        ({"rule": "ngram +"}, "only detector names"),
-    ],
-)
-def test_verdict_rule_is_validated(decontamination, message):
-    with pytest.raises(RecipeError, match=r"decontamination") as error:
-        parse_recipe(yaml.safe_dump(recipe_dict(decontamination=decontamination)), "r.yaml")
-    assert message in str(error.value)
-
-
-def test_problem_statement_of_code_prompts():
-    humaneval = humaneval_items()
-    text = humaneval.filter(pl.col("item_id") == "HumanEval/35")["text"].item()
-    assert problem_statement(text) == "Return maximum element in the list."
-    assert problem_statement("Reverse a list in Python.") is None
-
-
-def test_hub_benchmark_from_the_local_cache_and_offline_message(home):
-    repo = home / "cache" / "hub" / "datasets--example-org--bench"
-    snapshot = repo / "snapshots" / "abc123"
-    (snapshot / "data").mkdir(parents=True)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text("abc123")
-    pl.DataFrame({"qid": ["a", "b"], "question": ["What is 2+2?", "Name a prime."]}).write_parquet(
-        snapshot / "data" / "test-00000-of-00001.parquet"
-    )
-    found = load_benchmarks(
-        [
-            HubBenchmark(
-                name="tiny", hf_dataset="example-org/bench", text_field="question", id_field="qid"
-            )
-        ],
-        home,
-    )
-    assert found.rows() == [("tiny", "a", "What is 2+2?"), ("tiny", "b", "Name a prime.")]
-    with pytest.raises(BenchmarkError, match="benchmark gone: .*cannot reach the Hugging Face Hub"):
-        load_benchmarks([HubBenchmark(name="gone", hf_dataset="example-org/missing")], home)
 
 
 def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, write_recipe):

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 
-import polars as pl
-
-from assets.filters.judge_score import JudgeScoring, _floor_decisions
 from tests.conftest import materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
@@ -20,40 +17,6 @@ SEEDS = [
     },
     {"task_type": "open_qa", "instruction": "How many legs does a spider have?", "response": "3"},
 ]
-
-
-def test_floors_drop_rows_with_the_first_failed_floor_and_its_evidence():
-    config = JudgeScoring(
-        enabled=True,
-        criteria=["helpfulness", "correctness"],
-        min_score=3.0,
-        min_criterion={"correctness": 2.0},
-        drop_unscored=True,
-    )
-    scores = pl.DataFrame(
-        {
-            "row_id": ["keep", "low_mean", "low_correctness", "unscored"],
-            "judge_helpfulness": [4.0, 2.0, 5.0, None],
-            "judge_correctness": [3.0, 3.0, 1.0, None],
-        }
-    ).with_columns(
-        pl.mean_horizontal("judge_helpfulness", "judge_correctness").alias("judge_score"),
-        pl.lit("gen-judge").alias("judge_generator_id"),
-        pl.concat_list(pl.lit("call-a"), pl.lit("call-b")).alias("judge_call_ids"),
-    )
-    decisions = _floor_decisions(scores, config, stage="filtered").sort("row_id")
-    assert decisions["row_id"].to_list() == ["low_correctness", "low_mean", "unscored"]
-    assert decisions["rule"].to_list() == [
-        "judge.min_correctness",
-        "judge.min_score",
-        "judge.unscored",
-    ]
-    assert decisions["score"].to_list()[:2] == [1.0, 2.5]
-    evidence = json.loads(decisions.filter(pl.col("row_id") == "low_mean")["evidence"][0])
-    assert evidence["threshold"] == 3.0
-    assert evidence["scores"] == {"judge_helpfulness": 2.0, "judge_correctness": 3.0}
-    assert evidence["judge_generator_id"] == "gen-judge"
-    assert evidence["judge_call_ids"] == ["call-a", "call-b"]
 
 
 def test_filtered_rows_carry_judge_scores_and_the_judge_is_in_lineage(home, write_recipe):

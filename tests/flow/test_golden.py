@@ -17,10 +17,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.conftest import materialize
+from tests.conftest import TESTS, materialize
 from warehouse import Warehouse
 
-GOLDEN = Path(__file__).parent / "data" / "golden_demo.json"
+GOLDEN = TESTS / "data" / "golden_demo.json"
 DEMO_RECIPE = "bundled:demo_recipe.yaml"
 CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
 
