@@ -44,7 +44,7 @@ def test_each_entity_type_is_redacted_with_a_typed_placeholder():
             "Compute 1234 5678 + 90 and 3.14159 * 2.",
         ]
     )
-    result = scan_pii(rows, PiiConfig(), "filtered")
+    result = scan_pii(rows, PiiConfig())
     texts = result.rows["instruction"].to_list()
     assert texts == [
         "Mail <EMAIL> or ring <PHONE> today.",
@@ -67,7 +67,7 @@ def test_each_entity_type_is_redacted_with_a_typed_placeholder():
 
 def test_drop_action_drops_the_row_with_one_drop_decision():
     rows = _rows([f"Mail {EMAIL} please.", f"Card {CARD} and mail {EMAIL}.", "Nothing here."])
-    result = scan_pii(rows, PiiConfig(credit_card="drop", email="redact"), "filtered")
+    result = scan_pii(rows, PiiConfig(credit_card="drop", email="redact"))
     assert result.rows["instruction"].to_list() == ["Mail <EMAIL> please.", "Nothing here."]
     card_row = rows["row_id"][1]
     mine = result.decisions.filter(pl.col("row_id") == card_row)

@@ -10,15 +10,25 @@ metadata says so either way."""
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 from pydantic import Field
 
-from warehouse.rows import DECISION_SCHEMA, empty_decisions, hash_ids
+from assets.steps import (
+    STEP_DECISION_SCHEMA,
+    RowStep,
+    StepOutput,
+    merge_stats,
+    no_decisions,
+)
+from warehouse.rows import hash_ids
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 PiiAction = Literal["redact", "drop", "off"]
 
@@ -174,15 +184,15 @@ class PiiResult:
 def _matches(rows: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     """row_id, field, value, start of every (checksum-valid) match of `entity`."""
     found = []
-    for field in TEXT_FIELDS:
-        if field not in rows.columns:
+    for text_field in TEXT_FIELDS:
+        if text_field not in rows.columns:
             continue
         found.append(
             rows.select(
                 "row_id",
-                pl.lit(field).alias("field"),
-                pl.col(field).str.extract_all(entity.pattern).alias("value"),
-                pl.col(field).alias("_text"),
+                pl.lit(text_field).alias("field"),
+                pl.col(text_field).str.extract_all(entity.pattern).alias("value"),
+                pl.col(text_field).alias("_text"),
             )
             .explode("value")
             .drop_nulls("value")
@@ -205,12 +215,12 @@ def _matches(rows: pl.DataFrame, entity: Entity) -> pl.DataFrame:
 def _person_matches(rows: pl.DataFrame, config: PiiConfig) -> pl.DataFrame:
     nlp = name_recognizer(config.names_model)
     found = []
-    for field in TEXT_FIELDS:
-        texts = rows.select("row_id", pl.col(field).fill_null("")).rows()
+    for text_field in TEXT_FIELDS:
+        texts = rows.select("row_id", pl.col(text_field).fill_null("")).rows()
         # The recognizer is a Python model: one batched pass per field.
         for (row_id, _text), doc in zip(texts, nlp.pipe(t for _, t in texts), strict=True):
             found += [
-                (row_id, field, ent.text, ent.start_char)
+                (row_id, text_field, ent.text, ent.start_char)
                 for ent in doc.ents
                 if ent.label_ == "PERSON"
             ]
@@ -221,11 +231,15 @@ def _person_matches(rows: pl.DataFrame, config: PiiConfig) -> pl.DataFrame:
     )
 
 
-def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
+def _not_checked() -> dict[str, Any]:
+    return {"found": {}, "names": "not checked: disabled"}
+
+
+def scan_pii(rows: pl.DataFrame, config: PiiConfig) -> PiiResult:
     """Redact or drop per the recipe; one decision per row and entity type."""
-    summary: dict = {"found": {}, "names": "not checked: disabled"}
+    summary = _not_checked()
     if not config.enabled or rows.is_empty():
-        return PiiResult(rows, empty_decisions(), summary)
+        return PiiResult(rows, no_decisions(), summary)
     entities = [(e, getattr(config, e.type)) for e in ENTITIES]
     if config.person != "off":
         if name_recognizer(config.names_model) is None:
@@ -235,7 +249,7 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
         else:
             summary["names"] = f"checked with spaCy {config.names_model}"
             entities.append((Entity("person", "<PERSON>", ""), config.person))
-    decisions, drop_ids = [empty_decisions()], set()
+    decisions, drop_ids = [no_decisions()], set()
     # One type at a time on the text redacted so far: an email's digits are never a phone.
     for entity, action in entities:
         if action == "off":
@@ -255,7 +269,6 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
             )
             .select(
                 "row_id",
-                pl.lit(stage).alias("stage"),
                 pl.lit(f"pii.{entity.type}").alias("rule"),
                 pl.lit(action).alias("action"),
                 pl.col("count").cast(pl.Float64).alias("score"),
@@ -267,7 +280,7 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
                 .struct.json_encode()
                 .alias("evidence"),
             )
-            .cast(DECISION_SCHEMA)
+            .cast(STEP_DECISION_SCHEMA)
         )
         if action == "drop":
             drop_ids |= set(matches["row_id"].to_list())
@@ -294,3 +307,28 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
     ].n_unique()
     summary["rows_dropped"] = len(drop_ids)
     return PiiResult(rows, all_decisions, summary)
+
+
+@dataclass
+class PiiRedaction(RowStep):
+    """Personal data redacted (or its rows dropped) before any other step, so no later
+    decision or version holds it; its statistics (`pii`) count what was found."""
+
+    config: PiiConfig
+    name: str = "pii"
+    _summary: dict[str, Any] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[PiiRedaction]:
+        # Always present: the stage's metadata says whether personal data was looked for.
+        return [cls(setup.filters.pii)]
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        if rows.is_empty():
+            return StepOutput(rows)
+        result = scan_pii(rows, self.config)
+        self._summary = merge_stats(self._summary, result.summary)
+        return StepOutput(result.rows, result.decisions)
+
+    def stats(self) -> dict[str, Any]:
+        return {"pii": self._summary or _not_checked()}
