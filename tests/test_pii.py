@@ -74,6 +74,24 @@ def test_drop_action_drops_the_row_with_one_drop_decision():
     assert mine.select("rule", "action").rows() == [("pii.credit_card", "drop")]
 
 
+def test_a_value_is_redacted_only_in_the_row_it_was_found_in():
+    # The card's digits inside a longer number are no card there: that row keeps its text,
+    # whichever rows are scanned together.
+    rows = _rows([f"Pay with {CARD} please.", f"Order 9{CARD} has shipped."])
+    result = scan_pii(rows, PiiConfig())
+    assert result.rows["instruction"].to_list() == [
+        "Pay with <CREDIT_CARD> please.",
+        f"Order 9{CARD} has shipped.",
+    ]
+    assert result.decisions["row_id"].to_list() == [rows["row_id"][0]]
+
+
+def test_a_longer_value_is_replaced_whole_where_a_shorter_one_is_its_prefix():
+    rows = _rows(["Hosts 10.0.0.1 and 10.0.0.12 are up."])
+    result = scan_pii(rows, PiiConfig())
+    assert result.rows["instruction"].to_list() == ["Hosts <IP_ADDRESS> and <IP_ADDRESS> are up."]
+
+
 def test_published_export_holds_no_raw_personal_data(home, write_recipe):
     seeds = [
         {

@@ -231,6 +231,55 @@ def _person_matches(rows: pl.DataFrame, config: PiiConfig) -> pl.DataFrame:
     )
 
 
+def redact(rows: pl.DataFrame, matches: pl.DataFrame, placeholder: str) -> pl.DataFrame:
+    """`rows` with each value found in a row (`matches`: row_id, value) replaced by
+    `placeholder` wherever it occurs in that row's text fields, longest value first.
+
+    A value is looked for only in the row it was found in, so a row's text never depends on
+    which other rows are redacted with it. A row's text is cut into its values and single
+    characters by one pattern per row; the values among the pieces are replaced."""
+    found = matches.select("row_id", "value").unique()
+    patterns = found.group_by("row_id").agg(
+        pl.concat_str(
+            pl.lit("(?:"),
+            pl.col("value")
+            .sort_by(pl.col("value").str.len_chars(), pl.col("value"), descending=[True, False])
+            .str.escape_regex()
+            .str.join("|"),
+            pl.lit(")|(?s:.)"),
+        ).alias("_pattern")
+    )
+    for text_field in TEXT_FIELDS:
+        if text_field not in rows.columns:
+            continue
+        pieces = (
+            rows.select("row_id", text_field)
+            .filter(pl.col(text_field).is_not_null())
+            .join(patterns, on="row_id")
+            .select("row_id", pl.col(text_field).str.extract_all(pl.col("_pattern")).alias("value"))
+            .explode("value")
+            .with_columns(pl.int_range(pl.len()).alias("_position"))
+        )
+        redacted = (
+            pieces.join(
+                found.with_columns(pl.lit(True).alias("_found")),
+                on=["row_id", "value"],
+                how="left",
+            )
+            .sort("_position")
+            .group_by("row_id", maintain_order=True)
+            .agg(
+                pl.when(pl.col("_found"))
+                .then(pl.lit(placeholder))
+                .otherwise(pl.col("value"))
+                .str.join("")
+                .alias(text_field)
+            )
+        )
+        rows = rows.update(redacted, on="row_id")
+    return rows
+
+
 def _not_checked() -> dict[str, Any]:
     return {"found": {}, "names": "not checked: disabled"}
 
@@ -285,15 +334,7 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig) -> PiiResult:
         if action == "drop":
             drop_ids |= set(matches["row_id"].to_list())
             continue
-        # Longest values first, so a value containing another is replaced whole.
-        values = matches.select(pl.col("value").unique()).sort(
-            pl.col("value").str.len_chars(), descending=True
-        )["value"]
-        rows = rows.with_columns(
-            pl.col(f).str.replace_many(values.to_list(), [entity.placeholder] * values.len())
-            for f in TEXT_FIELDS
-            if f in rows.columns
-        )
+        rows = redact(rows, matches, entity.placeholder)
     all_decisions = pl.concat(decisions)
     if drop_ids:
         dropped = pl.Series("row_id", sorted(drop_ids))
