@@ -5,10 +5,12 @@ import dagster as dg
 import polars as pl
 
 from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
-from assets.decontamination.detector import DETECTORS, Decontaminator
-from assets.filters.base import run_filters
+from assets.decontamination.detector import decontamination_steps
+from assets.registry import DETECTORS
 from assets.resources import RecipeResource
-from assets.staging import json_metadata, model_context, read_current, stage
+from assets.stage_setup import StageSetup
+from assets.staging import json_metadata, model_context, read_current, stage, stats_metadata
+from assets.steps import run_steps
 from quality.tables import markdown_table
 from warehouse.resource import WarehouseResource
 
@@ -33,7 +35,7 @@ def contamination_table(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataF
             pl.col("item_id").n_unique().alias("items"),
             *[
                 pl.col("detectors").list.contains(name).sum().alias(f"by_{name}")
-                for name in DETECTORS
+                for name in DETECTORS.names()
             ],
         )
         .sort("benchmark", "generator_id", nulls_last=True)
@@ -56,17 +58,16 @@ def decontaminated(
         benchmarks = load_benchmarks(plan.decontamination.benchmarks, wh.home)
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
-    ctx = model_context(context, wh, plan)
-    detector = Decontaminator(benchmarks, plan.decontamination, ctx, spark=plan.spark)
-    kept, decisions = run_filters(rows, [detector], stage="decontaminated")
-    report = contamination_table(rows, decisions)
+    setup = StageSetup.of(plan, model_context(context, wh, plan), benchmarks)
+    result = run_steps(rows, decontamination_steps(setup), stage="decontaminated")
+    report = contamination_table(rows, result.decisions)
     per_benchmark = dict(report.group_by("benchmark").agg(pl.col("rows").sum()).iter_rows())
     return stage(
         context,
         wh,
         "decontaminated",
-        kept,
-        decisions=decisions,
+        result.rows,
+        decisions=result.decisions,
         parents=[parent],
         recipe=plan,
         rows_in=rows.height,
@@ -75,7 +76,7 @@ def decontaminated(
             "contaminated_by_benchmark": json_metadata(per_benchmark),
             "contamination_report": dg.MetadataValue.md(markdown_table(report)),
             "verdict_rule": dg.MetadataValue.text(plan.decontamination.verdict_rule),
-            "judge_pairs": dg.MetadataValue.int(detector.judged_pairs),
-            "judge_new_calls": dg.MetadataValue.int(detector.judge_calls),
+            # `judge_pairs` and `judge_new_calls` come from the judge when it is configured.
+            **stats_metadata(result, defaults={"judge_pairs": 0, "judge_new_calls": 0}),
         },
     )

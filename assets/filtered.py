@@ -1,15 +1,13 @@
 """The filtered corpus: PII redaction, language identification, heuristic quality rule sets,
-then exact, near and semantic deduplication."""
+plug-in filters, then exact, near and semantic deduplication and judge scores."""
 
 import dagster as dg
-import polars as pl
 
-from assets.filters.base import run_filters
-from assets.filters.judge_score import score_rows
-from assets.filters.pipeline import build_filters, prepare_rows
-from assets.filters.semantic_dedup import SemanticDedup
+from assets.filters.pipeline import filtered_steps
 from assets.resources import RecipeResource
-from assets.staging import json_metadata, model_context, read_current, stage
+from assets.stage_setup import StageSetup
+from assets.staging import model_context, read_current, stage, stats_metadata
+from assets.steps import run_steps
 from warehouse.resource import WarehouseResource
 
 
@@ -19,8 +17,8 @@ from warehouse.resource import WarehouseResource
     deps=["synthesized"],
     description=(
         "The current synthesized version with personal data redacted, languages identified, "
-        "after heuristic filters (Gopher, C4, self-instruct rule sets) and exact, near and "
-        "(when enabled) semantic dedup and judge scores."
+        "after heuristic filters (Gopher, C4, self-instruct rule sets), plug-in filters and "
+        "exact, near and (when enabled) semantic dedup and judge scores."
     ),
 )
 def filtered(
@@ -29,30 +27,17 @@ def filtered(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent, rows = read_current(wh, "synthesized")
-    prepared, redactions, summary = prepare_rows(rows, plan.filters, stage="filtered")
-    steps = build_filters(plan.filters, plan.dedup, plan.spark, wh)
-    kept, decisions = run_filters(prepared, steps, stage="filtered")
-    ctx = model_context(context, wh, plan)
-    # Last: the judge's paid calls go only to rows every other step kept.
-    judged = score_rows(kept, plan.filters.judge, ctx, stage="filtered")
-    semantic = [
-        {"clusters": s.clusters_used, "encoded": s.encoded, "embedding_cache_hits": s.cache_hits}
-        for s in steps
-        if isinstance(s, SemanticDedup)
-    ]
+    setup = StageSetup.of(plan, model_context(context, wh, plan))
+    result = run_steps(rows, filtered_steps(setup), stage="filtered")
     return stage(
         context,
         wh,
         "filtered",
-        judged.rows,
-        decisions=pl.concat([redactions, decisions, judged.decisions]),
+        result.rows,
+        decisions=result.decisions,
         parents=[parent],
         recipe=plan,
         rows_in=rows.height,
-        metadata={
-            "pii": json_metadata(summary["pii"]),
-            "languages": json_metadata(summary["languages"]),
-            **({"semantic_dedup": json_metadata(semantic[0])} if semantic else {}),
-            **({"judge": json_metadata(judged.summary)} if judged.summary else {}),
-        },
+        # The steps' statistics: `pii`, `languages`, and `semantic_dedup` and `judge` when on.
+        metadata=stats_metadata(result),
     )

@@ -1,15 +1,37 @@
-"""Registries of what a recipe can name: synthesis methods, filters, dedup steps,
+"""Registries of what a recipe can name: synthesis methods, filters, dedup steps, scores,
 decontamination detectors and benchmark sources.
 
-Each built-in is one line below (`name = "module:attribute"`, imported on first use). A user's
-package adds its own through Python entry points, without editing SynthFoundry:
+Each built-in is one line below (`name = "module:attribute"`, imported on first use); the
+stages run built-in steps in the order they are listed here. A user's package adds its own
+methods, filters and benchmarks through Python entry points, without editing SynthFoundry:
 
     [project.entry-points."synthfoundry.methods"]
     my_method = "my_package.methods:MyMethod"
 
-An entry names a class (or object) with a `name` and a pydantic `Config` model: for a method,
-`Config` has a `method: Literal["<name>"]` key; for a filter, a `step: Literal["<name>"]` key;
-a benchmark is a function `(home: Path) -> pl.DataFrame` of `benchmark, item_id, text`.
+A method is a class with a `name` and a pydantic `Config` model whose `method:
+Literal["<name>"]` key selects it (`assets.synthesis.methods.base`). A benchmark is a function
+`(home: Path) -> pl.DataFrame` of `benchmark, item_id, text`.
+
+A plug-in filter (group `synthfoundry.filters`) is a class with:
+
+- `name`: the registered name;
+- `Config`: a pydantic model (`warehouse.settings.Strict` is a good base) with a
+  `step: Literal["<name>"]` key and the filter's own settings; the recipe lists it under
+  `filters.steps` (`- {step: <name>, ...}`), and the filtered stage runs the listed filters
+  in that order, after the built-in rule sets and before dedup;
+- `__init__(self, config: Config)`;
+- the step interface of `assets/steps.py`: subclass `assets.steps.RowFilter` and implement
+  `flag(rows) -> row_id, rule, score, evidence` for a rule that judges each row on its own
+  (the common case: it runs on any batch of rows), or `CorpusFilter` for one that compares
+  rows across the whole version (then declare its per-row `state`). Each flagged row is
+  dropped with a decision (its `rule` and JSON `evidence`), like the built-in rules' rows;
+  `stats()` may return metadata entries for the stage.
+
+Built-in filters, dedup steps, scores and detectors instead have their own recipe keys
+(`filters.gopher_quality`, `dedup.near`, `decontamination.embedding`...): each class builds
+its steps from the recipe with `configured(setup)`, and none has a `Config`, so
+`filters.steps` offers plug-ins only. Dedup steps, scores and detectors take no plug-ins: the
+recipe has no place to configure them.
 """
 
 from __future__ import annotations
@@ -29,7 +51,7 @@ class Registry:
     """Named implementations of one kind, built-ins first, then installed plug-ins."""
 
     kind: str
-    group: str
+    group: str | None  # the entry point group of plug-ins; None: built-ins only
     builtins: dict[str, str]
     _loaded: dict[str, Any] | None = field(default=None, init=False, repr=False)
 
@@ -38,7 +60,7 @@ class Registry:
             loaded = {
                 name: _import(target, self.kind, name) for name, target in self.builtins.items()
             }
-            for entry in entry_points(group=self.group):
+            for entry in entry_points(group=self.group) if self.group else ():
                 if entry.name in loaded:
                     raise RegistryError(
                         f"plug-in {self.kind} {entry.name!r} ({entry.value}) clashes with a "
@@ -72,6 +94,10 @@ class Registry:
     def plugins(self) -> list[str]:
         return [name for name in self._load() if name not in self.builtins]
 
+    def built_in(self) -> list[Any]:
+        """The built-in implementations, in the order they are listed."""
+        return [self.get(name) for name in self.builtins]
+
 
 def _import(target: str, kind: str, name: str) -> Any:
     module, _, attribute = target.partition(":")
@@ -97,9 +123,56 @@ METHODS = Registry(
     },
 )
 
-# User filters run after the built-in rule sets, before dedup, in recipe order
-# (`filters.steps`). Built-in filters have their own recipe keys (`filters.gopher_quality`...).
-FILTERS = Registry("filter", "synthfoundry.filters", {})
+# The filtered stage runs, in this order: these built-in filters (each first rule that catches
+# a row names its decision), plug-in filters in recipe order (`filters.steps`), DEDUP, SCORES.
+FILTERS = Registry(
+    "filter",
+    "synthfoundry.filters",
+    {
+        "pii": "assets.filters.pii:PiiRedaction",
+        "language_id": "assets.filters.language:LanguageIdentification",
+        "empty_response": "assets.filters.heuristics:EmptyResponse",
+        "truncated_response": "assets.filters.heuristics:TruncatedResponse",
+        "length_bounds": "assets.filters.heuristics:LengthBounds",
+        "refusal": "assets.filters.heuristics:Refusal",
+        "non_printable": "assets.filters.heuristics:NonPrintable",
+        "repeated_lines": "assets.filters.heuristics:RepeatedLines",
+        "repeated_ngrams": "assets.filters.heuristics:RepeatedNgrams",
+        "self_instruct": "assets.filters.instruction_rules:SelfInstructRejection",
+        "language": "assets.filters.language:LanguageFilter",
+        "gopher_quality": "assets.filters.gopher:GopherQuality",
+        "gopher_repetition": "assets.filters.gopher:GopherRepetition",
+        "c4": "assets.filters.c4:C4",
+    },
+)
+
+# Exact before near, so near dedup compares fewer rows and exact copies keep their exact-match
+# evidence; semantic last (it embeds rows) on what the cheap steps left.
+DEDUP = Registry(
+    "dedup step",
+    None,
+    {
+        "exact": "assets.filters.exact_dedup:ExactDedup",
+        "near": "assets.dedup.near:NearDedup",
+        "semantic": "assets.filters.semantic_dedup:SemanticDedup",
+    },
+)
+
+# Last in the filtered stage: their paid model calls go only to rows every other step kept.
+SCORES = Registry("score", None, {"judge": "assets.filters.judge_score:JudgeScores"})
+
+# The decontaminated stage runs the configured detectors in this order, then the verdict;
+# these names are the words of a verdict rule (`decontamination.rule`).
+DETECTORS = Registry(
+    "detector",
+    None,
+    {
+        "ngram": "assets.decontamination.ngram:NgramOverlap",
+        "embedding": "assets.decontamination.embedding:EmbeddingNearest",
+        "lexical": "assets.decontamination.lexical:LexicalNearest",
+        "judge": "assets.decontamination.judge:PairJudge",
+    },
+)
 
 BENCHMARKS = Registry(
     "benchmark",

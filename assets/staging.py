@@ -13,6 +13,7 @@ import polars as pl
 from assets.embeddings import Embedder
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
+from assets.steps import StageOutput
 from assets.synthesis.context import SynthesisContext
 from quality.materialization import materialization_metadata
 from quality.tables import markdown_table
@@ -135,3 +136,18 @@ def stage(
 
 def json_metadata(value: object) -> dg.MetadataValue:
     return dg.MetadataValue.json(json.loads(json.dumps(value, default=str)))
+
+
+def stats_metadata(result: StageOutput, defaults: dict | None = None) -> dict:
+    """A stage's step statistics (counts as integers, the rest as JSON; `defaults` for steps
+    the recipe left out) and its funnel of rows in and out of each step."""
+    stats = {**(defaults or {}), **result.stats}
+    return {
+        **{
+            key: dg.MetadataValue.int(value)
+            if isinstance(value, int) and not isinstance(value, bool)
+            else json_metadata(value)
+            for key, value in stats.items()
+        },
+        "step_funnel": dg.MetadataValue.md(markdown_table(result.funnel)),
+    }

@@ -7,9 +7,13 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 import yaml
 
+from assets.filters.pipeline import filtered_steps
+from assets.stage_setup import StageSetup
+from assets.steps import StageOutput, run_steps
 from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
@@ -93,6 +97,11 @@ def write_recipe(home: Path):
         return path
 
     return write
+
+
+def filter_rows(rows: pl.DataFrame, **sections: object) -> StageOutput:
+    """The filtered stage's steps on `rows`, for the recipe sections given (defaults else)."""
+    return run_steps(rows, filtered_steps(StageSetup(**sections)), stage="filtered")
 
 
 def materialize(

@@ -1,4 +1,5 @@
-"""Benchmark contamination: four detectors combined by the recipe's verdict rule.
+"""Benchmark contamination: the detectors (`DETECTORS` in assets/registry.py) annotate rows,
+the recipe's verdict rule combines them.
 
 - `ngram`: the row shares a word n-gram with a benchmark item (exact copies, light edits);
 - `embedding`: the row's nearest benchmark item (top-1 cosine) reaches the threshold
@@ -14,117 +15,63 @@ benchmark, item, the detectors that fired and each detector's figures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import polars as pl
 
-from assets.decontamination.embedding import NEAREST_SCHEMA, nearest_items
-from assets.decontamination.judge import VERDICT_SCHEMA, Judge
-from assets.decontamination.lexical import LEXICAL_SCHEMA, nearest_lexical
-from assets.decontamination.ngram import NgramOverlap
 from assets.decontamination.verdict import rule_expression
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL
-from assets.filters.base import body
-from assets.models.context import ModelContext
+from assets.filters.text import body
 from assets.recipe.root import DecontaminationConfig
-from assets.spark_session import SparkConfig
+from assets.registry import DETECTORS
+from assets.stage_setup import StageSetup
+from assets.steps import RowStep, Step, StepOutput, apply_flags, configured_steps
 
 RULE = "benchmark_contamination"
-DETECTORS = ("ngram", "embedding", "lexical", "judge")
 
 
-@dataclass
-class Decontaminator:
-    benchmarks: pl.DataFrame
+def signal_columns() -> dict[str, pl.DataType]:
+    """Every column a registered detector may add, with its type."""
+    return {name: dtype for entry in DETECTORS.built_in() for name, dtype in entry.columns.items()}
+
+
+@dataclass(frozen=True)
+class Verdict(RowStep):
+    """Drops the rows the verdict rule calls contaminated, with one decision each, and removes
+    the detectors' columns from the rows it keeps."""
+
     config: DecontaminationConfig
-    ctx: ModelContext
-    spark: SparkConfig | None = None
     name: str = RULE
-    judge_calls: int = field(default=0, init=False)
-    judged_pairs: int = field(default=0, init=False)
 
     @property
     def model(self) -> str:
         return self.config.embedding.model if self.config.embedding else DEFAULT_EMBEDDING_MODEL
 
     def signals(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """One line per row: each detector's match and figures, and the `contaminated` verdict."""
-        corpus = rows.select("row_id", body().alias("content"))
-        ngram = (
-            NgramOverlap(
-                self.benchmarks,
-                n=self.config.ngram_size,
-                backend=self.config.ngram_backend,
-                spark=self.spark,
-            )
-            .matches(corpus)
-            .rename(
-                {
-                    "benchmark": "ng_benchmark",
-                    "item_id": "ng_item_id",
-                    "shared": "ng_shared",
-                    "example": "ng_example",
-                }
-            )
-        )
-        if self.config.embedding or self.config.judge:
-            nearest = nearest_items(self.ctx.wh, corpus, self.benchmarks, self.model)
-        else:
-            nearest = pl.DataFrame(schema=NEAREST_SCHEMA)
-        lex = self.config.lexical
-        lexical = (
-            nearest_lexical(corpus, self.benchmarks, lex)
-            if lex
-            else pl.DataFrame(schema=LEXICAL_SCHEMA)
-        )
-        frame = (
-            corpus.join(ngram, on="row_id", how="left")
-            .join(nearest, on="row_id", how="left")
-            .join(lexical, on="row_id", how="left")
-        )
-        emb = self.config.embedding
-        frame = frame.with_columns(
-            pl.col("ng_shared").is_not_null().alias("ngram"),
-            (pl.col("similarity") >= emb.threshold if emb else pl.lit(False)).alias("embedding"),
-            (pl.col("lx_similarity") >= lex.threshold if lex else pl.lit(False)).alias("lexical"),
-        )
-        rule = self.config.verdict_rule
-        judge = self.config.judge
-        verdicts = pl.DataFrame(schema=VERDICT_SCHEMA)
-        if judge is not None:
-            columns = {n: pl.col(n) for n in ("ngram", "embedding", "lexical")}
-            # The judge is worth a call only where its answer decides the verdict.
-            decides = rule_expression(rule, {**columns, "judge": pl.lit(True)}) != rule_expression(
-                rule, {**columns, "judge": pl.lit(False)}
-            )
-            items = self.benchmarks.select(
-                pl.col("benchmark").alias("nn_benchmark"),
-                pl.col("item_id").alias("nn_item_id"),
-                pl.col("text").alias("item_text"),
-            ).unique(["nn_benchmark", "nn_item_id"], keep="first", maintain_order=True)
-            pairs = (
-                frame.filter(decides & (pl.col("similarity") >= judge.candidate_threshold))
-                .join(items, on=["nn_benchmark", "nn_item_id"], how="left")
-                .sort("row_id")
-            )
-            runner = Judge(judge)
-            verdicts = runner.judge(pairs, self.ctx)
-            self.judge_calls += runner.calls
-            self.judged_pairs += pairs.height
-        frame = frame.join(verdicts, on="row_id", how="left").with_columns(
-            (pl.col("judge_verdict") == "yes").alias("judge")
-        )
-        return frame.with_columns(
-            rule_expression(rule, {n: pl.col(n) for n in DETECTORS}).alias("contaminated")
+        """`rows` with every detector's columns (null where a detector is off) and the
+        `contaminated` verdict."""
+        missing = [
+            pl.lit(None, dtype).alias(name)
+            for name, dtype in signal_columns().items()
+            if name not in rows.columns
+        ]
+        return rows.with_columns(missing).with_columns(
+            rule_expression(
+                self.config.verdict_rule, {n: pl.col(n) for n in DETECTORS.names()}
+            ).alias("contaminated")
         )
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        signals = self.signals(rows).filter(pl.col("contaminated"))
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        kept = rows.drop([c for c in signal_columns() if c in rows.columns])
+        return apply_flags(kept, self.flag(self.signals(rows)))
+
+    def flag(self, signals: pl.DataFrame) -> pl.DataFrame:
+        signals = signals.filter(pl.col("contaminated"))
         emb = self.config.embedding
         lex = self.config.lexical
         judge = self.config.judge
         fired = pl.concat_list(
-            [pl.when(pl.col(n)).then(pl.lit(n)) for n in DETECTORS]
+            [pl.when(pl.col(n)).then(pl.lit(n)) for n in DETECTORS.names()]
         ).list.drop_nulls()
         by_lexical_only = pl.col("lexical") & ~(
             pl.col("embedding") | pl.col("judge").fill_null(False)
@@ -196,3 +143,20 @@ class Decontaminator:
             .struct.json_encode()
             .alias("evidence"),
         )
+
+
+def decontamination_steps(setup: StageSetup) -> list[Step]:
+    """The detectors the recipe turns on, in registry order, then the verdict."""
+    return [*configured_steps(DETECTORS, setup), Verdict(setup.decontamination)]
+
+
+def contamination_signals(rows: pl.DataFrame, steps: list[Step]) -> pl.DataFrame:
+    """Per row of `rows`: its text (`content`), each detector's figures and the verdict
+    (`contaminated`), nothing dropped: what `steps` (`decontamination_steps`) decide on."""
+    *detectors, verdict = steps
+    if not isinstance(verdict, Verdict):
+        raise ValueError("the last decontamination step must be the verdict")
+    rows = rows.with_columns(body().alias("content"))
+    for detector in detectors:
+        rows = detector.apply(rows).rows
+    return verdict.signals(rows)

@@ -10,14 +10,22 @@ blocked matrix products, so memory stays at one block of rows times the benchmar
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
 import numpy as np
 import polars as pl
 from pydantic import Field
 
 from assets.decontamination.views import with_views
-from assets.embeddings import Embedder, nearest
+from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, nearest
+from assets.filters.text import body
+from assets.steps import RowStep, StepOutput
 from warehouse.connection import Warehouse
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class EmbeddingDetector(Strict):
@@ -73,3 +81,39 @@ def nearest_items(
         .select(NEAREST_SCHEMA.keys())
         .cast(NEAREST_SCHEMA)
     )
+
+
+@dataclass(frozen=True)
+class EmbeddingNearest(RowStep):
+    """Annotates each row with its nearest benchmark item by embedding (`nn_benchmark`,
+    `nn_item_id`, `similarity`) and `embedding`, whether the detector fires. Also run, without
+    firing, when only the judge is configured: the judge reads the nearest item."""
+
+    benchmarks: pl.DataFrame
+    wh: Warehouse
+    detector: EmbeddingDetector | None
+    name: str = "embedding"
+    config_key: ClassVar[str | None] = "embedding"
+    columns: ClassVar[dict[str, pl.DataType]] = {
+        **{name: dtype for name, dtype in NEAREST_SCHEMA.items() if name != "row_id"},
+        "embedding": pl.Boolean(),
+    }
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[EmbeddingNearest]:
+        config = setup.decontamination
+        if config.embedding is None and config.judge is None:
+            return []
+        wh = setup.context("the embedding detector (its embedding cache)").wh
+        return [cls(setup.benchmark_items(), wh, config.embedding)]
+
+    @property
+    def model(self) -> str:
+        return self.detector.model if self.detector else DEFAULT_EMBEDDING_MODEL
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        corpus = rows.select("row_id", body().alias("content"))
+        found = nearest_items(self.wh, corpus, self.benchmarks, self.model)
+        fires = pl.col("similarity") >= self.detector.threshold if self.detector else pl.lit(False)
+        annotated = rows.join(found, on="row_id", how="left", maintain_order="left")
+        return StepOutput(annotated.with_columns(fires.alias("embedding")))

@@ -8,15 +8,25 @@ and sampling parameters.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
 import polars as pl
 from pydantic import Field
 
+from assets.decontamination.verdict import rule_expression
+from assets.filters.text import body
 from assets.models.context import ModelContext
 from assets.models.prompt_templates import load_template
 from assets.models.session import ModelSession
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
+from assets.registry import DETECTORS
+from assets.steps import RowStep, StepOutput, merge_stats
 from warehouse.lineage import register_generators
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class JudgeConfig(Strict):
@@ -81,3 +91,63 @@ class Judge:
             },
             schema=VERDICT_SCHEMA,
         )
+
+
+@dataclass
+class PairJudge(RowStep):
+    """Annotates rows whose verdict the judge decides (the other detectors' signals leave it
+    open) and whose nearest item reaches `candidate_threshold` with `judge_verdict`, the call
+    that gave it (`judge_call_id`), and `judge`, whether the judge said yes. Runs after the
+    other detectors; its statistics count the pairs judged and new model calls."""
+
+    benchmarks: pl.DataFrame
+    config: JudgeConfig
+    rule: str
+    ctx: ModelContext
+    name: str = "judge"
+    config_key: ClassVar[str | None] = "judge"
+    columns: ClassVar[dict[str, pl.DataType]] = {
+        **{name: dtype for name, dtype in VERDICT_SCHEMA.items() if name != "row_id"},
+        "judge": pl.Boolean(),
+    }
+    _totals: dict[str, int] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[PairJudge]:
+        config = setup.decontamination
+        if config.judge is None:
+            return []
+        ctx = setup.context("the decontamination judge")
+        return [cls(setup.benchmark_items(), config.judge, config.verdict_rule, ctx)]
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        signals = {
+            name: pl.col(name) if name in rows.columns else pl.lit(False)
+            for name in DETECTORS.names()
+            if name != self.name
+        }
+        # The judge is worth a call only where its answer decides the verdict.
+        decides = rule_expression(self.rule, {**signals, self.name: pl.lit(True)}) != (
+            rule_expression(self.rule, {**signals, self.name: pl.lit(False)})
+        )
+        items = self.benchmarks.select(
+            pl.col("benchmark").alias("nn_benchmark"),
+            pl.col("item_id").alias("nn_item_id"),
+            pl.col("text").alias("item_text"),
+        ).unique(["nn_benchmark", "nn_item_id"], keep="first", maintain_order=True)
+        pairs = (
+            rows.filter(decides & (pl.col("similarity") >= self.config.candidate_threshold))
+            .select("row_id", body().alias("content"), "nn_benchmark", "nn_item_id")
+            .join(items, on=["nn_benchmark", "nn_item_id"], how="left")
+            .sort("row_id")
+        )
+        judge = Judge(self.config)
+        verdicts = judge.judge(pairs, self.ctx)
+        self._totals = merge_stats(
+            self._totals, {"judge_pairs": pairs.height, "judge_new_calls": judge.calls}
+        )
+        annotated = rows.join(verdicts, on="row_id", how="left", maintain_order="left")
+        return StepOutput(annotated.with_columns((pl.col("judge_verdict") == "yes").alias("judge")))
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._totals)

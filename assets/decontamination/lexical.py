@@ -10,13 +10,21 @@ they have one (`views.py`), rows through their text.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
 import numpy as np
 import polars as pl
 from pydantic import Field, model_validator
 
 from assets.decontamination.views import problem_statement
 from assets.embeddings import nearest
+from assets.filters.text import body
+from assets.steps import CorpusState, CorpusStep, StepOutput
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class LexicalDetector(Strict):
@@ -77,3 +85,39 @@ def nearest_lexical(
         },
         schema=LEXICAL_SCHEMA,
     )
+
+
+@dataclass(frozen=True)
+class LexicalNearest(CorpusStep):
+    """Annotates each row with its lexically nearest benchmark item (`lx_benchmark`,
+    `lx_item_id`, `lx_similarity`) and `lexical`, whether the detector fires. A corpus step:
+    the rows being checked weigh the n-grams (document frequencies)."""
+
+    benchmarks: pl.DataFrame
+    detector: LexicalDetector
+    name: str = "lexical"
+    config_key: ClassVar[str | None] = "lexical"
+    columns: ClassVar[dict[str, pl.DataType]] = {
+        **{name: dtype for name, dtype in LEXICAL_SCHEMA.items() if name != "row_id"},
+        "lexical": pl.Boolean(),
+    }
+    state: ClassVar[CorpusState] = CorpusState(
+        {
+            "row_id": pl.String(),
+            "char_ngrams": pl.List(pl.Struct({"gram": pl.String(), "count": pl.UInt32()})),
+        },
+        "the row's character n-gram counts, weighed by document frequencies over the version "
+        "and the benchmark items",
+    )
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[LexicalNearest]:
+        detector = setup.decontamination.lexical
+        return [cls(setup.benchmark_items(), detector)] if detector else []
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        corpus = rows.select("row_id", body().alias("content"))
+        found = nearest_lexical(corpus, self.benchmarks, self.detector)
+        annotated = rows.join(found, on="row_id", how="left", maintain_order="left")
+        fires = pl.col("lx_similarity") >= self.detector.threshold
+        return StepOutput(annotated.with_columns(fires.alias("lexical")))

@@ -1,15 +1,20 @@
-"""Word n-gram overlap between corpus rows and benchmark items, computed in DuckDB."""
+"""Word n-gram overlap between corpus rows and benchmark items, computed in DuckDB: the
+`ngram` detector of the decontaminated stage."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import duckdb
 import polars as pl
 
-from assets.filters.base import body
+from assets.filters.text import body
 from assets.spark_session import SparkConfig
+from assets.steps import RowStep, StepOutput
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 # Texts shorter than n words contribute one n-gram of all their words, so a short benchmark
 # item copied whole is still caught.
@@ -41,14 +46,37 @@ ORDER BY row_id
 
 
 @dataclass(frozen=True)
-class NgramOverlap:
-    """Drops a row that shares at least one word n-gram with a benchmark item."""
+class NgramOverlap(RowStep):
+    """Annotates each row with the benchmark item it shares most word n-grams with
+    (`ng_benchmark`, `ng_item_id`, `ng_shared`, `ng_example`; null when none) and `ngram`,
+    whether it shares any."""
 
     benchmarks: pl.DataFrame
     n: int = 13
-    name: str = "benchmark_ngram_overlap"
+    name: str = "ngram"
     backend: Literal["local", "spark"] = "local"
     spark: SparkConfig | None = None
+    # Always on: its settings (`ngram_size`, `ngram_backend`) have defaults.
+    config_key: ClassVar[str | None] = None
+    columns: ClassVar[dict[str, pl.DataType]] = {
+        "ng_benchmark": pl.String(),
+        "ng_item_id": pl.String(),
+        "ng_shared": pl.Int64(),
+        "ng_example": pl.String(),
+        "ngram": pl.Boolean(),
+    }
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[NgramOverlap]:
+        config = setup.decontamination
+        return [
+            cls(
+                setup.benchmark_items(),
+                n=config.ngram_size,
+                backend=config.ngram_backend,
+                spark=setup.spark,
+            )
+        ]
 
     def matches(self, corpus: pl.DataFrame) -> pl.DataFrame:
         """Per row of `corpus` (`row_id`, `content`) sharing an n-gram with a benchmark item:
@@ -67,20 +95,13 @@ class NgramOverlap:
             con.register("corpus", corpus.to_arrow())
             return con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        matches = self.matches(rows.select("row_id", body().alias("content")))
-        return matches.select(
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        found = self.matches(rows.select("row_id", body().alias("content"))).select(
             "row_id",
-            pl.lit(self.name).alias("rule"),
-            pl.col("shared").cast(pl.Float64).alias("score"),
-            pl.struct(
-                benchmark=pl.col("benchmark"),
-                item_id=pl.col("item_id"),
-                detector=pl.lit("ngram"),
-                n=pl.lit(self.n),
-                shared_ngrams=pl.col("shared"),
-                example_ngram=pl.col("example"),
-            )
-            .struct.json_encode()
-            .alias("evidence"),
+            pl.col("benchmark").alias("ng_benchmark"),
+            pl.col("item_id").alias("ng_item_id"),
+            pl.col("shared").alias("ng_shared"),
+            pl.col("example").alias("ng_example"),
         )
+        annotated = rows.join(found, on="row_id", how="left", maintain_order="left")
+        return StepOutput(annotated.with_columns(pl.col("ng_shared").is_not_null().alias("ngram")))

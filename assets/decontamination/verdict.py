@@ -8,24 +8,25 @@ from functools import reduce
 
 import polars as pl
 
-DETECTOR_NAMES = ("ngram", "embedding", "lexical", "judge")
+from assets.registry import DETECTORS
 
 
 def verdict_rule_names(rule: str) -> set[str]:
     """Detector names a verdict rule uses; a `ValueError` for anything but names of
-    `DETECTOR_NAMES` joined by `and`, `or`, `not` and parentheses."""
+    registered detectors (`DETECTORS`) joined by `and`, `or`, `not` and parentheses."""
     if not re.fullmatch(r"[\sA-Za-z()]+", rule):
         raise ValueError(f"rule {rule!r}: only detector names, and, or, not, ( ) are allowed")
     try:
         tree = ast.parse(rule.strip(), mode="eval")
     except SyntaxError:
         raise ValueError(f"rule {rule!r} is not a valid expression") from None
+    detectors = DETECTORS.names()
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
-            if node.id not in DETECTOR_NAMES:
+            if node.id not in detectors:
                 raise ValueError(
-                    f"rule {rule!r}: unknown detector {node.id!r} (use {', '.join(DETECTOR_NAMES)})"
+                    f"rule {rule!r}: unknown detector {node.id!r} (use {', '.join(detectors)})"
                 )
             names.add(node.id)
         elif not isinstance(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field, model_validator
@@ -11,9 +11,13 @@ from pydantic import Field, model_validator
 from assets.dedup.clusters import near_duplicates
 from assets.dedup.evidence import duplicate_decisions
 from assets.dedup.minhash import MinHashParams, optimal_bands
-from assets.filters.base import body
+from assets.filters.text import body
 from assets.spark_session import SparkConfig
+from assets.steps import CorpusFilter, CorpusState
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class NearDedupConfig(Strict):
@@ -96,10 +100,27 @@ def find_near_duplicates(
 
 
 @dataclass(frozen=True)
-class NearDedup:
+class NearDedup(CorpusFilter):
+    """MinHash/LSH clusters of the whole version; all but the smallest row_id of a cluster
+    are dropped."""
+
     config: NearDedupConfig
     spark: SparkConfig | None = None
     name: str = "near_duplicate"
+    state: ClassVar[CorpusState] = CorpusState(
+        {
+            "row_id": pl.String(),
+            "signature": pl.List(pl.UInt32()),
+            "band_hashes": pl.List(pl.UInt64()),
+        },
+        "the row's MinHash signature and one LSH hash per band (with `verify`, also its "
+        "shingle hashes)",
+    )
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[NearDedup]:
+        near = setup.dedup.near
+        return [cls(near, setup.spark)] if near.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         found = find_near_duplicates(rows, self.config, self.spark)

@@ -87,7 +87,8 @@ def seed_source_entries(sources: pl.DataFrame) -> list[dict]:
                 }
             )
         else:
-            name = Path(source or "unknown").name
+            # Seed files are named as the recipe names them (`bundled:x.jsonl`, `home:inbox/y`).
+            name = Path((source or "unknown").split(":", 1)[-1]).name
             entries.append(
                 {"id": name, "name": name, "url": None, "rows": rows, "card": "original"}
             )

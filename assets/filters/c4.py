@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 from pydantic import Field
@@ -20,7 +21,11 @@ from assets.filters.rule_sets import (
     checked_text,
     flag_thresholds,
 )
+from assets.steps import RowFilter
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class C4Rules(Strict):
@@ -61,10 +66,15 @@ _SENTENCE_END = r"[.!?]+[\"'”’)\]]*(?:\s|$)"
 
 
 @dataclass(frozen=True)
-class C4:
+class C4(RowFilter):
     rules: C4Rules
     scope: DocumentRuleScope
     name: str = "c4"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[C4]:
+        f = setup.filters
+        return [cls(f.c4, f.document_scope)] if f.c4.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import polars as pl
 
 from assets.dedup.evidence import duplicate_decisions
+from assets.steps import CorpusFilter, CorpusState
 from warehouse.rows import hash_ids
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class ExactDedupConfig(Strict):
@@ -31,11 +36,19 @@ def dedup_key(column: str) -> pl.Expr:
 
 
 @dataclass(frozen=True)
-class ExactDedup:
+class ExactDedup(CorpusFilter):
     """Rows of one kind whose normalized content is equal form a cluster named by the hash of
     that content (`cluster_id`); all but the smallest row_id are dropped."""
 
     name: str = "exact_duplicate"
+    state: ClassVar[CorpusState] = CorpusState(
+        {"row_id": pl.String(), "cluster_id": pl.String()},
+        "sha256 of the row's kind and normalized content",
+    )
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[ExactDedup]:
+        return [cls()] if setup.dedup.exact.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         keys = rows.select(

@@ -7,6 +7,7 @@ row per line, paragraph or word) with Polars group-bys, not per-row Python."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 from pydantic import Field
@@ -18,7 +19,11 @@ from assets.filters.rule_sets import (
     checked_text,
     flag_thresholds,
 )
+from assets.steps import RowFilter
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class GopherQualityRules(Strict):
@@ -70,10 +75,15 @@ def _lines(text: pl.Expr) -> pl.Expr:
 
 
 @dataclass(frozen=True)
-class GopherQuality:
+class GopherQuality(RowFilter):
     rules: GopherQualityRules
     scope: DocumentRuleScope
     name: str = "gopher_quality"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[GopherQuality]:
+        f = setup.filters
+        return [cls(f.gopher_quality, f.document_scope)] if f.gopher_quality.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules
@@ -248,10 +258,15 @@ def _ngram_fractions(
 
 
 @dataclass(frozen=True)
-class GopherRepetition:
+class GopherRepetition(RowFilter):
     rules: GopherRepetitionRules
     scope: DocumentRuleScope
     name: str = "gopher_repetition"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[GopherRepetition]:
+        f = setup.filters
+        return [cls(f.gopher_repetition, f.document_scope)] if f.gopher_repetition.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules

@@ -4,10 +4,15 @@ non-printable characters, repeated lines and repeated word n-grams. All vectoriz
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from assets.filters.base import body
+from assets.filters.text import body
+from assets.steps import RowFilter
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 # Control, format, private-use and unassigned characters, except ordinary whitespace.
 _NON_PRINTABLE = r"[\p{Cc}\p{Cf}\p{Co}\p{Cn}--[\n\r\t]]"
@@ -29,13 +34,21 @@ def _evidence(**fields: pl.Expr) -> pl.Expr:
 
 
 @dataclass(frozen=True)
-class LengthBounds:
+class LengthBounds(RowFilter):
     """Instruction and response lengths, in characters, within the recipe's bounds."""
 
     column: str
     minimum: int
     maximum: int
     name: str = "length_bounds"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[LengthBounds]:
+        f = setup.filters
+        return [
+            cls("instruction", f.min_instruction_chars, f.max_instruction_chars),
+            cls("response", f.min_response_chars, f.max_response_chars),
+        ]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         applies = pl.col("kind") == "instruction"
@@ -60,8 +73,12 @@ class LengthBounds:
 
 
 @dataclass(frozen=True)
-class EmptyResponse:
+class EmptyResponse(RowFilter):
     name: str = "empty_response"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[EmptyResponse]:
+        return [cls()]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         empty = pl.col("response").fill_null("").str.strip_chars() == ""
@@ -75,10 +92,14 @@ class EmptyResponse:
 
 
 @dataclass(frozen=True)
-class TruncatedResponse:
+class TruncatedResponse(RowFilter):
     """Stopped by the token limit, or an unclosed code fence."""
 
     name: str = "truncated_response"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[TruncatedResponse]:
+        return [cls()]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         finish = pl.col("attributes").str.json_path_match("$.finish_reason")
@@ -96,9 +117,13 @@ class TruncatedResponse:
 
 
 @dataclass(frozen=True)
-class Refusal:
+class Refusal(RowFilter):
     patterns: tuple[str, ...]
     name: str = "refusal"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[Refusal]:
+        return [cls(tuple(setup.filters.refusal_patterns))]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if not self.patterns:
@@ -117,9 +142,13 @@ class Refusal:
 
 
 @dataclass(frozen=True)
-class NonPrintable:
+class NonPrintable(RowFilter):
     max_ratio: float
     name: str = "non_printable"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[NonPrintable]:
+        return [cls(setup.filters.max_non_printable_ratio)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         text = body()
@@ -134,11 +163,15 @@ class NonPrintable:
 
 
 @dataclass(frozen=True)
-class RepeatedLines:
+class RepeatedLines(RowFilter):
     """Share of non-blank lines that repeat an earlier line (Gopher's duplicate-line rule)."""
 
     max_fraction: float
     name: str = "repeated_lines"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[RepeatedLines]:
+        return [cls(setup.filters.max_duplicate_line_fraction)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         lines = (
@@ -158,12 +191,17 @@ class RepeatedLines:
 
 
 @dataclass(frozen=True)
-class RepeatedNgrams:
+class RepeatedNgrams(RowFilter):
     """Share of word n-grams that repeat an earlier one: degenerate, looping generations."""
 
     n: int
     max_fraction: float
     name: str = "repeated_ngrams"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[RepeatedNgrams]:
+        f = setup.filters
+        return [cls(f.duplicate_ngram_size, f.max_duplicate_ngram_fraction)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         words = body(("response", "text")).str.to_lowercase().str.extract_all(r"\w+")

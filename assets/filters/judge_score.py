@@ -9,17 +9,28 @@ names it in `judge_generator_id` and its calls in `judge_call_ids`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 from pydantic import Field
 
 from assets.models.context import ModelContext
+from assets.models.rubric_judge import RubricJudge
 from assets.models.session import ModelSession
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
+from assets.steps import (
+    STEP_DECISION_SCHEMA,
+    RowStep,
+    StepOutput,
+    merge_stats,
+    no_decisions,
+)
 from warehouse.lineage import register_generators
-from warehouse.rows import DECISION_SCHEMA, empty_decisions
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 JUDGE_CRITERIA = {
     "helpfulness": "does it do what the instruction asks, completely and usefully?",
@@ -56,13 +67,6 @@ class JudgeScoring(Strict):
     )
 
 
-@dataclass
-class JudgedRows:
-    rows: pl.DataFrame
-    decisions: pl.DataFrame = field(default_factory=empty_decisions)
-    summary: dict = field(default_factory=dict)
-
-
 def _grading_items(rows: pl.DataFrame) -> pl.DataFrame:
     """What the judge reads: the instruction with its input, and the response (or text)."""
     return rows.select(
@@ -74,7 +78,7 @@ def _grading_items(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring, stage: str) -> pl.DataFrame:
+def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring) -> pl.DataFrame:
     """One decision per row below a floor: the first failed floor (mean, then criteria)."""
     checks: list[tuple[str, pl.Expr, pl.Expr, float]] = []
     if config.min_score is not None:
@@ -94,7 +98,7 @@ def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring, stage: str) -> 
             ("judge.unscored", pl.lit(None, pl.Float64), pl.col("judge_score").is_null(), 0.0)
         )
     if not checks:
-        return empty_decisions()
+        return no_decisions()
     rule = pl.coalesce([pl.when(failed).then(pl.lit(name)) for name, _, failed, _ in checks])
     score = pl.coalesce([pl.when(failed).then(value) for _, value, failed, _ in checks])
     threshold = pl.coalesce([pl.when(failed).then(pl.lit(limit)) for _, _, failed, limit in checks])
@@ -114,59 +118,96 @@ def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring, stage: str) -> 
     )
     return (
         flagged.select("row_id", "rule", "score")
-        .with_columns(
-            evidence.to_series(),
-            pl.lit(stage).alias("stage"),
-            pl.lit("drop").alias("action"),
-        )
-        .select(DECISION_SCHEMA.keys())
-        .cast(DECISION_SCHEMA)
+        .with_columns(evidence.to_series(), pl.lit("drop").alias("action"))
+        .select(STEP_DECISION_SCHEMA.keys())
+        .cast(STEP_DECISION_SCHEMA)
     )
 
 
-def score_rows(
-    rows: pl.DataFrame, config: JudgeScoring, ctx: ModelContext, stage: str
-) -> JudgedRows:
-    """`rows` with judge columns (null where not graded), minus rows under a floor."""
-    if not config.enabled or rows.is_empty():
-        return JudgedRows(rows)
-    session = ModelSession(ctx)
-    judge = session.judge(config.generator, config.template, config.scale, config.sampling)
-    register_generators(ctx.wh, session.generators)
-    graded = _grading_items(rows.filter(pl.col("kind").is_in(config.kinds)))
-    items = graded.select("instruction", "response").to_dicts()
-    scores = graded.select("row_id")
-    call_ids: list[pl.Series] = []
-    for criterion in config.criteria:
-        judgements = judge.score(
-            [
-                {**item, "criterion": criterion, "description": JUDGE_CRITERIA[criterion]}
-                for item in items
-            ],
+@dataclass
+class JudgeScores(RowStep):
+    """`rows` with judge columns (null where not graded), minus rows under a floor; its
+    statistics (`judge`) count graded rows, drops and model calls."""
+
+    config: JudgeScoring
+    ctx: ModelContext
+    name: str = "judge"
+    _totals: dict[str, Any] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[JudgeScores]:
+        judge = setup.filters.judge
+        return [cls(judge, setup.context("judge scores"))] if judge.enabled else []
+
+    @cached_property
+    def session(self) -> ModelSession:
+        return ModelSession(self.ctx)
+
+    @cached_property
+    def judge(self) -> RubricJudge:
+        config = self.config
+        judge = self.session.judge(
+            config.generator, config.template, config.scale, config.sampling
         )
+        register_generators(self.ctx.wh, self.session.generators)
+        return judge
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        if rows.is_empty():
+            return StepOutput(rows)
+        judge, config = self.judge, self.config
+        graded = _grading_items(rows.filter(pl.col("kind").is_in(config.kinds)))
+        items = graded.select("instruction", "response").to_dicts()
+        scores = graded.select("row_id")
+        call_ids: list[pl.Series] = []
+        for criterion in config.criteria:
+            judgements = judge.score(
+                [
+                    {**item, "criterion": criterion, "description": JUDGE_CRITERIA[criterion]}
+                    for item in items
+                ],
+            )
+            scores = scores.with_columns(
+                pl.Series(f"judge_{criterion}", [j.score for j in judgements], dtype=pl.Float64)
+            )
+            call_ids.append(pl.Series([j.call_id for j in judgements], dtype=pl.String))
+        criteria = [f"judge_{c}" for c in config.criteria]
         scores = scores.with_columns(
-            pl.Series(f"judge_{criterion}", [j.score for j in judgements], dtype=pl.Float64)
+            pl.mean_horizontal(criteria).alias("judge_score"),
+            pl.lit(judge.generator_id).alias("judge_generator_id"),
+            pl.concat_list([s.alias(f"call_{i}") for i, s in enumerate(call_ids)]).alias(
+                "judge_call_ids"
+            ),
         )
-        call_ids.append(pl.Series([j.call_id for j in judgements], dtype=pl.String))
-    criteria = [f"judge_{c}" for c in config.criteria]
-    scores = scores.with_columns(
-        pl.mean_horizontal(criteria).alias("judge_score"),
-        pl.lit(judge.generator_id).alias("judge_generator_id"),
-        pl.concat_list([s.alias(f"call_{i}") for i, s in enumerate(call_ids)]).alias(
-            "judge_call_ids"
-        ),
-    )
-    decisions = _floor_decisions(scores, config, stage)
-    judged = rows.join(scores, on="row_id", how="left").join(
-        decisions.select("row_id"), on="row_id", how="anti"
-    )
-    summary = {
-        "judge_generator_id": judge.generator_id,
-        "graded_rows": scores.height,
-        "unscored_rows": scores["judge_score"].null_count(),
-        "mean_judge_score": scores["judge_score"].mean(),
-        "dropped": dict(decisions.group_by("rule").len().iter_rows()),
-        "new_calls": session.new_calls,
-        "cached_calls": session.cache_hits,
-    }
-    return JudgedRows(judged, decisions, summary)
+        decisions = _floor_decisions(scores, config)
+        judged = rows.join(scores, on="row_id", how="left").join(
+            decisions.select("row_id"), on="row_id", how="anti"
+        )
+        self._totals = merge_stats(
+            self._totals,
+            {
+                "judge_generator_id": judge.generator_id,
+                "graded_rows": scores.height,
+                "unscored_rows": scores["judge_score"].null_count(),
+                "score_sum": scores["judge_score"].sum(),
+                "dropped": dict(decisions.group_by("rule").len().iter_rows()),
+            },
+        )
+        return StepOutput(judged, decisions)
+
+    def stats(self) -> dict[str, Any]:
+        if not self._totals:
+            return {}
+        totals = self._totals
+        scored = totals["graded_rows"] - totals["unscored_rows"]
+        return {
+            "judge": {
+                "judge_generator_id": totals["judge_generator_id"],
+                "graded_rows": totals["graded_rows"],
+                "unscored_rows": totals["unscored_rows"],
+                "mean_judge_score": totals["score_sum"] / scored if scored else None,
+                "dropped": totals["dropped"],
+                "new_calls": self.session.new_calls,
+                "cached_calls": self.session.cache_hits,
+            }
+        }

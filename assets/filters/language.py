@@ -1,5 +1,6 @@
-"""Offline language identification with lingua: every row gets `lang` and `lang_score`
-columns, and a RowFilter drops confidently identified rows outside the allowed languages.
+"""Offline language identification with lingua: one step gives every row `lang` and
+`lang_score` columns, a later one drops confidently identified rows outside the allowed
+languages.
 
 The judged text is the instruction (instruction rows; the input is task data) or the text (documents), with code
 removed: fenced blocks and lines that look like code. Below `min_letters` letters of prose
@@ -8,13 +9,18 @@ are never dropped as "not English"."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 from pydantic import Field, model_validator
 
+from assets.steps import RowFilter, RowStep, StepOutput, merge_stats
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class LanguageConfig(Strict):
@@ -113,13 +119,46 @@ def identify(rows: pl.DataFrame, config: LanguageConfig) -> pl.DataFrame:
     )
 
 
+@dataclass
+class LanguageIdentification(RowStep):
+    """Annotates rows with `lang` and `lang_score`; its statistics count rows per language
+    (`languages`, empty when identification is off)."""
+
+    config: LanguageConfig
+    name: str = "language_id"
+    _counts: dict[str, int] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[LanguageIdentification]:
+        # Always present: the stage's metadata lists languages even when none are identified.
+        return [cls(setup.filters.language)]
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        rows = identify(rows, self.config)
+        if "lang" in rows.columns:
+            counts = rows.group_by("lang").len().rows()
+            self._counts = merge_stats(self._counts, {str(lang): n for lang, n in counts})
+        return StepOutput(rows)
+
+    def stats(self) -> dict[str, Any]:
+        ranked = sorted(self._counts.items(), key=lambda item: item[1], reverse=True)
+        return {"languages": dict(ranked)}
+
+
 @dataclass(frozen=True)
-class LanguageFilter:
+class LanguageFilter(RowFilter):
     """Drops rows whose identified language is not allowed, when lingua is confident."""
 
     allowed: tuple[str, ...]
     min_confidence: float
     name: str = "language"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[LanguageFilter]:
+        config = setup.filters.language
+        if not (config.enabled and config.drop):
+            return []
+        return [cls(tuple(config.allowed), config.min_confidence)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if "lang" not in rows.columns:

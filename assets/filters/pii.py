@@ -10,15 +10,25 @@ metadata says so either way."""
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 from pydantic import Field
 
-from warehouse.rows import DECISION_SCHEMA, empty_decisions, hash_ids
+from assets.steps import (
+    STEP_DECISION_SCHEMA,
+    RowStep,
+    StepOutput,
+    merge_stats,
+    no_decisions,
+)
+from warehouse.rows import hash_ids
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 PiiAction = Literal["redact", "drop", "off"]
 
@@ -174,15 +184,15 @@ class PiiResult:
 def _matches(rows: pl.DataFrame, entity: Entity) -> pl.DataFrame:
     """row_id, field, value, start of every (checksum-valid) match of `entity`."""
     found = []
-    for field in TEXT_FIELDS:
-        if field not in rows.columns:
+    for text_field in TEXT_FIELDS:
+        if text_field not in rows.columns:
             continue
         found.append(
             rows.select(
                 "row_id",
-                pl.lit(field).alias("field"),
-                pl.col(field).str.extract_all(entity.pattern).alias("value"),
-                pl.col(field).alias("_text"),
+                pl.lit(text_field).alias("field"),
+                pl.col(text_field).str.extract_all(entity.pattern).alias("value"),
+                pl.col(text_field).alias("_text"),
             )
             .explode("value")
             .drop_nulls("value")
@@ -205,12 +215,12 @@ def _matches(rows: pl.DataFrame, entity: Entity) -> pl.DataFrame:
 def _person_matches(rows: pl.DataFrame, config: PiiConfig) -> pl.DataFrame:
     nlp = name_recognizer(config.names_model)
     found = []
-    for field in TEXT_FIELDS:
-        texts = rows.select("row_id", pl.col(field).fill_null("")).rows()
+    for text_field in TEXT_FIELDS:
+        texts = rows.select("row_id", pl.col(text_field).fill_null("")).rows()
         # The recognizer is a Python model: one batched pass per field.
         for (row_id, _text), doc in zip(texts, nlp.pipe(t for _, t in texts), strict=True):
             found += [
-                (row_id, field, ent.text, ent.start_char)
+                (row_id, text_field, ent.text, ent.start_char)
                 for ent in doc.ents
                 if ent.label_ == "PERSON"
             ]
@@ -221,11 +231,64 @@ def _person_matches(rows: pl.DataFrame, config: PiiConfig) -> pl.DataFrame:
     )
 
 
-def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
+def redact(rows: pl.DataFrame, matches: pl.DataFrame, placeholder: str) -> pl.DataFrame:
+    """`rows` with each value found in a row (`matches`: row_id, value) replaced by
+    `placeholder` wherever it occurs in that row's text fields, longest value first.
+
+    A value is looked for only in the row it was found in, so a row's text never depends on
+    which other rows are redacted with it. A row's text is cut into its values and single
+    characters by one pattern per row; the values among the pieces are replaced."""
+    found = matches.select("row_id", "value").unique()
+    patterns = found.group_by("row_id").agg(
+        pl.concat_str(
+            pl.lit("(?:"),
+            pl.col("value")
+            .sort_by(pl.col("value").str.len_chars(), pl.col("value"), descending=[True, False])
+            .str.escape_regex()
+            .str.join("|"),
+            pl.lit(")|(?s:.)"),
+        ).alias("_pattern")
+    )
+    for text_field in TEXT_FIELDS:
+        if text_field not in rows.columns:
+            continue
+        pieces = (
+            rows.select("row_id", text_field)
+            .filter(pl.col(text_field).is_not_null())
+            .join(patterns, on="row_id")
+            .select("row_id", pl.col(text_field).str.extract_all(pl.col("_pattern")).alias("value"))
+            .explode("value")
+            .with_columns(pl.int_range(pl.len()).alias("_position"))
+        )
+        redacted = (
+            pieces.join(
+                found.with_columns(pl.lit(True).alias("_found")),
+                on=["row_id", "value"],
+                how="left",
+            )
+            .sort("_position")
+            .group_by("row_id", maintain_order=True)
+            .agg(
+                pl.when(pl.col("_found"))
+                .then(pl.lit(placeholder))
+                .otherwise(pl.col("value"))
+                .str.join("")
+                .alias(text_field)
+            )
+        )
+        rows = rows.update(redacted, on="row_id")
+    return rows
+
+
+def _not_checked() -> dict[str, Any]:
+    return {"found": {}, "names": "not checked: disabled"}
+
+
+def scan_pii(rows: pl.DataFrame, config: PiiConfig) -> PiiResult:
     """Redact or drop per the recipe; one decision per row and entity type."""
-    summary: dict = {"found": {}, "names": "not checked: disabled"}
+    summary = _not_checked()
     if not config.enabled or rows.is_empty():
-        return PiiResult(rows, empty_decisions(), summary)
+        return PiiResult(rows, no_decisions(), summary)
     entities = [(e, getattr(config, e.type)) for e in ENTITIES]
     if config.person != "off":
         if name_recognizer(config.names_model) is None:
@@ -235,7 +298,7 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
         else:
             summary["names"] = f"checked with spaCy {config.names_model}"
             entities.append((Entity("person", "<PERSON>", ""), config.person))
-    decisions, drop_ids = [empty_decisions()], set()
+    decisions, drop_ids = [no_decisions()], set()
     # One type at a time on the text redacted so far: an email's digits are never a phone.
     for entity, action in entities:
         if action == "off":
@@ -255,7 +318,6 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
             )
             .select(
                 "row_id",
-                pl.lit(stage).alias("stage"),
                 pl.lit(f"pii.{entity.type}").alias("rule"),
                 pl.lit(action).alias("action"),
                 pl.col("count").cast(pl.Float64).alias("score"),
@@ -267,20 +329,12 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
                 .struct.json_encode()
                 .alias("evidence"),
             )
-            .cast(DECISION_SCHEMA)
+            .cast(STEP_DECISION_SCHEMA)
         )
         if action == "drop":
             drop_ids |= set(matches["row_id"].to_list())
             continue
-        # Longest values first, so a value containing another is replaced whole.
-        values = matches.select(pl.col("value").unique()).sort(
-            pl.col("value").str.len_chars(), descending=True
-        )["value"]
-        rows = rows.with_columns(
-            pl.col(f).str.replace_many(values.to_list(), [entity.placeholder] * values.len())
-            for f in TEXT_FIELDS
-            if f in rows.columns
-        )
+        rows = redact(rows, matches, entity.placeholder)
     all_decisions = pl.concat(decisions)
     if drop_ids:
         dropped = pl.Series("row_id", sorted(drop_ids))
@@ -294,3 +348,28 @@ def scan_pii(rows: pl.DataFrame, config: PiiConfig, stage: str) -> PiiResult:
     ].n_unique()
     summary["rows_dropped"] = len(drop_ids)
     return PiiResult(rows, all_decisions, summary)
+
+
+@dataclass
+class PiiRedaction(RowStep):
+    """Personal data redacted (or its rows dropped) before any other step, so no later
+    decision or version holds it; its statistics (`pii`) count what was found."""
+
+    config: PiiConfig
+    name: str = "pii"
+    _summary: dict[str, Any] = field(default_factory=dict, init=False)
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[PiiRedaction]:
+        # Always present: the stage's metadata says whether personal data was looked for.
+        return [cls(setup.filters.pii)]
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        if rows.is_empty():
+            return StepOutput(rows)
+        result = scan_pii(rows, self.config)
+        self._summary = merge_stats(self._summary, result.summary)
+        return StepOutput(result.rows, result.decisions)
+
+    def stats(self) -> dict[str, Any]:
+        return {"pii": self._summary or _not_checked()}

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import polars as pl
 from pydantic import Field
 
 from assets.embeddings import Embedder, nearest
-from assets.filters.base import body
+from assets.filters.text import body
+from assets.steps import CorpusFilter, CorpusState, no_flags
 from warehouse.connection import Warehouse
 from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
 
 
 class SemanticDedupConfig(Strict):
@@ -126,8 +131,9 @@ def greedy_duplicates(
 
 
 @dataclass
-class SemanticDedup:
-    """Drops rows whose embedding is within `threshold` cosine of a kept row in its cluster."""
+class SemanticDedup(CorpusFilter):
+    """Drops rows whose embedding is within `threshold` cosine of a kept row in its cluster;
+    its statistics (`semantic_dedup`) count clusters and embeddings encoded or cached."""
 
     wh: Warehouse
     config: SemanticDedupConfig
@@ -135,6 +141,26 @@ class SemanticDedup:
     clusters_used: int = field(default=0, init=False)
     encoded: int = field(default=0, init=False)
     cache_hits: int = field(default=0, init=False)
+    state: ClassVar[CorpusState] = CorpusState(
+        {"row_id": pl.String(), "embedding": pl.List(pl.Float32())},
+        "the unit-normalized sentence embedding of the row's text (cached in the warehouse)",
+    )
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[SemanticDedup]:
+        semantic = setup.dedup.semantic
+        if not semantic.enabled:
+            return []
+        return [cls(setup.context("semantic dedup (its embedding cache)").wh, semantic)]
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "semantic_dedup": {
+                "clusters": self.clusters_used,
+                "encoded": self.encoded,
+                "embedding_cache_hits": self.cache_hits,
+            }
+        }
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         ordered = (
@@ -144,7 +170,7 @@ class SemanticDedup:
         )
         n = ordered.height
         if n < 2:
-            return _empty_flags()
+            return no_flags()
         embedder = Embedder(self.config.model)
         vectors = embedder.embed(self.wh, ordered["content"].to_list())
         self.encoded += embedder.encoded
@@ -171,7 +197,7 @@ class SemanticDedup:
                     )
                 )
         if not found:
-            return _empty_flags()
+            return no_flags()
         return pl.concat(found).select(
             "row_id",
             pl.lit(self.name).alias("rule"),
@@ -187,9 +213,3 @@ class SemanticDedup:
             .struct.json_encode()
             .alias("evidence"),
         )
-
-
-def _empty_flags() -> pl.DataFrame:
-    return pl.DataFrame(
-        schema={"row_id": pl.String, "rule": pl.String, "score": pl.Float64, "evidence": pl.String}
-    )

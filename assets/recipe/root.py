@@ -15,7 +15,7 @@ from assets.decontamination.benchmarks import BenchmarkFile, BuiltinBenchmark, H
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig
 from assets.decontamination.lexical import LexicalDetector
-from assets.decontamination.verdict import DETECTOR_NAMES, verdict_rule_names
+from assets.decontamination.verdict import verdict_rule_names
 from assets.dedup.near import NearDedupConfig
 from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
@@ -29,7 +29,7 @@ from assets.filters.pii import PiiConfig
 from assets.filters.rule_sets import DocumentRuleScope
 from assets.filters.semantic_dedup import SemanticDedupConfig
 from assets.models.output_screens import REFUSAL_PATTERNS
-from assets.registry import FILTERS, METHODS
+from assets.registry import DETECTORS, FILTERS, METHODS
 from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
 from quality.gate import GatePolicy, RetentionConfig
@@ -185,14 +185,18 @@ class DecontaminationConfig(Strict):
         if self.rule is None:
             return self
         for name in verdict_rule_names(self.rule):
-            if name != "ngram" and getattr(self, name) is None:
+            if not self.detector_on(name):
                 raise ValueError(f"rule {self.rule!r} uses {name!r} but `{name}` is not configured")
         return self
 
+    def detector_on(self, name: str) -> bool:
+        """Whether detector `name` is on: its key (`config_key`) is set, or it has none."""
+        key = DETECTORS.get(name).config_key
+        return key is None or getattr(self, key) is not None
+
     @property
     def verdict_rule(self) -> str:
-        configured = ["ngram"] + [n for n in DETECTOR_NAMES[1:] if getattr(self, n) is not None]
-        return self.rule or " or ".join(configured)
+        return self.rule or " or ".join(n for n in DETECTORS.names() if self.detector_on(n))
 
 
 class Recipe(Strict):

@@ -13,7 +13,7 @@ since flagging them is right.
 
 Both sets are split in two by a hash of the text: thresholds are tuned on the first half
 (highest recall with FPR <= 0.05) and every figure is reported on the second half. Detectors
-run through the stage's own code path (`Decontaminator.signals`, warehouse embedding cache). The judge (SmolLM2-135M) is measured separately with `--judge N` on N
+run through the stage's own code path (`contamination_signals`, warehouse embedding cache). The judge (SmolLM2-135M) is measured separately with `--judge N` on N
 held-out grey-band pairs; it is not part of the default combined rule (see the README).
 
     python bench/decontamination [--judge 0]
@@ -39,13 +39,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from rephrase import rephrase  # noqa: E402
 
 from assets.decontamination.benchmarks import humaneval_items  # noqa: E402
-from assets.decontamination.detector import Decontaminator  # noqa: E402
+from assets.decontamination.detector import (  # noqa: E402
+    contamination_signals,
+    decontamination_steps,
+)
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig
 from assets.decontamination.lexical import LexicalDetector
 from assets.models.context import ModelContext  # noqa: E402
 from assets.recipe.paths import bundled_path
 from assets.recipe.root import DecontaminationConfig
+from assets.stage_setup import StageSetup  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -181,7 +185,8 @@ def main() -> None:
     ctx = ModelContext(wh=wh, run_id="bench")
     config = DecontaminationConfig(embedding=EmbeddingDetector(), lexical=LexicalDetector())
     started = time.perf_counter()
-    signals = Decontaminator(humaneval, config, ctx).signals(frame).sort("row_id")
+    steps = decontamination_steps(StageSetup(decontamination=config, ctx=ctx, benchmarks=humaneval))
+    signals = contamination_signals(frame, steps).sort("row_id")
     seconds = time.perf_counter() - started
     ngram = signals["ngram"].to_numpy()
     similarity = signals["similarity"].to_numpy()
@@ -256,7 +261,10 @@ def main() -> None:
         )
         rows = frame.join(picked.select("row_id"), on="row_id")
         started = time.perf_counter()
-        judged = Decontaminator(humaneval, judge_config, ctx).signals(rows)
+        judge_steps = decontamination_steps(
+            StageSetup(decontamination=judge_config, ctx=ctx, benchmarks=humaneval)
+        )
+        judged = contamination_signals(rows, judge_steps)
         judged = judged.join(picked.select("row_id", "positive"), on="row_id")
         correct = (judged["judge"].fill_null(False) == judged["positive"]).mean()
         print(

@@ -1,6 +1,6 @@
-"""A user's own plug-in package (tests/plugin_example), installed with pip, adds a method and a
-benchmark through entry points; a recipe uses them and `synthfoundry run` runs them with the
-same lineage and decisions as built-in ones."""
+"""A user's own plug-in package (tests/plugin_example), installed with pip, adds a method, a
+filter and a benchmark through entry points; a recipe uses them and `synthfoundry run` runs
+them with the same lineage and decisions as built-in ones."""
 
 from __future__ import annotations
 
@@ -42,6 +42,9 @@ def plugin_path(tmp_path_factory) -> Path:
     return target
 
 
+ZEBRA = "Explain why a zebra has stripes, in two sentences."
+
+
 def _run(home: Path, recipe: Path, plugin: Path | None) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
@@ -78,6 +81,7 @@ def plugin_run(tmp_path_factory, plugin_path) -> tuple[Path, Path]:
                 {"method": "instruction_prefix", "prefix": "In one sentence: ", "max_rows": 4},
             ]
         },
+        filters={"steps": [{"step": "banned_word", "word": "zebra"}]},
         decontamination={"benchmarks": [{"builtin": "humaneval"}, {"builtin": "example_quiz"}]},
     )
     path = home / "recipe.yaml"
@@ -118,6 +122,20 @@ def test_a_plugin_method_makes_rows_with_full_lineage(plugin_run):
     assert json.loads(generator[2]) == {"prefix": "In one sentence: "}
 
 
+def test_a_plugin_filter_drops_rows_with_decisions_in_the_filtered_stage(plugin_run):
+    home, _ = plugin_run
+    decisions = _query(
+        home,
+        "SELECT d.rule, d.action, d.evidence, s.instruction FROM decisions d "
+        "JOIN synthesized s USING (row_id) WHERE d.stage = 'filtered' AND d.rule = 'banned_word'",
+    )
+    assert decisions, "the plug-in filter dropped nothing"
+    for rule, action, evidence, instruction in decisions:
+        assert (rule, action, json.loads(evidence)) == ("banned_word", "drop", {"word": "zebra"})
+        assert "zebra" in instruction
+    assert not _query(home, "SELECT 1 FROM filtered WHERE instruction LIKE '%zebra%'")
+
+
 def test_a_plugin_benchmark_decontaminates_with_evidence(plugin_run):
     home, _ = plugin_run
     dropped = _query(
@@ -139,5 +157,6 @@ def test_without_the_plugin_the_recipe_names_what_is_missing(plugin_run):
     result = _run(home, recipe, plugin=None)
     assert result.returncode != 0
     message = result.stdout + result.stderr
-    assert "instruction_prefix" in message and "example_quiz" in message
+    for name in ("instruction_prefix", "banned_word", "example_quiz"):
+        assert name in message
     assert "recipe.yaml" in message

@@ -14,7 +14,7 @@ import pytest
 from assets.decontamination.benchmarks import (
     humaneval_items,
 )
-from assets.decontamination.detector import Decontaminator
+from assets.decontamination.detector import contamination_signals, decontamination_steps
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig, parse_verdict
 from assets.decontamination.lexical import LexicalDetector
@@ -22,6 +22,8 @@ from assets.decontamination.views import with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
 from assets.models.context import ModelContext
 from assets.recipe.root import DecontaminationConfig
+from assets.stage_setup import StageSetup
+from assets.steps import Step, run_steps
 from tests.conftest import TESTS, materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
@@ -82,12 +84,22 @@ def context(home: Path) -> ModelContext:
     return ModelContext(wh=Warehouse(home), run_id="test")
 
 
+def detection(config: DecontaminationConfig, ctx: ModelContext) -> list[Step]:
+    """The decontaminated stage's steps for `config`, against the HumanEval subset."""
+    setup = StageSetup(decontamination=config, ctx=ctx, benchmarks=humaneval_subset())
+    return decontamination_steps(setup)
+
+
+def judge_stats(steps: list[Step]) -> dict:
+    return {key: value for step in steps for key, value in step.stats().items()}
+
+
 def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
     home = warm_home
     items = rephrased()
     rows = rows_of([r["instruction"] for r in items] + CLEAN)
     config = DecontaminationConfig(embedding=EmbeddingDetector())
-    signals = Decontaminator(humaneval_subset(), config, context(home)).signals(rows).sort("row_id")
+    signals = contamination_signals(rows, detection(config, context(home))).sort("row_id")
     planted = signals.head(len(items))
     clean = signals.tail(len(CLEAN))
 
@@ -99,8 +111,8 @@ def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
 
     # The rule decides: n-grams alone keep every rephrasing in the corpus.
     ngram_only = DecontaminationConfig(embedding=EmbeddingDetector(), rule="ngram")
-    kept = Decontaminator(humaneval_subset(), ngram_only, context(home)).flag(rows)
-    assert kept.is_empty()
+    decided = run_steps(rows, detection(ngram_only, context(home)), stage="decontaminated")
+    assert decided.decisions.is_empty() and decided.rows.equals(rows)
 
 
 def test_lexical_detector_catches_rephrasings_that_keep_the_rare_words(home):
@@ -111,8 +123,7 @@ def test_lexical_detector_catches_rephrasings_that_keep_the_rare_words(home):
     clean = CLEAN[2:]
     rows = rows_of([r["instruction"] for r in items] + clean)
     config = DecontaminationConfig(lexical=LexicalDetector(), rule="ngram or lexical")
-    detector = Decontaminator(humaneval_subset(), config, context(home))
-    signals = detector.signals(rows).sort("row_id")
+    signals = contamination_signals(rows, detection(config, context(home))).sort("row_id")
 
     planted = signals.head(len(items))
     assert not planted["ngram"].any()
@@ -120,7 +131,8 @@ def test_lexical_detector_catches_rephrasings_that_keep_the_rare_words(home):
     assert planted["lx_item_id"].to_list() == [r["item_id"] for r in items]
     assert not signals.tail(len(clean))["contaminated"].any()
 
-    flagged = detector.flag(rows).sort("row_id")
+    flagged = run_steps(rows, detection(config, context(home)), "decontaminated").decisions
+    flagged = flagged.sort("row_id")
     assert flagged["row_id"].to_list() == planted["row_id"].to_list()
     for (score, raw), record in zip(flagged.select("score", "evidence").rows(), items, strict=True):
         evidence = json.loads(raw)
@@ -141,9 +153,9 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
         rule="ngram or judge",
     )
     ctx = context(home)
-    detector = Decontaminator(humaneval_subset(), config, ctx)
-    signals = detector.signals(rows).sort("row_id")
-    assert detector.judged_pairs == 2 and detector.judge_calls == 2
+    steps = detection(config, ctx)
+    signals = contamination_signals(rows, steps).sort("row_id")
+    assert judge_stats(steps) == {"judge_pairs": 2, "judge_new_calls": 2}
     assert set(signals["judge_verdict"]) <= {"yes", "no", "unclear"}
     assert signals["contaminated"].to_list() == (signals["judge_verdict"] == "yes").to_list()
     with ctx.wh.reader() as con:
@@ -157,7 +169,7 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
         signals.sort("judge_call_id")["judge_verdict"].to_list()
     )
 
-    flagged = detector.flag(rows)
+    flagged = run_steps(rows, detection(config, ctx), "decontaminated").decisions
     for evidence in flagged["evidence"].map_elements(json.loads, return_dtype=pl.Object):
         assert evidence["detectors"] == ["judge"] and evidence["judge"]["verdict"] == "yes"
         assert evidence["judge"]["call_id"] in set(calls["request_hash"])
@@ -167,11 +179,12 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     both = DecontaminationConfig(
         embedding=EmbeddingDetector(), judge=config.judge, rule="embedding or judge"
     )
-    again = Decontaminator(humaneval_subset(), both, ctx)
-    assert again.signals(rows)["contaminated"].all() and again.judged_pairs == 0
-    rerun = Decontaminator(humaneval_subset(), config, ctx)
-    rerun.signals(rows)
-    assert rerun.judged_pairs == 2 and rerun.judge_calls == 0
+    again = detection(both, ctx)
+    assert contamination_signals(rows, again)["contaminated"].all()
+    assert judge_stats(again)["judge_pairs"] == 0
+    rerun = detection(config, ctx)
+    contamination_signals(rows, rerun)
+    assert judge_stats(rerun) == {"judge_pairs": 2, "judge_new_calls": 0}
 
 
 def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, write_recipe):

@@ -10,7 +10,7 @@ import pytest
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.ngram import NgramOverlap
 from assets.dedup.near import NearDedupConfig, find_near_duplicates
-from assets.filters.base import body
+from assets.filters.text import body
 from assets.spark_session import SparkConfig
 
 # Few shuffle partitions: the data is small and each partition is a task to schedule.

@@ -21,10 +21,10 @@ from assets.dedup.minhash import (
     true_jaccard,
 )
 from assets.dedup.near import NearDedup, NearDedupConfig, find_near_duplicates, minhash_params
-from assets.filters.base import run_filters
-from assets.filters.pipeline import build_filters
 from assets.recipe.loader import RecipeError, parse_recipe
 from assets.recipe.root import DedupConfig, FilterConfig
+from assets.steps import run_steps
+from tests.conftest import filter_rows
 from warehouse.rows import conform
 
 
@@ -159,9 +159,8 @@ def test_verify_removes_false_candidates_that_estimation_lets_through():
 def test_decisions_carry_the_common_evidence_shape():
     base = base_text(1)
     rows = frame([" ".join(substituted(base, 1)), " ".join(base), "something else entirely"])
-    kept, decisions = run_filters(
-        rows, [NearDedup(NearDedupConfig(threshold=0.8))], stage="filtered"
-    )
+    result = run_steps(rows, [NearDedup(NearDedupConfig(threshold=0.8))], stage="filtered")
+    kept, decisions = result.rows, result.decisions
     assert kept["row_id"].to_list() == ["0000", "0002"]
     decision = decisions.row(0, named=True)
     evidence = json.loads(decision["evidence"])
@@ -178,17 +177,16 @@ def test_decisions_carry_the_common_evidence_shape():
 def test_exact_runs_first_and_each_step_can_be_switched_off():
     base = " ".join(base_text(2))
     rows = conform(frame([base, base.upper() + "!", " ".join(substituted(base.split(), 1))]))
-    _, decisions = run_filters(
-        rows, build_filters(FilterConfig(min_instruction_chars=1)), stage="filtered"
-    )
+    # Made-up words: no language to identify, only the dedup steps decide.
+    filters = FilterConfig(min_instruction_chars=1, language={"enabled": False})
+    decisions = filter_rows(rows, filters=filters).decisions
     evidence = [json.loads(e) for e in decisions["evidence"]]
     assert decisions["rule"].to_list() == ["exact_duplicate", "near_duplicate"]
     assert [e["method"] for e in evidence] == ["exact_dedup", "near_dedup"]
     assert evidence[0]["similarity_kind"] == "exact" and evidence[0]["duplicate_of"] == "0000"
     off = DedupConfig.model_validate({"exact": {"enabled": False}, "near": {"enabled": False}})
-    kept, decisions = run_filters(
-        rows, build_filters(FilterConfig(min_instruction_chars=1), off), stage="filtered"
-    )
+    result = filter_rows(rows, filters=filters, dedup=off)
+    kept, decisions = result.rows, result.decisions
     assert kept.height == 3 and decisions.is_empty()
 
 

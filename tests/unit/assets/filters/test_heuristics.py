@@ -6,9 +6,8 @@ import json
 
 import polars as pl
 
-from assets.filters.base import run_filters
-from assets.filters.pipeline import build_filters
 from assets.recipe.root import FilterConfig
+from tests.conftest import filter_rows
 from warehouse.rows import conform, with_row_ids
 
 CASES = {
@@ -47,7 +46,8 @@ def _rows(cases: dict, attributes: dict | None = None) -> pl.DataFrame:
 
 def test_each_rule_drops_its_case_and_keeps_the_clean_row():
     rows = _rows(CASES)
-    kept, decisions = run_filters(rows, build_filters(FilterConfig()), stage="filtered")
+    result = filter_rows(rows)
+    kept, decisions = result.rows, result.decisions
     assert kept["instruction"].to_list() == ["A clean instruction about cats."]
     by_instruction = dict(
         decisions.join(rows.select("row_id", "instruction"), on="row_id")
@@ -61,7 +61,8 @@ def test_each_rule_drops_its_case_and_keeps_the_clean_row():
 
 def test_exact_duplicate_names_its_representative():
     rows = _rows({k: v for k, v in CASES.items() if "cats" in k.lower()})
-    kept, decisions = run_filters(rows, build_filters(FilterConfig()), stage="filtered")
+    result = filter_rows(rows)
+    kept, decisions = result.rows, result.decisions
     evidence = json.loads(decisions["evidence"].item())
     assert evidence["duplicate_of"] == kept["row_id"].item() == rows["row_id"].min()
 
@@ -71,15 +72,13 @@ def test_model_stopped_by_token_limit_is_truncated():
         {"Explain photosynthesis in detail.": ("Plants use light to make sugar and", None)},
         {"finish_reason": "length"},
     )
-    _, decisions = run_filters(rows, build_filters(FilterConfig()), stage="filtered")
+    decisions = filter_rows(rows).decisions
     assert decisions["rule"].to_list() == ["truncated_response"]
 
 
 def test_thresholds_come_from_the_recipe():
     rows = _rows({"Hi": ("Hello there, how can I help?", None)})
-    kept, _ = run_filters(
-        rows, build_filters(FilterConfig(min_instruction_chars=1)), stage="filtered"
-    )
+    kept = filter_rows(rows, filters=FilterConfig(min_instruction_chars=1)).rows
     assert kept.height == 1
 
 

@@ -28,7 +28,7 @@ def test_floors_drop_rows_with_the_first_failed_floor_and_its_evidence():
         pl.lit("gen-judge").alias("judge_generator_id"),
         pl.concat_list(pl.lit("call-a"), pl.lit("call-b")).alias("judge_call_ids"),
     )
-    decisions = _floor_decisions(scores, config, stage="filtered").sort("row_id")
+    decisions = _floor_decisions(scores, config).sort("row_id")
     assert decisions["row_id"].to_list() == ["low_correctness", "low_mean", "unscored"]
     assert decisions["rule"].to_list() == [
         "judge.min_correctness",

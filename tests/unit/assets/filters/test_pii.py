@@ -40,7 +40,7 @@ def test_each_entity_type_is_redacted_with_a_typed_placeholder():
             "Compute 1234 5678 + 90 and 3.14159 * 2.",
         ]
     )
-    result = scan_pii(rows, PiiConfig(), "filtered")
+    result = scan_pii(rows, PiiConfig())
     texts = result.rows["instruction"].to_list()
     assert texts == [
         "Mail <EMAIL> or ring <PHONE> today.",
@@ -63,8 +63,26 @@ def test_each_entity_type_is_redacted_with_a_typed_placeholder():
 
 def test_drop_action_drops_the_row_with_one_drop_decision():
     rows = _rows([f"Mail {EMAIL} please.", f"Card {CARD} and mail {EMAIL}.", "Nothing here."])
-    result = scan_pii(rows, PiiConfig(credit_card="drop", email="redact"), "filtered")
+    result = scan_pii(rows, PiiConfig(credit_card="drop", email="redact"))
     assert result.rows["instruction"].to_list() == ["Mail <EMAIL> please.", "Nothing here."]
     card_row = rows["row_id"][1]
     mine = result.decisions.filter(pl.col("row_id") == card_row)
     assert mine.select("rule", "action").rows() == [("pii.credit_card", "drop")]
+
+
+def test_a_value_is_redacted_only_in_the_row_it_was_found_in():
+    # The card's digits inside a longer number are no card there: that row keeps its text,
+    # whichever rows are scanned together.
+    rows = _rows([f"Pay with {CARD} please.", f"Order 9{CARD} has shipped."])
+    result = scan_pii(rows, PiiConfig())
+    assert result.rows["instruction"].to_list() == [
+        "Pay with <CREDIT_CARD> please.",
+        f"Order 9{CARD} has shipped.",
+    ]
+    assert result.decisions["row_id"].to_list() == [rows["row_id"][0]]
+
+
+def test_a_longer_value_is_replaced_whole_where_a_shorter_one_is_its_prefix():
+    rows = _rows(["Hosts 10.0.0.1 and 10.0.0.12 are up."])
+    result = scan_pii(rows, PiiConfig())
+    assert result.rows["instruction"].to_list() == ["Hosts <IP_ADDRESS> and <IP_ADDRESS> are up."]

@@ -7,9 +7,8 @@ import json
 
 import polars as pl
 
-from assets.filters.base import run_filters
-from assets.filters.pipeline import build_filters, prepare_rows
 from assets.recipe.root import FilterConfig
+from tests.conftest import filter_rows
 from warehouse.rows import conform, with_row_ids
 
 PROSE = (
@@ -29,8 +28,8 @@ def _documents(texts: dict[str, str]) -> pl.DataFrame:
 
 
 def _decided(rows: pl.DataFrame, config: FilterConfig) -> tuple[pl.DataFrame, dict[str, list]]:
-    prepared, _, _ = prepare_rows(rows, config, "filtered")
-    kept, decisions = run_filters(prepared, build_filters(config), stage="filtered")
+    result = filter_rows(rows, filters=config)
+    kept, decisions = result.rows, result.decisions
     by_case = (
         decisions.join(rows.select("row_id", "task_type"), on="row_id")
         .group_by("task_type")

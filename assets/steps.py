@@ -1,0 +1,235 @@
+"""The one step interface of the filtered and decontaminated stages, and the runner of a stage.
+
+A stage is a list of steps of two kinds:
+
+- a `RowStep` sees one batch of rows and returns the rows it keeps (possibly rewritten, e.g.
+  redacted, or annotated with new columns) and its decisions. Its result for a row depends on
+  that row alone, so any split into batches gives the same result: the local runner can
+  stream batches and Spark can run it in `mapInArrow`. It keeps no state between batches
+  except its statistics, which add up over batches (`merge_stats`).
+- a `CorpusStep` needs the whole version (dedup, detectors that weigh rows by the corpus's
+  IDF). Its `state` declares the compact per-row state it keeps of a version (hashes,
+  signatures, embeddings), never whole rows, so a streaming engine can collect it batch by
+  batch.
+
+A step's decisions are `row_id, rule, action, score, evidence` (`STEP_DECISION_SCHEMA`); the
+runner adds the stage. A rule that only flags rows to drop subclasses `RowFilter` (or
+`CorpusFilter`) and implements `flag`. `stats()` returns the step's statistics as
+materialization metadata entries (`{"pii": {...}}`); most steps have none. A built-in step
+class builds its steps from the recipe with the classmethod `configured(setup)` (a
+`StageSetup`); the registries (assets/registry.py) list the classes in stage order.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import polars as pl
+
+from warehouse.rows import DECISION_SCHEMA
+
+if TYPE_CHECKING:
+    # Types only: the setup holds recipe sections, and the recipe imports the config models
+    # that live beside the steps, so the steps' modules cannot import it at run time.
+    from assets.registry import Registry
+    from assets.stage_setup import StageSetup
+
+STEP_DECISION_SCHEMA: dict[str, pl.DataType] = {
+    name: dtype for name, dtype in DECISION_SCHEMA.items() if name != "stage"
+}
+FLAG_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.String(),
+    "rule": pl.String(),
+    "score": pl.Float64(),
+    "evidence": pl.String(),
+}
+
+
+def no_decisions() -> pl.DataFrame:
+    return pl.DataFrame(schema=STEP_DECISION_SCHEMA)
+
+
+def no_flags() -> pl.DataFrame:
+    return pl.DataFrame(schema=FLAG_SCHEMA)
+
+
+@dataclass(frozen=True)
+class StepOutput:
+    """The rows a step keeps and its decisions (`STEP_DECISION_SCHEMA`)."""
+
+    rows: pl.DataFrame
+    decisions: pl.DataFrame = field(default_factory=no_decisions)
+
+
+class Step(ABC):
+    """One step of a stage; `name` names it in errors and, for filters, in decisions."""
+
+    name: str
+
+    @abstractmethod
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        """The rows kept and the decisions taken."""
+
+    def stats(self) -> dict[str, Any]:
+        """Statistics over every batch seen so far, as metadata entries."""
+        return {}
+
+
+class RowStep(Step):
+    """A step whose result for a row depends on that row alone (see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class CorpusState:
+    """The compact per-row state a corpus step keeps of a version: `columns` (with `row_id`)
+    is what a streaming engine collects from every batch before the step decides."""
+
+    columns: dict[str, pl.DataType]
+    description: str
+
+
+class CorpusStep(Step):
+    """A step that needs the whole version; `state` declares what it keeps per row."""
+
+    state: ClassVar[CorpusState]
+
+
+def drops(flagged: pl.DataFrame) -> pl.DataFrame:
+    """`flag` output (`row_id, rule, score, evidence`) as drop decisions."""
+    return (
+        flagged.with_columns(pl.lit("drop").alias("action"))
+        .select(STEP_DECISION_SCHEMA.keys())
+        .cast(STEP_DECISION_SCHEMA)
+    )
+
+
+def apply_flags(rows: pl.DataFrame, flagged: pl.DataFrame) -> StepOutput:
+    """Drop the flagged rows; a row flagged by several rules of the step gets each decision."""
+    if flagged.is_empty():
+        return StepOutput(rows)
+    return StepOutput(rows.join(flagged.select("row_id"), on="row_id", how="anti"), drops(flagged))
+
+
+class RowFilter(RowStep):
+    """A row rule that flags the rows to drop."""
+
+    @abstractmethod
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The rows to drop: `row_id`, `rule`, `score` (float or null), `evidence` (JSON)."""
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        return apply_flags(rows, self.flag(rows))
+
+
+class CorpusFilter(CorpusStep):
+    """A corpus rule (dedup) that flags the rows to drop, reading the whole version."""
+
+    @abstractmethod
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The rows to drop: `row_id`, `rule`, `score` (float or null), `evidence` (JSON)."""
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        return apply_flags(rows, self.flag(rows))
+
+
+def configured_steps(registry: Registry, setup: StageSetup) -> list[Step]:
+    """The steps the recipe asks of a registry's built-ins, in registry order: each built-in
+    class builds its own with `configured(setup)` (none when the recipe turns it off)."""
+    return [step for entry in registry.built_in() for step in entry.configured(setup)]
+
+
+def merge_stats(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    """Statistics of two batches as one: numbers add, dicts merge key by key, anything else
+    (a model name, a generator id) must be equal."""
+    merged = dict(left)
+    for key, value in right.items():
+        if key not in merged:
+            merged[key] = value
+        elif isinstance(value, dict) and isinstance(merged[key], dict):
+            merged[key] = merge_stats(merged[key], value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            merged[key] = merged[key] + value
+        elif merged[key] != value:
+            raise ValueError(
+                f"statistic {key!r} differs between batches: {merged[key]!r}, {value!r}"
+            )
+    return merged
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """The rows kept, every decision (with its stage), the steps' merged statistics, and the
+    funnel: rows in and out of each step, in order."""
+
+    rows: pl.DataFrame
+    decisions: pl.DataFrame
+    stats: dict[str, Any]
+    funnel: pl.DataFrame
+
+
+def batches(rows: pl.DataFrame, batch_rows: int | None) -> Iterator[pl.DataFrame]:
+    """`rows` in slices of `batch_rows` (all at once when None); an empty frame is one batch,
+    so a row step still shapes the columns of an empty version."""
+    if batch_rows is None or rows.height <= batch_rows:
+        yield rows
+        return
+    yield from rows.iter_slices(batch_rows)
+
+
+def _run_rows(step: RowStep, rows: pl.DataFrame, batch_rows: int | None) -> StepOutput:
+    outputs = [step.apply(batch) for batch in batches(rows, batch_rows)]
+    if len(outputs) == 1:
+        return outputs[0]
+    return StepOutput(
+        pl.concat([o.rows for o in outputs]), pl.concat([o.decisions for o in outputs])
+    )
+
+
+def run_steps(
+    rows: pl.DataFrame, steps: Sequence[Step], stage: str, batch_rows: int | None = None
+) -> StageOutput:
+    """Run `steps` in order, each on what the previous ones kept, so a dropped row carries
+    the decision of the first rule that caught it. Row steps see batches of `batch_rows`
+    (None: the whole version); corpus steps see the whole version, and none of the version
+    once it is empty."""
+    decisions = [pl.DataFrame(schema=DECISION_SCHEMA)]
+    funnel: list[tuple[str, str, int, int]] = []
+    stats: dict[str, Any] = {}
+    for step in steps:
+        rows_in = rows.height
+        if isinstance(step, RowStep):
+            output = _run_rows(step, rows, batch_rows)
+        elif rows.is_empty():
+            continue
+        else:
+            output = step.apply(rows)
+        rows = output.rows
+        funnel.append(
+            (step.name, "row" if isinstance(step, RowStep) else "corpus", rows_in, rows.height)
+        )
+        if not output.decisions.is_empty():
+            decisions.append(
+                output.decisions.with_columns(pl.lit(stage).alias("stage"))
+                .select(DECISION_SCHEMA.keys())
+                .cast(DECISION_SCHEMA)
+            )
+    for step in steps:
+        stats = merge_stats(stats, step.stats())
+    return StageOutput(
+        rows,
+        pl.concat(decisions),
+        stats,
+        pl.DataFrame(
+            funnel,
+            schema={
+                "step": pl.String,
+                "kind": pl.String,
+                "rows_in": pl.Int64,
+                "rows_out": pl.Int64,
+            },
+            orient="row",
+        ),
+    )
