@@ -1,39 +1,15 @@
-"""Near dedup: planted near duplicates at known Jaccard levels are clustered onto the right
-representative, distinct rows stay, and every drop is explained in the warehouse."""
+"""Near dedup in the filtered stage: every drop is explained in the warehouse."""
 
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
 from tests.conftest import materialize
+from tests.unit.assets.dedup.test_near import base_text, substituted, word_jaccard
 from warehouse import Warehouse
 from warehouse.corpora import read_version
-
-
-def base_text(doc: int, words: int = 200) -> list[str]:
-    """`words` distinct words no other base text shares."""
-    return [f"t{doc}w{j}" for j in range(words)]
-
-
-def substituted(words: list[str], count: int) -> list[str]:
-    """`count` substitutions at least 5 words apart: each removes 5 word 5-shingles and adds 5,
-    so the Jaccard is (n - 4 - 5k) / (n - 4 + 5k)."""
-    edited = list(words)
-    for k in range(count):
-        edited[5 + 9 * k] = f"edit{k}"
-    return edited
-
-
-def word_jaccard(a: str, b: str, n: int = 5) -> float:
-    def grams(text: str) -> set[tuple[str, ...]]:
-        toks = re.findall(r"\w+", text.lower())
-        return {tuple(toks[i : i + n]) for i in range(len(toks) - n + 1)}
-
-    ga, gb = grams(a), grams(b)
-    return len(ga & gb) / len(ga | gb)
 
 
 def test_flow_records_near_duplicate_decisions_in_the_warehouse(home, write_recipe):
