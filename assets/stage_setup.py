@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from assets.models.context import ModelContext
 from assets.recipe.root import DecontaminationConfig, DedupConfig, FilterConfig, Recipe
 from assets.spark_session import SparkConfig
-from assets.models.context import ModelContext
 
 
 @dataclass(frozen=True)

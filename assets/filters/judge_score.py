@@ -146,9 +146,7 @@ class JudgeScores(RowStep):
     @cached_property
     def judge(self) -> RubricJudge:
         config = self.config
-        judge = self.session.judge(
-            config.generator, config.template, config.scale, config.sampling
-        )
+        judge = self.session.judge(config.generator, config.template, config.scale, config.sampling)
         register_generators(self.ctx.wh, self.session.generators)
         return judge
 

@@ -68,10 +68,13 @@ class NoFilterPlugins(Strict):
 
     step: str
 
-    @model_validator(mode="after")
-    def _none_installed(self) -> NoFilterPlugins:
+    @model_validator(mode="before")
+    @classmethod
+    def _none_installed(cls, data: object) -> object:
+        # Before field checks: the entry's own keys are the missing plug-in's, not errors.
+        step = data.get("step") if isinstance(data, dict) else None
         raise ValueError(
-            f"no filter plug-in named {self.step!r} is installed (entry point group "
+            f"no filter plug-in named {step!r} is installed (entry point group "
             "`synthfoundry.filters`); built-in filters have their own keys under `filters`"
         )
 

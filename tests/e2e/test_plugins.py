@@ -68,10 +68,12 @@ def plugin_run(tmp_path_factory, plugin_path) -> tuple[Path, Path]:
     home = root / "home"
     (home / "inbox").mkdir(parents=True)
     (root / "dagster").mkdir()
-    (home / "inbox" / "quiz.jsonl").write_text(
-        json.dumps({"instruction": QUIZ_COPY, "response": "Tungsten; it melts at about 3422 C."})
-        + "\n",
-        encoding="utf-8",
+    seeds = [
+        {"instruction": QUIZ_COPY, "response": "Tungsten; it melts at about 3422 C."},
+        {"instruction": ZEBRA, "response": "They confuse biting flies and help keep cool."},
+    ]
+    (home / "inbox" / "extra.jsonl").write_text(
+        "".join(json.dumps(seed) + "\n" for seed in seeds), encoding="utf-8"
     )
     recipe = recipe_dict(
         seed={"sources": [*recipe_dict()["seed"]["sources"], {"path": "home:inbox/*.jsonl"}]},
