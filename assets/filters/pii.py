@@ -236,8 +236,10 @@ def redact(rows: pl.DataFrame, matches: pl.DataFrame, placeholder: str) -> pl.Da
     `placeholder` wherever it occurs in that row's text fields, longest value first.
 
     A value is looked for only in the row it was found in, so a row's text never depends on
-    which other rows are redacted with it. A row's text is cut into its values and single
-    characters by one pattern per row; the values among the pieces are replaced."""
+    which other rows are redacted with it. A row's text is cut into its values, runs of
+    characters no value starts with, and single characters, by one pattern per row; the values
+    among the pieces are replaced. (The runs keep the pieces few: no value can start inside
+    one, so cutting there changes nothing.)"""
     found = matches.select("row_id", "value").unique()
     patterns = found.group_by("row_id").agg(
         pl.concat_str(
@@ -246,7 +248,9 @@ def redact(rows: pl.DataFrame, matches: pl.DataFrame, placeholder: str) -> pl.Da
             .sort_by(pl.col("value").str.len_chars(), pl.col("value"), descending=[True, False])
             .str.escape_regex()
             .str.join("|"),
-            pl.lit(")|(?s:.)"),
+            pl.lit(")|[^"),
+            pl.col("value").str.slice(0, 1).unique().sort().str.escape_regex().str.join(""),
+            pl.lit("]+|(?s:.)"),
         ).alias("_pattern")
     )
     for text_field in TEXT_FIELDS:
