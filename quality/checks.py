@@ -91,7 +91,8 @@ def build_corpus_check(
     def _check(
         context: dg.AssetCheckExecutionContext,
         warehouse: WarehouseResource,
-        recipe: recipe_resource,  # type: ignore[valid-type]  # a class Dagster injects by
+        # Dagster injects resources by annotation: the class passed in is the annotation.
+        recipe: recipe_resource,  # type: ignore[valid-type]
     ) -> dg.AssetCheckResult:
         wh = warehouse.get()
         plan = recipe.gate_policy(wh.home)
