@@ -5,30 +5,66 @@ from __future__ import annotations
 import argparse
 import fcntl
 import json
+import logging
 import os
 import signal
 import sys
 import threading
 import time
+import traceback
 import uuid
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from assets.recipe.loader import RecipeError, load_recipe
 from assets.recipe.paths import DEFAULT_RECIPE
+from orchestration.query_output import FORMATS
 from warehouse import Warehouse
+from warehouse.connection import synthfoundry_home
 
-console = Console(highlight=False)
-# The progress lines below replace Dagster's per-event console log; warnings still show.
-QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Messages may carry markup of ours; values from the data go through `escape` or `Text`.
+console = Console(highlight=False, emoji=False)
+# Query results and row values: printed as they are, never read as markup or emoji codes.
+data_console = Console(highlight=False, markup=False, emoji=False)
+error_console = Console(stderr=True, highlight=False, markup=False, emoji=False)
+# The progress lines below replace Dagster's per-event console log, whose failures come with
+# a stack trace; warnings are shown by the progress loop. `--verbose` keeps Dagster's errors.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+VERBOSE_LOGS = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
+# Dagster's warning for each step left out after a failure: the failure line says it all.
+SKIP_NOTICE = "Dependencies for step"
 
 
 def _warehouse(args: argparse.Namespace) -> Warehouse:
     return Warehouse(args.home)
+
+
+def error_line(message: str, log: Path | None = None) -> None:
+    """One line on stderr: what is wrong and what to do, and where the full log is."""
+    text = " ".join(message.split())
+    if log is not None:
+        text += f" (full log: {log})"
+    error_console.print(Text(f"error: {text}", style="red"), soft_wrap=True)
+
+
+def log_file(home: Path, name: str) -> Path:
+    """A file under `<home>/logs` for the full text of what went wrong."""
+    folder = home / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
+
+
+def _write_log(path: Path, text: str) -> None:
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"--- {stamp} synthfoundry {' '.join(sys.argv[1:])}\n{text}\n")
 
 
 def _print_frame(frame: pl.DataFrame, title: str | None = None, width: int = 60) -> None:
@@ -72,13 +108,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     wh = _warehouse(args)
     recipe_path = args.recipe or os.environ.get("SYNTHFOUNDRY_RECIPE") or DEFAULT_RECIPE
-    try:
-        recipe = load_recipe(recipe_path, wh.home)
-    except RecipeError as exc:
-        console.print(f"[red]{exc}[/red]")
-        return 2
+    recipe = load_recipe(recipe_path, wh.home)
     os.environ["SYNTHFOUNDRY_HOME"] = str(wh.home)
-    console.print(f"SynthFoundry: recipe [bold]{recipe.name}[/bold] ({recipe_path}) → {wh.path}")
+    console.print(
+        f"SynthFoundry: recipe [bold]{escape(recipe.name)}[/bold] ({escape(str(recipe_path))}) "
+        f"→ {escape(str(wh.path))}"
+    )
     job = build_definitions(str(wh.home), recipe_path).resolve_job_def(FLOW_JOB_NAME)
     instance = _dagster_instance(wh.home)
     run_id = str(uuid.uuid4())
@@ -87,7 +122,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     def execute() -> None:
         try:
             outcome["result"] = job.execute_in_process(
-                instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_LOGS
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                run_config=VERBOSE_LOGS if args.verbose else QUIET_LOGS,
             )
         except Exception as exc:  # surfaced below, after the progress loop ends
             outcome["error"] = exc
@@ -111,14 +149,26 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_next_steps(wh)
         return 0
     console.print(f"[red]run {run_id} failed after {elapsed:.0f} s[/red]")
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            cause = (
-                error.cause.message if error and error.cause else (error.message if error else "")
-            )
-            console.print(f"  [red]{event.step_key}[/red]: {cause.strip()}")
+    _report_step_failures(result, log_file(wh.home, f"run-{run_id}.log"))
     return 1
+
+
+def _report_step_failures(result, log: Path) -> None:
+    """One line per failed step: the error that stopped it, without Dagster's wrapping; the
+    full errors with their stack traces go to `log`."""
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error
+        if error is None:
+            error_line(f"{event.step_key} failed", log)
+            continue
+        _write_log(log, f"{event.step_key}:\n{error.to_string()}")
+        cause = error.cause or error
+        # Dagster prefixes the message with the exception's module and class.
+        message = cause.message.removeprefix(f"{cause.cls_name}: ")
+        message = message.split(f".{cause.cls_name}: ", 1)[-1]
+        error_line(f"{event.step_key} failed: {message}", log)
 
 
 def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
@@ -128,6 +178,9 @@ def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
     for record in records[shown:]:
         event = record.dagster_event
         if event is None:
+            message = record.user_message
+            if record.level >= logging.WARNING and not message.startswith(SKIP_NOTICE):
+                error_console.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
             continue
         clock = f"{time.monotonic() - started:6.1f}s"
         kind = event.event_type
@@ -178,9 +231,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     from warehouse.corpora import CORPORA, list_versions
 
     if args.corpus and args.corpus not in CORPORA:
-        console.print(
-            f"[red]unknown corpus {args.corpus!r}; expected one of {', '.join(CORPORA)}[/red]"
-        )
+        error_line(f"unknown corpus {args.corpus!r}; expected one of {', '.join(CORPORA)}")
         return 2
     frame = list_versions(_warehouse(args), args.corpus).select(
         "corpus",
@@ -266,24 +317,15 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_sql(args: argparse.Namespace) -> int:
-    from warehouse.queries import QueryError, user_query
+    from orchestration.query_output import FORMAT_ENCODING, write_result
+    from warehouse.user_sql import QueryError, user_query
 
     try:
-        with _warehouse(args).reader() as con:
-            frame = user_query(con, args.query)
+        with user_query(_warehouse(args), args.query, FORMAT_ENCODING[args.format]) as result:
+            write_result(result, args.format, sys.stdout, data_console, args.limit)
     except QueryError as exc:
-        console.print(f"[red]{exc}[/red]")
+        error_line(str(exc))
         return 2
-    if args.format == "csv":
-        sys.stdout.write(frame.write_csv())
-    elif args.format == "json":
-        sys.stdout.write(frame.write_ndjson())
-    else:
-        _print_frame(frame.head(args.limit))
-        if frame.height > args.limit:
-            console.print(
-                f"({frame.height} rows, {args.limit} shown; --limit or --format csv for more)"
-            )
     return 0
 
 
@@ -295,7 +337,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         number, rows = read_version(wh, args.corpus, args.version)
     except (LookupError, ValueError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        error_line(f"{exc}; `synthfoundry versions {args.corpus}` lists its versions")
         return 2
     target = Path(args.out) if args.out else wh.exports_dir / args.corpus / f"v{number}"
     written = export_version(
@@ -328,7 +370,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             embed=partial(Embedder().embed, wh),
         )
     except ReportError as exc:
-        console.print(f"[red]{exc}[/red]")
+        error_line(str(exc))
         return 2
     console.print(f"report: {path}")
     return 0
@@ -349,7 +391,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
             private=args.private,
         )
     except (PublishError, RecipeError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        error_line(str(exc))
         return 2
     mode = "pushed" if args.push else "dry run (nothing uploaded; --push uploads with $HF_TOKEN)"
     console.print(f"decontaminated v{bundle.version}: {bundle.rows} rows, {mode}")
@@ -364,7 +406,11 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument(
         "--home",
         default=None,
-        help="SynthFoundry home (default $SYNTHFOUNDRY_HOME or ./.synthfoundry)",
+        help="SynthFoundry home (default $SYNTHFOUNDRY_HOME or ./.synthfoundry); it must "
+        "exist, except for `run`, which creates it",
+    )
+    root.add_argument(
+        "--verbose", action="store_true", help="print stack traces of errors, not one line"
     )
     commands = root.add_subparsers(dest="command", required=True)
 
@@ -387,7 +433,12 @@ def parser() -> argparse.ArgumentParser:
 
     query = commands.add_parser("sql", help="run a read-only SQL query on the warehouse")
     query.add_argument("query")
-    query.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    query.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (default), csv, json (an array), jsonl (one object a line), markdown",
+    )
     query.add_argument("--limit", type=int, default=50, help="rows shown in table format")
     query.set_defaults(handler=cmd_sql)
 
@@ -439,10 +490,65 @@ def restore_interrupt_signals() -> None:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+# Failures of the user's input or environment (a bad recipe or seed file, an unreachable
+# server, an unknown version, a busy warehouse): one line, no stack trace.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, OSError)
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    from assets.export.hub import PublishError
+    from assets.models.backends.openai_http import BackendError
+    from warehouse.connection import WarehouseLockTimeout
+
+    return (*EXPECTED_ERRORS, PublishError, BackendError, WarehouseLockTimeout)
+
+
+def _checked_home(args: argparse.Namespace) -> Path | None:
+    """The home the command works on; None (after saying why) when it must exist and does not.
+    A mistyped `--home` would otherwise be a new, empty warehouse."""
+    home = Path(args.home).expanduser().resolve() if args.home else synthfoundry_home()
+    if home.is_dir():
+        return home
+    if args.command == "run" and not home.exists():
+        console.print(f"creating a new SynthFoundry home at {escape(str(home))}")
+        home.mkdir(parents=True)
+        return home
+    where = (
+        "--home"
+        if args.home
+        else "$SYNTHFOUNDRY_HOME"
+        if "SYNTHFOUNDRY_HOME" in os.environ
+        else "the default home"
+    )
+    error_line(
+        f"no SynthFoundry home at {home} ({where}): check the path, or create one with "
+        "`synthfoundry run`"
+    )
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     restore_interrupt_signals()
     args = parser().parse_args(argv)
-    return int(args.handler(args))
+    home = _checked_home(args)
+    if home is None:
+        return 2
+    args.home = str(home)
+    try:
+        return int(args.handler(args))
+    except KeyboardInterrupt:
+        error_line("interrupted")
+        return 130
+    except Exception as exc:
+        log = log_file(home, "synthfoundry.log")
+        _write_log(log, "".join(traceback.format_exception(exc)))
+        if args.verbose:
+            traceback.print_exception(exc)
+        if isinstance(exc, _expected_errors()):
+            error_line(str(exc), log)
+            return 2
+        error_line(f"unexpected {type(exc).__name__}: {exc}; please report it", log)
+        return 1
 
 
 if __name__ == "__main__":

@@ -43,9 +43,11 @@ def _result(report, promoted_now: bool | None, previous: int | None) -> dg.Asset
             sorted({w["gate"] for w in warnings})
         )
     docs = {"data_docs": dg.MetadataValue.path(str(report.data_docs))} if report.data_docs else {}
+    # A passing check keeps Dagster's default severity: WARN marks a failed warning gate only.
+    only_warnings = bool(warnings) and not failures
     return dg.AssetCheckResult(
         passed=report.passed and not warnings,
-        severity=dg.AssetCheckSeverity.ERROR if failures else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.WARN if only_warnings else dg.AssetCheckSeverity.ERROR,
         description=description,
         metadata={
             "version": dg.MetadataValue.int(report.version),

@@ -7,7 +7,7 @@ import fcntl
 import os
 import time
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -89,15 +89,18 @@ class Warehouse:
                 con.close()
 
     @contextmanager
-    def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A read-only connection; other readers may be open at the same time."""
+    def reader(
+        self, config: Mapping[str, object] | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-only connection; other readers may be open at the same time. `config`:
+        DuckDB settings applied when it opens (e.g. the lock-down of user queries)."""
         if not self._schema_checked:
             if not self.path.exists() or not self._schema_current():
                 with self.writer():
                     pass
             self._schema_checked = True
         with self._locked(fcntl.LOCK_SH):
-            con = duckdb.connect(str(self.path), read_only=True)
+            con = duckdb.connect(str(self.path), read_only=True, config=dict(config or {}))
             try:
                 yield con
             finally:

@@ -1,12 +1,11 @@
-"""Named SQL statements, loaded from `warehouse/sql/*.sql`, a scalar-query helper and the
-user's own queries (`synthfoundry sql`)."""
+"""Named SQL statements, loaded from `warehouse/sql/*.sql`, and a scalar-query helper. The
+user's own queries (`synthfoundry sql`) run in `warehouse.user_sql`."""
 
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import duckdb
-import polars as pl
 
 
 @cache
@@ -19,16 +18,3 @@ def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = Non
     """The first column of the first row, or None; fetches the whole result as DuckDB 2 needs."""
     rows = con.execute(query, params or []).fetchall()
     return rows[0][0] if rows else None
-
-
-class QueryError(ValueError):
-    """DuckDB refused a user's query: bad SQL, an unknown name, a write on a read-only
-    connection."""
-
-
-def user_query(con: duckdb.DuckDBPyConnection, query: str) -> pl.DataFrame:
-    """The result of a user's query as a Polars frame; DuckDB's refusal as a QueryError."""
-    try:
-        return con.sql(query).pl()
-    except duckdb.Error as exc:
-        raise QueryError(str(exc)) from None
