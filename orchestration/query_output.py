@@ -144,7 +144,17 @@ def _table(result: QueryResult, console: Console, limit: int) -> int:
     shown = _shown(pl.concat(kept)) if kept else pl.DataFrame()
     names = [Text(name) for name in result.columns]
     if len(names) * MIN_COLUMN_WIDTH <= console.width:
-        table = Table(show_lines=False)
+        # Rule lines between rows once a cell takes more than one line.
+        tall = shown.height > 0 and bool(
+            shown.select(
+                pl.any_horizontal(
+                    pl.col(c).str.contains("\n", literal=True)
+                    | (pl.col(c).str.len_chars() > console.width // len(names))
+                    for c in shown.columns
+                ).any()
+            ).item()
+        )
+        table = Table(show_lines=tall)
         for name in names:
             table.add_column(name, overflow="fold")
         for row in shown.iter_rows():
