@@ -70,10 +70,10 @@ def _write_log(path: Path, text: str) -> None:
 def _print_frame(frame: pl.DataFrame, title: str | None = None, width: int = 60) -> None:
     table = Table(title=title, show_lines=False)
     for column in frame.columns:
-        table.add_column(column, overflow="fold", max_width=width)
+        table.add_column(Text(column), overflow="fold", max_width=width)
     for row in frame.iter_rows():
-        table.add_row(*["" if v is None else str(v) for v in row])
-    console.print(table)
+        table.add_row(*[Text("" if v is None else str(v)) for v in row])
+    data_console.print(table)
 
 
 def _dagster_instance(home: Path):
@@ -259,6 +259,11 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
+def e(value: object) -> str:
+    """A value from the data, safe inside our markup: shown as it is, never read as markup."""
+    return escape(str(value))
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     from warehouse.lineage import trace
 
@@ -267,51 +272,51 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, default=str))
         return 0 if report["found"] else 1
     if not report["found"]:
-        console.print(f"[yellow]row {args.row_id} is in no corpus version[/yellow]")
+        console.print(f"[yellow]row {e(args.row_id)} is in no corpus version[/yellow]")
         for d in report["decisions"]:
             console.print(
-                f"  decision: {d['corpus']} v{d['version']} {d['stage']} {d['action']} {d['rule']} {d['evidence']}"
+                f"  decision: {e(d['corpus'])} v{e(d['version'])} {e(d['stage'])} {e(d['action'])} {e(d['rule'])} {e(d['evidence'])}"
             )
         return 1
     row = report["row"]
-    console.rule(f"row {args.row_id}")
+    console.rule(f"row {e(args.row_id)}")
     console.print(
-        f"method [bold]{row['method']}[/bold], generator {row['generator_id']}, run {row['run_id']}"
+        f"method [bold]{e(row['method'])}[/bold], generator {e(row['generator_id'])}, run {e(row['run_id'])}"
     )
     for key in ("instruction", "input", "response", "text", "answer"):
         if row.get(key):
-            console.print(f"[bold]{key}[/bold]: {row[key]}")
+            console.print(f"[bold]{e(key)}[/bold]: {e(row[key])}")
     console.print(
         "[bold]in corpora[/bold]: "
         + ", ".join(
-            f"{o['corpus']} v{o['version']} ({o['status']}{', current' if o['is_current'] else ''})"
+            f"{e(o['corpus'])} v{e(o['version'])} ({e(o['status'])}{', current' if o['is_current'] else ''})"
             for o in report["occurrences"]
         )
     )
     for ancestor in report["ancestors"]:
         console.print(
-            f"[bold]parent[/bold] {ancestor['row_id']} ({ancestor['method']}): {ancestor.get('instruction')}"
+            f"[bold]parent[/bold] {e(ancestor['row_id'])} ({e(ancestor['method'])}): {e(ancestor.get('instruction'))}"
         )
     for seed_row in report["seeds"]:
         where = f"{seed_row['source']}:{seed_row['source_line']}"
         console.print(
-            f"[bold]seed[/bold] {seed_row['row_id']} ({seed_row['kind']}, {where}): {seed_row['instruction'] or seed_row['text']}"
+            f"[bold]seed[/bold] {e(seed_row['row_id'])} ({e(seed_row['kind'])}, {e(where)}): {e(seed_row['instruction'] or seed_row['text'])}"
         )
     for generator in report["generators"]:
         console.print(
-            f"[bold]generator[/bold] {generator['generator_id']}: {generator['backend']} {generator['model']} "
-            f"{generator['model_digest'] or ''} template={generator['template_name']}@{generator['template_version']} "
-            f"sha256={(generator['template_sha256'] or '')[:12]} params={generator['params']}"
+            f"[bold]generator[/bold] {e(generator['generator_id'])}: {e(generator['backend'])} {e(generator['model'])} "
+            f"{e(generator['model_digest'] or '')} template={e(generator['template_name'])}@{e(generator['template_version'])} "
+            f"sha256={e((generator['template_sha256'] or '')[:12])} params={e(generator['params'])}"
         )
     for call in report["calls"]:
         console.print(
-            f"[bold]model call[/bold] {call['request_hash'][:16]} ({call['completion_tokens']} tokens, {call['latency_ms']:.0f} ms)"
+            f"[bold]model call[/bold] {e(call['request_hash'][:16])} ({e(call['completion_tokens'])} tokens, {call['latency_ms']:.0f} ms)"
         )
-        console.print(f"  prompt: {call['prompt']}")
-        console.print(f"  raw output: {call['raw_output']}")
+        console.print(f"  prompt: {e(call['prompt'])}")
+        console.print(f"  raw output: {e(call['raw_output'])}")
     for d in report["decisions"]:
         console.print(
-            f"[bold]decision[/bold] {d['corpus']} v{d['version']}: {d['action']} by {d['rule']} ({d['evidence']})"
+            f"[bold]decision[/bold] {e(d['corpus'])} v{e(d['version'])}: {e(d['action'])} by {e(d['rule'])} ({e(d['evidence'])})"
         )
     return 0
 

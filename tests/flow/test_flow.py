@@ -74,9 +74,12 @@ def test_full_flow_traces_every_row_and_accounts_for_every_drop(home, llm_recipe
     yields = _query(home, "SELECT * FROM generator_yield")
     assert set(yields["method"]) == {"seed_passthrough", "programmatic_math", "self_instruct"}
     for row in yields.iter_rows(named=True):
-        assert (
-            row["generated"]
-            == row["kept"] + row["dropped_filtered"] + row["dropped_decontaminated"]
+        assert row["generated"] == (
+            row["dropped_synthesized"]
+            + row["merged"]
+            + row["dropped_filtered"]
+            + row["dropped_decontaminated"]
+            + row["kept"]
         )
         assert row["published"] == row["kept"]
     assert yields["kept"].sum() == decontaminated.height
@@ -113,12 +116,55 @@ def test_rerun_reproduces_row_ids_from_the_call_cache(home, llm_recipe):
         assert first_ids == second_ids
 
 
-def test_warehouse_is_a_plain_duckdb_file(home, write_recipe):
-    assert materialize(home, write_recipe()).success
+# Seeds the filtered stage drops: the first by two rules (a refusal with an unclosed code
+# fence), the second by one.
+BAD_SEEDS = [
+    {"instruction": "Explain how tides work, in two sentences.", "response": "I'm sorry ```"},
+    {"instruction": "List three prime numbers below twenty.", "response": "As an AI, I won't."},
+]
+
+
+def test_warehouse_is_a_plain_duckdb_file_and_yield_counts_rows(home, write_recipe):
+    bad = home / "bad_seeds.jsonl"
+    bad.write_text("\n".join(json.dumps(row) for row in BAD_SEEDS) + "\n", encoding="utf-8")
+    sources = [*BASE_RECIPE["seed"]["sources"], {"path": str(bad)}]
+    assert materialize(home, write_recipe(seed={"sources": sources})).success
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         current = dict(con.sql("SELECT corpus, version FROM current_versions").fetchall())
         assert current == {"seed": 1, "synthesized": 1, "filtered": 1, "decontaminated": 1}
         assert con.sql("SELECT count(*) FROM seed").fetchall()[0][0] > 0
+        twice = con.sql(
+            "SELECT d.row_id, list(d.rule ORDER BY d.rule) FROM current_decisions AS d "
+            "JOIN synthesized AS s USING (row_id) WHERE s.instruction = ? GROUP BY ALL",
+            params=[BAD_SEEDS[0]["instruction"]],
+        ).fetchall()
+        assert [rules for _, rules in twice] == [["refusal", "truncated_response"]]
+        # Rows each generator lost in filtering, counted here from the tables themselves.
+        lost = dict(
+            con.sql(
+                "SELECT s.generator_id, count(DISTINCT d.row_id) FROM current_decisions AS d "
+                "JOIN synthesized AS s USING (row_id) "
+                "WHERE d.corpus = 'filtered' AND d.action = 'drop' GROUP BY ALL"
+            ).fetchall()
+        )
+        yields = con.sql("SELECT * FROM generator_yield").pl()
+        decisions = dict(
+            con.sql(
+                "SELECT generator_id, sum(decisions) FROM generator_drops "
+                "WHERE stage = 'filtered' GROUP BY ALL"
+            ).fetchall()
+        )
     finally:
         con.close()
+    assert set(yields["method"]) == {"seed_passthrough", "programmatic_math"}
+    for row in yields.iter_rows(named=True):
+        assert row["dropped_filtered"] == lost.get(row["generator_id"], 0)
+        assert (
+            row["generated"]
+            == row["synthesized"]
+            == (row["dropped_filtered"] + row["dropped_decontaminated"] + row["kept"])
+        )
+    passthrough = yields.filter(pl.col("method") == "seed_passthrough").row(0, named=True)
+    assert decisions[passthrough["generator_id"]] > passthrough["dropped_filtered"] >= 2
+    assert "filtered.refusal" in " ".join(passthrough["top_drop_reasons"])

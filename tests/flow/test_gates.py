@@ -38,6 +38,9 @@ def test_warning_gate_promotes_with_warn_and_blocking_gate_rejects(home, write_r
     warnings = check.metadata["warnings"].value
     assert [(w["gate"], w["column"]) for w in warnings] == [("length", "p95_chars")]
     assert check.metadata["failed_expectations"].value == []
+    # A check that passes reports no warning: WARN marks only the failed warning gate.
+    seed_check = _check(warn, "seed")
+    assert seed_check.passed and seed_check.severity != dg.AssetCheckSeverity.WARN
     wh = Warehouse(home)
     assert current_version(wh, "synthesized") == 1
 

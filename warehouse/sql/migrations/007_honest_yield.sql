@@ -1,6 +1,12 @@
--- Yield per generator counted in rows, not decisions, and covering every generator that ran
--- (schema version 7). A row dropped by two rules is one dropped row; a generator whose every
+-- Yield per generator counted in rows, not decisions, and covering every generator that ran;
+-- the decisions of the current versions (schema version 7). A row dropped by two rules is one dropped row; a generator whose every
 -- candidate was rejected while synthesizing still appears, with nothing kept.
+
+-- The decisions of the current versions only: counts over them do not grow with every run.
+CREATE VIEW current_decisions AS
+SELECT d.*
+FROM decisions AS d
+JOIN current_versions USING (corpus, version);
 
 -- Every drop, quarantine or merge of the current synthesized, filtered and decontaminated
 -- versions, with the generator and method of the row or candidate it concerns. A candidate
