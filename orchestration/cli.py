@@ -259,7 +259,7 @@ def cmd_versions(args: argparse.Namespace) -> int:
     return 0
 
 
-def e(value: object) -> str:
+def plain(value: object) -> str:
     """A value from the data, safe inside our markup: shown as it is, never read as markup."""
     return escape(str(value))
 
@@ -272,51 +272,51 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(json.dumps(report, indent=2, default=str))
         return 0 if report["found"] else 1
     if not report["found"]:
-        console.print(f"[yellow]row {e(args.row_id)} is in no corpus version[/yellow]")
+        console.print(f"[yellow]row {plain(args.row_id)} is in no corpus version[/yellow]")
         for d in report["decisions"]:
             console.print(
-                f"  decision: {e(d['corpus'])} v{e(d['version'])} {e(d['stage'])} {e(d['action'])} {e(d['rule'])} {e(d['evidence'])}"
+                f"  decision: {plain(d['corpus'])} v{plain(d['version'])} {plain(d['stage'])} {plain(d['action'])} {plain(d['rule'])} {plain(d['evidence'])}"
             )
         return 1
     row = report["row"]
-    console.rule(f"row {e(args.row_id)}")
+    console.rule(f"row {plain(args.row_id)}")
     console.print(
-        f"method [bold]{e(row['method'])}[/bold], generator {e(row['generator_id'])}, run {e(row['run_id'])}"
+        f"method [bold]{plain(row['method'])}[/bold], generator {plain(row['generator_id'])}, run {plain(row['run_id'])}"
     )
     for key in ("instruction", "input", "response", "text", "answer"):
         if row.get(key):
-            console.print(f"[bold]{e(key)}[/bold]: {e(row[key])}")
+            console.print(f"[bold]{plain(key)}[/bold]: {plain(row[key])}")
     console.print(
         "[bold]in corpora[/bold]: "
         + ", ".join(
-            f"{e(o['corpus'])} v{e(o['version'])} ({e(o['status'])}{', current' if o['is_current'] else ''})"
+            f"{plain(o['corpus'])} v{plain(o['version'])} ({plain(o['status'])}{', current' if o['is_current'] else ''})"
             for o in report["occurrences"]
         )
     )
     for ancestor in report["ancestors"]:
         console.print(
-            f"[bold]parent[/bold] {e(ancestor['row_id'])} ({e(ancestor['method'])}): {e(ancestor.get('instruction'))}"
+            f"[bold]parent[/bold] {plain(ancestor['row_id'])} ({plain(ancestor['method'])}): {plain(ancestor.get('instruction'))}"
         )
     for seed_row in report["seeds"]:
         where = f"{seed_row['source']}:{seed_row['source_line']}"
         console.print(
-            f"[bold]seed[/bold] {e(seed_row['row_id'])} ({e(seed_row['kind'])}, {e(where)}): {e(seed_row['instruction'] or seed_row['text'])}"
+            f"[bold]seed[/bold] {plain(seed_row['row_id'])} ({plain(seed_row['kind'])}, {plain(where)}): {plain(seed_row['instruction'] or seed_row['text'])}"
         )
     for generator in report["generators"]:
         console.print(
-            f"[bold]generator[/bold] {e(generator['generator_id'])}: {e(generator['backend'])} {e(generator['model'])} "
-            f"{e(generator['model_digest'] or '')} template={e(generator['template_name'])}@{e(generator['template_version'])} "
-            f"sha256={e((generator['template_sha256'] or '')[:12])} params={e(generator['params'])}"
+            f"[bold]generator[/bold] {plain(generator['generator_id'])}: {plain(generator['backend'])} {plain(generator['model'])} "
+            f"{plain(generator['model_digest'] or '')} template={plain(generator['template_name'])}@{plain(generator['template_version'])} "
+            f"sha256={plain((generator['template_sha256'] or '')[:12])} params={plain(generator['params'])}"
         )
     for call in report["calls"]:
         console.print(
-            f"[bold]model call[/bold] {e(call['request_hash'][:16])} ({e(call['completion_tokens'])} tokens, {call['latency_ms']:.0f} ms)"
+            f"[bold]model call[/bold] {plain(call['request_hash'][:16])} ({plain(call['completion_tokens'])} tokens, {call['latency_ms']:.0f} ms)"
         )
-        console.print(f"  prompt: {e(call['prompt'])}")
-        console.print(f"  raw output: {e(call['raw_output'])}")
+        console.print(f"  prompt: {plain(call['prompt'])}")
+        console.print(f"  raw output: {plain(call['raw_output'])}")
     for d in report["decisions"]:
         console.print(
-            f"[bold]decision[/bold] {e(d['corpus'])} v{e(d['version'])}: {e(d['action'])} by {e(d['rule'])} ({e(d['evidence'])})"
+            f"[bold]decision[/bold] {plain(d['corpus'])} v{plain(d['version'])}: {plain(d['action'])} by {plain(d['rule'])} ({plain(d['evidence'])})"
         )
     return 0
 

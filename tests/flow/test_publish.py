@@ -207,7 +207,7 @@ def test_push_without_token_names_hf_token(flow, monkeypatch, capsys, tmp_path):
     monkeypatch.delenv("HF_TOKEN", raising=False)
     code = main(["--home", str(flow["home"]), "publish", "--push", "--out", str(tmp_path / "p")])
     assert code == 2
-    assert "HF_TOKEN" in capsys.readouterr().out
+    assert "HF_TOKEN" in capsys.readouterr().err
 
 
 def test_push_to_an_unreachable_hub_fails_fast_and_clearly(flow, monkeypatch, capsys, tmp_path):
@@ -220,7 +220,8 @@ def test_push_to_an_unreachable_hub_fails_fast_and_clearly(flow, monkeypatch, ca
     started = time.monotonic()
     code = main(["--home", str(flow["home"]), "publish", "--push", "--out", str(tmp_path / "p")])
     elapsed = time.monotonic() - started
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out + captured.err
     assert code == 2
     assert f"127.0.0.1:{port}" in out and "failed" in out
     assert token not in out
@@ -268,4 +269,4 @@ def test_report_is_one_self_contained_html_file(flow, tmp_path, capsys):
         assert part in html
     assert "distinct-2" in html and "mean pairwise cosine distance" in html
     assert main(["--home", str(flow["home"]), "report", "7"]) == 2
-    assert "decontaminated v7 does not exist (known versions: 1)" in capsys.readouterr().out
+    assert "decontaminated v7 does not exist (known versions: 1)" in capsys.readouterr().err
