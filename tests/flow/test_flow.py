@@ -116,10 +116,27 @@ def test_rerun_reproduces_row_ids_from_the_call_cache(home, llm_recipe):
         assert first_ids == second_ids
 
 
-# Seeds the filtered stage drops: the first by two rules (a refusal with an unclosed code
-# fence), the second by one.
+# Seeds the filtered stage drops: the first by two rules of one step (Gopher's symbol-to-word
+# ratio and ellipsis lines), the second by one (a refusal).
+TIDES = [
+    "Tides rise when the moon pulls ocean water toward it",
+    "Sunlight warms the surface while deeper layers stay cold",
+    "Coastal towns notice two high waters almost every day",
+    "Spring tides happen when sun and moon line up",
+    "Neap tides arrive when they pull at right angles",
+    "Harbour pilots read printed tables before guiding large ships",
+    "Wide shallow bays can amplify the range quite dramatically",
+    "Some enclosed seas barely show any change at all",
+    "Fishermen plan early departures around the falling water",
+    "Sandbars appear briefly and vanish again within hours",
+    "Engineers once built mills that turned with the flow",
+    "Modern turbines capture similar energy beneath busy estuaries",
+]
 BAD_SEEDS = [
-    {"instruction": "Explain how tides work, in two sentences.", "response": "I'm sorry ```"},
+    {
+        "instruction": "Explain how tides work, in a few lines.",
+        "response": "\n".join(line + "…" for line in TIDES),
+    },
     {"instruction": "List three prime numbers below twenty.", "response": "As an AI, I won't."},
 ]
 
@@ -139,7 +156,9 @@ def test_warehouse_is_a_plain_duckdb_file_and_yield_counts_rows(home, write_reci
             "JOIN synthesized AS s USING (row_id) WHERE s.instruction = ? GROUP BY ALL",
             params=[BAD_SEEDS[0]["instruction"]],
         ).fetchall()
-        assert [rules for _, rules in twice] == [["refusal", "truncated_response"]]
+        assert [rules for _, rules in twice] == [
+            ["gopher_quality.ellipsis_lines", "gopher_quality.symbol_word_ratio"]
+        ]
         # Rows each generator lost in filtering, counted here from the tables themselves.
         lost = dict(
             con.sql(
