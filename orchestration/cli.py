@@ -18,6 +18,7 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
+from assets.models.call_progress import PROGRESS_PREFIX
 from assets.recipe.loader import RecipeError, load_recipe
 from assets.recipe.paths import DEFAULT_RECIPE
 from warehouse import Warehouse
@@ -45,6 +46,8 @@ def _dagster_instance(home: Path):
     started here show up in the web UI."""
     import dagster as dg
 
+    from orchestration.run_health import ensure_instance_config
+
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(home / "dagster")
     dagster_home = Path(os.environ["DAGSTER_HOME"])
@@ -54,9 +57,7 @@ def _dagster_instance(home: Path):
     # Closing the lock file releases the lock.
     with open(dagster_home / ".synthfoundry-init.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        config = dagster_home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        ensure_instance_config(dagster_home)
         instance = dg.DagsterInstance.get()
         instance.get_runs(limit=1)
         instance.all_instigator_state()
@@ -69,6 +70,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import build_definitions
     from orchestration.jobs import FLOW_JOB_NAME
+    from orchestration.run_health import fail_dead_runs, process_tags
 
     wh = _warehouse(args)
     recipe_path = args.recipe or os.environ.get("SYNTHFOUNDRY_RECIPE") or DEFAULT_RECIPE
@@ -81,13 +83,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     console.print(f"SynthFoundry: recipe [bold]{recipe.name}[/bold] ({recipe_path}) → {wh.path}")
     job = build_definitions(str(wh.home), recipe_path).resolve_job_def(FLOW_JOB_NAME)
     instance = _dagster_instance(wh.home)
+    for dead in fail_dead_runs(instance):
+        console.print(f"[yellow]run {dead} was left unfinished (its process died): marked failed")
     run_id = str(uuid.uuid4())
     outcome: dict = {}
 
     def execute() -> None:
         try:
             outcome["result"] = job.execute_in_process(
-                instance=instance, run_id=run_id, raise_on_error=False, run_config=QUIET_LOGS
+                instance=instance,
+                run_id=run_id,
+                raise_on_error=False,
+                run_config=QUIET_LOGS,
+                tags=process_tags(),
             )
         except Exception as exc:  # surfaced below, after the progress loop ends
             outcome["error"] = exc
@@ -127,9 +135,11 @@ def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
     records = instance.all_logs(run_id)
     for record in records[shown:]:
         event = record.dagster_event
-        if event is None:
-            continue
         clock = f"{time.monotonic() - started:6.1f}s"
+        if event is None:
+            if record.user_message.startswith(PROGRESS_PREFIX):
+                console.print(f"{clock}    {record.user_message}", markup=False)
+            continue
         kind = event.event_type
         if kind == DagsterEventType.STEP_START:
             console.print(f"{clock}  … {event.step_key}")

@@ -1,0 +1,74 @@
+"""A response that only repeats its instruction is dropped with the echo rule; answers that
+share words with the question, or restate it and then answer it, are kept."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from assets.filters.echo import EchoRules
+from assets.recipe.root import FilterConfig
+from tests.conftest import filter_rows
+from warehouse.rows import conform, with_row_ids
+
+# instruction -> (response, dropped as an echo)
+CASES = {
+    "Name three rivers in Africa.": ("Name three rivers in Africa", True),
+    "Explain why the sky is blue.": ("  EXPLAIN why the sky... is blue!!  ", True),
+    "Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True),
+    "Summarize the plot of Hamlet.": ("Summarize the plot of Hamlet. Hamlet is a prince.", False),
+    "What is the capital of France?": ("The capital of France is Paris.", False),
+    "List two prime numbers please.": ("Two prime numbers: 2 and 3.", False),
+    # Whole words only: "cat" repeated inside "cats" is no echo.
+    "Define cat": ("Define cats and dogs", False),
+}
+
+
+def _rows(cases: dict) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {
+            "kind": ["instruction"] * len(cases),
+            "instruction": list(cases),
+            "response": [response for response, _ in cases.values()],
+        }
+    )
+    return with_row_ids(conform(frame))
+
+
+def test_echoes_are_dropped_with_their_evidence_and_answers_kept():
+    rows = _rows(CASES)
+    result = filter_rows(rows)
+    dropped = result.decisions.join(rows.select("row_id", "instruction"), on="row_id")
+    assert set(dropped["rule"]) == {"echoes_instruction"}
+    assert sorted(dropped["instruction"]) == sorted(k for k, (_, echo) in CASES.items() if echo)
+    assert sorted(result.rows["instruction"]) == sorted(
+        k for k, (_, echo) in CASES.items() if not echo
+    )
+    evidence = json.loads(
+        dropped.filter(pl.col("instruction") == "Describe the water cycle briefly.")[
+            "evidence"
+        ].item()
+    )
+    assert evidence["added_words"] == 1
+    assert evidence["response"] == "Sure! Describe the water cycle briefly."
+
+
+def test_the_word_allowance_and_the_switch_come_from_the_recipe():
+    rows = _rows({"Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True)})
+    strict = FilterConfig(echo=EchoRules(max_added_words=0))
+    assert filter_rows(rows, filters=strict).rows.height == 1
+    off = FilterConfig(echo=EchoRules(enabled=False))
+    assert filter_rows(rows, filters=off).rows.height == 1
+    assert filter_rows(rows).rows.height == 0
+
+
+def test_documents_and_empty_instructions_are_not_echoes():
+    frame = pl.DataFrame(
+        {
+            "kind": ["document"],
+            "text": ["A short document about rivers and the sea, long enough."],
+        }
+    )
+    rows = with_row_ids(conform(frame))
+    assert filter_rows(rows).decisions.filter(pl.col("rule") == "echoes_instruction").is_empty()
