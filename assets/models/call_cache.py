@@ -85,8 +85,7 @@ class CachedModel:
             hits: dict[str, dict] = {}
             if not self.ctx.refresh_cache and hashes:
                 hits = {
-                    row["request_hash"]: row
-                    for row in cached_calls(self.ctx.wh, hashes).to_dicts()
+                    row["request_hash"]: row for row in cached_calls(self.ctx.wh, hashes).to_dicts()
                 }
             self.cache_hits += sum(1 for h in hashes if h in hits)
             # The same request twice in one batch is made once.

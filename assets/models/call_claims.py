@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from enum import Enum
 from pathlib import Path
 
@@ -114,7 +114,5 @@ class CallClaims:
         with os.scandir(self.root) as entries:
             for entry in entries:
                 if entry.name != ACTIVE_FILE:
-                    try:
+                    with suppress(FileNotFoundError):
                         os.unlink(entry.path)
-                    except FileNotFoundError:
-                        pass

@@ -92,9 +92,7 @@ def read_jsonl(data: bytes) -> tuple[pl.DataFrame, list[str]]:
         {"line": range(1, len(lines) + 1), "raw": lines},
         schema={"line": pl.Int64, "raw": pl.Binary},
     )
-    paths = {
-        name: [f"$.{alias}" for alias in aliases] for name, aliases in FIELD_ALIASES.items()
-    }
+    paths = {name: [f"$.{alias}" for alias in aliases] for name, aliases in FIELD_ALIASES.items()}
     fields_sql = ", ".join(JSONL_FIELD_SQL.format(field=name) for name in FIELD_ALIASES)
     with duckdb.connect() as con:
         con.register("lines", frame.to_arrow())
@@ -268,9 +266,9 @@ def read_file(
             lines = table["source_line"]
             table = table.drop("source_line")
             ignored = [c for c in table.columns if c not in KNOWN_FIELDS]
-            shaped = pl.concat(
-                [table_fields(table, lines), ragged], how="diagonal_relaxed"
-            ).sort("source_line")
+            shaped = pl.concat([table_fields(table, lines), ragged], how="diagonal_relaxed").sort(
+                "source_line"
+            )
         frame = pick_fields(_fill_fields(shaped))
     except _UnusableFile as exc:
         return SeedReadResult(

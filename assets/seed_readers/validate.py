@@ -103,6 +103,4 @@ def split_valid(
     )
     decisions = decisions.with_columns(hash_ids(decisions["row_id"]).alias("row_id"))
     good = frame.filter(pl.col("problem").is_null()).drop("problem", "raw", "field", "found")
-    return good, decisions.cast(
-        DECISION_SCHEMA
-    )
+    return good, decisions.cast(DECISION_SCHEMA)

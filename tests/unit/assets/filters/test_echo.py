@@ -55,7 +55,9 @@ def test_echoes_are_dropped_with_their_evidence_and_answers_kept():
 
 
 def test_the_word_allowance_and_the_switch_come_from_the_recipe():
-    rows = _rows({"Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True)})
+    rows = _rows(
+        {"Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True)}
+    )
     strict = FilterConfig(echo=EchoRules(max_added_words=0))
     assert filter_rows(rows, filters=strict).rows.height == 1
     off = FilterConfig(echo=EchoRules(enabled=False))
