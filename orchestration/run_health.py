@@ -3,8 +3,9 @@
 A run started by `synthfoundry run` executes in the CLI's own process, so a hard kill leaves
 it "started" in Dagster's run storage, and the web UI would show it in progress forever.
 Each such run is tagged with its process (host, pid and the process's start time, so a
-reused pid is not mistaken for it); the next `synthfoundry run` reports every in-progress run
-of this host whose process is gone as failed. Runs the web UI launches are watched by
+reused pid is not mistaken for it); the next `synthfoundry run`, and the `dead_runs` sensor
+(every 30 s while the Dagster daemon runs, e.g. under `make ui`), report every in-progress
+run of this host whose process is gone as failed. Runs the web UI launches are watched by
 Dagster's own run monitoring (in the daemon `dagster dev` starts), which the instance's
 `dagster.yaml` turns on (`INSTANCE_CONFIG`).
 """

@@ -24,12 +24,12 @@ class CallProgress:
         self,
         label: str,
         log: logging.Logger | logging.LoggerAdapter,
-        every_s: float = PROGRESS_EVERY_SECONDS,
+        every_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.label = label
         self.log = log
-        self.every_s = every_s
+        self.every_s = PROGRESS_EVERY_SECONDS if every_s is None else every_s
         self.clock = clock
         self.needed = 0
         self.made = 0
