@@ -6,20 +6,19 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import itertools
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from assets.seed_readers.fields import TYPES, VALUES, pick_fields
+from assets.seed_readers.fields import ALIASES, pick_fields, type_column, value_column
 from assets.seed_readers.result import FIELD_ALIASES, SeedReadResult, file_quarantine
 from assets.seed_readers.validate import split_valid
 from warehouse.lineage import GeneratorRecord
 
 # DuckDB decodes and parses every line in bulk; `try` turns a bad line into NULL instead of
-# failing the file, and the CASE names the first problem of each line. For each canonical
-# field, `$<field>` lists the JSON paths of its aliases: the query returns their values as
-# text and their JSON types (`fields.pick_fields` picks and checks them).
+# failing the file, and the CASE names the first problem of each line.
 JSONL_LINES_SQL = """
 WITH decoded AS (
     SELECT line, try(decode(raw)) AS txt, raw FROM lines
@@ -39,11 +38,17 @@ SELECT
 FROM typed
 ORDER BY line
 """
-# One field: the values (as text) and JSON types of its aliases in a record.
-JSONL_FIELD_SQL = (
-    "list_transform(json_extract(record, ${field}), lambda v: v ->> '$') AS {field}__values, "
-    "list_transform(json_extract(record, ${field}), lambda v: json_type(v)) AS {field}__types"
+# Every name of every field (`$paths`, one JSON path each) in one parse of each record: the
+# values as text and their JSON types, in `fields.ALIASES` order.
+JSONL_VALUES_SQL = """
+WITH extracted AS (
+    SELECT source_line, problem, raw, json_extract(record, $paths) AS found FROM records
 )
+SELECT source_line, problem, raw,
+    list_transform(found, lambda v: v ->> '$') AS texts,
+    list_transform(found, lambda v: json_type(v)) AS types
+FROM extracted
+"""
 # Keys of the file's records that are no seed field, for a warning.
 JSONL_KEYS_SQL = """
 SELECT DISTINCT unnest(json_keys(record)) AS key FROM records WHERE record IS NOT NULL
@@ -92,17 +97,28 @@ def read_jsonl(data: bytes) -> tuple[pl.DataFrame, list[str]]:
         {"line": range(1, len(lines) + 1), "raw": lines},
         schema={"line": pl.Int64, "raw": pl.Binary},
     )
-    paths = {name: [f"$.{alias}" for alias in aliases] for name, aliases in FIELD_ALIASES.items()}
-    fields_sql = ", ".join(JSONL_FIELD_SQL.format(field=name) for name in FIELD_ALIASES)
     with duckdb.connect() as con:
+        con.execute("SET enable_progress_bar = false")  # it would print to the run's output
         con.register("lines", frame.to_arrow())
         records = con.sql(JSONL_LINES_SQL).pl()
         con.register("records", records.to_arrow())
         keys = con.sql(JSONL_KEYS_SQL).pl()["key"].to_list()
-        picked = con.sql(
-            f"SELECT source_line, problem, raw, {fields_sql} FROM records", params=paths
-        ).pl()
-    return picked, [key for key in keys if key not in KNOWN_FIELDS]
+        paths = [f"$.{alias}" for _, alias in ALIASES]
+        found = con.sql(JSONL_VALUES_SQL, params={"paths": paths}).pl()
+    shaped = found.select(
+        "source_line",
+        "problem",
+        "raw",
+        *[
+            pl.col("texts").list.get(i, null_on_oob=True).alias(value_column(i))
+            for i in range(len(ALIASES))
+        ],
+        *[
+            pl.col("types").list.get(i, null_on_oob=True).alias(type_column(i))
+            for i in range(len(ALIASES))
+        ],
+    )
+    return shaped, [key for key in keys if key not in KNOWN_FIELDS]
 
 
 def _table_type(dtype: pl.DataType) -> str:
@@ -131,20 +147,14 @@ def table_fields(table: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
             f"{', '.join(table.columns) or 'none'})",
         )
     columns = []
-    for name, aliases in FIELD_ALIASES.items():
-        values, types = [], []
-        for alias in aliases:
-            if alias in available:
-                kind = _table_type(table.schema[alias])
-                values.append(_table_value(alias, kind))
-                types.append(pl.when(pl.col(alias).is_not_null()).then(pl.lit(kind)))
-            else:
-                values.append(pl.lit(None, dtype=pl.String))
-                types.append(pl.lit(None, dtype=pl.String))
-        columns += [
-            pl.concat_list(values).alias(VALUES.format(name)),
-            pl.concat_list(types).alias(TYPES.format(name)),
-        ]
+    for i, (_, alias) in enumerate(ALIASES):
+        if alias in available:
+            kind = _table_type(table.schema[alias])
+            value = _table_value(alias, kind)
+            found = pl.when(pl.col(alias).is_not_null()).then(pl.lit(kind))
+        else:
+            value = found = pl.lit(None, dtype=pl.String)
+        columns += [value.alias(value_column(i)), found.alias(type_column(i))]
     strings = [pl.col(c) for c, t in table.schema.items() if t == pl.String]
     invalid = (
         pl.any_horizontal([c.str.contains("\ufffd", literal=True) for c in strings])
@@ -161,17 +171,6 @@ def table_fields(table: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
     )
 
 
-def _fill_fields(frame: pl.DataFrame) -> pl.DataFrame:
-    """Empty alias lists for records with none (a ragged CSV line, a malformed JSON line)."""
-    fills = []
-    for name, aliases in FIELD_ALIASES.items():
-        empty = pl.lit([None] * len(aliases), dtype=pl.List(pl.String))
-        for column in (VALUES.format(name), TYPES.format(name)):
-            value = pl.col(column) if column in frame.columns else empty
-            fills.append(pl.coalesce(value, empty).alias(column))
-    return frame.with_columns(fills)
-
-
 class _UnusableFile(Exception):
     def __init__(self, rule: str, reason: str):
         super().__init__(reason)
@@ -182,12 +181,12 @@ class _UnusableFile(Exception):
 def read_csv(data: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(records as string columns with `source_line`, ragged records) of a CSV file.
 
-    Python's csv reader (in C) is used because it tells each record's line in the file, and
-    goes on after a record with the wrong number of fields: Polars and DuckDB stop at such a
-    line or do not say where it was. Empty fields are null, as in Polars. A record that spans
-    lines (a quoted newline) is numbered by its first line."""
+    Python's csv reader (in C) first scans the file for each record's line and field count:
+    Polars and DuckDB stop at a ragged line, or do not say where it was. A file without one
+    is then parsed by Polars; only a file with bad lines is built from the scan's records, so
+    its good records go on. Empty fields are null. A record that spans lines (a quoted
+    newline) is numbered by its first line."""
     text = data.decode("utf-8", errors="replace")
-    physical = text.splitlines()
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -198,45 +197,60 @@ def read_csv(data: bytes) -> tuple[pl.DataFrame, pl.DataFrame]:
         raise _UnusableFile(
             "duplicate_column", f"the header names {', '.join(duplicated)} more than once"
         )
-    good: list[list[str]] = []
-    good_lines: list[int] = []
-    ragged: list[dict] = []
-    start = reader.line_num + 1
+    first_line = reader.line_num + 1
+    widths: list[int] = []
+    ends: list[int] = []
+    failure: str | None = None
     try:
         for fields in reader:
-            if not fields:  # a blank line
-                pass
-            elif len(fields) == len(header):
-                good.append(fields)
-                good_lines.append(start)
-            else:
-                ragged.append(
-                    {
-                        "source_line": start,
-                        "problem": f"ragged_line: {len(fields)} fields, the header has "
-                        f"{len(header)}",
-                        "raw": "\n".join(physical[start - 1 : reader.line_num]),
-                    }
-                )
-            start = reader.line_num + 1
+            widths.append(len(fields))
+            ends.append(reader.line_num)
     except csv.Error as exc:  # e.g. a NUL byte, or a field longer than csv allows
-        ragged.append(
-            {
-                "source_line": start,
-                "problem": f"malformed_csv: {exc}; the rest of the file was not read",
-                "raw": physical[start - 1] if start <= len(physical) else "",
-            }
-        )
-    columns = list(zip(*good, strict=True)) if good else [[] for _ in header]
+        failure = f"malformed_csv: {exc}; the rest of the file was not read"
+    scan = pl.DataFrame(
+        {"width": widths, "end": ends}, schema={"width": pl.Int64, "end": pl.Int64}
+    ).with_columns(pl.col("end").shift(1, fill_value=first_line - 1).add(1).alias("source_line"))
+    records = scan.filter(pl.col("width") > 0)  # blank lines are no records
+    if failure is None and (records["width"] == len(header)).all():
+        table = pl.read_csv(data, infer_schema=False, encoding="utf8-lossy")
+        if table.height == records.height and table.columns == header:
+            return table.with_columns(records["source_line"]), _no_ragged()
+    return _read_csv_records(text, header, scan, failure)
+
+
+def _no_ragged() -> pl.DataFrame:
+    return pl.DataFrame(schema={"source_line": pl.Int64, "problem": pl.String, "raw": pl.String})
+
+
+def _read_csv_records(
+    text: str, header: list[str], scan: pl.DataFrame, failure: str | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The slow path of `read_csv`, for a file with bad lines: records from the csv reader,
+    ragged ones quarantined with their text."""
+    rows = list(itertools.islice(csv.reader(io.StringIO(text, newline="")), 1, scan.height + 1))
+    good = scan.with_row_index("at").filter(pl.col("width") == len(header))
+    chosen = [rows[i] for i in good["at"]]
+    columns = list(zip(*chosen, strict=True)) if chosen else [() for _ in header]
     table = pl.DataFrame(
         {name: list(values) for name, values in zip(header, columns, strict=True)},
         schema={name: pl.String for name in header},
-    ).with_columns(pl.all().replace("", None))
-    lines = pl.Series("source_line", good_lines, dtype=pl.Int64)
-    bad = pl.DataFrame(
-        ragged, schema={"source_line": pl.Int64, "problem": pl.String, "raw": pl.String}
+    ).with_columns(pl.all().replace("", None), good["source_line"])
+    physical = pl.Series(text.splitlines(), dtype=pl.String)
+    ragged = scan.filter((pl.col("width") > 0) & (pl.col("width") != len(header))).select(
+        "source_line",
+        pl.format(
+            "ragged_line: {} fields, the header has {}", pl.col("width"), pl.lit(len(header))
+        ).alias("problem"),
+        pl.int_ranges(pl.col("source_line") - 1, pl.col("end"))
+        .list.eval(pl.element().replace_strict(dict(enumerate(physical)), default=""))
+        .list.join("\n")
+        .alias("raw"),
     )
-    return table.with_columns(lines), bad
+    if failure is not None:
+        line = (scan["end"].max() or 0) + 1 if scan.height else 2
+        stop = pl.DataFrame({"source_line": [line], "problem": [failure], "raw": [""]})
+        ragged = pl.concat([ragged, stop.cast(ragged.schema)])
+    return table, ragged
 
 
 def read_file(
@@ -269,7 +283,7 @@ def read_file(
             shaped = pl.concat([table_fields(table, lines), ragged], how="diagonal_relaxed").sort(
                 "source_line"
             )
-        frame = pick_fields(_fill_fields(shaped))
+        frame = pick_fields(shaped)
     except _UnusableFile as exc:
         return SeedReadResult(
             rows=pl.DataFrame(),
