@@ -7,9 +7,11 @@ import json
 
 import polars as pl
 
-from assets.filters.echo import EchoRules
+from assets.filters.echo import EchoesInstruction, EchoRules
+from assets.filters.pipeline import filtered_steps
 from assets.recipe.root import FilterConfig
-from tests.conftest import filter_rows
+from assets.stage_setup import StageSetup
+from assets.steps import StageOutput, run_steps
 from warehouse.rows import conform, with_row_ids
 
 # instruction -> (response, dropped as an echo)
@@ -23,6 +25,17 @@ CASES = {
     # Whole words only: "cat" repeated inside "cats" is no echo.
     "Define cat": ("Define cats and dogs", False),
 }
+
+
+def filter_rows(rows: pl.DataFrame, filters: FilterConfig | None = None) -> StageOutput:
+    """The echo filter alone, as the recipe's `filters` configure it."""
+    steps = EchoesInstruction.configured(StageSetup(filters=filters or FilterConfig()))
+    return run_steps(rows, steps, stage="filtered")
+
+
+def test_the_filtered_stage_runs_it_after_the_refusal_rule():
+    names = [step.name for step in filtered_steps(StageSetup())]
+    assert names.index("echoes_instruction") == names.index("refusal") + 1
 
 
 def _rows(cases: dict) -> pl.DataFrame:
@@ -65,12 +78,15 @@ def test_the_word_allowance_and_the_switch_come_from_the_recipe():
     assert filter_rows(rows).rows.height == 0
 
 
-def test_documents_and_empty_instructions_are_not_echoes():
+def test_documents_and_instructions_without_words_are_not_echoes():
     frame = pl.DataFrame(
         {
-            "kind": ["document"],
-            "text": ["A short document about rivers and the sea, long enough."],
+            "kind": ["document", "instruction"],
+            "text": ["A short document about rivers and the sea, long enough.", None],
+            # No words to echo: an empty response is the empty_response rule's to judge.
+            "instruction": [None, "?!"],
+            "response": [None, ""],
         }
     )
     rows = with_row_ids(conform(frame))
-    assert filter_rows(rows).decisions.filter(pl.col("rule") == "echoes_instruction").is_empty()
+    assert filter_rows(rows).decisions.is_empty()
