@@ -19,7 +19,17 @@ CASES = {
     "Name three rivers in Africa.": ("Name three rivers in Africa", True),
     "Explain why the sky is blue.": ("  EXPLAIN why the sky... is blue!!  ", True),
     "Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True),
-    "Summarize the plot of Hamlet.": ("Summarize the plot of Hamlet. Hamlet is a prince.", False),
+    # Starting with the whole instruction is an echo, whatever follows.
+    "Summarize the plot of Hamlet.": ("Summarize the plot of Hamlet. Hamlet is a prince.", True),
+    # Copies of (part of) the instruction, as the demo's SmolLM2 made them.
+    'Rewrite this so a child understands it: "The sky looks blue because air scatters '
+    'blue light."': ("The sky looks blue because air scatters blue rays.", True),
+    'Sentence 1: "The newest product is made of recycled materials.': (
+        "The newest product is made of recycled materials.",
+        True,
+    ),
+    # A short answer picked from the question is no copy.
+    "Which is larger, the Pacific or the Atlantic?": ("The Pacific.", False),
     "What is the capital of France?": ("The capital of France is Paris.", False),
     "List two prime numbers please.": ("Two prime numbers: 2 and 3.", False),
     # Whole words only: "cat" repeated inside "cats" is no echo.
@@ -63,15 +73,18 @@ def test_echoes_are_dropped_with_their_evidence_and_answers_kept():
             "evidence"
         ].item()
     )
-    assert evidence["added_words"] == 1
+    assert (evidence["how"], evidence["added_words"]) == ("repeats", 1)
     assert evidence["response"] == "Sure! Describe the water cycle briefly."
+    copy = dropped.filter(pl.col("instruction").str.starts_with("Sentence 1"))
+    assert json.loads(copy["evidence"].item())["how"] == "copies"
+    assert copy["score"].item() == 1.0  # every bigram of the response is in the instruction
 
 
 def test_the_word_allowance_and_the_switch_come_from_the_recipe():
     rows = _rows(
         {"Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True)}
     )
-    strict = FilterConfig(echo=EchoRules(max_added_words=0))
+    strict = FilterConfig(echo=EchoRules(max_added_words=0, min_copied_fraction=1.0))
     assert filter_rows(rows, filters=strict).rows.height == 1
     off = FilterConfig(echo=EchoRules(enabled=False))
     assert filter_rows(rows, filters=off).rows.height == 1
