@@ -59,8 +59,7 @@ browser:
 	fi
 
 ui: env
-	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || printf 'telemetry:\n  enabled: false\n' > $(DAGSTER_HOME)/dagster.yaml
+	$(PY) -c 'import sys; from orchestration.run_health import ensure_instance_config; ensure_instance_config(sys.argv[1])' $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: env

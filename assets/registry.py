@@ -135,6 +135,7 @@ FILTERS = Registry(
         "truncated_response": "assets.filters.heuristics:TruncatedResponse",
         "length_bounds": "assets.filters.heuristics:LengthBounds",
         "refusal": "assets.filters.heuristics:Refusal",
+        "echoes_instruction": "assets.filters.echo:EchoesInstruction",
         "non_printable": "assets.filters.heuristics:NonPrintable",
         "repeated_lines": "assets.filters.heuristics:RepeatedLines",
         "repeated_ngrams": "assets.filters.heuristics:RepeatedNgrams",

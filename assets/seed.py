@@ -26,6 +26,8 @@ def seed(
         read = read_sources(plan.seed, wh.home)
     except SeedSourceError as exc:
         raise dg.Failure(description=str(exc)) from None
+    for warning in read.warnings:
+        context.log.warning(warning)
     for decision in read.quarantined.head(20).iter_rows(named=True):
         context.log.warning(f"quarantined ({decision['rule']}): {decision['evidence']}")
     if read.rows.is_empty():
@@ -56,6 +58,7 @@ def seed(
         rows_in=rows.height + read.quarantined.height + merged.height,
         metadata={
             "quarantined": dg.MetadataValue.int(read.quarantined.height),
+            "warnings": dg.MetadataValue.json(read.warnings),
             "sources": dg.MetadataValue.json(sorted({g.model for g in read.generators if g.model})),
         },
     )

@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from assets.models.call_progress import PROGRESS_PREFIX
 from assets.recipe.loader import RecipeError, load_recipe
 from assets.recipe.paths import DEFAULT_RECIPE
 from orchestration.query_output import FORMATS
@@ -81,6 +82,8 @@ def _dagster_instance(home: Path):
     started here show up in the web UI."""
     import dagster as dg
 
+    from orchestration.run_health import ensure_instance_config
+
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(home / "dagster")
     dagster_home = Path(os.environ["DAGSTER_HOME"])
@@ -90,9 +93,7 @@ def _dagster_instance(home: Path):
     # Closing the lock file releases the lock.
     with open(dagster_home / ".synthfoundry-init.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        config = dagster_home / "dagster.yaml"
-        if not config.exists():
-            config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        ensure_instance_config(dagster_home)
         instance = dg.DagsterInstance.get()
         instance.get_runs(limit=1)
         instance.all_instigator_state()
@@ -105,6 +106,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from orchestration.definitions import build_definitions
     from orchestration.jobs import FLOW_JOB_NAME
+    from orchestration.run_health import fail_dead_runs, process_tags
 
     wh = _warehouse(args)
     recipe_path = args.recipe or os.environ.get("SYNTHFOUNDRY_RECIPE") or DEFAULT_RECIPE
@@ -116,6 +118,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     job = build_definitions(str(wh.home), recipe_path).resolve_job_def(FLOW_JOB_NAME)
     instance = _dagster_instance(wh.home)
+    for dead in fail_dead_runs(instance):
+        console.print(f"[yellow]run {dead} was left unfinished (its process died): marked failed")
     run_id = str(uuid.uuid4())
     outcome: dict = {}
 
@@ -126,6 +130,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 run_id=run_id,
                 raise_on_error=False,
                 run_config=VERBOSE_LOGS if args.verbose else QUIET_LOGS,
+                tags=process_tags(),
             )
         except Exception as exc:  # surfaced below, after the progress loop ends
             outcome["error"] = exc
@@ -177,12 +182,14 @@ def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
     records = instance.all_logs(run_id)
     for record in records[shown:]:
         event = record.dagster_event
+        clock = f"{time.monotonic() - started:6.1f}s"
         if event is None:
             message = record.user_message
-            if record.level >= logging.WARNING and not message.startswith(SKIP_NOTICE):
+            if message.startswith(PROGRESS_PREFIX):
+                console.print(f"{clock}    {message}", markup=False)
+            elif record.level >= logging.WARNING and not message.startswith(SKIP_NOTICE):
                 error_console.print(Text(f"warning: {message}", style="yellow"), soft_wrap=True)
             continue
-        clock = f"{time.monotonic() - started:6.1f}s"
         kind = event.event_type
         if kind == DagsterEventType.STEP_START:
             console.print(f"{clock}  … {event.step_key}")

@@ -1,4 +1,5 @@
-"""Start the flow when seed files land in the watched folder (`$SYNTHFOUNDRY_HOME/inbox`)."""
+"""Start the flow when seed files land in the watched folder (`$SYNTHFOUNDRY_HOME/inbox`);
+mark runs whose process died as failed."""
 
 import hashlib
 import json
@@ -7,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from orchestration.jobs import flow_job
+from orchestration.run_health import fail_dead_runs
 from warehouse.resource import WarehouseResource
 
 SEED_SUFFIXES = (".jsonl", ".ndjson", ".parquet", ".csv")
@@ -50,3 +52,16 @@ def new_seed_files(
         ],
         cursor=json.dumps(current),
     )
+
+
+@dg.sensor(
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks runs failed whose `synthfoundry run` process on this machine died "
+    "without ending them (killed), so the UI does not show them in progress.",
+)
+def dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    failed = fail_dead_runs(context.instance)
+    if failed:
+        return dg.SkipReason(f"marked failed, their process having died: {', '.join(failed)}")
+    return dg.SkipReason("no run left unfinished by a dead process")

@@ -63,7 +63,7 @@ class Judge:
         """Verdicts for `pairs` (`row_id`, `content`, `item_text`), with the call that gave each."""
         if pairs.is_empty():
             return pl.DataFrame(schema=VERDICT_SCHEMA)
-        session = ModelSession(ctx)
+        session = ModelSession(ctx, label="decontamination judge")
         model = session.model(
             self.config.generator,
             [self.template],

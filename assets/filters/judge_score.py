@@ -141,7 +141,7 @@ class JudgeScores(RowStep):
 
     @cached_property
     def session(self) -> ModelSession:
-        return ModelSession(self.ctx)
+        return ModelSession(self.ctx, label="judge scores")
 
     @cached_property
     def judge(self) -> RubricJudge:

@@ -3,13 +3,17 @@
 The cache key is a hash of (backend, model, model digest, rendered prompt, sampling
 parameters, sample index). Missing calls run up to the backend's `max_in_flight` at a time and
 are logged in small batches as they finish, so a run killed halfway keeps the calls it already
-paid for (all but the last few seconds') and a re-run issues only the missing ones.
+paid for (all but the last few seconds') and a re-run issues only the missing ones. A run
+beside this one on the same home does not make a call this one is making: it waits for this
+one's result and reuses it (`call_claims`). While calls run, progress is logged every few
+seconds (`call_progress`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -17,6 +21,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from assets.models.backends.base import Backend
+from assets.models.call_claims import CallClaims, Claim
+from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.recipe.generators import Sampling
 from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls
@@ -37,12 +43,21 @@ class CallResult:
 
 
 class CachedModel:
-    def __init__(self, backend: Backend, generator_id: str, ctx: ModelContext):
+    def __init__(
+        self,
+        backend: Backend,
+        generator_id: str,
+        ctx: ModelContext,
+        progress: CallProgress | None = None,
+    ):
         self.backend = backend
         self.generator_id = generator_id
         self.ctx = ctx
+        self.progress = progress or CallProgress(f"{backend.backend} {backend.model}", ctx.log)
+        self.claims = CallClaims(ctx.wh.home)
         self.new_calls = 0
         self.cache_hits = 0
+        self._stop = threading.Event()
 
     def request_hash(self, prompt: str, sampling: Sampling, sample_index: int) -> str:
         key = json.dumps(
@@ -65,19 +80,22 @@ class CachedModel:
         written to the call log from this thread, at least every `FLUSH_EVERY_SECONDS`.
         """
         hashes = [self.request_hash(p, sampling, i) for p, i in prompts]
-        hits: dict[str, dict] = {}
-        if not self.ctx.refresh_cache and hashes:
-            hits = {
-                row["request_hash"]: row for row in cached_calls(self.ctx.wh, hashes).to_dicts()
+        # From before the cache lookup until the calls are logged: see `call_claims`.
+        with self.claims.session():
+            hits: dict[str, dict] = {}
+            if not self.ctx.refresh_cache and hashes:
+                hits = {
+                    row["request_hash"]: row for row in cached_calls(self.ctx.wh, hashes).to_dicts()
+                }
+            self.cache_hits += sum(1 for h in hashes if h in hits)
+            # The same request twice in one batch is made once.
+            missing = {
+                h: (prompt, sample_index)
+                for (prompt, sample_index), h in zip(prompts, hashes, strict=True)
+                if h not in hits
             }
-        self.cache_hits += sum(1 for h in hashes if h in hits)
-        # The same request twice in one batch is made once.
-        missing = {
-            h: (prompt, sample_index)
-            for (prompt, sample_index), h in zip(prompts, hashes, strict=True)
-            if h not in hits
-        }
-        fresh = self._run_calls(missing, sampling)
+            self.progress.planned(len(missing), len(hashes) - len(missing))
+            fresh = self._run_calls(missing, sampling)
         results = []
         for request_hash in hashes:
             if request_hash in hits:
@@ -88,7 +106,12 @@ class CachedModel:
             else:
                 record = fresh[request_hash]
                 results.append(
-                    CallResult(request_hash, record["raw_output"], record["finish_reason"], False)
+                    CallResult(
+                        request_hash,
+                        record["raw_output"],
+                        record["finish_reason"],
+                        record.get("from_log", False),
+                    )
                 )
         return results
 
@@ -103,7 +126,9 @@ class CachedModel:
             raise RuntimeError(
                 f"{self.backend.backend} model {self.backend.model} failed: {failure['error']}"
             )
-        self.new_calls += len(done)
+        reused = sum(1 for record in done.values() if record.get("from_log"))
+        self.new_calls += len(done) - reused
+        self.cache_hits += reused
         return done
 
     def _run_concurrently(
@@ -115,29 +140,32 @@ class CachedModel:
     ) -> dict | None:
         """Up to `workers` calls in flight on worker threads (one for the local backend, which
         is not thread safe but may move between threads). This thread logs finished calls while
-        the next ones run. After the first failure no new call starts; the ones in flight
-        finish and are logged too."""
+        the next ones run, and reports progress. After the first failure no new call starts;
+        the ones in flight finish and are logged too."""
         failure: dict | None = None
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model-call")
         waiting: set = set()
         pending: list[dict] = []
         last_flush = time.monotonic()
+        self._stop.clear()
         try:
             waiting = {
                 executor.submit(self._call, prompt, sampling, index, request_hash)
                 for request_hash, (prompt, index) in missing.items()
             }
             while waiting:
-                timeout = (
-                    max(0.0, last_flush + FLUSH_EVERY_SECONDS - time.monotonic())
-                    if pending
-                    else None
+                timeout = self.progress.seconds_to_next()
+                if pending:
+                    timeout = min(timeout, last_flush + FLUSH_EVERY_SECONDS - time.monotonic())
+                finished, waiting = wait(
+                    waiting, timeout=max(0.0, timeout), return_when=FIRST_COMPLETED
                 )
-                finished, waiting = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
                 batch = [future.result() for future in finished if not future.cancelled()]
-                pending.extend(batch)
-                for record in batch:
+                for record in filter(None, batch):
                     done[record["request_hash"]] = record
+                    self.progress.finished(record["status"] == "ok", record.get("from_log", False))
+                    if not record.get("from_log"):
+                        pending.append(record)
                     if record["status"] != "ok" and failure is None:
                         failure = record
                         for future in waiting:
@@ -150,8 +178,11 @@ class CachedModel:
                 ):
                     self._flush(pending)
                     last_flush = time.monotonic()
+                self.progress.tick()
         finally:
-            # On an interrupt: start nothing new, and log what finished or is still finishing.
+            # On an interrupt: start nothing new, stop waiting for other runs' claims, and log
+            # what finished or is still finishing.
+            self._stop.set()
             for future in waiting:
                 future.cancel()
             executor.shutdown(wait=True, cancel_futures=True)
@@ -160,10 +191,32 @@ class CachedModel:
                 for f in waiting
                 if f.done() and not f.cancelled() and f.exception() is None
             ]
-            self._flush(pending + [r for r in late if r["request_hash"] not in done])
+            self._flush(
+                pending
+                + [r for r in late if r and not r.get("from_log") and r["request_hash"] not in done]
+            )
         return failure
 
-    def _call(self, prompt: str, sampling: Sampling, sample_index: int, request_hash: str) -> dict:
+    def _call(
+        self, prompt: str, sampling: Sampling, sample_index: int, request_hash: str
+    ) -> dict | None:
+        """The call's log record, after taking its claim: made here, or read from the log when
+        another run made it meanwhile (`from_log`); None when the run stopped while waiting."""
+        claim = self.claims.claim(request_hash, self._stop)
+        if claim is Claim.ABANDONED:
+            return None
+        if claim is Claim.SEEN and not self.ctx.refresh_cache:
+            logged = cached_calls(self.ctx.wh, [request_hash])
+            if logged.height:
+                self.claims.release([request_hash])
+                hit = logged.row(0, named=True)
+                return {
+                    "request_hash": request_hash,
+                    "raw_output": hit["raw_output"],
+                    "finish_reason": hit["finish_reason"],
+                    "status": "ok",
+                    "from_log": True,
+                }
         record = {
             "request_hash": request_hash,
             "generator_id": self.generator_id,
@@ -202,4 +255,6 @@ class CachedModel:
             infer_schema_length=None,
         )
         log_calls(self.ctx.wh, frame)
+        # Logged: a run waiting for one of these calls may now read it.
+        self.claims.release(record["request_hash"] for record in pending)
         pending.clear()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from assets.models.backends import build_backend
 from assets.models.call_cache import CachedModel
+from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.models.generator_identity import model_generator
 from assets.models.prompt_templates import PromptTemplate, load_template
@@ -25,8 +26,10 @@ Variant = tuple[list[PromptTemplate], dict]
 class ModelSession:
     """The models and judges one step calls in one run, and the generators they are."""
 
-    def __init__(self, ctx: ModelContext):
+    def __init__(self, ctx: ModelContext, label: str = "model calls"):
         self.ctx = ctx
+        # One progress line for all the step's models: `label` names the step in it.
+        self.progress = CallProgress(label, ctx.log)
         self.generators: list[GeneratorRecord] = []
         self.models: list[CachedModel] = []
 
@@ -45,7 +48,7 @@ class ModelSession:
         for templates, params in variants:
             record = model_generator(backend, templates, params)
             self.generators.append(record)
-            models.append(CachedModel(backend, record.generator_id, self.ctx))
+            models.append(CachedModel(backend, record.generator_id, self.ctx, self.progress))
         self.models.extend(models)
         return models
 

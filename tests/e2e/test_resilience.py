@@ -1,4 +1,5 @@
-"""Concurrent runs and a run killed mid-synthesis leave a consistent, readable warehouse."""
+"""Concurrent runs and a run killed mid-synthesis leave a consistent, readable warehouse; two
+runs at once pay for each model call once, and a killed run is shown as failed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import IO
 
+import dagster as dg
 import duckdb
 import polars as pl
 
@@ -54,12 +56,29 @@ def _model_calls(home) -> int:
         return con.sql("SELECT count(*) FROM model_calls WHERE status = 'ok'").fetchall()[0][0]
 
 
-def test_two_runs_started_together_both_complete(home, write_recipe):
-    recipe = write_recipe()
+# A few real SmolLM2 calls (two evolutions, two responses): two runs beside each other make
+# each of them once.
+EVOLVE = {
+    "method": "evol_instruct",
+    "num_instructions": 2,
+    "rounds": 1,
+    "evolution_sampling": {"temperature": 0.7, "max_tokens": 32, "seed": 1},
+    "response_sampling": {"temperature": 0.2, "max_tokens": 32, "seed": 1},
+}
+
+
+def test_two_runs_started_together_complete_and_pay_for_each_call_once(home, write_recipe):
+    recipe = write_recipe(synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], EVOLVE]})
     runs = [_start_run(home, recipe), _start_run(home, recipe)]
     for code, output in [run.finish() for run in runs]:
         assert code == 0, output
         assert "lock" not in output.lower()
+    with Warehouse(home).reader() as con:
+        calls = con.sql(
+            "SELECT request_hash, count(*) AS times FROM model_calls GROUP BY request_hash"
+        ).pl()
+    assert calls.height >= 2
+    assert calls["times"].max() == 1
 
     wh = Warehouse(home)
     versions = list_versions(wh)
@@ -102,6 +121,11 @@ def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(home, w
 
     code, output = _start_run(home, recipe).finish()
     assert code == 0, output
+    # The killed run is shown as failed, not in progress, once the next run has started.
+    instance = dg.DagsterInstance.get()  # the DAGSTER_HOME both runs used
+    statuses = {run.tags.get("synthfoundry/pid"): run.status for run in instance.get_runs()}
+    assert statuses[str(doomed.process.pid)] == dg.DagsterRunStatus.FAILURE
+    assert "left unfinished (its process died): marked failed" in " ".join(output.split())
     with wh.reader() as con:
         meta = (
             con.sql(

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import datetime
 
 import polars as pl
 import pytest
 
+from assets.models.call_progress import PROGRESS_PREFIX
 from assets.models.prompt_templates import PromptTemplate
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.context import MethodOutput, SynthesisContext
@@ -144,3 +146,20 @@ def test_rows_stamped_midway_stay_in_the_output_and_content_columns_are_checked(
     assert rows["instruction"].to_list() == ["first", "second"]
     assert rows["parent_ids"].to_list() == [[], [first_id]]
     assert rows["call_ids"].to_list() == [[call.request_hash]] * 2
+
+
+def test_a_long_batch_logs_its_progress_every_few_seconds(home, seeds, caplog, monkeypatch):
+    monkeypatch.setattr("assets.models.call_progress.PROGRESS_EVERY_SECONDS", 0.2)
+
+    def slow(prompt: str, attempt: int) -> Fault:
+        return Fault(body=_answer(prompt, attempt).body, delay_s=0.15)
+
+    with fault_server(slow) as server:
+        generator = _generator(server.base_url).model_copy(update={"max_in_flight": 1})
+        with caplog.at_level(logging.INFO, logger="synthfoundry"):
+            SummaryMethod(generator).run(seeds, _context(home, "slow"))
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith(PROGRESS_PREFIX)]
+    # Five calls of 0.15 s each, a report due every 0.2 s: a few lines, not one per call.
+    assert 2 <= len(lines) < len(ANSWERS)
+    assert all(line.startswith(f"{PROGRESS_PREFIX}summary: ") for line in lines)
+    assert "/5 model calls made, 0 cache hits, 0 failed" in lines[-1]

@@ -64,13 +64,20 @@ def bad_sources(home):
 
 
 def test_bad_rows_are_quarantined_and_good_rows_processed(home, write_recipe, bad_sources):
+    empty_glob = str(bad_sources / "later" / "*.jsonl")
     recipe = write_recipe(
-        seed={"sources": [{"path": str(bad_sources / "*")}], "max_text_chars": 2000},
+        seed={
+            "sources": [{"path": str(bad_sources / "*")}, {"path": empty_glob}],
+            "max_text_chars": 2000,
+        },
         quality={"min_rows": {"seed": 1}},
     )
     result = materialize(home, recipe, selection="seed")
     assert result.success
     meta = result.get_asset_materialization_events()[0].materialization.metadata
+    # A glob that matches nothing is a warning in the run's log and the metadata.
+    warning = f"seed source {empty_glob!r}: no file matches {empty_glob}; nothing read from it"
+    assert meta["warnings"].value == [warning]
     assert meta["quarantined"].value == 9
     assert meta["dagster/row_count"].value == 5
 

@@ -28,6 +28,26 @@ def default_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_FILE
 
 
+def free_cores(available: int, load: float) -> int:
+    """Cores left to a new process: those it may run on less those the 1-minute load average
+    says are busy (rounded), at least one."""
+    return max(1, available - round(load))
+
+
+def default_threads() -> int:
+    """Threads for a local model when the recipe sets none: this machine's free cores now.
+    Every core would contend with what else runs here and slow both (llama.cpp threads spin)."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux: no affinity mask
+        available = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # no load average on this system
+        load = 0.0
+    return free_cores(available, load)
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -57,13 +77,20 @@ class LocalLlamaBackend:
     def model_digest(self) -> str:
         return f"sha256:{file_sha256(self.path)}"
 
+    @property
+    def threads(self) -> int:
+        """The recipe's `n_threads`, else the cores free now."""
+        return self.config.n_threads or default_threads()
+
     @cached_property
     def _llm(self) -> Any:
         from llama_cpp import Llama  # imported here: loading it costs seconds
 
-        threads = self.config.n_threads or os.cpu_count() or 1
         return Llama(
-            model_path=str(self.path), n_ctx=self.config.n_ctx, n_threads=threads, verbose=False
+            model_path=str(self.path),
+            n_ctx=self.config.n_ctx,
+            n_threads=self.threads,
+            verbose=False,
         )
 
     def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:

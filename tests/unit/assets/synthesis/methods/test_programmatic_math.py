@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from assets.recipe.paths import bundled_path
-from assets.seed_readers.files import read_jsonl
+from assets.seed_readers.files import read_file
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.expressions import ExpressionError, evaluate, format_number
 from assets.synthesis.methods.programmatic_math import (
@@ -25,9 +25,7 @@ from warehouse.rows import conform, with_row_ids
 
 
 def _templates() -> pl.DataFrame:
-    frame = read_jsonl(bundled_path("math_templates.jsonl").read_bytes()).drop(
-        "problem", "raw", "source_line"
-    )
+    frame = read_file(bundled_path("math_templates.jsonl"), "auto", 20_000).rows
     return with_row_ids(conform(frame))
 
 

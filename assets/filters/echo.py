@@ -1,0 +1,119 @@
+"""Responses that only echo their instruction.
+
+On normalized words (lowercase, every run of characters that are not letters or digits made
+one space), an instruction row's response echoes its instruction when
+
+- it starts with the whole instruction, or contains it adding at most `max_added_words`
+  words: "Name three rivers" or "Sure! Name three rivers." for "Name three rivers."; or
+- it copies part of the instruction: at least `min_copied_fraction` of its distinct word pairs
+  (bigrams) occur in the instruction, in a response of at least `min_copy_words` words ("The
+  sky is blue." for 'Rewrite this for a child: "The sky is blue."'). A shorter response, such
+  as an option taken from a multiple-choice question, is left alone; so is a copy of the
+  row's `input` (the text a rewrite or correction task works on belongs there).
+
+"The capital of France is Paris." for "What is the capital of France?" is no echo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+from pydantic import Field
+
+from assets.steps import RowFilter
+from warehouse.settings import Strict
+
+if TYPE_CHECKING:
+    from assets.stage_setup import StageSetup
+
+_NOT_WORD = r"[^\p{L}\p{N}]+"
+
+
+class EchoRules(Strict):
+    """Drop instruction rows whose response only repeats the instruction."""
+
+    enabled: bool = True
+    max_added_words: int = Field(
+        default=3,
+        ge=0,
+        description="Words a response may add to a repeated instruction and still be an echo.",
+    )
+    min_copied_fraction: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Share of a response's distinct word bigrams found in the instruction "
+        "that makes it a copy.",
+    )
+    min_copy_words: int = Field(
+        default=4, ge=2, description="Shorter responses are never judged copies."
+    )
+
+
+def normalized(column: str) -> pl.Expr:
+    """Lowercase words separated by single spaces (punctuation and spacing dropped)."""
+    return (
+        pl.col(column)
+        .fill_null("")
+        .str.to_lowercase()
+        .str.replace_all(_NOT_WORD, " ")
+        .str.strip_chars()
+    )
+
+
+def _words(text: pl.Expr) -> pl.Expr:
+    count = pl.when(text == "").then(0).otherwise(text.str.count_matches(" ") + 1)
+    return count.cast(pl.Int64)
+
+
+def _bigrams(text: pl.Expr) -> pl.Expr:
+    pairs = pl.concat_str([pl.element(), pl.element().shift(-1)], separator=" ")
+    return text.str.split(" ").list.eval(pairs.drop_nulls()).list.unique()
+
+
+@dataclass(frozen=True)
+class EchoesInstruction(RowFilter):
+    max_added_words: int = 3
+    min_copied_fraction: float = 0.8
+    min_copy_words: int = 4
+    name: str = "echoes_instruction"
+
+    @classmethod
+    def configured(cls, setup: StageSetup) -> list[EchoesInstruction]:
+        r = setup.filters.echo
+        if not r.enabled:
+            return []
+        return [cls(r.max_added_words, r.min_copied_fraction, r.min_copy_words)]
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        instruction = normalized("instruction")
+        response = normalized("response")
+        # Padding with spaces makes the containment whole-word: "cat" is not in "cats".
+        contains = (pl.lit(" ") + response + pl.lit(" ")).str.contains(
+            pl.lit(" ") + instruction + pl.lit(" "), literal=True
+        )
+        starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" "))
+        added = _words(response) - _words(instruction)
+        repeats = starts | (contains & (added <= self.max_added_words))
+        pairs = _bigrams(response)
+        copied = (
+            pairs.list.set_intersection(_bigrams(instruction)).list.len()
+            / pairs.list.len().clip(lower_bound=1)
+        ).fill_null(0.0)
+        copies = (_words(response) >= self.min_copy_words) & (copied >= self.min_copied_fraction)
+        echo = (pl.col("kind") == "instruction") & (instruction != "") & (repeats | copies)
+        return rows.filter(echo).select(
+            "row_id",
+            pl.lit(self.name).alias("rule"),
+            pl.when(repeats).then(1.0).otherwise(copied).cast(pl.Float64).alias("score"),
+            pl.struct(
+                how=pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")),
+                added_words=added,
+                copied_bigram_fraction=copied.round(3),
+                response=pl.col("response").str.slice(0, 200),
+            )
+            .struct.json_encode()
+            .alias("evidence"),
+        )
