@@ -6,6 +6,12 @@ backoff and jitter on 429, 5xx, timeouts, dropped connections and unparseable bo
 each thread on its own keep-alive connection. A failure budget shared by all threads ends a
 run against a server that is down instead of letting every call retry on its own.
 
+A call with a JSON schema sends it as `response_format` (`json_schema`, strict). Its output is
+validated; one that does not match is asked for again, with another seed, up to
+`schema_retries` times, then the call fails naming the schema and the last problem. A server
+that refuses `response_format` (a 4xx that names it) is asked without it from then on, and
+its outputs are validated and retried the same way.
+
 The API key is read from the environment variable named by `api_key_env` at call time and
 goes only into the Authorization header; messages name the variable, never its value, and any
 server text quoted in an error has the value masked.
@@ -25,11 +31,16 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from assets.models.backends.base import Completion
+from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
 
 # 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 BODY_SNIPPET_CHARS = 300
+# Client errors with which servers refuse a `response_format` they do not support.
+FORMAT_REFUSAL_STATUSES = frozenset({400, 415, 422})
+# Seeds of the retries of a call whose output missed its schema: far from other sample indexes.
+RETRY_SEED_STRIDE = 1_000_003
 RECENT_ERRORS = 3
 # Errors on a kept-alive connection that the server may have closed while it sat idle.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
@@ -41,6 +52,18 @@ class BackendError(RuntimeError):
 
 class FailureBudgetExceeded(BackendError):
     """Too many requests in a row failed; the server is down or refusing work."""
+
+
+class SchemaNotMet(BackendError):
+    """A call with a JSON schema whose outputs never matched it within `schema_retries`."""
+
+
+class _FormatRefused(Exception):
+    """A client error that names `response_format`: the server does not take JSON schemas."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class _Retryable(Exception):
@@ -88,6 +111,8 @@ class OpenAIHTTPBackend:
         self._tripped = threading.Event()
         self._trip_message = ""
         self._jitter = random.Random()
+        # Set once the server refuses `response_format`; every later call goes without it.
+        self._format_refused = threading.Event()
 
     def lineage_params(self) -> dict:
         return self.config.lineage_params()
@@ -99,22 +124,77 @@ class OpenAIHTTPBackend:
 
     # -- the call ---------------------------------------------------------------------------
 
-    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        sample_index: int,
+        schema: JsonSchema | None = None,
+    ) -> Completion:
+        request = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": prompt}],
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "seed": sampling.seed + sample_index,
+            "stream": False,
+        }
+        if schema is None:
+            return self._request(request)
+        return self._schema_request(request, schema, sampling)
+
+    def _schema_request(self, request: dict, schema: JsonSchema, sampling: Sampling) -> Completion:
+        """`request` held to `schema`: sent with `response_format` unless the server refused
+        it, its output validated, and asked again (another seed) while it does not match."""
+        response_format = {
+            "type": "json_schema",
+            "json_schema": {"name": schema.name, "schema": schema.schema, "strict": True},
+        }
+        tries = self.config.schema_retries + 1
+        problem = ""
+        attempt = 0
+        while attempt < tries:
+            sent = {**request, "seed": request["seed"] + attempt * RETRY_SEED_STRIDE}
+            if not self._format_refused.is_set():
+                sent["response_format"] = response_format
+            try:
+                completion = self._request(sent)
+            except _FormatRefused as refused:
+                if "response_format" not in sent:
+                    raise BackendError(f"{self.endpoint}: {refused.message}") from None
+                # Not the output's fault: the same attempt again, without response_format.
+                self._format_refused.set()
+                problem = refused.message
+                continue
+            attempt += 1
+            problem = schema.problem(completion.text) or ""
+            if not problem:
+                return completion
+        mode = (
+            "without response_format (the server refused it)"
+            if self._format_refused.is_set()
+            else "with response_format"
+        )
+        hint = (
+            "; at temperature 0 a retry repeats the same output: raise the temperature or use "
+            "a server that honours response_format"
+            if sampling.temperature == 0 and self._format_refused.is_set()
+            else ""
+        )
+        raise SchemaNotMet(
+            f"{self.endpoint}: no output matched JSON schema {schema.name!r} (sha256 "
+            f"{schema.sha256[:12]}) in {tries} attempts {mode} (generator.schema_retries="
+            f"{self.config.schema_retries}); last problem: {problem}{hint}"
+        )
+
+    def _request(self, request: dict) -> Completion:
+        """One completion, retried on transient failures."""
         key = self._api_key()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        body = json.dumps(
-            {
-                "model": self.model,
-                "messages": [{"role": "user", "content": prompt}],
-                "temperature": sampling.temperature,
-                "top_p": sampling.top_p,
-                "max_tokens": sampling.max_tokens,
-                "seed": sampling.seed + sample_index,
-                "stream": False,
-            }
-        ).encode()
+        body = json.dumps(request).encode()
         attempts = 0
         while True:
             self._raise_if_tripped()
@@ -235,6 +315,8 @@ class OpenAIHTTPBackend:
                 else "a request without an API key (set generator.api_key_env)"
             )
             raise BackendError(f"{self.endpoint}: HTTP {status}: the server rejected {who}")
+        if status in FORMAT_REFUSAL_STATUSES and b"response_format" in data[:65536]:
+            raise _FormatRefused(f"HTTP {status}: {snippet}")
         hint = " (is base_url the API root, usually ending in /v1?)" if status == 404 else ""
         raise BackendError(f"{self.endpoint}: HTTP {status}{hint}: {snippet}")
 

@@ -1,11 +1,10 @@
-"""Deterministic parts of the synthesis methods: answer extraction and verification, judge
-score parsing, ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
+"""Deterministic parts of the synthesis methods: answer extraction and verification,
+ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
 
 from __future__ import annotations
 
 import pytest
 
-from assets.models.rubric_judge import parse_score
 from assets.recipe.loader import RecipeError, parse_recipe
 from assets.synthesis.answers import extract_final_answer, verify
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
@@ -50,29 +49,6 @@ def test_numeric_tolerance_is_configurable():
     assert verify("The answer is 3.14", "3.14159", rel_tol=1e-3).matched
     assert extract_final_answer("The answer is 12. Then I checked 13.") == "12. Then I checked 13"
     assert extract_final_answer("no numbers here") is None
-
-
-@pytest.mark.parametrize(
-    ("raw", "scale", "score"),
-    [
-        ("Score: 7", 10, 7.0),
-        ("**Score:** 6/10 because it is clear", 10, 6.0),
-        ("Rating: 4/5", 5, 4.0),
-        ("8 out of 10", 10, 8.0),
-        ("9", 10, 9.0),
-        ("The response is fine. 3/5", 5, 3.0),
-        ("Score: 7", 5, None),  # outside the scale
-        ("4/5", 10, None),  # a ratio out of another scale
-        ("The response is 8.", 10, 8.0),
-        ("1. Red and blue are primary colors", 10, None),
-        ("Red, yellow and blue are the 3 primary colors of the 12 in the wheel", 10, None),
-        ("I give it 11", 10, None),
-        ("The response is helpful and clear.", 10, None),
-        ("", 10, None),
-    ],
-)
-def test_judge_scores_parse_robustly_or_not_at_all(raw, scale, score):
-    assert parse_score(raw, scale) == score
 
 
 def test_rouge_pool_names_the_closest_instruction():
