@@ -12,7 +12,7 @@ on the local backend, `response_format` (validated, retried) over HTTP.
 
 from __future__ import annotations
 
-from assets.models.backends import build_backend
+from assets.models.backends import Backend, build_backend
 from assets.models.call_cache import CachedModel
 from assets.models.context import ModelContext
 from assets.models.generator_identity import model_generator
@@ -33,6 +33,8 @@ class ModelSession:
         self.ctx = ctx
         self.generators: list[GeneratorRecord] = []
         self.models: list[CachedModel] = []
+        # One backend per distinct generator config: a local model file loads once per session.
+        self._backends: dict[str, Backend] = {}
 
     def model(
         self,
@@ -54,7 +56,10 @@ class ModelSession:
     ) -> list[CachedModel]:
         """Several generators on one backend (e.g. one per prompt style), all held to
         `schema` if one is given: a local model file loads once for all of them."""
-        backend = build_backend(generator)
+        key = generator.model_dump_json()
+        backend = self._backends.get(key)
+        if backend is None:
+            backend = self._backends[key] = build_backend(generator)
         models = []
         for templates, params in variants:
             record = model_generator(backend, templates, params, schema)

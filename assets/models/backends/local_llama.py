@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import time
 from functools import cached_property
@@ -78,7 +79,8 @@ class LocalLlamaBackend:
         if grammar is None:
             from llama_cpp import LlamaGrammar
 
-            grammar = LlamaGrammar.from_json_schema(schema.canonical, verbose=False)
+            # The schema as written, not canonical: the grammar fixes the order of properties.
+            grammar = LlamaGrammar.from_json_schema(json.dumps(schema.schema), verbose=False)
             self._grammars[schema.sha256] = grammar
         return grammar
 

@@ -9,8 +9,9 @@ run against a server that is down instead of letting every call retry on its own
 A call with a JSON schema sends it as `response_format` (`json_schema`, strict). Its output is
 validated; one that does not match is asked for again, with another seed, up to
 `schema_retries` times, then the call fails naming the schema and the last problem. A server
-that refuses `response_format` (a 4xx that names it) is asked without it from then on, and
-its outputs are validated and retried the same way.
+that refuses that layout (a 4xx that names `response_format`) is asked with llama.cpp's
+(`json_object` with a `schema`) from then on, and one that refuses both without any; outputs
+are validated and retried the same way.
 
 The API key is read from the environment variable named by `api_key_env` at call time and
 goes only into the Authorization header; messages name the variable, never its value, and any
@@ -66,6 +67,23 @@ class _FormatRefused(Exception):
         self.message = message
 
 
+def openai_response_format(schema: JsonSchema) -> dict:
+    """OpenAI's layout (also vLLM, llama.cpp's llama-server, Ollama)."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.name, "schema": schema.schema, "strict": True},
+    }
+
+
+def llama_cpp_response_format(schema: JsonSchema) -> dict:
+    """llama.cpp's own layout, the only one llama-cpp-python's server takes."""
+    return {"type": "json_object", "schema": schema.schema}
+
+
+# The `response_format` layouts tried in turn, the next after a server refuses one.
+RESPONSE_FORMATS = (openai_response_format, llama_cpp_response_format)
+
+
 class _Retryable(Exception):
     def __init__(self, message: str, retry_after: float | None = None):
         super().__init__(message)
@@ -111,8 +129,9 @@ class OpenAIHTTPBackend:
         self._tripped = threading.Event()
         self._trip_message = ""
         self._jitter = random.Random()
-        # Set once the server refuses `response_format`; every later call goes without it.
-        self._format_refused = threading.Event()
+        # The first `RESPONSE_FORMATS` layout the server has not refused (past the end: it
+        # refused them all, so calls go without one); only moves forward.
+        self._layout = 0
 
     def lineage_params(self) -> dict:
         return self.config.lineage_params()
@@ -145,41 +164,41 @@ class OpenAIHTTPBackend:
         return self._schema_request(request, schema, sampling)
 
     def _schema_request(self, request: dict, schema: JsonSchema, sampling: Sampling) -> Completion:
-        """`request` held to `schema`: sent with `response_format` unless the server refused
-        it, its output validated, and asked again (another seed) while it does not match."""
-        response_format = {
-            "type": "json_schema",
-            "json_schema": {"name": schema.name, "schema": schema.schema, "strict": True},
-        }
+        """`request` held to `schema`: sent in the first `response_format` layout the server
+        has not refused, its output validated, and asked again (another seed) while it does
+        not match."""
         tries = self.config.schema_retries + 1
         problem = ""
         attempt = 0
         while attempt < tries:
+            layout = self._layout
             sent = {**request, "seed": request["seed"] + attempt * RETRY_SEED_STRIDE}
-            if not self._format_refused.is_set():
-                sent["response_format"] = response_format
+            if layout < len(RESPONSE_FORMATS):
+                sent["response_format"] = RESPONSE_FORMATS[layout](schema)
             try:
                 completion = self._request(sent)
             except _FormatRefused as refused:
-                if "response_format" not in sent:
+                if layout == len(RESPONSE_FORMATS):
                     raise BackendError(f"{self.endpoint}: {refused.message}") from None
-                # Not the output's fault: the same attempt again, without response_format.
-                self._format_refused.set()
+                # Not the output's fault: the same attempt again, in the next layout.
+                with self._lock:
+                    self._layout = max(self._layout, layout + 1)
                 problem = refused.message
                 continue
             attempt += 1
             problem = schema.problem(completion.text) or ""
             if not problem:
                 return completion
+        refused_all = self._layout == len(RESPONSE_FORMATS)
         mode = (
             "without response_format (the server refused it)"
-            if self._format_refused.is_set()
-            else "with response_format"
+            if refused_all
+            else f"with response_format type {RESPONSE_FORMATS[self._layout](schema)['type']}"
         )
         hint = (
             "; at temperature 0 a retry repeats the same output: raise the temperature or use "
             "a server that honours response_format"
-            if sampling.temperature == 0 and self._format_refused.is_set()
+            if sampling.temperature == 0 and refused_all
             else ""
         )
         raise SchemaNotMet(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from assets.models.json_schema import SchemaMismatch
 from assets.recipe.loader import RecipeError, parse_recipe
 from assets.synthesis.answers import extract_final_answer, verify
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
@@ -82,7 +83,9 @@ def test_failed_evolutions_are_named():
     assert failed_evolution("Describe bloom filters.", parent, "breadth", 0.9) is None
     longer = "Explain what a hash table is, and compare chaining with open addressing."
     assert failed_evolution(longer, parent, "add_constraints", 0.9) is None
-    assert clean_evolution('Rewritten prompt: "Do X."') == "Do X."
+    assert clean_evolution('{"prompt": "Rewritten prompt: \\"Do X.\\""}') == "Do X."
+    with pytest.raises(SchemaMismatch, match="evolved_prompt"):
+        clean_evolution('Rewritten prompt: "Do X."')
 
 
 def test_passages_keep_offsets_into_the_document():
@@ -92,11 +95,13 @@ def test_passages_keep_offsets_into_the_document():
         "One two three. Four five six seven!",
         "Eight nine.  Ten eleven twelve.",
     ]
-    assert parse_qa("Question: What is X?\nAnswer: It is Y.\nQuestion: more") == (
+    assert parse_qa('{"question": " What is X?", "answer": "It is Y."}') == (
         "What is X?",
         "It is Y.",
     )
-    assert parse_qa("What is X? It is Y.") is None
+    for unparseable in ('{"question": "What is X?"}', '{"question": " ", "answer": "Y"}'):
+        with pytest.raises(SchemaMismatch, match="grounded_qa"):
+            parse_qa(unparseable)
 
 
 def test_a_source_must_run_before_the_method_that_reads_it():
