@@ -81,7 +81,10 @@ def llama_cpp_response_format(schema: JsonSchema) -> dict:
 
 
 # The `response_format` layouts tried in turn, the next after a server refuses one.
-RESPONSE_FORMATS = (openai_response_format, llama_cpp_response_format)
+RESPONSE_FORMATS = (
+    ("json_schema", openai_response_format),
+    ("json_object", llama_cpp_response_format),
+)
 
 
 class _Retryable(Exception):
@@ -141,6 +144,15 @@ class OpenAIHTTPBackend:
         # The API names a model but does not pin its weights.
         return None
 
+    @property
+    def response_format(self) -> str | None:
+        """The `response_format` type schema calls are sent with now (None: the server refused
+        every layout)."""
+        layout = self._layout
+        if layout == len(RESPONSE_FORMATS):
+            return None
+        return RESPONSE_FORMATS[layout][0]
+
     # -- the call ---------------------------------------------------------------------------
 
     def complete(
@@ -174,7 +186,7 @@ class OpenAIHTTPBackend:
             layout = self._layout
             sent = {**request, "seed": request["seed"] + attempt * RETRY_SEED_STRIDE}
             if layout < len(RESPONSE_FORMATS):
-                sent["response_format"] = RESPONSE_FORMATS[layout](schema)
+                sent["response_format"] = RESPONSE_FORMATS[layout][1](schema)
             try:
                 completion = self._request(sent)
             except _FormatRefused as refused:
@@ -193,7 +205,7 @@ class OpenAIHTTPBackend:
         mode = (
             "without response_format (the server refused it)"
             if refused_all
-            else f"with response_format type {RESPONSE_FORMATS[self._layout](schema)['type']}"
+            else f"with response_format type {self.response_format}"
         )
         hint = (
             "; at temperature 0 a retry repeats the same output: raise the temperature or use "

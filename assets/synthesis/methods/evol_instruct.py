@@ -86,7 +86,7 @@ EVOLUTION_SCHEMA = JsonSchema(
     "evolved_prompt",
     {
         "type": "object",
-        "properties": {"prompt": {"type": "string", "minLength": 1, "maxLength": 800}},
+        "properties": {"prompt": {"type": "string", "minLength": 1, "maxLength": 500}},
         "required": ["prompt"],
         "additionalProperties": False,
     },

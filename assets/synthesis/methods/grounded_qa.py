@@ -66,8 +66,8 @@ QA_SCHEMA = JsonSchema(
     {
         "type": "object",
         "properties": {
-            "question": {"type": "string", "minLength": 1, "maxLength": 300},
-            "answer": {"type": "string", "minLength": 1, "maxLength": 600},
+            "question": {"type": "string", "minLength": 1, "maxLength": 200},
+            "answer": {"type": "string", "minLength": 1, "maxLength": 400},
         },
         "required": ["question", "answer"],
         "additionalProperties": False,
