@@ -171,9 +171,12 @@ class OpenAIHTTPBackend:
             "seed": sampling.seed + sample_index,
             "stream": False,
         }
-        if schema is None:
+        if schema is not None:
+            return self._schema_request(request, schema, sampling)
+        try:
             return self._request(request)
-        return self._schema_request(request, schema, sampling)
+        except _FormatRefused as refused:  # a 4xx that happens to name response_format
+            raise BackendError(f"{self.endpoint}: {refused.message}") from None
 
     def _schema_request(self, request: dict, schema: JsonSchema, sampling: Sampling) -> Completion:
         """`request` held to `schema`: sent in the first `response_format` layout the server

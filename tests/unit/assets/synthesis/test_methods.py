@@ -7,10 +7,11 @@ import pytest
 
 from assets.models.json_schema import SchemaMismatch
 from assets.recipe.loader import RecipeError, parse_recipe
-from assets.synthesis.answers import extract_final_answer, verify
+from assets.synthesis.answers import compare_answer, extract_final_answer, verify
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
 from assets.synthesis.methods.grounded_qa import parse_qa, split_passages
 from assets.synthesis.methods.self_instruct import blacklist_pattern
+from assets.synthesis.methods.verified_cot import read_rationale
 from assets.synthesis.similarity import RougePool, rouge_l
 
 
@@ -115,3 +116,13 @@ synthesis:
 """
     with pytest.raises(RecipeError, match="source 'programmatic_math' must be 'seed' or a method"):
         parse_recipe(recipe, "r.yaml")
+
+
+def test_rationales_are_read_from_their_json_and_compared_by_field():
+    reasoning, final = read_rationale('{"reasoning": " 3 + 4 = 7 ", "answer": "7."}')
+    assert (reasoning, final) == ("3 + 4 = 7", "7.")
+    assert compare_answer(final, "7").matched
+    assert compare_answer("Paris", "paris").how == "string"
+    assert compare_answer(" ", "7").how == "no_answer"
+    with pytest.raises(SchemaMismatch, match="cot_rationale"):
+        read_rationale("3 + 4 = 7. The answer is 7.")
