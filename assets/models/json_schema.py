@@ -89,7 +89,9 @@ class JsonSchema:
 
     def _check(self, output: str) -> tuple[Any, str | None]:
         try:
-            value = json.loads(output)
+            # Not strict: llama.cpp's JSON grammars (in-process and in llama-cpp-python's
+            # server) let raw newlines and tabs into strings, the one way they stray from JSON.
+            value = json.loads(output, strict=False)
         except ValueError as exc:
             return None, f"not JSON ({exc})"
         error = jsonschema.exceptions.best_match(self._validator.iter_errors(value))
