@@ -116,7 +116,9 @@ class FaultServer:
     ) -> None:
         layout = (payload.get("response_format") or {}).get("type")
         if layout in self.refused_formats:
-            fault = Fault(status=400, body=REFUSAL % layout.encode())
+            # 400 as most servers answer; 500 as llama-cpp-python's server answers.
+            status = 400 if layout == "json_schema" else 500
+            fault = Fault(status=status, body=REFUSAL % layout.encode())
         else:
             fault = self.script(prompt, attempt) if self.script else None
             fault = fault or Fault()

@@ -208,9 +208,10 @@ def test_evolution_chains_lead_back_to_their_seed(run):
             chain.append(current)
             current = evolved.get(parent) or seeds[parent]
         assert row["seed_ids"] == [current["row_id"]]
-        assert [json.loads(r["attributes"])["round"] for r in chain] == list(
-            range(attributes["round"], 0, -1)
-        )
+        # A failed round leaves the chain where it was: rounds only rise along it.
+        rounds = [json.loads(r["attributes"])["round"] for r in chain]
+        assert rounds[0] == attributes["round"]
+        assert rounds == sorted(set(rounds), reverse=True)
         assert json.loads(chain[-1]["attributes"])["parent_instruction"] == current["instruction"]
     # Each evolution call became a row or a decision that names it.
     named = {r["call_ids"][0] for r in evolved.values()}

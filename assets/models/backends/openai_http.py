@@ -9,9 +9,9 @@ run against a server that is down instead of letting every call retry on its own
 A call with a JSON schema sends it as `response_format` (`json_schema`, strict). Its output is
 validated; one that does not match is asked for again, with another seed, up to
 `schema_retries` times, then the call fails naming the schema and the last problem. A server
-that refuses that layout (a 4xx that names `response_format`) is asked with llama.cpp's
-(`json_object` with a `schema`) from then on, and one that refuses both without any; outputs
-are validated and retried the same way.
+that refuses that layout (a 400/415/422, or llama-cpp-python's 500, naming `response_format`)
+is asked with llama.cpp's (`json_object` with a `schema`) from then on, and one that refuses
+both without any; outputs are validated and retried the same way.
 
 The API key is read from the environment variable named by `api_key_env` at call time and
 goes only into the Authorization header; messages name the variable, never its value, and any
@@ -38,8 +38,9 @@ from assets.recipe.generators import OpenAICompatibleModel, Sampling
 # 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 BODY_SNIPPET_CHARS = 300
-# Client errors with which servers refuse a `response_format` they do not support.
-FORMAT_REFUSAL_STATUSES = frozenset({400, 415, 422})
+# Errors with which servers refuse a `response_format` they do not support when the body names
+# it: 400/422 from most, 500 from llama-cpp-python's server (its request validation error).
+FORMAT_REFUSAL_STATUSES = frozenset({400, 415, 422, 500})
 # Seeds of the retries of a call whose output missed its schema: far from other sample indexes.
 RETRY_SEED_STRIDE = 1_000_003
 RECENT_ERRORS = 3
@@ -173,10 +174,7 @@ class OpenAIHTTPBackend:
         }
         if schema is not None:
             return self._schema_request(request, schema, sampling)
-        try:
-            return self._request(request)
-        except _FormatRefused as refused:  # a 4xx that happens to name response_format
-            raise BackendError(f"{self.endpoint}: {refused.message}") from None
+        return self._request(request)
 
     def _schema_request(self, request: dict, schema: JsonSchema, sampling: Sampling) -> Completion:
         """`request` held to `schema`: sent in the first `response_format` layout the server
@@ -192,9 +190,7 @@ class OpenAIHTTPBackend:
                 sent["response_format"] = RESPONSE_FORMATS[layout][1](schema)
             try:
                 completion = self._request(sent)
-            except _FormatRefused as refused:
-                if layout == len(RESPONSE_FORMATS):
-                    raise BackendError(f"{self.endpoint}: {refused.message}") from None
+            except _FormatRefused as refused:  # only raised for a request with a layout
                 # Not the output's fault: the same attempt again, in the next layout.
                 with self._lock:
                     self._layout = max(self._layout, layout + 1)
@@ -236,7 +232,9 @@ class OpenAIHTTPBackend:
             started = time.perf_counter()
             try:
                 status, retry_after, data = self._post(body, headers)
-                completion = self._parse(status, retry_after, data, key, started)
+                completion = self._parse(
+                    status, retry_after, data, key, started, "response_format" in request
+                )
             except _Retryable as failure:
                 self._count_failure(failure.message)
                 if attempts > self.config.max_retries:
@@ -322,8 +320,16 @@ class OpenAIHTTPBackend:
         raise _Retryable("connection dropped twice")  # unreachable: a fresh one raises above
 
     def _parse(
-        self, status: int, retry_after: float | None, data: bytes, key: str | None, started: float
+        self,
+        status: int,
+        retry_after: float | None,
+        data: bytes,
+        key: str | None,
+        started: float,
+        formatted: bool = False,
     ) -> Completion:
+        """The completion of a 200; otherwise the error to raise (`formatted`: the request
+        carried a `response_format`, which an error naming it refuses)."""
         snippet = _snippet(data, key)
         if status == 200:
             try:
@@ -340,6 +346,8 @@ class OpenAIHTTPBackend:
                 completion_tokens=usage.get("completion_tokens"),
                 latency_ms=(time.perf_counter() - started) * 1000,
             )
+        if formatted and status in FORMAT_REFUSAL_STATUSES and b"response_format" in data[:65536]:
+            raise _FormatRefused(f"HTTP {status}: {snippet}")
         if status >= 500 or status in RETRYABLE_4XX:
             raise _Retryable(f"HTTP {status}: {snippet}", retry_after)
         if status in (401, 403):
@@ -349,8 +357,6 @@ class OpenAIHTTPBackend:
                 else "a request without an API key (set generator.api_key_env)"
             )
             raise BackendError(f"{self.endpoint}: HTTP {status}: the server rejected {who}")
-        if status in FORMAT_REFUSAL_STATUSES and b"response_format" in data[:65536]:
-            raise _FormatRefused(f"HTTP {status}: {snippet}")
         hint = " (is base_url the API root, usually ending in /v1?)" if status == 404 else ""
         raise BackendError(f"{self.endpoint}: HTTP {status}{hint}: {snippet}")
 
