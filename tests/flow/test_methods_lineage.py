@@ -314,7 +314,11 @@ def test_preference_pairs_name_both_generators_and_the_judge(run):
     for decision in decisions(run):
         named.add(decision["evidence"].get("call_id"))
         named.update(decision["evidence"].get("scored_call_ids", []))
+    # The responders' calls (evol-instruct's responder shares a template, not a generator).
+    (attributes,) = [json.loads(r["attributes"]) for r in pairs]
+    responders = {attributes["chosen_generator_id"], attributes["rejected_generator_id"]}
     responses = calls(run, "Name three primary colors") + calls(run, "Answer the following in")
+    responses = [c for c in responses if c["generator_id"] in responders]
     assert len(responses) == 2 and {c["request_hash"] for c in responses} <= named
     # Each instruction made a pair, or a decision why not; the strict entry (min_margin 100)
     # turns every pair of the lenient one into a small_margin decision.

@@ -127,7 +127,11 @@ class VerifiedCoTMethod:
             )
             still_open = []
             for problem, call in zip(open_problems, calls, strict=True):
-                where = {"problem_row_id": problem["row_id"], "sample_index": sample_index}
+                where = {
+                    "problem_row_id": problem["row_id"],
+                    "sample_index": sample_index,
+                    "expected": problem["answer"],
+                }
                 try:
                     reasoning, final = read_rationale(call.text)
                 except SchemaMismatch as mismatch:
@@ -144,7 +148,6 @@ class VerifiedCoTMethod:
                     run.reject(
                         call,
                         rule,
-                        expected=check.expected,
                         got=check.got,
                         compared=check.how,
                         **where,
