@@ -27,10 +27,12 @@ from assets.models.backends.local_llama import default_model_path
 @dataclass
 class Fault:
     """What the fault server does with one request: `status` and `body`, after `delay_s`;
-    `drop` closes the connection without a response; `retry_after` sets that header."""
+    `drop` closes the connection without a response; `retry_after` sets that header; `text`
+    is the completion's content (default: a sentence made from the prompt)."""
 
     status: int = 200
     body: bytes | None = None  # None: a valid completion of the request
+    text: str | None = None
     delay_s: float = 0.0
     drop: bool = False
     retry_after: str | None = None
@@ -44,6 +46,7 @@ class Seen:
     wall: float
     prompt: str
     authorization: str | None
+    payload: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -51,10 +54,13 @@ class FaultServer:
     """A loopback OpenAI-compatible endpoint that answers from a script of faults.
 
     `script(prompt, attempt)` picks the fault for the attempt-th request (0-based) carrying
-    that prompt; when it returns None the request gets a valid completion.
+    that prompt; when it returns None the request gets a valid completion. A request whose
+    `response_format` type is in `refused_formats` gets a 400 naming it, as servers that do
+    not support it answer.
     """
 
     script: object = None
+    refused_formats: frozenset[str] = frozenset()
     requests: list[Seen] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     base_url: str = ""
@@ -76,7 +82,13 @@ class FaultServer:
         with self.lock:
             attempt = sum(1 for seen in self.requests if seen.prompt == prompt)
             self.requests.append(
-                Seen(time.monotonic(), time.time(), prompt, handler.headers.get("Authorization"))
+                Seen(
+                    time.monotonic(),
+                    time.time(),
+                    prompt,
+                    handler.headers.get("Authorization"),
+                    payload,
+                )
             )
             self.active += 1
             self.max_active = max(self.max_active, self.active)
@@ -102,8 +114,14 @@ class FaultServer:
         attempt: int,
         finished: threading.Event,
     ) -> None:
-        fault = self.script(prompt, attempt) if self.script else None
-        fault = fault or Fault()
+        layout = (payload.get("response_format") or {}).get("type")
+        if layout in self.refused_formats:
+            # 400 as most servers answer; 500 as llama-cpp-python's server answers.
+            status = 400 if layout == "json_schema" else 500
+            fault = Fault(status=status, body=REFUSAL % layout.encode())
+        else:
+            fault = self.script(prompt, attempt) if self.script else None
+            fault = fault or Fault()
         if fault.delay_s:
             time.sleep(fault.delay_s)
         self._finish(finished)
@@ -112,7 +130,9 @@ class FaultServer:
             with contextlib.suppress(OSError):
                 handler.connection.shutdown(socket.SHUT_RDWR)
             return
-        body = fault.body if fault.body is not None else completion_body(prompt, payload)
+        body = (
+            fault.body if fault.body is not None else completion_body(prompt, payload, fault.text)
+        )
         handler.send_response(fault.status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(body)))
@@ -123,11 +143,12 @@ class FaultServer:
             handler.wfile.write(body)
 
 
-def completion_body(prompt: str, payload: dict) -> bytes:
-    """A well-formed chat completion whose text depends on the prompt (for self-instruct: a
-    new one-line instruction, or an answer to one)."""
-    number = int.from_bytes(prompt.encode()[-8:].ljust(8, b"\0"), "big") % 100_000
-    text = f"Explain why the number {number} is interesting, in two sentences."
+def completion_body(prompt: str, payload: dict, text: str | None = None) -> bytes:
+    """A well-formed chat completion of `text`, by default one that depends on the prompt (for
+    self-instruct: a new one-line instruction, or an answer to one)."""
+    if text is None:
+        number = int.from_bytes(prompt.encode()[-8:].ljust(8, b"\0"), "big") % 100_000
+        text = f"Explain why the number {number} is interesting, in two sentences."
     return json.dumps(
         {
             "id": "fault-server",
@@ -145,9 +166,15 @@ def completion_body(prompt: str, payload: dict) -> bytes:
     ).encode()
 
 
+# How a server without structured outputs refuses them (vLLM and TGI answer much like this).
+REFUSAL = b'{"error": {"message": "response_format type %s is not supported", "type": "invalid_request_error", "param": "response_format"}}'
+
+
 @contextlib.contextmanager
-def fault_server(script=None) -> Iterator[FaultServer]:
-    server_state = FaultServer(script=script)
+def fault_server(
+    script=None, refused_formats: frozenset[str] = frozenset()
+) -> Iterator[FaultServer]:
+    server_state = FaultServer(script=script, refused_formats=refused_formats)
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 - the http.server API

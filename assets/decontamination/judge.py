@@ -3,7 +3,7 @@
 
 Any generator backend works; every call goes through the call log (cached, replayable), and
 the judge is registered as a generator so its calls and verdicts trace back to model, template
-and sampling parameters.
+and sampling parameters. Its output is held to `VERDICT_OUTPUT`, `{"same_problem": "yes"|"no"}`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from pydantic import Field
 from assets.decontamination.verdict import rule_expression
 from assets.filters.text import body
 from assets.models.context import ModelContext
+from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.models.session import ModelSession
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
@@ -37,7 +38,7 @@ class JudgeConfig(Strict):
     generator: GeneratorConfig = LocalModel()
     candidate_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
     template: str = "decontamination_judge"
-    sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
+    sampling: Sampling = Sampling(temperature=0.0, max_tokens=16)
 
 
 # Keeps a pair inside a small model's context window; the start of a problem states it.
@@ -45,11 +46,23 @@ MAX_PAIR_TEXT_CHARS = 1_500
 VERDICT_SCHEMA = {"row_id": pl.String, "judge_verdict": pl.String, "judge_call_id": pl.String}
 
 
+VERDICT_OUTPUT = JsonSchema(
+    "same_problem_verdict",
+    {
+        "type": "object",
+        "properties": {"same_problem": {"enum": ["yes", "no"]}},
+        "required": ["same_problem"],
+        "additionalProperties": False,
+    },
+)
+
+
 def parse_verdict(output: str) -> str:
-    """`yes`, `no`, or `unclear` when the answer starts with neither."""
-    words = output.strip().lower().lstrip("*\"'`").split()
-    first = words[0].strip(".,:;!*\"'`") if words else ""
-    return first if first in ("yes", "no") else "unclear"
+    """`yes`, `no`, or `unclear` when the output does not match `VERDICT_OUTPUT` (cut off)."""
+    try:
+        return VERDICT_OUTPUT.parse(output)["same_problem"]
+    except SchemaMismatch:
+        return "unclear"
 
 
 class Judge:
@@ -68,6 +81,7 @@ class Judge:
             self.config.generator,
             [self.template],
             {"sampling": self.config.sampling.model_dump(), "role": "judge"},
+            VERDICT_OUTPUT,
         )
         register_generators(ctx.wh, session.generators)
         prompts = [

@@ -1,9 +1,10 @@
 """Model calls through the warehouse's call log: every call recorded, none paid for twice.
 
 The cache key is a hash of (backend, model, model digest, rendered prompt, sampling
-parameters, sample index). Missing calls run up to the backend's `max_in_flight` at a time and
-are logged in small batches as they finish, so a run killed halfway keeps the calls it already
-paid for (all but the last few seconds') and a re-run issues only the missing ones. A run
+parameters, sample index), and of the output schema's sha256 for a model that has one.
+Missing calls run up to the backend's `max_in_flight` at a time and are logged in small
+batches as they finish, so a run killed halfway keeps the calls it already paid for (all but
+the last few seconds') and a re-run issues only the missing ones. A run
 beside this one on the same home does not make a call this one is making: it waits for this
 one's result and reuses it (`call_claims`). While calls run, progress is logged every few
 seconds (`call_progress`).
@@ -24,6 +25,7 @@ from assets.models.backends.base import Backend
 from assets.models.call_claims import CallClaims, Claim
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
+from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import Sampling
 from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls
 
@@ -49,12 +51,14 @@ class CachedModel:
         generator_id: str,
         ctx: ModelContext,
         progress: CallProgress | None = None,
+        schema: JsonSchema | None = None,
     ):
         self.backend = backend
         self.generator_id = generator_id
         self.ctx = ctx
         self.progress = progress or CallProgress(f"{backend.backend} {backend.model}", ctx.log)
         self.claims = CallClaims(ctx.wh.home)
+        self.schema = schema
         self.new_calls = 0
         self.cache_hits = 0
         self._stop = threading.Event()
@@ -68,6 +72,8 @@ class CachedModel:
                 prompt,
                 sampling.model_dump(),
                 sample_index,
+                # Appended only with a schema, so schema-less calls keep their cached hashes.
+                *([self.schema.sha256] if self.schema is not None else []),
             ],
             sort_keys=True,
         )
@@ -223,12 +229,12 @@ class CachedModel:
             "backend": self.backend.backend,
             "model": self.backend.model,
             "prompt": prompt,
-            "params": json.dumps(sampling.model_dump(), sort_keys=True),
+            "params": json.dumps(self._logged_params(sampling), sort_keys=True),
             "sample_index": sample_index,
             "run_id": self.ctx.run_id,
         }
         try:
-            completion = self.backend.complete(prompt, sampling, sample_index)
+            completion = self.backend.complete(prompt, sampling, sample_index, self.schema)
         except Exception as exc:  # recorded in the call log, then re-raised by the caller
             return {**record, "status": "error", "error": f"{type(exc).__name__}: {exc}"}
         return {
@@ -240,6 +246,12 @@ class CachedModel:
             "latency_ms": completion.latency_ms,
             "status": "ok",
         }
+
+    def _logged_params(self, sampling: Sampling) -> dict:
+        params = sampling.model_dump()
+        if self.schema is not None:
+            params["json_schema"] = self.schema.identity()
+        return params
 
     def _flush(self, pending: list[dict]) -> None:
         if not pending:

@@ -5,17 +5,21 @@ the prompt templates and the parameters that shape its outputs) or for a rubric 
 session builds the backend, records the generator (`generators`, for the `generators` table)
 and hands back a `CachedModel`, whose calls are cached, concurrent and logged. The session sums
 the calls of every model it handed out.
+
+A model built with a `schema` (`JsonSchema`) has every call's output held to it: a grammar
+on the local backend, `response_format` (validated, retried) over HTTP.
 """
 
 from __future__ import annotations
 
-from assets.models.backends import build_backend
+from assets.models.backends import Backend, build_backend
 from assets.models.call_cache import CachedModel
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.models.generator_identity import model_generator
+from assets.models.json_schema import JsonSchema
 from assets.models.prompt_templates import PromptTemplate, load_template
-from assets.models.rubric_judge import RubricJudge
+from assets.models.rubric_judge import RubricJudge, score_schema
 from assets.recipe.generators import GeneratorConfig, Sampling
 from warehouse.lineage import GeneratorRecord
 
@@ -32,32 +36,52 @@ class ModelSession:
         self.progress = CallProgress(label, ctx.log)
         self.generators: list[GeneratorRecord] = []
         self.models: list[CachedModel] = []
+        # One backend per distinct generator config: a local model file loads once per session.
+        self._backends: dict[str, Backend] = {}
 
     def model(
-        self, generator: GeneratorConfig, templates: list[PromptTemplate], params: dict
+        self,
+        generator: GeneratorConfig,
+        templates: list[PromptTemplate],
+        params: dict,
+        schema: JsonSchema | None = None,
     ) -> CachedModel:
-        """The cached model of `generator` prompted with `templates`."""
-        (model,) = self.variants(generator, [(templates, params)])
+        """The cached model of `generator` prompted with `templates`; with a `schema`, every
+        output is JSON held to it (parse it with `schema.parse`)."""
+        (model,) = self.variants(generator, [(templates, params)], schema)
         return model
 
-    def variants(self, generator: GeneratorConfig, variants: list[Variant]) -> list[CachedModel]:
-        """Several generators on one backend (e.g. one per prompt style): a local model file
-        loads once for all of them."""
-        backend = build_backend(generator)
+    def variants(
+        self,
+        generator: GeneratorConfig,
+        variants: list[Variant],
+        schema: JsonSchema | None = None,
+    ) -> list[CachedModel]:
+        """Several generators on one backend (e.g. one per prompt style), all held to
+        `schema` if one is given: a local model file loads once for all of them."""
+        key = generator.model_dump_json()
+        backend = self._backends.get(key)
+        if backend is None:
+            backend = self._backends[key] = build_backend(generator)
         models = []
         for templates, params in variants:
-            record = model_generator(backend, templates, params)
+            record = model_generator(backend, templates, params, schema)
             self.generators.append(record)
-            models.append(CachedModel(backend, record.generator_id, self.ctx, self.progress))
+            models.append(
+                CachedModel(backend, record.generator_id, self.ctx, self.progress, schema)
+            )
         self.models.extend(models)
         return models
 
     def judge(
         self, generator: GeneratorConfig, template: str, scale: int, sampling: Sampling
     ) -> RubricJudge:
-        """A rubric judge: `generator` scoring items with `template` on 1..`scale`."""
+        """A rubric judge: `generator` scoring items with `template` on 1..`scale`, its output
+        held to `score_schema(scale)`."""
         rubric = load_template(template)
-        model = self.model(generator, [rubric], RubricJudge.params(scale, sampling))
+        model = self.model(
+            generator, [rubric], RubricJudge.params(scale, sampling), score_schema(scale)
+        )
         return RubricJudge(model, rubric, scale, sampling)
 
     @property

@@ -63,6 +63,13 @@ class OpenAICompatibleModel(Strict):
     max_retry_after_s: float = Field(
         default=300.0, gt=0, description="Cap on a server's `Retry-After` wait."
     )
+    schema_retries: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="Retries, each with another seed, of a call whose output does not match "
+        "its JSON schema (servers that ignore or refuse `response_format`).",
+    )
     max_consecutive_failures: int = Field(
         default=20,
         ge=1,

@@ -75,10 +75,16 @@ def normalize_answer(text: str) -> str:
 def verify(
     rationale: str, expected: str, rel_tol: float = 1e-6, abs_tol: float = 1e-9
 ) -> Verification:
-    """Compare the rationale's final answer with `expected`: numerically (within tolerance)
-    when both are numbers, else as normalized strings."""
-    got = extract_final_answer(rationale)
-    if got is None:
+    """Compare the rationale's final answer with `expected` (see `compare_answer`)."""
+    return compare_answer(extract_final_answer(rationale), expected, rel_tol, abs_tol)
+
+
+def compare_answer(
+    got: str | None, expected: str, rel_tol: float = 1e-6, abs_tol: float = 1e-9
+) -> Verification:
+    """Compare a final answer with `expected`: numerically (within tolerance) when both are
+    numbers, else as normalized strings."""
+    if got is None or not got.strip():
         return Verification(False, expected, None, "no_answer")
     want, have = as_number(expected), as_number(got)
     if want is not None and have is not None:

@@ -132,7 +132,8 @@ class ModelRun(ModelSession):
         floor_rule: str = "judge_below_floor",
     ) -> list[Judgement | None]:
         """The judge's verdict on the output of each call (`items`: its template values). A
-        verdict without a score (`judge_unparseable`) or under `floor` (`floor_rule`) rejects
+        verdict without a score (`judge_unparseable`, with the problem: its output is held to
+        a schema, so only a cut-off output has none) or under `floor` (`floor_rule`) rejects
         the call with the judge's call and output and `evidence`; such calls get None."""
         verdicts: list[Judgement | None] = []
         for call, verdict, where in zip(calls, judge.score(items), evidence, strict=True):
@@ -150,6 +151,7 @@ class ModelRun(ModelSession):
                     score=verdict.score,
                     judge_call_id=verdict.call_id,
                     judge_output=verdict.call.text[:JUDGE_OUTPUT_CHARS],
+                    **({"judge_problem": verdict.problem} if verdict.problem else {}),
                     **where,
                 )
             verdicts.append(None if rule else verdict)

@@ -5,10 +5,13 @@ method takes: `CachedModel.complete_many` over the OpenAI-compatible backend, wi
 made for real (`refresh_cache`) and logged to a temp warehouse. The baseline sends the same
 request bodies with `http.client` from a thread pool of the same size. Local: ours is
 `CachedModel` over the local backend; the baseline calls llama-cpp-python's
-`Llama.create_chat_completion` directly. Fixed prompts, temperature 0, fixed max_tokens, actual
+`Llama.create_chat_completion` directly. Grammar: ours is the local path with every call held
+to a JSON schema (a llama.cpp grammar), the baseline the same path unconstrained, on the same
+prompts (target: at least 0.8x). Fixed prompts, temperature 0, fixed max_tokens, actual
 completion tokens counted; the two sides alternate within each round, medians are reported.
 
     python bench/generation [--rounds 3] [--requests 8] [--max-tokens 16] [--threads 1]
+        [--cases http,local,grammar]
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from assets.models.backends import build_backend  # noqa: E402
 from assets.models.backends.local_llama import default_model_path  # noqa: E402
 from assets.models.call_cache import CachedModel  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
+from assets.models.json_schema import JsonSchema  # noqa: E402
 from assets.recipe.generators import LocalModel, OpenAICompatibleModel, Sampling  # noqa: E402
 from tests.servers import llama_server  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
@@ -44,6 +48,25 @@ TOPICS = [
     "maps", "honey", "comets", "violins", "salt", "bridges", "moss", "lanterns",
 ]  # fmt: skip
 IN_FLIGHT = (1, 4, 16)
+# What the grammar case asks for: the prompts' two sentences as JSON. Strings long enough that
+# both sides usually run to max_tokens, so per-call prompt costs weigh alike on both.
+SENTENCES = JsonSchema(
+    "two_sentences",
+    {
+        "type": "object",
+        "properties": {
+            "sentences": {
+                "type": "array",
+                "items": {"type": "string", "minLength": 20, "maxLength": 300},
+                "minItems": 2,
+                "maxItems": 2,
+            }
+        },
+        "required": ["sentences"],
+        "additionalProperties": False,
+    },
+)
+TARGETS = {"generation_grammar_ratio": 0.8}
 
 
 def prompts(n: int) -> list[str]:
@@ -53,16 +76,18 @@ def prompts(n: int) -> list[str]:
 class Ours:
     """CachedModel over a backend, every call real and logged, tokens read back from the log."""
 
-    def __init__(self, config, home: Path):
-        self.backend = build_backend(config)
+    def __init__(self, config, home: Path, schema: JsonSchema | None = None, backend=None):
+        self.backend = backend or build_backend(config)
         self.wh = Warehouse(home)
+        self.schema = schema
         self.rounds = 0
 
     def __call__(self, texts: list[str], sampling: Sampling) -> Callable[[], int]:
         self.rounds += 1
         run_id = f"bench-{self.backend.backend}-{self.backend.max_in_flight}-{self.rounds}"
+        run_id += "-schema" if self.schema else ""
         ctx = ModelContext(self.wh, run_id, refresh_cache=True)
-        CachedModel(self.backend, "gen-bench", ctx).complete_many(
+        CachedModel(self.backend, "gen-bench", ctx, self.schema).complete_many(
             [(text, 0) for text in texts], sampling
         )
         return lambda: self.tokens(run_id)
@@ -224,8 +249,19 @@ def main() -> None:
                 sampling,
                 args.rounds,
             )
+        if "grammar" in cases:
+            # One backend (one loaded model) for both sides: only the grammar differs.
+            plain = Ours(local, Path(home) / "grammar")
+            results["generation_grammar_ratio"] = compare(
+                "local, grammar vs none",
+                Ours(local, Path(home) / "grammar", SENTENCES, plain.backend),
+                plain,
+                prompts(args.local_requests),
+                sampling,
+                args.rounds,
+            )
     for name, value in results.items():
-        print(f"RESULT {name} {value:.3f} target 0.95 higher")
+        print(f"RESULT {name} {value:.3f} target {TARGETS.get(name, 0.95)} higher")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,9 @@ import polars as pl
 import pytest
 
 from assets.models.backends.openai_http import BackendError, OpenAIHTTPBackend
+from assets.models.call_cache import CachedModel
+from assets.models.context import ModelContext
+from assets.models.rubric_judge import score_schema
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.e2e.test_resilience import _start_run
@@ -84,6 +87,19 @@ def test_self_instruct_through_the_real_server(server, home, write_recipe, key):
     assert generator["model"] == server.model
     assert json.loads(generator["params"])["base_url"] == server.base_url
     assert KEY not in _warehouse_text(home)
+
+
+def test_the_real_server_holds_outputs_to_a_schema(server, home, key):
+    """llama-cpp-python's server refuses OpenAI's `json_schema` layout (422) but honours
+    llama.cpp's `json_object` with a schema: SmolLM2, constrained, always answers in it."""
+    backend = OpenAIHTTPBackend(OpenAICompatibleModel.model_validate(_generator(server)))
+    schema = score_schema(5)
+    ctx = ModelContext(wh=Warehouse(home), run_id="schema-server")
+    model = CachedModel(backend, "gen-schema-server", ctx, schema)
+    prompts = [(f"Rate the sentence 'The sky is {c}.' from 1 to 5.", 0) for c in ("blue", "red")]
+    calls = model.complete_many(prompts, Sampling(temperature=0.8, max_tokens=12, seed=5))
+    assert all(schema.parse(call.text)["score"] in range(1, 6) for call in calls)
+    assert backend.response_format == "json_object"
 
 
 def test_a_wrong_key_is_rejected_with_the_variable_named(server, monkeypatch):

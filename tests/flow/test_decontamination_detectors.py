@@ -149,14 +149,15 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     # Every pair is a candidate; `ngram or judge` lets the judge alone decide these rows.
     config = DecontaminationConfig(
         embedding=EmbeddingDetector(),
-        judge=JudgeConfig(candidate_threshold=0.1, sampling={"temperature": 0.0, "max_tokens": 3}),
+        judge=JudgeConfig(candidate_threshold=0.1),
         rule="ngram or judge",
     )
     ctx = context(home)
     steps = detection(config, ctx)
     signals = contamination_signals(rows, steps).sort("row_id")
     assert judge_stats(steps) == {"judge_pairs": 2, "judge_new_calls": 2}
-    assert set(signals["judge_verdict"]) <= {"yes", "no", "unclear"}
+    # Held to its schema, the judge always gives a verdict.
+    assert set(signals.drop_nulls("judge_verdict")["judge_verdict"]) <= {"yes", "no"}
     assert signals["contaminated"].to_list() == (signals["judge_verdict"] == "yes").to_list()
     with ctx.wh.reader() as con:
         calls = con.sql(
@@ -171,7 +172,8 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
 
     flagged = run_steps(rows, detection(config, ctx), "decontaminated").decisions
     for evidence in flagged["evidence"].map_elements(json.loads, return_dtype=pl.Object):
-        assert evidence["detectors"] == ["judge"] and evidence["judge"]["verdict"] == "yes"
+        # The embedding detector may fire on these rephrasings too; under the rule the judge decides.
+        assert "judge" in evidence["detectors"] and evidence["judge"]["verdict"] == "yes"
         assert evidence["judge"]["call_id"] in set(calls["request_hash"])
 
     # Where the embedding detector already decides, the judge is not asked (and its calls are

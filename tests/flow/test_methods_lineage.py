@@ -55,7 +55,7 @@ EVOL = {
     "num_instructions": 1,
     "rounds": 2,
     "operations": ["add_constraints", "breadth"],
-    "evolution_sampling": _s(48, 0.7),
+    "evolution_sampling": _s(96, 0.7),
     "response_sampling": _s(16),
 }
 REPHRASE = {"method": "rephrase", "generator": MODEL, "styles": ["plain"], "sampling": _s(72)}
@@ -71,8 +71,8 @@ GROUNDED = {
     "generator": MODEL,
     "judge": MODEL,
     "min_support": 0.2,
-    "sampling": _s(48),
-    "judge_sampling": _s(8, 0.0),
+    "sampling": _s(96),
+    "judge_sampling": _s(16, 0.0),
 }
 PREFERENCE = {
     "method": "preference_pairs",
@@ -84,7 +84,7 @@ PREFERENCE = {
         {"generator": MODEL, "template": "concise_response", "sampling": _s(32, 0.8)},
     ],
     "judge": MODEL,
-    "judge_sampling": _s(8, 0.0),
+    "judge_sampling": _s(16, 0.0),
     "min_margin": 0,
 }
 BACK = {
@@ -208,9 +208,10 @@ def test_evolution_chains_lead_back_to_their_seed(run):
             chain.append(current)
             current = evolved.get(parent) or seeds[parent]
         assert row["seed_ids"] == [current["row_id"]]
-        assert [json.loads(r["attributes"])["round"] for r in chain] == list(
-            range(attributes["round"], 0, -1)
-        )
+        # A failed round leaves the chain where it was: rounds only rise along it.
+        rounds = [json.loads(r["attributes"])["round"] for r in chain]
+        assert rounds[0] == attributes["round"]
+        assert rounds == sorted(set(rounds), reverse=True)
         assert json.loads(chain[-1]["attributes"])["parent_instruction"] == current["instruction"]
     # Each evolution call became a row or a decision that names it.
     named = {r["call_ids"][0] for r in evolved.values()}
@@ -291,8 +292,8 @@ def test_preference_pairs_name_both_generators_and_the_judge(run):
     assert {"self_instruct_response", "concise_response", "preference_judge"} <= templates
     logged = set(q(run, "SELECT request_hash FROM model_calls")["request_hash"])
     pairs = rows(run, "preference_pairs")
-    # SmolLM2-135M often answers the rubric with something other than a score; then the pair
-    # is not made and the judge's output is a decision instead.
+    # The judge is held to {"score"}: both responses are scored, and with min_margin 0 paired.
+    assert len(pairs) == 1
     for row in pairs:
         attributes = json.loads(row["attributes"])
         assert row["kind"] == "preference"
@@ -307,16 +308,17 @@ def test_preference_pairs_name_both_generators_and_the_judge(run):
         assert attributes["chosen_score"] >= attributes["rejected_score"]
         assert row["call_ids"][:2] == [attributes["chosen_call_id"], attributes["rejected_call_id"]]
         assert set(row["call_ids"]) <= logged and attributes["rejected"] and row["response"]
-    unparseable = [d for d in decisions(run) if d["rule"] == "judge_unparseable"]
-    for decision in unparseable:
-        assert decision["evidence"]["judge_call_id"] in logged
-        assert decision["score"] is None
+    assert not [d for d in decisions(run) if d["rule"] == "judge_unparseable"]
     # Every response is in a pair or in a decision naming its call.
     named = {c for r in pairs for c in r["call_ids"]}
     for decision in decisions(run):
         named.add(decision["evidence"].get("call_id"))
         named.update(decision["evidence"].get("scored_call_ids", []))
+    # The responders' calls (evol-instruct's responder shares a template, not a generator).
+    (attributes,) = [json.loads(r["attributes"]) for r in pairs]
+    responders = {attributes["chosen_generator_id"], attributes["rejected_generator_id"]}
     responses = calls(run, "Name three primary colors") + calls(run, "Answer the following in")
+    responses = [c for c in responses if c["generator_id"] in responders]
     assert len(responses) == 2 and {c["request_hash"] for c in responses} <= named
     # Each instruction made a pair, or a decision why not; the strict entry (min_margin 100)
     # turns every pair of the lenient one into a small_margin decision.

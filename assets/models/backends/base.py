@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import Sampling
 
 
@@ -32,6 +33,13 @@ class Backend(Protocol):
         """Backend settings that shape outputs (context size, server URL): generator identity."""
         ...
 
-    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
-        """One chat completion of a single user message."""
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        sample_index: int,
+        schema: JsonSchema | None = None,
+    ) -> Completion:
+        """One chat completion of a single user message; with a `schema`, its text is JSON
+        held to it (or the call fails), as far as the backend can enforce it."""
         ...

@@ -1,9 +1,15 @@
-"""The in-process backend: llama-cpp-python on a GGUF file (default: SmolLM2-135M-Instruct)."""
+"""The in-process backend: llama-cpp-python on a GGUF file (default: SmolLM2-135M-Instruct).
+
+A call with a JSON schema is constrained by a llama.cpp grammar built from the schema (once
+per schema), so every token it samples keeps the output a prefix of matching JSON; only a
+call cut off by `max_tokens` can end unmatched.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import time
 from functools import cached_property
@@ -11,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assets.models.backends.base import Completion
+from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import LocalModel, Sampling
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -69,6 +76,7 @@ class LocalLlamaBackend:
         if not self.path.is_file():
             raise FileNotFoundError(f"local model file not found: {self.path}")
         self.model = self.path.name
+        self._grammars: dict[str, Any] = {}
 
     def lineage_params(self) -> dict:
         return self.config.lineage_params()
@@ -93,7 +101,24 @@ class LocalLlamaBackend:
             verbose=False,
         )
 
-    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+    def _grammar(self, schema: JsonSchema) -> Any:
+        grammar = self._grammars.get(schema.sha256)
+        if grammar is None:
+            from llama_cpp import LlamaGrammar
+
+            # The schema as written, not canonical: the grammar fixes the order of properties.
+            grammar = LlamaGrammar.from_json_schema(json.dumps(schema.schema), verbose=False)
+            self._grammars[schema.sha256] = grammar
+        return grammar
+
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        sample_index: int,
+        schema: JsonSchema | None = None,
+    ) -> Completion:
+        grammar = self._grammar(schema) if schema is not None else None
         started = time.perf_counter()
         result = self._llm.create_chat_completion(
             messages=[{"role": "user", "content": prompt}],
@@ -101,6 +126,7 @@ class LocalLlamaBackend:
             top_p=sampling.top_p,
             max_tokens=sampling.max_tokens,
             seed=sampling.seed + sample_index,
+            grammar=grammar,
         )
         latency_ms = (time.perf_counter() - started) * 1000
         choice = result["choices"][0]

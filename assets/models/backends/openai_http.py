@@ -6,6 +6,13 @@ backoff and jitter on 429, 5xx, timeouts, dropped connections and unparseable bo
 each thread on its own keep-alive connection. A failure budget shared by all threads ends a
 run against a server that is down instead of letting every call retry on its own.
 
+A call with a JSON schema sends it as `response_format` (`json_schema`, strict). Its output is
+validated; one that does not match is asked for again, with another seed, up to
+`schema_retries` times, then the call fails naming the schema and the last problem. A server
+that refuses that layout (a 400/415/422, or llama-cpp-python's 500, naming `response_format`)
+is asked with llama.cpp's (`json_object` with a `schema`) from then on, and one that refuses
+both without any; outputs are validated and retried the same way.
+
 The API key is read from the environment variable named by `api_key_env` at call time and
 goes only into the Authorization header; messages name the variable, never its value, and any
 server text quoted in an error has the value masked.
@@ -25,11 +32,17 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from assets.models.backends.base import Completion
+from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
 
 # 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 BODY_SNIPPET_CHARS = 300
+# Errors with which servers refuse a `response_format` they do not support when the body names
+# it: 400/422 from most, 500 from llama-cpp-python's server (its request validation error).
+FORMAT_REFUSAL_STATUSES = frozenset({400, 415, 422, 500})
+# Seeds of the retries of a call whose output missed its schema: far from other sample indexes.
+RETRY_SEED_STRIDE = 1_000_003
 RECENT_ERRORS = 3
 # Errors on a kept-alive connection that the server may have closed while it sat idle.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
@@ -41,6 +54,38 @@ class BackendError(RuntimeError):
 
 class FailureBudgetExceeded(BackendError):
     """Too many requests in a row failed; the server is down or refusing work."""
+
+
+class SchemaNotMet(BackendError):
+    """A call with a JSON schema whose outputs never matched it within `schema_retries`."""
+
+
+class _FormatRefused(Exception):
+    """A client error that names `response_format`: the server does not take JSON schemas."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def openai_response_format(schema: JsonSchema) -> dict:
+    """OpenAI's layout (also vLLM, llama.cpp's llama-server, Ollama)."""
+    return {
+        "type": "json_schema",
+        "json_schema": {"name": schema.name, "schema": schema.schema, "strict": True},
+    }
+
+
+def llama_cpp_response_format(schema: JsonSchema) -> dict:
+    """llama.cpp's own layout, the only one llama-cpp-python's server takes."""
+    return {"type": "json_object", "schema": schema.schema}
+
+
+# The `response_format` layouts tried in turn, the next after a server refuses one.
+RESPONSE_FORMATS = (
+    ("json_schema", openai_response_format),
+    ("json_object", llama_cpp_response_format),
+)
 
 
 class _Retryable(Exception):
@@ -88,6 +133,9 @@ class OpenAIHTTPBackend:
         self._tripped = threading.Event()
         self._trip_message = ""
         self._jitter = random.Random()
+        # The first `RESPONSE_FORMATS` layout the server has not refused (past the end: it
+        # refused them all, so calls go without one); only moves forward.
+        self._layout = 0
 
     def lineage_params(self) -> dict:
         return self.config.lineage_params()
@@ -97,24 +145,86 @@ class OpenAIHTTPBackend:
         # The API names a model but does not pin its weights.
         return None
 
+    @property
+    def response_format(self) -> str | None:
+        """The `response_format` type schema calls are sent with now (None: the server refused
+        every layout)."""
+        layout = self._layout
+        if layout == len(RESPONSE_FORMATS):
+            return None
+        return RESPONSE_FORMATS[layout][0]
+
     # -- the call ---------------------------------------------------------------------------
 
-    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+    def complete(
+        self,
+        prompt: str,
+        sampling: Sampling,
+        sample_index: int,
+        schema: JsonSchema | None = None,
+    ) -> Completion:
+        request = {
+            "model": self.model,
+            "messages": [{"role": "user", "content": prompt}],
+            "temperature": sampling.temperature,
+            "top_p": sampling.top_p,
+            "max_tokens": sampling.max_tokens,
+            "seed": sampling.seed + sample_index,
+            "stream": False,
+        }
+        if schema is not None:
+            return self._schema_request(request, schema, sampling)
+        return self._request(request)
+
+    def _schema_request(self, request: dict, schema: JsonSchema, sampling: Sampling) -> Completion:
+        """`request` held to `schema`: sent in the first `response_format` layout the server
+        has not refused, its output validated, and asked again (another seed) while it does
+        not match."""
+        tries = self.config.schema_retries + 1
+        problem = ""
+        attempt = 0
+        while attempt < tries:
+            layout = self._layout
+            sent = {**request, "seed": request["seed"] + attempt * RETRY_SEED_STRIDE}
+            if layout < len(RESPONSE_FORMATS):
+                sent["response_format"] = RESPONSE_FORMATS[layout][1](schema)
+            try:
+                completion = self._request(sent)
+            except _FormatRefused as refused:  # only raised for a request with a layout
+                # Not the output's fault: the same attempt again, in the next layout.
+                with self._lock:
+                    self._layout = max(self._layout, layout + 1)
+                problem = refused.message
+                continue
+            attempt += 1
+            problem = schema.problem(completion.text) or ""
+            if not problem:
+                return completion
+        refused_all = self._layout == len(RESPONSE_FORMATS)
+        mode = (
+            "without response_format (the server refused it)"
+            if refused_all
+            else f"with response_format type {self.response_format}"
+        )
+        hint = (
+            "; at temperature 0 a retry repeats the same output: raise the temperature or use "
+            "a server that honours response_format"
+            if sampling.temperature == 0 and refused_all
+            else ""
+        )
+        raise SchemaNotMet(
+            f"{self.endpoint}: no output matched JSON schema {schema.name!r} (sha256 "
+            f"{schema.sha256[:12]}) in {tries} attempts {mode} (generator.schema_retries="
+            f"{self.config.schema_retries}); last problem: {problem}{hint}"
+        )
+
+    def _request(self, request: dict) -> Completion:
+        """One completion, retried on transient failures."""
         key = self._api_key()
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        body = json.dumps(
-            {
-                "model": self.model,
-                "messages": [{"role": "user", "content": prompt}],
-                "temperature": sampling.temperature,
-                "top_p": sampling.top_p,
-                "max_tokens": sampling.max_tokens,
-                "seed": sampling.seed + sample_index,
-                "stream": False,
-            }
-        ).encode()
+        body = json.dumps(request).encode()
         attempts = 0
         while True:
             self._raise_if_tripped()
@@ -122,7 +232,9 @@ class OpenAIHTTPBackend:
             started = time.perf_counter()
             try:
                 status, retry_after, data = self._post(body, headers)
-                completion = self._parse(status, retry_after, data, key, started)
+                completion = self._parse(
+                    status, retry_after, data, key, started, "response_format" in request
+                )
             except _Retryable as failure:
                 self._count_failure(failure.message)
                 if attempts > self.config.max_retries:
@@ -208,8 +320,16 @@ class OpenAIHTTPBackend:
         raise _Retryable("connection dropped twice")  # unreachable: a fresh one raises above
 
     def _parse(
-        self, status: int, retry_after: float | None, data: bytes, key: str | None, started: float
+        self,
+        status: int,
+        retry_after: float | None,
+        data: bytes,
+        key: str | None,
+        started: float,
+        formatted: bool = False,
     ) -> Completion:
+        """The completion of a 200; otherwise the error to raise (`formatted`: the request
+        carried a `response_format`, which an error naming it refuses)."""
         snippet = _snippet(data, key)
         if status == 200:
             try:
@@ -226,6 +346,8 @@ class OpenAIHTTPBackend:
                 completion_tokens=usage.get("completion_tokens"),
                 latency_ms=(time.perf_counter() - started) * 1000,
             )
+        if formatted and status in FORMAT_REFUSAL_STATUSES and b"response_format" in data[:65536]:
+            raise _FormatRefused(f"HTTP {status}: {snippet}")
         if status >= 500 or status in RETRYABLE_4XX:
             raise _Retryable(f"HTTP {status}: {snippet}", retry_after)
         if status in (401, 403):

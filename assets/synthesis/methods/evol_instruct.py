@@ -2,13 +2,14 @@
 
 Each round draws one operation per chain from the run's random seed: in depth (add
 constraints, deepen, concretize, increase reasoning steps) or in breadth (a new, rarer task
-of the same domain). An evolution is eliminated, with a decision, when it is empty, cut off,
-a refusal, copies the prompt's scaffolding ("#Rewritten Prompt#"), or adds no information
-(ROUGE-L F1 to its parent at or above `max_rouge_l`, or an in-depth rewrite no longer than its
-parent); or when its response is empty or a refusal. A failed round leaves the chain
-at its last good instruction, which the next round evolves again. Every row's `parent_ids` is
-the previous round's row (the source row for round 1), its `seed_ids` the source's seeds.
-"""
+of the same domain). The rewrite is held to `EVOLUTION_SCHEMA` (`{"prompt": ...}`). An
+evolution is eliminated, with a decision, when it is empty, cut off, a refusal, copies the
+prompt's scaffolding ("#Rewritten Prompt#"), or adds no information (ROUGE-L F1 to its parent
+at or above `max_rouge_l`, or an in-depth rewrite no longer than its parent); or when its
+response is empty or a refusal. A failed round leaves the chain at its last good
+instruction, which the next round evolves again. Every row's `parent_ids` is the previous
+round's row (the source row for round 1), its `seed_ids` the source's seeds; its generator is
+the rewrite's, and the response's generator is in `attributes`."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import polars as pl
 from pydantic import Field
 
 from assets.models.call_cache import CachedModel, CallResult
+from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
@@ -78,11 +80,23 @@ _SCAFFOLD = re.compile(
 _LEADING_LABEL = re.compile(
     r"^\s*(?:\*\*)?(?:new|rewritten|created)?\s*prompt\s*:\s*(?:\*\*)?", re.I
 )
+# The rewrite's output; the length bound makes a grammar close the string before a small model
+# runs on past any sensible instruction.
+EVOLUTION_SCHEMA = JsonSchema(
+    "evolved_prompt",
+    {
+        "type": "object",
+        "properties": {"prompt": {"type": "string", "minLength": 1, "maxLength": 500}},
+        "required": ["prompt"],
+        "additionalProperties": False,
+    },
+)
 
 
 def clean_evolution(raw: str) -> str:
-    """The evolved instruction without a leading "Rewritten prompt:" label or quotes."""
-    text = _LEADING_LABEL.sub("", raw.strip()).strip()
+    """The evolved instruction of a rewrite's JSON output, without a leading "Rewritten
+    prompt:" label or quotes; `SchemaMismatch` when the output is not that JSON."""
+    text = _LEADING_LABEL.sub("", EVOLUTION_SCHEMA.parse(raw)["prompt"].strip()).strip()
     return text.strip('"').strip()
 
 
@@ -128,16 +142,22 @@ class EvolInstructMethod:
             self.config.sources, seeds, self.config.task_types, self.config.num_instructions
         )
         run = ModelRun(self.name, ctx)
-        model = run.model(
+        # The rewrite is held to a schema; the response to it is free text: two generators.
+        evolver = run.model(
             self.config.generator,
-            [self.depth, self.breadth, self._operations_template(), self.response],
+            [self.depth, self.breadth, self._operations_template()],
             {
                 "operations": self.config.operations,
                 "rounds": self.config.rounds,
                 "max_rouge_l": self.config.max_rouge_l,
                 "evolution_sampling": self.config.evolution_sampling.model_dump(),
-                "response_sampling": self.config.response_sampling.model_dump(),
             },
+            EVOLUTION_SCHEMA,
+        )
+        responder = run.model(
+            self.config.generator,
+            [self.response],
+            {"role": "responder", "sampling": self.config.response_sampling.model_dump()},
         )
         chains = [
             _Chain(
@@ -151,7 +171,7 @@ class EvolInstructMethod:
             for r in sources.iter_rows(named=True)
         ]
         for round_number in range(1, self.config.rounds + 1):
-            self._round(run, model, round_number, chains)
+            self._round(run, evolver, responder, round_number, chains)
         return run.output()
 
     def _operation(self, ctx: SynthesisContext, chain: _Chain, round_number: int) -> str:
@@ -164,11 +184,16 @@ class EvolInstructMethod:
         return self.depth.render(operation=DEPTH_OPERATIONS[operation], instruction=instruction)
 
     def _round(
-        self, run: ModelRun, model: CachedModel, round_number: int, chains: list[_Chain]
+        self,
+        run: ModelRun,
+        evolver: CachedModel,
+        responder: CachedModel,
+        round_number: int,
+        chains: list[_Chain],
     ) -> None:
         """Evolve every chain once; chains whose evolution survives move to the new row."""
         operations = [self._operation(run.ctx, chain, round_number) for chain in chains]
-        calls = model.complete_many(
+        calls = evolver.complete_many(
             [
                 (self._prompt(op, c.instruction), round_number)
                 for op, c in zip(operations, chains, strict=True)
@@ -177,8 +202,15 @@ class EvolInstructMethod:
         )
         survivors: list[tuple[_Chain, str, str, CallResult]] = []
         for chain, operation, call in zip(chains, operations, calls, strict=True):
-            evolved = clean_evolution(call.text)
             context = {"operation": operation, "round": round_number, "parent": chain.instruction}
+            # Cut off (the JSON unfinished) or empty first; then the JSON, then its text.
+            if not run.screen(call, call.text, **context):
+                continue
+            try:
+                evolved = clean_evolution(call.text)
+            except SchemaMismatch as mismatch:
+                run.reject(call, "unparseable_evolution", problem=mismatch.reason, **context)
+                continue
             if not run.screen(call, evolved, evolved=evolved, **context):
                 continue
             failed = failed_evolution(
@@ -188,7 +220,7 @@ class EvolInstructMethod:
                 run.reject(call, failed[0], score=failed[1], evolved=evolved, **context)
             else:
                 survivors.append((chain, operation, evolved, call))
-        responses = model.complete_many(
+        responses = responder.complete_many(
             [(self.response.render(instruction=evolved), 0) for _, _, evolved, _ in survivors],
             self.config.response_sampling,
         )
@@ -208,7 +240,7 @@ class EvolInstructMethod:
             ):
                 continue
             run.keep(
-                model,
+                evolver,
                 [call, response],
                 Lineage(seed_ids=chain.seed_ids, parent_ids=[chain.parent_id]),
                 task_type=chain.task_type,
@@ -220,6 +252,7 @@ class EvolInstructMethod:
                     "round": round_number,
                     "parent_instruction": chain.instruction,
                     "finish_reason": response.finish_reason,
+                    "response_generator_id": responder.generator_id,
                 },
             )
             moved.append(chain)

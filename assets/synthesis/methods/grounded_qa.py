@@ -4,7 +4,8 @@ Documents are split into passages of about `passage_words` words on sentence bou
 pair is kept only if its passage supports it: the cosine of the (question + answer) embedding
 and the passage embedding (all-MiniLM-L6-v2, cached in the warehouse) must reach
 `min_support`, and, when a `judge` is configured, the judge's support score must reach
-`judge_min_score`. Rows hold the question as `instruction`, the passage as `input`, the
+`judge_min_score`. The generator's output is held to `QA_SCHEMA`, `{"question", "answer"}`.
+Rows hold the question as `instruction`, the passage as `input`, the
 answer as `response`, and the passage's document and character offsets in `attributes`.
 """
 
@@ -19,6 +20,7 @@ from pydantic import Field
 
 from assets.embeddings import pair_cosines
 from assets.models.call_cache import CallResult
+from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
@@ -58,8 +60,18 @@ class GroundedQA(Strict):
 
 
 _SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n+|$)")
-_QA = re.compile(
-    r"(?is)\bquestion\s*\d*\s*[:：]\s*(.+?)\s*\banswer\s*\d*\s*[:：]\s*(.+?)(?=\bquestion\s*\d*\s*[:：]|$)"
+# Lengths bound what a grammar lets a small model ramble on with before it must close the JSON.
+QA_SCHEMA = JsonSchema(
+    "grounded_qa",
+    {
+        "type": "object",
+        "properties": {
+            "question": {"type": "string", "minLength": 1, "maxLength": 200},
+            "answer": {"type": "string", "minLength": 1, "maxLength": 400},
+        },
+        "required": ["question", "answer"],
+        "additionalProperties": False,
+    },
 )
 
 
@@ -102,13 +114,14 @@ def document_passages(documents: pl.DataFrame, max_words: int, per_document: int
     return passages
 
 
-def parse_qa(raw: str) -> tuple[str, str] | None:
-    """The first "Question: ... Answer: ..." pair of a model's output."""
-    match = _QA.search(raw)
-    if match is None:
-        return None
-    question, answer = match.group(1).strip(), match.group(2).strip()
-    return (question, answer) if question and answer else None
+def parse_qa(raw: str) -> tuple[str, str]:
+    """The (question, answer) of a model's output; `SchemaMismatch` when it does not match
+    `QA_SCHEMA` or either is blank."""
+    value = QA_SCHEMA.parse(raw)
+    question, answer = value["question"].strip(), value["answer"].strip()
+    if not (question and answer):
+        raise SchemaMismatch(QA_SCHEMA, "blank question or answer", raw)
+    return question, answer
 
 
 @dataclass
@@ -141,6 +154,7 @@ class GroundedQAMethod:
                 "passage_words": config.passage_words,
                 "min_support": config.min_support,
             },
+            QA_SCHEMA,
         )
         with_text = (pl.col("kind") == "document") & (pl.col("text").fill_null("") != "")
         documents = ctx.select_sources(config.sources, seeds, with_text, config.max_documents)
@@ -161,11 +175,12 @@ class GroundedQAMethod:
             where = {"document_row_id": passage["doc"]["row_id"], "passage_index": passage["index"]}
             if not run.screen(call, call.text, **where):
                 continue
-            parsed = parse_qa(call.text)
-            if parsed is None:
-                run.reject(call, "unparseable_qa", **where)
-            else:
-                candidates.append(_Candidate(passage, call, *parsed, where))
+            try:
+                parsed = parse_qa(call.text)
+            except SchemaMismatch as mismatch:
+                run.reject(call, "unparseable_qa", problem=mismatch.reason, **where)
+                continue
+            candidates.append(_Candidate(passage, call, *parsed, where))
         support = pair_cosines(
             ctx.wh,
             [f"{c.question} {c.answer}" for c in candidates],

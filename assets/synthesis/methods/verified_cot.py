@@ -3,8 +3,11 @@
 Sources are rows with an `answer`: seed rows, and rows made earlier in the run (list
 `programmatic_math` in `sources`). Each problem gets up to `samples_per_problem` attempts
 (rejection sampling as in STaR); attempt k+1 is made only for problems no attempt verified
-yet, and the first verified rationale is kept. Every failed attempt is a decision with the
-expected and extracted answers; a problem whose attempts all fail loses nothing else.
+yet, and the first verified rationale is kept. The model's output is held to `COT_SCHEMA`,
+`{"reasoning", "answer"}`: the reasoning's length bound makes a grammar close it in time to
+give the answer, and the answer is read from its own field. The row's response is the
+reasoning followed by "The answer is X.". Every failed attempt is a decision with the expected
+and given answers; a problem whose attempts all fail loses nothing else.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ import polars as pl
 from pydantic import Field
 
 from assets.models.call_cache import CallResult
+from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
-from assets.synthesis.answers import Verification, verify
+from assets.synthesis.answers import Verification, compare_answer
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict
@@ -42,6 +46,27 @@ class VerifiedCoT(Strict):
     abs_tol: float = Field(default=1e-9, ge=0.0)
     sampling: Sampling = Sampling(temperature=0.7, max_tokens=256)
     template: str = "cot_rationale"
+
+
+COT_SCHEMA = JsonSchema(
+    "cot_rationale",
+    {
+        "type": "object",
+        "properties": {
+            "reasoning": {"type": "string", "minLength": 1, "maxLength": 400},
+            "answer": {"type": "string", "minLength": 1, "maxLength": 40},
+        },
+        "required": ["reasoning", "answer"],
+        "additionalProperties": False,
+    },
+)
+
+
+def read_rationale(raw: str) -> tuple[str, str]:
+    """(reasoning, final answer) of a model's output; `SchemaMismatch` when it is not
+    `COT_SCHEMA`'s JSON."""
+    value = COT_SCHEMA.parse(raw)
+    return value["reasoning"].strip(), value["answer"].strip()
 
 
 def problem_text(instruction: str, input_: str | None) -> str:
@@ -77,6 +102,7 @@ class VerifiedCoTMethod:
                 "rel_tol": config.rel_tol,
                 "abs_tol": config.abs_tol,
             },
+            COT_SCHEMA,
         )
         has_answer = (
             (pl.col("kind") == "instruction")
@@ -101,17 +127,30 @@ class VerifiedCoTMethod:
             )
             still_open = []
             for problem, call in zip(open_problems, calls, strict=True):
-                check = verify(call.text, problem["answer"], config.rel_tol, config.abs_tol)
+                where = {
+                    "problem_row_id": problem["row_id"],
+                    "sample_index": sample_index,
+                    "expected": problem["answer"],
+                }
+                try:
+                    reasoning, final = read_rationale(call.text)
+                except SchemaMismatch as mismatch:
+                    # Cut off (the JSON unfinished), or a backend that could not hold it.
+                    rule = "truncated_rationale" if call.finish_reason == "length" else None
+                    run.reject(
+                        call, rule or "unparseable_rationale", problem=mismatch.reason, **where
+                    )
+                    still_open.append(problem)
+                    continue
+                check = compare_answer(final, problem["answer"], config.rel_tol, config.abs_tol)
                 rule = failed_check(call, check)
                 if rule:
                     run.reject(
                         call,
                         rule,
-                        expected=check.expected,
                         got=check.got,
                         compared=check.how,
-                        problem_row_id=problem["row_id"],
-                        sample_index=sample_index,
+                        **where,
                     )
                     still_open.append(problem)
                     continue
@@ -122,7 +161,7 @@ class VerifiedCoTMethod:
                     task_type=problem["task_type"],
                     instruction=problem["instruction"],
                     input=problem["input"],
-                    response=call.text.strip(),
+                    response=f"{reasoning}\nThe answer is {final}.",
                     answer=problem["answer"],
                     verified=True,
                     attributes={

@@ -1,16 +1,17 @@
-"""Deterministic parts of the synthesis methods: answer extraction and verification, judge
-score parsing, ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
+"""Deterministic parts of the synthesis methods: answer extraction and verification,
+ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
 
 from __future__ import annotations
 
 import pytest
 
-from assets.models.rubric_judge import parse_score
+from assets.models.json_schema import SchemaMismatch
 from assets.recipe.loader import RecipeError, parse_recipe
-from assets.synthesis.answers import extract_final_answer, verify
+from assets.synthesis.answers import compare_answer, extract_final_answer, verify
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
 from assets.synthesis.methods.grounded_qa import parse_qa, split_passages
 from assets.synthesis.methods.self_instruct import blacklist_pattern
+from assets.synthesis.methods.verified_cot import read_rationale
 from assets.synthesis.similarity import RougePool, rouge_l
 
 
@@ -52,29 +53,6 @@ def test_numeric_tolerance_is_configurable():
     assert extract_final_answer("no numbers here") is None
 
 
-@pytest.mark.parametrize(
-    ("raw", "scale", "score"),
-    [
-        ("Score: 7", 10, 7.0),
-        ("**Score:** 6/10 because it is clear", 10, 6.0),
-        ("Rating: 4/5", 5, 4.0),
-        ("8 out of 10", 10, 8.0),
-        ("9", 10, 9.0),
-        ("The response is fine. 3/5", 5, 3.0),
-        ("Score: 7", 5, None),  # outside the scale
-        ("4/5", 10, None),  # a ratio out of another scale
-        ("The response is 8.", 10, 8.0),
-        ("1. Red and blue are primary colors", 10, None),
-        ("Red, yellow and blue are the 3 primary colors of the 12 in the wheel", 10, None),
-        ("I give it 11", 10, None),
-        ("The response is helpful and clear.", 10, None),
-        ("", 10, None),
-    ],
-)
-def test_judge_scores_parse_robustly_or_not_at_all(raw, scale, score):
-    assert parse_score(raw, scale) == score
-
-
 def test_rouge_pool_names_the_closest_instruction():
     pool = RougePool(["Write a poem about the sea.", "Sort a list of numbers in Python."])
     closest, score = pool.closest("Write a short poem about the sea.")
@@ -106,7 +84,9 @@ def test_failed_evolutions_are_named():
     assert failed_evolution("Describe bloom filters.", parent, "breadth", 0.9) is None
     longer = "Explain what a hash table is, and compare chaining with open addressing."
     assert failed_evolution(longer, parent, "add_constraints", 0.9) is None
-    assert clean_evolution('Rewritten prompt: "Do X."') == "Do X."
+    assert clean_evolution('{"prompt": "Rewritten prompt: \\"Do X.\\""}') == "Do X."
+    with pytest.raises(SchemaMismatch, match="evolved_prompt"):
+        clean_evolution('Rewritten prompt: "Do X."')
 
 
 def test_passages_keep_offsets_into_the_document():
@@ -116,11 +96,13 @@ def test_passages_keep_offsets_into_the_document():
         "One two three. Four five six seven!",
         "Eight nine.  Ten eleven twelve.",
     ]
-    assert parse_qa("Question: What is X?\nAnswer: It is Y.\nQuestion: more") == (
+    assert parse_qa('{"question": " What is X?", "answer": "It is Y."}') == (
         "What is X?",
         "It is Y.",
     )
-    assert parse_qa("What is X? It is Y.") is None
+    for unparseable in ('{"question": "What is X?"}', '{"question": " ", "answer": "Y"}'):
+        with pytest.raises(SchemaMismatch, match="grounded_qa"):
+            parse_qa(unparseable)
 
 
 def test_a_source_must_run_before_the_method_that_reads_it():
@@ -134,3 +116,13 @@ synthesis:
 """
     with pytest.raises(RecipeError, match="source 'programmatic_math' must be 'seed' or a method"):
         parse_recipe(recipe, "r.yaml")
+
+
+def test_rationales_are_read_from_their_json_and_compared_by_field():
+    reasoning, final = read_rationale('{"reasoning": " 3 + 4 = 7 ", "answer": "7."}')
+    assert (reasoning, final) == ("3 + 4 = 7", "7.")
+    assert compare_answer(final, "7").matched
+    assert compare_answer("Paris", "paris").how == "string"
+    assert compare_answer(" ", "7").how == "no_answer"
+    with pytest.raises(SchemaMismatch, match="cot_rationale"):
+        read_rationale("3 + 4 = 7. The answer is 7.")
