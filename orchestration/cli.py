@@ -228,8 +228,20 @@ def cmd_trace(args: argparse.Namespace) -> int:
         f"method [bold]{row['method']}[/bold], generator {row['generator_id']}, run {row['run_id']}"
     )
     for key in ("instruction", "input", "response", "text", "answer"):
-        if row.get(key):
+        if row.get(key) and not report["turns"]:
             console.print(f"[bold]{key}[/bold]: {row[key]}")
+    for turn in report["turns"]:
+        made_by = f"  [dim]call {turn['call_id'][:16]}[/dim]" if turn["call_id"] else ""
+        console.print(f"[bold]turn {turn['turn']} ({turn['role']})[/bold]{made_by}")
+        if turn.get("content"):
+            console.print(f"  {turn['content']}", markup=False)
+        for call in turn.get("tool_calls") or []:
+            function = call["function"]
+            console.print(
+                f"  calls {function['name']}({function['arguments']}) id {call['id']}", markup=False
+            )
+        if turn.get("tool_call_id"):
+            console.print(f"  [dim]result of {turn['tool_call_id']}[/dim]")
     console.print(
         "[bold]in corpora[/bold]: "
         + ", ".join(

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from assets.seed_readers.conversations import LAYOUTS
 from assets.seed_readers.result import FIELD_ALIASES, SeedReadResult, file_quarantine
 from assets.seed_readers.validate import split_valid
 from warehouse.lineage import GeneratorRecord
@@ -86,8 +87,8 @@ def _canonical_columns(table: pl.DataFrame, path: Path) -> pl.DataFrame:
         name: next((a for a in aliases if a in available), None)
         for name, aliases in FIELD_ALIASES.items()
     }
-    if picked["instruction"] is None and picked["text"] is None:
-        wanted = "/".join(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"])
+    if picked["instruction"] is None and picked["text"] is None and available.isdisjoint(LAYOUTS):
+        wanted = "/".join(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"] + LAYOUTS)
         raise _UnusableFile(
             "missing_column",
             f"no instruction or text column (looked for {wanted}; found {', '.join(table.columns) or 'none'})",
