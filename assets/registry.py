@@ -123,6 +123,7 @@ METHODS = Registry(
         "preference_pairs": "assets.synthesis.methods.preference_pairs:PreferencePairsMethod",
         "back_translation": "assets.synthesis.methods.back_translation:BackTranslationMethod",
         "tool_use": "assets.synthesis.methods.tool_use:ToolUseMethod",
+        "self_chat": "assets.synthesis.methods.self_chat:SelfChatMethod",
     },
 )
 

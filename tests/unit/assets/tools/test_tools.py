@@ -68,7 +68,9 @@ def test_calculator_formats_integers_plainly():
 
 def test_unit_conversion():
     tool = UnitConversion()
-    assert tool.run({"value": 26.2, "from_unit": "mi", "to_unit": "km"}) == "26.2 mi = 42.1648128 km"
+    assert (
+        tool.run({"value": 26.2, "from_unit": "mi", "to_unit": "km"}) == "26.2 mi = 42.1648128 km"
+    )
     assert tool.run({"value": 100, "from_unit": "C", "to_unit": "F"}) == "100 C = 212 F"
     assert tool.run({"value": 2, "from_unit": "h", "to_unit": "min"}) == "2 h = 120 min"
     with pytest.raises(ToolError, match="cannot convert kg"):
