@@ -124,6 +124,7 @@ METHODS = Registry(
         "back_translation": "assets.synthesis.methods.back_translation:BackTranslationMethod",
         "tool_use": "assets.synthesis.methods.tool_use:ToolUseMethod",
         "self_chat": "assets.synthesis.methods.self_chat:SelfChatMethod",
+        "magpie": "assets.synthesis.methods.magpie:MagpieMethod",
     },
 )
 

@@ -14,6 +14,7 @@ import polars as pl
 from llama_cpp import Llama
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
+from assets.export.dataset_card import card_header
 from assets.export.files import CHAT_FILES, export_version
 from assets.models.backends.local_llama import default_model_path
 from assets.registry import TOOLS
@@ -118,3 +119,34 @@ def test_openai_finetuning_rows_carry_tools_and_valid_tool_calls(tmp_path: Path)
     }
     # Keys without a value are left out, as OpenAI's format expects.
     assert record["messages"][0] == {"role": "user", "content": "What is 6 times 7?"}
+
+
+def test_the_dataset_card_declares_chat_and_tool_calling_data():
+    header = card_header(
+        license="mit",
+        license_name=None,
+        license_link=None,
+        language=["en"],
+        pretty_name="t",
+        rows=3,
+        task_types=["open_qa", "tool_use"],
+        kinds=["conversation", "instruction"],
+        source_datasets=["original"],
+        data_glob="data/*.parquet",
+    )
+    assert header["task_categories"] == ["question-answering", "text-generation"]
+    assert {"conversational", "tool-calling"} <= set(header["tags"])
+    plain = card_header(
+        license="mit",
+        license_name=None,
+        license_link=None,
+        language=["en"],
+        pretty_name="t",
+        rows=3,
+        task_types=["open_qa"],
+        kinds=["instruction"],
+        source_datasets=["original"],
+        data_glob="data/*.parquet",
+    )
+    assert plain["task_categories"] == ["question-answering"]
+    assert "conversational" not in plain["tags"]
