@@ -10,7 +10,9 @@ methods, filters and benchmarks through Python entry points, without editing Syn
 
 A method is a class with a `name` and a pydantic `Config` model whose `method:
 Literal["<name>"]` key selects it (`assets.synthesis.methods.base`). A benchmark is a function
-`(home: Path) -> pl.DataFrame` of `benchmark, item_id, text`.
+`(home: Path) -> pl.DataFrame` of `benchmark, item_id, text`. A tool (group
+`synthfoundry.tools`) is a class with `name`, `description`, `parameters` (a JSON schema) and
+`run(arguments) -> str` (`assets.tools.base`); `tool_use` recipes name it in `tools`.
 
 A plug-in filter (group `synthfoundry.filters`) is a class with:
 
@@ -120,6 +122,9 @@ METHODS = Registry(
         "grounded_qa": "assets.synthesis.methods.grounded_qa:GroundedQAMethod",
         "preference_pairs": "assets.synthesis.methods.preference_pairs:PreferencePairsMethod",
         "back_translation": "assets.synthesis.methods.back_translation:BackTranslationMethod",
+        "tool_use": "assets.synthesis.methods.tool_use:ToolUseMethod",
+        "self_chat": "assets.synthesis.methods.self_chat:SelfChatMethod",
+        "magpie": "assets.synthesis.methods.magpie:MagpieMethod",
     },
 )
 
@@ -179,4 +184,18 @@ BENCHMARKS = Registry(
     "benchmark",
     "synthfoundry.benchmarks",
     {"humaneval": "assets.decontamination.benchmarks:humaneval_items"},
+)
+
+# Tools a `tool_use` row may call (assets/tools/base.py): a class with `name`, `description`,
+# `parameters` (the JSON schema of its arguments) and `run(arguments) -> str`.
+TOOLS = Registry(
+    "tool",
+    "synthfoundry.tools",
+    {
+        "calculator": "assets.tools.calculator:Calculator",
+        "convert_units": "assets.tools.units:UnitConversion",
+        "date_arithmetic": "assets.tools.dates:DateArithmetic",
+        "planet_table": "assets.tools.table_query:PlanetTable",
+        "search_documents": "assets.tools.document_search:DocumentSearch",
+    },
 )

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
+from assets.turn_evidence import name_turns
 from warehouse.rows import DECISION_SCHEMA
 
 if TYPE_CHECKING:
@@ -206,13 +207,15 @@ def run_steps(
             continue
         else:
             output = step.apply(rows)
+        # Steps read a conversation through its transcript; its decisions name the turn.
+        step_decisions = name_turns(output.decisions, rows)
         rows = output.rows
         funnel.append(
             (step.name, "row" if isinstance(step, RowStep) else "corpus", rows_in, rows.height)
         )
-        if not output.decisions.is_empty():
+        if not step_decisions.is_empty():
             decisions.append(
-                output.decisions.with_columns(pl.lit(stage).alias("stage"))
+                step_decisions.with_columns(pl.lit(stage).alias("stage"))
                 .select(DECISION_SCHEMA.keys())
                 .cast(DECISION_SCHEMA)
             )

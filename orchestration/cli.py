@@ -291,8 +291,20 @@ def cmd_trace(args: argparse.Namespace) -> int:
         f"method [bold]{plain(row['method'])}[/bold], generator {plain(row['generator_id'])}, run {plain(row['run_id'])}"
     )
     for key in ("instruction", "input", "response", "text", "answer"):
-        if row.get(key):
+        if row.get(key) and not report["turns"]:
             console.print(f"[bold]{plain(key)}[/bold]: {plain(row[key])}")
+    for turn in report["turns"]:
+        made_by = f"  [dim]call {plain(turn['call_id'][:16])}[/dim]" if turn["call_id"] else ""
+        console.print(f"[bold]turn {turn['turn']} ({plain(turn['role'])})[/bold]{made_by}")
+        if turn.get("content"):
+            console.print(f"  {turn['content']}", markup=False)
+        for call in turn.get("tool_calls") or []:
+            function = call["function"]
+            console.print(
+                f"  calls {function['name']}({function['arguments']}) id {call['id']}", markup=False
+            )
+        if turn.get("tool_call_id"):
+            console.print(f"  [dim]result of {plain(turn['tool_call_id'])}[/dim]")
     console.print(
         "[bold]in corpora[/bold]: "
         + ", ".join(

@@ -59,7 +59,7 @@ def row_expectations(corpus: str, quality: QualityConfig) -> list:
         gxe.ExpectColumnValuesToBeBetween(column="row_id_occurrences", min_value=1, max_value=1),
         gxe.ExpectColumnValueLengthsToBeBetween(column="row_id", min_value=32, max_value=32),
         gxe.ExpectColumnValuesToBeInSet(column="kind", value_set=list(KINDS)),
-        gxe.ExpectColumnValuesToBeBetween(column="seed_id_count", min_value=1),
+        gxe.ExpectColumnValuesToBeBetween(column="lineage_roots", min_value=1),
         gxe.ExpectColumnValuesToBeBetween(column="unresolved_seed_ids", min_value=0, max_value=0),
         *[
             gxe.ExpectColumnValueLengthsToBeBetween(

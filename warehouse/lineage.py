@@ -103,6 +103,27 @@ def record_publication(
         )
 
 
+def conversation_turns(row: dict) -> list[dict]:
+    """A conversation row's turns, each with the model call and generator that wrote it
+    (`attributes.turn_calls`/`turn_generators`; null for turns given by a seed)."""
+    if row.get("kind") != "conversation" or not row.get("messages"):
+        return []
+    attributes = json.loads(row.get("attributes") or "{}") or {}
+    calls = attributes.get("turn_calls") or []
+    generators = attributes.get("turn_generators") or []
+    turns = []
+    for number, turn in enumerate(json.loads(row["messages"]), start=1):
+        turns.append(
+            {
+                "turn": number,
+                **turn,
+                "call_id": calls[number - 1] if number <= len(calls) else None,
+                "generator_id": generators[number - 1] if number <= len(generators) else None,
+            }
+        )
+    return turns
+
+
 def trace(wh: Warehouse, row_id: str, max_depth: int = 20) -> dict:
     """Everything the warehouse knows about `row_id`: where it occurs, its ancestry, its calls,
     its generator and every decision made about it (and about its ancestors)."""
@@ -133,6 +154,7 @@ def trace(wh: Warehouse, row_id: str, max_depth: int = 20) -> dict:
             "row_id": row_id,
             "found": True,
             "row": row,
+            "turns": conversation_turns(row),
             "occurrences": occurrences.to_dicts(),
             "ancestors": ancestors,
             "seeds": con.sql(sql("trace_seeds"), params=[seed_ids]).pl().to_dicts(),

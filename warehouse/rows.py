@@ -5,6 +5,8 @@ from __future__ import annotations
 import duckdb
 import polars as pl
 
+from warehouse.conversations import with_transcripts
+
 CONTENT_COLUMNS = ("instruction", "input", "response", "text")
 
 ROW_SCHEMA: dict[str, pl.DataType] = {
@@ -27,9 +29,12 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "method": pl.String(),
     "run_id": pl.String(),
     "created_at": pl.Datetime("us"),
+    # Conversation rows only: the turns as canonical JSON (warehouse/conversations.py); their
+    # `text` is the transcript, which is what the row id and every text rule read.
+    "messages": pl.String(),
 }
 LINEAGE_COLUMNS = ("seed_ids", "parent_ids", "generator_id", "method", "run_id", "created_at")
-KINDS = ("instruction", "document", "template", "preference")
+KINDS = ("instruction", "document", "template", "preference", "conversation")
 
 DECISION_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.String(),
@@ -75,13 +80,14 @@ def compute_row_ids(frame: pl.DataFrame) -> pl.Series:
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Add missing contract columns as nulls and cast to contract types, keeping extra columns
-    (later stages may add scores) after the contract ones."""
+    (later stages may add scores) after the contract ones; a conversation row without a text
+    gets its transcript."""
     missing = [
         pl.lit(None, dtype=dtype).alias(name)
         for name, dtype in ROW_SCHEMA.items()
         if name not in frame.columns
     ]
-    frame = frame.with_columns(missing) if missing else frame
+    frame = with_transcripts(frame.with_columns(missing) if missing else frame)
     extras = [c for c in frame.columns if c not in ROW_SCHEMA]
     return frame.select([pl.col(name).cast(dtype) for name, dtype in ROW_SCHEMA.items()] + extras)
 

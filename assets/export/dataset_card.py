@@ -63,9 +63,23 @@ def size_category(rows: int) -> str:
     return "n>1T"
 
 
-def task_categories(task_types: list[str | None]) -> list[str]:
+# Row kinds -> the Hub category and tags they add: chat data is text generation (the Hub has
+# no conversational category; `conversational` is its tag), tool calls add `tool-calling`.
+KIND_CATEGORIES = {"conversation": "text-generation"}
+KIND_TAGS = {"conversation": ["conversational"]}
+TASK_TYPE_TAGS = {"tool_use": ["tool-calling", "function-calling"]}
+
+
+def task_categories(task_types: list[str | None], kinds: list[str] | None = None) -> list[str]:
     found = {TASK_CATEGORIES.get(t or "", DEFAULT_TASK_CATEGORY) for t in task_types}
+    found |= {KIND_CATEGORIES[k] for k in kinds or [] if k in KIND_CATEGORIES}
     return sorted(found or {DEFAULT_TASK_CATEGORY})
+
+
+def card_tags(task_types: list[str | None], kinds: list[str] | None = None) -> list[str]:
+    extra = {tag for k in kinds or [] for tag in KIND_TAGS.get(k, [])}
+    extra |= {tag for t in task_types for tag in TASK_TYPE_TAGS.get(t or "", [])}
+    return ["synthetic", "synthfoundry", *sorted(extra)]
 
 
 def card_header(
@@ -79,6 +93,7 @@ def card_header(
     task_types: list[str | None],
     source_datasets: list[str],
     data_glob: str,
+    kinds: list[str] | None = None,
 ) -> dict:
     header: dict = {
         "license": license,
@@ -88,9 +103,9 @@ def card_header(
         "multilinguality": ["monolingual"] if len(language) == 1 else ["multilingual"],
         "source_datasets": source_datasets,
         "size_categories": [size_category(rows)],
-        "task_categories": task_categories(task_types),
+        "task_categories": task_categories(task_types, kinds),
         "pretty_name": pretty_name,
-        "tags": ["synthetic", "synthfoundry"],
+        "tags": card_tags(task_types, kinds),
         "configs": [
             {"config_name": "default", "data_files": [{"split": "train", "path": data_glob}]}
         ],

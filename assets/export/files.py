@@ -11,11 +11,18 @@ from typing import Literal
 
 import polars as pl
 
+from assets.export.chat_formats import hf_messages, openai_lines
 from warehouse.settings import Strict
+
+# Chat layouts (assets/export/chat_formats.py) and the files they are written to.
+CHAT_FILES = {"messages": "messages.jsonl", "openai": "openai_finetune.jsonl"}
 
 
 class ExportConfig(Strict):
-    formats: list[Literal["parquet", "jsonl"]] = ["parquet", "jsonl"]
+    """`parquet`/`jsonl`: every row and column; `messages`: the Hugging Face chat layout;
+    `openai`: OpenAI fine-tuning JSONL (with `tools` for tool-use rows)."""
+
+    formats: list[Literal["parquet", "jsonl", "messages", "openai"]] = ["parquet", "jsonl"]
 
 
 def export_version(
@@ -35,6 +42,14 @@ def export_version(
         if "jsonl" in formats:
             rows.write_ndjson(staging / "data.jsonl")
             written["jsonl"] = target / "data.jsonl"
+        if "messages" in formats:
+            hf_messages(rows).write_ndjson(staging / CHAT_FILES["messages"])
+            written["messages"] = target / CHAT_FILES["messages"]
+        if "openai" in formats:
+            lines = openai_lines(rows)
+            with (staging / CHAT_FILES["openai"]).open("w", encoding="utf-8") as out:
+                out.writelines(line + "\n" for line in lines)
+            written["openai"] = target / CHAT_FILES["openai"]
         files = {name: path.name for name, path in written.items()}
         (staging / "manifest.json").write_text(
             json.dumps({**manifest, "files": files}, indent=2, default=str) + "\n", encoding="utf-8"

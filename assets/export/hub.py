@@ -154,6 +154,7 @@ def build_bundle(
         pretty_name=pretty_name,
         rows=rows.height,
         task_types=rows["task_type"].unique().to_list(),
+        kinds=rows["kind"].unique().to_list(),
         source_datasets=sorted({s["card"] for s in sources}) or ["original"],
         data_glob="data/train-*.parquet",
     )

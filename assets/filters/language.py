@@ -77,7 +77,14 @@ def detector(candidates: tuple[str, ...], low_accuracy: bool):
 
 def prose() -> pl.Expr:
     # An instruction's input is task data (a sentence to translate or classify): not judged.
-    source = pl.when(pl.col("kind") == "document").then(pl.col("text")).otherwise("instruction")
+    # A conversation is judged on every turn (its transcript), without the role names.
+    source = (
+        pl.when(pl.col("kind") == "document")
+        .then(pl.col("text"))
+        .when(pl.col("kind") == "conversation")
+        .then(pl.col("text").str.replace_all(r"(?m)^(?:system|user|assistant|tool): ", ""))
+        .otherwise("instruction")
+    )
     return (
         source.fill_null("")
         .str.replace_all(_CODE_FENCE, " ")

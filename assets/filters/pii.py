@@ -51,6 +51,10 @@ class PiiConfig(Strict):
 
 
 TEXT_FIELDS = ("instruction", "input", "response", "text", "answer")
+# Searched for nothing, but every value found in a conversation's transcript (`text`) is
+# replaced in its turns too. The values (emails, numbers, addresses) hold no character JSON
+# escapes, so they appear verbatim in the JSON and the placeholder keeps it valid.
+REDACTED_TOO = ("messages",)
 
 
 @dataclass(frozen=True)
@@ -240,22 +244,31 @@ def redact(rows: pl.DataFrame, matches: pl.DataFrame, placeholder: str) -> pl.Da
     characters no value starts with, and single characters, by one pattern per row; the values
     among the pieces are replaced. (The runs keep the pieces few: no value can start inside
     one, so cutting there changes nothing.)"""
-    found = matches.select("row_id", "value").unique()
-    patterns = found.group_by("row_id").agg(
-        pl.concat_str(
-            pl.lit("(?:"),
-            pl.col("value")
-            .sort_by(pl.col("value").str.len_chars(), pl.col("value"), descending=[True, False])
-            .str.escape_regex()
-            .str.join("|"),
-            pl.lit(")|[^"),
-            pl.col("value").str.slice(0, 1).unique().sort().str.escape_regex().str.join(""),
-            pl.lit("]+|(?s:.)"),
-        ).alias("_pattern")
-    )
-    for text_field in TEXT_FIELDS:
+    all_found = matches.select("row_id", "value").unique()
+
+    def cut_patterns(found: pl.DataFrame) -> pl.DataFrame:
+        return found.group_by("row_id").agg(
+            pl.concat_str(
+                pl.lit("(?:"),
+                pl.col("value")
+                .sort_by(pl.col("value").str.len_chars(), pl.col("value"), descending=[True, False])
+                .str.escape_regex()
+                .str.join("|"),
+                pl.lit(")|[^"),
+                pl.col("value").str.slice(0, 1).unique().sort().str.escape_regex().str.join(""),
+                pl.lit("]+|(?s:.)"),
+            ).alias("_pattern")
+        )
+
+    all_patterns = cut_patterns(all_found)
+    for text_field in TEXT_FIELDS + REDACTED_TOO:
         if text_field not in rows.columns:
             continue
+        found, patterns = all_found, all_patterns
+        if text_field in REDACTED_TOO:
+            # A value JSON would escape is not verbatim in the JSON: leave the turns as they are.
+            found = found.filter(~pl.col("value").str.contains(r'["\\\x00-\x1f]'))
+            patterns = cut_patterns(found)
         pieces = (
             rows.select("row_id", text_field)
             .filter(pl.col(text_field).is_not_null())

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from assets.seed_readers.conversations import LAYOUTS
 from assets.seed_readers.fields import ALIASES, pick_fields, type_column, value_column
 from assets.seed_readers.result import FIELD_ALIASES, SeedReadResult, file_quarantine
 from assets.seed_readers.validate import split_valid
@@ -66,7 +67,9 @@ TABLE_TYPES: dict[type[pl.DataType], str] = {
     pl.Array: "ARRAY",
     pl.Struct: "OBJECT",
 }
-KNOWN_FIELDS = frozenset(alias for aliases in FIELD_ALIASES.values() for alias in aliases)
+KNOWN_FIELDS = frozenset(
+    [alias for aliases in FIELD_ALIASES.values() for alias in aliases] + list(LAYOUTS)
+)
 
 FORMATS = {
     ".jsonl": "jsonl",
@@ -139,8 +142,9 @@ def table_fields(table: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
     """Rows of a CSV or Parquet table in the `pick_fields` shape (`lines`: each row's line or
     row number); a table with neither an instruction nor a text column is unusable."""
     available = set(table.columns)
-    if not available & set(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"]):
-        wanted = "/".join(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"])
+    readable = set(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"] + list(LAYOUTS))
+    if not available & readable:
+        wanted = "/".join(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"] + list(LAYOUTS))
         raise _UnusableFile(
             "missing_column",
             f"no instruction or text column (looked for {wanted}; found "

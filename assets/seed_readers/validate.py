@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from assets.seed_readers.conversations import with_conversations
 from assets.seed_readers.result import FIELD_ALIASES
 from warehouse.rows import DECISION_SCHEMA, KINDS, hash_ids
 
@@ -56,6 +57,7 @@ def split_valid(
     """(good rows, quarantine decisions) of a frame of canonical fields with `source_line`,
     `problem` (already found by the reader), `field` and `found` (the field and type of a
     `wrong_type` problem) and `raw` (the original record, for evidence)."""
+    frame = with_conversations(frame)
     kind_default = (
         pl.when(_blank("instruction") & ~_blank("text"))
         .then(pl.lit("document"))

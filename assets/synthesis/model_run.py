@@ -60,7 +60,7 @@ from assets.synthesis.context import MethodOutput, SynthesisContext, rows_from_r
 JUDGE_OUTPUT_CHARS = 500
 # Row columns a method writes; lineage, ids and run stamps are filled in by the run.
 METHOD_COLUMNS = frozenset(
-    {"task_type", "instruction", "input", "response", "text", "answer", "verified"}
+    {"task_type", "instruction", "input", "response", "text", "answer", "verified", "messages"}
 )
 
 

@@ -17,7 +17,11 @@ repeated AS (
 SELECT v.*,
        coalesce(repeated.n, 1) AS row_id_occurrences,
        coalesce(unresolved.n, 0) AS unresolved_seed_ids,
-       coalesce(len(v.seed_ids), 0) AS seed_id_count
+       -- Where a row comes from: its seed rows, or for a row made from no seed row (Magpie)
+       -- the model calls of its generator. A row with neither has no lineage.
+       CASE WHEN coalesce(len(v.seed_ids), 0) > 0 THEN len(v.seed_ids)
+            WHEN v.generator_id IS NOT NULL THEN coalesce(len(v.call_ids), 0)
+            ELSE 0 END AS lineage_roots
 FROM v
 LEFT JOIN unresolved USING (row_id)
 LEFT JOIN repeated USING (row_id)

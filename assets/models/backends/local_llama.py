@@ -138,3 +138,28 @@ class LocalLlamaBackend:
             completion_tokens=usage.get("completion_tokens"),
             latency_ms=latency_ms,
         )
+
+    def continue_text(
+        self, text: str, sampling: Sampling, sample_index: int, stop: list[str]
+    ) -> Completion:
+        """A raw completion of `text`, no chat template applied: what the model writes after
+        it (Magpie sends only the template's user prefix, so the model writes a request)."""
+        started = time.perf_counter()
+        result = self._llm.create_completion(
+            prompt=text,
+            temperature=sampling.temperature,
+            top_p=sampling.top_p,
+            max_tokens=sampling.max_tokens,
+            seed=sampling.seed + sample_index,
+            stop=stop,
+        )
+        latency_ms = (time.perf_counter() - started) * 1000
+        choice = result["choices"][0]
+        usage = result.get("usage") or {}
+        return Completion(
+            text=choice["text"] or "",
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            latency_ms=latency_ms,
+        )

@@ -1,4 +1,5 @@
-"""Seed instruction/response pairs carried into the synthesized corpus as they are."""
+"""Seed instruction/response pairs and seed conversations carried into the synthesized corpus
+as they are."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from warehouse.settings import Strict
 
 
 class SeedPassthrough(Strict):
-    """Carry the seed instruction/response pairs into the synthesized corpus unchanged."""
+    """Carry the seed instruction/response pairs and conversations into the synthesized corpus
+    unchanged."""
 
     method: Literal["seed_passthrough"]
     task_types: list[str] | None = None
@@ -25,7 +27,11 @@ class SeedPassthroughMethod:
         self.config = config
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
-        chosen = seeds.filter((pl.col("kind") == "instruction") & pl.col("response").is_not_null())
+        # Seed conversations (imported chats) are carried as they are too.
+        chosen = seeds.filter(
+            ((pl.col("kind") == "instruction") & pl.col("response").is_not_null())
+            | (pl.col("kind") == "conversation")
+        )
         if self.config.task_types is not None:
             chosen = chosen.filter(pl.col("task_type").is_in(self.config.task_types))
         # Same content and kind as the seed row, so the same row_id: the seed's own reader

@@ -19,6 +19,9 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
         "grounded_qa",
         "preference_pairs",
         "back_translation",
+        "self_chat",
+        "magpie",
+        "tool_use",
     ]
 
 

@@ -1,0 +1,1 @@
+"""Tools a model may call in `tool_use` rows: each a JSON schema and a real implementation."""
