@@ -120,6 +120,8 @@ METHODS = Registry(
         "grounded_qa": "assets.synthesis.methods.grounded_qa:GroundedQAMethod",
         "preference_pairs": "assets.synthesis.methods.preference_pairs:PreferencePairsMethod",
         "back_translation": "assets.synthesis.methods.back_translation:BackTranslationMethod",
+        "code_instruct": "assets.synthesis.methods.code_instruct:CodeInstructMethod",
+        "program_of_thought": "assets.synthesis.methods.program_of_thought:ProgramOfThoughtMethod",
     },
 )
 
@@ -143,6 +145,8 @@ FILTERS = Registry(
         "gopher_quality": "assets.filters.gopher:GopherQuality",
         "gopher_repetition": "assets.filters.gopher:GopherRepetition",
         "c4": "assets.filters.c4:C4",
+        # Last of the rules: the sandbox runs only code the cheap rules kept.
+        "code_verify": "assets.filters.code_verify:CodeVerify",
     },
 )
 

@@ -20,6 +20,7 @@ from assets.dedup.near import NearDedupConfig
 from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
 from assets.filters.c4 import C4Rules
+from assets.filters.code_verify import CodeVerifyConfig
 from assets.filters.exact_dedup import ExactDedupConfig
 from assets.filters.gopher import GopherQualityRules, GopherRepetitionRules
 from assets.filters.instruction_rules import SelfInstructRules
@@ -122,6 +123,7 @@ class FilterConfig(Strict):
     pii: PiiConfig = PiiConfig()
     language: LanguageConfig = LanguageConfig()
     judge: JudgeScoring = JudgeScoring()
+    code_verify: CodeVerifyConfig = CodeVerifyConfig()
     steps: list[FilterStepConfig] = Field(
         default=[],
         description="Plug-in filters (`{step: <name>, ...}`), run in this order after the "

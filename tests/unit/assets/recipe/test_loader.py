@@ -19,7 +19,10 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
         "grounded_qa",
         "preference_pairs",
         "back_translation",
+        "code_instruct",
+        "program_of_thought",
     ]
+    assert recipe.filters.code_verify.enabled
 
 
 @pytest.mark.parametrize(
