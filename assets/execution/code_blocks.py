@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-# A fenced block labelled python/py/python3, or unlabelled; the label must end its line.
-_FENCE = re.compile(r"```[ \t]*(python3?|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+# A fenced block: its label (the rest of the opening line) and its body.
+_FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.DOTALL)
+_PYTHON_LABELS = {"python", "python3", "py"}
 _SECTION = re.compile(r"(?im)^[ \t#*]*(PROBLEM|SOLUTION|TESTS)[ \t*]*:?[ \t*]*$")
 
 
@@ -14,9 +15,9 @@ def python_blocks(text: str | None) -> list[str]:
     """The Python code blocks of `text`: labelled ones if any, else unlabelled ones."""
     if not text:
         return []
-    found = [(label, body) for label, body in _FENCE.findall(text)]
-    labelled = [body for label, body in found if label]
-    return labelled or [body for _, body in found]
+    found = [(label.strip().lower(), body) for label, body in _FENCE.findall(text)]
+    labelled = [body for label, body in found if label in _PYTHON_LABELS]
+    return labelled or [body for label, body in found if not label]
 
 
 def first_python_block(text: str | None) -> str | None:
@@ -45,9 +46,10 @@ def sections(text: str) -> dict[str, str]:
     own lines), each as its text; code sections as the code of their first block."""
     marks = list(_SECTION.finditer(text))
     found: dict[str, str] = {}
-    for mark, following in zip(marks, [*marks[1:], None], strict=True):
+    ends = [m.start() for m in marks[1:]] + [len(text)] if marks else []
+    for mark, end in zip(marks, ends, strict=True):
         name = mark.group(1).lower()
-        body = text[mark.end() : following.start() if following else len(text)].strip()
+        body = text[mark.end() : end].strip()
         if name in found or not body:
             continue
         if name != "problem":
