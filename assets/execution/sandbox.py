@@ -21,12 +21,13 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import marshal
 import os
+import selectors
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -166,26 +167,45 @@ class ExecutionResult:
         }
 
 
+@dataclass
 class _Capped:
-    """Reads a pipe to its end, keeping the first `limit` bytes (bounded memory whatever the
-    program prints)."""
+    """What was read of one pipe: the first `limit` bytes, and how many there were in all
+    (bounded memory whatever the program prints)."""
 
-    def __init__(self, stream: Any, limit: int):
-        self.kept = bytearray()
-        self.total = 0
-        self.thread = threading.Thread(target=self._read, args=(stream, limit), daemon=True)
-        self.thread.start()
+    limit: int
+    kept: bytearray = field(default_factory=bytearray)
+    total: int = 0
 
-    def _read(self, stream: Any, limit: int) -> None:
-        with stream:
-            while chunk := stream.read(65536):
-                self.total += len(chunk)
-                if len(self.kept) < limit:
-                    self.kept += chunk[: limit - len(self.kept)]
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        if len(self.kept) < self.limit:
+            self.kept += chunk[: self.limit - len(self.kept)]
 
-    def text(self, join_s: float = 2.0) -> tuple[str, bool]:
-        self.thread.join(join_s)
+    def text(self) -> tuple[str, bool]:
         return self.kept.decode("utf-8", "replace"), self.total > len(self.kept)
+
+
+def _drain(pipes: dict[int, _Capped], deadline: float) -> bool:
+    """Read the pipes until each is closed (the program and all it started are gone) or the
+    deadline passes; whether it passed."""
+    with selectors.DefaultSelector() as selector:
+        for fd in pipes:
+            os.set_blocking(fd, False)
+            selector.register(fd, selectors.EVENT_READ)
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True
+            for key, _ in selector.select(remaining):
+                try:
+                    chunk = os.read(key.fd, 65536)
+                except BlockingIOError:
+                    continue
+                if chunk:
+                    pipes[key.fd].add(chunk)
+                else:
+                    selector.unregister(key.fd)
+    return False
 
 
 def _interpreter(config: SandboxConfig) -> str:
@@ -275,14 +295,14 @@ class Sandbox:
 
     def run(self, execution: Execution) -> ExecutionResult:
         limits = self.config.limits
-        read_fd, write_fd = os.pipe()
         harness_limits = {
             **limits.model_dump(),
             # Unsandboxed there is no user namespace: RLIMIT_NPROC would count every process
             # of this user (and none at all for root).
             "processes": limits.processes if self.sandboxed else None,
         }
-        job = json.dumps(
+        read_fd, write_fd = os.pipe()
+        job = marshal.dumps(
             {
                 "code": execution.code,
                 "tests": execution.tests,
@@ -290,7 +310,7 @@ class Sandbox:
                 "limits": harness_limits,
                 "result_fd": write_fd,
             }
-        ).encode()
+        )
         command = [*self.prefix, self.python, "-I", "-S", "-B", "-X", "utf8", "-c", HARNESS]
         identity: dict[str, Any] = (
             {"user": NOBODY, "group": NOBODY, "extra_groups": []}
@@ -298,6 +318,7 @@ class Sandbox:
             else {}
         )
         started = time.perf_counter()
+        deadline = time.monotonic() + limits.wall_s
         try:
             process = subprocess.Popen(
                 command,
@@ -310,40 +331,46 @@ class Sandbox:
                 cwd="/tmp",
                 **identity,
             )
+        except BaseException:
+            os.close(read_fd)
+            raise
         finally:
             os.close(write_fd)
-        result_reader = _Capped(os.fdopen(read_fd, "rb"), 1 << 20)
-        stdout = _Capped(process.stdout, limits.output_chars)
-        stderr = _Capped(process.stderr, limits.output_chars)
-        timed_out = False
-        with contextlib.suppress(BrokenPipeError), process.stdin:  # type: ignore[union-attr]
-            process.stdin.write(job)  # type: ignore[union-attr]
+        stdout, stderr = process.stdout, process.stderr
+        assert stdout is not None and stderr is not None and process.stdin is not None
+        out, err, report = (
+            _Capped(limits.output_chars),
+            _Capped(limits.output_chars),
+            _Capped(1 << 20),
+        )
+        pipes = {stdout.fileno(): out, stderr.fileno(): err, read_fd: report}
         try:
-            process.wait(timeout=limits.wall_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
+            with contextlib.suppress(BrokenPipeError), process.stdin:
+                process.stdin.write(job)
+            timed_out = _drain(pipes, deadline)
         finally:
             # The whole group: whatever the program started dies with it.
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+            stdout.close()
+            stderr.close()
+            os.close(read_fd)
         seconds = time.perf_counter() - started
-        out, out_cut = stdout.text()
-        err, err_cut = stderr.text()
-        raw, _ = result_reader.text()
-        return self._result(process.returncode, timed_out, seconds, raw, out, out_cut, err, err_cut)
+        return self._result(process.returncode, timed_out, seconds, report, out, err)
 
     def _result(
         self,
         exit_status: int,
         timed_out: bool,
         seconds: float,
-        raw: str,
-        out: str,
-        out_cut: bool,
-        err: str,
-        err_cut: bool,
+        report_pipe: _Capped,
+        stdout: _Capped,
+        stderr: _Capped,
     ) -> ExecutionResult:
+        raw, _ = report_pipe.text()
+        out, out_cut = stdout.text()
+        err, err_cut = stderr.text()
         try:
             report = json.loads(raw) if raw else None
         except json.JSONDecodeError:
