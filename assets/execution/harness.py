@@ -18,6 +18,8 @@ import sys
 
 TEXT_CHARS = 2000
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+# What the sandbox shows; reading anything else is a probe of the host (and finds nothing).
+VISIBLE = ("/usr/", "/bin/", "/lib/", "/lib64/", "/sbin/", "/tmp/", "/dev/", "/proc/")
 WRITABLE = ("/tmp/", "/dev/null/", "/dev/stdout/", "/dev/stderr/", "/proc/self/fd/")
 PATH_EVENTS = {
     "os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.chmod", "os.symlink", "os.link",
@@ -69,13 +71,15 @@ def set_limits(limits):
 violations = []
 
 
-def outside_tmp(path):
-    if isinstance(path, int):
-        return False
+def outside(path, allowed):
     if isinstance(path, bytes):
         path = path.decode("utf-8", "replace")
     path = os.path.normpath(os.path.join("/tmp", str(path)))
-    return not (path + "/").startswith(WRITABLE) and path != "/tmp"
+    return not (path + "/").startswith(allowed)
+
+
+def outside_tmp(path):
+    return not isinstance(path, int) and outside(path, WRITABLE)
 
 
 def audit(event, args):
@@ -91,6 +95,8 @@ def audit(event, args):
         )
         if writes and outside_tmp(path):
             violations.append({"kind": "file", "event": "open", "target": clip(path)})
+        elif not writes and not isinstance(path, int) and outside(path, VISIBLE):
+            violations.append({"kind": "file_read", "event": "open", "target": clip(path)})
     elif event in PATH_EVENTS and args and outside_tmp(args[0]):
         violations.append({"kind": "file", "event": event, "target": clip(args[0])})
 

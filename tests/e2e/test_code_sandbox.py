@@ -291,6 +291,11 @@ def test_the_sandbox_sees_no_environment_home_or_project(monkeypatch):
     assert "OPENAI_API_KEY" not in environment and "sk-secret" not in result.stdout
     assert visible == "False False"
     assert set(eval(root)) <= {"usr", "bin", "lib", "lib64", "sbin", "tmp", "dev", "proc"}
+    # Looking for the host's files finds nothing, and is named a violation.
+    probe = f"def f():\n    return open({os.path.expanduser('~/.bashrc')!r}).read()\n"
+    result = Sandbox(SANDBOX).run(Execution(probe, "assert f()"))
+    assert result.status == "sandbox_violation"
+    assert result.violations[0]["kind"] == "file_read"
 
 
 def coding_rows() -> pl.DataFrame:
