@@ -12,7 +12,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 export SYNTHFOUNDRY_HOME ?= $(CURDIR)/.synthfoundry
 export DAGSTER_HOME ?= $(SYNTHFOUNDRY_HOME)/dagster
 
-.PHONY: demo test test-unit test-flow test-e2e ui bench lint env clean-home browser
+.PHONY: demo test test-unit test-flow test-e2e ui bench lint env clean-home browser sandbox
 
 env: $(VENV)/.installed
 
@@ -27,11 +27,11 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PY) -m pip install --quiet --find-links $(LLAMA_WHEELS) --only-binary llama-cpp-python -e ".[dev]"
 	touch $@
 
-demo: env
+demo: env sandbox
 	$(VENV)/bin/synthfoundry run
 	@echo "the CLI lives in $(VENV)/bin: . $(VENV)/bin/activate, then synthfoundry --help; make ui opens the Dagster UI"
 
-test: env browser
+test: env browser sandbox
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
@@ -39,10 +39,10 @@ test: env browser
 test-unit: env
 	$(PY) -m pytest -m unit
 
-test-flow: env
+test-flow: env sandbox
 	$(PY) -m pytest -m flow
 
-test-e2e: env browser
+test-e2e: env browser sandbox
 	$(PY) -m pytest -m e2e
 
 # Headless Chromium and its driver for tests/e2e/test_browser.py, from Debian packages. Only
@@ -58,6 +58,19 @@ browser:
 		|| echo "warning: apt-get could not install chromium chromium-driver; the browser test will fail"; \
 	fi
 
+# bubblewrap runs model-written code (assets/execution/sandbox.py), from Debian's package, only
+# when missing; without it the sandbox refuses to run code and says why.
+sandbox:
+	@if [ -x /usr/bin/bwrap ] || command -v bwrap >/dev/null 2>&1; then :; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "warning: no apt-get: install bubblewrap, or code execution steps will fail"; \
+	else \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo -n); \
+		( $$SUDO apt-get update -qq && \
+		  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq bubblewrap ) \
+		|| echo "warning: apt-get could not install bubblewrap; code execution steps will fail"; \
+	fi
+
 ui: env
 	$(PY) -c 'import sys; from orchestration.run_health import ensure_instance_config; ensure_instance_config(sys.argv[1])' $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
@@ -70,6 +83,7 @@ bench: env
 	$(PY) bench/neardup_quality
 	$(PY) bench/dedup_throughput
 	$(PY) bench/decontamination
+	$(PY) bench/code_exec
 
 lint: env
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

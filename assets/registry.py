@@ -125,6 +125,8 @@ METHODS = Registry(
         "tool_use": "assets.synthesis.methods.tool_use:ToolUseMethod",
         "self_chat": "assets.synthesis.methods.self_chat:SelfChatMethod",
         "magpie": "assets.synthesis.methods.magpie:MagpieMethod",
+        "code_instruct": "assets.synthesis.methods.code_instruct:CodeInstructMethod",
+        "program_of_thought": "assets.synthesis.methods.program_of_thought:ProgramOfThoughtMethod",
     },
 )
 
@@ -149,6 +151,8 @@ FILTERS = Registry(
         "gopher_quality": "assets.filters.gopher:GopherQuality",
         "gopher_repetition": "assets.filters.gopher:GopherRepetition",
         "c4": "assets.filters.c4:C4",
+        # Last of the rules: the sandbox runs only code the cheap rules kept.
+        "code_verify": "assets.filters.code_verify:CodeVerify",
     },
 )
 

@@ -49,7 +49,7 @@ class VerifiedGate(_Gate):
     """Rows of methods that promise checked answers must be verified."""
 
     corpora: list[GatedCorpus] = ["synthesized", "filtered", "decontaminated"]
-    methods: list[str] = ["programmatic_math"]
+    methods: list[str] = ["programmatic_math", "code_instruct", "program_of_thought"]
     min_share: float = Field(default=1.0, ge=0, le=1)
 
 

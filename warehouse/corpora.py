@@ -178,6 +178,23 @@ def read_version(
     return version, frame
 
 
+def current_rows(
+    wh: Warehouse, corpus: str, row_ids: list[str], columns: list[str]
+) -> pl.DataFrame:
+    """`columns` of the rows with these ids in `corpus`'s current promoted version (none when
+    it has no promoted version)."""
+    table = table_of(corpus)
+    if not all(_IDENTIFIER.match(c) for c in columns):
+        raise ValueError(f"invalid column list {columns!r}")
+    selected = ", ".join(f'"{c}"' for c in columns)
+    with wh.reader() as con:
+        return con.sql(
+            f"SELECT {selected} FROM {table} WHERE version = ({_CURRENT_VERSION}) "
+            "AND list_contains(?::VARCHAR[], row_id)",
+            params=[corpus, row_ids],
+        ).pl()
+
+
 def list_versions(wh: Warehouse, corpus: str | None = None) -> pl.DataFrame:
     with wh.reader() as con:
         return con.sql(sql("list_versions"), params=[corpus, corpus]).pl()

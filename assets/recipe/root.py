@@ -21,6 +21,7 @@ from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
 from assets.filters.c4 import C4Rules
 from assets.filters.echo import EchoRules
+from assets.filters.code_verify import CodeVerifyConfig
 from assets.filters.exact_dedup import ExactDedupConfig
 from assets.filters.gopher import GopherQualityRules, GopherRepetitionRules
 from assets.filters.instruction_rules import SelfInstructRules
@@ -124,6 +125,7 @@ class FilterConfig(Strict):
     pii: PiiConfig = PiiConfig()
     language: LanguageConfig = LanguageConfig()
     judge: JudgeScoring = JudgeScoring()
+    code_verify: CodeVerifyConfig = CodeVerifyConfig()
     steps: list[FilterStepConfig] = Field(
         default=[],
         description="Plug-in filters (`{step: <name>, ...}`), run in this order after the "

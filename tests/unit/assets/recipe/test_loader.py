@@ -22,7 +22,10 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
         "self_chat",
         "magpie",
         "tool_use",
+        "code_instruct",
+        "program_of_thought",
     ]
+    assert recipe.filters.code_verify.enabled
 
 
 @pytest.mark.parametrize(
