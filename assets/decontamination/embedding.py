@@ -168,12 +168,14 @@ class EmbeddingNearest(RowStep):
             self.model,
             self.device,
         )
-        self._totals.update(
-            merge_stats(
-                self._totals,
-                {"embedding_rows": rows.height, "embedding_candidates": candidates.height},
+        if cascade is not None:
+            # What the cascade saved: rows seen against rows embedded.
+            self._totals.update(
+                merge_stats(
+                    self._totals,
+                    {"embedding_rows": rows.height, "embedding_candidates": candidates.height},
+                )
             )
-        )
         fires = pl.col("similarity") >= self.detector.threshold if self.detector else pl.lit(False)
         annotated = rows.join(
             corpus.select("row_id", "cand_similarity"),

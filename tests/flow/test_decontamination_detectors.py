@@ -260,7 +260,7 @@ def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
     answer = "Here is a careful explanation of the approach. " * 30
     others = [
         "Describe the water cycle for a ten-year-old, with a rainy-day analogy.",
-        "Give three tips for a first job interview at a bakery.",
+        "Translate good morning into French and Spanish.",
     ]
     rows = rows_of([r["instruction"] for r in items] + others).with_columns(
         pl.lit(answer).alias("response")
