@@ -71,6 +71,7 @@ bench: env
 	$(PY) bench/neardup_quality
 	$(PY) bench/dedup_throughput
 	$(PY) bench/decontamination
+	$(PY) bench/embeddings
 
 lint: env
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
