@@ -12,6 +12,7 @@ import yaml
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.cascade import CandidateFilter, candidate_scores
 from assets.decontamination.embedding import EmbeddingDetector
+from assets.decontamination.ngram import NgramOverlap
 from assets.decontamination.views import problem_part, problem_statement
 from assets.filters.text import body
 from assets.recipe.loader import RecipeError, parse_recipe
@@ -110,3 +111,23 @@ def test_cascade_and_device_settings_are_validated(embedding, message):
     with pytest.raises(RecipeError, match="decontamination") as error:
         parse_recipe(yaml.safe_dump(recipe), "r.yaml")
     assert message in str(error.value)
+
+
+def test_the_evaluation_set_shares_no_13_gram_with_humaneval():
+    # bench/decontamination's sets: rephrasings of distinct, real HumanEval items, and clean
+    # instructions; none may share a 13-gram with any item (the n-gram detector finds none).
+    humaneval = humaneval_items()
+    positives = [
+        json.loads(line)
+        for line in (TESTS / "data" / "humaneval_rephrased_human.jsonl").read_text().splitlines()
+    ]
+    clean = [
+        json.loads(line)["instruction"]
+        for line in (TESTS / "data" / "clean_code_instructions.jsonl").read_text().splitlines()
+    ]
+    ids = [r["item_id"] for r in positives]
+    assert len(set(ids)) == len(ids) >= 60 and set(ids) <= set(humaneval["item_id"])
+    assert len(set(clean)) == len(clean) >= 60
+    texts = [r["instruction"] for r in positives] + clean
+    corpus = pl.DataFrame({"row_id": [f"r{i}" for i in range(len(texts))], "content": texts})
+    assert NgramOverlap(humaneval, n=13).matches(corpus).is_empty()
