@@ -176,7 +176,11 @@ class EmbeddingNearest(RowStep):
                     {"embedding_rows": rows.height, "embedding_candidates": candidates.height},
                 )
             )
-        fires = pl.col("similarity") >= self.detector.threshold if self.detector else pl.lit(False)
+        fires = (
+            (pl.col("similarity") >= self.detector.threshold).fill_null(False)
+            if self.detector
+            else pl.lit(False)
+        )
         annotated = rows.join(
             corpus.select("row_id", "cand_similarity"),
             on="row_id",
