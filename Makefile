@@ -84,6 +84,7 @@ bench: env
 	$(PY) bench/dedup_throughput
 	$(PY) bench/decontamination
 	$(PY) bench/code_exec
+	$(PY) bench/embeddings
 
 lint: env
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

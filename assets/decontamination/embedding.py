@@ -6,21 +6,28 @@ Each side is compared through its views (the text, and for Python code its probl
 Rows and benchmark items are embedded through the warehouse cache (a benchmark's items are
 encoded once per content, a row once across versions); the top-1 item per row comes from
 blocked matrix products, so memory stays at one block of rows times the benchmark size.
+
+With `candidates` set the detector is a cascade: a character n-gram TF-IDF score
+over every row (`cascade.py`) nominates candidates, and only the candidates' problem part
+(instruction, input, code blocks: `views.problem_part`) is embedded. Rows that are not
+candidates get no similarity, so the embedding (and the judge, which reads it) never fires on
+them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import polars as pl
-from pydantic import Field
+from pydantic import Field, model_serializer
 
-from assets.decontamination.views import with_views
-from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, nearest
+from assets.decontamination.cascade import CandidateFilter, candidate_scores
+from assets.decontamination.views import problem_part, with_views
+from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Device, Embedder, nearest
 from assets.filters.text import body
-from assets.steps import RowStep, StepOutput
+from assets.steps import RowStep, StepOutput, merge_stats
 from warehouse.connection import Warehouse
 from warehouse.settings import Strict
 
@@ -39,6 +46,27 @@ class EmbeddingDetector(Strict):
         "bench/decontamination on rephrased HumanEval prompts).",
     )
     model: str = "all-MiniLM-L6-v2"
+    candidates: CandidateFilter | None = Field(
+        default=None,
+        description="The cascade's first stage (`{}` for its defaults): only rows it nominates "
+        "are embedded, and only their instruction, input and code blocks; absent: every row's "
+        "whole text is embedded.",
+    )
+    device: Device = Field(
+        default="auto",
+        description="auto: CUDA (fp16) when torch sees a GPU, else the CPU; cpu; cuda.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_by_defaults(self, handler: Any) -> dict:
+        # A recipe without the cascade, on the default device, dumps (and so hashes) as it did
+        # before these keys existed; where vectors are computed never changes a decision.
+        data = handler(self)
+        if self.candidates is None:
+            data.pop("candidates", None)
+        if self.device == "auto":
+            data.pop("device", None)
+        return data
 
 
 NEAREST_SCHEMA = {
@@ -50,12 +78,16 @@ NEAREST_SCHEMA = {
 
 
 def nearest_items(
-    wh: Warehouse, rows: pl.DataFrame, benchmarks: pl.DataFrame, model: str
+    wh: Warehouse,
+    rows: pl.DataFrame,
+    benchmarks: pl.DataFrame,
+    model: str,
+    device: Device = "auto",
 ) -> pl.DataFrame:
     """`rows` (`row_id`, `content`) with their nearest benchmark item and its cosine."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=NEAREST_SCHEMA)
-    embedder = Embedder(model)
+    embedder = Embedder(model, device=device)
     item_views = with_views(benchmarks.with_row_index("item"), "item", "text")
     row_views = with_views(rows.with_row_index("row"), "row", "content")
     items = embedder.embed(wh, item_views["view_text"].to_list())
@@ -96,8 +128,10 @@ class EmbeddingNearest(RowStep):
     config_key: ClassVar[str | None] = "embedding"
     columns: ClassVar[dict[str, pl.DataType]] = {
         **{name: dtype for name, dtype in NEAREST_SCHEMA.items() if name != "row_id"},
+        "cand_similarity": pl.Float64(),
         "embedding": pl.Boolean(),
     }
+    _totals: dict[str, int] = field(default_factory=dict, init=False, compare=False)
 
     @classmethod
     def configured(cls, setup: StageSetup) -> list[EmbeddingNearest]:
@@ -111,9 +145,49 @@ class EmbeddingNearest(RowStep):
     def model(self) -> str:
         return self.detector.model if self.detector else DEFAULT_EMBEDDING_MODEL
 
+    @property
+    def device(self) -> Device:
+        return self.detector.device if self.detector else "auto"
+
     def apply(self, rows: pl.DataFrame) -> StepOutput:
-        corpus = rows.select("row_id", body().alias("content"))
-        found = nearest_items(self.wh, corpus, self.benchmarks, self.model)
-        fires = pl.col("similarity") >= self.detector.threshold if self.detector else pl.lit(False)
-        annotated = rows.join(found, on="row_id", how="left", maintain_order="left")
+        cascade = self.detector.candidates if self.detector else None
+        if cascade is None:
+            corpus = rows.select(
+                "row_id", body().alias("content"), pl.lit(None, pl.Float64).alias("cand_similarity")
+            )
+            candidates = corpus
+        else:
+            corpus = rows.select("row_id", problem_part().alias("content"))
+            scores = candidate_scores(corpus["content"], self.benchmarks["text"], cascade)
+            corpus = corpus.with_columns(scores["cand_similarity"])
+            candidates = corpus.filter(pl.col("cand_similarity") >= cascade.threshold)
+        found = nearest_items(
+            self.wh,
+            candidates.select("row_id", "content"),
+            self.benchmarks,
+            self.model,
+            self.device,
+        )
+        if cascade is not None:
+            # What the cascade saved: rows seen against rows embedded.
+            self._totals.update(
+                merge_stats(
+                    self._totals,
+                    {"embedding_rows": rows.height, "embedding_candidates": candidates.height},
+                )
+            )
+        fires = (
+            (pl.col("similarity") >= self.detector.threshold).fill_null(False)
+            if self.detector
+            else pl.lit(False)
+        )
+        annotated = rows.join(
+            corpus.select("row_id", "cand_similarity"),
+            on="row_id",
+            how="left",
+            maintain_order="left",
+        ).join(found, on="row_id", how="left", maintain_order="left")
         return StepOutput(annotated.with_columns(fires.alias("embedding")))
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._totals)

@@ -1,4 +1,5 @@
-"""Text views for embedding comparison: the text as is, and for code its problem statement.
+"""Text views for embedding comparison: the text as is, and for code its problem statement;
+and the part of a row that can hold a benchmark problem (`problem_part`).
 
 A code benchmark item (HumanEval: signature + docstring + doctests) and a prose rephrasing of
 it embed far apart because of the code tokens; their problem statements (the docstring prose
@@ -14,6 +15,27 @@ import re
 import polars as pl
 
 _EXAMPLES = re.compile(r"^\s*(>>>|for example|examples?\s*:?\s*$|e\.g\.)", re.I | re.M)
+# A fenced Markdown code block, its body in group 1 (Rust regex syntax: Polars runs it).
+CODE_BLOCK = r"(?s)```[^\n]*\n(.*?)```"
+_CODE_BLOCK = re.compile(CODE_BLOCK)
+
+
+def problem_part() -> pl.Expr:
+    """The part of a row that can hold a benchmark problem: the instruction and its input,
+    plus the fenced code blocks of the response (a solution's docstring restates the problem);
+    a document row's text. The prose of a response is left out: it answers, it does not ask,
+    and it would outweigh the question in the embedding."""
+    blocks = pl.col("response").str.extract_all(CODE_BLOCK).list.join("\n")
+    return pl.concat_str(
+        [
+            pl.col("instruction"),
+            pl.col("input"),
+            pl.when(blocks != "").then(blocks),
+            pl.col("text"),
+        ],
+        separator="\n",
+        ignore_nulls=True,
+    )
 
 
 def problem_statement(text: str) -> str | None:
@@ -21,6 +43,10 @@ def problem_statement(text: str) -> str | None:
     Python source with a documented function; otherwise None."""
     if "def " not in text:
         return None
+    if "```" in text:
+        # Prose around fenced code does not parse: the statement is in the blocks.
+        blocks = [problem_statement(b) for b in _CODE_BLOCK.findall(text)]
+        return next((b for b in reversed(blocks) if b), None)
     try:
         tree = ast.parse(text.rstrip() + "\n    pass\n")
     except SyntaxError:

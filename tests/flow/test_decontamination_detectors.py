@@ -14,6 +14,7 @@ import pytest
 from assets.decontamination.benchmarks import (
     humaneval_items,
 )
+from assets.decontamination.cascade import CandidateFilter
 from assets.decontamination.detector import contamination_signals, decontamination_steps
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig, parse_verdict
@@ -251,3 +252,39 @@ def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, wr
     assert meta["contaminated_by_benchmark"].value == {"HumanEval": 3}
     assert meta["verdict_rule"].value == "ngram or embedding"
     assert "| HumanEval | " + generator in meta["contamination_report"].value
+
+
+def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
+    # Two rephrasings with long answers, and two rows about something else: only the
+    # rephrasings are candidates, and only their instruction (not the answer) is encoded.
+    home = warm_home
+    items = rephrased()[:2]
+    answer = "Here is a careful explanation of the approach. " * 30
+    others = [
+        "Describe the water cycle for a ten-year-old, with a rainy-day analogy.",
+        "Translate good morning into French and Spanish.",
+    ]
+    rows = rows_of([r["instruction"] for r in items] + others).with_columns(
+        pl.lit(answer).alias("response")
+    )
+    config = DecontaminationConfig(embedding=EmbeddingDetector(candidates=CandidateFilter()))
+    wh = Warehouse(home)
+    with wh.reader() as con:
+        before = set(con.sql("SELECT text_sha256 FROM embedding_cache").pl()["text_sha256"])
+    steps = detection(config, context(home))
+    signals = contamination_signals(rows, steps).sort("row_id")
+    with wh.reader() as con:
+        after = set(con.sql("SELECT text_sha256 FROM embedding_cache").pl()["text_sha256"])
+
+    assert after - before == set(text_sha256([r["instruction"] for r in items]))
+    assert judge_stats(steps) == {"embedding_rows": 4, "embedding_candidates": 2}
+    planted, clean = signals.head(2), signals.tail(2)
+    assert (planted["cand_similarity"] >= config.embedding.candidates.threshold).all()
+    assert planted["contaminated"].all()
+    assert planted["nn_item_id"].to_list() == [r["item_id"] for r in items]
+    assert (clean["cand_similarity"] < config.embedding.candidates.threshold).all()
+    assert clean["similarity"].is_null().all() and not clean["contaminated"].any()
+
+    evidence = json.loads(run_steps(rows, steps, "decontaminated").decisions["evidence"][0])
+    assert evidence["embedding"]["candidate_threshold"] == config.embedding.candidates.threshold
+    assert evidence["embedding"]["candidate_similarity"] == planted["cand_similarity"][0]

@@ -1,0 +1,98 @@
+"""The decontamination cascade's cheap first stage: which rows the sentence embedding sees.
+
+Every row's problem part (`views.problem_part`) is compared with every benchmark item's problem
+statement by TF-IDF cosine of hashed character n-grams. Document frequencies come from the
+benchmark items alone, so a row's score depends on that row only (any batching, any engine
+gives the same candidates) and the fitted weights are one small object per benchmark set.
+Rows at or above `threshold` are the candidates; only they are embedded (and judged).
+
+It costs a fraction of a millisecond a row, and at the default threshold it nominates every
+human-written rephrasing in the evaluation sets (tests/data), so the cascade's recall equals
+that of embedding every row; it separates rephrasings from other coding requests poorly, so
+most coding rows are candidates too. The saving is mostly in what is embedded: the problem
+part, not the response (bench/decontamination measures both).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import numpy as np
+import polars as pl
+from pydantic import Field, model_validator
+
+from assets.decontamination.views import problem_statement
+from assets.embeddings import nearest
+from warehouse.settings import Strict
+
+
+class CandidateFilter(Strict):
+    """Nominates the rows the embedding detector looks at: character n-gram TF-IDF cosine of
+    a row's problem part (instruction, input, code blocks) with its nearest benchmark item."""
+
+    threshold: float = Field(
+        default=0.10,
+        gt=0.0,
+        le=1.0,
+        description="Cosine at or above which a row is a candidate (tuned in "
+        "bench/decontamination for recall, not precision: the embedding decides).",
+    )
+    min_chars: int = Field(default=3, ge=1, le=10, description="Shortest character n-gram.")
+    max_chars: int = Field(default=5, ge=1, le=10, description="Longest character n-gram.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CandidateFilter:
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"min_chars ({self.min_chars}) is above max_chars ({self.max_chars})")
+        return self
+
+
+CANDIDATE_SCHEMA = {"cand_item": pl.UInt32, "cand_similarity": pl.Float64}
+
+
+@cache
+def _fitted(item_texts: tuple[str, ...], min_chars: int, max_chars: int) -> tuple[Any, Any, Any]:
+    # scikit-learn takes seconds to import: only when the cascade runs. Cached per benchmark
+    # set and n-gram range, so a streamed stage fits once, not once per batch.
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    # Hashed n-grams keep every n-gram of a row, not only the items' vocabulary: a row's norm
+    # counts the n-grams it does not share (weighted as the rarest), so long unrelated rows
+    # score low instead of being judged on the few common n-grams they share.
+    hashing = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(min_chars, max_chars),
+        n_features=2**20,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+    counts = hashing.transform([problem_statement(t) or t for t in item_texts])
+    weights = TfidfTransformer(sublinear_tf=True).fit(counts)
+    return hashing, weights, weights.transform(counts)
+
+
+def candidate_scores(
+    texts: pl.Series, item_texts: pl.Series, config: CandidateFilter
+) -> pl.DataFrame:
+    """Per text: the index of its lexically nearest item (`cand_item`) and the cosine
+    (`cand_similarity`); `texts` are problem parts, `item_texts` the benchmark items."""
+    if texts.is_empty() or item_texts.is_empty():
+        return pl.DataFrame(
+            {"cand_item": [None] * len(texts), "cand_similarity": [None] * len(texts)},
+            schema=CANDIDATE_SCHEMA,
+        )
+    hashing, weights, items = _fitted(
+        tuple(item_texts.to_list()), config.min_chars, config.max_chars
+    )
+    # TF-IDF rows are L2-normalized, so the dot product is the cosine.
+    rows = weights.transform(hashing.transform(texts.fill_null("").to_list()))
+    best, score = nearest(rows, items)
+    return pl.DataFrame(
+        {
+            "cand_item": pl.Series(best, dtype=pl.UInt32),
+            "cand_similarity": pl.Series(score.astype(np.float64)).round(6),
+        },
+        schema=CANDIDATE_SCHEMA,
+    )

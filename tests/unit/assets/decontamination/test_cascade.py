@@ -1,0 +1,133 @@
+"""The decontamination cascade's first stage: what part of a row it reads, which rows it
+nominates (every hand-written rephrasing), and that recipes without it hash as before."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+import yaml
+
+from assets.decontamination.benchmarks import humaneval_items
+from assets.decontamination.cascade import CandidateFilter, candidate_scores
+from assets.decontamination.embedding import EmbeddingDetector
+from assets.decontamination.ngram import NgramOverlap
+from assets.decontamination.views import problem_part, problem_statement
+from assets.filters.text import body
+from assets.recipe.loader import RecipeError, parse_recipe
+from tests.conftest import TESTS, recipe_dict
+
+REPHRASED = ["humaneval_rephrased.jsonl", "humaneval_rephrased_human.jsonl"]
+
+
+def rows(**columns: list[str | None]) -> pl.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pl.DataFrame(
+        {c: columns.get(c, [None] * n) for c in ("instruction", "input", "response", "text")},
+        schema={c: pl.String for c in ("instruction", "input", "response", "text")},
+    )
+
+
+def test_problem_part_keeps_the_question_and_code_blocks_not_the_answer_prose():
+    response = (
+        "Sure! The trick is to track the running balance.\n"
+        "```python\ndef goes_negative(ops):\n    total = 0\n```\n"
+        "This runs in linear time.\n```\nprint(goes_negative([1, -2]))\n```"
+    )
+    frame = rows(
+        instruction=["Detect a negative balance.", "Say hi.", None],
+        input=["ops = [1, -2]", None, None],
+        response=[response, "Hi! Nothing to show here.", None],
+        text=[None, None, "A document row is read whole."],
+    )
+    parts = frame.select(problem_part())[:, 0].to_list()
+    assert parts[0].startswith("Detect a negative balance.\nops = [1, -2]\n```python")
+    assert "def goes_negative(ops)" in parts[0] and "print(goes_negative([1, -2]))" in parts[0]
+    assert "Sure!" not in parts[0] and "linear time" not in parts[0]
+    assert parts[1] == "Say hi."
+    assert parts[2] == "A document row is read whole."
+
+
+def test_problem_statement_of_a_documented_function_in_a_code_block():
+    text = (
+        "Please make this pass:\n```python\ndef tally(xs):\n"
+        '    """Count the even numbers in xs.\n    >>> tally([2, 3])\n    1\n    """\n```'
+    )
+    assert problem_statement(text) == "Count the even numbers in xs."
+
+
+def test_every_hand_written_rephrasing_is_a_candidate():
+    # Instruction rows: the cascade embeds the same text as embedding every row does, so
+    # nominating every rephrasing means its recall cannot fall below embedding every row.
+    records = [
+        json.loads(line)
+        for name in REPHRASED
+        for line in (TESTS / "data" / name).read_text(encoding="utf-8").splitlines()
+    ]
+    assert len({r["item_id"] for r in records}) >= 150
+    frame = rows(instruction=[r["instruction"] for r in records])
+    assert frame.select(problem_part().eq(body()).all()).item()
+    config = CandidateFilter()
+    scores = candidate_scores(frame.select(problem_part())[:, 0], humaneval_items()["text"], config)
+    assert scores["cand_similarity"].min() >= config.threshold
+    # A row about something else entirely is not one.
+    other = candidate_scores(
+        pl.Series(["Describe the water cycle for a ten-year-old, with a rainy-day analogy."]),
+        humaneval_items()["text"],
+        config,
+    )
+    assert other["cand_similarity"].item() < config.threshold
+
+
+def test_candidate_scores_do_not_depend_on_the_batch():
+    texts = pl.Series(["Sort a list of words by length.", "Return the n-th prime.", "Hello"])
+    items = humaneval_items()["text"]
+    whole = candidate_scores(texts, items, CandidateFilter())
+    one_by_one = pl.concat(
+        [candidate_scores(texts[i : i + 1], items, CandidateFilter()) for i in range(3)]
+    )
+    assert whole.equals(one_by_one)
+
+
+def test_recipes_without_the_cascade_hash_as_before():
+    # The keys added for the cascade and the device stay out of a recipe's dump at defaults.
+    assert EmbeddingDetector().model_dump() == {"threshold": 0.63, "model": "all-MiniLM-L6-v2"}
+    on = EmbeddingDetector(candidates=CandidateFilter(), device="cpu").model_dump()
+    assert on["candidates"] == {"threshold": 0.10, "min_chars": 3, "max_chars": 5}
+    assert on["device"] == "cpu"
+
+
+@pytest.mark.parametrize(
+    ("embedding", "message"),
+    [
+        ({"device": "gpu"}, "device"),
+        ({"candidates": {"threshold": 0}}, "threshold"),
+        ({"candidates": {"min_chars": 6, "max_chars": 4}}, "min_chars (6) is above max_chars (4)"),
+    ],
+)
+def test_cascade_and_device_settings_are_validated(embedding, message):
+    recipe = recipe_dict(decontamination={"embedding": embedding})
+    with pytest.raises(RecipeError, match="decontamination") as error:
+        parse_recipe(yaml.safe_dump(recipe), "r.yaml")
+    assert message in str(error.value)
+
+
+def test_the_evaluation_set_shares_no_13_gram_with_humaneval():
+    # bench/decontamination's sets: rephrasings of distinct, real HumanEval items, and clean
+    # instructions; none may share a 13-gram with any item (the n-gram detector finds none).
+    humaneval = humaneval_items()
+    positives = [
+        json.loads(line)
+        for line in (TESTS / "data" / "humaneval_rephrased_human.jsonl").read_text().splitlines()
+    ]
+    clean = [
+        json.loads(line)["instruction"]
+        for line in (TESTS / "data" / "clean_code_instructions.jsonl").read_text().splitlines()
+    ]
+    ids = [r["item_id"] for r in positives]
+    assert len(set(ids)) == len(ids) >= 60 and set(ids) <= set(humaneval["item_id"])
+    assert len(set(clean)) == len(clean) >= 60
+    texts = [r["instruction"] for r in positives] + clean
+    corpus = pl.DataFrame({"row_id": [f"r{i}" for i in range(len(texts))], "content": texts})
+    assert NgramOverlap(humaneval, n=13).matches(corpus).is_empty()
