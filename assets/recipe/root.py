@@ -32,6 +32,7 @@ from assets.models.output_screens import REFUSAL_PATTERNS
 from assets.registry import DETECTORS, FILTERS, METHODS
 from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
+from assets.stream import StreamingConfig
 from quality.gate import GatePolicy, RetentionConfig
 from quality.gates import QualityConfig
 from quality.report_config import ReportConfig
@@ -215,6 +216,7 @@ class Recipe(Strict):
     spark: SparkConfig = SparkConfig()
     reports: ReportConfig = ReportConfig()
     publish: PublishConfig = PublishConfig()
+    streaming: StreamingConfig = StreamingConfig()
 
     def gate_policy(self) -> GatePolicy:
         return GatePolicy(
@@ -226,4 +228,5 @@ class Recipe(Strict):
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        # Batch sizes change how a version is computed, never what it holds.
+        return hashlib.sha256(self.model_dump_json(exclude={"streaming"}).encode()).hexdigest()
