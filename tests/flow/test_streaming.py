@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,21 +24,99 @@ from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions, read_version
 
 STAGES = ("filtered", "decontaminated")
-# Rows the filtered stage appends before the test kills it (batches of one row each).
-KILL_AFTER_ROWS = 5
+# Rows the filtered stage appends before it is killed (batches of one row each).
+KILL_AFTER_ROWS = 3
 
 
 def _seeds(path: Path) -> Path:
     """Seed rows that every kind of step acts on: an exact and a near duplicate, a HumanEval
     prompt, personal data, rows the heuristics drop, and plain ones."""
-    near = (
-        "Describe how the old harbour town changed over the last century, from the days when "
-        "fishing boats filled the quay and the market sold the morning catch, through the years "
-        "when the cannery closed and young families moved away to the cities, to the present, "
-        "when visitors arrive every summer to walk along the cliffs, eat in the restaurants "
-        "that line the water, and buy paintings of the lighthouse from the artists who have "
-        "made their homes in the empty warehouses near the station."
-    ).split()
+    near = [
+        "Describe",
+        "how",
+        "the",
+        "old",
+        "harbour",
+        "town",
+        "changed",
+        "over",
+        "the",
+        "last",
+        "century,",
+        "from",
+        "the",
+        "days",
+        "when",
+        "fishing",
+        "boats",
+        "filled",
+        "the",
+        "quay",
+        "and",
+        "the",
+        "market",
+        "sold",
+        "the",
+        "morning",
+        "catch,",
+        "through",
+        "the",
+        "years",
+        "when",
+        "the",
+        "cannery",
+        "closed",
+        "and",
+        "young",
+        "families",
+        "moved",
+        "away",
+        "to",
+        "the",
+        "cities,",
+        "to",
+        "the",
+        "present,",
+        "when",
+        "visitors",
+        "arrive",
+        "every",
+        "summer",
+        "to",
+        "walk",
+        "along",
+        "the",
+        "cliffs,",
+        "eat",
+        "in",
+        "the",
+        "restaurants",
+        "that",
+        "line",
+        "the",
+        "water,",
+        "and",
+        "buy",
+        "paintings",
+        "of",
+        "the",
+        "lighthouse",
+        "from",
+        "the",
+        "artists",
+        "who",
+        "have",
+        "made",
+        "their",
+        "homes",
+        "in",
+        "the",
+        "empty",
+        "warehouses",
+        "near",
+        "the",
+        "station.",
+    ]
     edited = [*near[:40], "ferry", *near[41:]]
     humaneval = humaneval_items().filter(pl.col("item_id") == "HumanEval/12")["text"][0]
     pairs = [
@@ -140,12 +217,24 @@ def test_any_batch_size_gives_the_same_rows_ids_and_decisions(flow):
             assert decisions.equals(expected[corpus][1]), (corpus, batch_rows)
 
 
+# The filtered stage in a child process that kills itself (SIGKILL: no cleanup of any kind)
+# right after its writer appended a few batches of rows: the fault injected is the kill.
 _KILLED_RUN = """
-import sys
+import os, signal, sys
 import dagster as dg
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
+from warehouse.corpora import VersionWriter
 
+append, appended = VersionWriter.append, []
+
+def append_then_die(self, rows, decisions=None):
+    append(self, rows, decisions)
+    appended.append(rows.height)
+    if self.corpus == "filtered" and sum(appended) >= int(sys.argv[3]):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+VersionWriter.append = append_then_die
 dg.materialize(
     [*ALL_ASSETS, *CORPUS_CHECKS],
     resources=build_resources(home=sys.argv[1], recipe=sys.argv[2]),
@@ -153,36 +242,33 @@ dg.materialize(
 )
 """
 
-_WRITING = (
-    "SELECT v.version, count(r.row_id) AS n FROM corpus_versions AS v "
-    "LEFT JOIN corpus_filtered AS r USING (version) "
-    "WHERE v.corpus = 'filtered' AND v.status = 'writing' GROUP BY v.version"
-)
-
 
 def test_a_killed_stage_leaves_the_current_version_and_the_rerun_counts_once(flow):
     wh = Warehouse(flow)
     current = current_version(wh, "filtered")
     rows, decisions = _version(wh, "filtered", current)
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_RUN, str(flow), str(_recipe(flow, 1))], env=env, cwd=REPO
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _KILLED_RUN,
+            str(flow),
+            str(_recipe(flow, 1)),
+            str(KILL_AFTER_ROWS),
+        ],
+        env=env,
+        cwd=REPO,
+        timeout=600,
+        check=False,
     )
-    try:
-        deadline = time.monotonic() + 240
-        partial = None
-        while partial is None and child.poll() is None and time.monotonic() < deadline:
-            with wh.reader() as con:
-                found = con.execute(_WRITING).fetchall()
-            if found and found[0][1] >= KILL_AFTER_ROWS:
-                partial = found[0][0]
-                child.send_signal(signal.SIGKILL)
-            else:
-                time.sleep(0.05)
-        assert partial is not None, "the streamed stage never appended its first batches"
-    finally:
-        child.kill()
-        child.wait()
+    assert killed.returncode == -signal.SIGKILL
+    with wh.reader() as con:
+        writing = con.execute(
+            "SELECT version FROM corpus_versions WHERE corpus = 'filtered' AND status = 'writing'"
+        ).fetchall()
+    assert len(writing) == 1
+    partial = writing[0][0]
 
     # Meanwhile: the half-written version is there, but the current one stays current and
     # whole, and the corpus view shows only it.
