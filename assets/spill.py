@@ -3,6 +3,7 @@ DuckDB file and in growing memory-mapped arrays, all removed when the stage ends
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -49,7 +50,8 @@ class Spill:
 
     def __init__(self, root: Path) -> None:
         root.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix="stage-", dir=root))
+        _remove_orphans(root)
+        self.dir = Path(tempfile.mkdtemp(prefix=f"stage-{os.getpid()}-", dir=root))
         self._con: duckdb.DuckDBPyConnection | None = None
         self._parts: dict[str, int] = {}
         self._arrays: dict[str, GrowingArray] = {}
@@ -115,6 +117,20 @@ class Spill:
             self._con.close()
             self._con = None
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _remove_orphans(root: Path) -> None:
+    """Remove the spills of processes that are gone (a killed stage cannot clean up)."""
+    for folder in root.glob("stage-*-*"):
+        pid = folder.name.split("-")[1]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:
+            continue
 
 
 class BatchFolder:

@@ -296,3 +296,5 @@ def test_a_killed_stage_leaves_the_current_version_and_the_rerun_counts_once(flo
             {"v": partial},
         ).fetchone()[0]
     assert left == 0
+    # The killed run's scratch files went with the re-run.
+    assert not list((flow / "spill").glob("stage-*"))
