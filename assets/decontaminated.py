@@ -9,14 +9,21 @@ from assets.decontamination.detector import decontamination_steps
 from assets.registry import DETECTORS
 from assets.resources import RecipeResource
 from assets.stage_setup import StageSetup
-from assets.staging import json_metadata, model_context, read_current, stage, stats_metadata
-from assets.steps import run_steps
+from assets.staging import (
+    describe_stream,
+    json_metadata,
+    model_context,
+    stats_metadata,
+    stream_stage,
+)
 from quality.tables import markdown_table
+from warehouse.reports import decisions_with_origin
 from warehouse.resource import WarehouseResource
 
 
-def contamination_table(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataFrame:
-    """Removed rows per benchmark and generator, with how many each detector caught."""
+def contamination_table(decisions: pl.DataFrame) -> pl.DataFrame:
+    """Removed rows per benchmark and generator, with how many each detector caught;
+    `decisions` carry the `generator_id` and `method` of their row (`decisions_with_origin`)."""
     evidence = decisions.select(
         "row_id",
         pl.col("evidence").str.json_path_match("$.benchmark").alias("benchmark"),
@@ -26,7 +33,7 @@ def contamination_table(rows: pl.DataFrame, decisions: pl.DataFrame) -> pl.DataF
         .struct.field("detectors")
         .alias("detectors"),
     )
-    origin = rows.select("row_id", "generator_id", "method").unique("row_id", keep="first")
+    origin = decisions.select("row_id", "generator_id", "method").unique("row_id", keep="first")
     return (
         evidence.join(origin, on="row_id", how="left")
         .group_by("benchmark", "generator_id", "method")
@@ -53,30 +60,27 @@ def decontaminated(
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
-    parent, rows = read_current(wh, "filtered")
     try:
         benchmarks = load_benchmarks(plan.decontamination.benchmarks, wh.home)
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
     setup = StageSetup.of(plan, model_context(context, wh, plan), benchmarks)
-    result = run_steps(rows, decontamination_steps(setup), stage="decontaminated")
-    report = contamination_table(rows, result.decisions)
+    steps = decontamination_steps(setup)
+    staged = stream_stage(context, wh, "decontaminated", "filtered", steps, plan)
+    report = contamination_table(decisions_with_origin(wh, "decontaminated", staged.number))
     per_benchmark = dict(report.group_by("benchmark").agg(pl.col("rows").sum()).iter_rows())
-    return stage(
+    return describe_stream(
         context,
         wh,
         "decontaminated",
-        result.rows,
-        decisions=result.decisions,
-        parents=[parent],
-        recipe=plan,
-        rows_in=rows.height,
+        staged,
+        plan,
         metadata={
             "benchmarks": json_metadata(dict(benchmarks.group_by("benchmark").len().iter_rows())),
             "contaminated_by_benchmark": json_metadata(per_benchmark),
             "contamination_report": dg.MetadataValue.md(markdown_table(report)),
             "verdict_rule": dg.MetadataValue.text(plan.decontamination.verdict_rule),
             # `judge_pairs` and `judge_new_calls` come from the judge when it is configured.
-            **stats_metadata(result, defaults={"judge_pairs": 0, "judge_new_calls": 0}),
+            **stats_metadata(staged.summary, defaults={"judge_pairs": 0, "judge_new_calls": 0}),
         },
     )

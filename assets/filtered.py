@@ -6,8 +6,7 @@ import dagster as dg
 from assets.filters.pipeline import filtered_steps
 from assets.resources import RecipeResource
 from assets.stage_setup import StageSetup
-from assets.staging import model_context, read_current, stage, stats_metadata
-from assets.steps import run_steps
+from assets.staging import describe_stream, model_context, stats_metadata, stream_stage
 from warehouse.resource import WarehouseResource
 
 
@@ -26,18 +25,9 @@ def filtered(
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
-    parent, rows = read_current(wh, "synthesized")
     setup = StageSetup.of(plan, model_context(context, wh, plan))
-    result = run_steps(rows, filtered_steps(setup), stage="filtered")
-    return stage(
-        context,
-        wh,
-        "filtered",
-        result.rows,
-        decisions=result.decisions,
-        parents=[parent],
-        recipe=plan,
-        rows_in=rows.height,
-        # The steps' statistics: `pii`, `languages`, and `semantic_dedup` and `judge` when on.
-        metadata=stats_metadata(result),
+    staged = stream_stage(context, wh, "filtered", "synthesized", filtered_steps(setup), plan)
+    # The steps' statistics: `pii`, `languages`, and `semantic_dedup` and `judge` when on.
+    return describe_stream(
+        context, wh, "filtered", staged, plan, metadata=stats_metadata(staged.summary)
     )

@@ -5,10 +5,12 @@ import polars as pl
 
 from assets.export.files import export_version
 from assets.resources import RecipeResource
-from assets.staging import code_version, read_current
-from warehouse import Warehouse
-from warehouse.corpora import version_info
+from assets.spill import Spill, parquet_batches
+from assets.staging import code_version
+from warehouse import ParentVersion, Warehouse
+from warehouse.corpora import read_version_number, snapshot_version, version_info
 from warehouse.lineage import record_publication
+from warehouse.reports import rows_by_generator
 from warehouse.resource import WarehouseResource
 
 
@@ -34,17 +36,24 @@ def published(
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
-    parent, rows = read_current(wh, "decontaminated")
+    try:
+        number = read_version_number(wh, "decontaminated")
+    except LookupError as exc:
+        raise dg.Failure(
+            description=f"{exc}: materialize decontaminated (and let its checks pass) first"
+        ) from None
+    parent = ParentVersion("decontaminated", number)
+    counts = rows_by_generator(wh, parent.corpus, parent.version)
+    row_count = int(counts["len"].sum()) if counts.height else 0
     with wh.reader() as con:
         generators = con.sql(
             "SELECT * FROM generators WHERE list_contains(?, generator_id) ORDER BY generator_id",
-            params=[rows["generator_id"].unique().to_list()],
+            params=[counts["generator_id"].unique().drop_nulls().to_list()],
         ).pl()
-    counts = rows.group_by("generator_id", "method").len().sort("generator_id")
     manifest = {
         "corpus": parent.corpus,
         "version": parent.version,
-        "row_count": rows.height,
+        "row_count": row_count,
         "recipe": {"name": plan.name, "sha256": plan.sha256},
         "code_version": code_version(),
         "built_from": [
@@ -56,13 +65,21 @@ def published(
         "dagster_run_id": context.run_id,
     }
     target = wh.exports_dir / parent.corpus / f"v{parent.version}"
-    written = export_version(rows, target, plan.export.formats, manifest)
+    batch_rows = plan.streaming.batch_rows
+    # The version is snapshot to a scratch file and written out batch by batch.
+    with Spill(wh.home / "spill") as spill:
+        snapshot = snapshot_version(
+            wh, parent.corpus, parent.version, spill.dir / "published.parquet", batch_rows
+        )
+        written = export_version(
+            parquet_batches(snapshot, batch_rows), target, plan.export.formats, manifest
+        )
     record_publication(
-        wh, parent.corpus, parent.version, str(target), rows.height, manifest, context.run_id
+        wh, parent.corpus, parent.version, str(target), row_count, manifest, context.run_id
     )
     return dg.MaterializeResult(
         metadata={
-            "dagster/row_count": dg.MetadataValue.int(rows.height),
+            "dagster/row_count": dg.MetadataValue.int(row_count),
             "dagster/uri": dg.MetadataValue.path(str(target)),
             "source_version": dg.MetadataValue.text(f"{parent.corpus} v{parent.version}"),
             **{name: dg.MetadataValue.path(str(path)) for name, path in written.items()},

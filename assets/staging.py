@@ -4,6 +4,8 @@ describe it in standard Dagster metadata."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 
@@ -13,12 +15,22 @@ import polars as pl
 from assets.embeddings import Embedder
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
-from assets.steps import StageOutput
+from assets.spill import Spill, parquet_batches
+from assets.steps import StageOutput, Step
+from assets.stream import StreamSummary, stream_steps
 from assets.synthesis.context import SynthesisContext
-from quality.materialization import materialization_metadata
+from quality.materialization import METADATA_SAMPLE_ROWS, materialization_metadata
 from quality.tables import markdown_table
 from warehouse import ParentVersion, Warehouse
-from warehouse.corpora import now, read_version, stage_version
+from warehouse.corpora import (
+    VersionWriter,
+    now,
+    read_version,
+    read_version_number,
+    snapshot_version,
+    stage_version,
+)
+from warehouse.reports import decisions_by_rule, version_dropped_count, version_sample
 
 PREVIEW_COLUMNS = ("row_id", "method", "task_type", "instruction", "response")
 
@@ -73,52 +85,43 @@ def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
     )
 
 
-def drop_summary(decisions: pl.DataFrame) -> dict[str, int]:
-    if decisions.is_empty():
-        return {}
-    counts = decisions.group_by("action", "rule").len().sort("len", descending=True)
-    return {f"{a}:{r}": n for a, r, n in counts.iter_rows()}
-
-
-def stage(
+def staged_metadata(
     context: dg.AssetExecutionContext,
     wh: Warehouse,
     corpus: str,
-    rows: pl.DataFrame,
+    number: int,
     *,
-    decisions: pl.DataFrame,
+    row_count: int,
+    rows_in: int,
+    schema: dg.TableSchema,
     parents: list[ParentVersion],
     recipe: Recipe,
-    rows_in: int | None = None,
     metadata: dict | None = None,
 ) -> dg.MaterializeResult:
-    """Write `rows` as a new staged version; its blocking checks decide whether it is promoted."""
-    number = stage_version(
+    """Describe a staged version in standard Dagster metadata, read back from the warehouse:
+    counts by SQL, previews, plots and diversity on one fixed-size sample (`version_sample`),
+    so the cost does not grow with the version."""
+    dropped = version_dropped_count(wh, corpus, number)
+    context.log.info(f"staged {corpus} v{number}: {row_count} rows, {dropped} dropped")
+    sample = version_sample(wh, corpus, number, METADATA_SAMPLE_ROWS)
+    preview = sample.select([c for c in PREVIEW_COLUMNS if c in sample.columns]).head(5)
+    report = materialization_metadata(
         wh,
         corpus,
-        rows,
-        decisions=decisions,
-        parents=parents,
-        run_id=context.run_id,
-        code_version=code_version(),
-        recipe_sha256=recipe.sha256,
-    )
-    dropped = decisions.filter(pl.col("action").is_in(["drop", "quarantine"]))["row_id"].n_unique()
-    context.log.info(f"staged {corpus} v{number}: {rows.height} rows, {dropped} dropped")
-    preview = rows.select([c for c in PREVIEW_COLUMNS if c in rows.columns]).head(5)
-    report = materialization_metadata(
-        wh, corpus, number, rows, recipe.reports, embed=partial(Embedder().embed, wh)
+        number,
+        sample,
+        recipe.reports,
+        embed=partial(Embedder().embed, wh),
+        row_count=row_count,
     )
     return dg.MaterializeResult(
         metadata={
             "version": dg.MetadataValue.int(number),
-            "dagster/row_count": dg.MetadataValue.int(rows.height),
-            "dagster/column_schema": column_schema(rows),
-            "rows_in": dg.MetadataValue.int(
-                rows_in if rows_in is not None else rows.height + dropped
-            ),
+            "dagster/row_count": dg.MetadataValue.int(row_count),
+            "dagster/column_schema": schema,
+            "rows_in": dg.MetadataValue.int(rows_in),
             "dropped": dg.MetadataValue.int(dropped),
-            "decisions_by_rule": dg.MetadataValue.json(drop_summary(decisions)),
+            "decisions_by_rule": dg.MetadataValue.json(decisions_by_rule(wh, corpus, number)),
             "parents": dg.MetadataValue.text(
                 ", ".join(f"{p.corpus} v{p.version}" for p in parents) or "none"
             ),
@@ -134,11 +137,158 @@ def stage(
     )
 
 
+def stage(
+    context: dg.AssetExecutionContext,
+    wh: Warehouse,
+    corpus: str,
+    rows: pl.DataFrame,
+    *,
+    decisions: pl.DataFrame,
+    parents: list[ParentVersion],
+    recipe: Recipe,
+    rows_in: int | None = None,
+    metadata: dict | None = None,
+) -> dg.MaterializeResult:
+    """Write `rows` (in memory) as a new staged version; its blocking checks decide whether
+    it is promoted."""
+    number = stage_version(
+        wh,
+        corpus,
+        rows,
+        decisions=decisions,
+        parents=parents,
+        run_id=context.run_id,
+        code_version=code_version(),
+        recipe_sha256=recipe.sha256,
+    )
+    dropped = decisions.filter(pl.col("action").is_in(["drop", "quarantine"]))["row_id"].n_unique()
+    return staged_metadata(
+        context,
+        wh,
+        corpus,
+        number,
+        row_count=rows.height,
+        rows_in=rows_in if rows_in is not None else rows.height + dropped,
+        schema=column_schema(rows),
+        parents=parents,
+        recipe=recipe,
+        metadata=metadata,
+    )
+
+
+@dataclass(frozen=True)
+class StreamedStage:
+    """A stage streamed from the current upstream version into a new staged version."""
+
+    number: int
+    parent: ParentVersion
+    rows_in: int
+    summary: StreamSummary
+    schema: dg.TableSchema
+
+
+def stream_stage(
+    context: dg.AssetExecutionContext,
+    wh: Warehouse,
+    corpus: str,
+    upstream: str,
+    steps: Sequence[Step],
+    recipe: Recipe,
+) -> StreamedStage:
+    """Run `steps` over the current `upstream` version batch by batch (`recipe.streaming`),
+    appending kept rows and decisions to a new version of `corpus` as they come; it is staged
+    once complete. A failure discards the partial version; a killed process leaves it
+    `writing`, invisible to the corpus views, and the next writer discards it."""
+    try:
+        parent_number = read_version_number(wh, upstream)
+    except LookupError as exc:
+        raise dg.Failure(
+            description=f"{exc}: materialize {upstream} (and let its checks pass) first"
+        ) from None
+    parent = ParentVersion(upstream, parent_number)
+    batch_rows = recipe.streaming.batch_rows
+    writer = VersionWriter(
+        wh,
+        corpus,
+        parents=[parent],
+        run_id=context.run_id,
+        code_version=code_version(),
+        recipe_sha256=recipe.sha256,
+    )
+    with Spill(wh.home / "spill") as spill:
+        snapshot = snapshot_version(
+            wh,
+            upstream,
+            parent_number,
+            spill.dir / "input.parquet",
+            batch_rows=min(max(batch_rows, 1_024), 122_880),
+        )
+        number = writer.begin()
+        schema: list[pl.Schema] = []
+        rows_in = 0
+
+        def source() -> Iterator[pl.DataFrame]:
+            nonlocal rows_in
+            for batch in parquet_batches(snapshot, batch_rows):
+                rows_in += batch.height
+                yield batch
+
+        def emit(rows: pl.DataFrame | None, decisions: pl.DataFrame | None) -> None:
+            if rows is not None and (not schema or rows.height):
+                schema[:] = [rows.schema]
+            writer.append(rows if rows is not None else pl.DataFrame(), decisions)
+
+        try:
+            summary = stream_steps(source(), steps, corpus, emit, spill)
+            writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
+    context.log.info(
+        f"{corpus} v{number}: {rows_in} rows streamed in batches of {batch_rows}, "
+        f"{summary.rows_out} kept"
+    )
+    return StreamedStage(
+        number,
+        parent,
+        rows_in,
+        summary,
+        dg.TableSchema(
+            columns=[
+                dg.TableColumn(name, str(dtype))
+                for name, dtype in (schema[0] if schema else {}).items()
+            ]
+        ),
+    )
+
+
+def describe_stream(
+    context: dg.AssetExecutionContext,
+    wh: Warehouse,
+    corpus: str,
+    staged: StreamedStage,
+    recipe: Recipe,
+    metadata: dict | None = None,
+) -> dg.MaterializeResult:
+    return staged_metadata(
+        context,
+        wh,
+        corpus,
+        staged.number,
+        row_count=staged.summary.rows_out,
+        rows_in=staged.rows_in,
+        schema=staged.schema,
+        parents=[staged.parent],
+        recipe=recipe,
+        metadata=metadata,
+    )
+
+
 def json_metadata(value: object) -> dg.MetadataValue:
     return dg.MetadataValue.json(json.loads(json.dumps(value, default=str)))
 
 
-def stats_metadata(result: StageOutput, defaults: dict | None = None) -> dict:
+def stats_metadata(result: StageOutput | StreamSummary, defaults: dict | None = None) -> dict:
     """A stage's step statistics (counts as integers, the rest as JSON; `defaults` for steps
     the recipe left out) and its funnel of rows in and out of each step."""
     stats = {**(defaults or {}), **result.stats}

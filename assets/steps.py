@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
 
-from assets.turn_evidence import name_turns
 from warehouse.rows import DECISION_SCHEMA
 
 if TYPE_CHECKING:
     # Types only: the setup holds recipe sections, and the recipe imports the config models
     # that live beside the steps, so the steps' modules cannot import it at run time.
     from assets.registry import Registry
+    from assets.spill import Spill
     from assets.stage_setup import StageSetup
 
 STEP_DECISION_SCHEMA: dict[str, pl.DataType] = {
@@ -92,10 +92,51 @@ class CorpusState:
     description: str
 
 
+@dataclass(frozen=True)
+class CorpusDecision:
+    """What a corpus step decided over a whole version: the rows to drop (`FLAG_SCHEMA`) and,
+    for a step that annotates rows, new columns by `row_id` (rows without one get nulls)."""
+
+    flags: pl.DataFrame = field(default_factory=lambda: no_flags())
+    annotations: pl.DataFrame | None = None
+
+    def applied_to(self, rows: pl.DataFrame) -> StepOutput:
+        """One batch of the version with the decision applied (its decisions included)."""
+        if self.annotations is not None:
+            rows = rows.join(self.annotations, on="row_id", how="left", maintain_order="left")
+        if self.flags.is_empty():
+            return StepOutput(rows)
+        return apply_flags(rows, self.flags.join(rows.select("row_id"), on="row_id", how="semi"))
+
+
 class CorpusStep(Step):
-    """A step that needs the whole version; `state` declares what it keeps per row."""
+    """A step that needs the whole version; `state` declares what it keeps per row.
+
+    A streamed corpus step (`streamed = True`) sees the version batch by batch in `observe`,
+    keeping only its compact state in the stage's `Spill` (a DuckDB table, a memory-mapped
+    array), then `decide`s once every batch was seen; the runner applies the decision to the
+    batches as they stream on. A step that is not streamed gets the whole version in `apply`
+    (the runner gathers it in memory: fine for small versions, not for millions of rows)."""
 
     state: ClassVar[CorpusState]
+    streamed: ClassVar[bool] = False
+
+    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
+        """Keep the compact state of one batch of the version in `spill`."""
+        raise NotImplementedError(f"{self.name} is not a streamed corpus step")
+
+    def decide(self, spill: Spill) -> CorpusDecision:
+        """The decision over every batch observed."""
+        raise NotImplementedError(f"{self.name} is not a streamed corpus step")
+
+    def decide_whole(self, rows: pl.DataFrame) -> CorpusDecision:
+        """A streamed step's decision on a version held in memory (one batch)."""
+        from assets.spill import Spill
+
+        with Spill.temporary() as spill:
+            if rows.height:
+                self.observe(rows, spill)
+            return self.decide(spill)
 
 
 def drops(flagged: pl.DataFrame) -> pl.DataFrame:
@@ -126,11 +167,14 @@ class RowFilter(RowStep):
 
 
 class CorpusFilter(CorpusStep):
-    """A corpus rule (dedup) that flags the rows to drop, reading the whole version."""
+    """A corpus rule (dedup) that flags the rows to drop, reading the whole version; a
+    streamed one implements `observe` and `decide` instead of `flag`."""
 
-    @abstractmethod
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         """The rows to drop: `row_id`, `rule`, `score` (float or null), `evidence` (JSON)."""
+        if not self.streamed:
+            raise NotImplementedError(f"{self.name}: a corpus filter implements flag")
+        return self.decide_whole(rows).flags
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         return apply_flags(rows, self.flag(rows))
@@ -180,59 +224,31 @@ def batches(rows: pl.DataFrame, batch_rows: int | None) -> Iterator[pl.DataFrame
     yield from rows.iter_slices(batch_rows)
 
 
-def _run_rows(step: RowStep, rows: pl.DataFrame, batch_rows: int | None) -> StepOutput:
-    outputs = [step.apply(batch) for batch in batches(rows, batch_rows)]
-    if len(outputs) == 1:
-        return outputs[0]
-    return StepOutput(
-        pl.concat([o.rows for o in outputs]), pl.concat([o.decisions for o in outputs])
-    )
-
-
 def run_steps(
     rows: pl.DataFrame, steps: Sequence[Step], stage: str, batch_rows: int | None = None
 ) -> StageOutput:
-    """Run `steps` in order, each on what the previous ones kept, so a dropped row carries
-    the decision of the first rule that caught it. Row steps see batches of `batch_rows`
-    (None: the whole version); corpus steps see the whole version, and none of the version
-    once it is empty."""
-    decisions = [pl.DataFrame(schema=DECISION_SCHEMA)]
-    funnel: list[tuple[str, str, int, int]] = []
-    stats: dict[str, Any] = {}
-    for step in steps:
-        rows_in = rows.height
-        if isinstance(step, RowStep):
-            output = _run_rows(step, rows, batch_rows)
-        elif rows.is_empty():
-            continue
-        else:
-            output = step.apply(rows)
-        # Steps read a conversation through its transcript; its decisions name the turn.
-        step_decisions = name_turns(output.decisions, rows)
-        rows = output.rows
-        funnel.append(
-            (step.name, "row" if isinstance(step, RowStep) else "corpus", rows_in, rows.height)
+    """The streamed runner (`assets.stream.stream_steps`) on a version held in memory: row
+    steps see batches of `batch_rows` (None: the whole version), corpus steps decide over the
+    whole version; the rows kept and decisions come back as frames."""
+    from assets.spill import Spill
+    from assets.stream import MemoryBatches, stream_steps
+
+    kept: list[pl.DataFrame] = []
+    decided: list[pl.DataFrame] = [pl.DataFrame(schema=DECISION_SCHEMA)]
+
+    def emit(out: pl.DataFrame | None, decisions: pl.DataFrame | None) -> None:
+        if out is not None:
+            kept.append(out)
+        if decisions is not None and not decisions.is_empty():
+            decided.append(decisions)
+
+    with Spill.temporary() as spill:
+        summary = stream_steps(
+            batches(rows, batch_rows), steps, stage, emit, spill, hold=MemoryBatches
         )
-        if not step_decisions.is_empty():
-            decisions.append(
-                step_decisions.with_columns(pl.lit(stage).alias("stage"))
-                .select(DECISION_SCHEMA.keys())
-                .cast(DECISION_SCHEMA)
-            )
-    for step in steps:
-        stats = merge_stats(stats, step.stats())
     return StageOutput(
-        rows,
-        pl.concat(decisions),
-        stats,
-        pl.DataFrame(
-            funnel,
-            schema={
-                "step": pl.String,
-                "kind": pl.String,
-                "rows_in": pl.Int64,
-                "rows_out": pl.Int64,
-            },
-            orient="row",
-        ),
+        pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0],
+        pl.concat(decided),
+        summary.stats,
+        summary.funnel,
     )

@@ -51,16 +51,25 @@ def distinct_n(texts: pl.Series, n_max: int = 2) -> dict[str, float | int]:
 def balance(rows: pl.DataFrame, column: str) -> dict[str, object]:
     """Shannon entropy (bits) of a categorical column and its normalized form (0..1)."""
     if column not in rows.columns or rows.is_empty():
+        return balance_of_counts(pl.DataFrame(schema={column: pl.String, "len": pl.UInt32}))
+    return balance_of_counts(
+        rows.group_by(pl.col(column).fill_null("(none)")).len().sort("len", descending=True)
+    )
+
+
+def balance_of_counts(counts: pl.DataFrame) -> dict[str, object]:
+    """`balance` from counts (a category column, then `len`), e.g. a SQL GROUP BY's."""
+    total = int(counts["len"].sum()) if counts.height else 0
+    if not total:
         return {"categories": 0, "entropy_bits": 0.0, "normalized_entropy": 0.0, "counts": {}}
-    counts = rows.group_by(pl.col(column).fill_null("(none)")).len().sort("len", descending=True)
-    p = counts["len"].to_numpy() / rows.height
+    p = counts["len"].to_numpy() / total
     entropy = max(0.0, float(-(p * np.log2(p)).sum()))
     k = counts.height
     return {
         "categories": k,
         "entropy_bits": round(entropy, 4),
         "normalized_entropy": round(entropy / math.log2(k), 4) if k > 1 else 0.0,
-        "counts": dict(counts.iter_rows()),
+        "counts": {key: int(n) for key, n in counts.iter_rows()},
     }
 
 
@@ -93,14 +102,23 @@ def dispersion(vectors: np.ndarray) -> dict[str, float | int]:
 
 
 def diversity(
-    rows: pl.DataFrame, embed: Embed | None = None, *, embedding_sample: int = 2000
+    rows: pl.DataFrame,
+    embed: Embed | None = None,
+    *,
+    embedding_sample: int = 2000,
+    counts: dict[str, pl.DataFrame] | None = None,
 ) -> dict[str, object]:
     """Every diversity measure of `rows`; embedding dispersion only when `embed` is given and
-    the sample size is positive."""
+    the sample size is positive. `counts` (per category column, from the whole version) stand
+    in for the balance of `rows` when these are a sample."""
     texts = row_texts(rows)
     result: dict[str, object] = {"rows": rows.height, **distinct_n(texts)}
-    result["task_type_balance"] = balance(rows, "task_type")
-    result["method_balance"] = balance(rows, "method")
+    for column in ("task_type", "method"):
+        result[f"{column}_balance"] = (
+            balance_of_counts(counts[column])
+            if counts and column in counts
+            else balance(rows, column)
+        )
     if embed is not None and embedding_sample > 0 and rows.height:
         sample = row_texts(sample_for_embedding(rows, embedding_sample)).to_list()
         result["embedding"] = dispersion(embed(sample))

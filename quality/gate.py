@@ -36,7 +36,8 @@ class RetentionConfig(Strict):
     stale_staged_hours: float = Field(default=24.0, gt=0)
 
 
-CHUNK_ROWS = 200_000
+# Rows validated at a time: one pandas frame of this many rows is the check's peak memory.
+CHUNK_ROWS = 50_000
 
 
 @dataclass

@@ -15,9 +15,12 @@ from quality.plots import length_plot, score_frame, score_plot
 from quality.report_config import ReportConfig
 from quality.tables import markdown_table
 from warehouse.connection import Warehouse
-from warehouse.reports import decision_scores, dropped_sample
+from warehouse.reports import category_counts, decision_scores, dropped_sample
 
 SAMPLE_COLUMNS = ("row_id", "method", "task_type", "instruction", "response", "text")
+# Plots, samples and diversity read at most this many rows (the smallest row ids, a
+# pseudo-random sample), so a materialization's metadata costs the same at any size.
+METADATA_SAMPLE_ROWS = 10_000
 # Seed versions are inputs, not generated data: their diversity is not a quality signal here.
 DIVERSITY_CORPORA = ("synthesized", "filtered", "decontaminated")
 
@@ -79,9 +82,13 @@ def materialization_metadata(
     rows: pl.DataFrame,
     config: ReportConfig,
     embed: Embed | None = None,
+    *,
+    row_count: int | None = None,
 ) -> dict[str, dg.MetadataValue]:
     """Funnel, kept and dropped samples, plots and diversity of a just-staged version; `embed`
-    measures embedding dispersion where the config asks for it."""
+    measures embedding dispersion where the config asks for it. `rows` is the version or, with
+    `row_count` (the version's size), its sample: counts of task types and methods then come
+    from the whole version in SQL."""
     funnel = build_funnel(wh, [(corpus, version)])
     metadata: dict[str, dg.MetadataValue] = {
         "drop_funnel": dg.MetadataValue.md(funnel_markdown(funnel))
@@ -96,11 +103,21 @@ def materialization_metadata(
     if config.plots:
         metadata.update(_plots(wh, corpus, version, rows, config))
     if corpus in DIVERSITY_CORPORA:
+        sampled = row_count is not None
         measures = diversity(
             rows,
             embed if config.embedding_in_metadata else None,
             embedding_sample=config.embedding_sample,
+            counts={
+                column: category_counts(wh, corpus, version, column)
+                for column in ("task_type", "method")
+            }
+            if sampled
+            else None,
         )
+        if sampled:
+            measures["rows"] = row_count
+            measures["sampled_rows"] = rows.height
         metadata.update(diversity_metadata(measures))
     metadata["report_dir"] = dg.MetadataValue.path(str(report_dir(wh, corpus, version)))
     return metadata

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from warehouse.connection import Warehouse
 from warehouse.corpora import table_of
-from warehouse.queries import scalar, sql
+from warehouse.queries import query_to_parquet, scalar, sql
 
 
 def seed_ancestor(wh: Warehouse, corpus: str, version: int) -> int | None:
@@ -25,28 +28,27 @@ def audit_chunks(
 ) -> Iterator[pl.DataFrame]:
     """The rows of a version in `row_id` order, `chunk_rows` at a time, each with
     `row_id_occurrences` (over the whole version) and `unresolved_seed_ids` (seed ids not in
-    the seed version this one descends from)."""
+    the seed version this one descends from). One query, written to a scratch Parquet file
+    batch by batch, then read back a chunk at a time: neither the version nor the warehouse
+    lock is held while the chunks are checked."""
     table = table_of(corpus)
     seed_version = seed_ancestor(wh, corpus, version)
-    query = sql("audit_chunk").replace("{table}", table)
-    offset = 0
-    while True:
+    query = sql("audit_rows").replace("{table}", table)
+    scratch = wh.home / "spill"
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="audit-", dir=scratch) as folder:
+        target = Path(folder) / "audit.parquet"
         with wh.reader() as con:
-            chunk = con.sql(
-                query,
-                params={
-                    "version": version,
-                    "seed_version": seed_version,
-                    "limit": chunk_rows,
-                    "offset": offset,
-                },
-            ).pl()
-        if chunk.is_empty() and offset > 0:
-            return
-        yield chunk
-        if chunk.height < chunk_rows:
-            return
-        offset += chunk_rows
+            query_to_parquet(
+                con, query, {"version": version, "seed_version": seed_version}, target, chunk_rows
+            )
+        reader = pq.ParquetFile(target)
+        seen = False
+        for batch in reader.iter_batches(batch_size=chunk_rows):
+            seen = True
+            yield pl.from_arrow(batch)  # type: ignore[misc]
+        if not seen:
+            yield pl.from_arrow(reader.schema_arrow.empty_table())  # type: ignore[misc]
 
 
 def version_row_count(wh: Warehouse, corpus: str, version: int) -> int:

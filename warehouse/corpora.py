@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Literal, get_args
 
 import duckdb
 import polars as pl
 
 from warehouse.connection import Warehouse
-from warehouse.queries import scalar, sql
+from warehouse.queries import query_to_parquet, scalar, sql
 
 # The versioned corpora, in flow order; the one list every layer names them from.
 Corpus = Literal["seed", "synthesized", "filtered", "decontaminated"]
@@ -61,6 +64,168 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, table: str, relation: str) 
     return added
 
 
+def _writer_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _writer_gone(writer: str | None) -> bool:
+    """Whether the process that was appending a version is gone: on this host, no process
+    has its pid (a writer on another host is never presumed dead; retention prunes it)."""
+    host, _, pid = (writer or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _discard(con: duckdb.DuckDBPyConnection, corpus: str, versions: list[int]) -> None:
+    """Delete the rows and decisions of unfinished versions; their history row says `abandoned`."""
+    if not versions:
+        return
+    con.execute(
+        f"DELETE FROM {table_of(corpus)} WHERE version IN (SELECT unnest(?::INTEGER[]))",
+        [versions],
+    )
+    con.execute(
+        "DELETE FROM decisions WHERE corpus = ? AND version IN (SELECT unnest(?::INTEGER[]))",
+        [corpus, versions],
+    )
+    con.execute(
+        "UPDATE corpus_versions SET status = 'abandoned', decided_at = ? "
+        "WHERE corpus = ? AND version IN (SELECT unnest(?::INTEGER[]))",
+        [now(), corpus, versions],
+    )
+
+
+class VersionWriter:
+    """A new version of `corpus`, appended batch by batch and staged only once complete.
+
+    `begin` reserves the version number (status `writing`), `append` adds rows and decisions
+    in one transaction per batch, `finish` marks it `staged` with its counts. Until its checks
+    promote it, no current-version view shows it, so a run killed mid-stage leaves the last
+    promoted version current; the next writer of the corpus discards what the dead one left."""
+
+    def __init__(
+        self,
+        wh: Warehouse,
+        corpus: str,
+        *,
+        parents: list[ParentVersion] | tuple[ParentVersion, ...] = (),
+        run_id: str | None = None,
+        code_version: str | None = None,
+        recipe_sha256: str | None = None,
+    ) -> None:
+        self.wh = wh
+        self.corpus = corpus
+        self.table = table_of(corpus)
+        self.parents = list(parents)
+        self.run_id = run_id
+        self.code_version = code_version
+        self.recipe_sha256 = recipe_sha256
+        self.version: int | None = None
+        self.row_count = 0
+        self.created_at = now()
+
+    def begin(self) -> int:
+        with self.wh.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                stale = [
+                    int(version)
+                    for version, writer in con.execute(
+                        sql("writing_versions"), [self.corpus]
+                    ).fetchall()
+                    if _writer_gone(writer)
+                ]
+                _discard(con, self.corpus, stale)
+                version = int(scalar(con, sql("next_version"), [self.corpus]))
+                con.execute(
+                    sql("insert_corpus_version"),
+                    [
+                        self.corpus,
+                        version,
+                        self.run_id,
+                        self.code_version,
+                        self.recipe_sha256,
+                        [p.as_dict() for p in self.parents],
+                        self.created_at,
+                        _writer_id(),
+                    ],
+                )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        self.version = version
+        return version
+
+    def append(self, rows: pl.DataFrame, decisions: pl.DataFrame | None = None) -> None:
+        """Add a batch of rows and decisions (`DECISION_COLUMNS`) to the version, atomically."""
+        if self.version is None:
+            raise RuntimeError("append before begin")
+        has_rows = rows.width > 0 and (rows.height > 0 or self.row_count == 0)
+        has_decisions = decisions is not None and decisions.height > 0
+        if not has_rows and not has_decisions:
+            return
+        with self.wh.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                if has_rows:
+                    con.register("staged_rows", rows.to_arrow())
+                    _add_new_columns(con, self.table, "staged_rows")
+                    con.execute(
+                        f"INSERT INTO {self.table} BY NAME "
+                        "SELECT ?::INTEGER AS version, * FROM staged_rows",
+                        [self.version],
+                    )
+                if has_decisions:
+                    con.register("staged_decisions", decisions.select(DECISION_COLUMNS).to_arrow())
+                    con.execute(
+                        sql("insert_decisions"),
+                        [self.corpus, self.version, self.run_id, self.created_at],
+                    )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+        self.row_count += rows.height
+
+    def finish(self) -> int:
+        """Mark the version `staged` (complete); returns its number."""
+        with self.wh.writer() as con:
+            dropped = scalar(con, sql("version_dropped_count"), [self.corpus, self.version])
+            done = con.execute(
+                sql("finish_version"),
+                {
+                    "row_count": self.row_count,
+                    "dropped_count": int(dropped or 0),
+                    "corpus": self.corpus,
+                    "version": self.version,
+                },
+            ).fetchall()
+        if not done:
+            raise RuntimeError(f"{self.corpus} v{self.version} was not being written")
+        return int(self.version)  # type: ignore[arg-type]
+
+    def abandon(self) -> None:
+        """Discard what was appended (the stage failed); the version stays `abandoned`."""
+        if self.version is None:
+            return
+        with self.wh.writer() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                _discard(con, self.corpus, [self.version])
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+
 def stage_version(
     wh: Warehouse,
     corpus: str,
@@ -72,51 +237,40 @@ def stage_version(
     code_version: str | None = None,
     recipe_sha256: str | None = None,
 ) -> int:
-    """Write `rows` as a new staged version of `corpus`, with its drop decisions, atomically."""
-    table = table_of(corpus)
-    rows_arrow = rows.to_arrow()
-    decisions_arrow = (
-        decisions.select(DECISION_COLUMNS).to_arrow() if decisions is not None else None
+    """Write `rows` as a new staged version of `corpus`, with its drop decisions."""
+    writer = VersionWriter(
+        wh,
+        corpus,
+        parents=parents,
+        run_id=run_id,
+        code_version=code_version,
+        recipe_sha256=recipe_sha256,
     )
-    created_at = now()
-    with wh.writer() as con:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            version = scalar(con, sql("next_version"), [corpus])
-            con.register("staged_rows", rows_arrow)
-            _add_new_columns(con, table, "staged_rows")
-            con.execute(
-                f"INSERT INTO {table} BY NAME SELECT ?::INTEGER AS version, * FROM staged_rows",
-                [version],
-            )
-            dropped = 0
-            if decisions_arrow is not None and decisions_arrow.num_rows:
-                con.register("staged_decisions", decisions_arrow)
-                con.execute(sql("insert_decisions"), [corpus, version, run_id, created_at])
-                dropped = scalar(
-                    con,
-                    "SELECT count(DISTINCT row_id) FROM staged_decisions "
-                    "WHERE action IN ('drop', 'quarantine')",
-                )
-            con.execute(
-                sql("insert_corpus_version"),
-                [
-                    corpus,
-                    version,
-                    run_id,
-                    code_version,
-                    recipe_sha256,
-                    [p.as_dict() for p in parents],
-                    rows.height,
-                    dropped,
-                    created_at,
-                ],
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
-    return int(version)
+    writer.begin()
+    try:
+        writer.append(rows, decisions)
+        return writer.finish()
+    except BaseException:
+        writer.abandon()
+        raise
+
+
+def snapshot_version(
+    wh: Warehouse, corpus: str, version: int, target: Path, batch_rows: int
+) -> Path:
+    """A snapshot of a stored version as one Parquet file in row_id order, written batch by
+    batch, so a stage can stream it without holding the warehouse (or the version) while it
+    works."""
+    table = table_of(corpus)
+    with wh.reader() as con:
+        query_to_parquet(
+            con,
+            f"SELECT * EXCLUDE (version) FROM {table} WHERE version = $version ORDER BY row_id",
+            {"version": version},
+            target,
+            batch_rows,
+        )
+    return target
 
 
 def decide_version(
@@ -148,6 +302,14 @@ def version_info(wh: Warehouse, corpus: str, version: int) -> dict | None:
             params=[corpus, version],
         ).pl()
     return frame.to_dicts()[0] if frame.height else None
+
+
+def read_version_number(wh: Warehouse, corpus: str) -> int:
+    """The current promoted version of `corpus`; LookupError when there is none."""
+    version = current_version(wh, corpus)
+    if version is None:
+        raise LookupError(f"corpus {corpus!r} has no promoted version yet")
+    return version
 
 
 def read_version(

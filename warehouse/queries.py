@@ -3,6 +3,7 @@ user's own queries (`synthfoundry sql`) run in `warehouse.user_sql`."""
 
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,3 +19,19 @@ def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = Non
     """The first column of the first row, or None; fetches the whole result as DuckDB 2 needs."""
     rows = con.execute(query, params or []).fetchall()
     return rows[0][0] if rows else None
+
+
+def query_to_parquet(
+    con: duckdb.DuckDBPyConnection, query: str, params: dict | list, target: Path, batch_rows: int
+) -> int:
+    """Write a query's result to a Parquet file batch by batch (never all in memory), one
+    row group per batch; returns the rows written."""
+    import pyarrow.parquet as pq
+
+    reader = con.sql(query, params=params).to_arrow_reader(batch_rows)
+    written = 0
+    with pq.ParquetWriter(target, reader.schema, compression="lz4") as out:
+        for batch in reader:
+            out.write_batch(batch, row_group_size=batch_rows)
+            written += batch.num_rows
+    return written

@@ -7,7 +7,7 @@ import polars as pl
 
 from warehouse.connection import Warehouse
 from warehouse.corpora import table_of, version_info
-from warehouse.queries import sql
+from warehouse.queries import scalar, sql
 
 
 def version_chain(wh: Warehouse, corpus: str, version: int) -> list[dict]:
@@ -71,3 +71,63 @@ def seed_sources(wh: Warehouse, decontaminated_version: int) -> pl.DataFrame:
     """Seed sources (and how many of their rows) a decontaminated version descends from."""
     with wh.reader() as con:
         return con.sql(sql("report_seed_sources"), params=[decontaminated_version]).pl()
+
+
+def version_dropped_count(wh: Warehouse, corpus: str, version: int) -> int:
+    """Distinct rows a version dropped or quarantined."""
+    with wh.reader() as con:
+        return int(scalar(con, sql("version_dropped_count"), [corpus, version]) or 0)
+
+
+def decisions_by_rule(wh: Warehouse, corpus: str, version: int) -> dict[str, int]:
+    """Decisions of a version per `action:rule`, most frequent first."""
+    with wh.reader() as con:
+        counts = con.execute(sql("decisions_by_rule"), [corpus, version]).fetchall()
+    return {f"{action}:{rule}": int(n) for action, rule, n in counts}
+
+
+def version_sample(wh: Warehouse, corpus: str, version: int, limit: int) -> pl.DataFrame:
+    """The `limit` rows of a version with the smallest row ids: row ids are content hashes,
+    so this is a pseudo-random sample that changes only with the content (a top-N in SQL:
+    the version is never read into memory)."""
+    table = table_of(corpus)
+    with wh.reader() as con:
+        return con.sql(
+            f"SELECT * EXCLUDE (version) FROM {table} WHERE version = $version "
+            "ORDER BY row_id LIMIT $limit",
+            params={"version": version, "limit": limit},
+        ).pl()
+
+
+def category_counts(wh: Warehouse, corpus: str, version: int, column: str) -> pl.DataFrame:
+    """Rows of a version per value of `column` (`task_type` or `method`), nulls as `(none)`."""
+    if column not in ("task_type", "method"):
+        raise ValueError(f"no category counts for column {column!r}")
+    table = table_of(corpus)
+    with wh.reader() as con:
+        return con.sql(
+            f"SELECT coalesce({column}, '(none)') AS {column}, count(*) AS len FROM {table} "
+            f"WHERE version = $version GROUP BY ALL ORDER BY len DESC, {column}",
+            params={"version": version},
+        ).pl()
+
+
+def decisions_with_origin(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
+    """A version's decisions (`row_id, rule, action, score, evidence`), each with the
+    `generator_id` and `method` its row had in the version it was read from."""
+    table_of(corpus)
+    with wh.reader() as con:
+        return con.sql(
+            sql("decisions_with_origin"), params={"corpus": corpus, "version": version}
+        ).pl()
+
+
+def rows_by_generator(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
+    """Rows of a version per `generator_id, method` (`len`), by generator."""
+    table = table_of(corpus)
+    with wh.reader() as con:
+        return con.sql(
+            f"SELECT generator_id, method, count(*)::UINTEGER AS len FROM {table} "
+            "WHERE version = $version GROUP BY ALL ORDER BY generator_id, method",
+            params={"version": version},
+        ).pl()

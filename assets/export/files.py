@@ -6,10 +6,12 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from assets.export.chat_formats import hf_messages, openai_lines
 from warehouse.settings import Strict
@@ -26,30 +28,24 @@ class ExportConfig(Strict):
 
 
 def export_version(
-    rows: pl.DataFrame, target: Path, formats: list[str], manifest: dict
+    rows: pl.DataFrame | Iterable[pl.DataFrame], target: Path, formats: list[str], manifest: dict
 ) -> dict[str, Path]:
-    """Write `rows` and `manifest.json` into `target`; readers never see a half-written folder.
-
-    An existing export of the same version is replaced whole.
+    """Write `rows` (a frame, or batches written one at a time) and `manifest.json` into
+    `target`; readers never see a half-written folder. An existing export of the same version
+    is replaced whole.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     written: dict[str, Path] = {}
     try:
-        if "parquet" in formats:
-            rows.write_parquet(staging / "data.parquet", compression="zstd")
-            written["parquet"] = target / "data.parquet"
-        if "jsonl" in formats:
-            rows.write_ndjson(staging / "data.jsonl")
-            written["jsonl"] = target / "data.jsonl"
-        if "messages" in formats:
-            hf_messages(rows).write_ndjson(staging / CHAT_FILES["messages"])
-            written["messages"] = target / CHAT_FILES["messages"]
-        if "openai" in formats:
-            lines = openai_lines(rows)
-            with (staging / CHAT_FILES["openai"]).open("w", encoding="utf-8") as out:
-                out.writelines(line + "\n" for line in lines)
-            written["openai"] = target / CHAT_FILES["openai"]
+        _write_batches([rows] if isinstance(rows, pl.DataFrame) else rows, staging, formats)
+        for name, file in (
+            ("parquet", "data.parquet"),
+            ("jsonl", "data.jsonl"),
+            *CHAT_FILES.items(),
+        ):
+            if name in formats:
+                written[name] = target / file
         files = {name: path.name for name, path in written.items()}
         (staging / "manifest.json").write_text(
             json.dumps({**manifest, "files": files}, indent=2, default=str) + "\n", encoding="utf-8"
@@ -65,3 +61,38 @@ def export_version(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return written
+
+
+def _write_batches(batches: Iterable[pl.DataFrame], folder: Path, formats: list[str]) -> None:
+    """Append each batch to data.parquet (one row group each), data.jsonl and the chat files."""
+    parquet: pq.ParquetWriter | None = None
+    jsonl = open(folder / "data.jsonl", "wb") if "jsonl" in formats else None  # noqa: SIM115
+    messages = (
+        open(folder / CHAT_FILES["messages"], "wb") if "messages" in formats else None  # noqa: SIM115
+    )
+    openai = (
+        open(folder / CHAT_FILES["openai"], "w", encoding="utf-8")  # noqa: SIM115
+        if "openai" in formats
+        else None
+    )
+    try:
+        for batch in batches:
+            if "parquet" in formats:
+                table = batch.to_arrow()
+                if parquet is None:
+                    parquet = pq.ParquetWriter(
+                        folder / "data.parquet", table.schema, compression="zstd"
+                    )
+                parquet.write_table(table.cast(parquet.schema))
+            if jsonl is not None:
+                batch.write_ndjson(jsonl)
+            if messages is not None:
+                hf_messages(batch).write_ndjson(messages)
+            if openai is not None:
+                openai.writelines(line + "\n" for line in openai_lines(batch))
+    finally:
+        if parquet is not None:
+            parquet.close()
+        for out in (jsonl, messages, openai):
+            if out is not None:
+                out.close()

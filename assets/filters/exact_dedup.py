@@ -8,12 +8,25 @@ from typing import TYPE_CHECKING, ClassVar
 import polars as pl
 
 from assets.dedup.evidence import duplicate_decisions
-from assets.steps import CorpusFilter, CorpusState
+from assets.steps import CorpusDecision, CorpusFilter, CorpusState
 from warehouse.rows import hash_ids
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
+    from assets.spill import Spill
     from assets.stage_setup import StageSetup
+
+# Rows sharing a cluster with a smaller row_id, with the cluster's smallest row_id and size.
+_DUPLICATES_SQL = """
+WITH clusters AS (
+    SELECT cluster_id, min(row_id) AS duplicate_of, count(*) AS cluster_size
+    FROM exact_dedup GROUP BY cluster_id HAVING count(*) > 1
+)
+SELECT s.row_id, c.cluster_id, c.duplicate_of, c.cluster_size, 1.0::DOUBLE AS similarity
+FROM exact_dedup AS s JOIN clusters AS c USING (cluster_id)
+WHERE s.row_id <> c.duplicate_of
+ORDER BY s.row_id
+"""
 
 
 class ExactDedupConfig(Strict):
@@ -50,8 +63,10 @@ class ExactDedup(CorpusFilter):
     def configured(cls, setup: StageSetup) -> list[ExactDedup]:
         return [cls()] if setup.dedup.exact.enabled else []
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        keys = rows.select(
+    streamed: ClassVar[bool] = True
+
+    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
+        keys = batch.select(
             pl.concat_str(
                 [
                     pl.col("kind"),
@@ -60,16 +75,22 @@ class ExactDedup(CorpusFilter):
                 separator="\x1f",
             )
         ).to_series()
-        keyed = rows.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
-        clustered = keyed.with_columns(
-            pl.col("row_id").min().over("cluster_id").alias("duplicate_of"),
-            pl.len().over("cluster_id").alias("cluster_size"),
-            pl.lit(1.0).alias("similarity"),
-        ).filter(pl.col("row_id") != pl.col("duplicate_of"))
-        return duplicate_decisions(
-            clustered,
-            rule=self.name,
-            method="exact_dedup",
-            similarity_kind="exact",
-            params={"normalization": "nfkc+casefold+punctuation+whitespace"},
+        spill.append_state(
+            "exact_dedup", batch.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
+        )
+
+    def decide(self, spill: Spill) -> CorpusDecision:
+        if not spill.has_state("exact_dedup"):
+            return CorpusDecision()
+        # A GROUP BY in the spill's DuckDB (it spills to disk past its memory limit): only
+        # the dropped rows come back.
+        clustered = spill.con.sql(_DUPLICATES_SQL).pl()
+        return CorpusDecision(
+            duplicate_decisions(
+                clustered,
+                rule=self.name,
+                method="exact_dedup",
+                similarity_kind="exact",
+                params={"normalization": "nfkc+casefold+punctuation+whitespace"},
+            )
         )

@@ -20,11 +20,12 @@ from pydantic import Field
 
 from assets.embeddings import Embedder, nearest
 from assets.filters.text import body
-from assets.steps import CorpusFilter, CorpusState, no_flags
+from assets.steps import CorpusDecision, CorpusFilter, CorpusState
 from warehouse.connection import Warehouse
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
+    from assets.spill import Spill
     from assets.stage_setup import StageSetup
 
 
@@ -145,6 +146,7 @@ class SemanticDedup(CorpusFilter):
         {"row_id": pl.String(), "embedding": pl.List(pl.Float32())},
         "the unit-normalized sentence embedding of the row's text (cached in the warehouse)",
     )
+    streamed: ClassVar[bool] = True
 
     @classmethod
     def configured(cls, setup: StageSetup) -> list[SemanticDedup]:
@@ -162,19 +164,35 @@ class SemanticDedup(CorpusFilter):
             }
         }
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        ordered = (
-            rows.filter(~pl.col("method").is_in(self.config.exclude_methods).fill_null(False))
-            .select("row_id", body().alias("content"))
-            .sort("row_id")
-        )
-        n = ordered.height
-        if n < 2:
-            return no_flags()
+    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
+        compared = batch.filter(
+            ~pl.col("method").is_in(self.config.exclude_methods).fill_null(False)
+        ).select("row_id", body().alias("content"))
+        if compared.is_empty():
+            return
         embedder = Embedder(self.config.model)
-        vectors = embedder.embed(self.wh, ordered["content"].to_list())
+        vectors = embedder.embed(self.wh, compared["content"].to_list())
         self.encoded += embedder.encoded
         self.cache_hits += embedder.cache_hits
+        # Embeddings go to a memory-mapped file; DuckDB keeps only row ids and positions.
+        stored = spill.array("semantic_embeddings", vectors.shape[1], np.float32)
+        first = stored.rows
+        stored.append(vectors)
+        spill.append_state(
+            "semantic_rows",
+            compared.select("row_id").with_columns(
+                pl.int_range(first, first + compared.height, dtype=pl.Int64).alias("idx")
+            ),
+        )
+
+    def decide(self, spill: Spill) -> CorpusDecision:
+        if not spill.has_state("semantic_rows"):
+            return CorpusDecision()
+        ordered = spill.con.sql("SELECT row_id, idx FROM semantic_rows ORDER BY row_id").pl()
+        n = ordered.height
+        if n < 2:
+            return CorpusDecision()
+        vectors = np.asarray(spill.stored_array("semantic_embeddings")[ordered["idx"].to_numpy()])
         k = self.config.clusters or math.ceil(math.sqrt(n))
         labels = spherical_kmeans(vectors, k, self.config.iterations, self.config.random_seed)
         self.clusters_used = int(len(np.unique(labels)))
@@ -197,8 +215,11 @@ class SemanticDedup(CorpusFilter):
                     )
                 )
         if not found:
-            return no_flags()
-        return pl.concat(found).select(
+            return CorpusDecision()
+        return CorpusDecision(self._flags(pl.concat(found)))
+
+    def _flags(self, found: pl.DataFrame) -> pl.DataFrame:
+        return found.select(
             "row_id",
             pl.lit(self.name).alias("rule"),
             pl.col("similarity").round(6).alias("score"),

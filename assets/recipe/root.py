@@ -20,8 +20,8 @@ from assets.dedup.near import NearDedupConfig
 from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
 from assets.filters.c4 import C4Rules
-from assets.filters.echo import EchoRules
 from assets.filters.code_verify import CodeVerifyConfig
+from assets.filters.echo import EchoRules
 from assets.filters.exact_dedup import ExactDedupConfig
 from assets.filters.gopher import GopherQualityRules, GopherRepetitionRules
 from assets.filters.instruction_rules import SelfInstructRules
@@ -34,6 +34,7 @@ from assets.models.output_screens import REFUSAL_PATTERNS
 from assets.registry import DETECTORS, FILTERS, METHODS
 from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
+from assets.stream import StreamingConfig
 from quality.gate import GatePolicy, RetentionConfig
 from quality.gates import QualityConfig
 from quality.report_config import ReportConfig
@@ -219,6 +220,7 @@ class Recipe(Strict):
     spark: SparkConfig = SparkConfig()
     reports: ReportConfig = ReportConfig()
     publish: PublishConfig = PublishConfig()
+    streaming: StreamingConfig = StreamingConfig()
 
     def gate_policy(self) -> GatePolicy:
         return GatePolicy(
@@ -230,4 +232,5 @@ class Recipe(Strict):
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        # Batch sizes change how a version is computed, never what it holds.
+        return hashlib.sha256(self.model_dump_json(exclude={"streaming"}).encode()).hexdigest()

@@ -4,7 +4,7 @@ WITH ranked AS (
     SELECT version, status, created_at,
            row_number() OVER (ORDER BY version DESC) AS recency
     FROM corpus_versions
-    WHERE corpus = $1 AND status <> 'pruned'
+    WHERE corpus = $1 AND status NOT IN ('pruned', 'writing')
 ),
 referenced AS (
     SELECT p.version

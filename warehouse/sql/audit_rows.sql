@@ -26,4 +26,3 @@ FROM v
 LEFT JOIN unresolved USING (row_id)
 LEFT JOIN repeated USING (row_id)
 ORDER BY row_id
-LIMIT $limit OFFSET $offset

@@ -1,0 +1,5 @@
+-- A fully written version becomes `staged`: its checks decide whether it is promoted.
+UPDATE corpus_versions
+SET status = 'staged', row_count = $row_count, dropped_count = $dropped_count
+WHERE corpus = $corpus AND version = $version AND status = 'writing'
+RETURNING version

@@ -1,0 +1,1 @@
+SELECT version, writer FROM corpus_versions WHERE corpus = ? AND status = 'writing'
