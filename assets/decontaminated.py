@@ -6,11 +6,11 @@ import polars as pl
 
 from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
 from assets.decontamination.detector import decontamination_steps
+from assets.execution import run_stage
 from assets.registry import DETECTORS
 from assets.resources import RecipeResource
 from assets.stage_setup import StageSetup
 from assets.staging import json_metadata, model_context, read_current, stage, stats_metadata
-from assets.steps import run_steps
 from quality.tables import markdown_table
 from warehouse.resource import WarehouseResource
 
@@ -59,7 +59,9 @@ def decontaminated(
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
     setup = StageSetup.of(plan, model_context(context, wh, plan), benchmarks)
-    result = run_steps(rows, decontamination_steps(setup), stage="decontaminated")
+    result = run_stage(
+        rows, decontamination_steps(setup), "decontaminated", plan.execution, plan.spark
+    )
     report = contamination_table(rows, result.decisions)
     per_benchmark = dict(report.group_by("benchmark").agg(pl.col("rows").sum()).iter_rows())
     return stage(

@@ -3,11 +3,11 @@ plug-in filters, then exact, near and semantic deduplication and judge scores.""
 
 import dagster as dg
 
+from assets.execution import run_stage
 from assets.filters.pipeline import filtered_steps
 from assets.resources import RecipeResource
 from assets.stage_setup import StageSetup
 from assets.staging import model_context, read_current, stage, stats_metadata
-from assets.steps import run_steps
 from warehouse.resource import WarehouseResource
 
 
@@ -28,7 +28,7 @@ def filtered(
     plan = recipe.load(wh.home)
     parent, rows = read_current(wh, "synthesized")
     setup = StageSetup.of(plan, model_context(context, wh, plan))
-    result = run_steps(rows, filtered_steps(setup), stage="filtered")
+    result = run_stage(rows, filtered_steps(setup), "filtered", plan.execution, plan.spark)
     return stage(
         context,
         wh,

@@ -50,7 +50,9 @@ class ExactDedup(CorpusFilter):
     def configured(cls, setup: StageSetup) -> list[ExactDedup]:
         return [cls()] if setup.dedup.exact.enabled else []
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def keys(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`row_id` and `cluster_id` of each row: it depends on that row alone, so any engine
+        can compute it batch by batch."""
         keys = rows.select(
             pl.concat_str(
                 [
@@ -60,16 +62,26 @@ class ExactDedup(CorpusFilter):
                 separator="\x1f",
             )
         ).to_series()
-        keyed = rows.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
-        clustered = keyed.with_columns(
-            pl.col("row_id").min().over("cluster_id").alias("duplicate_of"),
-            pl.len().over("cluster_id").alias("cluster_size"),
-            pl.lit(1.0).alias("similarity"),
-        ).filter(pl.col("row_id") != pl.col("duplicate_of"))
+        return rows.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
+
+    def duplicates(self, clustered: pl.DataFrame) -> pl.DataFrame:
+        """Flags of the rows to drop; `clustered` holds them with `cluster_id`, `duplicate_of`
+        (the smallest row_id of the cluster) and `cluster_size`."""
         return duplicate_decisions(
-            clustered,
+            clustered.with_columns(pl.lit(1.0).alias("similarity")),
             rule=self.name,
             method="exact_dedup",
             similarity_kind="exact",
             params={"normalization": "nfkc+casefold+punctuation+whitespace"},
         )
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        clustered = (
+            self.keys(rows)
+            .with_columns(
+                pl.col("row_id").min().over("cluster_id").alias("duplicate_of"),
+                pl.len().over("cluster_id").alias("cluster_size"),
+            )
+            .filter(pl.col("row_id") != pl.col("duplicate_of"))
+        )
+        return self.duplicates(clustered)
