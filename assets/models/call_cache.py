@@ -8,10 +8,12 @@ paid for (all but the last few seconds') and a re-run issues only the missing on
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import queue
 import time
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -25,7 +27,9 @@ from warehouse.lineage import CALL_COLUMNS, cached_calls, log_calls
 # frequent writes take CPU from a model server on the same machine (measured: writes every 1 s
 # cost ~10% of tokens/s at 4-16 in flight). A kill loses at most this much logged work.
 FLUSH_EVERY_SECONDS = 5.0
-FLUSH_EVERY_CALLS = 256
+# Against a fast server a count-based flush every few hundred calls meant a warehouse open per
+# fraction of a second (~0.3 s each on a busy machine): time decides, this only bounds memory.
+FLUSH_EVERY_CALLS = 8_192
 
 
 @dataclass(frozen=True)
@@ -44,14 +48,15 @@ class CachedModel:
         self.new_calls = 0
         self.cache_hits = 0
 
-    def request_hash(self, prompt: str, sampling: Sampling, sample_index: int) -> str:
+    def request_hash(self, prompt: str, sampling: Sampling | dict, sample_index: int) -> str:
+        """The cache key; `sampling` may come dumped already (one dump for a batch)."""
         key = json.dumps(
             [
                 self.backend.backend,
                 self.backend.model,
                 self.backend.model_digest,
                 prompt,
-                sampling.model_dump(),
+                sampling if isinstance(sampling, dict) else sampling.model_dump(),
                 sample_index,
             ],
             sort_keys=True,
@@ -64,7 +69,8 @@ class CachedModel:
         Missing calls run with up to `backend.max_in_flight` in flight; finished calls are
         written to the call log from this thread, at least every `FLUSH_EVERY_SECONDS`.
         """
-        hashes = [self.request_hash(p, sampling, i) for p, i in prompts]
+        dumped = sampling.model_dump()
+        hashes = [self.request_hash(p, dumped, i) for p, i in prompts]
         hits: dict[str, dict] = {}
         if not self.ctx.refresh_cache and hashes:
             hits = {
@@ -114,54 +120,76 @@ class CachedModel:
         done: dict[str, dict],
     ) -> dict | None:
         """Up to `workers` calls in flight on worker threads (one for the local backend, which
-        is not thread safe but may move between threads). This thread logs finished calls while
-        the next ones run. After the first failure no new call starts; the ones in flight
-        finish and are logged too."""
+        is not thread safe but may move between threads). At most `2 * workers` calls are
+        queued at a time and finished ones come back through a queue, so this thread's work per
+        call stays constant however many calls there are; a writer thread logs them while the
+        next ones run. After the first failure no new call starts; the ones in flight finish
+        and are logged too."""
         failure: dict | None = None
         executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="model-call")
-        waiting: set = set()
+        log = CallLogWriter(self)
+        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        outstanding: set[Future] = set()
+        todo = iter(missing.items())
         pending: list[dict] = []
         last_flush = time.monotonic()
+
+        def submit() -> None:
+            while failure is None and len(outstanding) < 2 * workers:
+                item = next(todo, None)
+                if item is None:
+                    return
+                request_hash, (prompt, index) = item
+                future = executor.submit(self._call, prompt, sampling, index, request_hash)
+                outstanding.add(future)
+                future.add_done_callback(finished.put)
+
         try:
-            waiting = {
-                executor.submit(self._call, prompt, sampling, index, request_hash)
-                for request_hash, (prompt, index) in missing.items()
-            }
-            while waiting:
+            submit()
+            while outstanding:
                 timeout = (
                     max(0.0, last_flush + FLUSH_EVERY_SECONDS - time.monotonic())
                     if pending
                     else None
                 )
-                finished, waiting = wait(waiting, timeout=timeout, return_when=FIRST_COMPLETED)
-                batch = [future.result() for future in finished if not future.cancelled()]
-                pending.extend(batch)
-                for record in batch:
+                futures = _drain(finished, timeout)
+                outstanding.difference_update(futures)
+                for future in futures:
+                    if future.cancelled():
+                        continue
+                    record = future.result()
+                    pending.append(record)
                     done[record["request_hash"]] = record
                     if record["status"] != "ok" and failure is None:
                         failure = record
-                        for future in waiting:
-                            future.cancel()
-                waiting = {future for future in waiting if not future.cancelled()}
+                        for waiting in outstanding:
+                            waiting.cancel()
+                submit()
                 if pending and (
                     failure is not None
                     or len(pending) >= FLUSH_EVERY_CALLS
                     or time.monotonic() - last_flush >= FLUSH_EVERY_SECONDS
                 ):
-                    self._flush(pending)
+                    log.write(pending)
+                    pending = []
                     last_flush = time.monotonic()
         finally:
             # On an interrupt: start nothing new, and log what finished or is still finishing.
-            for future in waiting:
+            for future in outstanding:
                 future.cancel()
             executor.shutdown(wait=True, cancel_futures=True)
             late = [
                 f.result()
-                for f in waiting
+                for f in outstanding
                 if f.done() and not f.cancelled() and f.exception() is None
             ]
-            self._flush(pending + [r for r in late if r["request_hash"] not in done])
+            log.close(pending + [r for r in late if r["request_hash"] not in done])
         return failure
+
+    @staticmethod
+    @functools.lru_cache(maxsize=64)
+    def _params(sampling: Sampling) -> str:
+        return json.dumps(sampling.model_dump(), sort_keys=True)
 
     def _call(self, prompt: str, sampling: Sampling, sample_index: int, request_hash: str) -> dict:
         record = {
@@ -170,7 +198,7 @@ class CachedModel:
             "backend": self.backend.backend,
             "model": self.backend.model,
             "prompt": prompt,
-            "params": json.dumps(sampling.model_dump(), sort_keys=True),
+            "params": self._params(sampling),
             "sample_index": sample_index,
             "run_id": self.ctx.run_id,
         }
@@ -192,7 +220,7 @@ class CachedModel:
         if not pending:
             return
         frame = pl.DataFrame(
-            [{column: record.get(column) for column in CALL_COLUMNS} for record in pending],
+            {column: [record.get(column) for record in pending] for column in CALL_COLUMNS},
             schema_overrides={
                 "prompt_tokens": pl.Int32,
                 "completion_tokens": pl.Int32,
@@ -202,4 +230,50 @@ class CachedModel:
             infer_schema_length=None,
         )
         log_calls(self.ctx.wh, frame)
-        pending.clear()
+
+
+def _drain(finished: queue.SimpleQueue[Future], timeout: float | None) -> list[Future]:
+    """The futures finished so far, waiting up to `timeout` for the first (none on timeout)."""
+    try:
+        futures = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            futures.append(finished.get_nowait())
+        except queue.Empty:
+            return futures
+
+
+class CallLogWriter:
+    """Writes batches of finished calls to the call log on a thread of its own, one batch at a
+    time, so the calling thread keeps calls going while the warehouse is opened and written;
+    a write that fails raises on the next `write` or on `close`."""
+
+    def __init__(self, model: CachedModel):
+        self.model = model
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-log")
+        self.writing: Future | None = None
+        self.waiting: list[dict] = []
+
+    def write(self, records: list[dict]) -> None:
+        self.waiting.extend(records)
+        if self.writing is not None and not self.writing.done():
+            return  # the next write takes these too
+        self._start()
+
+    def _start(self) -> None:
+        if self.writing is not None:
+            self.writing.result()
+        batch, self.waiting = self.waiting, []
+        self.writing = self.thread.submit(self.model._flush, batch) if batch else None
+
+    def close(self, records: list[dict]) -> None:
+        """Write `records` and everything still waiting, then stop."""
+        try:
+            if self.writing is not None:
+                self.writing.result()
+                self.writing = None
+            self.model._flush(self.waiting + records)
+        finally:
+            self.thread.shutdown(wait=True)
