@@ -2,7 +2,7 @@
 
 The cache key is a hash of (backend, model, model digest, rendered prompt, sampling
 parameters, sample index). Missing calls run up to the backend's `max_in_flight` at a time and
-are logged in small batches as they finish, so a run killed halfway keeps the calls it already
+are logged in batches as they finish (by time, every few seconds), so a run killed halfway keeps the calls it already
 paid for (all but the last few seconds') and a re-run issues only the missing ones.
 """
 
@@ -67,7 +67,7 @@ class CachedModel:
         """Complete (prompt, sample_index) pairs, from the cache where possible, in order.
 
         Missing calls run with up to `backend.max_in_flight` in flight; finished calls are
-        written to the call log from this thread, at least every `FLUSH_EVERY_SECONDS`.
+        written to the call log by a writer thread, at least every `FLUSH_EVERY_SECONDS`.
         """
         dumped = sampling.model_dump()
         hashes = [self.request_hash(p, dumped, i) for p, i in prompts]
@@ -159,7 +159,11 @@ class CachedModel:
                         continue
                     record = future.result()
                     pending.append(record)
-                    done[record["request_hash"]] = record
+                    # Only what the caller reads stays once the record is logged.
+                    done[record["request_hash"]] = {
+                        "raw_output": record.get("raw_output"),
+                        "finish_reason": record.get("finish_reason"),
+                    }
                     if record["status"] != "ok" and failure is None:
                         failure = record
                         for waiting in outstanding:
