@@ -12,6 +12,7 @@ from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.detector import decontamination_steps
 from assets.execution import ExecutionConfig, run_stage
 from assets.filters.exact_dedup import ExactDedup
+from assets.filters.language import LanguageConfig
 from assets.filters.pii import PiiConfig
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.root import FilterConfig
@@ -83,7 +84,11 @@ def assert_same(local: StageOutput, on_spark: StageOutput) -> None:
 
 
 def test_filtered_stage_on_spark_matches_local(spark, corpus):
-    setup = StageSetup(filters=FilterConfig(pii=PiiConfig(credit_card="drop")))
+    # Three candidate languages: each Spark worker process loads lingua's models once.
+    filters = FilterConfig(
+        pii=PiiConfig(credit_card="drop"), language=LanguageConfig(candidates=["en", "fr", "de"])
+    )
+    setup = StageSetup(filters=filters)
     local = run_steps(corpus, filtered_steps(setup), stage="filtered")
     spark_steps = filtered_steps(setup)
     on_spark = run_steps_on_spark(corpus, spark_steps, "filtered", SPARK, CHUNK_ROWS)
