@@ -78,6 +78,7 @@ ui: env
 bench: env
 	$(PY) bench/warehouse
 	$(PY) bench/generation
+	$(PY) bench/generation/instant.py
 	$(PY) bench/quality_metadata
 	$(PY) bench/quality_rules
 	$(PY) bench/neardup_quality

@@ -4,7 +4,7 @@ describe it in standard Dagster metadata."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
@@ -16,7 +16,7 @@ from assets.embeddings import Embedder
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
 from assets.spill import Spill, parquet_batches
-from assets.steps import StageOutput, Step
+from assets.steps import StageOutput, Step, batches
 from assets.stream import StreamSummary, stream_steps
 from assets.synthesis.context import SynthesisContext
 from quality.materialization import METADATA_SAMPLE_ROWS, materialization_metadata
@@ -239,7 +239,10 @@ def stream_stage(
             writer.append(rows if rows is not None else pl.DataFrame(), decisions)
 
         try:
-            summary = stream_steps(source(), steps, corpus, emit, spill)
+            if recipe.execution.engine == "spark":
+                summary = _spark_steps(source(), steps, corpus, emit, recipe, batch_rows)
+            else:
+                summary = stream_steps(source(), steps, corpus, emit, spill)
             writer.finish()
         except BaseException:
             writer.abandon()
@@ -260,6 +263,26 @@ def stream_stage(
             ]
         ),
     )
+
+
+def _spark_steps(
+    source: Iterator[pl.DataFrame],
+    steps: Sequence[Step],
+    corpus: str,
+    emit: Callable[[pl.DataFrame | None, pl.DataFrame | None], None],
+    recipe: Recipe,
+    batch_rows: int,
+) -> StreamSummary:
+    """The steps on Spark (`execution.engine: spark`). The version passes through the driver
+    whole (README: "Running the steps on Spark"); the kept rows are appended in batches."""
+    from assets.engine import run_stage
+
+    rows = pl.concat(list(source), how="diagonal_relaxed")
+    result = run_stage(rows, steps, corpus, recipe.execution, recipe.spark)
+    emit(None, result.decisions)
+    for batch in batches(result.rows, batch_rows):
+        emit(batch, None)
+    return StreamSummary(result.stats, result.funnel, result.rows.height)
 
 
 def describe_stream(

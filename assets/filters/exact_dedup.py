@@ -65,8 +65,10 @@ class ExactDedup(CorpusFilter):
 
     streamed: ClassVar[bool] = True
 
-    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
-        keys = batch.select(
+    def keys(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`row_id` and `cluster_id` of each row: it depends on that row alone, so any engine
+        can compute it batch by batch."""
+        keys = rows.select(
             pl.concat_str(
                 [
                     pl.col("kind"),
@@ -75,22 +77,36 @@ class ExactDedup(CorpusFilter):
                 separator="\x1f",
             )
         ).to_series()
-        spill.append_state(
-            "exact_dedup", batch.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
-        )
+        return rows.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
+
+    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
+        spill.append_state("exact_dedup", self.keys(batch))
 
     def decide(self, spill: Spill) -> CorpusDecision:
         if not spill.has_state("exact_dedup"):
             return CorpusDecision()
         # A GROUP BY in the spill's DuckDB (it spills to disk past its memory limit): only
         # the dropped rows come back.
-        clustered = spill.con.sql(_DUPLICATES_SQL).pl()
-        return CorpusDecision(
-            duplicate_decisions(
-                clustered,
-                rule=self.name,
-                method="exact_dedup",
-                similarity_kind="exact",
-                params={"normalization": "nfkc+casefold+punctuation+whitespace"},
-            )
+        return CorpusDecision(self.duplicates(spill.con.sql(_DUPLICATES_SQL).pl()))
+
+    def duplicates(self, clustered: pl.DataFrame) -> pl.DataFrame:
+        """Flags of the rows to drop; `clustered` holds them with `cluster_id`, `duplicate_of`
+        (the smallest row_id of the cluster) and `cluster_size`."""
+        return duplicate_decisions(
+            clustered.with_columns(pl.lit(1.0).alias("similarity")),
+            rule=self.name,
+            method="exact_dedup",
+            similarity_kind="exact",
+            params={"normalization": "nfkc+casefold+punctuation+whitespace"},
         )
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        clustered = (
+            self.keys(rows)
+            .with_columns(
+                pl.col("row_id").min().over("cluster_id").alias("duplicate_of"),
+                pl.len().over("cluster_id").alias("cluster_size"),
+            )
+            .filter(pl.col("row_id") != pl.col("duplicate_of"))
+        )
+        return self.duplicates(clustered)

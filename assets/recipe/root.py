@@ -17,6 +17,7 @@ from assets.decontamination.judge import JudgeConfig
 from assets.decontamination.lexical import LexicalDetector
 from assets.decontamination.verdict import verdict_rule_names
 from assets.dedup.near import NearDedupConfig
+from assets.engine import ExecutionConfig
 from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
 from assets.filters.c4 import C4Rules
@@ -218,9 +219,18 @@ class Recipe(Strict):
     retention: RetentionConfig = RetentionConfig()
     export: ExportConfig = ExportConfig()
     spark: SparkConfig = SparkConfig()
+    execution: ExecutionConfig = ExecutionConfig()
     reports: ReportConfig = ReportConfig()
     publish: PublishConfig = PublishConfig()
     streaming: StreamingConfig = StreamingConfig()
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_on_the_local_engine(self, handler: Any) -> dict:
+        # Recipes that run in process dump (and so hash) exactly as before `execution`.
+        data = handler(self)
+        if self.execution == ExecutionConfig():
+            data.pop("execution", None)
+        return data
 
     def gate_policy(self) -> GatePolicy:
         return GatePolicy(

@@ -174,7 +174,7 @@ class SelfInstructMethod:
             self.config.instruction_sampling,
         )
         accepted: list[tuple[int, str]] = []
-        pool_texts = RougePool(instructions)
+        pool_texts = RougePool(instructions, above=self.config.max_rouge_l)
         blacklist = blacklist_pattern(self.config.blacklist)
         for index, call in enumerate(instruction_calls):
             instruction, more_followed = clean_instruction(call.text)

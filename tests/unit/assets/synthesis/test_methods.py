@@ -3,6 +3,8 @@ ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from assets.models.json_schema import SchemaMismatch
@@ -60,6 +62,27 @@ def test_rouge_pool_names_the_closest_instruction():
     assert score == pytest.approx(2 * 6 / (7 + 6))
     assert rouge_l("a b c", "d e f") == 0.0
     assert RougePool().closest("anything") == (None, 0.0)
+
+
+@pytest.mark.parametrize("above", [0.0, 0.5, 0.7, 0.9])
+def test_rouge_pool_with_a_threshold_finds_what_the_full_scan_finds_above_it(above):
+    # Texts from 12 words (repeats, shared prefixes, empty texts) so that many pairs score
+    # near the threshold; the pool grows past two re-indexings while it is queried.
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(12)]
+
+    def text() -> str:
+        return " ".join(rng.choices(vocab, k=rng.randint(0, 9)))
+
+    seeds = [text() for _ in range(5)]
+    full, indexed = RougePool(seeds), RougePool(seeds, above=above)
+    for _ in range(300):
+        query = text()
+        closest, score = full.closest(query)
+        expected = (closest, score) if score > above else (None, 0.0)
+        assert indexed.closest(query) == expected, query
+        full.add(query)
+        indexed.add(query)
 
 
 def test_blacklist_matches_whole_words_in_any_case():
