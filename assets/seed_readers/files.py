@@ -68,7 +68,7 @@ TABLE_TYPES: dict[type[pl.DataType], str] = {
     pl.Struct: "OBJECT",
 }
 KNOWN_FIELDS = frozenset(
-    [alias for aliases in FIELD_ALIASES.values() for alias in aliases] + list(LAYOUTS)
+    [*(alias for aliases in FIELD_ALIASES.values() for alias in aliases), *LAYOUTS]
 )
 
 FORMATS = {
@@ -142,9 +142,9 @@ def table_fields(table: pl.DataFrame, lines: pl.Series) -> pl.DataFrame:
     """Rows of a CSV or Parquet table in the `pick_fields` shape (`lines`: each row's line or
     row number); a table with neither an instruction nor a text column is unusable."""
     available = set(table.columns)
-    readable = set(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"] + list(LAYOUTS))
-    if not available & readable:
-        wanted = "/".join(FIELD_ALIASES["instruction"] + FIELD_ALIASES["text"] + list(LAYOUTS))
+    readable = [*FIELD_ALIASES["instruction"], *FIELD_ALIASES["text"], *LAYOUTS]
+    if not available & set(readable):
+        wanted = "/".join(readable)
         raise _UnusableFile(
             "missing_column",
             f"no instruction or text column (looked for {wanted}; found "

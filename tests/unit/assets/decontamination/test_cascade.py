@@ -23,10 +23,12 @@ REPHRASED = ["humaneval_rephrased.jsonl", "humaneval_rephrased_human.jsonl"]
 
 def rows(**columns: list[str | None]) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
-    return pl.DataFrame(
-        {c: columns.get(c, [None] * n) for c in ("instruction", "input", "response", "text")},
-        schema={c: pl.String for c in ("instruction", "input", "response", "text")},
+    fields = ("instruction", "input", "response", "text")
+    frame = pl.DataFrame(
+        {c: columns.get(c, [None] * n) for c in fields}, schema={c: pl.String for c in fields}
     )
+    kind = pl.when(pl.col("instruction").is_null()).then(pl.lit("document"))
+    return frame.with_columns(kind.otherwise(pl.lit("instruction")).alias("kind"))
 
 
 def test_problem_part_keeps_the_question_and_code_blocks_not_the_answer_prose():
