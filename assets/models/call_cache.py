@@ -50,8 +50,8 @@ class CachedModel:
         backend: Backend,
         generator_id: str,
         ctx: ModelContext,
-        progress: CallProgress | None = None,
         schema: JsonSchema | None = None,
+        progress: CallProgress | None = None,
     ):
         self.backend = backend
         self.generator_id = generator_id

@@ -68,7 +68,9 @@ class ModelSession:
             record = model_generator(backend, templates, params, schema)
             self.generators.append(record)
             models.append(
-                CachedModel(backend, record.generator_id, self.ctx, self.progress, schema)
+                CachedModel(
+                    backend, record.generator_id, self.ctx, schema=schema, progress=self.progress
+                )
             )
         self.models.extend(models)
         return models

@@ -119,6 +119,7 @@ def rows_frame(instructions: list[str], responses: list[str] | None) -> pl.DataF
     return pl.DataFrame(
         {
             "row_id": [f"r{i:05d}" for i in range(n)],
+            "kind": ["instruction"] * n,
             "instruction": instructions,
             "input": [None] * n,
             "response": responses if responses is not None else [None] * n,

@@ -47,7 +47,9 @@ class StubBackend:
     def lineage_params(self) -> dict:
         return {}
 
-    def complete(self, prompt: str, sampling: Sampling, sample_index: int) -> Completion:
+    def complete(
+        self, prompt: str, sampling: Sampling, sample_index: int, schema: object = None
+    ) -> Completion:
         return Completion(self.answers(prompt), "stop", len(prompt), 10, 1.0)
 
 

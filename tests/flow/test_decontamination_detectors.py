@@ -72,6 +72,7 @@ def rows_of(texts: list[str]) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "row_id": [f"r{i:02d}" for i in range(len(texts))],
+            "kind": ["instruction"] * len(texts),
             "instruction": texts,
             "input": [None] * len(texts),
             "response": [None] * len(texts),

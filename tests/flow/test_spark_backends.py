@@ -43,7 +43,14 @@ def corpus() -> pl.DataFrame:
             texts.append(" ".join(vocab[rng.integers(0, vocab.size, int(rng.integers(8, 70)))]))
     ids = [f"{x:032x}" for x in rng.permutation(1 << 20)[: len(texts)]]
     return pl.DataFrame(
-        {"row_id": ids, "instruction": texts, "input": None, "response": None, "text": None},
+        {
+            "row_id": ids,
+            "kind": "instruction",
+            "instruction": texts,
+            "input": None,
+            "response": None,
+            "text": None,
+        },
         schema_overrides={c: pl.String for c in ("input", "response", "text")},
     )
 
