@@ -1,5 +1,7 @@
 """The synthesized corpus: every method of the recipe run over the current seed version."""
 
+import json
+
 import dagster as dg
 import polars as pl
 
@@ -33,7 +35,7 @@ def synthesized(
         register_generators(wh, output.generators)
         ctx.record_output(method.name, output.rows)
         frames.append(conform(output.rows))
-        rejections.append(output.rejections)
+        rejections.append(_with_method(output.rejections, method.name))
         calls["new"] += output.model_calls
         calls["cached"] += output.cached_calls
         per_method[method.name] = {
@@ -63,4 +65,16 @@ def synthesized(
             "model_calls": dg.MetadataValue.int(calls["new"]),
             "cached_model_calls": dg.MetadataValue.int(calls["cached"]),
         },
+    )
+
+
+def _with_method(rejections: pl.DataFrame, method: str) -> pl.DataFrame:
+    """`rejections` with `method` first in each evidence object, so a generator none of whose
+    candidates became a row is still named by its method in `generator_yield`."""
+    head = json.dumps({"method": method})[:-1]
+    return rejections.with_columns(
+        pl.when(pl.col("evidence").str.strip_chars() == "{}")
+        .then(pl.lit(head + "}"))
+        .otherwise(pl.lit(head + ", ") + pl.col("evidence").str.strip_chars_start().str.slice(1))
+        .alias("evidence")
     )

@@ -175,6 +175,12 @@ def test_every_row_resolves_to_seeds_generators_and_calls(run):
         assert set(row["call_ids"] or []) <= logged
         if row["method"] != "programmatic_math":
             assert row["call_ids"] and row["parent_ids"] is not None
+    # Every rejected candidate names its method, so `generator_yield` names a generator that
+    # kept nothing; each of those generators appears there.
+    rejected = decisions(run)
+    assert rejected and {d["evidence"]["method"] for d in rejected} <= methods
+    yields = q(run, "SELECT generator_id, method FROM generator_yield")
+    assert yields["method"].null_count() == 0
 
 
 def test_self_instruct_screens_every_candidate_against_the_pool(run):
