@@ -128,16 +128,7 @@ class LocalLlamaBackend:
             seed=sampling.seed + sample_index,
             grammar=grammar,
         )
-        latency_ms = (time.perf_counter() - started) * 1000
-        choice = result["choices"][0]
-        usage = result.get("usage") or {}
-        return Completion(
-            text=choice["message"]["content"] or "",
-            finish_reason=choice.get("finish_reason"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            latency_ms=latency_ms,
-        )
+        return _completion(result, result["choices"][0]["message"]["content"], started)
 
     def continue_text(
         self, text: str, sampling: Sampling, sample_index: int, stop: list[str]
@@ -153,13 +144,17 @@ class LocalLlamaBackend:
             seed=sampling.seed + sample_index,
             stop=stop,
         )
-        latency_ms = (time.perf_counter() - started) * 1000
-        choice = result["choices"][0]
-        usage = result.get("usage") or {}
-        return Completion(
-            text=choice["text"] or "",
-            finish_reason=choice.get("finish_reason"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            latency_ms=latency_ms,
-        )
+        return _completion(result, result["choices"][0]["text"], started)
+
+
+def _completion(result: dict, text: str | None, started: float) -> Completion:
+    """A llama.cpp result (chat or raw) as a Completion, timed from `started`."""
+    choice = result["choices"][0]
+    usage = result.get("usage") or {}
+    return Completion(
+        text=text or "",
+        finish_reason=choice.get("finish_reason"),
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )
