@@ -1,0 +1,174 @@
+"""The missing calls of one `CachedModel.complete_many`, made on worker threads and logged.
+
+The caller's thread takes claims a batch at a time (`call_claims`, one transaction each),
+reads the call log once per batch for requests another run may have made, and queues the
+rest as jobs; up to `max_in_flight` worker threads take jobs and put finished calls on a
+result queue; the caller's thread collects them, reports progress, and hands them to the
+call-log writer (`call_log_writer`), which releases their claims once they are logged.
+Only about `max_in_flight + CLAIM_BATCH` jobs wait at a time, nothing is kept per call but
+its output once it is logged, and no step costs more as the calls go on (measured before:
+`concurrent.futures.wait` over every pending future made each call cost time in proportion
+to the calls left, and a file and a lock per claim a quarter of a call's time).
+
+After the first failure no new call starts; the jobs still queued are dropped (their
+claims released), the calls in flight finish and everything finished is logged before the
+caller raises. An interrupt does the same.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from itertools import islice
+from typing import TYPE_CHECKING, NamedTuple
+
+from assets.models.call_log_writer import CallLogWriter, CallRecord
+from assets.recipe.generators import Sampling
+
+if TYPE_CHECKING:
+    from assets.models.call_cache import CachedModel
+
+# Claims taken (and jobs queued) per transaction; more are taken once fewer than half wait.
+CLAIM_BATCH = 512
+# How often requests another run holds are asked for again.
+BUSY_POLL_SECONDS = 0.1
+
+# (request_hash, prompt, sample_index)
+Job = tuple[str, str, int]
+
+
+class Output(NamedTuple):
+    """What a caller gets of a call: its text and finish reason, and whether it came from
+    the call log (`cached`) rather than being made now."""
+
+    text: str | None
+    finish_reason: str | None
+    cached: bool
+
+
+class CallDispatch:
+    """One batch of missing calls: `run` makes them and returns their outputs and the first
+    failure (None when all succeeded)."""
+
+    def __init__(self, model: CachedModel, missing: dict[str, tuple[str, int]], sampling: Sampling):
+        self.model = model
+        self.missing = missing
+        self.sampling = sampling
+        self.params = json.dumps(model.logged_params(sampling), sort_keys=True)
+        self.workers = max(1, min(model.backend.max_in_flight, len(missing)))
+        self.done: dict[str, Output] = {}
+        self.failure: str | None = None
+        self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
+        # A finished call, or the hash of a job dropped after a failure.
+        self._results: queue.SimpleQueue[CallRecord | str] = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._outstanding = 0
+
+    def run(self) -> tuple[dict[str, Output], str | None]:
+        claims, progress = self.model.claims, self.model.progress
+        writer = CallLogWriter(self.model.ctx.wh, claims)
+        threads = [
+            threading.Thread(target=self._work, name=f"model-call-{n}", daemon=True)
+            for n in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        unclaimed = iter(self.missing)
+        exhausted = False
+        busy: list[str] = []
+        next_poll = 0.0
+        try:
+            while True:
+                if self.failure is None:
+                    # Keep the workers fed: claim more once fewer than half a batch waits.
+                    while not exhausted and self._outstanding < self.workers + CLAIM_BATCH // 2:
+                        batch = list(islice(unclaimed, CLAIM_BATCH))
+                        exhausted = len(batch) < CLAIM_BATCH
+                        self._dispatch(batch, busy)
+                    if busy and time.monotonic() >= next_poll:
+                        retry, busy = busy, []
+                        self._dispatch(retry, busy)
+                        next_poll = time.monotonic() + BUSY_POLL_SECONDS
+                if self._outstanding == 0 and (
+                    self.failure is not None or (exhausted and not busy)
+                ):
+                    break
+                timeout = progress.seconds_to_next()
+                if busy:
+                    timeout = min(timeout, next_poll - time.monotonic())
+                self._collect(writer, max(0.0, timeout))
+                progress.tick()
+        finally:
+            # On an interrupt: start nothing new, let the calls in flight finish, log them all.
+            self._stop.set()
+            for _ in threads:
+                self._jobs.put(None)
+            for thread in threads:
+                thread.join()
+            try:
+                self._collect(writer, None)
+            finally:
+                writer.close()
+        return self.done, self.failure
+
+    def _dispatch(self, request_hashes: list[str], busy: list[str]) -> None:
+        """Claim `request_hashes`, answer from the call log those another run made, queue the
+        rest; those another run holds go to `busy`."""
+        if not request_hashes:
+            return
+        model = self.model
+        taken = model.claims.take(request_hashes)
+        busy.extend(taken.busy)
+        make = taken.new
+        if taken.seen and not model.ctx.refresh_cache:
+            logged = model.logged(taken.seen)
+            for request_hash, output in logged.items():
+                self.done[request_hash] = output
+                model.progress.finished(True, reused=True)
+            model.claims.release(logged)
+            make = make + [h for h in taken.seen if h not in logged]
+        else:
+            make = make + taken.seen
+        for request_hash in make:
+            prompt, sample_index = self.missing[request_hash]
+            self._jobs.put((request_hash, prompt, sample_index))
+        self._outstanding += len(make)
+
+    def _collect(self, writer: CallLogWriter, timeout: float | None) -> None:
+        """Take finished calls off the result queue: wait up to `timeout` for the first (None:
+        take only what is there), then everything else already there."""
+        items: list[CallRecord | str] = []
+        if timeout is not None:
+            try:
+                items.append(self._results.get(timeout=timeout))
+            except queue.Empty:
+                return
+        while True:
+            try:
+                items.append(self._results.get_nowait())
+            except queue.Empty:
+                break
+        self._outstanding -= len(items)
+        records, dropped = [], []
+        for item in items:
+            if isinstance(item, str):
+                dropped.append(item)
+                continue
+            ok = item.status == "ok"
+            self.model.progress.finished(ok)
+            self.done[item.request_hash] = Output(item.raw_output, item.finish_reason, False)
+            records.append(item)
+            if not ok and self.failure is None:
+                self.failure = item.error
+                self._stop.set()
+        self.model.claims.release(dropped)
+        writer.add(records, urgent=self.failure is not None)
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._stop.is_set():
+                self._results.put(job[0])
+            else:
+                self._results.put(self.model.call(job, self.sampling, self.params))
