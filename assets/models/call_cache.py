@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assets.models.backends.base import Backend
@@ -25,6 +26,9 @@ from assets.models.context import ModelContext
 from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import Sampling
 from warehouse.lineage import cached_calls
+
+# Results given between two looks at the calls in flight (queueing more jobs if they run short).
+REFILL_EVERY = 32
 
 
 # Slots: a method holds one per call until it has built its rows.
@@ -64,6 +68,15 @@ class CachedModel:
         Missing calls run with up to `backend.max_in_flight` in flight; finished calls are
         written to the call log by a writer thread, at least every `FLUSH_EVERY_SECONDS`.
         """
+        return list(self.complete_iter(prompts, sampling))
+
+    def complete_iter(
+        self, prompts: list[tuple[str, int]], sampling: Sampling
+    ) -> Iterator[CallResult]:
+        """`complete_many`, each result given as soon as it and those before it are there,
+        so a caller's work on early results (e.g. screening them) overlaps the later calls.
+        A failed call raises once the calls in flight are logged; results before it may
+        already have been given."""
         hashes = self._hashes(prompts, sampling)
         # From before the cache lookup until the calls are logged: see `call_claims`.
         with self.claims.session():
@@ -78,13 +91,33 @@ class CachedModel:
                 if h not in hits
             }
             self.progress.planned(len(missing), len(hashes) - len(missing))
-            fresh = self._run_calls(missing, sampling)
-        results = []
-        for request_hash in hashes:
-            hit = hits.get(request_hash)
-            text, finish_reason, cached = hit if hit is not None else fresh[request_hash]
-            results.append(CallResult(request_hash, text, finish_reason, cached))
-        return results
+            dispatch = CallDispatch(self, missing, sampling)
+            done = dispatch.done
+            running = bool(missing)
+            if running:
+                dispatch.start()
+            try:
+                for position, request_hash in enumerate(hashes):
+                    output = hits.get(request_hash) or done.get(request_hash)
+                    while output is None and running:
+                        running = dispatch.step(block=True)
+                        output = done.get(request_hash)
+                    if output is None:
+                        break  # a failure ended the calls before this one was made
+                    yield CallResult(request_hash, output.text, output.finish_reason, output.cached)
+                    # Keep the workers fed while the caller works on the results.
+                    if running and position % REFILL_EVERY == 0:
+                        running = dispatch.step(block=False)
+            finally:
+                if missing:
+                    dispatch.close()
+                    reused = sum(1 for output in done.values() if output.cached)
+                    self.new_calls += len(done) - reused
+                    self.cache_hits += reused
+        if dispatch.failure is not None:
+            raise RuntimeError(
+                f"{self.backend.backend} model {self.backend.model} failed: {dispatch.failure}"
+            )
 
     def _hashes(self, prompts: list[tuple[str, int]], sampling: Sampling) -> list[str]:
         """The cache key of each pair: the sha256 of `json.dumps([backend, model, model_digest,
@@ -113,20 +146,6 @@ class CachedModel:
                 strict=True,
             )
         }
-
-    def _run_calls(self, missing: dict[str, tuple[str, int]], sampling: Sampling) -> dict:
-        """Make the missing calls; every finished call is logged, a failed one then raises."""
-        if not missing:
-            return {}
-        done, failure = CallDispatch(self, missing, sampling).run()
-        if failure is not None:
-            raise RuntimeError(
-                f"{self.backend.backend} model {self.backend.model} failed: {failure}"
-            )
-        reused = sum(1 for output in done.values() if output.cached)
-        self.new_calls += len(done) - reused
-        self.cache_hits += reused
-        return done
 
     def call(self, job: Job, sampling: Sampling, params: str) -> CallRecord:
         """One call made on a worker thread: its log record, an error recorded as one."""

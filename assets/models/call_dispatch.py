@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 # Claims taken (and jobs queued) per transaction; more are taken once fewer than half wait.
 CLAIM_BATCH = 512
+# How long the caller's thread lets finished calls gather before taking them.
+GATHER_SECONDS = 0.01
 # How often requests another run holds are asked for again.
 BUSY_POLL_SECONDS = 0.1
 
@@ -65,62 +67,84 @@ class CallDispatch:
         self._results: queue.SimpleQueue[CallRecord | str] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._outstanding = 0
+        self._unclaimed = iter(missing)
+        self._exhausted = False
+        # Requests another run holds, asked for again every BUSY_POLL_SECONDS.
+        self._busy: list[str] = []
+        self._next_poll = 0.0
+        self._writer: CallLogWriter
+        self._threads: list[threading.Thread] = []
 
     def run(self) -> tuple[dict[str, Output], str | None]:
-        claims, progress = self.model.claims, self.model.progress
-        writer = CallLogWriter(self.model.ctx.wh, claims)
-        threads = [
+        """Make every call; (the outputs, the first failure or None)."""
+        self.start()
+        try:
+            while self.step(block=True):
+                pass
+        finally:
+            self.close()
+        return self.done, self.failure
+
+    def start(self) -> None:
+        """Start the workers and the call-log writer."""
+        self._writer = CallLogWriter(self.model.ctx.wh, self.model.claims)
+        self._threads = [
             threading.Thread(target=self._work, name=f"model-call-{n}", daemon=True)
             for n in range(self.workers)
         ]
-        for thread in threads:
+        for thread in self._threads:
             thread.start()
-        unclaimed = iter(self.missing)
-        exhausted = False
-        busy: list[str] = []
-        next_poll = 0.0
-        try:
-            while True:
-                if self.failure is None:
-                    # Keep the workers fed: claim more once fewer than half a batch waits.
-                    while not exhausted and self._outstanding < self.workers + CLAIM_BATCH // 2:
-                        batch = list(islice(unclaimed, CLAIM_BATCH))
-                        exhausted = len(batch) < CLAIM_BATCH
-                        self._dispatch(batch, busy)
-                    if busy and time.monotonic() >= next_poll:
-                        retry, busy = busy, []
-                        self._dispatch(retry, busy)
-                        next_poll = time.monotonic() + BUSY_POLL_SECONDS
-                if self._outstanding == 0 and (
-                    self.failure is not None or (exhausted and not busy)
-                ):
-                    break
-                timeout = progress.seconds_to_next()
-                if busy:
-                    timeout = min(timeout, next_poll - time.monotonic())
-                self._collect(writer, max(0.0, timeout))
-                progress.tick()
-        finally:
-            # On an interrupt: start nothing new, let the calls in flight finish, log them all.
-            self._stop.set()
-            for _ in threads:
-                self._jobs.put(None)
-            for thread in threads:
-                thread.join()
-            try:
-                self._collect(writer, None)
-            finally:
-                writer.close()
-        return self.done, self.failure
 
-    def _dispatch(self, request_hashes: list[str], busy: list[str]) -> None:
+    def step(self, block: bool) -> bool:
+        """Queue more jobs if the workers run short, then take the calls that finished
+        (`block`: waiting for one, at most until progress is due); False once all are done,
+        or none is running after a failure."""
+        progress = self.model.progress
+        if self.failure is None:
+            # Keep the workers fed: claim more once fewer than half a batch waits.
+            while not self._exhausted and self._outstanding < self.workers + CLAIM_BATCH // 2:
+                batch = list(islice(self._unclaimed, CLAIM_BATCH))
+                self._exhausted = len(batch) < CLAIM_BATCH
+                self._dispatch(batch)
+            if self._busy and time.monotonic() >= self._next_poll:
+                retry, self._busy = self._busy, []
+                self._dispatch(retry)
+                self._next_poll = time.monotonic() + BUSY_POLL_SECONDS
+        if self._outstanding == 0 and (
+            self.failure is not None or (self._exhausted and not self._busy)
+        ):
+            return False
+        timeout = None
+        if block:
+            timeout = progress.seconds_to_next()
+            if self._busy:
+                timeout = min(timeout, self._next_poll - time.monotonic())
+            timeout = max(0.0, timeout)
+        self._collect(timeout)
+        progress.tick()
+        return True
+
+    def close(self) -> None:
+        """Start nothing new, let the calls in flight finish, and log everything finished (on
+        an interrupt, or when the caller stops early, too)."""
+        self._stop.set()
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+        try:
+            self._collect(None)
+        finally:
+            self._writer.close()
+
+    def _dispatch(self, request_hashes: list[str]) -> None:
         """Claim `request_hashes`, answer from the call log those another run made, queue the
-        rest; those another run holds go to `busy`."""
+        rest; those another run holds wait in `_busy`."""
         if not request_hashes:
             return
         model = self.model
         taken = model.claims.take(request_hashes)
-        busy.extend(taken.busy)
+        self._busy.extend(taken.busy)
         make = taken.new
         if taken.seen and not model.ctx.refresh_cache:
             logged = model.logged(taken.seen)
@@ -136,7 +160,7 @@ class CallDispatch:
             self._jobs.put((request_hash, prompt, sample_index))
         self._outstanding += len(make)
 
-    def _collect(self, writer: CallLogWriter, timeout: float | None) -> None:
+    def _collect(self, timeout: float | None) -> None:
         """Take finished calls off the result queue: wait up to `timeout` for the first (None:
         take only what is there), then everything else already there."""
         items: list[CallRecord | str] = []
@@ -145,6 +169,11 @@ class CallDispatch:
                 items.append(self._results.get(timeout=timeout))
             except queue.Empty:
                 return
+            if self._outstanding > self.workers:
+                # Many calls to go: let finished ones gather instead of waking for each, which
+                # passes the GIL back and forth with the workers (measured: waking per call
+                # cost more CPU than the call's own HTTP). Jobs queued keep the workers busy.
+                time.sleep(GATHER_SECONDS)
         while True:
             try:
                 items.append(self._results.get_nowait())
@@ -158,13 +187,14 @@ class CallDispatch:
                 continue
             ok = item.status == "ok"
             self.model.progress.finished(ok)
-            self.done[item.request_hash] = Output(item.raw_output, item.finish_reason, False)
             records.append(item)
-            if not ok and self.failure is None:
+            if ok:
+                self.done[item.request_hash] = Output(item.raw_output, item.finish_reason, False)
+            elif self.failure is None:
                 self.failure = item.error
                 self._stop.set()
         self.model.claims.release(dropped)
-        writer.add(records, urgent=self.failure is not None)
+        self._writer.add(records, urgent=self.failure is not None)
 
     def _work(self) -> None:
         while (job := self._jobs.get()) is not None:

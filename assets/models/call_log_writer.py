@@ -66,7 +66,14 @@ CALL_SCHEMA = {
 
 
 def calls_frame(records: Sequence[CallRecord]) -> pl.DataFrame:
-    return pl.DataFrame(records, schema=CALL_SCHEMA, orient="row")
+    """The records as a frame, built a column at a time (several times faster than by rows)."""
+    columns = zip(*records, strict=True) if records else [()] * len(CALL_SCHEMA)
+    return pl.DataFrame(
+        [
+            pl.Series(name, values, dtype)
+            for (name, dtype), values in zip(CALL_SCHEMA.items(), columns, strict=True)
+        ]
+    )
 
 
 class CallLogWriter:

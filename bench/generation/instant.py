@@ -4,10 +4,11 @@ against an OpenAI-compatible server that answers at once (`instant_server.py`, i
 Ours: `self_instruct` with `num_instructions = calls / 2` (an instruction call and a response
 call each) on the OpenAI-compatible backend, every call real (a fresh warehouse) and logged,
 the whole method timed: prompts, call cache lookups, the similarity screens, call-log writes,
-rows. The baseline sends the same number of requests with `http.client` from a thread pool of
-the same size, one keep-alive connection per thread. Each side runs in a process of its own
+rows. The baseline sends the method's request bodies (the same prompts, sampling and seeds,
+so the server does the same work for both) with `http.client` from a thread pool of the same
+size, one keep-alive connection per thread. Each side runs in a process of its own
 (peak RSS is that process's), alternating, `--rounds` times; medians are reported. A smaller
-run of ours (`--calls / 10`) checks that time, memory and the call log per call stay flat.
+run of ours (`--calls / 5`) checks that time, memory and the call log per call stay flat.
 
     python bench/generation/instant.py [--calls 100000] [--in-flight 64] [--rounds 1]
 """
@@ -31,6 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,63 +41,16 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def baseline(port: int, calls: int, in_flight: int) -> dict:
-    """`calls` POSTs with http.client from `in_flight` threads, one connection each."""
-    local = threading.local()
-
-    def one(index: int) -> int:
-        conn = getattr(local, "conn", None)
-        if conn is None:
-            conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        body = json.dumps(
-            {
-                "model": "instant",
-                "messages": [{"role": "user", "content": f"Write task number {index}."}],
-                "temperature": 0.9,
-                "top_p": 1.0,
-                "max_tokens": 80,
-                "seed": index,
-                "stream": False,
-            }
-        )
-        conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
-        response = conn.getresponse()
-        payload = json.loads(response.read())
-        return len(payload["choices"][0]["message"]["content"])
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(in_flight) as pool:
-        for _ in pool.map(one, range(calls), chunksize=64):
-            pass
-    elapsed = time.perf_counter() - started
-    return {"calls": calls, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}
+SEED_TOPICS = ("river", "mill", "comet", "violin", "bridge", "garden")
 
 
-def ours(port: int, calls: int, in_flight: int) -> dict:
-    """self_instruct with calls / 2 instructions through a fresh warehouse."""
-    import polars as pl
-
+def method_config(port: int, calls: int, in_flight: int):
+    """self_instruct with calls / 2 instructions (an instruction call and a response call each)
+    on the instant server."""
     from assets.recipe.loader import load_recipe  # noqa: F401  (registers every method)
-    from assets.synthesis.context import SynthesisContext
-    from assets.synthesis.methods.self_instruct import SelfInstruct, SelfInstructMethod
-    from warehouse import Warehouse
-    from warehouse.rows import conform, with_row_ids
+    from assets.synthesis.methods.self_instruct import SelfInstruct
 
-    seeds = with_row_ids(
-        conform(
-            pl.DataFrame(
-                {
-                    "kind": "instruction",
-                    "instruction": [
-                        f"Write a short note about the {topic} and why it matters."
-                        for topic in ("river", "mill", "comet", "violin", "bridge", "garden")
-                    ],
-                    "response": "A note.",
-                }
-            )
-        )
-    )
-    config = SelfInstruct(
+    return SelfInstruct(
         method="self_instruct",
         num_instructions=calls // 2,
         generator={
@@ -105,6 +60,92 @@ def ours(port: int, calls: int, in_flight: int) -> dict:
             "max_in_flight": in_flight,
         },
     )
+
+
+def seed_rows():
+    import polars as pl
+
+    from warehouse.rows import conform, with_row_ids
+
+    instructions = [f"Write a short note about the {t} and why it matters." for t in SEED_TOPICS]
+    frame = pl.DataFrame(
+        {"kind": "instruction", "instruction": instructions, "response": "A note."}
+    )
+    return with_row_ids(conform(frame))
+
+
+def method_requests(port: int, calls: int, in_flight: int) -> list[bytes]:
+    """The request bodies the method sends: its instruction prompts (seed examples drawn as it
+    draws them) with its instruction sampling, then its response prompt on an instruction
+    of the kind the server writes, with its response sampling. Same sizes on both sides, so
+    the server's share of each call is the same."""
+    from instant_server import answer
+
+    from assets.synthesis.methods.self_instruct import SelfInstructMethod
+
+    config = method_config(port, calls, in_flight)
+    method = SelfInstructMethod(config)
+    instructions = method._pool(seed_rows())["instruction"].to_list()
+    drawn = method._draw_examples(type("Ctx", (), {"random_seed": 0})(), len(instructions))
+    prompts = [
+        (method._instruction_prompt(picks, instructions), index, config.instruction_sampling)
+        for index, picks in enumerate(drawn)
+    ]
+    prompts += [
+        (
+            method.response_template.render(instruction=answer(prompt, index)),
+            index,
+            config.response_sampling,
+        )
+        for prompt, index, _ in list(prompts)
+    ]
+    return [
+        json.dumps(
+            {
+                "model": "instant",
+                "messages": [{"role": "user", "content": prompt}],
+                "temperature": sampling.temperature,
+                "top_p": sampling.top_p,
+                "max_tokens": sampling.max_tokens,
+                "seed": sampling.seed + index,
+                "stream": False,
+            }
+        ).encode()
+        for prompt, index, sampling in prompts
+    ]
+
+
+def baseline(port: int, calls: int, in_flight: int) -> dict:
+    """The method's requests POSTed with http.client from `in_flight` threads, one
+    connection each."""
+    local = threading.local()
+    bodies = method_requests(port, calls, in_flight)
+
+    def one(body: bytes) -> int:
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("POST", "/v1/chat/completions", body, {"Content-Type": "application/json"})
+        response = conn.getresponse()
+        payload = json.loads(response.read())
+        return len(payload["choices"][0]["message"]["content"])
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(in_flight) as pool:
+        for _ in pool.map(one, bodies, chunksize=64):
+            pass
+    elapsed = time.perf_counter() - started
+    return {"calls": len(bodies), "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}
+
+
+def ours(port: int, calls: int, in_flight: int) -> dict:
+    """self_instruct with calls / 2 instructions through a fresh warehouse."""
+    from assets.synthesis.context import SynthesisContext
+    from assets.synthesis.methods.self_instruct import SelfInstructMethod
+    from warehouse import Warehouse
+
+    config = method_config(port, calls, in_flight)
+    seeds = seed_rows()
     with tempfile.TemporaryDirectory() as home:
         wh = Warehouse(Path(home))
         ctx = SynthesisContext(
@@ -168,8 +209,8 @@ def main() -> None:
                 rate = result["calls"] / result["seconds"]
                 (mine if side == "ours" else theirs).append((rate, result))
                 print(f"  {side:<8} {rate:8.0f} calls/s  {json.dumps(result)}", flush=True)
-        small = in_process("ours", port, args.calls // 10, args.in_flight)
-        print(f"  ours/10  {small['calls'] / small['seconds']:8.0f} calls/s  {json.dumps(small)}")
+        small = in_process("ours", port, args.calls // 5, args.in_flight)
+        print(f"  ours/5   {small['calls'] / small['seconds']:8.0f} calls/s  {json.dumps(small)}")
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -169,14 +169,21 @@ class SelfInstructMethod:
         )
         ids, instructions = pool["row_id"].to_list(), pool["instruction"].to_list()
         drawn = self._draw_examples(ctx, len(ids))
-        instruction_calls = model.complete_many(
-            [(self._instruction_prompt(picks, instructions), i) for i, picks in enumerate(drawn)],
-            self.config.instruction_sampling,
-        )
         accepted: list[tuple[int, str]] = []
         pool_texts = RougePool(instructions, above=self.config.max_rouge_l)
         blacklist = blacklist_pattern(self.config.blacklist)
-        for index, call in enumerate(instruction_calls):
+        # Screened as they come, while the later instruction calls run.
+        instruction_calls: list[CallResult] = []
+        for index, call in enumerate(
+            model.complete_iter(
+                [
+                    (self._instruction_prompt(picks, instructions), i)
+                    for i, picks in enumerate(drawn)
+                ],
+                self.config.instruction_sampling,
+            )
+        ):
+            instruction_calls.append(call)
             instruction, more_followed = clean_instruction(call.text)
             rule, score, evidence = self._screen(
                 instruction, more_followed, call, drawn[index], instructions, pool_texts, blacklist
