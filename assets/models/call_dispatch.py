@@ -22,13 +22,14 @@ import queue
 import threading
 import time
 from itertools import islice
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple, Protocol
 
+from assets.models.backends.base import Backend
+from assets.models.call_claims import CallClaims
 from assets.models.call_log_writer import CallLogWriter, CallRecord
+from assets.models.call_progress import CallProgress
+from assets.models.context import ModelContext
 from assets.recipe.generators import Sampling
-
-if TYPE_CHECKING:
-    from assets.models.call_cache import CachedModel
 
 # Claims taken (and jobs queued) per transaction; more are taken once fewer than half wait.
 CLAIM_BATCH = 512
@@ -50,11 +51,26 @@ class Output(NamedTuple):
     cached: bool
 
 
+class Caller(Protocol):
+    """What a dispatch needs of its model (`CachedModel`)."""
+
+    backend: Backend
+    ctx: ModelContext
+    claims: CallClaims
+    progress: CallProgress
+
+    def logged(self, request_hashes: list[str]) -> dict[str, Output]: ...
+
+    def logged_params(self, sampling: Sampling) -> dict: ...
+
+    def call(self, job: Job, sampling: Sampling, params: str) -> CallRecord: ...
+
+
 class CallDispatch:
     """One batch of missing calls: `run` makes them and returns their outputs and the first
     failure (None when all succeeded)."""
 
-    def __init__(self, model: CachedModel, missing: dict[str, tuple[str, int]], sampling: Sampling):
+    def __init__(self, model: Caller, missing: dict[str, tuple[str, int]], sampling: Sampling):
         self.model = model
         self.missing = missing
         self.sampling = sampling

@@ -115,22 +115,19 @@ def test_failures_are_raised_as_http_client_raises_them():
     def drop(client: socket.socket, request: bytes) -> bool:
         return False
 
-    with raw_server(drop) as (port, _):
-        with pytest.raises(http.client.RemoteDisconnected):
-            HTTPConnection("127.0.0.1", port, https=False, timeout=5).post("/", b"{}", {})
+    with raw_server(drop) as (port, _), pytest.raises(http.client.RemoteDisconnected):
+        HTTPConnection("127.0.0.1", port, https=False, timeout=5).post("/", b"{}", {})
 
     def garbage(client: socket.socket, request: bytes) -> bool:
         client.sendall(b"NOT HTTP AT ALL\r\n\r\n")
         return True
 
-    with raw_server(garbage) as (port, _):
-        with pytest.raises(http.client.HTTPException):
-            HTTPConnection("127.0.0.1", port, https=False, timeout=5).post("/", b"{}", {})
+    with raw_server(garbage) as (port, _), pytest.raises(http.client.HTTPException):
+        HTTPConnection("127.0.0.1", port, https=False, timeout=5).post("/", b"{}", {})
 
     def silent(client: socket.socket, request: bytes) -> bool:
         threading.Event().wait(2)
         return False
 
-    with raw_server(silent) as (port, _):
-        with pytest.raises(TimeoutError):
-            HTTPConnection("127.0.0.1", port, https=False, timeout=0.3).post("/", b"{}", {})
+    with raw_server(silent) as (port, _), pytest.raises(TimeoutError):
+        HTTPConnection("127.0.0.1", port, https=False, timeout=0.3).post("/", b"{}", {})
