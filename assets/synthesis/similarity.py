@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 from rapidfuzz import process
-from rapidfuzz.distance import LCSseq
+from rapidfuzz.distance import Indel, LCSseq
 
 _WORD = re.compile(r"\w+")
 # A pool with a threshold re-orders its index by token frequency whenever it doubles.
@@ -104,6 +104,19 @@ class RougePool:
                 return None, 0.0
             members = sorted(found)
             choices = [self._codes[m] for m in members]
+            # Ranked by Indel's normalized similarity, which is ROUGE-L F1 computed in another
+            # order (1 - (n + m - 2 LCS) / (n + m)); the best one's F1 is then computed as the
+            # full scan computes it, so scores and the threshold test are the same to the bit.
+            best = process.extractOne(
+                codes, choices, scorer=Indel.normalized_similarity, score_cutoff=self.above
+            )
+            if best is None:
+                return None, 0.0
+            chosen = choices[best[2]]
+            score = 2.0 * LCSseq.similarity(codes, chosen) / (len(codes) + len(chosen))
+            if not score > self.above:
+                return None, 0.0
+            return self.texts[members[best[2]]], score
         lcs = process.cdist([codes], choices, scorer=LCSseq.similarity, workers=1)[0]
         lengths = np.fromiter(map(len, choices), dtype=np.float64, count=len(choices))
         scores = 2.0 * lcs / (len(codes) + lengths)
