@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from assets.models.backends.base import Backend
+from assets.models.backends.base import Backend, Prompt, prompt_text
 from assets.models.call_claims import CallClaims, Claim
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
@@ -63,7 +63,7 @@ class CachedModel:
         self.cache_hits = 0
         self._stop = threading.Event()
 
-    def request_hash(self, prompt: str, sampling: Sampling, sample_index: int) -> str:
+    def request_hash(self, prompt: Prompt, sampling: Sampling, sample_index: int) -> str:
         key = json.dumps(
             [
                 self.backend.backend,
@@ -79,8 +79,11 @@ class CachedModel:
         )
         return hashlib.sha256(key.encode()).hexdigest()
 
-    def complete_many(self, prompts: list[tuple[str, int]], sampling: Sampling) -> list[CallResult]:
-        """Complete (prompt, sample_index) pairs, from the cache where possible, in order.
+    def complete_many(
+        self, prompts: list[tuple[Prompt, int]], sampling: Sampling
+    ) -> list[CallResult]:
+        """Complete (prompt, sample_index) pairs, from the cache where possible, in order; a
+        prompt is a string or chat messages (`backends.base.Prompt`).
 
         Missing calls run with up to `backend.max_in_flight` in flight; finished calls are
         written to the call log from this thread, at least every `FLUSH_EVERY_SECONDS`.
@@ -121,7 +124,7 @@ class CachedModel:
                 )
         return results
 
-    def _run_calls(self, missing: dict[str, tuple[str, int]], sampling: Sampling) -> dict:
+    def _run_calls(self, missing: dict[str, tuple[Prompt, int]], sampling: Sampling) -> dict:
         """Make the missing calls; every finished call is logged, a failed one then raises."""
         done: dict[str, dict] = {}
         if not missing:
@@ -139,7 +142,7 @@ class CachedModel:
 
     def _run_concurrently(
         self,
-        missing: dict[str, tuple[str, int]],
+        missing: dict[str, tuple[Prompt, int]],
         sampling: Sampling,
         workers: int,
         done: dict[str, dict],
@@ -204,7 +207,7 @@ class CachedModel:
         return failure
 
     def _call(
-        self, prompt: str, sampling: Sampling, sample_index: int, request_hash: str
+        self, prompt: Prompt, sampling: Sampling, sample_index: int, request_hash: str
     ) -> dict | None:
         """The call's log record, after taking its claim: made here, or read from the log when
         another run made it meanwhile (`from_log`); None when the run stopped while waiting."""
@@ -228,7 +231,7 @@ class CachedModel:
             "generator_id": self.generator_id,
             "backend": self.backend.backend,
             "model": self.backend.model,
-            "prompt": prompt,
+            "prompt": prompt_text(prompt),
             "params": json.dumps(self._logged_params(sampling), sort_keys=True),
             "sample_index": sample_index,
             "run_id": self.ctx.run_id,
