@@ -78,7 +78,8 @@ class FaultServer:
     def _handle(self, handler: http.server.BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         payload = json.loads(handler.rfile.read(length))
-        prompt = payload["messages"][0]["content"]
+        # A chat's messages, joined (a single-message request: its content).
+        prompt = "\n\n".join(m["content"] for m in payload["messages"])
         with self.lock:
             attempt = sum(1 for seen in self.requests if seen.prompt == prompt)
             self.requests.append(

@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from assets.models.backends.base import Backend
+from assets.models.backends.base import Backend, Prompt, prompt_text
 from assets.models.call_claims import CallClaims
 from assets.models.call_dispatch import CallDispatch, Job, Output
 from assets.models.call_log_writer import CallRecord
@@ -58,11 +58,13 @@ class CachedModel:
         self.new_calls = 0
         self.cache_hits = 0
 
-    def request_hash(self, prompt: str, sampling: Sampling, sample_index: int) -> str:
+    def request_hash(self, prompt: Prompt, sampling: Sampling, sample_index: int) -> str:
         """The cache key of one call (see `_hashes`)."""
         return self._hashes([(prompt, sample_index)], sampling)[0]
 
-    def complete_many(self, prompts: list[tuple[str, int]], sampling: Sampling) -> list[CallResult]:
+    def complete_many(
+        self, prompts: list[tuple[Prompt, int]], sampling: Sampling
+    ) -> list[CallResult]:
         """Complete (prompt, sample_index) pairs, from the cache where possible, in order.
 
         Missing calls run with up to `backend.max_in_flight` in flight; finished calls are
@@ -71,7 +73,7 @@ class CachedModel:
         return list(self.complete_iter(prompts, sampling))
 
     def complete_iter(
-        self, prompts: list[tuple[str, int]], sampling: Sampling
+        self, prompts: list[tuple[Prompt, int]], sampling: Sampling
     ) -> Iterator[CallResult]:
         """`complete_many`, each result given as soon as it and those before it are there,
         so a caller's work on early results (e.g. screening them) overlaps the later calls.
@@ -119,7 +121,7 @@ class CachedModel:
                 f"{self.backend.backend} model {self.backend.model} failed: {dispatch.failure}"
             )
 
-    def _hashes(self, prompts: list[tuple[str, int]], sampling: Sampling) -> list[str]:
+    def _hashes(self, prompts: list[tuple[Prompt, int]], sampling: Sampling) -> list[str]:
         """The cache key of each pair: the sha256 of `json.dumps([backend, model, model_digest,
         prompt, sampling, sample_index, *schema_sha256], sort_keys=True)`, the schema's sha256
         only with a schema (so schema-less calls keep their cached hashes). The parts every
@@ -129,7 +131,7 @@ class CachedModel:
         tail = f", {json.dumps(self.schema.sha256)}]" if self.schema is not None else "]"
         return [
             hashlib.sha256(
-                f"{head[:-1]}, {json.dumps(prompt)}, {params}, {json.dumps(index)}{tail}".encode()
+                f"{head[:-1]}, {json.dumps(prompt, sort_keys=True)}, {params}, {json.dumps(index)}{tail}".encode()
             ).hexdigest()
             for prompt, index in prompts
         ]
@@ -155,12 +157,12 @@ class CachedModel:
         except Exception as exc:  # recorded in the call log, then re-raised by the caller
             return CallRecord(
                 request_hash, self.generator_id, self.backend.backend, self.backend.model,
-                prompt, params, sample_index, None, None, None, None, None,
+                prompt_text(prompt), params, sample_index, None, None, None, None, None,
                 "error", f"{type(exc).__name__}: {exc}", self.ctx.run_id,
             )  # fmt: skip
         return CallRecord(
             request_hash, self.generator_id, self.backend.backend, self.backend.model,
-            prompt, params, sample_index, completion.text, completion.finish_reason,
+            prompt_text(prompt), params, sample_index, completion.text, completion.finish_reason,
             completion.prompt_tokens, completion.completion_tokens, completion.latency_ms,
             "ok", None, self.ctx.run_id,
         )  # fmt: skip

@@ -24,7 +24,7 @@ import time
 from itertools import islice
 from typing import NamedTuple, Protocol
 
-from assets.models.backends.base import Backend
+from assets.models.backends.base import Backend, Prompt
 from assets.models.call_claims import CallClaims
 from assets.models.call_log_writer import CallLogWriter, CallRecord
 from assets.models.call_progress import CallProgress
@@ -39,7 +39,7 @@ GATHER_SECONDS = 0.01
 BUSY_POLL_SECONDS = 0.1
 
 # (request_hash, prompt, sample_index)
-Job = tuple[str, str, int]
+Job = tuple[str, Prompt, int]
 
 
 class Output(NamedTuple):

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any, ClassVar
 
-from assets.tools.base import ToolError
+from assets.tools.base import Example, ToolError
 
 MAX_EXPRESSION_CHARS = 200
 MAX_DEPTH = 40
@@ -163,6 +163,10 @@ class Calculator:
         "Evaluate an arithmetic expression: + - * / // % ^, parentheses, sqrt, abs, round, "
         "floor, ceil, log, log10, exp, sin, cos, tan, pi, e."
     )
+    examples: ClassVar[list[Example]] = [
+        ("What is 15% of 80?", {"expression": "15 / 100 * 80"}),
+        ("Add 3.5 and 4, then double the sum.", {"expression": "(3.5 + 4) * 2"}),
+    ]
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {

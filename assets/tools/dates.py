@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
-from assets.tools.base import ToolError
+from assets.tools.base import Example, ToolError
 
 # timedelta and date refuse anything past year 9999: a bound the schema states up front.
 MAX_DAYS = 3_000_000
@@ -24,6 +24,17 @@ class DateArithmetic:
         "Date arithmetic on YYYY-MM-DD dates: `add_days` (date + days), `days_between` "
         "(from date to other_date) or `weekday` (of date)."
     )
+    examples: ClassVar[list[Example]] = [
+        (
+            "What date is 10 days after 2023-01-25?",
+            {"operation": "add_days", "date": "2023-01-25", "days": 10},
+        ),
+        (
+            "How many days are there from 2020-01-01 to 2020-03-01?",
+            {"operation": "days_between", "date": "2020-01-01", "other_date": "2020-03-01"},
+        ),
+        ("What day of the week is 2000-01-01?", {"operation": "weekday", "date": "2000-01-01"}),
+    ]
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {

@@ -11,7 +11,7 @@ from functools import cache
 from importlib.resources import files
 from typing import Any, ClassVar
 
-from assets.tools.base import ToolError
+from assets.tools.base import Example, ToolError
 
 DOCUMENTS_FILE = "demo_documents.jsonl"
 MAX_QUERY_CHARS = 200
@@ -65,6 +65,9 @@ class DocumentSearch:
     description: ClassVar[str] = (
         "Search the bundled reference documents by keywords; returns the best passages."
     )
+    examples: ClassVar[list[Example]] = [
+        ("What do the documents say about volcanoes?", {"query": "volcanoes"}),
+    ]
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
@@ -74,6 +77,11 @@ class DocumentSearch:
         "required": ["query"],
         "additionalProperties": False,
     }
+
+    def mismatch(self, task: str, arguments: dict[str, Any]) -> str | None:
+        """Every word of the query must come from the task (not from an example)."""
+        foreign = sorted(set(words(str(arguments["query"]))) - set(words(task)))
+        return f"the query's {', '.join(foreign)} not in the task" if foreign else None
 
     def run(self, arguments: dict[str, Any]) -> str:
         query = str(arguments["query"])[:MAX_QUERY_CHARS]

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 import duckdb
 
-from assets.tools.base import ToolError
+from assets.tools.base import Example, ToolError
 
 TABLE_FILE = "planets.csv"
 LOAD_SQL = "CREATE TABLE planets AS SELECT * FROM read_csv(?, header = true)"
@@ -30,6 +30,14 @@ RANK_SQL = {
     for order in ("ASC", "DESC")
 }
 MAX_ROWS = 8
+# Words a task asking to rank by a metric uses.
+METRIC_WORDS = {
+    "mean_radius_km": ("radius", "big", "large", "small", "size", "wide"),
+    "mass_1e24_kg": ("mass", "heavy", "heavi", "light", "massive"),
+    "moons": ("moon", "satellite"),
+    "orbital_period_days": ("orbit", "year"),
+    "mean_distance_million_km": ("distance", "far", "close", "near"),
+}
 
 
 @cache
@@ -56,6 +64,18 @@ class PlanetTable:
         "Facts about the Sun's eight planets: `lookup` one planet by name, or `rank` planets "
         "by a metric (radius, mass, moons, orbital period, distance from the Sun)."
     )
+    examples: ClassVar[list[Example]] = [
+        ("How big is Jupiter?", {"query": "lookup", "planet": "Jupiter"}),
+        (
+            "Which two planets are closest to the Sun?",
+            {
+                "query": "rank",
+                "metric": "mean_distance_million_km",
+                "order": "ascending",
+                "limit": 2,
+            },
+        ),
+    ]
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
@@ -68,6 +88,19 @@ class PlanetTable:
         "required": ["query"],
         "additionalProperties": False,
     }
+
+    def mismatch(self, task: str, arguments: dict[str, Any]) -> str | None:
+        """A lookup's planet must be named in the task; a ranking's metric must be what the
+        task asks about."""
+        lowered = task.lower()
+        planet = arguments.get("planet")
+        if arguments["query"] == "lookup" and planet and planet.lower() not in lowered:
+            return f"the task does not name {planet[:40]!r}"
+        metric = arguments.get("metric")
+        words = METRIC_WORDS.get(metric, ()) if arguments["query"] == "rank" else ()
+        if words and not any(word in lowered for word in words):
+            return f"the task does not ask about {metric}"
+        return None
 
     def run(self, arguments: dict[str, Any]) -> str:
         if arguments["query"] == "lookup":

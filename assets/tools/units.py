@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, ClassVar
 
-from assets.tools.base import ToolError
+from assets.tools.base import Example, ToolError
 from assets.tools.calculator import MAX_MAGNITUDE, formatted
 
 # Factor to the quantity's base unit (metre, kilogram, litre, second, metre per second).
@@ -33,6 +34,40 @@ FACTORS: dict[str, dict[str, float]] = {
     "speed": {"m/s": 1.0, "km/h": 1 / 3.6, "mph": 0.44704, "knot": 0.514444},
 }
 TEMPERATURES = ("C", "F", "K")
+# How a task may write a unit (besides its symbol), for checking which unit it means.
+NAMES: dict[str, tuple[str, ...]] = {
+    "mm": ("millimetre", "millimeter"),
+    "cm": ("centimetre", "centimeter"),
+    "m": ("metre", "meter"),
+    "km": ("kilometre", "kilometer"),
+    "in": ("inch",),
+    "ft": ("foot", "feet"),
+    "yd": ("yard",),
+    "mi": ("mile",),
+    "mg": ("milligram",),
+    "g": ("gram",),
+    "kg": ("kilogram", "kilo"),
+    "t": ("tonne",),
+    "oz": ("ounce",),
+    "lb": ("pound",),
+    "ml": ("millilitre", "milliliter"),
+    "l": ("litre", "liter"),
+    "m3": ("cubic metre", "cubic meter"),
+    "gal": ("gallon",),
+    "cup": ("cup",),
+    "s": ("second",),
+    "min": ("minute",),
+    "h": ("hour",),
+    "day": ("day",),
+    "week": ("week",),
+    "m/s": ("metres per second", "meters per second"),
+    "km/h": ("kilometres per hour", "kilometers per hour"),
+    "mph": ("miles per hour",),
+    "knot": ("knot",),
+    "C": ("celsius", "centigrade"),
+    "F": ("fahrenheit",),
+    "K": ("kelvin",),
+}
 QUANTITY = {unit: quantity for quantity, units in FACTORS.items() for unit in units}
 UNITS = sorted(QUANTITY) + list(TEMPERATURES)
 
@@ -72,11 +107,23 @@ def convert(value: float, source: str, target: str) -> float:
     return value * factors[source] / factors[target]
 
 
+def names_unit(text: str, unit: str) -> bool:
+    """Whether `text` names `unit`, by its symbol (a whole word) or one of its names."""
+    lowered = text.lower()
+    if any(name in lowered for name in NAMES.get(unit, ())):
+        return True
+    return re.search(rf"(?<![\w/]){re.escape(unit)}(?![\w/])", text) is not None
+
+
 class UnitConversion:
     name: ClassVar[str] = "convert_units"
     description: ClassVar[str] = (
         "Convert a value between units of length, mass, volume, time, speed or temperature."
     )
+    examples: ClassVar[list[Example]] = [
+        ("How many feet are 3 metres?", {"value": 3, "from_unit": "m", "to_unit": "ft"}),
+        ("What is 5 kilograms in pounds?", {"value": 5, "from_unit": "kg", "to_unit": "lb"}),
+    ]
     parameters: ClassVar[dict[str, Any]] = {
         "type": "object",
         "properties": {
@@ -87,6 +134,26 @@ class UnitConversion:
         "required": ["value", "from_unit", "to_unit"],
         "additionalProperties": False,
     }
+
+    def mismatch(self, task: str, arguments: dict[str, Any]) -> str | None:
+        """The unit the task writes right after the value must be `from_unit`, and the task
+        must name `to_unit` elsewhere (a small model swaps them in "How many km are 3 mi?")."""
+        value = formatted(float(arguments["value"]))
+        found = re.search(rf"(?<![\d.]){re.escape(value)}(?!\d)", task)
+        if found is None:
+            return f"the task does not state the value {value}"
+        # The value's unit: up to three words after it, ending before "to"/"in"/"into".
+        unit_words = []
+        for word in re.findall(r"[^\s?.,;!]+", task[found.end() :])[:3]:
+            if word.lower() in ("to", "in", "into", "as"):
+                break
+            unit_words.append(word)
+        if not names_unit(" ".join(unit_words), arguments["from_unit"]):
+            return f"the task's {value} is not in {arguments['from_unit']}"
+        rest = task[: found.start()] + task[found.end() :].replace(" ".join(unit_words), " ", 1)
+        if not names_unit(rest, arguments["to_unit"]):
+            return f"the task does not ask for {arguments['to_unit']}"
+        return None
 
     def run(self, arguments: dict[str, Any]) -> str:
         source, target = arguments["from_unit"], arguments["to_unit"]

@@ -1,7 +1,8 @@
 """The conversation methods on the embedded SmolLM2: Magpie sends only the ChatML user prefix
 and every drawn instruction becomes a row or a decision, with lineage but no seed; tool_use's
-calls are held to the tools' schemas by a grammar, so a call that ran to its end always names
-an offered tool with valid arguments."""
+calls are made in two grammar-held steps (choose a tool, fill in its arguments), so a call
+that ran to its end always names an offered tool with valid arguments, and a kept tool-call
+trace validates against its tool's schema."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ import polars as pl
 from assets.recipe.generators import Sampling
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.magpie import CHATML_USER_PREFIX, Magpie, MagpieMethod
-from assets.synthesis.methods.tool_use import ToolUse, ToolUseMethod, call_schema, check_call
+from assets.synthesis.methods.tool_use import (
+    ToolUse,
+    ToolUseMethod,
+    arguments_schema,
+    choice_schema,
+)
+from assets.tools.base import argument_problem
 from warehouse import Warehouse
 from warehouse.rows import conform, empty_rows, with_row_ids
 
@@ -65,32 +72,49 @@ def test_magpie_draws_instructions_from_the_user_prefix_alone(home):
 
 
 def test_tool_calls_of_the_local_model_match_the_tools_schemas(home):
-    tasks = ["What is 12 times 11?", "Which planet has the most moons?"]
+    tasks = [
+        "Find what the reference documents say about photosynthesis.",
+        "Which planet has the most moons?",
+    ]
     seeds = with_row_ids(
         conform(
             pl.DataFrame({"kind": "instruction", "task_type": "tool_use", "instruction": tasks})
         )
     )
-    # Two tools keep the prompt short; the schema still has a branch per tool.
     method = ToolUseMethod(
         ToolUse(
             method="tool_use",
-            tools=["calculator", "planet_table"],
-            call_sampling=Sampling(temperature=0.2, max_tokens=48, seed=7),
-            answer_sampling=Sampling(temperature=0.2, max_tokens=32, seed=7),
+            call_sampling=Sampling(temperature=0.2, max_tokens=64, seed=7),
+            answer_sampling=Sampling(temperature=0.2, max_tokens=128, seed=7),
         )
     )
     output = method.run(seeds, _context(home))
-    caller = output.generators[0]
+    schemas = {
+        record.generator_id: (record.params.get("tool"), record.template_name)
+        for record in output.generators
+    }
     with Warehouse(home).reader() as con:
-        calls = con.sql(
-            "SELECT raw_output, finish_reason FROM model_calls WHERE generator_id = ?",
-            params=[caller.generator_id],
-        ).pl()
-    assert calls.height == len(tasks)
-    schema = call_schema(list(method.tools.values()))
-    for output_text, finish_reason in calls.iter_rows():
-        if finish_reason != "length":
-            assert schema.problem(output_text) is None
-            assert check_call(output_text, method.tools)[0] == "ok"
-    assert not set(output.rejections["rule"]) & {"unknown_tool"}
+        calls = con.sql("SELECT generator_id, raw_output, finish_reason FROM model_calls").pl()
+    # Two steps per task, each held to its schema by a grammar: a choice among the offered
+    # tools, then the chosen tool's own arguments.
+    chose = [o for g, o, _ in calls.iter_rows() if schemas[g][1].startswith("tool_choice")]
+    assert len(chose) == len(tasks)
+    for generator_id, output_text, finish_reason in calls.iter_rows():
+        tool, template = schemas[generator_id]
+        if finish_reason == "length":
+            continue
+        if template.startswith("tool_choice"):
+            assert choice_schema(list(method.tools)).problem(output_text) is None
+        elif template.startswith("tool_arguments"):
+            assert arguments_schema(method.tools[tool]).problem(output_text) is None
+    assert not set(output.rejections["rule"]) & {"unknown_tool", "invalid_arguments"}
+    # The document search is called and answered; its trace validates against the tool.
+    assert output.rows.height >= 1
+    for row in output.rows.to_dicts():
+        _, call, result, answer = json.loads(row["messages"])
+        (made,) = call["tool_calls"]
+        tool = method.tools[made["function"]["name"]]
+        arguments = json.loads(made["function"]["arguments"])
+        assert argument_problem(tool, arguments) is None
+        assert result["content"] == tool.run(arguments)[: len(result["content"])]
+        assert answer["content"]

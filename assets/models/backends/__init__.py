@@ -1,6 +1,6 @@
 """Model backends behind one interface; heavy libraries load on first use only."""
 
-from assets.models.backends.base import Backend, Completion
+from assets.models.backends.base import Backend, Completion, Messages, Prompt
 from assets.models.backends.local_llama import LocalLlamaBackend
 from assets.models.backends.openai_http import OpenAIHTTPBackend
 from assets.recipe.generators import GeneratorConfig, LocalModel
@@ -13,4 +13,4 @@ def build_backend(config: GeneratorConfig) -> Backend:
     return OpenAIHTTPBackend(config)
 
 
-__all__ = ["Backend", "Completion", "build_backend"]
+__all__ = ["Backend", "Completion", "Messages", "Prompt", "build_backend"]

@@ -1,12 +1,32 @@
-"""The backend interface: one prompt in, one completion out, with its token counts."""
+"""The backend interface: one prompt in, one completion out, with its token counts.
+
+A prompt is a string (sent as one user message) or a list of chat messages (`{role,
+content}`, roles system/user/assistant), so a model can see a real multi-turn history or
+few-shot turns; a string prompt's request hash and call-log text are what they always were.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import Sampling
+
+# Chat messages, `{"role": ..., "content": ...}`, in order.
+Messages: TypeAlias = list[dict[str, str]]
+Prompt: TypeAlias = str | Messages
+
+
+def chat_messages(prompt: Prompt) -> Messages:
+    """The messages a chat backend sends for `prompt`: a string is one user message."""
+    return [{"role": "user", "content": prompt}] if isinstance(prompt, str) else prompt
+
+
+def prompt_text(prompt: Prompt) -> str:
+    """The prompt as the call log holds it: a string as it is, messages as JSON."""
+    return prompt if isinstance(prompt, str) else json.dumps(prompt, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -35,11 +55,11 @@ class Backend(Protocol):
 
     def complete(
         self,
-        prompt: str,
+        prompt: Prompt,
         sampling: Sampling,
         sample_index: int,
         schema: JsonSchema | None = None,
     ) -> Completion:
-        """One chat completion of a single user message; with a `schema`, its text is JSON
+        """One chat completion of `prompt` (`chat_messages`); with a `schema`, its text is JSON
         held to it (or the call fails), as far as the backend can enforce it."""
         ...

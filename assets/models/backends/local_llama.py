@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assets.models.backends.base import Completion
+from assets.models.backends.base import Completion, Prompt, chat_messages
 from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import LocalModel, Sampling
 
@@ -113,7 +113,7 @@ class LocalLlamaBackend:
 
     def complete(
         self,
-        prompt: str,
+        prompt: Prompt,
         sampling: Sampling,
         sample_index: int,
         schema: JsonSchema | None = None,
@@ -121,7 +121,7 @@ class LocalLlamaBackend:
         grammar = self._grammar(schema) if schema is not None else None
         started = time.perf_counter()
         result = self._llm.create_chat_completion(
-            messages=[{"role": "user", "content": prompt}],
+            messages=chat_messages(prompt),
             temperature=sampling.temperature,
             top_p=sampling.top_p,
             max_tokens=sampling.max_tokens,

@@ -31,7 +31,7 @@ from collections import deque
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from assets.models.backends.base import Completion
+from assets.models.backends.base import Completion, Prompt, chat_messages
 from assets.models.backends.http_connection import HTTPConnection
 from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import OpenAICompatibleModel, Sampling
@@ -159,14 +159,14 @@ class OpenAIHTTPBackend:
 
     def complete(
         self,
-        prompt: str,
+        prompt: Prompt,
         sampling: Sampling,
         sample_index: int,
         schema: JsonSchema | None = None,
     ) -> Completion:
         request = {
             "model": self.model,
-            "messages": [{"role": "user", "content": prompt}],
+            "messages": chat_messages(prompt),
             "temperature": sampling.temperature,
             "top_p": sampling.top_p,
             "max_tokens": sampling.max_tokens,

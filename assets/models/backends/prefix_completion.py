@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from assets.models.backends.base import Completion
+from assets.models.backends.base import Completion, Prompt
 from assets.models.backends.local_llama import LocalLlamaBackend
 from assets.models.json_schema import JsonSchema
 from assets.recipe.generators import LocalModel, Sampling
@@ -32,11 +32,13 @@ class PrefixCompletionBackend:
 
     def complete(
         self,
-        prompt: str,
+        prompt: Prompt,
         sampling: Sampling,
         sample_index: int,
         schema: JsonSchema | None = None,
     ) -> Completion:
         if schema is not None:
             raise ValueError("a raw prefix completion takes no JSON schema")
+        if not isinstance(prompt, str):
+            raise ValueError("a raw prefix completion takes text, not chat messages")
         return self.local.continue_text(prompt, sampling, sample_index, self.stop)
