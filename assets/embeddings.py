@@ -167,29 +167,32 @@ class Embedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
-    def encode_tokens(self, texts: list[str]) -> list[np.ndarray]:
-        """Per text, its normalized float32 token vectors ([CLS] and [SEP] left out), no
-        cache: what token-level comparisons (`decontamination/coverage.py`) read."""
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One pass, no cache: the normalized sentence vectors (as `encode`) and, per text, its
+        normalized float32 token vectors ([CLS] and [SEP] left out), which token-level
+        comparisons (`decontamination/coverage.py`) read."""
         if not texts:
-            return []
-        tokens = self._model().encode(
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        outputs = self._model().encode(
             texts,
             batch_size=self.batch_size,
-            output_value="token_embeddings",
+            output_value=None,
             convert_to_numpy=False,
             show_progress_bar=False,
         )
-        out = []
-        for matrix in tokens:
-            # Each tensor is cut to the text's own tokens; the first and last are [CLS], [SEP].
-            inner = (
-                matrix.float().cpu().numpy()[1:-1]
-                if len(matrix) > 2
-                else matrix.float().cpu().numpy()
-            )
-            norms = np.linalg.norm(inner, axis=1, keepdims=True)
-            out.append((inner / np.maximum(norms, 1e-12)).astype(np.float32))
-        return out
+        sentences = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs])
+        sentences /= np.maximum(np.linalg.norm(sentences, axis=1, keepdims=True), 1e-12)
+        tokens = []
+        for output in outputs:
+            matrix = output["token_embeddings"].float().cpu().numpy()
+            if "attention_mask" in output:
+                # Padded to the batch's longest text: keep this text's own tokens.
+                matrix = matrix[: int(output["attention_mask"].sum())]
+            # The first and last are [CLS] and [SEP].
+            inner = matrix[1:-1] if len(matrix) > 2 else matrix
+            norms = np.maximum(np.linalg.norm(inner, axis=1, keepdims=True), 1e-12)
+            tokens.append((inner / norms).astype(np.float32))
+        return sentences.astype(np.float32), tokens
 
     def embed(self, wh: Warehouse, texts: list[str]) -> np.ndarray:
         """Vectors for `texts` in order, encoding only texts the cache has not seen."""

@@ -48,7 +48,7 @@ from assets.decontamination.detector import (  # noqa: E402
 )
 from assets.decontamination.embedding import EmbeddingDetector  # noqa: E402
 from assets.decontamination.lexical import LexicalDetector  # noqa: E402
-from assets.decontamination.views import with_views  # noqa: E402
+from assets.decontamination.views import docstring_view, with_views  # noqa: E402
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
 from assets.recipe.paths import bundled_path  # noqa: E402
@@ -169,8 +169,10 @@ def signals_of(frame: pl.DataFrame, config: DecontaminationConfig, ctx: ModelCon
 
 def warm_items(wh: Warehouse) -> None:
     """Benchmark item vectors in a fresh warehouse, as a second run of the stage has them."""
-    views = with_views(humaneval_items().with_row_index("item"), "item", "text")
-    texts = list(dict.fromkeys(views["view_text"]))
+    items = humaneval_items()
+    views = with_views(items.with_row_index("item"), "item", "text")
+    docstrings = [docstring_view(t) for t in items["text"].to_list()]
+    texts = list(dict.fromkeys([*views["view_text"], *docstrings]))
     store_embeddings(wh, DEFAULT_EMBEDDING_MODEL, text_sha256(texts), Embedder().encode(texts))
 
 

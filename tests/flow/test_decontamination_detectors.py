@@ -99,6 +99,11 @@ def judge_stats(steps: list[Step]) -> dict:
     return {key: value for step in steps for key, value in step.stats().items()}
 
 
+def judged(steps: list[Step]) -> dict:
+    """The judge's statistics alone (the cascade adds its own)."""
+    return {key: value for key, value in judge_stats(steps).items() if key.startswith("judge")}
+
+
 def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
     home = warm_home
     items = rephrased()
@@ -161,7 +166,7 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     ctx = context(home)
     steps = detection(config, ctx)
     signals = contamination_signals(rows, steps).sort("row_id")
-    assert judge_stats(steps) == {"judge_pairs": 2, "judge_new_calls": 2}
+    assert judged(steps) == {"judge_pairs": 2, "judge_new_calls": 2}
     # Held to its schema, the judge always gives a verdict.
     assert set(signals.drop_nulls("judge_verdict")["judge_verdict"]) <= {"yes", "no"}
     assert signals["contaminated"].to_list() == (signals["judge_verdict"] == "yes").to_list()
@@ -188,11 +193,13 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
         embedding=EmbeddingDetector(), judge=config.judge, rule="embedding or judge"
     )
     again = detection(both, ctx)
-    assert contamination_signals(rows, again)["contaminated"].all()
-    assert judge_stats(again)["judge_pairs"] == 0
+    decided = contamination_signals(rows, again)
+    assert decided["contaminated"].all()
+    # (The cascade leaves the gcd rephrasing to the judge: cosine + coverage 1.00 < 1.0525.)
+    assert judged(again)["judge_pairs"] == int((~decided["embedding"]).sum()) < rows.height
     rerun = detection(config, ctx)
     contamination_signals(rows, rerun)
-    assert judge_stats(rerun) == {"judge_pairs": 2, "judge_new_calls": 0}
+    assert judged(rerun) == {"judge_pairs": 2, "judge_new_calls": 0}
 
 
 def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, write_recipe):
@@ -216,7 +223,9 @@ def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, wr
                     "id_field": "item_id",
                 }
             ],
-            "embedding": {"threshold": 0.63},
+            # One cosine of the whole row (the cascade off), so the plumbing is tested apart
+            # from the cascade's rule (the cascade leaves the gcd rephrasing to the judge).
+            "embedding": {"threshold": 0.63, "candidates": None},
         },
     )
     result = materialize(home, recipe)
@@ -263,7 +272,8 @@ def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
     # Two rephrasings with long answers, and two rows about something else: only the
     # rephrasings are candidates, and only their instruction (not the answer) is encoded.
     home = warm_home
-    items = rephrased()[:2]
+    # HumanEval/2 and /23 (the cascade leaves the gcd rephrasing, HumanEval/13, to the judge).
+    items = [rephrased()[0], rephrased()[2]]
     answer = "Here is a careful explanation of the approach. " * 30
     others = [
         "Describe the water cycle for a ten-year-old, with a rainy-day analogy.",
@@ -329,9 +339,8 @@ def test_cascade_ranks_a_rephrasing_above_a_same_topic_task_that_one_cosine_rank
     assert rephrasing["cascade_score"] == pytest.approx(
         rephrasing["similarity"] + rephrasing["coverage"], abs=1e-5
     )
-    # Rows whose cosine cannot reach the threshold are not passed through the model again.
-    strict = coverage_nearest(
-        Warehouse(home), rows, items, DEFAULT_EMBEDDING_MODEL, "cpu", TokenCoverage(threshold=1.9)
-    )
-    assert strict["coverage"].is_null().all() and strict["cascade_score"].is_null().all()
-    assert strict["nn_item_id"].sort().to_list() == ["HumanEval/54", "HumanEval/7"]
+    # Fewer items to rescore never raises a score: the best of the top 1 is one of the top 2.
+    top1 = coverage_nearest(
+        Warehouse(home), rows, items, DEFAULT_EMBEDDING_MODEL, "cpu", TokenCoverage(top_items=1)
+    ).sort("row_id")
+    assert (top1["cascade_score"] <= found["cascade_score"] + 1e-6).all()
