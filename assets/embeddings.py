@@ -158,14 +158,14 @@ class Embedder:
         """Normalized float32 vectors, no cache."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model().encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        vectors = self._pass(texts, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
+
+    def _pass(self, texts: list[str], **options: Any) -> Any:
+        # One call of the model over `texts` (sentence-transformers sorts them by length).
+        return self._model().encode(
+            texts, batch_size=self.batch_size, show_progress_bar=False, **options
+        )
 
     def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
         """One pass, no cache: the normalized sentence vectors (as `encode`) and, per text, its
@@ -173,13 +173,7 @@ class Embedder:
         comparisons (`decontamination/coverage.py`) read."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32), []
-        outputs = self._model().encode(
-            texts,
-            batch_size=self.batch_size,
-            output_value=None,
-            convert_to_numpy=False,
-            show_progress_bar=False,
-        )
+        outputs = self._pass(texts, output_value=None, convert_to_numpy=False)
         sentences = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs])
         sentences /= np.maximum(np.linalg.norm(sentences, axis=1, keepdims=True), 1e-12)
         tokens = []
