@@ -98,7 +98,7 @@ def _model_path(model: str) -> Path:
 
 
 @cache
-def _load(model: str, device: Literal["cpu", "cuda"] = "cpu") -> Any:
+def _load(model: str, device: Literal["cpu", "cuda"] = "cpu", int8: bool = False) -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     from sentence_transformers import SentenceTransformer  # slow import: first use only
@@ -109,6 +109,13 @@ def _load(model: str, device: Literal["cpu", "cuda"] = "cpu") -> Any:
     if device == "cuda":
         # fp16 halves memory traffic; cosines move by ~1e-3, far below any threshold's step.
         loaded.half()
+    elif int8:
+        # Dynamic int8 quantization of the Linear layers (weights int8, activations quantized
+        # per batch): bench/embeddings compares its speed and decisions with fp32.
+        import torch
+        from torch.ao.quantization import quantize_dynamic
+
+        loaded = quantize_dynamic(loaded, {torch.nn.Linear}, dtype=torch.qint8)
     return loaded
 
 
@@ -121,9 +128,12 @@ class Embedder:
         model: str = DEFAULT_EMBEDDING_MODEL,
         batch_size: int | None = None,
         device: Device = "auto",
+        int8: bool = False,
     ):
         self.model = model
         self.requested_device = device
+        # Only on the CPU: CUDA runs fp16.
+        self.int8 = int8
         self._batch_size = batch_size
         self.encoded = 0
         self.cache_hits = 0
@@ -138,7 +148,7 @@ class Embedder:
         return self._batch_size or BATCH_SIZE[self.device]
 
     def _model(self) -> Any:
-        return _load(self.model, self.device)
+        return _load(self.model, self.device, self.int8 and self.device == "cpu")
 
     @property
     def dim(self) -> int:
@@ -148,14 +158,35 @@ class Embedder:
         """Normalized float32 vectors, no cache."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model().encode(
-            texts,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
+        vectors = self._pass(texts, normalize_embeddings=True, convert_to_numpy=True)
         return np.asarray(vectors, dtype=np.float32)
+
+    def _pass(self, texts: list[str], **options: Any) -> Any:
+        # One call of the model over `texts` (sentence-transformers sorts them by length).
+        return self._model().encode(
+            texts, batch_size=self.batch_size, show_progress_bar=False, **options
+        )
+
+    def encode_with_tokens(self, texts: list[str]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One pass, no cache: the normalized sentence vectors (as `encode`) and, per text, its
+        normalized float32 token vectors ([CLS] and [SEP] left out), which token-level
+        comparisons (`decontamination/coverage.py`) read."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        outputs = self._pass(texts, output_value=None, convert_to_numpy=False)
+        sentences = np.stack([o["sentence_embedding"].float().cpu().numpy() for o in outputs])
+        sentences /= np.maximum(np.linalg.norm(sentences, axis=1, keepdims=True), 1e-12)
+        tokens = []
+        for output in outputs:
+            matrix = output["token_embeddings"].float().cpu().numpy()
+            if "attention_mask" in output:
+                # Padded to the batch's longest text: keep this text's own tokens.
+                matrix = matrix[: int(output["attention_mask"].sum())]
+            # The first and last are [CLS] and [SEP].
+            inner = matrix[1:-1] if len(matrix) > 2 else matrix
+            norms = np.maximum(np.linalg.norm(inner, axis=1, keepdims=True), 1e-12)
+            tokens.append((inner / norms).astype(np.float32))
+        return sentences.astype(np.float32), tokens
 
     def embed(self, wh: Warehouse, texts: list[str]) -> np.ndarray:
         """Vectors for `texts` in order, encoding only texts the cache has not seen."""

@@ -1,9 +1,10 @@
 """The decontamination cascade's cheap first stage: which rows the sentence embedding sees.
 
 Every row's problem part (`views.problem_part`) is compared with every benchmark item's problem
-statement by TF-IDF cosine of hashed character n-grams. Document frequencies come from the
-benchmark items alone, so a row's score depends on that row only (any batching, any engine
-gives the same candidates) and the fitted weights are one small object per benchmark set.
+statement by TF-IDF cosine of hashed character n-grams, the `lexical` detector's measure
+(`lexical.char_ngram_nearest`). Document frequencies come from the benchmark items alone, so a
+row's score depends on that row only (any batching, any engine gives the same candidates) and
+the fitted weights are one small object per benchmark set.
 Rows at or above `threshold` are the candidates; only they are embedded (and judged).
 
 It costs a fraction of a millisecond a row, and at the default threshold it nominates every
@@ -15,15 +16,11 @@ part, not the response (bench/decontamination measures both).
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Any
-
 import numpy as np
 import polars as pl
 from pydantic import Field, model_validator
 
-from assets.decontamination.views import problem_statement
-from assets.embeddings import nearest
+from assets.decontamination.lexical import char_ngram_nearest
 from warehouse.settings import Strict
 
 
@@ -51,28 +48,6 @@ class CandidateFilter(Strict):
 CANDIDATE_SCHEMA = {"cand_item": pl.UInt32, "cand_similarity": pl.Float64}
 
 
-@cache
-def _fitted(item_texts: tuple[str, ...], min_chars: int, max_chars: int) -> tuple[Any, Any, Any]:
-    # scikit-learn takes seconds to import: only when the cascade runs. Cached per benchmark
-    # set and n-gram range, so a streamed stage fits once, not once per batch.
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-
-    # Hashed n-grams keep every n-gram of a row, not only the items' vocabulary: a row's norm
-    # counts the n-grams it does not share (weighted as the rarest), so long unrelated rows
-    # score low instead of being judged on the few common n-grams they share.
-    hashing = HashingVectorizer(
-        analyzer="char_wb",
-        ngram_range=(min_chars, max_chars),
-        n_features=2**20,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    )
-    counts = hashing.transform([problem_statement(t) or t for t in item_texts])
-    weights = TfidfTransformer(sublinear_tf=True).fit(counts)
-    return hashing, weights, weights.transform(counts)
-
-
 def candidate_scores(
     texts: pl.Series, item_texts: pl.Series, config: CandidateFilter
 ) -> pl.DataFrame:
@@ -83,12 +58,7 @@ def candidate_scores(
             {"cand_item": [None] * len(texts), "cand_similarity": [None] * len(texts)},
             schema=CANDIDATE_SCHEMA,
         )
-    hashing, weights, items = _fitted(
-        tuple(item_texts.to_list()), config.min_chars, config.max_chars
-    )
-    # TF-IDF rows are L2-normalized, so the dot product is the cosine.
-    rows = weights.transform(hashing.transform(texts.fill_null("").to_list()))
-    best, score = nearest(rows, items)
+    best, score = char_ngram_nearest(texts, item_texts, config.min_chars, config.max_chars)
     return pl.DataFrame(
         {
             "cand_item": pl.Series(best, dtype=pl.UInt32),

@@ -3,8 +3,9 @@ the recipe's verdict rule combines them.
 
 - `ngram`: the row shares a word n-gram with a benchmark item (exact copies, light edits);
 - `embedding`: the row's nearest benchmark item (top-1 cosine) reaches the threshold
-  (rephrasings that share no long n-gram: Yang et al., 2023); by default a cascade, where a
-  character n-gram score over every row picks the candidates the embedding looks at;
+  (rephrasings that share no long n-gram: Yang et al., 2023); with `candidates` a cascade, where
+  a character n-gram score over every row picks the candidates the embedding looks at, and the
+  cosine plus the share of the item's docstring the row covers decides (`coverage.py`);
 - `lexical`: the row's nearest item by character n-gram TF-IDF cosine reaches its threshold
   (rephrasings that keep the task's rare words; the embedding misses some of those);
 - `judge`: an LLM says the row and its nearest item are the same problem; asked only for pairs
@@ -123,6 +124,12 @@ class Verdict(RowStep):
                         candidate_similarity=pl.col("cand_similarity"),
                         candidate_threshold=pl.lit(
                             cascade.threshold if cascade else None, dtype=pl.Float64
+                        ),
+                        # The cascade's decision: cosine + share of the item's docstring tokens.
+                        coverage=pl.col("coverage"),
+                        cascade_score=pl.col("cascade_score"),
+                        cascade_threshold=pl.lit(
+                            emb.coverage.threshold if cascade else None, dtype=pl.Float64
                         ),
                     )
                 ),

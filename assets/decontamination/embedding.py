@@ -8,10 +8,11 @@ encoded once per content, a row once across versions); the top-1 item per row co
 blocked matrix products, so memory stays at one block of rows times the benchmark size.
 
 With `candidates` set the detector is a cascade: a character n-gram TF-IDF score
-over every row (`cascade.py`) nominates candidates, and only the candidates' problem part
-(instruction, input, code blocks: `views.problem_part`) is embedded. Rows that are not
-candidates get no similarity, so the embedding (and the judge, which reads it) never fires on
-them.
+over every row (`cascade.py`) nominates candidates, only the candidates' problem part
+(instruction, input, code blocks: `views.problem_part`) is embedded, and what fires is the
+cosine with an item's docstring plus the share of it the row restates (`coverage.py`), not one
+cosine. Rows that are not candidates get no similarity, so the embedding (and the judge, which
+reads it) never fires on them.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import polars as pl
 from pydantic import Field, model_serializer
 
 from assets.decontamination.cascade import CandidateFilter, candidate_scores
+from assets.decontamination.coverage import TokenCoverage, coverage_nearest
 from assets.decontamination.views import problem_part, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Device, Embedder, nearest
 from assets.filters.text import body
@@ -47,10 +49,16 @@ class EmbeddingDetector(Strict):
     )
     model: str = "all-MiniLM-L6-v2"
     candidates: CandidateFilter | None = Field(
-        default=None,
-        description="The cascade's first stage (`{}` for its defaults): only rows it nominates "
-        "are embedded, and only their instruction, input and code blocks; absent: every row's "
-        "whole text is embedded.",
+        default_factory=CandidateFilter,
+        description="The cascade's first stage (on by default): only rows it nominates are "
+        "embedded, and only their instruction, input and code blocks, and `coverage` decides; "
+        "null: every row's whole text is embedded and one cosine against `threshold` decides.",
+    )
+    coverage: TokenCoverage = Field(
+        default_factory=TokenCoverage,
+        description="In the cascade (`candidates` set), what decides: cosine with an item's "
+        "docstring plus the share of its tokens the row covers (`threshold` above is then not "
+        "used); without the cascade, unused.",
     )
     device: Device = Field(
         default="auto",
@@ -59,11 +67,13 @@ class EmbeddingDetector(Strict):
 
     @model_serializer(mode="wrap")
     def _hash_unchanged_by_defaults(self, handler: Any) -> dict:
-        # A recipe without the cascade, on the default device, dumps (and so hashes) as it did
-        # before these keys existed; where vectors are computed never changes a decision.
+        # A recipe that turns the cascade off (`candidates: null`), on the default device, dumps
+        # (and so hashes) as recipes did before these keys existed; where vectors are computed
+        # never changes a decision.
         data = handler(self)
         if self.candidates is None:
             data.pop("candidates", None)
+            data.pop("coverage", None)
         if self.device == "auto":
             data.pop("device", None)
         return data
@@ -129,6 +139,8 @@ class EmbeddingNearest(RowStep):
     columns: ClassVar[dict[str, pl.DataType]] = {
         **{name: dtype for name, dtype in NEAREST_SCHEMA.items() if name != "row_id"},
         "cand_similarity": pl.Float64(),
+        "coverage": pl.Float64(),
+        "cascade_score": pl.Float64(),
         "embedding": pl.Boolean(),
     }
     _totals: dict[str, int] = field(default_factory=dict, init=False, compare=False)
@@ -155,20 +167,26 @@ class EmbeddingNearest(RowStep):
             corpus = rows.select(
                 "row_id", body().alias("content"), pl.lit(None, pl.Float64).alias("cand_similarity")
             )
-            candidates = corpus
+            found = nearest_items(self.wh, corpus, self.benchmarks, self.model, self.device)
+            found = found.with_columns(
+                pl.lit(None, pl.Float64).alias("coverage"),
+                pl.lit(None, pl.Float64).alias("cascade_score"),
+            )
+            threshold = self.detector.threshold if self.detector else None
+            score = pl.col("similarity")
         else:
             corpus = rows.select("row_id", problem_part().alias("content"))
             scores = candidate_scores(corpus["content"], self.benchmarks["text"], cascade)
             corpus = corpus.with_columns(scores["cand_similarity"])
             candidates = corpus.filter(pl.col("cand_similarity") >= cascade.threshold)
-        found = nearest_items(
-            self.wh,
-            candidates.select("row_id", "content"),
-            self.benchmarks,
-            self.model,
-            self.device,
-        )
-        if cascade is not None:
+            found = coverage_nearest(
+                self.wh,
+                candidates.select("row_id", "content"),
+                self.benchmarks,
+                self.model,
+                self.device,
+                self.detector.coverage,
+            )
             # What the cascade saved: rows seen against rows embedded.
             self._totals.update(
                 merge_stats(
@@ -176,11 +194,9 @@ class EmbeddingNearest(RowStep):
                     {"embedding_rows": rows.height, "embedding_candidates": candidates.height},
                 )
             )
-        fires = (
-            (pl.col("similarity") >= self.detector.threshold).fill_null(False)
-            if self.detector
-            else pl.lit(False)
-        )
+            threshold = self.detector.coverage.threshold
+            score = pl.col("cascade_score")
+        fires = pl.lit(False) if threshold is None else (score >= threshold).fill_null(False)
         annotated = rows.join(
             corpus.select("row_id", "cand_similarity"),
             on="row_id",

@@ -2,16 +2,22 @@
 
 Rephrasings keep the task's rare content words (palindrome, Fibonacci, vowels) while changing
 word order and the common words around them, so they share no long word n-gram but many
-character n-grams weighted by rarity. Document frequencies come from the benchmark items and
-the rows being checked together: phrasing that every synthetic row shares ("Write a Python
-function that") then weighs little. Items are compared through their problem statement where
-they have one (`views.py`), rows through their text.
+character n-grams weighted by rarity. Document frequencies come from the benchmark items alone
+(one small fitted object per benchmark set, hashed n-grams so a row's norm counts the n-grams
+it does not share): a row's score depends on that row only, so this is a row step that streams
+in bounded memory and gives the same result for any batch. Items are compared through their
+problem statement where they have one (`views.py`), rows through their text.
+
+Fitting document frequencies on items and the version's rows together (before) scored the
+hand-written sets of bench/decontamination alike: at 0.30, held-out recall 0.684 then, 0.696
+now (one more false positive, 3 of 45).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -20,7 +26,7 @@ from pydantic import Field, model_validator
 from assets.decontamination.views import problem_statement
 from assets.embeddings import nearest
 from assets.filters.text import body
-from assets.steps import CorpusState, CorpusStep, StepOutput
+from assets.steps import RowStep, StepOutput
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
@@ -56,26 +62,48 @@ LEXICAL_SCHEMA = {
 }
 
 
+@cache
+def _fitted(item_texts: tuple[str, ...], min_chars: int, max_chars: int) -> tuple[Any, Any, Any]:
+    # scikit-learn takes seconds to import: only when a detector needs it. Cached per benchmark
+    # set and n-gram range, so a streamed stage fits once, not once per batch.
+    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
+
+    # Hashed n-grams keep every n-gram of a row, not only the items' vocabulary: a row's norm
+    # counts the n-grams it does not share (weighted as the rarest), so long unrelated rows
+    # score low instead of being judged on the few common n-grams they share.
+    hashing = HashingVectorizer(
+        analyzer="char_wb",
+        ngram_range=(min_chars, max_chars),
+        n_features=2**20,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    )
+    counts = hashing.transform([problem_statement(t) or t for t in item_texts])
+    weights = TfidfTransformer(sublinear_tf=True).fit(counts)
+    return hashing, weights, weights.transform(counts)
+
+
+def char_ngram_nearest(
+    texts: pl.Series, item_texts: pl.Series, min_chars: int, max_chars: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the nearest item, TF-IDF cosine) per text; document frequencies from the
+    items alone, so a text's result does not depend on the other texts."""
+    hashing, weights, items = _fitted(tuple(item_texts.to_list()), min_chars, max_chars)
+    # TF-IDF rows are L2-normalized, so the dot product is the cosine.
+    rows = weights.transform(hashing.transform(texts.fill_null("").to_list()))
+    return nearest(rows, items)
+
+
 def nearest_lexical(
     rows: pl.DataFrame, benchmarks: pl.DataFrame, config: LexicalDetector
 ) -> pl.DataFrame:
     """`rows` (`row_id`, `content`) with their lexically nearest benchmark item and its cosine."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=LEXICAL_SCHEMA)
-    # scikit-learn takes seconds to import: only when the detector is on.
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    item_texts = [problem_statement(t) or t for t in benchmarks["text"].to_list()]
-    row_texts = rows["content"].fill_null("").to_list()
-    vectorizer = TfidfVectorizer(
-        analyzer="char_wb",
-        ngram_range=(config.min_chars, config.max_chars),
-        sublinear_tf=True,
-        dtype=np.float32,
+    best, score = char_ngram_nearest(
+        rows["content"], benchmarks["text"], config.min_chars, config.max_chars
     )
-    vectorizer.fit(item_texts + row_texts)
-    # TF-IDF rows are L2-normalized, so their dot product is the cosine.
-    best, score = nearest(vectorizer.transform(row_texts), vectorizer.transform(item_texts))
     return pl.DataFrame(
         {
             "row_id": rows["row_id"],
@@ -88,10 +116,10 @@ def nearest_lexical(
 
 
 @dataclass(frozen=True)
-class LexicalNearest(CorpusStep):
+class LexicalNearest(RowStep):
     """Annotates each row with its lexically nearest benchmark item (`lx_benchmark`,
-    `lx_item_id`, `lx_similarity`) and `lexical`, whether the detector fires. A corpus step:
-    the rows being checked weigh the n-grams (document frequencies)."""
+    `lx_item_id`, `lx_similarity`) and `lexical`, whether the detector fires. A row step: the
+    benchmark items alone weigh the n-grams (document frequencies)."""
 
     benchmarks: pl.DataFrame
     detector: LexicalDetector
@@ -101,14 +129,6 @@ class LexicalNearest(CorpusStep):
         **{name: dtype for name, dtype in LEXICAL_SCHEMA.items() if name != "row_id"},
         "lexical": pl.Boolean(),
     }
-    state: ClassVar[CorpusState] = CorpusState(
-        {
-            "row_id": pl.String(),
-            "char_ngrams": pl.List(pl.Struct({"gram": pl.String(), "count": pl.UInt32()})),
-        },
-        "the row's character n-gram counts, weighed by document frequencies over the version "
-        "and the benchmark items",
-    )
 
     @classmethod
     def configured(cls, setup: StageSetup) -> list[LexicalNearest]:

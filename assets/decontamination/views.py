@@ -38,14 +38,14 @@ def problem_part() -> pl.Expr:
     )
 
 
-def problem_statement(text: str) -> str | None:
-    """The docstring prose of the last function in `text` (doctests dropped) when `text` is
-    Python source with a documented function; otherwise None."""
+def _last_docstring(text: str) -> str | None:
+    """The docstring of the last documented function in `text` when `text` is Python source
+    (prose around fenced blocks allowed); otherwise None."""
     if "def " not in text:
         return None
     if "```" in text:
-        # Prose around fenced code does not parse: the statement is in the blocks.
-        blocks = [problem_statement(b) for b in _CODE_BLOCK.findall(text)]
+        # Prose around fenced code does not parse: the docstring is in the blocks.
+        blocks = [_last_docstring(b) for b in _CODE_BLOCK.findall(text)]
         return next((b for b in reversed(blocks) if b), None)
     try:
         tree = ast.parse(text.rstrip() + "\n    pass\n")
@@ -56,12 +56,26 @@ def problem_statement(text: str) -> str | None:
             return None
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)]
     docs = [ast.get_docstring(f) for f in functions]
-    doc = next((d for d in reversed(docs) if d), None)
+    return next((d for d in reversed(docs) if d), None)
+
+
+def problem_statement(text: str) -> str | None:
+    """The docstring prose of the last function in `text` (doctests dropped) when `text` is
+    Python source with a documented function; otherwise None."""
+    doc = _last_docstring(text)
     if not doc:
         return None
     match = _EXAMPLES.search(doc)
     prose = " ".join((doc[: match.start()] if match else doc).split())
     return prose or None
+
+
+def docstring_view(text: str) -> str:
+    """The whole docstring of the last function in `text`, examples included, whitespace
+    collapsed (a rephrasing restates the task and often its examples, not the signature);
+    the text itself when it holds no documented function."""
+    doc = _last_docstring(text)
+    return " ".join(doc.split()) if doc else text
 
 
 def with_views(frame: pl.DataFrame, key: str, text: str) -> pl.DataFrame:

@@ -14,12 +14,12 @@ import pytest
 from assets.decontamination.benchmarks import (
     humaneval_items,
 )
-from assets.decontamination.cascade import CandidateFilter
+from assets.decontamination.coverage import TokenCoverage, coverage_nearest
 from assets.decontamination.detector import contamination_signals, decontamination_steps
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig, parse_verdict
 from assets.decontamination.lexical import LexicalDetector
-from assets.decontamination.views import with_views
+from assets.decontamination.views import docstring_view, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
 from assets.models.context import ModelContext
 from assets.recipe.root import DecontaminationConfig
@@ -53,8 +53,11 @@ def humaneval_subset() -> pl.DataFrame:
 def humaneval_vectors() -> tuple[list[str], np.ndarray]:
     """The subset's views encoded once per session: each test's fresh warehouse gets them in
     its embedding cache, as a second run of the stage would, instead of encoding again."""
-    views = with_views(humaneval_subset().with_row_index("item"), "item", "text")
-    texts = list(dict.fromkeys(views["view_text"]))
+    subset = humaneval_subset()
+    views = with_views(subset.with_row_index("item"), "item", "text")
+    # The cascade compares rows with the items' docstrings (`coverage.py`).
+    docstrings = [docstring_view(t) for t in subset["text"].to_list()]
+    texts = list(dict.fromkeys([*views["view_text"], *docstrings]))
     return text_sha256(texts), Embedder().encode(texts)
 
 
@@ -96,11 +99,17 @@ def judge_stats(steps: list[Step]) -> dict:
     return {key: value for step in steps for key, value in step.stats().items()}
 
 
+def judged(steps: list[Step]) -> dict:
+    """The judge's statistics alone (the cascade adds its own)."""
+    return {key: value for key, value in judge_stats(steps).items() if key.startswith("judge")}
+
+
 def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
     home = warm_home
     items = rephrased()
     rows = rows_of([r["instruction"] for r in items] + CLEAN)
-    config = DecontaminationConfig(embedding=EmbeddingDetector())
+    # One cosine of each whole row (the cascade off): the detector before the cascade.
+    config = DecontaminationConfig(embedding=EmbeddingDetector(candidates=None))
     signals = contamination_signals(rows, detection(config, context(home))).sort("row_id")
     planted = signals.head(len(items))
     clean = signals.tail(len(CLEAN))
@@ -112,7 +121,7 @@ def test_rephrasings_caught_by_embedding_and_missed_by_ngram(warm_home):
     assert not clean["contaminated"].any()
 
     # The rule decides: n-grams alone keep every rephrasing in the corpus.
-    ngram_only = DecontaminationConfig(embedding=EmbeddingDetector(), rule="ngram")
+    ngram_only = DecontaminationConfig(embedding=EmbeddingDetector(candidates=None), rule="ngram")
     decided = run_steps(rows, detection(ngram_only, context(home)), stage="decontaminated")
     assert decided.decisions.is_empty() and decided.rows.equals(rows)
 
@@ -157,7 +166,7 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
     ctx = context(home)
     steps = detection(config, ctx)
     signals = contamination_signals(rows, steps).sort("row_id")
-    assert judge_stats(steps) == {"judge_pairs": 2, "judge_new_calls": 2}
+    assert judged(steps) == {"judge_pairs": 2, "judge_new_calls": 2}
     # Held to its schema, the judge always gives a verdict.
     assert set(signals.drop_nulls("judge_verdict")["judge_verdict"]) <= {"yes", "no"}
     assert signals["contaminated"].to_list() == (signals["judge_verdict"] == "yes").to_list()
@@ -184,11 +193,13 @@ def test_judge_verdicts_are_recorded_and_the_rule_applied(warm_home):
         embedding=EmbeddingDetector(), judge=config.judge, rule="embedding or judge"
     )
     again = detection(both, ctx)
-    assert contamination_signals(rows, again)["contaminated"].all()
-    assert judge_stats(again)["judge_pairs"] == 0
+    decided = contamination_signals(rows, again)
+    assert decided["contaminated"].all()
+    # (The cascade leaves the gcd rephrasing to the judge: cosine + coverage 1.00 < 1.0525.)
+    assert judged(again)["judge_pairs"] == int((~decided["embedding"]).sum()) < rows.height
     rerun = detection(config, ctx)
     contamination_signals(rows, rerun)
-    assert judge_stats(rerun) == {"judge_pairs": 2, "judge_new_calls": 0}
+    assert judged(rerun) == {"judge_pairs": 2, "judge_new_calls": 0}
 
 
 def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, write_recipe):
@@ -212,7 +223,9 @@ def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, wr
                     "id_field": "item_id",
                 }
             ],
-            "embedding": {"threshold": 0.63},
+            # One cosine of the whole row (the cascade off), so the plumbing is tested apart
+            # from the cascade's rule (the cascade leaves the gcd rephrasing to the judge).
+            "embedding": {"threshold": 0.63, "candidates": None},
         },
     )
     result = materialize(home, recipe)
@@ -259,7 +272,8 @@ def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
     # Two rephrasings with long answers, and two rows about something else: only the
     # rephrasings are candidates, and only their instruction (not the answer) is encoded.
     home = warm_home
-    items = rephrased()[:2]
+    # HumanEval/2 and /23 (the cascade leaves the gcd rephrasing, HumanEval/13, to the judge).
+    items = [rephrased()[0], rephrased()[2]]
     answer = "Here is a careful explanation of the approach. " * 30
     others = [
         "Describe the water cycle for a ten-year-old, with a rainy-day analogy.",
@@ -268,7 +282,7 @@ def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
     rows = rows_of([r["instruction"] for r in items] + others).with_columns(
         pl.lit(answer).alias("response")
     )
-    config = DecontaminationConfig(embedding=EmbeddingDetector(candidates=CandidateFilter()))
+    config = DecontaminationConfig(embedding=EmbeddingDetector())
     wh = Warehouse(home)
     with wh.reader() as con:
         before = set(con.sql("SELECT text_sha256 FROM embedding_cache").pl()["text_sha256"])
@@ -286,6 +300,47 @@ def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
     assert (clean["cand_similarity"] < config.embedding.candidates.threshold).all()
     assert clean["similarity"].is_null().all() and not clean["contaminated"].any()
 
+    assert (planted["cascade_score"] >= config.embedding.coverage.threshold).all()
+
     evidence = json.loads(run_steps(rows, steps, "decontaminated").decisions["evidence"][0])
     assert evidence["embedding"]["candidate_threshold"] == config.embedding.candidates.threshold
     assert evidence["embedding"]["candidate_similarity"] == planted["cand_similarity"][0]
+    assert evidence["embedding"]["cascade_threshold"] == config.embedding.coverage.threshold
+    assert evidence["embedding"]["cascade_score"] == planted["cascade_score"][0]
+    assert evidence["embedding"]["coverage"] == planted["coverage"][0]
+
+
+def test_cascade_ranks_a_rephrasing_above_a_same_topic_task_that_one_cosine_ranks_higher(home):
+    # From the hand-written sets: a rephrasing of HumanEval/7 and a clean anagram task whose
+    # cosine with HumanEval/54 (same_chars) is the higher one; coverage of the item's docstring
+    # tells them apart, and the default threshold lies between them.
+    items = humaneval_items().filter(pl.col("item_id").is_in(["HumanEval/7", "HumanEval/54"]))
+    rows = pl.DataFrame(
+        {
+            "row_id": ["rephrasing", "same_topic"],
+            "content": [
+                "Return only those strings from a list that contain a given piece of text "
+                "somewhere inside them. Example: keep_containing(['cat', 'concat', 'dog'], "
+                "'cat') -> ['cat', 'concat'].",
+                "Check whether two strings are anagrams of each other, ignoring spaces, "
+                "punctuation and letter case.",
+            ],
+        }
+    )
+    config = TokenCoverage()
+    found = coverage_nearest(
+        Warehouse(home), rows, items, DEFAULT_EMBEDDING_MODEL, "cpu", config
+    ).sort("row_id")
+    rephrasing, same_topic = found.row(0, named=True), found.row(1, named=True)
+    assert rephrasing["nn_item_id"] == "HumanEval/7"
+    assert same_topic["nn_item_id"] == "HumanEval/54"
+    assert same_topic["similarity"] > rephrasing["similarity"]
+    assert rephrasing["cascade_score"] >= config.threshold > same_topic["cascade_score"]
+    assert rephrasing["cascade_score"] == pytest.approx(
+        rephrasing["similarity"] + rephrasing["coverage"], abs=1e-5
+    )
+    # Fewer items to rescore never raises a score: the best of the top 1 is one of the top 2.
+    top1 = coverage_nearest(
+        Warehouse(home), rows, items, DEFAULT_EMBEDDING_MODEL, "cpu", TokenCoverage(top_items=1)
+    ).sort("row_id")
+    assert (top1["cascade_score"] <= found["cascade_score"] + 1e-6).all()

@@ -92,12 +92,19 @@ def test_candidate_scores_do_not_depend_on_the_batch():
     assert whole.equals(one_by_one)
 
 
-def test_recipes_without_the_cascade_hash_as_before():
-    # The keys added for the cascade and the device stay out of a recipe's dump at defaults.
-    assert EmbeddingDetector().model_dump() == {"threshold": 0.63, "model": "all-MiniLM-L6-v2"}
-    on = EmbeddingDetector(candidates=CandidateFilter(), device="cpu").model_dump()
+def test_the_cascade_is_the_default_and_recipes_without_it_hash_as_before():
+    # With the cascade off, the keys added for it and the device stay out of a recipe's dump.
+    off = EmbeddingDetector(candidates=None).model_dump()
+    assert off == {"threshold": 0.63, "model": "all-MiniLM-L6-v2"}
+    on = EmbeddingDetector(device="cpu").model_dump()
     assert on["candidates"] == {"threshold": 0.10, "min_chars": 3, "max_chars": 5}
+    assert on["coverage"] == {"threshold": 1.0525, "top_items": 3}
     assert on["device"] == "cpu"
+    assert EmbeddingDetector() == EmbeddingDetector(candidates=CandidateFilter())
+    parsed = parse_recipe(
+        yaml.safe_dump(recipe_dict(decontamination={"embedding": {"candidates": None}})), "r.yaml"
+    )
+    assert parsed.decontamination.embedding.candidates is None
 
 
 @pytest.mark.parametrize(
