@@ -14,14 +14,12 @@ class IdenticalRows:
     """`merge_identical_rows` over a stream of batches. Only the kept rows' ids and `describe`
     columns are held, in the stage's spill database (compact state, not rows)."""
 
-    def __init__(
-        self, spill: Spill, *, stage: str, rule: str, describe: tuple[str, ...], table: str
-    ) -> None:
+    def __init__(self, spill: Spill, stage: str, rule: str, describe: tuple[str, ...]) -> None:
         self.spill = spill
         self.stage = stage
         self.rule = rule
         self.describe = describe
-        self.table = table
+        self.table = f"{stage}_kept"
         self.merged = 0
 
     def merge(self, rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

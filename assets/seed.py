@@ -40,13 +40,7 @@ def seed(
     schema = None
     try:
         with Spill(wh.home / "spill") as spill:
-            identical = IdenticalRows(
-                spill,
-                stage="seed",
-                rule="duplicate_seed",
-                describe=("source", "source_line"),
-                table="seed_kept",
-            )
+            identical = IdenticalRows(spill, "seed", "duplicate_seed", ("source", "source_line"))
             for read in stream_sources(plan.seed, wh.home, plan.streaming.batch_rows):
                 for warning in read.warnings:
                     context.log.warning(warning)

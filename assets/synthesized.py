@@ -59,13 +59,7 @@ def synthesized(
     with Spill(wh.home / "spill") as spill:
         snapshot = snapshot_parent(wh, parent, spill, batch_rows)
         # Two methods can make the same row (same content, same id): the first made stays.
-        identical = IdenticalRows(
-            spill,
-            stage="synthesized",
-            rule="identical_row",
-            describe=("method", "generator_id"),
-            table="synthesized_kept",
-        )
+        identical = IdenticalRows(spill, "synthesized", "identical_row", ("method", "generator_id"))
         whole: list[pl.DataFrame] = []
 
         def seeds_whole() -> pl.DataFrame:
