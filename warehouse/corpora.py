@@ -23,8 +23,6 @@ CORPORA: tuple[str, ...] = get_args(Corpus)
 DECISION_COLUMNS = ("row_id", "stage", "rule", "action", "score", "evidence")
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 _CURRENT_VERSION = "SELECT version FROM current_versions WHERE corpus = ?"
-# DuckDB's memory for sorting a version into a snapshot; it spills to disk beyond it.
-SNAPSHOT_MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True)
@@ -264,10 +262,7 @@ def snapshot_version(
     batch, so a stage can stream it without holding the warehouse (or the version) while it
     works."""
     table = table_of(corpus)
-    # The ORDER BY sorts the whole version: bound DuckDB's share of this process's memory and
-    # let it spill beside the target, so the snapshot's cost does not grow with the version.
-    limits = {"memory_limit": SNAPSHOT_MEMORY_LIMIT, "temp_directory": str(target.parent / "sort")}
-    with wh.reader(config=limits) as con:
+    with wh.reader() as con:
         query_to_parquet(
             con,
             f"SELECT * EXCLUDE (version) FROM {table} WHERE version = $version ORDER BY row_id",
