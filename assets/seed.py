@@ -3,13 +3,18 @@
 import dagster as dg
 import polars as pl
 
+from assets.identical_rows import IdenticalRows
 from assets.resources import RecipeResource
-from assets.seed_readers import SeedSourceError, read_sources
-from assets.staging import stage
-from warehouse.corpora import now
-from warehouse.lineage import register_generators
+from assets.seed_readers import SeedSourceError, stream_sources
+from assets.spill import Spill
+from assets.staging import code_version, column_schema, staged_metadata
+from warehouse.corpora import VersionWriter, now
+from warehouse.lineage import GeneratorRecord, register_generators
 from warehouse.resource import WarehouseResource
-from warehouse.rows import conform, merge_identical_rows, with_row_ids
+from warehouse.rows import conform, with_row_ids
+
+# Quarantined records named in the run's log (all of them are in the decisions table).
+LOGGED_QUARANTINES = 20
 
 
 @dg.asset(
@@ -22,43 +27,86 @@ def seed(
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
+    writer = VersionWriter(
+        wh, "seed", run_id=context.run_id, code_version=code_version(), recipe_sha256=plan.sha256
+    )
+    created_at = now()
+    quarantined = merged = 0
+    warnings: list[str] = []
+    generators: list[GeneratorRecord] = []
+    # Decisions are held only until the first row arrives: a source with no usable row at
+    # all fails the stage without starting a version.
+    waiting: list[pl.DataFrame] = []
+    schema = None
     try:
-        read = read_sources(plan.seed, wh.home)
+        with Spill(wh.home / "spill") as spill:
+            identical = IdenticalRows(spill, "seed", "duplicate_seed", ("source", "source_line"))
+            for read in stream_sources(plan.seed, wh.home, plan.streaming.batch_rows):
+                for warning in read.warnings:
+                    context.log.warning(warning)
+                for decision in read.quarantined.head(
+                    max(LOGGED_QUARANTINES - quarantined, 0)
+                ).iter_rows(named=True):
+                    context.log.warning(f"quarantined ({decision['rule']}): {decision['evidence']}")
+                warnings += read.warnings
+                generators += read.generators
+                quarantined += read.quarantined.height
+                decisions = [read.quarantined]
+                if read.rows.height:
+                    rows, repeats = identical.merge(
+                        _seed_rows(read.rows, context.run_id, created_at)
+                    )
+                    merged += repeats.height
+                    decisions.append(repeats)
+                    schema = column_schema(rows)
+                    if writer.version is None:
+                        writer.begin()
+                        decisions = [*waiting, *decisions]
+                        waiting = []
+                    writer.append(rows, pl.concat(decisions))
+                elif writer.version is None:
+                    waiting += decisions
+                else:
+                    writer.append(pl.DataFrame(), read.quarantined)
+            if writer.version is None:
+                raise dg.Failure(
+                    description=f"no usable seed rows; {quarantined} records quarantined "
+                    f"(see the decisions table, stage 'seed')"
+                )
+            register_generators(wh, generators)
+            number = writer.finish()
     except SeedSourceError as exc:
+        writer.abandon()
         raise dg.Failure(description=str(exc)) from None
-    for warning in read.warnings:
-        context.log.warning(warning)
-    for decision in read.quarantined.head(20).iter_rows(named=True):
-        context.log.warning(f"quarantined ({decision['rule']}): {decision['evidence']}")
-    if read.rows.is_empty():
-        raise dg.Failure(
-            description=f"no usable seed rows; {read.quarantined.height} records quarantined "
-            f"(see the decisions table, stage 'seed')"
-        )
-    rows = with_row_ids(conform(read.rows)).with_columns(
+    except BaseException:
+        writer.abandon()
+        raise
+    assert schema is not None
+    return staged_metadata(
+        context,
+        wh,
+        "seed",
+        number,
+        row_count=writer.row_count,
+        rows_in=writer.row_count + quarantined + merged,
+        schema=schema,
+        parents=[],
+        recipe=plan,
+        metadata={
+            "quarantined": dg.MetadataValue.int(quarantined),
+            "warnings": dg.MetadataValue.json(warnings),
+            "sources": dg.MetadataValue.json(sorted({g.model for g in generators if g.model})),
+        },
+    )
+
+
+def _seed_rows(read: pl.DataFrame, run_id: str, created_at: object) -> pl.DataFrame:
+    """Contract rows of read seed records: ids and the lineage of a seed row."""
+    return with_row_ids(conform(read)).with_columns(
         pl.concat_list("row_id").alias("seed_ids"),
         pl.lit([], dtype=pl.List(pl.String)).alias("parent_ids"),
         pl.lit([], dtype=pl.List(pl.String)).alias("call_ids"),
         pl.lit("seed").alias("method"),
-        pl.lit(context.run_id).alias("run_id"),
-        pl.lit(now()).alias("created_at"),
-    )
-    rows, merged = merge_identical_rows(
-        rows, stage="seed", rule="duplicate_seed", describe=("source", "source_line")
-    )
-    register_generators(wh, read.generators)
-    return stage(
-        context,
-        wh,
-        "seed",
-        rows,
-        decisions=pl.concat([read.quarantined, merged]),
-        parents=[],
-        recipe=plan,
-        rows_in=rows.height + read.quarantined.height + merged.height,
-        metadata={
-            "quarantined": dg.MetadataValue.int(read.quarantined.height),
-            "warnings": dg.MetadataValue.json(read.warnings),
-            "sources": dg.MetadataValue.json(sorted({g.model for g in read.generators if g.model})),
-        },
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(created_at).alias("created_at"),
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -25,10 +26,8 @@ from warehouse import ParentVersion, Warehouse
 from warehouse.corpora import (
     VersionWriter,
     now,
-    read_version,
     read_version_number,
     snapshot_version,
-    stage_version,
 )
 from warehouse.reports import decisions_by_rule, version_dropped_count, version_sample
 
@@ -42,15 +41,27 @@ def code_version() -> str:
         return "synthfoundry (source)"
 
 
-def read_current(wh: Warehouse, corpus: str) -> tuple[ParentVersion, pl.DataFrame]:
+def current_parent(wh: Warehouse, upstream: str) -> ParentVersion:
     """The current promoted version of an upstream corpus; a clear failure if there is none."""
     try:
-        number, rows = read_version(wh, corpus)
+        return ParentVersion(upstream, read_version_number(wh, upstream))
     except LookupError as exc:
         raise dg.Failure(
-            description=f"{exc}: materialize {corpus} (and let its checks pass) first"
+            description=f"{exc}: materialize {upstream} (and let its checks pass) first"
         ) from None
-    return ParentVersion(corpus, number), rows
+
+
+def snapshot_parent(wh: Warehouse, parent: ParentVersion, spill: Spill, batch_rows: int) -> Path:
+    """The parent version as a Parquet file in the stage's spill, in row_id order, to be read
+    in batches of `batch_rows` (`parquet_batches`) without holding the warehouse."""
+    return snapshot_version(
+        wh,
+        parent.corpus,
+        parent.version,
+        spill.dir / f"{parent.corpus}.parquet",
+        # Row groups near the batch size, so a batch spans few of them.
+        batch_rows=min(max(batch_rows, 1_024), 122_880),
+    )
 
 
 def model_context(context: dg.AssetExecutionContext, wh: Warehouse, plan: Recipe) -> ModelContext:
@@ -137,45 +148,6 @@ def staged_metadata(
     )
 
 
-def stage(
-    context: dg.AssetExecutionContext,
-    wh: Warehouse,
-    corpus: str,
-    rows: pl.DataFrame,
-    *,
-    decisions: pl.DataFrame,
-    parents: list[ParentVersion],
-    recipe: Recipe,
-    rows_in: int | None = None,
-    metadata: dict | None = None,
-) -> dg.MaterializeResult:
-    """Write `rows` (in memory) as a new staged version; its blocking checks decide whether
-    it is promoted."""
-    number = stage_version(
-        wh,
-        corpus,
-        rows,
-        decisions=decisions,
-        parents=parents,
-        run_id=context.run_id,
-        code_version=code_version(),
-        recipe_sha256=recipe.sha256,
-    )
-    dropped = decisions.filter(pl.col("action").is_in(["drop", "quarantine"]))["row_id"].n_unique()
-    return staged_metadata(
-        context,
-        wh,
-        corpus,
-        number,
-        row_count=rows.height,
-        rows_in=rows_in if rows_in is not None else rows.height + dropped,
-        schema=column_schema(rows),
-        parents=parents,
-        recipe=recipe,
-        metadata=metadata,
-    )
-
-
 @dataclass(frozen=True)
 class StreamedStage:
     """A stage streamed from the current upstream version into a new staged version."""
@@ -199,13 +171,7 @@ def stream_stage(
     appending kept rows and decisions to a new version of `corpus` as they come; it is staged
     once complete. A failure discards the partial version; a killed process leaves it
     `writing`, invisible to the corpus views, and the next writer discards it."""
-    try:
-        parent_number = read_version_number(wh, upstream)
-    except LookupError as exc:
-        raise dg.Failure(
-            description=f"{exc}: materialize {upstream} (and let its checks pass) first"
-        ) from None
-    parent = ParentVersion(upstream, parent_number)
+    parent = current_parent(wh, upstream)
     batch_rows = recipe.streaming.batch_rows
     writer = VersionWriter(
         wh,
@@ -216,13 +182,7 @@ def stream_stage(
         recipe_sha256=recipe.sha256,
     )
     with Spill(wh.home / "spill") as spill:
-        snapshot = snapshot_version(
-            wh,
-            upstream,
-            parent_number,
-            spill.dir / "input.parquet",
-            batch_rows=min(max(batch_rows, 1_024), 122_880),
-        )
+        snapshot = snapshot_parent(wh, parent, spill, batch_rows)
         number = writer.begin()
         schema: list[pl.Schema] = []
         rows_in = 0

@@ -1,16 +1,35 @@
-"""The synthesized corpus: every method of the recipe run over the current seed version."""
+"""The synthesized corpus: every method of the recipe run over the current seed version.
+
+Row-wise methods (`row_wise = True`: each seed row's output depends on that row alone, e.g.
+`seed_passthrough`) see the seed version in batches of `streaming.batch_rows`, so the stage holds
+one batch of them at a time; the other methods see the whole version. Rows and decisions are
+appended to the new version method by method, batch by batch."""
 
 import json
+from collections.abc import Iterator, Sequence
 
 import dagster as dg
 import polars as pl
+from pydantic import BaseModel
 
+from assets.identical_rows import IdenticalRows
 from assets.resources import RecipeResource
-from assets.staging import json_metadata, read_current, stage, synthesis_context
-from assets.synthesis.methods.base import build_method
+from assets.spill import Spill, parquet_batches
+from assets.staging import (
+    code_version,
+    current_parent,
+    json_metadata,
+    snapshot_parent,
+    staged_metadata,
+    synthesis_context,
+)
+from assets.synthesis.context import MethodOutput, SynthesisContext
+from assets.synthesis.methods.base import SynthesisMethod, build_method
+from warehouse.corpora import VersionWriter
 from warehouse.lineage import register_generators
+from warehouse.reports import version_dropped_count
 from warehouse.resource import WarehouseResource
-from warehouse.rows import conform, empty_decisions, merge_identical_rows
+from warehouse.rows import conform
 
 
 @dg.asset(
@@ -24,48 +43,97 @@ def synthesized(
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
-    parent, seeds = read_current(wh, "seed")
+    parent = current_parent(wh, "seed")
     ctx = synthesis_context(context, wh, plan)
-    frames, rejections, per_method = [], [empty_decisions()], {}
-    calls = {"new": 0, "cached": 0}
-    for config in plan.synthesis.methods:
-        method = build_method(config)
-        context.log.info(f"running {method.name}")
-        output = method.run(seeds, ctx)
-        register_generators(wh, output.generators)
-        ctx.record_output(method.name, output.rows)
-        frames.append(conform(output.rows))
-        rejections.append(_with_method(output.rejections, method.name))
-        calls["new"] += output.model_calls
-        calls["cached"] += output.cached_calls
-        per_method[method.name] = {
-            "rows": output.rows.height,
-            "rejected": output.rejections.height,
-            "model_calls": output.model_calls,
-            "cached_calls": output.cached_calls,
-        }
-        context.log.info(f"{method.name}: {per_method[method.name]}")
-    # Two methods can make the same row (same content, same id): the first made stays.
-    rows, merged = merge_identical_rows(
-        pl.concat(frames),
-        stage="synthesized",
-        rule="identical_row",
-        describe=("method", "generator_id"),
+    batch_rows = plan.streaming.batch_rows
+    writer = VersionWriter(
+        wh,
+        "synthesized",
+        parents=[parent],
+        run_id=context.run_id,
+        code_version=code_version(),
+        recipe_sha256=plan.sha256,
     )
-    return stage(
+    per_method: dict[str, dict[str, int]] = {}
+    schema = None
+    with Spill(wh.home / "spill") as spill:
+        snapshot = snapshot_parent(wh, parent, spill, batch_rows)
+        # Two methods can make the same row (same content, same id): the first made stays.
+        identical = IdenticalRows(spill, "synthesized", "identical_row", ("method", "generator_id"))
+        whole: list[pl.DataFrame] = []
+
+        def seeds_whole() -> pl.DataFrame:
+            if not whole:
+                whole.append(pl.read_parquet(snapshot))
+            return whole[0]
+
+        writer.begin()
+        try:
+            for index, config in enumerate(plan.synthesis.methods):
+                method = build_method(config)
+                streamed = _streams(method, plan.synthesis.methods[index + 1 :])
+                context.log.info(f"running {method.name}" + (" in batches" if streamed else ""))
+                counts = dict.fromkeys(("rows", "rejected", "model_calls", "cached_calls"), 0)
+                seeds = parquet_batches(snapshot, batch_rows) if streamed else [seeds_whole()]
+                for output in _outputs(method, seeds, ctx, record=not streamed):
+                    register_generators(wh, output.generators)
+                    rows, merged = identical.merge(conform(output.rows))
+                    if rows.height or schema is None:
+                        schema = rows.schema
+                    rejections = _with_method(output.rejections, method.name)
+                    writer.append(rows, pl.concat([rejections, merged]))
+                    counts["rows"] += output.rows.height
+                    counts["rejected"] += output.rejections.height
+                    counts["model_calls"] += output.model_calls
+                    counts["cached_calls"] += output.cached_calls
+                per_method[method.name] = counts
+                context.log.info(f"{method.name}: {counts}")
+            number = writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
+    return staged_metadata(
         context,
         wh,
         "synthesized",
-        rows,
-        decisions=pl.concat([*rejections, merged]),
+        number,
+        row_count=writer.row_count,
+        rows_in=writer.row_count + version_dropped_count(wh, "synthesized", number),
+        schema=dg.TableSchema(
+            columns=[dg.TableColumn(n, str(t)) for n, t in (schema or {}).items()]
+        ),
         parents=[parent],
         recipe=plan,
         metadata={
             "methods": json_metadata(per_method),
-            "model_calls": dg.MetadataValue.int(calls["new"]),
-            "cached_model_calls": dg.MetadataValue.int(calls["cached"]),
+            "model_calls": dg.MetadataValue.int(sum(c["model_calls"] for c in per_method.values())),
+            "cached_model_calls": dg.MetadataValue.int(
+                sum(c["cached_calls"] for c in per_method.values())
+            ),
         },
     )
+
+
+def _streams(method: SynthesisMethod, later: Sequence[BaseModel]) -> bool:
+    """Whether `method` may see the seeds in batches: it is row-wise and no later method reads
+    its rows (`sources`), which would need them all in memory."""
+    needed = any(method.name in getattr(config, "sources", ()) for config in later)
+    return bool(getattr(method, "row_wise", False)) and not needed
+
+
+def _outputs(
+    method: SynthesisMethod,
+    seeds: Iterator[pl.DataFrame] | list[pl.DataFrame],
+    ctx: SynthesisContext,
+    *,
+    record: bool,
+) -> Iterator[MethodOutput]:
+    """The method's output on each frame of seeds; `record` keeps its rows for later methods."""
+    for frame in seeds:
+        output = method.run(frame, ctx)
+        if record:
+            ctx.record_output(method.name, output.rows)
+        yield output
 
 
 def _with_method(rejections: pl.DataFrame, method: str) -> pl.DataFrame:

@@ -21,6 +21,9 @@ def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list | None = Non
     return rows[0][0] if rows else None
 
 
+QUERY_TO_PARQUET_MEMORY = "1GB"
+
+
 def query_to_parquet(
     con: duckdb.DuckDBPyConnection, query: str, params: dict | list, target: Path, batch_rows: int
 ) -> int:
@@ -28,6 +31,11 @@ def query_to_parquet(
     row group per batch; returns the rows written."""
     import pyarrow.parquet as pq
 
+    # Such a query sorts or aggregates a whole version (a stage's snapshot, the checks' audit
+    # rows): bound DuckDB's share of the process's memory and let it spill beside the target,
+    # so the cost does not grow with the version (DuckDB's default is 80% of the machine).
+    con.execute(f"SET memory_limit = '{QUERY_TO_PARQUET_MEMORY}'")
+    con.execute("SET temp_directory = ?", [str(target.parent / "duckdb_tmp")])
     reader = con.sql(query, params=params).to_arrow_reader(batch_rows)
     written = 0
     with pq.ParquetWriter(target, reader.schema, compression="lz4") as out:

@@ -114,7 +114,15 @@ def merge_identical_rows(
     repeats = rows.filter(pl.col("_occurrence") > 0).join(
         first.select("row_id", *[pl.col(c).alias(f"kept_{c}") for c in describe]), on="row_id"
     )
-    decisions = repeats.select(
+    return first, merge_decisions(repeats, stage=stage, rule=rule, describe=describe)
+
+
+def merge_decisions(
+    repeats: pl.DataFrame, *, stage: str, rule: str, describe: tuple[str, ...]
+) -> pl.DataFrame:
+    """`merge` decisions of repeated rows that carry the `describe` columns of the row kept
+    (as `kept_<column>`) beside their own."""
+    return repeats.select(
         "row_id",
         pl.lit(stage).alias("stage"),
         pl.lit(rule).alias("rule"),
@@ -124,4 +132,3 @@ def merge_identical_rows(
         .struct.json_encode()
         .alias("evidence"),
     ).cast(DECISION_SCHEMA)
-    return first, decisions

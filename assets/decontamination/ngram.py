@@ -18,6 +18,26 @@ if TYPE_CHECKING:
 
 # Texts shorter than n words contribute one n-gram of all their words, so a short benchmark
 # item copied whole is still caught.
+#
+# First pass, over every row of a batch: the rows with an n-gram whose hash is among the
+# benchmark n-grams' hashes. It streams (a semi-join whose build side is the small benchmark
+# set), so its memory does not grow with the batch; the exact query below then runs on these
+# few candidates only. Equal n-grams have equal hashes, so no match is lost.
+NGRAM_CANDIDATES_SQL = """
+WITH bench_tokens AS (
+    SELECT regexp_extract_all(lower(text), '\\w+') AS toks FROM benchmarks
+),
+bench_hashes AS (
+    SELECT DISTINCT hash(array_to_string(toks[i : least(i + $n - 1, len(toks))], ' ')) AS h
+    FROM (SELECT *, unnest(range(1, greatest(len(toks) - $n + 2, 2))) AS i FROM bench_tokens WHERE len(toks) > 0)
+),
+row_tokens AS (
+    SELECT row_id, regexp_extract_all(lower(content), '\\w+') AS toks FROM corpus
+)
+SELECT DISTINCT row_id
+FROM (SELECT *, unnest(range(1, greatest(len(toks) - $n + 2, 2))) AS i FROM row_tokens WHERE len(toks) > 0)
+WHERE hash(array_to_string(toks[i : least(i + $n - 1, len(toks))], ' ')) IN (SELECT h FROM bench_hashes)
+"""
 NGRAM_OVERLAP_SQL = """
 WITH bench_tokens AS (
     SELECT benchmark, item_id, regexp_extract_all(lower(text), '\\w+') AS toks FROM benchmarks
@@ -93,6 +113,9 @@ class NgramOverlap(RowStep):
         with duckdb.connect() as con:
             con.register("benchmarks", benchmarks.to_arrow())
             con.register("corpus", corpus.to_arrow())
+            found = con.sql(NGRAM_CANDIDATES_SQL, params={"n": self.n}).pl()
+            con.unregister("corpus")
+            con.register("corpus", corpus.join(found, on="row_id", how="semi").to_arrow())
             return con.sql(NGRAM_OVERLAP_SQL, params={"n": self.n}).pl()
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:

@@ -7,10 +7,13 @@ import csv
 import hashlib
 import io
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from assets.seed_readers.conversations import LAYOUTS
 from assets.seed_readers.fields import ALIASES, pick_fields, type_column, value_column
@@ -92,12 +95,12 @@ def detect_format(path: Path, declared: str) -> str:
         ) from None
 
 
-def read_jsonl(data: bytes) -> tuple[pl.DataFrame, list[str]]:
-    """Records of a JSONL file in the `pick_fields` shape, and the keys that are no seed
+def read_jsonl(lines: list[bytes], first_line: int = 1) -> tuple[pl.DataFrame, list[str]]:
+    """Records of consecutive JSONL lines (without their line ends; the first is line
+    `first_line` of its file) in the `pick_fields` shape, and the keys that are no seed
     field."""
-    lines = data.split(b"\n")
     frame = pl.DataFrame(
-        {"line": range(1, len(lines) + 1), "raw": lines},
+        {"line": range(first_line, first_line + len(lines)), "raw": lines},
         schema={"line": pl.Int64, "raw": pl.Binary},
     )
     with duckdb.connect() as con:
@@ -257,59 +260,124 @@ def _read_csv_records(
     return table, ragged
 
 
+def _scan(path: Path) -> tuple[str, bool]:
+    """The file's sha256 and whether it holds anything but whitespace, in one pass of 1 MiB
+    reads (the file is never held whole)."""
+    digest = hashlib.sha256()
+    blank = True
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            blank = blank and not chunk.strip()
+    return digest.hexdigest(), blank
+
+
+def _jsonl_chunks(path: Path, batch_rows: int | None) -> Iterator[tuple[pl.DataFrame, list[str]]]:
+    """`read_jsonl` over the file's lines, `batch_rows` lines at a time (all at once: None)."""
+    first_line = 1
+    with open(path, "rb") as handle:
+        while lines := list(itertools.islice(handle, batch_rows)):
+            yield read_jsonl([line.removesuffix(b"\n") for line in lines], first_line)
+            first_line += len(lines)
+
+
+def _parquet_chunks(path: Path, batch_rows: int | None) -> Iterator[tuple[pl.DataFrame, list[str]]]:
+    """`table_fields` of the file's rows, `batch_rows` at a time (all at once: None); rows are
+    numbered from 1 across the file."""
+    if batch_rows is None:
+        tables: Iterator[pl.DataFrame] = iter([pl.read_parquet(path)])
+    else:
+        reader = pq.ParquetFile(path)
+        empty = pl.from_arrow(reader.schema_arrow.empty_table())
+        tables = itertools.chain(
+            (pl.from_arrow(batch) for batch in reader.iter_batches(batch_size=batch_rows)),
+            [empty] if reader.metadata.num_rows == 0 else [],
+        )
+    offset = 0
+    for table in tables:
+        assert isinstance(table, pl.DataFrame)
+        ignored = [c for c in table.columns if c not in KNOWN_FIELDS]
+        lines = pl.int_range(offset + 1, offset + table.height + 1, eager=True)
+        yield table_fields(table, lines), ignored
+        offset += table.height
+
+
+def _csv_chunks(path: Path) -> Iterator[tuple[pl.DataFrame, list[str]]]:
+    """A CSV file in one chunk: finding its ragged records needs the whole file."""
+    table, ragged = read_csv(path.read_bytes())
+    lines = table["source_line"]
+    table = table.drop("source_line")
+    ignored = [c for c in table.columns if c not in KNOWN_FIELDS]
+    shaped = pl.concat([table_fields(table, lines), ragged], how="diagonal_relaxed").sort(
+        "source_line"
+    )
+    yield shaped, ignored
+
+
 def read_file(
     path: Path, declared_format: str, max_text_chars: int, source: str | None = None
 ) -> SeedReadResult:
-    """Read one seed file; whole-file problems quarantine the file, row problems the row.
+    """Read one seed file whole; whole-file problems quarantine the file, row problems the
+    row. `source` names the file in lineage (default: its path)."""
+    return SeedReadResult.combined(read_file_batches(path, declared_format, max_text_chars, source))
 
-    `source` names the file in lineage (default: its path)."""
+
+def read_file_batches(
+    path: Path,
+    declared_format: str,
+    max_text_chars: int,
+    source: str | None = None,
+    batch_rows: int | None = None,
+) -> Iterator[SeedReadResult]:
+    """Read one seed file `batch_rows` records at a time (JSONL lines, Parquet rows; a CSV
+    file is one batch), so it is never held whole. The first result carries the file's
+    reader generator, the last its warnings. A whole-file problem quarantines the file;
+    row problems quarantine the row. `source` names the file in lineage (default: its
+    path)."""
     source = source or str(path)
-    data = path.read_bytes()
-    generator = GeneratorRecord(
-        backend="source", model=source, model_digest=f"sha256:{hashlib.sha256(data).hexdigest()}"
-    )
+    digest, blank = _scan(path)
+    generator = GeneratorRecord(backend="source", model=source, model_digest=f"sha256:{digest}")
     fmt = detect_format(path, declared_format)
+    generators = [generator]
     ignored: list[str] = []
     try:
-        if not data.strip():
+        if blank:
             raise _UnusableFile("empty_file", "the file is empty")
         if fmt == "jsonl":
-            shaped, ignored = read_jsonl(data)
+            chunks = _jsonl_chunks(path, batch_rows)
         elif fmt == "parquet":
-            table = pl.read_parquet(path)
-            ignored = [c for c in table.columns if c not in KNOWN_FIELDS]
-            shaped = table_fields(table, pl.int_range(1, table.height + 1, eager=True))
+            chunks = _parquet_chunks(path, batch_rows)
         else:
-            table, ragged = read_csv(data)
-            lines = table["source_line"]
-            table = table.drop("source_line")
-            ignored = [c for c in table.columns if c not in KNOWN_FIELDS]
-            shaped = pl.concat([table_fields(table, lines), ragged], how="diagonal_relaxed").sort(
-                "source_line"
+            chunks = _csv_chunks(path)
+        for shaped, keys in chunks:
+            ignored = list(dict.fromkeys([*ignored, *keys]))
+            good, quarantined = split_valid(pick_fields(shaped), source, max_text_chars)
+            good = good.with_columns(
+                pl.lit(source).alias("source"), pl.lit(generator.generator_id).alias("generator_id")
             )
-        frame = pick_fields(shaped)
+            yield SeedReadResult(rows=good, quarantined=quarantined, generators=generators)
+            generators = []
     except _UnusableFile as exc:
-        return SeedReadResult(
+        yield SeedReadResult(
             rows=pl.DataFrame(),
             quarantined=file_quarantine(source, exc.rule, exc.reason),
-            generators=[generator],
+            generators=generators,
         )
-    except (pl.exceptions.PolarsError, OSError) as exc:
+        return
+    except (pl.exceptions.PolarsError, pa.ArrowException, OSError) as exc:
         reason = f"cannot read as {fmt}: {exc}".splitlines()[0]
-        return SeedReadResult(
+        yield SeedReadResult(
             rows=pl.DataFrame(),
             quarantined=file_quarantine(source, "unreadable_file", reason),
-            generators=[generator],
+            generators=generators,
         )
-    warnings = (
-        [f"{source}: ignored fields that are not seed fields: {', '.join(ignored)}"]
+        return
+    if fmt == "jsonl":  # each chunk names its keys in order; the file's warning too
+        ignored = sorted(ignored)
+    yield SeedReadResult(
+        rows=pl.DataFrame(),
+        generators=generators,
+        warnings=[f"{source}: ignored fields that are not seed fields: {', '.join(ignored)}"]
         if ignored
-        else []
-    )
-    good, quarantined = split_valid(frame, source, max_text_chars)
-    good = good.with_columns(
-        pl.lit(source).alias("source"), pl.lit(generator.generator_id).alias("generator_id")
-    )
-    return SeedReadResult(
-        rows=good, quarantined=quarantined, generators=[generator], warnings=warnings
+        else [],
     )

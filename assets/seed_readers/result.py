@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -41,6 +42,18 @@ class SeedReadResult:
     quarantined: pl.DataFrame = field(default_factory=empty_decisions)
     generators: list[GeneratorRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def combined(cls, results: Iterable[SeedReadResult]) -> SeedReadResult:
+        """One result of many (the batches of a file, or several sources), in order."""
+        results = list(results)
+        rows = [r.rows for r in results if r.rows.height]
+        return cls(
+            rows=pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame(),
+            quarantined=pl.concat([empty_decisions(), *[r.quarantined for r in results]]),
+            generators=[g for r in results for g in r.generators],
+            warnings=[w for r in results for w in r.warnings],
+        )
 
 
 def quarantine_id(source: str, line: int | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
@@ -10,10 +11,9 @@ import polars as pl
 from pydantic import Field
 
 from assets.recipe.paths import BUNDLED_PREFIX, HOME_PREFIX, bundled_path, resolve_path
-from assets.seed_readers.files import read_file
+from assets.seed_readers.files import read_file_batches
 from assets.seed_readers.hub import HubSource, download_parquet_files
 from assets.seed_readers.result import SeedReadResult, SeedSourceError
-from warehouse.rows import empty_decisions
 from warehouse.settings import Strict
 
 
@@ -71,36 +71,37 @@ def lineage_name(path: Path, source: FileSource, home: Path) -> str:
 
 
 def read_sources(config: SeedConfig, home: Path) -> SeedReadResult:
-    results: list[SeedReadResult] = []
+    """Every source read whole, as one result."""
+    return SeedReadResult.combined(stream_sources(config, home))
+
+
+def stream_sources(
+    config: SeedConfig, home: Path, batch_rows: int | None = None
+) -> Iterator[SeedReadResult]:
+    """Every source in order, `batch_rows` records at a time (`read_file_batches`)."""
     for source in config.sources:
         if isinstance(source, HubSource):
             files, revision = download_parquet_files(source, home / "cache" / "hub")
             remaining = source.max_rows
             for path in files:
                 name = f"hf://datasets/{source.hf_dataset}@{revision}/{path.name}"
-                result = read_file(path, "parquet", config.max_text_chars, source=name)
-                if remaining is not None:
-                    result.rows = result.rows.head(remaining)
-                    remaining -= result.rows.height
-                results.append(result)
+                for result in read_file_batches(
+                    path, "parquet", config.max_text_chars, name, batch_rows
+                ):
+                    if remaining is not None:
+                        result.rows = result.rows.head(remaining)
+                        remaining -= result.rows.height
+                    yield result
                 if remaining == 0:
                     break
         else:
             files, warnings = expand(source, home)
-            results.append(SeedReadResult(rows=pl.DataFrame(), warnings=warnings))
-            results.extend(
-                read_file(
+            yield SeedReadResult(rows=pl.DataFrame(), warnings=warnings)
+            for path in files:
+                yield from read_file_batches(
                     path,
                     source.format,
                     config.max_text_chars,
-                    source=lineage_name(path, source, home),
+                    lineage_name(path, source, home),
+                    batch_rows,
                 )
-                for path in files
-            )
-    rows = [r.rows for r in results if r.rows.height]
-    return SeedReadResult(
-        rows=pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame(),
-        quarantined=pl.concat([empty_decisions(), *[r.quarantined for r in results]]),
-        generators=[g for r in results for g in r.generators],
-        warnings=[w for r in results for w in r.warnings],
-    )

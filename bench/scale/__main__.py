@@ -1,12 +1,14 @@
 """The whole flow at scale through the CLI: seconds per stage, rows per second and peak RSS.
 
 Run: python bench/scale [--sizes 100000 1000000] [--baseline-size 20000]
-     [--baseline-repo /path/to/other/checkout] [--embedding | --no-embedding]
+     [--baseline-repo /path/to/other/checkout] [--embedding | --no-embedding | --cascade]
+     [--batch-rows N] [--no-metadata-embedding]
 
 Each size gets a fresh home: N instruction rows made from real text on this machine (the
 standard library's docstrings, cut into instruction and response windows of 60-100 words in
 all), a recipe of `seed_passthrough` with the default filters, exact and near dedup and
-HumanEval decontamination (n-grams; `--embedding` adds the embedding detector), run by
+HumanEval decontamination (n-grams; `--embedding`, the default, adds the embedding detector
+over every row, `--cascade` over the candidates a TF-IDF stage nominates), run by
 `synthfoundry run` in a subprocess. Peak RSS is the CLI process's own (wait4's rusage).
 `--baseline-repo` runs another checkout's code (e.g. main before streaming) at
 `--baseline-size` in the same way, so its growth per row sits beside ours. Headline lines:
@@ -80,10 +82,15 @@ def make_seeds(n: int, target: Path) -> int:
     return total
 
 
-def write_recipe(home: Path, seeds: Path, embedding: bool, metadata_embedding: bool) -> Path:
+def write_recipe(
+    home: Path, seeds: Path, embedding: str, metadata_embedding: bool, batch_rows: int | None
+) -> Path:
     decontamination: dict = {"benchmarks": [{"builtin": "humaneval"}]}
-    if embedding:
+    if embedding == "all":
         decontamination["embedding"] = {}
+    elif embedding == "cascade":
+        # A TF-IDF stage over every row nominates the candidates; only they are embedded.
+        decontamination["embedding"] = {"candidates": {}}
     recipe = {
         "name": "scale",
         "seed": {"sources": [{"path": str(seeds)}]},
@@ -92,23 +99,32 @@ def write_recipe(home: Path, seeds: Path, embedding: bool, metadata_embedding: b
         "quality": {"min_rows": {"seed": 1, "synthesized": 1, "filtered": 1, "decontaminated": 1}},
         "reports": {"embedding_in_metadata": metadata_embedding},
     }
+    if batch_rows is not None:
+        recipe["streaming"] = {"batch_rows": batch_rows}
     path = home / "recipe.json"
     path.write_text(json.dumps(recipe), encoding="utf-8")  # JSON is YAML
     return path
 
 
-def _sample_rss(pid: int, started: float, samples: list[tuple[float, float]]) -> None:
-    """(seconds since start, RSS in MB) of process `pid` every 0.2 s until it exits."""
-    status = Path(f"/proc/{pid}/status")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _sample_rss(pid: int, started: float, samples: list[tuple[float, float, float]]) -> None:
+    """(seconds since start, RSS in MB, CPU seconds so far) of process `pid` every 0.2 s
+    until it exits."""
+    status, stat = Path(f"/proc/{pid}/status"), Path(f"/proc/{pid}/stat")
     while True:
         try:
             text = status.read_text()
+            # utime and stime: fields 14 and 15, after the parenthesized command name.
+            fields = stat.read_text().rpartition(")")[2].split()
         except (FileNotFoundError, ProcessLookupError):
             return
         found = re.search(r"VmRSS:\s+(\d+) kB", text)
         if found is None:
             return
-        samples.append((time.monotonic() - started, int(found.group(1)) / 1024))
+        cpu = (int(fields[11]) + int(fields[12])) / TICKS
+        samples.append((time.monotonic() - started, int(found.group(1)) / 1024, cpu))
         time.sleep(0.2)
 
 
@@ -132,7 +148,8 @@ def run_flow(code: Path, home: Path, recipe: Path) -> dict:
         text=True,
     )
     assert child.stdout is not None
-    samples: list[tuple[float, float]] = []
+    samples: list[tuple[float, float, float]] = []
+    load_before = os.getloadavg()
     sampler = threading.Thread(target=_sample_rss, args=(child.pid, started, samples), daemon=True)
     sampler.start()
     output = child.stdout.read()
@@ -149,13 +166,15 @@ def run_flow(code: Path, home: Path, recipe: Path) -> dict:
     ends = [t for t, _ in starts[1:]] + [finished if finished is not None else wall]
     steps: dict[str, float] = {}
     step_rss: dict[str, float] = {}
+    step_cpu: dict[str, float] = {}
     # The CLI's clock starts after its imports: line it up with ours by the run's end.
     offset = wall - (finished if finished is not None else wall)
     for (start, step), end in zip(starts, ends, strict=True):
         steps[step] = round(end - start, 1)
-        during = [rss for t, rss in samples if start + offset <= t <= end + offset]
+        during = [(rss, cpu) for t, rss, cpu in samples if start + offset <= t <= end + offset]
         if during:
-            step_rss[step] = round(max(during), 1)
+            step_rss[step] = round(max(rss for rss, _ in during), 1)
+            step_cpu[step] = round(during[-1][1] - during[0][1], 1)
     if child.returncode != 0:
         print(output[-3000:], file=sys.stderr)
     return {
@@ -166,17 +185,28 @@ def run_flow(code: Path, home: Path, recipe: Path) -> dict:
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
         "steps": steps,
         "step_peak_rss_mb": step_rss,
+        "step_cpu_s": step_cpu,
+        # The machine is shared: its 1-minute load average when the run started and ended.
+        "load_avg_1m": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
     }
 
 
-def measure(code: Path, n: int, embedding: bool, metadata_embedding: bool, label: str) -> dict:
+def measure(
+    code: Path,
+    n: int,
+    embedding: str,
+    metadata_embedding: bool,
+    label: str,
+    batch_rows: int | None = None,
+) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"scale-{label}-{n}-") as folder:
         home = Path(folder)
         seeds = home / "seeds.jsonl"
         made = time.monotonic()
         words = make_seeds(n, seeds)
         made = time.monotonic() - made
-        result = run_flow(code, home, write_recipe(home, seeds, embedding, metadata_embedding))
+        recipe = write_recipe(home, seeds, embedding, metadata_embedding, batch_rows)
+        result = run_flow(code, home, recipe)
     result.update(
         label=label, rows=n, words_per_row=round(words / n, 1), seeds_made_s=round(made, 1)
     )
@@ -191,9 +221,21 @@ def main() -> None:
     parser.add_argument("--baseline-repo", type=Path, default=None)
     parser.add_argument("--baseline-size", type=int, default=20_000)
     embedding = parser.add_mutually_exclusive_group()
-    embedding.add_argument("--embedding", dest="embedding", action="store_true")
-    embedding.add_argument("--no-embedding", dest="embedding", action="store_false")
-    parser.set_defaults(embedding=True)
+    embedding.add_argument(
+        "--embedding", dest="embedding", action="store_const", const="all", help="embed every row"
+    )
+    embedding.add_argument("--no-embedding", dest="embedding", action="store_const", const="off")
+    embedding.add_argument(
+        "--cascade",
+        dest="embedding",
+        action="store_const",
+        const="cascade",
+        help="decontamination.embedding: {candidates: {}} (embed only TF-IDF candidates)",
+    )
+    parser.set_defaults(embedding="all")
+    parser.add_argument(
+        "--batch-rows", type=int, default=None, help="streaming.batch_rows (default: the recipe's)"
+    )
     parser.add_argument(
         "--no-metadata-embedding",
         dest="metadata_embedding",
@@ -204,7 +246,7 @@ def main() -> None:
     args = parser.parse_args()
 
     ours = [
-        measure(ROOT, n, args.embedding, args.metadata_embedding, "streamed")
+        measure(ROOT, n, args.embedding, args.metadata_embedding, "streamed", args.batch_rows)
         for n in sorted(args.sizes)
     ]
     baseline = None
@@ -218,7 +260,7 @@ def main() -> None:
         )
 
     print(
-        f"\nembedding detector: {'on' if args.embedding else 'off'}; metadata embedding: "
+        f"\nembedding detector: {args.embedding}; metadata embedding: "
         f"{'on' if args.metadata_embedding else 'off'}"
     )
     print(
@@ -227,11 +269,12 @@ def main() -> None:
     )
     for r in [*ours, *([baseline] if baseline else [])]:
         stages = ", ".join(
-            f"{k} {v} ({r['step_peak_rss_mb'].get(k, '?')} MB)" for k, v in r["steps"].items()
+            f"{k} {v} s/{r['step_cpu_s'].get(k, '?')} CPU-s ({r['step_peak_rss_mb'].get(k, '?')} MB)"
+            for k, v in r["steps"].items()
         )
         print(
             f"{r['label']:10} {r['rows']:>9} {r['wall_s']:>8} {r['cpu_s']:>7} {r['rows_per_s']:>8} "
-            f"{r['peak_rss_mb']:>12}  {stages}"
+            f"{r['peak_rss_mb']:>12}  load {r['load_avg_1m']}  {stages}"
         )
     small, large = ours[0], ours[-1]
     if baseline is not None:

@@ -23,14 +23,15 @@ from tests.conftest import REPO, recipe_dict
 from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions, read_version
 
-STAGES = ("filtered", "decontaminated")
+STAGES = ("seed", "synthesized", "filtered", "decontaminated")
 # Rows the filtered stage appends before it is killed (batches of one row each).
 KILL_AFTER_ROWS = 3
 
 
 def _seeds(path: Path) -> Path:
     """Seed rows that every kind of step acts on: an exact and a near duplicate, a HumanEval
-    prompt, personal data, rows the heuristics drop, and plain ones."""
+    prompt, personal data, rows the heuristics drop, and plain ones; a repeated record (merged
+    at seed, across batches of 7) and lines the seed reader quarantines."""
     near = [
         "Describe",
         "how",
@@ -130,13 +131,11 @@ def _seeds(path: Path) -> Path:
         ("Write a haiku about the autumn wind.", "I'm sorry, but I can't help with that."),
         *[(f"Name {n} rivers that flow through Europe.", f"{n} rivers.") for n in range(2, 6)],
     ]
-    path.write_text(
-        "\n".join(
-            json.dumps({"task_type": "open_qa", "instruction": i, "response": r}) for i, r in pairs
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    lines = [
+        json.dumps({"task_type": "open_qa", "instruction": i, "response": r}) for i, r in pairs
+    ]
+    lines += [lines[0], "{not json", json.dumps({"instruction": ""})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
@@ -144,7 +143,13 @@ def _recipe(home: Path, batch_rows: int | None) -> Path:
     # Few rows: batches of one row each cost a warehouse transaction apiece.
     recipe = recipe_dict(
         seed={"sources": [{"path": str(_seeds(home / "planted.jsonl"))}]},
-        synthesis={"methods": [{"method": "seed_passthrough"}]},
+        # The second method makes every row again: merged in the synthesized stage.
+        synthesis={
+            "methods": [
+                {"method": "seed_passthrough"},
+                {"method": "seed_passthrough", "task_types": ["open_qa"]},
+            ]
+        },
         quality={"min_rows": {c: 1 for c in ("seed", "synthesized", *STAGES)}},
         # Metadata embeddings cost model loads and say nothing about streaming.
         reports={"embedding_in_metadata": False},
@@ -205,8 +210,16 @@ def test_any_batch_size_gives_the_same_rows_ids_and_decisions(flow):
     baseline = {corpus: current_version(wh, corpus) for corpus in STAGES}
     expected = {corpus: _version(wh, corpus, baseline[corpus]) for corpus in STAGES}
     # The planted rows met every kind of step, so equal decisions are not vacuous.
-    rules = set(expected["filtered"][1]["rule"]) | set(expected["decontaminated"][1]["rule"])
-    assert {"exact_duplicate", "near_duplicate", "benchmark_contamination"} <= rules
+    rules = {rule for corpus in STAGES for rule in expected[corpus][1]["rule"]}
+    assert {
+        "duplicate_seed",
+        "malformed_json",
+        "empty_text",
+        "identical_row",
+        "exact_duplicate",
+        "near_duplicate",
+        "benchmark_contamination",
+    } <= rules
     for batch_rows in (7, 1):
         assert _run(flow, _recipe(flow, batch_rows), list(STAGES)).success
         for corpus in STAGES:

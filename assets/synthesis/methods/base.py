@@ -17,6 +17,9 @@ class SynthesisMethod(Protocol):
 
     name: str
     Config: ClassVar[type]
+    # Optional (default False): True when the output for a seed row depends on that row alone,
+    # so running on batches of the seeds, in order, gives the rows and rejections of one run.
+    # The synthesized stage then streams the seed version through it.
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         """Make rows from the current seed version."""

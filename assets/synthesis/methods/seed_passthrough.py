@@ -3,7 +3,7 @@ as they are."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 
@@ -22,6 +22,8 @@ class SeedPassthrough(Strict):
 class SeedPassthroughMethod:
     name = "seed_passthrough"
     Config = SeedPassthrough
+    # Each seed row's output depends on that row alone: the stage may stream the seeds.
+    row_wise: ClassVar[bool] = True
 
     def __init__(self, config: SeedPassthrough):
         self.config = config

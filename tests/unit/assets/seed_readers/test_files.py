@@ -9,8 +9,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from assets.seed_readers import SeedSourceError, read_sources
-from assets.seed_readers.files import read_file
+from assets.seed_readers import SeedReadResult, SeedSourceError, read_sources
+from assets.seed_readers.files import read_file, read_file_batches
 from assets.seed_readers.sources import FileSource, SeedConfig
 
 
@@ -155,3 +155,34 @@ def test_a_glob_that_matches_nothing_warns_unless_required(tmp_path: Path):
         read_sources(
             SeedConfig(sources=[FileSource(path=str(tmp_path / "missing.jsonl"))]), tmp_path
         )
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2])
+def test_a_file_read_in_batches_gives_what_it_gives_read_whole(tmp_path: Path, batch_rows: int):
+    lines = [
+        json.dumps({"instruction": "Name a prime number.", "response": "7", "rating": 5}),
+        "{not json",
+        "",
+        json.dumps({"instruction": ["Name", "a", "planet"], "response": "Mars"}),
+        json.dumps({"prompt": "What is 6 times 7?", "answer": 42, "score": 1}),
+        json.dumps({"instruction": "Name a colour.", "response": "Blue."}),
+    ]
+    (tmp_path / "mixed.jsonl").write_text("\n".join(lines))  # no final line end
+    pl.DataFrame(
+        {
+            "instruction": ["Name a fruit.", "Name a vegetable.", "Name a nut."],
+            "response": [["apple"], None, ["pecan"]],
+            "rating": [1, 2, 3],
+        }
+    ).write_parquet(tmp_path / "listed.parquet", row_group_size=1)
+    for name in ("mixed.jsonl", "listed.parquet"):
+        path = tmp_path / name
+        whole = read_file(path, "auto", 10_000)
+        batches = list(read_file_batches(path, "auto", 10_000, batch_rows=batch_rows))
+        assert len(batches) > 2  # several batches, then the file's warnings
+        streamed = SeedReadResult.combined(batches)
+        assert streamed.rows.equals(whole.rows), name
+        assert streamed.quarantined.sort("row_id").equals(whole.quarantined.sort("row_id"))
+        assert streamed.warnings == whole.warnings and whole.warnings
+        assert streamed.generators == whole.generators and len(whole.generators) == 1
+    assert whole.quarantined.height == 2
