@@ -53,7 +53,7 @@ def _plots(
 ) -> dict[str, dg.MetadataValue]:
     target = report_dir(wh, corpus, version)
     target.mkdir(parents=True, exist_ok=True)
-    scores = score_frame(rows, decision_scores(wh, corpus, version))
+    scores = score_frame(rows, decision_scores(wh, corpus, version, METADATA_SAMPLE_ROWS))
     drawn = {
         "length_distribution": length_plot(rows, f"{corpus} v{version}: text lengths"),
         "score_distribution": score_plot(scores, f"{corpus} v{version}: scores"),

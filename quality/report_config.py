@@ -34,7 +34,7 @@ class ReportConfig(Strict):
         "measure dispersion; 0 turns it off",
     )
     embedding_new_rows: int = Field(
-        default=256,
+        default=128,
         ge=0,
         description="per materialization, at most this many rows of the sample are encoded "
         "now; the rest of it counts only where the warehouse's embedding cache holds its vector "
