@@ -10,7 +10,8 @@ rows in ten (the tenth dropped with a decision). Then, each in its own process (
 RSS is its own; wait4's rusage):
 
 - checks: `quality.gate.audit` of the filtered version with the default policy (the row
-  suite, the gates and Data Docs), as the blocking check runs it;
+  suite, the gates and Data Docs), as the blocking check runs it (great-expectations is
+  imported before timing: a run pays that once; it is reported apart);
 - metadata: for the synthesized then the filtered version, what `assets.staging` does after
   staging: `version_sample` plus `materialization_metadata` with the sentence embedder
   (loaded before timing; its load is reported apart), on a copy of the warehouse whose
@@ -156,9 +157,14 @@ def measure_checks(home: Path, versions: dict) -> dict:
     from warehouse import Warehouse
 
     wh = Warehouse(home)
+    imported = time.perf_counter()
+    import great_expectations  # noqa: F401  (once per process in a run: reported apart)
+
+    import_s = time.perf_counter() - imported
     started, cpu = time.perf_counter(), time.process_time()
     report = audit(wh, "filtered", versions["filtered"], GatePolicy())
     return {
+        "gx_import_s": round(import_s, 2),
         "seconds": round(time.perf_counter() - started, 2),
         "cpu_s": round(time.process_time() - cpu, 2),
         "passed": report.passed,
@@ -315,48 +321,51 @@ def main() -> None:
 
 def report(results: dict[int, dict], labels: list[str], embedding: bool) -> None:
     print(f"\nload average {os.getloadavg()[0]:.2f}; metadata embedding {embedding}")
-    header = (
+    print(
         f"{'code':9} {'rows':>8} {'checks s':>9} {'cpu s':>6} {'RSS MB':>7} "
-        f"{'meta synth s':>13} {'meta filt s':>12} {'encoded':>8} {'RSS MB':>7}"
+        f"{'meta synth s':>13} {'cpu s':>6} {'meta filt s':>12} {'cpu s':>6} {'encoded':>8} "
+        f"{'RSS MB':>7}"
     )
-    print(header)
     for n, by_label in results.items():
         for label in labels:
-            r = by_label[label]
-            c, m = r["checks"], r["metadata"]
+            c, m = by_label[label]["checks"], by_label[label]["metadata"]
+            s, f = m["synthesized"], m["filtered"]
             print(
                 f"{label:9} {n:>8} {c['seconds']:>9} {c['cpu_s']:>6} {c['peak_rss_mb']:>7} "
-                f"{m['synthesized']['seconds']:>13} {m['filtered']['seconds']:>12} "
-                f"{m['synthesized']['encoded'] + m['filtered']['encoded']:>8} "
-                f"{m['peak_rss_mb']:>7}"
+                f"{s['seconds']:>13} {s['cpu_s']:>6} {f['seconds']:>12} {f['cpu_s']:>6} "
+                f"{s['encoded'] + f['encoded']:>8} {m['peak_rss_mb']:>7}"
             )
     sizes = sorted(results)
     small, large = sizes[0], sizes[-1]
-    ours = {n: results[n]["ours"] for n in sizes}
     tag = f"{large // 1000}k" if large < 1_000_000 else f"{large // 1_000_000}m"
-    print(f"RESULT checks_seconds_{tag} {ours[large]['checks']['seconds']} target 5 lower")
-    meta = {
-        n: max(ours[n]["metadata"][c]["seconds"] for c in ("synthesized", "filtered"))
-        for n in sizes
-    }
-    print(f"RESULT metadata_seconds_{tag} {meta[large]} target 5 lower")
+
+    def checks_cpu(label: str, n: int) -> float:
+        return results[n][label]["checks"]["cpu_s"]
+
+    def meta_cpu(label: str, n: int) -> float:
+        m = results[n][label]["metadata"]
+        return max(m[c]["cpu_s"] for c in ("synthesized", "filtered"))
+
+    ours = results[large]["ours"]
+    print(f"RESULT checks_seconds_{tag} {ours['checks']['seconds']} target 5 lower")
+    print(f"RESULT checks_cpu_seconds_{tag} {checks_cpu('ours', large)} target 5 lower")
+    print(f"RESULT checks_peak_rss_mb_{tag} {ours['checks']['peak_rss_mb']} target 1500 lower")
+    meta_wall = max(ours["metadata"][c]["seconds"] for c in ("synthesized", "filtered"))
+    print(f"RESULT metadata_seconds_{tag} {meta_wall} target 5 lower")
+    print(f"RESULT metadata_cpu_seconds_{tag} {meta_cpu('ours', large)} target 5 lower")
     if large > small:
+        growth = checks_cpu("ours", large) / max(checks_cpu("ours", small), 0.01)
         print(
-            f"RESULT checks_growth_{small // 1000}k_to_{tag} "
-            f"{ours[large]['checks']['seconds'] / max(ours[small]['checks']['seconds'], 0.01):.2f}"
-            f" target {large / small / 2:g} lower"
+            f"RESULT checks_cpu_growth_{small // 1000}k_to_{tag} {growth:.2f} "
+            f"target {large / small / 4:g} lower"
         )
-        print(
-            f"RESULT metadata_growth_{small // 1000}k_to_{tag} "
-            f"{meta[large] / max(meta[small], 0.01):.2f} target 2 lower"
-        )
+        growth = meta_cpu("ours", large) / max(meta_cpu("ours", small), 0.01)
+        print(f"RESULT metadata_cpu_growth_{small // 1000}k_to_{tag} {growth:.2f} target 1.5 lower")
     if "baseline" in labels:
-        base = results[large]["baseline"]
-        print(
-            f"RESULT checks_speedup_vs_baseline_{tag} "
-            f"{base['checks']['seconds'] / max(ours[large]['checks']['seconds'], 0.01):.1f}"
-            " target 5 higher"
-        )
+        speedup = checks_cpu("baseline", large) / max(checks_cpu("ours", large), 0.01)
+        print(f"RESULT checks_cpu_speedup_vs_baseline_{tag} {speedup:.1f} target 5 higher")
+        speedup = meta_cpu("baseline", large) / max(meta_cpu("ours", large), 0.01)
+        print(f"RESULT metadata_cpu_speedup_vs_baseline_{tag} {speedup:.1f} target 3 higher")
 
 
 if __name__ == "__main__":
