@@ -36,6 +36,11 @@ class CachingEmbedder(Protocol):
     def embed(self, wh: Warehouse, texts: list[str]) -> np.ndarray: ...
 
 
+# Rows of the embedding sample encoded per materialization at most; the rest of the sample counts
+# only where the warehouse's embedding cache holds its vector (semantic dedup, decontamination
+# and earlier versions fill it). About 2 s on 2 cores for 60-100-word rows, at any size. A
+# constant, not a recipe key: a new key would move every recipe's hash.
+EMBEDDING_NEW_ROWS = 128
 # Seed versions are inputs, not generated data: their diversity is not a quality signal here.
 DIVERSITY_CORPORA = ("synthesized", "filtered", "decontaminated")
 
@@ -93,7 +98,7 @@ def _embedding_measures(
     wh: Warehouse, rows: pl.DataFrame, config: ReportConfig, embedder: CachingEmbedder
 ) -> dict:
     texts = row_texts(sample_for_embedding(rows, config.embedding_sample)).to_list()
-    vectors, sources = sample_vectors(wh, embedder, texts, config.embedding_new_rows)
+    vectors, sources = sample_vectors(wh, embedder, texts, EMBEDDING_NEW_ROWS)
     return {**dispersion(vectors), **sources, "sample_rows": len(texts)}
 
 

@@ -30,15 +30,7 @@ class ReportConfig(Strict):
     embedding_sample: int = Field(
         default=2000,
         ge=0,
-        description="rows (a deterministic sample: the smallest row ids) whose embeddings "
-        "measure dispersion; 0 turns it off",
-    )
-    embedding_new_rows: int = Field(
-        default=128,
-        ge=0,
-        description="per materialization, at most this many rows of the sample are encoded "
-        "now; the rest of it counts only where the warehouse's embedding cache holds its vector "
-        "(semantic dedup and decontamination fill it), so the cost is bounded at any size",
+        description="rows (a deterministic sample) embedded for dispersion; 0 turns it off",
     )
     embedding_in_metadata: bool = Field(
         default=True,
