@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -122,7 +121,7 @@ def staged_metadata(
         number,
         sample,
         recipe.reports,
-        embed=partial(Embedder().embed, wh),
+        embedder=Embedder(),
         row_count=row_count,
     )
     return dg.MaterializeResult(

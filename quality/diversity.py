@@ -16,15 +16,17 @@ Embed = Callable[[list[str]], np.ndarray]
 
 
 def row_texts(rows: pl.DataFrame) -> pl.Series:
-    """The text a row contributes: instruction, input and response (or document text)."""
+    """The text a row contributes: instruction, input and response (or document text),
+    newline-joined with missing parts skipped; a conversation's is its transcript (`text`).
+    This is the text semantic dedup embeds (`assets.filters.text.body`), so the embedding
+    sample of the metadata finds its vectors in the warehouse's embedding cache."""
     parts = [c for c in ("instruction", "input", "response", "text") if c in rows.columns]
     if not parts or rows.is_empty():
         return pl.Series("text", [], dtype=pl.String)
-    return rows.select(
-        pl.concat_str([pl.col(c).fill_null("") for c in parts], separator="\n")
-        .str.strip_chars()
-        .alias("text")
-    ).to_series()
+    joined = pl.concat_str([pl.col(c) for c in parts], separator="\n", ignore_nulls=True)
+    if "text" in parts and "kind" in rows.columns:
+        joined = pl.when(pl.col("kind") == "conversation").then(pl.col("text")).otherwise(joined)
+    return rows.select(joined.fill_null("").alias("text")).to_series()
 
 
 def distinct_n(texts: pl.Series, n_max: int = 2) -> dict[str, float | int]:

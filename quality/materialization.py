@@ -5,22 +5,42 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Protocol
 
 import dagster as dg
+import numpy as np
 import polars as pl
 
-from quality.diversity import Embed, diversity
+from quality.diversity import dispersion, diversity, row_texts, sample_for_embedding
 from quality.funnel import build_funnel, funnel_markdown
 from quality.plots import length_plot, score_frame, score_plot
 from quality.report_config import ReportConfig
 from quality.tables import markdown_table
 from warehouse.connection import Warehouse
+from warehouse.embeddings import cached_embeddings, text_key
 from warehouse.reports import category_counts, decision_scores, dropped_sample
 
 SAMPLE_COLUMNS = ("row_id", "method", "task_type", "instruction", "response", "text")
 # Plots, samples and diversity read at most this many rows (the smallest row ids, a
 # pseudo-random sample), so a materialization's metadata costs the same at any size.
 METADATA_SAMPLE_ROWS = 10_000
+
+
+class CachingEmbedder(Protocol):
+    """What the asset layer's sentence embedder offers: its model's name, which keys the
+    warehouse's embedding cache, and `embed`, which encodes only texts the cache lacks and
+    stores their vectors."""
+
+    model: str
+
+    def embed(self, wh: Warehouse, texts: list[str]) -> np.ndarray: ...
+
+
+# Rows of the embedding sample encoded per materialization at most; the rest of the sample counts
+# only where the warehouse's embedding cache holds its vector (semantic dedup, decontamination
+# and earlier versions fill it). About 2 s on 2 cores for 60-100-word rows, at any size. A
+# constant, not a recipe key: a new key would move every recipe's hash.
+EMBEDDING_NEW_ROWS = 128
 # Seed versions are inputs, not generated data: their diversity is not a quality signal here.
 DIVERSITY_CORPORA = ("synthesized", "filtered", "decontaminated")
 
@@ -38,7 +58,7 @@ def _plots(
 ) -> dict[str, dg.MetadataValue]:
     target = report_dir(wh, corpus, version)
     target.mkdir(parents=True, exist_ok=True)
-    scores = score_frame(rows, decision_scores(wh, corpus, version))
+    scores = score_frame(rows, decision_scores(wh, corpus, version, METADATA_SAMPLE_ROWS))
     drawn = {
         "length_distribution": length_plot(rows, f"{corpus} v{version}: text lengths"),
         "score_distribution": score_plot(scores, f"{corpus} v{version}: scores"),
@@ -53,6 +73,33 @@ def _plots(
         if len(png) <= config.inline_plot_max_kb * 1024:
             metadata[f"{name}_plot"] = dg.MetadataValue.md(image_markdown(png, name))
     return metadata
+
+
+def sample_vectors(
+    wh: Warehouse, embedder: CachingEmbedder, texts: list[str], max_new: int
+) -> tuple[np.ndarray, dict[str, int]]:
+    """Vectors for the texts of an embedding sample that the warehouse cache holds (semantic
+    dedup, decontamination and earlier versions fill it) plus at most `max_new` more, the
+    first in sample order, encoded now and cached: the cost is bounded whatever the sample
+    and the version. Returns the vectors and how many came from each source."""
+    keys = [text_key(t) for t in texts]
+    cached = cached_embeddings(wh, embedder.model, sorted(set(keys)))
+    missing = list(dict.fromkeys(k for k in keys if k not in cached))[:max_new]
+    if missing:
+        text_of = dict(zip(keys, texts, strict=True))
+        cached.update(zip(missing, embedder.embed(wh, [text_of[k] for k in missing]), strict=True))
+    chosen = [cached[k] for k in keys if k in cached]
+    dim = len(chosen[0]) if chosen else 0
+    vectors = np.stack(chosen) if chosen else np.zeros((0, dim), dtype=np.float32)
+    return vectors, {"cached_rows": len(chosen) - len(missing), "encoded_rows": len(missing)}
+
+
+def _embedding_measures(
+    wh: Warehouse, rows: pl.DataFrame, config: ReportConfig, embedder: CachingEmbedder
+) -> dict:
+    texts = row_texts(sample_for_embedding(rows, config.embedding_sample)).to_list()
+    vectors, sources = sample_vectors(wh, embedder, texts, EMBEDDING_NEW_ROWS)
+    return {**dispersion(vectors), **sources, "sample_rows": len(texts)}
 
 
 def diversity_metadata(measures: dict) -> dict[str, dg.MetadataValue]:
@@ -81,12 +128,13 @@ def materialization_metadata(
     version: int,
     rows: pl.DataFrame,
     config: ReportConfig,
-    embed: Embed | None = None,
+    embedder: CachingEmbedder | None = None,
     *,
     row_count: int | None = None,
 ) -> dict[str, dg.MetadataValue]:
-    """Funnel, kept and dropped samples, plots and diversity of a just-staged version; `embed`
-    measures embedding dispersion where the config asks for it. `rows` is the version or, with
+    """Funnel, kept and dropped samples, plots and diversity of a just-staged version;
+    `embedder` measures embedding dispersion where the config asks for it, on cached vectors
+    and a bounded number of new ones (`sample_vectors`). `rows` is the version or, with
     `row_count` (the version's size), its sample: counts of task types and methods then come
     from the whole version in SQL."""
     funnel = build_funnel(wh, [(corpus, version)])
@@ -106,8 +154,6 @@ def materialization_metadata(
         sampled = row_count is not None
         measures = diversity(
             rows,
-            embed if config.embedding_in_metadata else None,
-            embedding_sample=config.embedding_sample,
             counts={
                 column: category_counts(wh, corpus, version, column)
                 for column in ("task_type", "method")
@@ -118,6 +164,8 @@ def materialization_metadata(
         if sampled:
             measures["rows"] = row_count
             measures["sampled_rows"] = rows.height
+        if embedder is not None and config.embedding_in_metadata and config.embedding_sample:
+            measures["embedding"] = _embedding_measures(wh, rows, config, embedder)
         metadata.update(diversity_metadata(measures))
     metadata["report_dir"] = dg.MetadataValue.path(str(report_dir(wh, corpus, version)))
     return metadata

@@ -14,10 +14,19 @@ from quality.diversity import Embed, diversity
 from quality.funnel import chain_funnel
 from quality.plots import funnel_plot, length_plot, score_frame, score_plot
 from warehouse.connection import Warehouse
-from warehouse.corpora import CORPORA, current_version, list_versions, read_version, version_info
-from warehouse.reports import contamination, decision_scores, generator_yield
+from warehouse.corpora import CORPORA, current_version, list_versions, version_info
+from warehouse.reports import (
+    category_counts,
+    contamination,
+    decision_scores,
+    generator_yield,
+    version_sample,
+)
 
 DEFAULT_EMBEDDING_SAMPLE = 2000
+# Plots and diversity read this many rows (the smallest row ids, a pseudo-random sample); counts
+# come from the whole version in SQL, so the report never holds a version in memory.
+REPORT_SAMPLE_ROWS = 10_000
 
 
 class ReportError(ValueError):
@@ -49,24 +58,26 @@ def build_context(
     if info is None:
         known = _known_versions(wh, corpus)
         raise ReportError(f"{corpus} v{version} does not exist (known versions: {known or 'none'})")
-    try:
-        _, rows = read_version(wh, corpus, version)
-    except LookupError as exc:
-        raise ReportError(str(exc)) from None
+    if info["status"] == "pruned":
+        raise ReportError(f"{corpus} v{version} was pruned by the retention policy")
+    rows = version_sample(wh, corpus, version, REPORT_SAMPLE_ROWS)
     funnel = chain_funnel(wh, corpus, version)
     plots = {
         "funnel": _png(funnel_plot(funnel.stages, "rows in and out per version")),
         "lengths": _png(length_plot(rows, f"{corpus} v{version}: text lengths")),
         "scores": _png(
             score_plot(
-                score_frame(rows, decision_scores(wh, corpus, version)),
+                score_frame(rows, decision_scores(wh, corpus, version, REPORT_SAMPLE_ROWS)),
                 f"{corpus} v{version}: scores",
             )
         ),
     }
     chain = funnel.stages.select("corpus", "version").rows()
     decontaminated = [v for c, v in chain if c == "decontaminated"]
-    measures = diversity(rows, embed, embedding_sample=embedding_sample)
+    counts = {c: category_counts(wh, corpus, version, c) for c in ("task_type", "method")}
+    measures = diversity(rows, embed, embedding_sample=embedding_sample, counts=counts)
+    row_count = int(info["row_count"] if info.get("row_count") is not None else rows.height)
+    measures.update(rows=row_count, sampled_rows=rows.height)
     return {
         "title": f"SynthFoundry report: {corpus} v{version}",
         "corpus": corpus,
@@ -74,7 +85,7 @@ def build_context(
         "status": info["status"],
         "created_at": str(info["created_at"]),
         "generated_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "rows": rows.height,
+        "rows": row_count,
         "stages": _table(funnel.stages.drop("label")),
         "reasons": _table(funnel.reasons),
         "plots": plots,

@@ -1,6 +1,9 @@
-"""Great-expectations suites per corpus, validated on pandas batches (GX has no Polars source
-and its SQL path fails on DuckDB). great_expectations is imported on first use only: it costs
-about five seconds, which definition loading must not pay."""
+"""Great-expectations suites per corpus. GX has no Polars source and its SQL path fails on
+DuckDB, so a version's row suite is judged in two parts: each column-map expectation's figures
+over the whole version come from one DuckDB aggregate (`warehouse.audit.rule_figures`), and GX
+validates the rows those figures name plus a fixed spot sample, as pandas; an expectation
+passes only when both find no offending row. great_expectations is imported on first use
+only: it costs about five seconds, which definition loading must not pay."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from quality.gates import QualityConfig
+from warehouse.audit import RowRule, RuleFigures
 from warehouse.rows import KINDS, LINEAGE_COLUMNS, ROW_SCHEMA
 
 # great_expectations probes pyspark when it is imported, and pyspark 4 warns that it does not
@@ -71,6 +75,51 @@ def row_expectations(corpus: str, quality: QualityConfig) -> list:
     if corpus != "seed":
         suite.append(gxe.ExpectColumnValuesToNotBeInSet(column="kind", value_set=["template"]))
     return suite
+
+
+# great-expectations' column-map expectation types and the SQL test that counts their offending
+# rows over a whole version (warehouse.audit.RULE_PREDICATES); `of_type` maps per type below.
+RULE_TESTS = {
+    "expect_column_values_to_not_be_null": "not_null",
+    "expect_column_values_to_be_unique": "unique",
+    "expect_column_values_to_be_between": "between",
+    "expect_column_value_lengths_to_be_between": "length_between",
+    "expect_column_values_to_be_in_set": "in_set",
+    "expect_column_values_to_not_be_in_set": "not_in_set",
+}
+TYPE_TESTS = {"str": "of_type_str"}
+
+
+def expectation_key(expectation_type: str, column: str | None) -> str:
+    return f"{expectation_type}:{column}"
+
+
+def row_rules(expectations: list, columns: set[str]) -> list[RowRule]:
+    """The SQL form of each column-map expectation on a column of `columns`. Table-level
+    expectations, and any on a missing column, have none: great-expectations alone judges
+    them (on the validated rows, which carry every column)."""
+    rules = []
+    for expectation in expectations:
+        kind = expectation.expectation_type
+        column = getattr(expectation, "column", None)
+        test = RULE_TESTS.get(kind)
+        if kind == "expect_column_values_to_be_of_type":
+            test = TYPE_TESTS.get(expectation.type_)
+        if test is None or column not in columns:
+            continue
+        if getattr(expectation, "mostly", 1.0) != 1.0:
+            raise ValueError(f"{kind}({column}): `mostly` has no SQL form here")
+        rules.append(
+            RowRule(
+                key=expectation_key(kind, column),
+                test=test,
+                column=column,
+                min_value=getattr(expectation, "min_value", None),
+                max_value=getattr(expectation, "max_value", None),
+                values=tuple(getattr(expectation, "value_set", None) or ()),
+            )
+        )
+    return rules
 
 
 def summary_expectations(corpus: str, quality: QualityConfig) -> list:
@@ -241,10 +290,14 @@ def validate(
     sample_size: int,
     suite_name: str,
     gates: dict[str, tuple[str, str]] | None = None,
+    figures: RuleFigures | None = None,
 ) -> Any:
     """Validate one batch, fold its results into `outcomes` (keyed by expectation id) and
     return great-expectations' validation result. `gates` maps a column to its gate and
-    severity (default: the blocking schema gate).
+    severity (default: the blocking schema gate). `figures` are the version-wide counts and
+    sampled row ids of the batch's column-map expectations (the batch is then the rows they
+    name plus a spot sample): they decide the counts, samples and, with GX's verdict on the
+    batch, success, and the returned result (Data Docs) reports them.
 
     `expectations` must be fresh objects: a suite binds the expectations added to it."""
     import great_expectations as gx
@@ -263,10 +316,12 @@ def validate(
             "partial_unexpected_count": sample_size,
         },
     )
+    if figures is not None:
+        _report_version_figures(result, figures)
     for item in result.results:
         config = item.expectation_config
         column = config.kwargs.get("column")
-        key = f"{suite_name}:{config.type}:{column}"
+        key = f"{suite_name}:{expectation_key(config.type, column)}"
         gate, severity = (gates or {}).get(column, ("schema", "blocking"))
         outcome = outcomes.setdefault(
             key, Outcome(expectation=config.type, column=column, gate=gate, severity=severity)
@@ -281,10 +336,43 @@ def validate(
         if item.exception_info and item.exception_info.get("raised_exception"):
             outcome.success = False
             outcome.observed = item.exception_info.get("exception_message")
+        figure = figures.figures.get(expectation_key(config.type, column)) if figures else None
+        if figure is not None:
+            outcome.sample_row_ids = figure.sample_row_ids[:sample_size]
+            continue
         for entry in item.result.get("partial_unexpected_index_list") or []:
             if len(outcome.sample_row_ids) < sample_size and isinstance(entry, dict):
                 outcome.sample_row_ids.append(str(entry.get("row_id")))
     return result
+
+
+def _report_version_figures(result: Any, figures: RuleFigures) -> None:
+    """Make GX's result on a batch of named rows report the whole version: each column-map
+    expectation's element and offending-row counts are the version's (at least what GX itself
+    found), and it fails if either found an offending row."""
+    for item in result.results:
+        config = item.expectation_config
+        figure = figures.figures.get(expectation_key(config.type, config.kwargs.get("column")))
+        if figure is None:
+            continue
+        unexpected = max(figure.unexpected_count, int(item.result.get("unexpected_count") or 0))
+        total = figures.row_count
+        item.result["element_count"] = total
+        item.result["unexpected_count"] = unexpected
+        item.result["unexpected_percent"] = 100.0 * unexpected / total if total else 0.0
+        item.result["unexpected_percent_total"] = item.result["unexpected_percent"]
+        # The batch's own null counts say nothing about the version: leave them out.
+        for batch_only in ("missing_count", "missing_percent", "unexpected_percent_nonmissing"):
+            item.result.pop(batch_only, None)
+        item.success = bool(item.success) and unexpected == 0
+    evaluated = len(result.results)
+    passed = sum(bool(item.success) for item in result.results)
+    result.success = passed == evaluated
+    result.statistics.update(
+        successful_expectations=passed,
+        unsuccessful_expectations=evaluated - passed,
+        success_percent=100.0 * passed / evaluated if evaluated else None,
+    )
 
 
 def _plain(value: Any) -> Any:

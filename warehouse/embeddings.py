@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import polars as pl
 
@@ -20,6 +22,11 @@ SELECT ? AS model, text_sha256, ? AS dim, vector, ?::TIMESTAMP AS created_at
 FROM new_embeddings
 ON CONFLICT DO NOTHING
 """
+
+
+def text_key(text: str) -> str:
+    """A text's key in the cache: the sha256 of its UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def cached_embeddings(wh: Warehouse, model: str, keys: list[str]) -> dict[str, np.ndarray]:

@@ -1,6 +1,10 @@
--- {table} is a corpus table name from warehouse.corpora.CORPORA, never user input.
+-- A version as the quality gate sees it: every column plus lineage-integrity columns.
+-- {table} is a corpus table name from warehouse.corpora.CORPORA, never user input;
+-- {rows} a fixed predicate from warehouse/audit.py choosing the rows (`true` for all).
+-- Every occurrence of a chosen row id is chosen too, so the counts below stay exact.
+-- Used as a subquery (warehouse/audit.py): aggregates over it, or the few rows it names.
 WITH v AS (
-    SELECT * EXCLUDE (version) FROM {table} WHERE version = $version
+    SELECT * EXCLUDE (version) FROM {table} WHERE version = $version AND {rows}
 ),
 seeds AS (
     SELECT DISTINCT row_id AS seed_id FROM corpus_seed WHERE version = $seed_version
@@ -25,4 +29,3 @@ SELECT v.*,
 FROM v
 LEFT JOIN unresolved USING (row_id)
 LEFT JOIN repeated USING (row_id)
-ORDER BY row_id
