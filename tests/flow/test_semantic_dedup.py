@@ -127,4 +127,7 @@ def test_filtered_stage_records_semantic_duplicates(home, write_recipe):
         for m in result.get_asset_materialization_events()
         if m.asset_key.path == ["filtered"]
     )
-    assert meta["semantic_dedup"].value["encoded"] == len(ROWS)
+    # The synthesized stage's diversity metadata embeds the same text into the shared cache,
+    # so a row may come from the cache rather than be encoded here.
+    stats = meta["semantic_dedup"].value
+    assert stats["encoded"] + stats["embedding_cache_hits"] == len(ROWS)
