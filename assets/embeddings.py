@@ -13,7 +13,6 @@ a batch pads only to its own longest text; `encode` here passes it whole lists f
 
 from __future__ import annotations
 
-import hashlib
 import os
 from functools import cache
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any, Literal
 import numpy as np
 
 from warehouse.connection import Warehouse
-from warehouse.embeddings import cached_embeddings, store_embeddings
+from warehouse.embeddings import cached_embeddings, store_embeddings, text_key
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 _STORE_BATCH = 20_000
@@ -75,7 +74,7 @@ def nearest(queries: Any, items: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def text_sha256(texts: list[str]) -> list[str]:
-    return [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+    return [text_key(t) for t in texts]
 
 
 def _model_path(model: str) -> Path:
