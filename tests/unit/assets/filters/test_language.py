@@ -1,0 +1,65 @@
+"""Language identification on hand-written sentences (tests/data/language_sentences.jsonl,
+ten per language in en, fr, de, es, it, pt, nl): English instructions are kept and the others
+dropped with a decision naming the language, with either identifier."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from assets.filters.language import LanguageConfig, identify
+from assets.recipe.root import FilterConfig
+from tests.conftest import filter_rows
+from warehouse.rows import conform, with_row_ids
+
+SENTENCES = Path(__file__).resolve().parents[3] / "data" / "language_sentences.jsonl"
+
+
+def _instructions() -> pl.DataFrame:
+    sentences = pl.read_ndjson(SENTENCES)
+    frame = sentences.select(
+        pl.lit("instruction").alias("kind"),
+        pl.col("text").alias("instruction"),
+        pl.lit("A response.").alias("response"),
+        pl.col("lang").alias("task_type"),
+    )
+    return with_row_ids(conform(frame))
+
+
+@pytest.mark.parametrize("backend", ["fasttext", "lingua"])
+def test_english_is_kept_and_other_languages_are_dropped(backend):
+    rows = _instructions()
+    result = filter_rows(rows, filters=FilterConfig(language={"backend": backend}))
+    kept = set(result.rows["row_id"])
+    truth = dict(zip(rows["row_id"], rows["task_type"], strict=True))
+    english = {row_id for row_id, lang in truth.items() if lang == "en"}
+    assert english <= kept
+    others = set(truth) - english
+    dropped = {
+        row_id: json.loads(evidence)["value"]
+        for row_id, rule, evidence in result.decisions.select("row_id", "rule", "evidence").rows()
+        if rule == "language.not_allowed"
+    }
+    # fastText is unsure of two of the 60 short sentences (a Dutch one read as English at
+    # 0.48, a Portuguese one at 0.36): below min_confidence, so they are kept, not misfiled.
+    assert len(set(dropped) & others) >= 58
+    assert all(truth[row_id] == lang for row_id, lang in dropped.items())
+
+
+def test_code_and_short_texts_are_not_judged():
+    rows = with_row_ids(
+        conform(
+            pl.DataFrame(
+                {
+                    "kind": ["instruction"] * 2,
+                    "instruction": ["def f(x):\n    return x[::-1]", "Sort it."],
+                    "response": ["ok", "ok"],
+                }
+            )
+        )
+    )
+    judged = identify(rows, LanguageConfig())
+    assert judged["lang"].is_null().all() and judged["lang_score"].is_null().all()
