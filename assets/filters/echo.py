@@ -88,23 +88,36 @@ class EchoesInstruction(RowFilter):
         return [cls(r.max_added_words, r.min_copied_fraction, r.min_copy_words)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        instruction = normalized("instruction")
-        response = normalized("response")
+        # Each derived text is a column computed once: written inline, the normalized texts
+        # were recomputed by every expression that reads them (4x the cost).
+        texts = rows.select(
+            "row_id",
+            "kind",
+            pl.col("response").str.slice(0, 200).alias("_response_start"),
+            normalized("instruction").alias("_instruction"),
+            normalized("response").alias("_response"),
+        ).with_columns(
+            _words(pl.col("_instruction")).alias("_instruction_words"),
+            _words(pl.col("_response")).alias("_response_words"),
+            _bigrams(pl.col("_response")).alias("_pairs"),
+        )
+        instruction, response, pairs = pl.col("_instruction"), pl.col("_response"), pl.col("_pairs")
         # Padding with spaces makes the containment whole-word: "cat" is not in "cats".
         contains = (pl.lit(" ") + response + pl.lit(" ")).str.contains(
             pl.lit(" ") + instruction + pl.lit(" "), literal=True
         )
         starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" "))
-        added = _words(response) - _words(instruction)
+        added = pl.col("_response_words") - pl.col("_instruction_words")
         repeats = starts | (contains & (added <= self.max_added_words))
-        pairs = _bigrams(response)
         copied = (
             pairs.list.set_intersection(_bigrams(instruction)).list.len()
             / pairs.list.len().clip(lower_bound=1)
         ).fill_null(0.0)
-        copies = (_words(response) >= self.min_copy_words) & (copied >= self.min_copied_fraction)
+        copies = (pl.col("_response_words") >= self.min_copy_words) & (
+            copied >= self.min_copied_fraction
+        )
         echo = (pl.col("kind") == "instruction") & (instruction != "") & (repeats | copies)
-        return rows.filter(echo).select(
+        return texts.filter(echo).select(
             "row_id",
             pl.lit(self.name).alias("rule"),
             pl.when(repeats).then(1.0).otherwise(copied).cast(pl.Float64).alias("score"),
@@ -112,7 +125,7 @@ class EchoesInstruction(RowFilter):
                 how=pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")),
                 added_words=added,
                 copied_bigram_fraction=copied.round(3),
-                response=pl.col("response").str.slice(0, 200),
+                response=pl.col("_response_start"),
             )
             .struct.json_encode()
             .alias("evidence"),

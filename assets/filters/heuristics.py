@@ -207,10 +207,17 @@ class RepeatedNgrams(RowFilter):
         words = body(("response", "text")).str.to_lowercase().str.extract_all(r"\w+")
         shifted = [pl.element().shift(-k) for k in range(self.n)]
         grams = words.list.eval(pl.concat_str(shifted, separator=" ").drop_nulls())
-        count = grams.list.len()
-        fraction = (1 - grams.list.n_unique() / count.clip(lower_bound=1)).fill_null(0)
+        # The n-grams' counts as columns, computed once (inline, the condition and the
+        # evidence each built every row's n-grams again).
+        counted = rows.select("row_id", grams.alias("_grams")).select(
+            "row_id",
+            pl.col("_grams").list.len().alias("_count"),
+            pl.col("_grams").list.n_unique().alias("_distinct"),
+        )
+        count = pl.col("_count")
+        fraction = (1 - pl.col("_distinct") / count.clip(lower_bound=1)).fill_null(0)
         return _flagged(
-            rows,
+            counted,
             (count >= 2 * self.n) & (fraction > self.max_fraction),
             self.name,
             fraction,
