@@ -49,6 +49,9 @@ class TokenCoverage(Strict):
     )
 
 
+# Distinct texts encoded (and their token vectors held) at a time.
+TOKEN_CHUNK = 1_024
+
 RESCORED_SCHEMA = {
     "row_id": pl.String,
     "nn_benchmark": pl.String,
@@ -88,42 +91,53 @@ def coverage_nearest(
     embedder = Embedder(model, device=device, int8=int8)
     docstrings = [docstring_view(t) for t in benchmarks["text"].to_list()]
     item_vectors = embedder.embed(wh, docstrings)
-    # One model pass per distinct text gives a row's sentence vector and its token vectors.
+    items, offsets = _item_tokens(model, device, int8, tuple(docstrings))
+    k = min(config.top_items, len(docstrings))
     texts = list(dict.fromkeys(rows["content"].to_list()))
-    vectors, tokens_of = embedder.encode_with_tokens(texts)
-    if not embedder.int8:
-        # fp32/fp16 vectors go to the warehouse cache like any other embedding; int8 ones (a
-        # measurement in bench/embeddings) would differ from them under the same key.
-        store_embeddings(wh, model, text_sha256(texts), vectors)
+    best = np.zeros(len(texts), dtype=np.int64)
+    best_cos = np.zeros(len(texts), dtype=np.float32)
+    best_coverage = np.zeros(len(texts), dtype=np.float32)
+    # Token vectors are ~100x a sentence vector (one per token, padded to the model batch's
+    # longest text while sentence-transformers holds them): one chunk of texts at a time, so
+    # memory stays flat whatever the number of candidates in a streamed batch.
+    for start in range(0, len(texts), TOKEN_CHUNK):
+        chunk = texts[start : start + TOKEN_CHUNK]
+        # One model pass per distinct text gives its sentence vector and its token vectors.
+        vectors, tokens_of = embedder.encode_with_tokens(chunk)
+        if not embedder.int8:
+            # fp32/fp16 vectors go to the warehouse cache like any other embedding; int8 ones
+            # (a measurement in bench/embeddings) would differ from them under the same key.
+            store_embeddings(wh, model, text_sha256(chunk), vectors)
+        cosines = vectors @ item_vectors.T
+        top = np.argsort(-cosines, axis=1, kind="stable")[:, :k]
+        top_cos = np.take_along_axis(cosines, top, axis=1)
+        coverage = np.zeros(top.shape, dtype=np.float32)
+        # Token matrices are ragged (one per text and item): one small matrix product per
+        # text and nearest item.
+        for r, tokens in enumerate(tokens_of):
+            for j, i in enumerate(top[r]):
+                if len(tokens):
+                    coverage[r, j] = (
+                        (items[offsets[i] : offsets[i + 1]] @ tokens.T).max(axis=1).mean()
+                    )
+        pick = np.argmax(top_cos + coverage, axis=1)
+        at = np.arange(len(chunk))
+        best[start : start + len(chunk)] = top[at, pick]
+        best_cos[start : start + len(chunk)] = top_cos[at, pick]
+        best_coverage[start : start + len(chunk)] = coverage[at, pick]
     index = {text: i for i, text in enumerate(texts)}
     at_text = np.array([index[t] for t in rows["content"].to_list()], dtype=np.int64)
-    row_vectors = vectors[at_text]
-    row_tokens = [tokens_of[i] for i in at_text]
-    k = min(config.top_items, len(docstrings))
-    # Rows come in streamed batches, so rows x items is one batch's worth.
-    cosines = row_vectors @ item_vectors.T
-    top = np.argsort(-cosines, axis=1, kind="stable")[:, :k]
-    top_cos = np.take_along_axis(cosines, top, axis=1)
-    items, offsets = _item_tokens(model, device, int8, tuple(docstrings))
-    coverage = np.zeros(top.shape, dtype=np.float32)
-    # Token matrices are ragged (one per row and item): one small matrix product per row and
-    # nearest item.
-    for r, tokens in enumerate(row_tokens):
-        for j, i in enumerate(top[r]):
-            if len(tokens):
-                coverage[r, j] = (items[offsets[i] : offsets[i + 1]] @ tokens.T).max(axis=1).mean()
-    score = top_cos + coverage
-    pick = np.argmax(score, axis=1)
-    at = np.arange(len(top))
-    item = top[at, pick]
+    item = best[at_text]
+    similarity = best_cos[at_text]
+    covered = best_coverage[at_text]
     return pl.DataFrame(
         {
             "row_id": rows["row_id"],
             "nn_benchmark": benchmarks["benchmark"].gather(item),
             "nn_item_id": benchmarks["item_id"].gather(item),
-            "similarity": pl.Series(top_cos[at, pick].astype(np.float64)).round(6),
-            "coverage": pl.Series(coverage[at, pick].astype(np.float64)).round(6),
-            "cascade_score": pl.Series(score[at, pick].astype(np.float64)).round(6),
+            "similarity": pl.Series(similarity.astype(np.float64)).round(6),
+            "coverage": pl.Series(covered.astype(np.float64)).round(6),
+            "cascade_score": pl.Series((similarity + covered).astype(np.float64)).round(6),
         },
         schema=RESCORED_SCHEMA,
     )

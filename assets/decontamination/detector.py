@@ -118,7 +118,10 @@ class Verdict(RowStep):
                         benchmark=pl.col("nn_benchmark"),
                         item_id=pl.col("nn_item_id"),
                         similarity=pl.col("similarity"),
-                        threshold=pl.lit(emb.threshold if emb else None, dtype=pl.Float64),
+                        # Under the cascade the cosine alone decides nothing: no threshold.
+                        threshold=pl.lit(
+                            emb.threshold if emb and not cascade else None, dtype=pl.Float64
+                        ),
                         model=pl.lit(self.model),
                         # The cascade's first-stage score that made the row a candidate.
                         candidate_similarity=pl.col("cand_similarity"),

@@ -308,6 +308,8 @@ def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):
     assert evidence["embedding"]["cascade_threshold"] == config.embedding.coverage.threshold
     assert evidence["embedding"]["cascade_score"] == planted["cascade_score"][0]
     assert evidence["embedding"]["coverage"] == planted["coverage"][0]
+    # The cosine alone decided nothing, so the evidence names no cosine threshold.
+    assert evidence["embedding"]["threshold"] is None
 
 
 def test_cascade_ranks_a_rephrasing_above_a_same_topic_task_that_one_cosine_ranks_higher(home):
