@@ -7,8 +7,9 @@ Run: python bench/scale [--sizes 100000 1000000] [--baseline-size 20000]
 Each size gets a fresh home: N instruction rows made from real text on this machine (the
 standard library's docstrings, cut into instruction and response windows of 60-100 words in
 all), a recipe of `seed_passthrough` with the default filters, exact and near dedup and
-HumanEval decontamination (n-grams; `--embedding`, the default, adds the embedding detector
-over every row, `--cascade` over the candidates a TF-IDF stage nominates), run by
+HumanEval decontamination (n-grams plus the embedding detector: by default its cascade, over
+the candidates a TF-IDF stage nominates; `--embedding` over every row's whole text;
+`--no-embedding` n-grams alone), run by
 `synthfoundry run` in a subprocess. Peak RSS is the CLI process's own (wait4's rusage).
 `--baseline-repo` runs another checkout's code (e.g. main before streaming) at
 `--baseline-size` in the same way, so its growth per row sits beside ours. Headline lines:
@@ -87,10 +88,11 @@ def write_recipe(
 ) -> Path:
     decontamination: dict = {"benchmarks": [{"builtin": "humaneval"}]}
     if embedding == "all":
-        decontamination["embedding"] = {}
+        decontamination["embedding"] = {"candidates": None}
     elif embedding == "cascade":
-        # A TF-IDF stage over every row nominates the candidates; only they are embedded.
-        decontamination["embedding"] = {"candidates": {}}
+        # The default: a TF-IDF stage over every row nominates the candidates; only they are
+        # embedded.
+        decontamination["embedding"] = {}
     recipe = {
         "name": "scale",
         "seed": {"sources": [{"path": str(seeds)}]},
@@ -222,7 +224,11 @@ def main() -> None:
     parser.add_argument("--baseline-size", type=int, default=20_000)
     embedding = parser.add_mutually_exclusive_group()
     embedding.add_argument(
-        "--embedding", dest="embedding", action="store_const", const="all", help="embed every row"
+        "--embedding",
+        dest="embedding",
+        action="store_const",
+        const="all",
+        help="embedding.candidates: null (embed every row's whole text)",
     )
     embedding.add_argument("--no-embedding", dest="embedding", action="store_const", const="off")
     embedding.add_argument(
@@ -230,9 +236,10 @@ def main() -> None:
         dest="embedding",
         action="store_const",
         const="cascade",
-        help="decontamination.embedding: {candidates: {}} (embed only TF-IDF candidates)",
+        help="the default: decontamination.embedding: {} (the cascade: embed only the TF-IDF "
+        "stage's candidates)",
     )
-    parser.set_defaults(embedding="all")
+    parser.set_defaults(embedding="cascade")
     parser.add_argument(
         "--batch-rows", type=int, default=None, help="streaming.batch_rows (default: the recipe's)"
     )
