@@ -84,6 +84,32 @@ def _fitted(item_texts: tuple[str, ...], min_chars: int, max_chars: int) -> tupl
     return hashing, weights, weights.transform(counts)
 
 
+def hashed_counts(hashing: Any, texts: list[str]) -> Any:
+    """`hashing.transform(texts)` (a `char_wb` HashingVectorizer), computed per distinct word.
+
+    `char_wb` n-grams never cross a word boundary (sklearn pads each word of
+    `text.lower().split()` with a space on each side), so a text's counts are the sum of its
+    words' counts. Words repeat across texts, so each distinct word goes through sklearn's
+    per-n-gram Python loop once and a sparse product sums them per text: the same matrix,
+    ~20x cheaper for 60-word texts."""
+    from scipy.sparse import csr_matrix
+
+    vocabulary: dict[str, int] = {}
+    columns: list[int] = []
+    offsets = [0]
+    for text in texts:
+        # The splitting and lowercasing sklearn's char_wb analyzer applies.
+        columns.extend(
+            vocabulary.setdefault(word, len(vocabulary)) for word in text.lower().split()
+        )
+        offsets.append(len(columns))
+    occurrences = csr_matrix(
+        (np.ones(len(columns), dtype=np.float32), columns, offsets),
+        shape=(len(texts), len(vocabulary)),
+    )
+    return (occurrences @ hashing.transform(list(vocabulary))).tocsr()
+
+
 def char_ngram_nearest(
     texts: pl.Series, item_texts: pl.Series, min_chars: int, max_chars: int
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -91,7 +117,7 @@ def char_ngram_nearest(
     items alone, so a text's result does not depend on the other texts."""
     hashing, weights, items = _fitted(tuple(item_texts.to_list()), min_chars, max_chars)
     # TF-IDF rows are L2-normalized, so the dot product is the cosine.
-    rows = weights.transform(hashing.transform(texts.fill_null("").to_list()))
+    rows = weights.transform(hashed_counts(hashing, texts.fill_null("").to_list()))
     return nearest(rows, items)
 
 

@@ -61,3 +61,24 @@ def test_hub_benchmark_from_the_local_cache_and_offline_message(home):
     assert found.rows() == [("tiny", "a", "What is 2+2?"), ("tiny", "b", "Name a prime.")]
     with pytest.raises(BenchmarkError, match="benchmark gone: .*cannot reach the Hugging Face Hub"):
         load_benchmarks([HubBenchmark(name="gone", hf_dataset="example-org/missing")], home)
+
+
+def test_hashed_counts_equal_sklearns_char_wb_hashing():
+    """Counting each distinct word's n-grams once gives sklearn's own matrix, whatever the
+    case, spacing or script of the text."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from assets.decontamination.lexical import hashed_counts
+
+    hashing = HashingVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), n_features=2**20, alternate_sign=False, norm=None
+    )
+    texts = [
+        "",
+        "   ",
+        "Return the LIST of primes\tbelow n.\nReturn the list!",
+        "a",
+        "Ünïcödé ÇAPS, İstanbul ΣΑΣ and a very-long-hyphenated-word",
+        "x" * 50,
+    ]
+    assert (hashing.transform(texts) != hashed_counts(hashing, texts)).nnz == 0
