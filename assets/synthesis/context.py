@@ -133,7 +133,11 @@ def rows_from_records(records: list[dict], ctx: SynthesisContext) -> pl.DataFram
     """Turn generated row dicts into contract rows stamped with the run's lineage."""
     if not records:
         return empty_rows()
-    frame = pl.DataFrame(records, infer_schema_length=None)
+    return rows_from_frame(pl.DataFrame(records, infer_schema_length=None), ctx)
+
+
+def rows_from_frame(frame: pl.DataFrame, ctx: SynthesisContext) -> pl.DataFrame:
+    """`rows_from_records` for rows already in a frame."""
     frame = frame.with_columns(
         pl.lit(ctx.run_id).alias("run_id"), pl.lit(ctx.created_at).alias("created_at")
     )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import process
 from rapidfuzz.distance import Indel, LCSseq
 
 _WORD = re.compile(r"\w+")
-# A pool with a threshold re-orders its index by token frequency whenever it doubles.
+# A pool with a threshold re-orders its index by token frequency whenever it grows this much
+# (how often changes only speed: any order of tokens gives the same answers).
 _MIN_REBUILD = 64
+_REINDEX_GROWTH = 4
+# How far below `above` a bound may fall and still be ranked (for rounding; see `_may_reach`).
+_MARGIN = 1e-9
 
 
 def words(text: str) -> list[str]:
@@ -53,8 +59,11 @@ class RougePool:
     members scoring above it and says (None, 0.0) when there is none, which lets the pool skip
     most members: F1 > t needs more than t·|x|/(2 - t) tokens of x shared (LCS ≤ shared tokens
     ≤ the partner's length), so a prefix filter (Chaudhuri et al., 2006) over tokens ordered
-    rarest first finds every such member. The answer is the full scan's whenever that scores
-    above `above`.
+    rarest first finds every such member. The members it finds (a few hundred in a pool of
+    50k short texts) are then cut by a bound that costs no LCS (`_may_reach`), in one numpy
+    pass, before rapidfuzz ranks the few left (before, ranking all of them cost most of a
+    self-instruct run's time against a fast server). The answer is the full scan's whenever
+    that scores above `above`.
     """
 
     def __init__(self, texts: list[str] = (), above: float | None = None):
@@ -63,33 +72,46 @@ class RougePool:
         self._codes: list[str] = []
         self._vocabulary: dict[str, str] = {}
         self._keys: list[list[str]] = []
-        self._index: dict[str, list[int]] = {}
+        # Token occurrence -> the members whose prefix holds it, in pool order.
+        self._index: dict[str, array[int]] = {}
         # The global order of tokens for the prefix filter, rarest first: counts fixed at the
         # last re-indexing; a token first seen later ranks below all of them, in order of
         # first sight (ranks never change between re-indexings, so queries and members agree).
         self._rank: dict[str, int] = {}
         self._indexed_at = 0
+        # Per member (rows past len(texts) are room to grow): the hash buckets of its tokens
+        # as bits, and (above - margin) · its length in tokens, for `_may_reach`.
+        self._signatures = np.zeros(0, dtype=np.uint64)
+        self._weighted_lengths = np.zeros(0, dtype=np.float64)
         # The last text `closest` encoded, which `add` is usually given next.
-        self._last: tuple[str, str, list[str]] | None = None
+        self._last: _Encoded | None = None
         for text in texts:
             self.add(text)
 
     def add(self, text: str) -> None:
-        codes, keys = self._encode(text)
+        encoded = self._encode(text)
         self.texts.append(text)
-        self._codes.append(codes)
+        self._codes.append(encoded.codes)
         if self.above is None:
             return
-        self._keys.append(keys)
-        if len(self.texts) >= max(_MIN_REBUILD, 2 * self._indexed_at):
+        self._keys.append(encoded.keys)
+        member = len(self.texts) - 1
+        if member == len(self._signatures):
+            room = max(_MIN_REBUILD, 2 * member)
+            self._signatures = np.resize(self._signatures, room)
+            self._weighted_lengths = np.resize(self._weighted_lengths, room)
+        self._signatures[member] = encoded.layers[0] if encoded.layers else 0
+        self._weighted_lengths[member] = (self.above - _MARGIN) * len(encoded.codes)
+        if len(self.texts) >= max(_MIN_REBUILD, _REINDEX_GROWTH * self._indexed_at):
             self._rebuild()
         else:
-            self._insert(len(self.texts) - 1)
+            self._insert(member, self._prefix_of(encoded))
 
     def closest(self, text: str) -> tuple[str | None, float]:
         """(the most similar pool text, its ROUGE-L F1); (None, 0.0) for an empty pool, or
         with `above` when no member scores above it."""
-        codes, keys = self._encode(text)
+        encoded = self._encode(text)
+        codes = encoded.codes
         if not codes or not self._codes:
             return None, 0.0
         if self.above is None:
@@ -97,12 +119,16 @@ class RougePool:
             choices = self._codes
         else:
             index = self._index
-            found = set()
-            for key in self._prefix(keys):
-                found.update(index.get(key, ()))
+            found: array[int] = array("q")
+            for key in self._prefix_of(encoded):
+                posting = index.get(key)
+                if posting is not None:
+                    found += posting
             if not found:
                 return None, 0.0
-            members = sorted(found)
+            members = self._may_reach(found, encoded)
+            if not members:
+                return None, 0.0
             choices = [self._codes[m] for m in members]
             # Ranked by Indel's normalized similarity, which is ROUGE-L F1 computed in another
             # order (1 - (n + m - 2 LCS) / (n + m)); the best one's F1 is then computed as the
@@ -125,11 +151,27 @@ class RougePool:
             return None, 0.0
         return self.texts[members[best]], float(scores[best])
 
-    def _encode(self, text: str) -> tuple[str, list[str]]:
-        """The text's words as characters, and (with `above`) its token occurrences."""
+    def _may_reach(self, found: array[int], encoded: _Encoded) -> list[int]:
+        """The members in `found` (repeats allowed) that may score `above`, in pool order,
+        each once: the tokens two texts share are at most, over the query's tokens, those
+        whose hash bucket the member has too (`layers[j]` holds the buckets the query has more
+        than j tokens in), and F1 ≤ 2·shared / (n + m). Rapidfuzz keeps scores equal to its
+        score_cutoff, so the test keeps those too, with a margin for rounding."""
+        assert self.above is not None
+        members = np.frombuffer(found, dtype=np.int64)
+        signatures = self._signatures[members]
+        shared = np.bitwise_count(signatures & encoded.layers[0]).astype(np.float64)
+        for layer in encoded.layers[1:]:
+            shared += np.bitwise_count(signatures & layer)
+        needed = self._weighted_lengths[members] + (self.above - _MARGIN) * len(encoded.codes)
+        return sorted(set(members[2.0 * shared >= needed].tolist()))
+
+    def _encode(self, text: str) -> _Encoded:
+        """The text's words as characters, and (with `above`) its token occurrences and their
+        bucket layers."""
         last = self._last
-        if last is not None and last[0] is text:
-            return last[1], last[2]
+        if last is not None and last.text is text:
+            return last
         vocabulary = self._vocabulary
         chars = []
         for word in words(text):
@@ -139,8 +181,16 @@ class RougePool:
             chars.append(char)
         codes = "".join(chars)
         keys = _occurrences(codes) if self.above is not None else []
-        self._last = (text, codes, keys)
-        return codes, keys
+        self._last = _Encoded(text, codes, keys, _layers(keys))
+        return self._last
+
+    def _prefix_of(self, encoded: _Encoded) -> list[str]:
+        """`_prefix` of an encoded text, kept with it until the pool is re-indexed (ranks only
+        change then), so `add` after `closest` does not sort the same tokens again."""
+        if encoded.prefix is None or encoded.indexed_at != self._indexed_at:
+            encoded.prefix = self._prefix(encoded.keys)
+            encoded.indexed_at = self._indexed_at
+        return encoded.prefix
 
     def _prefix(self, keys: list[str]) -> list[str]:
         """The rarest |x| - o + 1 token occurrences, o the fewest shared for F1 > `above`."""
@@ -154,14 +204,14 @@ class RougePool:
         shared = int(self.above * len(keys) / (2.0 - self.above) - 1e-9) + 1
         return keys[: max(0, len(keys) - shared + 1)]
 
-    def _insert(self, member: int) -> None:
+    def _insert(self, member: int, prefix: list[str]) -> None:
         index = self._index
-        for key in self._prefix(self._keys[member]):
-            members = index.get(key)
-            if members is None:
-                index[key] = [member]
+        for key in prefix:
+            posting = index.get(key)
+            if posting is None:
+                index[key] = array("q", (member,))
             else:
-                members.append(member)
+                posting.append(member)
 
     def _rebuild(self) -> None:
         counts = Counter(key for keys in self._keys for key in keys)
@@ -170,8 +220,38 @@ class RougePool:
         }
         self._index = {}
         self._indexed_at = len(self._codes)
-        for member in range(len(self._codes)):
-            self._insert(member)
+        for member, keys in enumerate(self._keys):
+            self._insert(member, self._prefix(keys))
+
+
+@dataclass(slots=True)
+class _Encoded:
+    """A text as a pool sees it: `codes` (a character per word), `keys` (token occurrences),
+    `layers` (`_layers` of the keys), and its prefix once asked for, with the re-indexing it
+    was computed at."""
+
+    text: str
+    codes: str
+    keys: list[str]
+    layers: list[np.uint64]
+    prefix: list[str] | None = None
+    indexed_at: int = -1
+
+
+def _layers(keys: list[str]) -> list[np.uint64]:
+    """The hash buckets (of 64) of the token occurrences `keys` as bit sets: layer j holds the
+    buckets more than j of them fall in."""
+    layers: list[int] = []
+    for key in keys:
+        # A word's code point and its occurrence number pick the bucket.
+        bit = 1 << ((ord(key[0]) + 37 * len(key)) & 63)
+        for depth, layer in enumerate(layers):
+            if not layer & bit:
+                layers[depth] = layer | bit
+                break
+        else:
+            layers.append(bit)
+    return [np.uint64(layer) for layer in layers]
 
 
 def _code_point(number: int) -> str:

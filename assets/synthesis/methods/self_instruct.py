@@ -172,18 +172,15 @@ class SelfInstructMethod:
         accepted: list[tuple[int, str]] = []
         pool_texts = RougePool(instructions, above=self.config.max_rouge_l)
         blacklist = blacklist_pattern(self.config.blacklist)
-        # Screened as they come, while the later instruction calls run.
-        instruction_calls: list[CallResult] = []
-        for index, call in enumerate(
-            model.complete_iter(
-                [
-                    (self._instruction_prompt(picks, instructions), i)
-                    for i, picks in enumerate(drawn)
-                ],
-                self.config.instruction_sampling,
-            )
-        ):
-            instruction_calls.append(call)
+        # Screened once the instruction calls are back, not as they come: beside the call
+        # threads the screen got a small share of the GIL and ran several times slower than
+        # alone, and the calls waited for the claims it held up (measured against an instant
+        # server: 50k instructions in 25 s screened as they came, 17 s after).
+        instruction_calls = model.complete_many(
+            [(self._instruction_prompt(picks, instructions), i) for i, picks in enumerate(drawn)],
+            self.config.instruction_sampling,
+        )
+        for index, call in enumerate(instruction_calls):
             instruction, more_followed = clean_instruction(call.text)
             rule, score, evidence = self._screen(
                 instruction, more_followed, call, drawn[index], instructions, pool_texts, blacklist

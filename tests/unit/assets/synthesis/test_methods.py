@@ -85,6 +85,33 @@ def test_rouge_pool_with_a_threshold_finds_what_the_full_scan_finds_above_it(abo
         indexed.add(query)
 
 
+def test_rouge_pool_bound_keeps_long_and_edited_texts():
+    # Texts up to 120 words (every hash bucket taken, words repeated) and small edits of
+    # earlier texts, so that the pool's bucket bound is loose for some members and tight for
+    # others; the indexed pool must still answer as the full scan does above the threshold.
+    rng = random.Random(5)
+    vocab = [f"w{i}" for i in range(400)]
+    made: list[str] = []
+
+    def text() -> str:
+        if made and rng.random() < 0.5:
+            words = rng.choice(made).split()
+            for _ in range(rng.randint(0, 3)):
+                words.insert(rng.randint(0, len(words)), rng.choice(vocab))
+            return " ".join(words)
+        return " ".join(rng.choices(vocab, k=rng.randint(1, 120)))
+
+    full, indexed = RougePool(), RougePool(above=0.7)
+    for _ in range(400):
+        query = text()
+        made.append(query)
+        closest, score = full.closest(query)
+        expected = (closest, score) if score > 0.7 else (None, 0.0)
+        assert indexed.closest(query) == expected, query
+        full.add(query)
+        indexed.add(query)
+
+
 def test_blacklist_matches_whole_words_in_any_case():
     pattern = blacklist_pattern(["image", "go to"])
     assert pattern.search("Describe this IMAGE please").group(0) == "IMAGE"
