@@ -84,7 +84,7 @@ def assert_same(local: StageOutput, on_spark: StageOutput) -> None:
 
 
 def test_filtered_stage_on_spark_matches_local(spark, corpus):
-    # Three candidate languages: each Spark worker process loads lingua's models once.
+    # Three candidate languages: the identifier chooses among them on both engines.
     filters = FilterConfig(
         pii=PiiConfig(credit_card="drop"), language=LanguageConfig(candidates=["en", "fr", "de"])
     )

@@ -43,10 +43,25 @@ def test_english_is_kept_and_other_languages_are_dropped(backend):
         for row_id, rule, evidence in result.decisions.select("row_id", "rule", "evidence").rows()
         if rule == "language.not_allowed"
     }
-    # fastText is unsure of two of the 60 short sentences (a Dutch one read as English at
-    # 0.48, a Portuguese one at 0.36): below min_confidence, so they are kept, not misfiled.
+    # fastText is unsure of two of the 60 short sentences (a Dutch one at 0.44, a Portuguese
+    # one at 0.36): below min_confidence, so they are kept, not misfiled.
     assert len(set(dropped) & others) >= 58
     assert all(truth[row_id] == lang for row_id, lang in dropped.items())
+
+
+def test_english_in_capitals_is_english():
+    # As written, fastText reads these as Russian (0.17, 0.28; English 0.15 and below 0.13):
+    # capitals look like another script to it. Lowercased, English at 0.90 and 0.84.
+    shouted = [
+        "DESCRIBE THE SACK HILL FLOOD GRAIN SPRING WATER MILL HILL FARMER BOAT MILLER TOWN.",
+        "DESCRIBE THE SPRING FLOOD WATER MILLER RIVER SACK TOWN RECORD SPRING BOAT GRAIN.",
+    ]
+    rows = with_row_ids(
+        conform(pl.DataFrame({"kind": "instruction", "instruction": shouted, "response": "ok"}))
+    )
+    judged = identify(rows, LanguageConfig())
+    assert judged["lang"].to_list() == ["en", "en"]
+    assert (judged["lang_score"] > 0.8).all()
 
 
 def test_code_and_short_texts_are_not_judged():
