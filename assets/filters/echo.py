@@ -93,7 +93,7 @@ class EchoesInstruction(RowFilter):
         texts = rows.select(
             "row_id",
             "kind",
-            pl.col("response").str.slice(0, 200).alias("_response_start"),
+            pl.col("response").alias("_raw_response"),
             normalized("instruction").alias("_instruction"),
             normalized("response").alias("_response"),
         ).with_columns(
@@ -125,7 +125,7 @@ class EchoesInstruction(RowFilter):
                 how=pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")),
                 added_words=added,
                 copied_bigram_fraction=copied.round(3),
-                response=pl.col("_response_start"),
+                response=pl.col("_raw_response").str.slice(0, 200),
             )
             .struct.json_encode()
             .alias("evidence"),
