@@ -18,20 +18,22 @@ from warehouse.rows import conform, with_row_ids
 SENTENCES = Path(__file__).resolve().parents[3] / "data" / "language_sentences.jsonl"
 
 
-def _instructions() -> pl.DataFrame:
-    sentences = pl.read_ndjson(SENTENCES)
-    frame = sentences.select(
-        pl.lit("instruction").alias("kind"),
-        pl.col("text").alias("instruction"),
-        pl.lit("A response.").alias("response"),
-        pl.col("lang").alias("task_type"),
+def _instructions(instructions: list[str], **columns: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        {"kind": "instruction", "instruction": instructions, "response": "ok", **columns}
     )
     return with_row_ids(conform(frame))
 
 
+def _sentences() -> pl.DataFrame:
+    """The hand-written sentences as instructions, their language as `task_type`."""
+    sentences = pl.read_ndjson(SENTENCES)
+    return _instructions(sentences["text"].to_list(), task_type=sentences["lang"].to_list())
+
+
 @pytest.mark.parametrize("backend", ["fasttext", "lingua"])
 def test_english_is_kept_and_other_languages_are_dropped(backend):
-    rows = _instructions()
+    rows = _sentences()
     result = filter_rows(rows, filters=FilterConfig(language={"backend": backend}))
     kept = set(result.rows["row_id"])
     truth = dict(zip(rows["row_id"], rows["task_type"], strict=True))
@@ -56,25 +58,33 @@ def test_english_in_capitals_is_english():
         "DESCRIBE THE SACK HILL FLOOD GRAIN SPRING WATER MILL HILL FARMER BOAT MILLER TOWN.",
         "DESCRIBE THE SPRING FLOOD WATER MILLER RIVER SACK TOWN RECORD SPRING BOAT GRAIN.",
     ]
-    rows = with_row_ids(
-        conform(pl.DataFrame({"kind": "instruction", "instruction": shouted, "response": "ok"}))
-    )
-    judged = identify(rows, LanguageConfig())
+    judged = identify(_instructions(shouted), LanguageConfig())
     assert judged["lang"].to_list() == ["en", "en"]
     assert (judged["lang_score"] > 0.8).all()
 
 
 def test_code_and_short_texts_are_not_judged():
-    rows = with_row_ids(
-        conform(
-            pl.DataFrame(
-                {
-                    "kind": ["instruction"] * 2,
-                    "instruction": ["def f(x):\n    return x[::-1]", "Sort it."],
-                    "response": ["ok", "ok"],
-                }
-            )
-        )
+    judged = identify(
+        _instructions(["def f(x):\n    return x[::-1]", "Sort it."]), LanguageConfig()
     )
-    judged = identify(rows, LanguageConfig())
     assert judged["lang"].is_null().all() and judged["lang_score"].is_null().all()
+
+
+@pytest.mark.parametrize("backend", ["fasttext", "lingua"])
+def test_malformed_text_is_judged_without_error(backend):
+    # A NUL byte, line and paragraph separators, control characters, a 250,000-character
+    # text, emoji and zero-width spaces between letters: all reach the identifier, none
+    # breaks it, and none of these English rows is dropped as another language.
+    malformed = [
+        "Write a poem about the sea\x00 and the wind that blows over it.",
+        "Explain\u2028how\u2029rain forms over the\x0bocean and\x1cthe hills.",
+        "Describe the river and the old stone mill. " * 6_000,
+        "🙂🙂 describe the weather today in the mountains 🙂",
+        "\u200b".join("Describe the river and the old stone mill"),
+    ]
+    result = filter_rows(
+        _instructions(malformed), filters=FilterConfig(language={"backend": backend})
+    )
+    assert "language.not_allowed" not in set(result.decisions["rule"])
+    judged = identify(_instructions(malformed), LanguageConfig(backend=backend))
+    assert judged["lang"].to_list() == ["en"] * len(malformed)
