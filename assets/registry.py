@@ -148,9 +148,28 @@ FILTERS = Registry(
         "repeated_ngrams": "assets.filters.heuristics:RepeatedNgrams",
         "self_instruct": "assets.filters.instruction_rules:SelfInstructRejection",
         "language": "assets.filters.language:LanguageFilter",
+        # Defects of model-written rows (assets/filters/defects): artifacts first, then the
+        # request, then the answer; the costlier per-field checks last.
+        "chat_token_leak": "assets.filters.defects.artifacts:ChatTokenLeak",
+        "template_leak": "assets.filters.defects.artifacts:TemplateLeak",
+        "placeholder": "assets.filters.defects.artifacts:Placeholder",
+        "ai_disclaimer": "assets.filters.defects.artifacts:AiDisclaimer",
+        "role_flip": "assets.filters.defects.roles:RoleFlip",
+        "not_a_task": "assets.filters.defects.requests:NotATask",
+        "empty_question": "assets.filters.defects.requests:EmptyQuestion",
+        "unseen_reference": "assets.filters.defects.requests:UnseenReference",
+        "truncated_text": "assets.filters.defects.answers:TruncatedText",
+        "announced_missing": "assets.filters.defects.answers:AnnouncedMissing",
+        "empty_list": "assets.filters.defects.answers:EmptyListItems",
+        "needless_clarification": "assets.filters.defects.answers:NeedlessClarification",
+        "repeated_sentences": "assets.filters.defects.answers:RepeatedSentences",
+        "code_stub": "assets.filters.defects.code_stubs:CodeStub",
+        "response_language": "assets.filters.defects.response_language:ResponseLanguage",
         "gopher_quality": "assets.filters.gopher:GopherQuality",
         "gopher_repetition": "assets.filters.gopher:GopherRepetition",
         "c4": "assets.filters.c4:C4",
+        # Embeds only the answers that share few words with their request.
+        "off_topic": "assets.filters.defects.relevance:OffTopic",
         # Last of the rules: the sandbox runs only code the cheap rules kept.
         "code_verify": "assets.filters.code_verify:CodeVerify",
     },

@@ -1,7 +1,8 @@
-"""Responses that only echo their instruction.
+"""Answers that only echo what they answer: an instruction row's response, a preference
+pair's chosen response, or a conversation's assistant turn against the user turn before it.
 
 On normalized words (lowercase, every run of characters that are not letters or digits made
-one space), an instruction row's response echoes its instruction when
+one space), a response echoes its instruction when
 
 - it starts with the whole instruction, or contains it adding at most `max_added_words`
   words: "Name three rivers" or "Sure! Name three rivers." for "Name three rivers."; or
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 from pydantic import Field
 
+from assets.filters.defects.units import decisions, units
 from assets.steps import RowFilter
 from warehouse.settings import Strict
 
@@ -88,18 +90,27 @@ class EchoesInstruction(RowFilter):
         return [cls(r.max_added_words, r.min_copied_fraction, r.min_copy_words)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        # Every answer against what it answers: an instruction's response, a preference
+        # pair's chosen side, each assistant turn against the user turn before it.
         # Each derived text is a column computed once: written inline, the normalized texts
         # were recomputed by every expression that reads them (4x the cost).
-        texts = rows.select(
-            "row_id",
-            "kind",
-            pl.col("response").alias("_raw_response"),
-            normalized("instruction").alias("_instruction"),
-            normalized("response").alias("_response"),
-        ).with_columns(
-            _words(pl.col("_instruction")).alias("_instruction_words"),
-            _words(pl.col("_response")).alias("_response_words"),
-            _bigrams(pl.col("_response")).alias("_pairs"),
+        texts = (
+            units(rows, ("response", "messages"), ("assistant",))
+            .rename({"prompt": "instruction", "text": "response"})
+            .select(
+                "row_id",
+                "field",
+                "turn",
+                "role",
+                pl.col("response").alias("_raw_response"),
+                normalized("instruction").alias("_instruction"),
+                normalized("response").alias("_response"),
+            )
+            .with_columns(
+                _words(pl.col("_instruction")).alias("_instruction_words"),
+                _words(pl.col("_response")).alias("_response_words"),
+                _bigrams(pl.col("_response")).alias("_pairs"),
+            )
         )
         instruction, response, pairs = pl.col("_instruction"), pl.col("_response"), pl.col("_pairs")
         # Padding with spaces makes the containment whole-word: "cat" is not in "cats".
@@ -116,17 +127,19 @@ class EchoesInstruction(RowFilter):
         copies = (pl.col("_response_words") >= self.min_copy_words) & (
             copied >= self.min_copied_fraction
         )
-        echo = (pl.col("kind") == "instruction") & (instruction != "") & (repeats | copies)
-        return texts.filter(echo).select(
-            "row_id",
-            pl.lit(self.name).alias("rule"),
-            pl.when(repeats).then(1.0).otherwise(copied).cast(pl.Float64).alias("score"),
-            pl.struct(
-                how=pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")),
-                added_words=added,
-                copied_bigram_fraction=copied.round(3),
-                response=pl.col("_raw_response").str.slice(0, 200),
-            )
-            .struct.json_encode()
-            .alias("evidence"),
+        echo = (instruction != "") & (repeats | copies)
+        flagged = texts.filter(echo).with_columns(
+            pl.when(repeats).then(1.0).otherwise(copied).cast(pl.Float64).alias("_score"),
+            pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")).alias("_how"),
+            added.alias("_added"),
+            copied.round(3).alias("_copied"),
+        )
+        return decisions(
+            flagged,
+            self.name,
+            pl.col("_score"),
+            how=pl.col("_how"),
+            added_words=pl.col("_added"),
+            copied_bigram_fraction=pl.col("_copied"),
+            response=pl.col("_raw_response").str.slice(0, 200),
         )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.text import body
 from assets.steps import RowFilter
 
@@ -181,9 +182,11 @@ class RepeatedLines(RowFilter):
         )
         count = lines.list.len()
         fraction = (1 - lines.list.n_unique() / count.clip(lower_bound=1)).fill_null(0)
+        # A chorus sung twice or a blank form is what the request asked for.
+        asked = pl.col("instruction").fill_null("").str.contains(ASKED_TO_REPEAT)
         return _flagged(
             rows,
-            (count >= 3) & (fraction > self.max_fraction),
+            (count >= 3) & (fraction > self.max_fraction) & ~asked,
             self.name,
             fraction,
             _evidence(fraction=fraction, lines=count),

@@ -29,6 +29,9 @@ class DocumentRuleScope(Strict):
 
 # Fenced code blocks are not prose: document rules would read `{`, `#` and short lines in them.
 _CODE_FENCE = r"(?s)```.*?(?:```|$)"
+# Nor are a response's Markdown table rows (a timetable repeats its cells) or its quoted and
+# inline-code literals ('### Instruction:' named in an explanation).
+_NOT_PROSE = r"(?m)^[ \t]*\|.*\|[ \t]*$|`[^`\n]*`|'[^'\n]{1,40}'|\"[^\"\n]{1,40}\""
 WORDS = r"\S+"
 
 
@@ -65,7 +68,13 @@ def checked_text(rows: pl.DataFrame, scope: DocumentRuleScope) -> pl.DataFrame:
     )
     if not scope.responses:
         return documents
-    prose = pl.col("response").fill_null("").str.replace_all(_CODE_FENCE, "").str.strip_chars()
+    prose = (
+        pl.col("response")
+        .fill_null("")
+        .str.replace_all(_CODE_FENCE, "")
+        .str.replace_all(_NOT_PROSE, "")
+        .str.strip_chars()
+    )
     responses = (
         rows.filter(pl.col("kind") == "instruction")
         .select(

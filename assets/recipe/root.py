@@ -22,6 +22,9 @@ from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
 from assets.filters.c4 import C4Rules
 from assets.filters.code_verify import CodeVerifyConfig
+from assets.filters.defects.relevance import RelevanceConfig
+from assets.filters.defects.response_language import ResponseLanguageConfig
+from assets.filters.defects.spans import RuleConfig
 from assets.filters.echo import EchoRules
 from assets.filters.exact_dedup import ExactDedupConfig
 from assets.filters.gopher import GopherQualityRules, GopherRepetitionRules
@@ -84,7 +87,11 @@ class NoFilterPlugins(Strict):
 
 
 # `step:` picks the model of a plug-in filter.
-FilterStepConfig = _union(FILTERS.configs(), "step") if FILTERS.configs() else NoFilterPlugins
+# (Built-in filters that declare a `Config` have their own keys under `filters`.)
+_PLUGIN_FILTER_CONFIGS = [FILTERS.get(name).Config for name in FILTERS.plugins()]
+FilterStepConfig = (
+    _union(_PLUGIN_FILTER_CONFIGS, "step") if _PLUGIN_FILTER_CONFIGS else NoFilterPlugins
+)
 
 
 class SynthesisConfig(Strict):
@@ -128,6 +135,23 @@ class FilterConfig(Strict):
     language: LanguageConfig = LanguageConfig()
     judge: JudgeScoring = JudgeScoring()
     code_verify: CodeVerifyConfig = CodeVerifyConfig()
+    # Defect rules (assets/filters/defects), each `{enabled: true}` by default.
+    chat_token_leak: RuleConfig = RuleConfig()
+    template_leak: RuleConfig = RuleConfig()
+    placeholder: RuleConfig = RuleConfig()
+    ai_disclaimer: RuleConfig = RuleConfig()
+    role_flip: RuleConfig = RuleConfig()
+    not_a_task: RuleConfig = RuleConfig()
+    empty_question: RuleConfig = RuleConfig()
+    unseen_reference: RuleConfig = RuleConfig()
+    truncated_text: RuleConfig = RuleConfig()
+    announced_missing: RuleConfig = RuleConfig()
+    empty_list: RuleConfig = RuleConfig()
+    needless_clarification: RuleConfig = RuleConfig()
+    repeated_sentences: RuleConfig = RuleConfig()
+    code_stub: RuleConfig = RuleConfig()
+    response_language: ResponseLanguageConfig = ResponseLanguageConfig()
+    off_topic: RelevanceConfig = RelevanceConfig()
     steps: list[FilterStepConfig] = Field(
         default=[],
         description="Plug-in filters (`{step: <name>, ...}`), run in this order after the "

@@ -71,8 +71,12 @@ def test_exact_dedup_groups_in_duckdb_and_keeps_the_smallest_id():
 @pytest.mark.parametrize("batch_rows", [1, 7])
 def test_the_filtered_stage_is_the_same_in_any_batch_size(batch_rows):
     rows = pl.concat([sample(), conform(_planted())])
-    # The planted texts are made-up words: no language to identify.
-    setup = StageSetup(filters=FilterConfig.model_validate({"language": {"enabled": False}}))
+    # The planted texts are made-up words: no language to identify, and no task in them.
+    setup = StageSetup(
+        filters=FilterConfig.model_validate(
+            {"language": {"enabled": False}, "not_a_task": {"enabled": False}}
+        )
+    )
     whole = run_steps(rows, filtered_steps(setup), stage="filtered")
     batched = run_steps(rows, filtered_steps(setup), "filtered", batch_rows=batch_rows)
     assert {"exact_duplicate", "near_duplicate"} <= set(whole.decisions["rule"])

@@ -178,7 +178,9 @@ def test_exact_runs_first_and_each_step_can_be_switched_off():
     base = " ".join(base_text(2))
     rows = conform(frame([base, base.upper() + "!", " ".join(substituted(base.split(), 1))]))
     # Made-up words: no language to identify, only the dedup steps decide.
-    filters = FilterConfig(min_instruction_chars=1, language={"enabled": False})
+    filters = FilterConfig(
+        min_instruction_chars=1, language={"enabled": False}, not_a_task={"enabled": False}
+    )
     decisions = filter_rows(rows, filters=filters).decisions
     evidence = [json.loads(e) for e in decisions["evidence"]]
     assert decisions["rule"].to_list() == ["exact_duplicate", "near_duplicate"]

@@ -11,7 +11,7 @@ from tests.conftest import filter_rows
 from warehouse.rows import conform, with_row_ids
 
 CASES = {
-    "A clean instruction about cats.": ("Cats sleep for most of the day.", None),
+    "Give me a fact about cats.": ("Cats sleep for most of the day.", None),
     "Please write about the sea, briefly.": ("", "empty_response"),
     "Show me a Python loop over a list.": (
         "```python\nfor x in xs:\n    print(",
@@ -28,7 +28,7 @@ CASES = {
         "it is nice it is nice it is nice it is nice it is nice it is nice",
         "repeated_ngrams",
     ),
-    "a clean instruction about CATS!": ("Cats sleep for most of the day", "exact_duplicate"),
+    "give me a fact about CATS!": ("Cats sleep for most of the day", "exact_duplicate"),
 }
 
 
@@ -48,7 +48,7 @@ def test_each_rule_drops_its_case_and_keeps_the_clean_row():
     rows = _rows(CASES)
     result = filter_rows(rows)
     kept, decisions = result.rows, result.decisions
-    assert kept["instruction"].to_list() == ["A clean instruction about cats."]
+    assert kept["instruction"].to_list() == ["Give me a fact about cats."]
     by_instruction = dict(
         decisions.join(rows.select("row_id", "instruction"), on="row_id")
         .select("instruction", "rule")
@@ -77,7 +77,7 @@ def test_model_stopped_by_token_limit_is_truncated():
 
 
 def test_thresholds_come_from_the_recipe():
-    rows = _rows({"Hi": ("Hello there, how can I help?", None)})
+    rows = _rows({"Why?": ("Because the sky scatters blue light.", None)})
     kept = filter_rows(rows, filters=FilterConfig(min_instruction_chars=1)).rows
     assert kept.height == 1
 

@@ -11,7 +11,10 @@ import polars as pl
 import pytest
 
 from assets.filters.language import LanguageConfig, identify
+from assets.filters.pipeline import filtered_steps
 from assets.recipe.root import FilterConfig
+from assets.stage_setup import StageSetup
+from assets.steps import run_steps
 from tests.conftest import filter_rows
 from warehouse.rows import conform, with_row_ids
 
@@ -34,7 +37,14 @@ def _sentences() -> pl.DataFrame:
 @pytest.mark.parametrize("backend", ["fasttext", "lingua"])
 def test_english_is_kept_and_other_languages_are_dropped(backend):
     rows = _sentences()
-    result = filter_rows(rows, filters=FilterConfig(language={"backend": backend}))
+    # The language steps alone: the sentences are statements as often as tasks, which the
+    # defect rules (not_a_task) would drop first.
+    steps = [
+        step
+        for step in filtered_steps(StageSetup(filters=FilterConfig(language={"backend": backend})))
+        if step.name in ("language_id", "language")
+    ]
+    result = run_steps(rows, steps, stage="filtered")
     kept = set(result.rows["row_id"])
     truth = dict(zip(rows["row_id"], rows["task_type"], strict=True))
     english = {row_id for row_id, lang in truth.items() if lang == "en"}

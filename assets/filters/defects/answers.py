@@ -1,0 +1,258 @@
+"""Is the answer a whole answer? Responses cut off mid-sentence (without a finish reason to
+say so), answers announced and never given, list items left empty, a clarifying question in
+place of a clear task's answer, and a response that says the same sentence twice.
+
+These read what answers a request: instruction responses, the chosen side of a preference
+pair (its rejected side is meant to be worse) and every assistant turn of a conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import polars as pl
+
+from assets.filters.defects.requests import ASKED_TO_REPEAT
+from assets.filters.defects.spans import DefectRule, SpanRule, prose, row_text
+from assets.filters.defects.units import decisions, shortened, units
+
+ANSWER_FIELDS = ("response", "messages")
+ANSWER_ROLES = ("assistant",)
+
+# A sentence does not end on these words.
+_DANGLING = ["a", "an", "the", "and", "or", "but", "nor", "of", "to", "in", "on", "at", "for", "with", "by", "from", "as", "such", "that", "which", "who", "whose", "whom", "is", "are", "was", "were", "be", "been", "being", "this", "these", "those", "their", "its", "his", "her", "our", "your", "my", "into", "onto", "than", "so", "because", "while", "if", "when", "where", "although", "though", "like", "including", "whether", "via", "per", "about", "between", "among", "during", "before", "after", "under", "over", "through", "toward", "towards", "very", "more", "most", "less", "least", "also", "can", "could", "will", "would", "should", "may", "might", "must", "has", "have", "had", "do", "does", "did", "not", "no", "each", "every", "any", "some", "both", "either", "neither"]
+# A bare list number or bullet at the very end: "1. Preheat the oven 2." (a list begun with
+# "1." earlier; "The smallest prime is 2." is a whole sentence), or a bullet on its own line.
+_BARE_MARKER_AT_END = r"(?s)(?:^|\s)1[.)]\s.*\s\d{1,2}[.)]\s*$|\n[ \t]*[-*•][ \t]*$"
+_TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
+_LIST_OR_HEADING = r"^\s*(?:\d{1,2}[.)]|[-*•#>|]|\w[\w ]{0,30}:\s)"
+
+
+@dataclass(frozen=True)
+class TruncatedText(DefectRule):
+    """An answer that stops mid-sentence: it ends on a word no sentence ends on ("... fixed
+    into sugars such"), on a comma, on a bare list number, or in a long line of prose without
+    closing punctuation. Answers ending in code, a list item or a short phrase are whole."""
+
+    config_key: ClassVar[str] = "truncated_text"
+    min_prose_words: ClassVar[int] = 12
+    name: str = "truncated_text"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        text = pl.col("text").str.strip_chars()
+        last_line = text.str.extract(r"([^\n]*)$", 1)
+        last_word = text.str.to_lowercase().str.extract(r"([\p{L}']+)[^\p{L}\n]*$", 1)
+        open_end = ~text.str.contains(_TERMINAL) & ~text.str.ends_with("```")
+        words = text.str.count_matches(r"\S+")
+        prose_line = ~last_line.str.contains(_LIST_OR_HEADING) & ~last_line.str.contains(
+            r"[=(){};]"
+        )
+        cut = (
+            text.str.contains(_BARE_MARKER_AT_END)
+            | text.str.ends_with(",")
+            | (
+                open_end
+                & (words >= 4)
+                & last_word.is_in(_DANGLING)
+                & ~last_line.str.contains(r"[=(){};]")
+            )
+            | (
+                open_end
+                & prose_line
+                & (last_line.str.count_matches(r"\S+") >= self.min_prose_words)
+                & text.str.contains(r"\p{Ll}\s*$")
+            )
+        )
+        # Only answers with a paragraph that ends open (a turn ends a paragraph in the
+        # transcript) can be cut: the rest are not split into units.
+        open_paragraph = pl.col("response").str.contains(
+            r"[\p{L}\p{N},]\s*(?:\n\n|$)|(?:^|\s)1[.)]\s"
+        )
+        found = units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES).filter(
+            cut.fill_null(False)
+        )
+        return decisions(
+            found,
+            self.name,
+            pl.lit(1.0),
+            span=pl.col("text").str.strip_chars().str.slice(-80),
+            start=(pl.col("text").str.strip_chars().str.len_chars().cast(pl.Int64) - 80).clip(
+                lower_bound=0
+            ),
+        )
+
+
+_WANTS_BLANKS = (
+    r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
+    r"(?:blank|empty))\b"
+)
+
+ANNOUNCEMENT = "|".join(
+    (
+        r":\s*$",
+        r"(?i:(?:^|[.!?]\s+|\n)(?:(?:sure|certainly|of course|okay|ok|absolutely|great)[!,.]?\s*)?"
+        r"(?:here(?:'s| is| are)|below (?:is|are)|the following (?:is|are)|(?:it|they|this|"
+        r"these) (?:is|are) as follows|see below|as follows)\b[^.!?\n]{0,100}[.!]?\s*$)",
+    )
+)
+
+
+@dataclass(frozen=True)
+class AnnouncedMissing(SpanRule):
+    """An answer announced and never given: "Sure! Here is a recipe:" and nothing after it."""
+
+    config_key: ClassVar[str] = "announced_missing"
+    fields: ClassVar = ANSWER_FIELDS
+    roles: ClassVar = ANSWER_ROLES
+    pattern: ClassVar[str] = ANNOUNCEMENT
+    # "Here is the code:" followed by a code block is an answer given.
+    strip_code: ClassVar[bool] = False
+    name: str = "announced_missing"
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # An announcement ends a turn: the end of the text or of a transcript's paragraph.
+        return text.str.contains(r"(?i):\s*(?:\n|$)|\b(?:here|below|follows)\b")
+
+    def exempt(self) -> pl.Expr:
+        return pl.col("prompt").str.contains(_WANTS_BLANKS)
+
+
+EMPTY_ITEM = r"(?m)^[ \t]*(?:\d{1,2}[.)]|[-*•]|\(\w\)|\[ \])[ \t]*$"
+# Two or more headings (bold or Markdown) with nothing under them, ending the answer.
+_EMPTY_HEADINGS = (
+    r"(?m)(?:^[ \t]*(?:\*\*[^*\n]{1,40}\*\*:?|#{1,6}[ \t][^\n]{1,60})[ \t]*(?:\n\s*|\z)){2,}\z"
+)
+
+
+@dataclass(frozen=True)
+class EmptyListItems(DefectRule):
+    """Lists with nothing in them: two or more bare numbers or bullets ("1.\\n2.\\n3."), or
+    headings with nothing under them, unless the user asked for a blank template."""
+
+    config_key: ClassVar[str] = "empty_list"
+    name: str = "empty_list"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        text = prose(pl.col("text"))
+        empty = text.str.count_matches(EMPTY_ITEM)
+        headings = text.str.strip_chars().str.contains(_EMPTY_HEADINGS)
+        asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
+        maybe = row_text().str.contains(EMPTY_ITEM) | row_text().str.contains(r"\*\*|(?m)^#{1,6} ")
+        found = (
+            units(rows.filter(maybe), ANSWER_FIELDS, ANSWER_ROLES)
+            .with_columns(empty.alias("_empty"))
+            .filter(((pl.col("_empty") >= 2) | headings) & ~asked)
+        )
+        return decisions(
+            found,
+            self.name,
+            pl.col("_empty"),
+            empty_items=pl.col("_empty"),
+            span=shortened(pl.col("text").str.extract(r"(?m)((?:^[ \t]*\S{1,3}[ \t]*\n?){2,})", 1)),
+        )
+
+
+CLARIFYING = (
+    r"(?i)\b(?:(?:could|can|would) you (?:please )?(?:clarify|specify|tell me|let me know|"
+    r"provide|share|give me|confirm|elaborate|say|explain what)|which (?:\w+ ){0,3}(?:would|"
+    r"do|should|did) you|what (?:kind|type|sort|tone|style|format|language|length|level|"
+    r"specific)|do you (?:want|prefer|mean|have a|need)|did you mean|are you (?:looking|asking|"
+    r"referring|using|working with)|would you like|should i|what(?:'s| is) the name of|before i (?:start|begin|write|answer)|(?:need|require) (?:more|some|"
+    r"additional|a bit more) (?:information|details|context)|more (?:details|information|"
+    r"context) (?:about|on|so))"
+)
+# "Book it for me." or "Convert this." with nothing to go on: asking back is right.
+_VAGUE_REQUEST = r"(?i)\b(?:this|it|these|those|them|the other|the usual)\b"
+
+
+@dataclass(frozen=True)
+class NeedlessClarification(DefectRule):
+    """A clarifying question instead of an answer to a clear, complete task. A short request
+    that points at something it does not give ("Convert this to the other format.") is not
+    clear: asking back is the right answer there."""
+
+    config_key: ClassVar[str] = "needless_clarification"
+    max_words: ClassVar[int] = 60
+    name: str = "needless_clarification"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        text = pl.col("text").str.strip_chars()
+        request = pl.col("prompt")
+        request_words = request.str.count_matches(r"\S+")
+        vague = (
+            (request_words <= 6)
+            & request.str.contains(_VAGUE_REQUEST)
+            & (pl.col("context").str.strip_chars() == "")
+        ) | (request_words <= 3)
+        # Only a question: no statement of five words or more besides it ("Yes, I'm an AI
+        # assistant. What would you like to do?" answers, then offers).
+        statements = text.str.count_matches(r"(?:^|[.!?]\s+)(?:\S+\s+){4,}?\S+[.!](?:\s|$)")
+        asks_back = (
+            text.str.ends_with("?")
+            & (text.str.count_matches(r"\S+") <= self.max_words)
+            & ~text.str.contains("```")
+            & text.str.contains(CLARIFYING)
+            & (statements == 0)
+        )
+        maybe = rows.filter(pl.col("response").str.contains("?", literal=True)).filter(
+            pl.col("response").str.contains(CLARIFYING)
+        )
+        found = units(maybe, ANSWER_FIELDS, ANSWER_ROLES).filter(asks_back & ~vague)
+        return decisions(
+            found,
+            self.name,
+            pl.lit(1.0),
+            span=shortened(pl.col("text").str.extract(CLARIFYING, 0)),
+            response=shortened(pl.col("text")),
+        )
+
+
+@dataclass(frozen=True)
+class RepeatedSentences(DefectRule):
+    """The same sentence (of at least `min_words` words) twice in what the assistant says: an
+    explanation given twice, a looping generation too short for the n-gram rules."""
+
+    config_key: ClassVar[str] = "repeated_sentences"
+    min_words: ClassVar[int] = 5
+    name: str = "repeated_sentences"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        # Sentences as rows (explode, then count) rather than a list expression per row: the
+        # response column already holds every assistant turn, so no units are needed.
+        sentences = (
+            rows.filter(~pl.col("instruction").fill_null("").str.contains(ASKED_TO_REPEAT))
+            .select(
+                "row_id",
+                "kind",
+                prose(pl.col("response"))
+                .str.to_lowercase()
+                .str.extract_all(r"[^.!?\n]+")
+                .alias("_sentence"),
+            )
+            .explode("_sentence")
+            .with_columns(
+                pl.col("_sentence").str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+            )
+            .filter(pl.col("_sentence").str.count_matches(" ") >= self.min_words - 1)
+        )
+        repeated = (
+            sentences.group_by("row_id", "kind", "_sentence", maintain_order=True)
+            .len()
+            .filter(pl.col("len") > 1)
+            .unique("row_id", keep="first", maintain_order=True)
+        )
+        return repeated.select(
+            "row_id",
+            pl.lit(self.name).alias("rule"),
+            pl.col("len").cast(pl.Float64).alias("score"),
+            pl.struct(
+                rule=pl.lit(self.name),
+                field=pl.when(pl.col("kind") == "conversation")
+                .then(pl.lit("messages"))
+                .otherwise(pl.lit("response")),
+                times=pl.col("len"),
+                span=shortened(pl.col("_sentence")),
+            )
+            .struct.json_encode()
+            .alias("evidence"),
+        )

@@ -1,0 +1,223 @@
+"""Text that belongs to the machinery, not to the data: chat-template tokens, prompt-template
+scaffolding (the project's own templates included), placeholders left unfilled, and model
+disclaimers. Each is flagged where it stands; a mention the user asked about is not."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import ClassVar
+
+import polars as pl
+
+from assets.filters.defects.spans import SpanRule, mentioned
+
+# Special tokens of the common chat templates (ChatML, Llama 2/3, Gemma, Mistral, GPT-2).
+CHAT_TOKENS = (
+    r"<\|[a-z_]{2,30}\|>|</s>|<s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>"
+    r"|<\|(?:begin|end)_of_text\|>"
+)
+# A question about a token or template is no leak of it.
+_ABOUT_FORMATS = (
+    r"(?i)\b(?:token|tokens|template|templates|format|formats|chatml|tokenizer|special|"
+    r"placeholder|placeholders|marker|markers|tag|tags|alpaca|prompt format|mean|means|stand for)\b"
+)
+
+# Scaffolding of instruction-generation prompts (Evol-Instruct's #Given Prompt#, Alpaca's
+# ### headers), unfilled template slots, and leftovers of "rewrite the prompt" tasks. Each
+# alternative scopes its own flags: a bare (?i) would carry into the alternatives after it.
+_SLOT_WORDS = (
+    r"instruction|input|response|question|answer|context|passage|document|persona|topic|"
+    r"examples?|prompt|query|history|task|operation|result|arguments|tool"
+)
+TEMPLATE_SCAFFOLDING_PARTS = (
+    r"(?i:#\s*(?:given|rewritten|created|new|original|evolved|revised|base)\s+"
+    r"(?:prompt|instruction)\s*#)",
+    r"(?im:^\s*#{2,4}\s*(?:instruction|response|input|output|question|answer|assistant|"
+    r"user|human|system)\b)",
+    r"(?im:^\s*(?:instruction|response)\s*:)",
+    r"(?i:\{\{?\s*(?:" + _SLOT_WORDS + r")\s*\}?\})",
+    r"\$(?:" + _SLOT_WORDS + r")\b",
+    r"(?i:\b(?:rewrite|rewritten) (?:the )?(?:given|following) (?:prompt|instruction))",
+    r"(?i:\bhere is (?:the|a|my) (?:rewritten|new|created|evolved|more complex) "
+    r"(?:prompt|instruction))",
+    r"(?i:\bgiven prompt\s*:)",
+    r"(?im:^\s*task \d+\s*:)",
+    r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
+    # A model that writes the next few-shot example after its answer.
+    r"(?im:^\s*question\s*:[^\n]*\n\s*answer\s*:)",
+)
+TEMPLATE_SCAFFOLDING = "|".join(TEMPLATE_SCAFFOLDING_PARTS)
+
+PLACEHOLDER_PARTS = (
+    r"(?i:\[(?:insert|your|add|enter|company|name|date|fill|put|include|recipient|"
+    r"specific|relevant|describe|placeholder|mention|type|write|link|url|address|phone|"
+    r"email|city|title|author|job|position|product|brand|number|amount|location)"
+    r"[^\]\n]{0,60}\])",
+    r"(?i:\[(?:step|reason|item|point|example|option|detail|fact|tip|idea|topic|benefit|"
+    r"feature|name|answer)\s*\d+\])",
+    r"(?i:<(?:insert|your|add|enter|fill|placeholder)[^>\n]{0,60}>)",
+    r"\{\{\s*[A-Za-z_ ]{1,30}\s*\}\}",
+    r"(?i:\blorem ipsum\b)",
+    r"\bX{3,}\b",
+    r"\bTBD\b",
+)
+PLACEHOLDERS = "|".join(PLACEHOLDER_PARTS)
+_WANTS_QUESTIONS = (
+    r"(?i)\b(?:quiz|quizzes|questions|flashcards?|q&a|exam|test|trivia|faq|interview)\b"
+)
+# A request for a template, form or blank is answered with placeholders.
+_WANTS_TEMPLATE = (
+    r"(?i)\b(?:template|templates|placeholder|placeholders|fill[- ]in|fill in|blank|blanks|"
+    r"form|boilerplate|mad ?libs?|lorem|skeleton|outline with)\b"
+)
+
+DISCLAIMERS = (
+    r"(?i)\bas an? (?:ai|artificial intelligence)(?:[- ]powered)?(?: language)? "
+    r"(?:model|assistant|chatbot)\b"
+    r"|\bas an? (?:large |helpful |responsible )?(?:language model|llm)\b"
+    r"|\b(?:i am|i'm) (?:just |only |merely )?an? (?:ai|artificial intelligence)"
+    r"(?: language)? model\b"
+    r"|\b(?:trained|developed|created) by (?:openai|anthropic|google|meta)\b"
+    r"|\bi (?:do not|don't) have (?:personal )?(?:opinions|feelings|beliefs|emotions|"
+    r"experiences?)\b"
+    r"|\bas an? (?:ai|artificial intelligence|machine)\b,? i (?:do not|don't|cannot|can't|am not)\b"
+)
+# A user who asks the assistant what it is gets told.
+_ABOUT_AI = (
+    r"(?i)\b(?:ai|artificial intelligence|language model|chatbot|bot|chatgpt|gpt|llm|"
+    r"are you (?:a|an|human|real|alive|conscious)|your opinion|do you (?:feel|think|like))\b"
+)
+
+
+def _asked(pattern: str) -> pl.Expr:
+    """The unit's request (its prompt, or itself for a user's own words) matches `pattern`."""
+    request = pl.concat_str(
+        [pl.col("prompt"), pl.col("context"), pl.when(pl.col("role") == "user").then("text")],
+        separator="\n",
+        ignore_nulls=True,
+    )
+    return request.str.contains(pattern)
+
+
+@dataclass(frozen=True)
+class ChatTokenLeak(SpanRule):
+    """Chat-template special tokens (`<|im_end|>`, `[INST]`, `</s>`) in any turn or field."""
+
+    config_key: ClassVar[str] = "chat_token_leak"
+    fields: ClassVar = ("instruction", "input", "response", "rejected", "text", "messages")
+    roles: ClassVar = ("user", "assistant", "system", "tool")
+    pattern: ClassVar[str] = CHAT_TOKENS
+    name: str = "chat_token_leak"
+
+    def exempt(self) -> pl.Expr:
+        span = pl.col("_span")
+        answer_about = (pl.col("role") != "user") & (
+            mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context"))
+        )
+        user_about = (pl.col("role").is_in(["user", "context"])) & pl.col("text").str.contains(
+            _ABOUT_FORMATS
+        )
+        return answer_about | user_about
+
+
+@dataclass(frozen=True)
+class TemplateLeak(SpanRule):
+    """Prompt-template scaffolding: `#Rewritten Prompt#:`, `### Instruction:` headers, unfilled
+    `{instruction}` or `$examples` slots, "Here is the rewritten prompt"; and whole lines of
+    the project's own prompt templates (assets/templates)."""
+
+    config_key: ClassVar[str] = "template_leak"
+    fields: ClassVar = ("instruction", "response", "rejected", "text", "messages")
+    name: str = "template_leak"
+
+    def regex(self) -> str:
+        return template_pattern()
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # The templates' lines by Aho-Corasick, far cheaper than their regex alternation.
+        lines, _ = template_lines()
+        scaffolding = [text.str.contains(part) for part in TEMPLATE_SCAFFOLDING_PARTS]
+        return pl.any_horizontal(
+            [*scaffolding, text.str.contains_any(lines, ascii_case_insensitive=True)]
+        )
+
+    def exempt(self) -> pl.Expr:
+        span = pl.col("_span")
+        answer_about = (pl.col("role") != "user") & (
+            mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context"))
+        )
+        user_about = (pl.col("role") == "user") & pl.col("text").str.contains(_ABOUT_FORMATS)
+        # Question/answer pairs are what a quiz or flashcards request asks for.
+        quiz = pl.col("_span").str.contains(r"(?i)^\s*question") & (
+            (pl.col("role") == "user") | _asked(_WANTS_QUESTIONS)
+        )
+        return answer_about | user_about | quiz
+
+
+def _escaped(line: str) -> str:
+    # Spelled out rather than re.escape: Rust's regex rejects some of Python's escapes.
+    return re.sub(r"([\\.^$|?*+()\[\]{}#&~-])", r"\\\1", line)
+
+
+@cache
+def template_lines() -> tuple[list[str], str]:
+    """Every instruction line of the project's templates (a line without slots, of at least
+    six words: such a line in a row is a leaked prompt), and TEMPLATE_SCAFFOLDING."""
+    lines: set[str] = set()
+    for path in files("assets").joinpath("templates").iterdir():
+        if not path.name.endswith(".txt"):
+            continue
+        for line in path.read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if len(line.split()) >= 6 and "$" not in line and "{" not in line:
+                lines.add(line)
+    return sorted(lines), TEMPLATE_SCAFFOLDING
+
+
+@cache
+def template_pattern() -> str:
+    """One pattern for a template line or TEMPLATE_SCAFFOLDING."""
+    lines, scaffolding = template_lines()
+    own = "|".join(_escaped(line) for line in lines)
+    return scaffolding + (f"|(?i:{own})" if own else "")
+
+
+@dataclass(frozen=True)
+class Placeholder(SpanRule):
+    """Placeholders instead of content: `[Insert relevant experience here]`, `[Your Name]`,
+    `{{name}}`, Lorem ipsum, XXX, unless the user asked for a template or a form."""
+
+    config_key: ClassVar[str] = "placeholder"
+    # Documents are left to C4's lorem-ipsum rule.
+    fields: ClassVar = ("instruction", "response", "rejected", "messages")
+    roles: ClassVar = ("user", "assistant")
+    pattern: ClassVar[str] = PLACEHOLDERS
+    name: str = "placeholder"
+
+    def parts(self) -> tuple[str, ...]:
+        return PLACEHOLDER_PARTS
+
+    def exempt(self) -> pl.Expr:
+        span = pl.col("_span")
+        return _asked(_WANTS_TEMPLATE) | (
+            (pl.col("role") != "user")
+            & (mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context")))
+        )
+
+
+@dataclass(frozen=True)
+class AiDisclaimer(SpanRule):
+    """Model disclaimers ("As an AI language model, ...") in any field or turn; an answer to a
+    user who asked about the assistant itself may say what it is."""
+
+    config_key: ClassVar[str] = "ai_disclaimer"
+    fields: ClassVar = ("instruction", "input", "response", "messages")
+    roles: ClassVar = ("user", "assistant", "system")
+    pattern: ClassVar[str] = DISCLAIMERS
+    name: str = "ai_disclaimer"
+
+    def exempt(self) -> pl.Expr:
+        return (pl.col("role") == "assistant") & pl.col("prompt").str.contains(_ABOUT_AI)

@@ -1,0 +1,128 @@
+"""Code in an answer that is not code yet: a function whose body is `pass`, `...`, `# TODO`
+or `raise NotImplementedError`, and Python blocks that do not parse. Abstract methods,
+protocols and stubs the user asked for are what they should be."""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from dataclasses import dataclass
+from typing import ClassVar
+
+import polars as pl
+
+from assets.filters.defects.spans import DefectRule
+from assets.filters.defects.units import decisions, units
+
+_FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)```", re.S)
+_PYTHON_TAGS = {"python", "py", "python3"}
+# Python text in an unlabelled block: a statement keyword at a line start.
+_LOOKS_PYTHON = re.compile(r"(?m)^\s*(?:def |class |import |from \w[\w.]* import |async def )")
+_TODO = re.compile(
+    r"(?i)(?:#|//|/\*|--)\s*(?:todo\b|fixme\b|your code here|implement (?:this|me|here)|"
+    r"add (?:your )?(?:code|logic|implementation) here)|unimplemented!\(\)|"
+    r"todo!\(\)|throw new (?:NotImplementedException|UnsupportedOperationException)"
+)
+# The user asked for the outline of code, not the code.
+ASKED_FOR_STUBS = (
+    r"(?i)\b(?:stub|stubs|skeleton|interface|abstract|protocol|signature|signatures|"
+    r"boilerplate|scaffold|template|todo|todos|placeholder|outline|pseudo-?code|base class)\b"
+)
+_ABSTRACT_DECORATORS = {"abstractmethod", "abstractproperty", "overload", "abc.abstractmethod"}
+_ABSTRACT_BASES = {"ABC", "Protocol", "abc.ABC", "typing.Protocol"}
+
+
+def _is_stub_body(body: list[ast.stmt]) -> bool:
+    statements = [
+        s
+        for s in body
+        if not (
+            isinstance(s, ast.Expr)
+            and isinstance(s.value, ast.Constant)
+            and isinstance(s.value.value, str)
+        )
+    ]
+    if not statements:
+        return True  # a docstring alone
+    if len(statements) != 1:
+        return False
+    only = statements[0]
+    if isinstance(only, ast.Pass):
+        return True
+    if (
+        isinstance(only, ast.Expr)
+        and isinstance(only.value, ast.Constant)
+        and only.value.value is Ellipsis
+    ):
+        return True
+    if isinstance(only, ast.Raise) and only.exc is not None:
+        exc = only.exc.func if isinstance(only.exc, ast.Call) else only.exc
+        return isinstance(exc, ast.Name) and exc.id == "NotImplementedError"
+    return False
+
+
+def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
+    return {ast.unparse(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
+
+
+def python_problem(code: str) -> str | None:
+    """Why a Python block is not working code (a syntax error, a stub function), or None."""
+    if ">>>" in code:
+        return None  # a doctest session, not a module
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError as exc:
+        return f"does not parse: {exc.msg} (line {exc.lineno})"
+    abstract_classes: set[int] = set()
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.ClassDef)
+            and {ast.unparse(b) for b in node.bases} & _ABSTRACT_BASES
+        ):
+            abstract_classes.update(id(child) for child in node.body)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if id(node) in abstract_classes or _decorator_names(node) & _ABSTRACT_DECORATORS:
+            continue
+        if _is_stub_body(node.body):
+            return f"function {node.name} is a stub"
+    return None
+
+
+def code_problem(text: str) -> str | None:
+    """The first problem of a fenced code block in `text`, or None."""
+    for match in _FENCE.finditer(text):
+        tag, code = match.group(1).lower(), match.group(2)
+        todo = _TODO.search(code)
+        if todo:
+            return f"placeholder in code: {todo.group(0).strip()}"
+        if tag in _PYTHON_TAGS or (not tag and _LOOKS_PYTHON.search(code)):
+            problem = python_problem(code)
+            if problem:
+                return problem
+    return None
+
+
+@dataclass(frozen=True)
+class CodeStub(DefectRule):
+    """Answers whose code blocks are stubs or do not parse (Python is parsed; other languages
+    are read for TODO markers), unless the request asked for stubs, an interface or an
+    outline."""
+
+    config_key: ClassVar[str] = "code_stub"
+    name: str = "code_stub"
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        # Python reads each block: only answers with a code fence, a small share of rows.
+        fenced = rows.filter(pl.col("response").str.contains("```", literal=True))
+        found = units(fenced, ("response", "messages"), ("assistant",)).filter(
+            pl.col("text").str.contains("```", literal=True)
+            & ~pl.col("prompt").str.contains(ASKED_FOR_STUBS)
+        )
+        problems = [code_problem(text) for text in found["text"].to_list()]
+        found = found.with_columns(pl.Series("_problem", problems, dtype=pl.String)).filter(
+            pl.col("_problem").is_not_null()
+        )
+        return decisions(found, self.name, pl.lit(1.0), problem=pl.col("_problem"))

@@ -1,0 +1,135 @@
+"""Off-topic answers: a fluent answer to another question. A cascade keeps it cheap: an answer
+that shares enough content words with its request is on topic; the rest are embedded
+(all-MiniLM-L6-v2, through the warehouse's embedding cache) and an answer whose cosine to its
+request is below `min_cosine` is dropped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import polars as pl
+from pydantic import Field
+
+from assets.filters.defects.response_language import ASKS_FOR_LANGUAGE
+from assets.filters.defects.spans import DefectRule, RuleConfig
+from assets.filters.defects.units import decisions, shortened, units
+from assets.steps import Step
+from warehouse.connection import Warehouse
+
+_STOP = ["the", "and", "for", "are", "but", "not", "you", "your", "all", "any", "can", "had", "her", "was", "one", "our", "out", "has", "have", "him", "his", "how", "its", "may", "new", "now", "see", "way", "who", "did", "get", "let", "say", "she", "too", "use", "what", "when", "where", "which", "why", "with", "this", "that", "from", "they", "them", "then", "than", "there", "these", "those", "will", "would", "could", "should", "been", "being", "into", "about", "over", "such", "only", "also", "some", "more", "most", "very", "just", "like", "make", "made", "many", "much", "each", "other", "their", "does", "doing", "done", "here", "well", "give", "tell", "please", "write", "explain", "describe", "list", "using", "used", "example", "examples", "answer", "question", "following", "below", "above", "want", "need", "know", "help", "show", "find", "good", "best", "way", "ways", "thing", "things"]
+
+
+class RelevanceConfig(RuleConfig):
+    """Drop answers about something else than their request (embedding cosine)."""
+
+    min_cosine: float = Field(
+        default=0.2,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine between request and answer embeddings below which an answer is "
+        "off topic.",
+    )
+    max_overlap: float = Field(
+        default=0.34,
+        ge=0.0,
+        le=1.0,
+        description="Answers sharing more than this share of the request's content words are on "
+        "topic without embedding.",
+    )
+    min_answer_words: int = Field(
+        default=6, ge=1, description="Shorter answers (a number, a name) are not judged."
+    )
+
+
+def _stems(text: pl.Expr) -> pl.Expr:
+    """Distinct content words, cut to 5 letters so 'photosynthesis' meets 'photosynthetic'."""
+    return (
+        text.str.to_lowercase()
+        .str.extract_all(r"\p{L}{3,}|\p{N}+")
+        .list.eval(pl.element().filter(~pl.element().is_in(_STOP)).str.slice(0, 5))
+        .list.unique()
+    )
+
+
+@dataclass(frozen=True)
+class OffTopic(DefectRule):
+    """Answers whose request and answer are far apart in embedding space."""
+
+    Config: ClassVar = RelevanceConfig
+    config_key: ClassVar[str] = "off_topic"
+    wh: Warehouse | None = None
+    min_cosine: float = 0.2
+    max_overlap: float = 0.34
+    min_answer_words: int = 6
+    name: str = "off_topic"
+
+    @classmethod
+    def from_config(cls, config: RelevanceConfig, run: Any = None) -> list[Step]:
+        if not config.enabled:
+            return []
+        # The run's warehouse caches embeddings; without one (a bench) they are computed.
+        ctx = getattr(run, "ctx", None)
+        return [
+            cls(
+                wh=ctx.wh if ctx is not None else None,
+                min_cosine=config.min_cosine,
+                max_overlap=config.max_overlap,
+                min_answer_words=config.min_answer_words,
+            )
+        ]
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        answers = (
+            units(rows, ("response", "messages"), ("assistant",))
+            .with_columns(
+                # Code is part of an answer's topic (a request for a function is answered by
+                # one), so the answer is compared whole.
+                pl.col("text").alias("_answer"),
+                # An instruction's input (a passage to summarize) and a conversation's earlier
+                # turns are part of what an answer answers.
+                pl.concat_str(["context", "prompt"], separator="\n").alias("_request"),
+            )
+            .with_columns(
+                _stems(pl.col("_request")).alias("_asked"), _stems(pl.col("_answer")).alias("_said")
+            )
+            .with_columns(
+                (
+                    pl.col("_asked").list.set_intersection("_said").list.len()
+                    / pl.col("_asked").list.len().clip(lower_bound=1)
+                ).alias("_overlap")
+            )
+            .filter(
+                ~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE)
+                & (pl.col("_asked").list.len() >= 2)
+                & (pl.col("_answer").str.count_matches(r"\S+") >= self.min_answer_words)
+                & (pl.col("_overlap") <= self.max_overlap)
+            )
+        )
+        if answers.is_empty():
+            return decisions(answers, self.name, pl.lit(0.0))
+        cosines = self._cosines(answers["_request"].to_list(), answers["_answer"].to_list())
+        found = answers.with_columns(pl.Series("_cosine", cosines, dtype=pl.Float64)).filter(
+            pl.col("_cosine") < self.min_cosine
+        )
+        return decisions(
+            found,
+            self.name,
+            pl.col("_cosine"),
+            cosine=pl.col("_cosine").round(4),
+            min_cosine=pl.lit(self.min_cosine),
+            word_overlap=pl.col("_overlap").round(3),
+            request=shortened(pl.col("prompt"), 120),
+            span=shortened(pl.col("text"), 120),
+        )
+
+    def _cosines(self, requests: list[str], answers: list[str]) -> list[float]:
+        from assets.embeddings import Embedder
+
+        embedder = Embedder()
+        if self.wh is None:
+            left, right = embedder.encode(requests), embedder.encode(answers)
+        else:
+            left, right = embedder.embed(self.wh, requests), embedder.embed(self.wh, answers)
+        return np.einsum("ij,ij->i", left, right).astype(float).tolist()

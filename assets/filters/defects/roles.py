@@ -1,0 +1,66 @@
+"""Role consistency of conversations: a simulated user who talks like the assistant ("How can
+I assist you today?", "I'm afraid I'm not a helpful AI"), or an assistant who talks like the
+user ("Thanks for your help!")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import polars as pl
+
+from assets.filters.defects.spans import SpanRule
+
+ASSISTANT_SPEAK = (
+    r"(?i)\bhow (?:can|may|could) i (?:help|assist) you\b"
+    r"|\b(?:is there )?anything else i can (?:help|assist|do)\b"
+    r"|\bi(?:'m| am) (?:afraid i(?:'m| am) )?(?:not )?(?:just |only )?an? (?:helpful |friendly )?"
+    r"(?:ai|assistant|language model|chatbot|virtual assistant)\b"
+    r"|\bas (?:your|an|a helpful|a friendly) (?:ai |virtual )?assistant\b"
+    r"|\bi(?:'d| would) be (?:happy|glad|delighted) to (?:help|assist)\b"
+    r"|\bi hope (?:this|that) helps\b"
+    r"|\bfeel free to ask\b"
+    r"|\blet me know if you (?:have|need) any (?:other|more|further) (?:questions|help)\b"
+    r"|\bwhat (?:else )?can i (?:help|assist|do for) you\b"
+    r"|\bi(?:'m| am) here to help\b"
+)
+USER_SPEAK = (
+    r"(?i)^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
+    r"(?:help|explanation|answer|advice|information|tips)\b"
+    r"|^\s*(?:can|could) you (?:please )?(?:help|explain|tell|show) me\b"
+    r"|^\s*i (?:have|had) a question\b"
+    r"|\bwhat should i do\?"
+    r"|\bi(?:'m| am) having (?:trouble|problems|issues|difficulty|a problem)\b"
+    r"|\b(?:could|can) you (?:please )?help me\b"
+    r"|^\s*(?:could|can|would|will) you (?:please )?(?:write|make|give|show|tell|explain)\b[^?]*\?\s*$"
+)
+
+
+@dataclass(frozen=True)
+class RoleFlip(SpanRule):
+    """A conversation turn in the other role's voice: a user turn that speaks as the
+    assistant, or an assistant turn that opens as the user would."""
+
+    config_key: ClassVar[str] = "role_flip"
+    fields: ClassVar = ("messages",)
+    kinds: ClassVar = ("conversation",)
+    roles: ClassVar = ("user", "assistant")
+    unquote: ClassVar[bool] = True
+    pattern: ClassVar[str] = ""
+    name: str = "role_flip"
+
+    def regex(self) -> str:
+        # One pattern for both roles; `exempt` keeps each match to the role it betrays.
+        return f"{ASSISTANT_SPEAK}|{USER_SPEAK}"
+
+    def parts(self) -> tuple[str, ...]:
+        # The user-speak openings hold at a turn's start: a line start in the transcript.
+        return (
+            *[f"(?i:{part})" for part in ASSISTANT_SPEAK.removeprefix("(?i)").split("|\\b")],
+            f"(?im:{USER_SPEAK.removeprefix('(?i)')})",
+        )
+
+    def exempt(self) -> pl.Expr:
+        span = pl.col("_span")
+        as_assistant = span.str.contains(ASSISTANT_SPEAK)
+        return pl.when(pl.col("role") == "user").then(~as_assistant).otherwise(as_assistant)

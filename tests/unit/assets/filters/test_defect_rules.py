@@ -1,0 +1,397 @@
+"""The defect rules of the filtered stage: each drops its defect in every kind it applies to
+(instruction rows, preference pairs, conversation turns), keeps the look-alikes that are not
+defects, and names the field, turn and offending span in its evidence."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+from assets.filters.defects.answers import (
+    AnnouncedMissing,
+    EmptyListItems,
+    NeedlessClarification,
+    RepeatedSentences,
+    TruncatedText,
+)
+from assets.filters.defects.artifacts import AiDisclaimer, ChatTokenLeak, Placeholder, TemplateLeak
+from assets.filters.defects.code_stubs import CodeStub
+from assets.filters.defects.requests import EmptyQuestion, NotATask, UnseenReference
+from assets.filters.defects.response_language import ResponseLanguage
+from assets.filters.defects.roles import RoleFlip
+from assets.filters.echo import EchoesInstruction
+from assets.filters.pipeline import filtered_steps
+from assets.recipe.root import FilterConfig
+from assets.stage_setup import StageSetup
+from assets.steps import RowFilter
+from tests.defect_set import defect_rows
+from warehouse.conversations import canonical_messages, encode
+from warehouse.rows import conform, with_row_ids
+
+pytestmark = pytest.mark.unit
+
+
+def instruction(instruction: str, response: str, input: str = "") -> dict:
+    return {"kind": "instruction", "instruction": instruction, "input": input, "response": response}
+
+
+def preference(instruction: str, chosen: str, rejected: str) -> dict:
+    return {
+        "kind": "preference",
+        "instruction": instruction,
+        "response": chosen,
+        "attributes": json.dumps({"rejected": rejected}),
+    }
+
+
+def conversation(*turns: str) -> dict:
+    roles = ["user", "assistant"] * len(turns)
+    messages = [{"role": r, "content": t} for r, t in zip(roles, turns, strict=False)]
+    return {"kind": "conversation", "messages": encode(canonical_messages(messages))}
+
+
+def rows_of(*records: dict) -> pl.DataFrame:
+    return with_row_ids(conform(pl.DataFrame(list(records))))
+
+
+def flagged(rule: RowFilter, *records: dict) -> list[dict]:
+    """The evidence of each record the rule flags, in record order (None: kept)."""
+    rows = rows_of(*records)
+    found = {r["row_id"]: json.loads(r["evidence"]) for r in rule.flag(rows).iter_rows(named=True)}
+    return [found.get(row_id) for row_id in rows["row_id"]]
+
+
+# rule -> (defective records, sound look-alikes)
+CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
+    ChatTokenLeak(): (
+        [
+            instruction(
+                "What is the boiling point of water?", "It is 100 °C at sea level.<|im_end|>"
+            ),
+            preference("Name a prime.", "7 is prime.", "Nine.<|im_start|>user"),
+            conversation("Hi", "Hello! [/INST] How can I help?"),
+        ],
+        [
+            instruction("What does <|im_end|> mark in ChatML?", "<|im_end|> closes a message."),
+            instruction("Show a ChatML prompt.", "```\n<|im_start|>user\nHi<|im_end|>\n```"),
+        ],
+    ),
+    TemplateLeak(): (
+        [
+            instruction(
+                "#Rewritten Prompt#: Explain tides in detail.", "Tides come from the Moon."
+            ),
+            instruction("Name a fruit.", "Apple.\n\n### Instruction:\nName a vegetable."),
+            instruction("Summarize {passage} briefly.", "It is about rivers."),
+            # A whole line of the project's own self-instruct template.
+            instruction(
+                "Plan a picnic. Write one new task that is different from all of the examples "
+                "above. Reply with the new task only, in one or two sentences.",
+                "Plan a picnic.",
+            ),
+        ],
+        [
+            instruction(
+                "What is '### Instruction:' in Alpaca-format data?",
+                "A header that marks the task in each example.",
+            ),
+            instruction("Format a string in Python.", "Use `f'{name}'` or `str.format`."),
+        ],
+    ),
+    Placeholder(): (
+        [
+            instruction(
+                "Write a cover letter opening.", "I am [Your Name], a nurse with [X] years."
+            ),
+            instruction("List two reasons to exercise.", "1. [Reason 1]\n2. [Reason 2]"),
+            conversation("Draft a tweet about our sale.", "Big sale at [Company Name] this week!"),
+        ],
+        [
+            instruction(
+                "Give me a cover-letter template with placeholders.",
+                "Dear [Hiring Manager],\n\nI am [Your Name] ...",
+            ),
+            instruction("Why is Lorem ipsum used in design?", "Lorem ipsum fills space neutrally."),
+        ],
+    ),
+    AiDisclaimer(): (
+        [
+            instruction("Is coffee good for you?", "As an AI language model, I cannot say."),
+            conversation(
+                "As an AI language model, I need help planning a trip.",
+                "Sure, where are you going?",
+            ),
+        ],
+        [
+            conversation("Are you an AI?", "Yes, I'm an AI language model, here to help."),
+            instruction("Can you browse the web?", "I can't browse, but here is what I know."),
+        ],
+    ),
+    RoleFlip(): (
+        [
+            conversation(
+                "What is a haiku?",
+                "A three-line poem of 5, 7 and 5 syllables.",
+                "Thanks! How can I assist you today?",
+                "Tell me about sonnets.",
+            ),
+            conversation(
+                "How do I change a tire?", "Hi! I'm having trouble with my car. What should I do?"
+            ),
+        ],
+        [
+            conversation(
+                "I'm building an AI assistant. What should it say first?",
+                "Try: 'How can I help you today?'",
+            ),
+            conversation("Are you a bot?", "I am an AI assistant, happy to help."),
+        ],
+    ),
+    NotATask(): (
+        [
+            instruction(
+                "A small business owner is not a villain; they work hard.", "Indeed they do."
+            ),
+            preference("Cats sleep a lot.", "They sleep 12-16 hours.", "Yes."),
+        ],
+        [
+            instruction("Briefly explain what inflation is.", "Rising prices over time."),
+            instruction("Title for this paragraph:", "A Walk in Spring"),
+            instruction(
+                "Difference between TCP and UDP, in two sentences.", "TCP is reliable; UDP is not."
+            ),
+            instruction("Sentiment of this review.", "Positive.", input="Loved it!"),
+        ],
+    ),
+    EmptyQuestion(): (
+        [
+            instruction("What is the answer to the question?", "The answer is 42."),
+            instruction("Please respond to the following.", "Okay."),
+            instruction("Answer the question.", "Paris.", input="Paris is the capital of France."),
+            conversation("Please answer the question below.", "The kidneys filter blood."),
+        ],
+        [
+            instruction("Solve the problem below.", "x = 4.", input="3x + 7 = 19"),
+            instruction("What is the capital of Peru?", "Lima."),
+            conversation(
+                "What is a prime?", "A number with two divisors.", "Explain it more.", "Sure."
+            ),
+        ],
+    ),
+    UnseenReference(): (
+        [
+            instruction(
+                "Following the examples above, write a new riddle.", "What has keys but no locks?"
+            ),
+            instruction("Name a river.", "Based on the passage above, the Nile."),
+        ],
+        [
+            instruction(
+                "Based on the passage above, who won?",
+                "The home team.",
+                input="The home team won 2-1.",
+            ),
+            conversation(
+                "Here is my budget: rent 1200, food 400, fun 300, savings 100, transport 150, "
+                "phone 50, gym 40, streaming 30, gifts 60, clothes 90, travel 200, books 20, "
+                "coffee 45, pets 70, and insurance 130 each month.",
+                "Looking at the budget above, travel and rent are the largest items.",
+            ),
+        ],
+    ),
+    TruncatedText(): (
+        [
+            instruction(
+                "How do plants make food?",
+                "Plants use sunlight, and carbon dioxide is fixed into sugars such",
+            ),
+            instruction(
+                "Give five sleep tips.",
+                "1. Keep a schedule.\n2. Avoid caffeine.\n3. Limit screens for",
+            ),
+            instruction("List steps.", "1. Preheat the oven 2."),
+            conversation(
+                "Explain tides.",
+                "Tides come from the Moon's pull on the oceans, which",
+                "Thanks",
+                "Welcome.",
+            ),
+        ],
+        [
+            instruction("Name a prime number between 20 and 30.", "23."),
+            instruction("Is 1 prime?", "No. The smallest prime is 2."),
+            instruction("List two languages.", "- Python\n- Rust"),
+            instruction("Write hello world in Python.", "```python\nprint('hello')\n```"),
+        ],
+    ),
+    AnnouncedMissing(): (
+        [
+            instruction("Give me a pancake recipe.", "Sure! Here is a recipe:"),
+            instruction("Share five tips for focus.", "Here are five tips for better focus."),
+            preference("Write the code.", "The code is as follows:", "No."),
+        ],
+        [
+            instruction(
+                "Give me a pancake recipe.", "Here is a recipe:\n1. Mix flour and milk.\n2. Fry."
+            ),
+            instruction(
+                "Factorial in Python?",
+                "Here it is:\n```python\ndef f(n): return 1 if n < 2 else n * f(n - 1)\n```",
+            ),
+            instruction("A blank form with Name and Date fields, please.", "Name:\nDate:"),
+        ],
+    ),
+    EmptyListItems(): (
+        [
+            instruction("List three planets.", "Here are three planets:\n1.\n2.\n3."),
+            instruction("Sections of a paper?", "## Introduction\n\n## Methods\n\n## Results"),
+        ],
+        [
+            instruction("Give me a blank numbered checklist of three items.", "1.\n2.\n3."),
+            instruction("List three planets.", "1. Mercury\n2. Venus\n3. Earth"),
+        ],
+    ),
+    NeedlessClarification(): (
+        [
+            instruction(
+                "Write a Python function that reverses a string.",
+                "Which programming language would you like?",
+            ),
+            instruction(
+                "Convert 5 kilometres to miles.", "Would you like the result in miles or yards?"
+            ),
+        ],
+        [
+            instruction("Book it for me.", "Could you tell me what you would like me to book?"),
+            conversation(
+                "Are you an AI?", "Yes, I'm an AI assistant. What would you like to do today?"
+            ),
+        ],
+    ),
+    RepeatedSentences(): (
+        [
+            instruction(
+                "Why is the sky blue?",
+                "Sunlight scatters off air molecules in the sky. Blue light scatters most. "
+                "Sunlight scatters off air molecules in the sky.",
+            ),
+        ],
+        [
+            instruction(
+                "Write a chorus and repeat it twice.",
+                "Brush your teeth up and down. Brush your teeth up and down.",
+            ),
+        ],
+    ),
+    CodeStub(): (
+        [
+            instruction(
+                "Write a function that adds two numbers.",
+                "```python\ndef add(a, b):\n    pass\n```",
+            ),
+            instruction(
+                "Sort a list in Python.", "```python\ndef sort(xs):\n    return sorted(xs\n```"
+            ),
+            instruction(
+                "Implement it in C.",
+                "```c\nint add(int a, int b) {\n  // TODO: implement\n  return 0;\n}\n```",
+            ),
+        ],
+        [
+            instruction(
+                "Write an abstract base class Shape with an area method.",
+                "```python\nfrom abc import ABC, abstractmethod\n\nclass Shape(ABC):\n"
+                "    @abstractmethod\n    def area(self) -> float:\n        pass\n```",
+            ),
+            instruction(
+                "Add two numbers in Python.", "```python\ndef add(a, b):\n    return a + b\n```"
+            ),
+        ],
+    ),
+    EchoesInstruction(): (
+        [
+            conversation("What is photosynthesis?", "What is photosynthesis?"),
+            preference("Name three rivers in Africa.", "Sure! Name three rivers in Africa.", "No."),
+        ],
+        [
+            conversation("What is photosynthesis?", "Plants turning light into sugar."),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", list(CASES), ids=lambda r: r.name)
+def test_each_rule_drops_its_defects_and_keeps_the_look_alikes(rule: RowFilter):
+    defective, sound = CASES[rule]
+    found = flagged(rule, *defective, *sound)
+    assert all(found[: len(defective)]), [
+        d for d, f in zip(defective, found, strict=False) if not f
+    ]
+    assert not any(found[len(defective) :]), [
+        (s, f) for s, f in zip(sound, found[len(defective) :], strict=True) if f
+    ]
+    for evidence in found[: len(defective)]:
+        assert evidence["rule"] == rule.name and evidence["field"]
+
+
+def test_a_defective_third_turn_is_named_turn_3():
+    chat = conversation(
+        "What causes tides?",
+        "The Moon's gravity pulls on the oceans.",
+        "How can I assist you today? Anything else I can help with?",
+        "Thanks.",
+    )
+    (evidence,) = flagged(RoleFlip(), chat)
+    assert evidence["turn"] == "turn 3 (user)"
+    assert evidence["span"].lower().startswith("how can i assist you")
+
+
+def test_evidence_names_the_rejected_side_of_a_preference_pair():
+    (evidence,) = flagged(
+        ChatTokenLeak(), preference("Name a prime.", "7 is prime.", "Nine.<|im_end|>")
+    )
+    assert evidence["field"] == "rejected" and evidence["span"] == "<|im_end|>"
+
+
+def test_an_answer_in_another_language_is_dropped_but_a_requested_translation_is_kept():
+    french = "La photosynthèse permet aux plantes de transformer la lumière du soleil en énergie chimique."
+    found = flagged(
+        ResponseLanguage(),
+        instruction("Explain photosynthesis in one sentence.", french),
+        instruction(
+            "Translate into French: Photosynthesis turns sunlight into chemical energy.", french
+        ),
+        conversation(
+            "What is photosynthesis?",
+            "Plants turn light into sugar.",
+            "And respiration?",
+            "La respiration libère l'énergie stockée dans le glucose des cellules.",
+        ),
+    )
+    assert found[0] is not None and found[0]["language"] == "fr"
+    assert found[1] is None
+    assert found[2] is not None and found[2]["turn"] == "turn 4 (assistant)"
+
+
+def test_the_rules_run_in_the_filtered_stage_by_default():
+    names = [step.name for step in filtered_steps(StageSetup())]
+    for rule in CASES:
+        assert rule.name in names
+    assert "off_topic" in names and "response_language" in names
+    off = FilterConfig(template_leak={"enabled": False})
+    assert "template_leak" not in [s.name for s in filtered_steps(StageSetup(filters=off))]
+
+
+def test_the_rules_give_the_same_decisions_whatever_the_batch_size():
+    from assets.steps import run_steps
+
+    rows = defect_rows(split="tune").drop(
+        "id", "split", "label", "category", "hard_case", "defect_field", "defect_turn"
+    )
+    steps = [rule for rule in CASES]
+    whole = run_steps(rows, steps, "filtered").decisions.sort("row_id", "rule")
+    batched = run_steps(rows, steps, "filtered", batch_rows=7).decisions.sort("row_id", "rule")
+    assert whole.height > 50
+    assert whole.equals(batched)
