@@ -82,9 +82,10 @@ def expand(
         raise SeedSourceError(problem)
     if not is_glob:
         return [], [f"{problem}; nothing read from it"]
-    earlier = (
-        [] if previous is None or source.required is False else _matched(previous, source, home)
-    )
+    # An empty glob is a drop folder waiting for files, unless files it matched went away.
+    if previous is None or source.required is False:
+        return [], []
+    earlier = _matched(previous, source, home)
     if not earlier:
         return [], []
     shown = ", ".join(earlier[:3]) + (f" and {len(earlier) - 3} more" if len(earlier) > 3 else "")
