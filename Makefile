@@ -72,7 +72,7 @@ sandbox:
 	fi
 
 ui: env
-	$(PY) -c 'import sys; from orchestration.run_health import ensure_instance_config; ensure_instance_config(sys.argv[1])' $(DAGSTER_HOME)
+	$(PY) -c 'import sys; from orchestration.home import prepare_home; from orchestration.run_health import ensure_instance_config; prepare_home(sys.argv[1]); ensure_instance_config(sys.argv[2])' $(SYNTHFOUNDRY_HOME) $(DAGSTER_HOME)
 	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: env

@@ -10,6 +10,7 @@ from assets.registry import DETECTORS
 from assets.resources import RecipeResource
 from assets.stage_setup import StageSetup
 from assets.staging import (
+    corpus_definition_metadata,
     describe_stream,
     json_metadata,
     model_context,
@@ -52,6 +53,7 @@ def contamination_table(decisions: pl.DataFrame) -> pl.DataFrame:
 @dg.asset(
     group_name="corpora",
     kinds={"duckdb", "polars"},
+    metadata=corpus_definition_metadata(),
     deps=["filtered"],
     description="The current filtered version without rows that match benchmark items.",
 )

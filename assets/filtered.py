@@ -6,13 +6,20 @@ import dagster as dg
 from assets.filters.pipeline import filtered_steps
 from assets.resources import RecipeResource
 from assets.stage_setup import StageSetup
-from assets.staging import describe_stream, model_context, stats_metadata, stream_stage
+from assets.staging import (
+    corpus_definition_metadata,
+    describe_stream,
+    model_context,
+    stats_metadata,
+    stream_stage,
+)
 from warehouse.resource import WarehouseResource
 
 
 @dg.asset(
     group_name="corpora",
     kinds={"duckdb", "polars"},
+    metadata=corpus_definition_metadata(),
     deps=["synthesized"],
     description=(
         "The current synthesized version with personal data redacted, languages identified, "

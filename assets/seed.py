@@ -7,11 +7,17 @@ from assets.identical_rows import IdenticalRows
 from assets.resources import RecipeResource
 from assets.seed_readers import SeedSourceError, stream_sources
 from assets.spill import Spill
-from assets.staging import code_version, column_schema, staged_metadata
+from assets.staging import (
+    code_version,
+    column_schema,
+    corpus_definition_metadata,
+    staged_metadata,
+)
 from warehouse.corpora import VersionWriter, now
 from warehouse.lineage import GeneratorRecord, register_generators
 from warehouse.resource import WarehouseResource
 from warehouse.rows import conform, with_row_ids
+from warehouse.seed_files import current_seed_files
 
 # Quarantined records named in the run's log (all of them are in the decisions table).
 LOGGED_QUARANTINES = 20
@@ -20,6 +26,7 @@ LOGGED_QUARANTINES = 20
 @dg.asset(
     group_name="corpora",
     kinds={"duckdb", "polars"},
+    metadata=corpus_definition_metadata(),
     description="Seed rows from the recipe's sources: JSONL, Parquet, CSV files and Hub datasets.",
 )
 def seed(
@@ -33,6 +40,7 @@ def seed(
     created_at = now()
     quarantined = merged = 0
     warnings: list[str] = []
+    source_files: dict[str, int] = {}
     generators: list[GeneratorRecord] = []
     # Decisions are held only until the first row arrives: a source with no usable row at
     # all fails the stage without starting a version.
@@ -41,9 +49,17 @@ def seed(
     try:
         with Spill(wh.home / "spill") as spill:
             identical = IdenticalRows(spill, "seed", "duplicate_seed", ("source", "source_line"))
-            for read in stream_sources(plan.seed, wh.home, plan.streaming.batch_rows):
+            reads = stream_sources(
+                plan.seed, wh.home, plan.streaming.batch_rows, previous=current_seed_files(wh)
+            )
+            for read in reads:
                 for warning in read.warnings:
                     context.log.warning(warning)
+                for source, count in read.source_files.items():
+                    source_files[source] = source_files.get(source, 0) + count
+                    if not count and not read.warnings:
+                        # An empty glob is a drop folder waiting for files: said, not warned.
+                        context.log.info(f"seed source {source!r} matches no file yet")
                 for decision in read.quarantined.head(
                     max(LOGGED_QUARANTINES - quarantined, 0)
                 ).iter_rows(named=True):
@@ -58,7 +74,7 @@ def seed(
                     )
                     merged += repeats.height
                     decisions.append(repeats)
-                    schema = column_schema(rows)
+                    schema = column_schema(rows.schema)
                     if writer.version is None:
                         writer.begin()
                         decisions = [*waiting, *decisions]
@@ -96,6 +112,8 @@ def seed(
             "quarantined": dg.MetadataValue.int(quarantined),
             "warnings": dg.MetadataValue.json(warnings),
             "sources": dg.MetadataValue.json(sorted({g.model for g in generators if g.model})),
+            # Every source of the recipe with the files it named, empty globs included.
+            "source_files": dg.MetadataValue.json(source_files),
         },
     )
 

@@ -4,7 +4,7 @@ describe it in standard Dagster metadata."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,6 +22,7 @@ from assets.synthesis.context import SynthesisContext
 from quality.materialization import METADATA_SAMPLE_ROWS, materialization_metadata
 from quality.tables import markdown_table
 from warehouse import ParentVersion, Warehouse
+from warehouse.columns import column_description
 from warehouse.corpora import (
     VersionWriter,
     now,
@@ -29,6 +30,7 @@ from warehouse.corpora import (
     snapshot_version,
 )
 from warehouse.reports import decisions_by_rule, version_dropped_count, version_sample
+from warehouse.rows import ROW_SCHEMA
 
 PREVIEW_COLUMNS = ("row_id", "method", "task_type", "instruction", "response")
 
@@ -89,10 +91,21 @@ def synthesis_context(
     )
 
 
-def column_schema(frame: pl.DataFrame) -> dg.TableSchema:
+def column_schema(schema: Mapping[str, pl.DataType]) -> dg.TableSchema:
+    """Dagster's column schema of a corpus version: each column's type and what it holds
+    (shown in the asset catalog)."""
     return dg.TableSchema(
-        columns=[dg.TableColumn(name, str(dtype)) for name, dtype in frame.schema.items()]
+        columns=[
+            dg.TableColumn(name, str(dtype), description=column_description(name))
+            for name, dtype in schema.items()
+        ]
     )
+
+
+def corpus_definition_metadata() -> dict[str, object]:
+    """Definition metadata of a corpus asset: the row contract's columns, described, so the
+    catalog shows them before the first materialization."""
+    return {"dagster/column_schema": column_schema(ROW_SCHEMA)}
 
 
 def staged_metadata(
@@ -215,12 +228,7 @@ def stream_stage(
         parent,
         rows_in,
         summary,
-        dg.TableSchema(
-            columns=[
-                dg.TableColumn(name, str(dtype))
-                for name, dtype in (schema[0] if schema else {}).items()
-            ]
-        ),
+        column_schema(schema[0] if schema else {}),
     )
 
 

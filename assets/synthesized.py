@@ -17,6 +17,8 @@ from assets.resources import RecipeResource
 from assets.spill import Spill, parquet_batches
 from assets.staging import (
     code_version,
+    column_schema,
+    corpus_definition_metadata,
     current_parent,
     json_metadata,
     snapshot_parent,
@@ -35,6 +37,7 @@ from warehouse.rows import conform
 @dg.asset(
     group_name="corpora",
     kinds={"duckdb", "polars"},
+    metadata=corpus_definition_metadata(),
     deps=["seed"],
     description="Rows generated from the current seed version by the recipe's methods.",
 )
@@ -99,9 +102,7 @@ def synthesized(
         number,
         row_count=writer.row_count,
         rows_in=writer.row_count + version_dropped_count(wh, "synthesized", number),
-        schema=dg.TableSchema(
-            columns=[dg.TableColumn(n, str(t)) for n, t in (schema or {}).items()]
-        ),
+        schema=column_schema(schema or {}),
         parents=[parent],
         recipe=plan,
         metadata={

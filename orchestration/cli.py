@@ -20,13 +20,14 @@ from pathlib import Path
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from assets.models.call_progress import PROGRESS_PREFIX
 from assets.recipe.loader import RecipeError, load_recipe
 from assets.recipe.paths import DEFAULT_RECIPE
+from orchestration.home import prepare_home
 from orchestration.query_output import FORMATS
+from orchestration.tables import print_frame
 from warehouse import Warehouse
 from warehouse.connection import synthfoundry_home
 
@@ -66,15 +67,6 @@ def _write_log(path: Path, text: str) -> None:
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     with open(path, "a", encoding="utf-8") as handle:
         handle.write(f"--- {stamp} synthfoundry {' '.join(sys.argv[1:])}\n{text}\n")
-
-
-def _print_frame(frame: pl.DataFrame, title: str | None = None, width: int = 60) -> None:
-    table = Table(title=title, show_lines=False)
-    for column in frame.columns:
-        table.add_column(Text(column), overflow="fold", max_width=width)
-    for row in frame.iter_rows():
-        table.add_row(*[Text("" if v is None else str(v)) for v in row])
-    data_console.print(table)
 
 
 def _dagster_instance(home: Path):
@@ -227,11 +219,16 @@ def _print_next_steps(wh: Warehouse) -> None:
     current = (
         list_versions(wh).filter(pl.col("is_current")).select("corpus", "version", "row_count")
     )
-    _print_frame(current, title="current versions")
-    console.print(
-        f"warehouse: {wh.path}\nexports:   {wh.exports_dir}\n"
-        'next: synthfoundry sql "SELECT * FROM generator_yield"  ·  synthfoundry trace ROW_ID  ·  make ui'
-    )
+    print_frame(data_console, current, title="current versions")
+    # Paths and commands are never broken by Rich: the terminal wraps them, copies stay whole.
+    for line in (
+        f"warehouse: {wh.path}",
+        f"exports:   {wh.exports_dir}",
+        'next:      synthfoundry sql "SELECT * FROM generator_yield"',
+        "           synthfoundry trace ROW_ID",
+        "           make ui",
+    ):
+        console.print(line, markup=False, soft_wrap=True)
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
@@ -244,25 +241,20 @@ def cmd_versions(args: argparse.Namespace) -> int:
         "corpus",
         "version",
         "status",
-        "is_current",
-        "row_count",
-        "dropped_count",
-        "parent_versions",
+        pl.col("is_current").alias("current"),
+        pl.col("row_count").alias("rows"),
+        pl.col("dropped_count").alias("dropped"),
+        pl.col("parent_versions")
+        .list.eval(
+            pl.format(
+                "{} v{}", pl.element().struct.field("corpus"), pl.element().struct.field("version")
+            )
+        )
+        .list.join(", ")
+        .alias("parents"),
         "created_at",
     )
-    _print_frame(
-        frame.with_columns(
-            pl.col("parent_versions")
-            .list.eval(
-                pl.format(
-                    "{} v{}",
-                    pl.element().struct.field("corpus"),
-                    pl.element().struct.field("version"),
-                )
-            )
-            .list.join(", ")
-        )
-    )
+    print_frame(data_console, frame)
     return 0
 
 
@@ -396,7 +388,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     except ReportError as exc:
         error_line(str(exc))
         return 2
-    console.print(f"report: {path}")
+    console.print(f"report: {path}", markup=False, soft_wrap=True)
     return 0
 
 
@@ -531,11 +523,11 @@ def _checked_home(args: argparse.Namespace) -> Path | None:
     """The home the command works on; None (after saying why) when it must exist and does not.
     A mistyped `--home` would otherwise be a new, empty warehouse."""
     home = Path(args.home).expanduser().resolve() if args.home else synthfoundry_home()
-    if home.is_dir():
-        return home
     if args.command == "run" and not home.exists():
         console.print(f"creating a new SynthFoundry home at {escape(str(home))}")
-        home.mkdir(parents=True)
+    if args.command == "run" and not home.is_file():
+        return prepare_home(home)
+    if home.is_dir():
         return home
     where = (
         "--home"

@@ -1,7 +1,8 @@
 """`synthfoundry sql` output: the result as it is, as a table, CSV, JSON, JSON lines or Markdown.
 
 Values are never interpreted: the table renders plain text (no Rich markup, no emoji codes),
-with control characters shown as their Unicode pictures so a value cannot drive the terminal.
+with control characters shown as their Unicode pictures so a value cannot drive the terminal;
+it fits the terminal (`orchestration.tables`), times to the second and booleans as marks.
 List, struct and map values are JSON text in every tabular format. Everything streams in the
 batches the warehouse yields, except the rows a table shows."""
 
@@ -14,9 +15,9 @@ from typing import Final, TextIO
 
 import polars as pl
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from orchestration.tables import MARKS, print_cells
 from warehouse.user_sql import QueryResult
 
 FORMATS: Final = ("table", "csv", "json", "jsonl", "markdown")
@@ -33,8 +34,12 @@ _CONTROLS: Final = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), 0x7
 _PICTURES: Final = [chr(0x2400 + ord(c)) if c != "\x7f" else "\u2421" for c in _CONTROLS]
 # A table cell shows this many characters of a value, then an ellipsis.
 MAX_CELL_CHARS: Final = 300
-# Narrower than this per column, a table is unreadable: rows are shown as records instead.
-MIN_COLUMN_WIDTH: Final = 12
+# DuckDB's timestamp types, as their text: fractions of a second dropped, and the offset of
+# times with a zone when it is UTC's (DuckDB shows them in UTC unless ICU sets a zone).
+TIMESTAMP_TYPES: Final = frozenset(
+    {"timestamp", "timestamp_s", "timestamp_ms", "timestamp_ns", "timestamp with time zone"}
+)
+_TIME_FRACTION: Final = r"^(.*\d{2}:\d{2}:\d{2})(?:\.\d+)?(?:\+00(?::00)?)?$"
 
 
 def write_result(result: QueryResult, fmt: str, out: TextIO, console: Console, limit: int) -> int:
@@ -117,17 +122,25 @@ def _markdown(result: QueryResult, out: TextIO) -> int:
     return rows
 
 
-def _shown(frame: pl.DataFrame) -> pl.DataFrame:
-    """Cells as a terminal shows them: controls as pictures, long values cut with an ellipsis."""
-    return frame.select(
-        pl.when(pl.col(c).str.len_chars() > MAX_CELL_CHARS)
-        .then(pl.col(c).str.slice(0, MAX_CELL_CHARS) + "…")
-        .otherwise(pl.col(c))
-        .str.replace_many(_CONTROLS, _PICTURES)
-        .fill_null("")
-        .alias(c)
-        for c in frame.columns
-    )
+def _shown(frame: pl.DataFrame, types: list[str]) -> pl.DataFrame:
+    """Cells as a terminal shows them: controls as pictures, long values cut with an
+    ellipsis, times to the second, booleans as marks."""
+    cells = []
+    for column, kind in zip(frame.columns, types, strict=True):
+        cell = pl.col(column)
+        if kind in TIMESTAMP_TYPES:
+            cell = cell.str.replace(_TIME_FRACTION, "$1")
+        elif kind == "boolean":
+            cell = cell.replace({"true": MARKS[True], "false": MARKS[False]})
+        cells.append(
+            pl.when(cell.str.len_chars() > MAX_CELL_CHARS)
+            .then(cell.str.slice(0, MAX_CELL_CHARS) + "…")
+            .otherwise(cell)
+            .str.replace_many(_CONTROLS, _PICTURES)
+            .fill_null("")
+            .alias(column)
+        )
+    return frame.select(cells)
 
 
 def _table(result: QueryResult, console: Console, limit: int) -> int:
@@ -141,35 +154,13 @@ def _table(result: QueryResult, console: Console, limit: int) -> int:
         if rows < limit:
             kept.append(frame.head(limit - rows))
         rows += frame.height
-    shown = _shown(pl.concat(kept)) if kept else pl.DataFrame()
-    names = [Text(name) for name in result.columns]
-    if len(names) * MIN_COLUMN_WIDTH <= console.width:
-        # Rule lines between rows once a cell takes more than one line.
-        tall = shown.height > 0 and bool(
-            shown.select(
-                pl.any_horizontal(
-                    pl.col(c).str.contains("\n", literal=True)
-                    | (pl.col(c).str.len_chars() > console.width // len(names))
-                    for c in shown.columns
-                ).any()
-            ).item()
-        )
-        table = Table(show_lines=tall)
-        for name in names:
-            table.add_column(name, overflow="fold")
-        for row in shown.iter_rows():
-            table.add_row(*[Text(value) for value in row])
-    else:
-        # Too many columns for the width: each row as a record of (column, value), in order.
-        table = Table(show_header=False)
-        table.add_column(overflow="fold", no_wrap=True, style="bold")
-        table.add_column(overflow="fold")
-        for number, row in enumerate(shown.iter_rows(), start=1):
-            table.add_row(Text(f"row {number}", style="dim"), Text(""))
-            for name, value in zip(names, row, strict=True):
-                table.add_row(name, Text(value))
-            table.add_section()
-    console.print(table)
+    shown = _shown(pl.concat(kept), result.types) if kept else pl.DataFrame()
+    print_cells(
+        console,
+        result.columns,
+        list(shown.iter_rows()),
+        times=any(kind in TIMESTAMP_TYPES for kind in result.types),
+    )
     shown_rows = min(rows, limit)
     note = f"({rows} row{'s' if rows != 1 else ''}"
     if rows > shown_rows:

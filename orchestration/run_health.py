@@ -26,14 +26,23 @@ PROCESS_START_TAG = "synthfoundry/process_start"
 INSTANCE_CONFIG = """\
 telemetry:
   enabled: false
+# No "Join the Dagster community" dialog over the asset graph on a new home's first visit.
+nux:
+  enabled: false
 # Runs whose worker process dies are marked failed by the daemon (`dagster dev` runs it).
 run_monitoring:
   enabled: true
   poll_interval_seconds: 30
 """
 
-# What the CLI and `make ui` wrote before run monitoring: upgraded in place.
-_PREVIOUS_CONFIG = "telemetry:\n  enabled: false\n"
+# What the CLI and `make ui` wrote before (before run monitoring; before the dialog was
+# turned off): upgraded in place.
+_PREVIOUS_CONFIGS = (
+    "telemetry:\n  enabled: false\n",
+    "telemetry:\n  enabled: false\n"
+    "# Runs whose worker process dies are marked failed by the daemon (`dagster dev` runs it).\n"
+    "run_monitoring:\n  enabled: true\n  poll_interval_seconds: 30\n",
+)
 
 IN_PROGRESS = [
     dg.DagsterRunStatus.STARTING,
@@ -47,7 +56,7 @@ def ensure_instance_config(dagster_home: str | Path) -> Path:
     left alone when a user wrote their own."""
     config = Path(dagster_home) / "dagster.yaml"
     config.parent.mkdir(parents=True, exist_ok=True)
-    if not config.exists() or config.read_text(encoding="utf-8") == _PREVIOUS_CONFIG:
+    if not config.exists() or config.read_text(encoding="utf-8") in _PREVIOUS_CONFIGS:
         config.write_text(INSTANCE_CONFIG, encoding="utf-8")
     return config
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.home import INBOX
 from orchestration.jobs import flow_job
 from orchestration.run_health import fail_dead_runs
 from warehouse.resource import WarehouseResource
 
 SEED_SUFFIXES = (".jsonl", ".ndjson", ".parquet", ".csv")
-INBOX = "inbox"
 
 
 def seed_files(folder: Path) -> dict[str, str]:

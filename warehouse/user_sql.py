@@ -9,9 +9,10 @@ statement of a reading kind is accepted, so the refusal names what was asked for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import duckdb
@@ -40,6 +41,23 @@ READING_STATEMENTS: Final = frozenset(
     }
 )
 
+# How reading statements start, as the refusal lists them.
+READING_KEYWORDS: Final = (
+    "SELECT",
+    "WITH",
+    "FROM",
+    "DESCRIBE",
+    "SHOW",
+    "SUMMARIZE",
+    "EXPLAIN",
+    "PRAGMA",
+    "CALL",
+)
+# What may come before a statement's first keyword: spaces and comments.
+_LEADING_COMMENTS: Final = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.S)
+# The first two words of a statement.
+_LEADING_WORDS: Final = re.compile(r"([A-Za-z_]+)(?:\s+([A-Za-z_]+))?")
+
 # DuckDB type ids shown as JSON text in tabular output: their Python or CSV forms are not
 # readable back (`{a=1}`, `[{'a': x}]`).
 NESTED_TYPES: Final = frozenset({"list", "struct", "map", "array", "union"})
@@ -58,11 +76,13 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class QueryResult:
-    """The result's column names (as the query named them, duplicates kept) and its rows in
-    batches of string columns `c1..cN`, one per result column, in order."""
+    """The result's column names (as the query named them, duplicates kept), their DuckDB
+    type ids (`timestamp`, `boolean`, …) and its rows in batches of string columns
+    `c1..cN`, one per result column, in order."""
 
     columns: list[str]
     batches: Iterator[pl.DataFrame]
+    types: list[str] = field(default_factory=list)
 
 
 def _checked(query: str) -> str:
@@ -77,13 +97,38 @@ def _checked(query: str) -> str:
         raise QueryError(
             f"refused: one statement per query, found {len(statements)}; run them one at a time"
         )
-    kind = statements[0].type
-    if kind not in READING_STATEMENTS:
+    if _kind(statements[0]) not in READING_STATEMENTS:
         raise QueryError(
-            f"refused: {kind.name} statement; the warehouse is read-only here and runs "
-            "queries only (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA)"
+            f"refused: {statement_name(statements[0])}; the warehouse is read-only "
+            f"here and runs queries only ({', '.join(READING_KEYWORDS)})"
         )
     return query
+
+
+def _kind(statement: duckdb.Statement) -> duckdb.StatementType | None:
+    """DuckDB's type of a statement; None for a type its Python bindings do not know
+    (`UPDATE EXTENSIONS`), which is no reading statement either."""
+    try:
+        return statement.type
+    except ValueError:
+        return None
+
+
+def statement_name(statement: duckdb.Statement) -> str:
+    """The statement as the user typed it (`INSTALL statement`): its leading keyword (two for
+    `FORCE …`), upper case, and DuckDB's statement type where the keyword alone would mislead (`PRAGMA x = 1`
+    runs as a SET, `WITH … INSERT` as an INSERT). The type alone can name another statement:
+    INSTALL parses as LOAD."""
+    text = statement.query
+    words = _LEADING_WORDS.match(text, _LEADING_COMMENTS.match(text).end())
+    kind = getattr(_kind(statement), "name", "an unknown statement type")
+    if words is None:
+        return f"{kind} statement"
+    first, second = words[1].upper(), (words[2] or "").upper()
+    typed = f"{first} {second}" if first == "FORCE" and second else first
+    if typed in READING_KEYWORDS:
+        return f"{typed} statement (DuckDB runs it as {kind})"
+    return f"{typed} statement"
 
 
 def _refusal(exc: duckdb.Error) -> QueryError:
@@ -129,7 +174,8 @@ def user_query(
             )
         except duckdb.Error as exc:
             raise _refusal(exc) from None
-        yield QueryResult(columns=columns, batches=_frames(reader))
+        types = [str(kind.id) for kind in relation.types]
+        yield QueryResult(columns=columns, batches=_frames(reader), types=types)
 
 
 def _frames(reader: pa.RecordBatchReader) -> Iterator[pl.DataFrame]:

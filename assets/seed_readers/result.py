@@ -35,24 +35,31 @@ class SeedSourceError(ValueError):
 @dataclass
 class SeedReadResult:
     """Canonical seed fields with `source` and `source_line`, quarantine decisions, the
-    reader generator of each source, and warnings for the run's log and metadata (a glob
-    that matched nothing, fields that were ignored)."""
+    reader generator of each source, warnings for the run's log and metadata (a glob that
+    no longer matches the files it did, fields that were ignored), and how many files each
+    source named, as the recipe names the source (empty globs included)."""
 
     rows: pl.DataFrame
     quarantined: pl.DataFrame = field(default_factory=empty_decisions)
     generators: list[GeneratorRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    source_files: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def combined(cls, results: Iterable[SeedReadResult]) -> SeedReadResult:
         """One result of many (the batches of a file, or several sources), in order."""
         results = list(results)
         rows = [r.rows for r in results if r.rows.height]
+        source_files: dict[str, int] = {}
+        for result in results:
+            for source, count in result.source_files.items():
+                source_files[source] = source_files.get(source, 0) + count
         return cls(
             rows=pl.concat(rows, how="diagonal_relaxed") if rows else pl.DataFrame(),
             quarantined=pl.concat([empty_decisions(), *[r.quarantined for r in results]]),
             generators=[g for r in results for g in r.generators],
             warnings=[w for r in results for w in r.warnings],
+            source_files=source_files,
         )
 
 

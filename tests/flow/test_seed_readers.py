@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
+import yaml
 
+from assets.recipe.paths import bundled_path
+from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
+from orchestration.home import prepare_home
+from orchestration.resources import build_resources
 from tests.conftest import materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
@@ -75,9 +83,9 @@ def test_bad_rows_are_quarantined_and_good_rows_processed(home, write_recipe, ba
     result = materialize(home, recipe, selection="seed")
     assert result.success
     meta = result.get_asset_materialization_events()[0].materialization.metadata
-    # A glob that matches nothing is a warning in the run's log and the metadata.
-    warning = f"seed source {empty_glob!r}: no file matches {empty_glob}; nothing read from it"
-    assert meta["warnings"].value == [warning]
+    # A glob that matches nothing (and never did) is no warning; the metadata counts it.
+    assert meta["warnings"].value == []
+    assert meta["source_files"].value == {str(bad_sources / "*"): 6, empty_glob: 0}
     assert meta["quarantined"].value == 9
     assert meta["dagster/row_count"].value == 5
 
@@ -176,3 +184,48 @@ def test_hub_dataset_is_read_from_the_local_hf_cache_when_offline(home, write_re
     assert set(rows["source"]) == {
         "hf://datasets/example-org/instructions@0123abcd/train-00000-of-00001.parquet"
     }
+
+
+def _warnings(home: Path, recipe: Path) -> tuple[list[str], dict]:
+    """Materialize the seed with its checks; the run's warnings (what `synthfoundry run`
+    prints) and the version's metadata."""
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize(
+            [*ALL_ASSETS, *CORPUS_CHECKS],
+            resources=build_resources(home=str(home), recipe=str(recipe)),
+            selection="seed",
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert result.success
+        logs = instance.all_logs(result.run_id)
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    return [r.user_message for r in logs if r.level >= logging.WARNING], meta
+
+
+def test_a_new_home_reads_the_demo_seeds_without_a_warning(tmp_path, monkeypatch):
+    home = prepare_home(tmp_path / "new-home")
+    monkeypatch.setenv("SYNTHFOUNDRY_HOME", str(home))
+    assert [p.name for p in home.iterdir()] == ["inbox"] and not any((home / "inbox").iterdir())
+    demo = yaml.safe_load(bundled_path("demo_recipe.yaml").read_text(encoding="utf-8"))
+    # The demo's seed step; the embedding plot in its metadata would load a model for nothing.
+    demo["reports"] = {"embedding_in_metadata": False}
+    recipe = tmp_path / "demo.yaml"
+    recipe.write_text(yaml.safe_dump(demo), encoding="utf-8")
+
+    warnings, meta = _warnings(home, recipe)
+    assert warnings == []
+    inbox = ["home:inbox/*.jsonl", "home:inbox/*.parquet", "home:inbox/*.csv"]
+    assert {source: meta["source_files"].value[source] for source in inbox} == dict.fromkeys(
+        inbox, 0
+    )
+
+    # A file dropped into the inbox is read; once it is gone, its rows leaving is a warning.
+    (home / "inbox" / "more.jsonl").write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    warnings, meta = _warnings(home, recipe)
+    assert warnings == [] and meta["source_files"].value["home:inbox/*.jsonl"] == 1
+    (home / "inbox" / "more.jsonl").unlink()
+    warnings, _ = _warnings(home, recipe)
+    assert len(warnings) == 1
+    assert "'home:inbox/*.jsonl': no file matches" in warnings[0]
+    assert "seed v2 has rows from 1 file it matched (home:inbox/more.jsonl)" in warnings[0]

@@ -15,6 +15,11 @@ from orchestration.run_health import (
 )
 from orchestration.sensors import dead_runs
 
+NUX_OFF = (
+    '# No "Join the Dagster community" dialog over the asset graph on a new home\'s first '
+    "visit.\nnux:\n  enabled: false\n"
+)
+
 
 def _started_run(instance: dg.DagsterInstance, tags: dict[str, str]) -> str:
     run_id = str(uuid.uuid4())
@@ -52,8 +57,10 @@ def test_the_instance_config_turns_on_run_monitoring_and_keeps_a_users_own(tmp_p
     config = ensure_instance_config(tmp_path / "dagster")
     assert config.read_text() == INSTANCE_CONFIG
     (tmp_path / "old").mkdir()
-    (tmp_path / "old" / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
-    assert ensure_instance_config(tmp_path / "old").read_text() == INSTANCE_CONFIG
+    # What earlier versions wrote is upgraded.
+    for previous in (INSTANCE_CONFIG.split("# No ")[0], INSTANCE_CONFIG.replace(NUX_OFF, "")):
+        (tmp_path / "old" / "dagster.yaml").write_text(previous)
+        assert ensure_instance_config(tmp_path / "old").read_text() == INSTANCE_CONFIG
     own = "telemetry:\n  enabled: true\n"
     (tmp_path / "old" / "dagster.yaml").write_text(own)
     assert ensure_instance_config(tmp_path / "old").read_text() == own
@@ -61,3 +68,5 @@ def test_the_instance_config_turns_on_run_monitoring_and_keeps_a_users_own(tmp_p
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     with dg.DagsterInstance.get() as instance:
         assert instance.run_monitoring_enabled
+        # No "Join the Dagster community" dialog on the web UI's first visit.
+        assert instance.nux_enabled is False

@@ -66,8 +66,9 @@ ATTACKS = {
     "a file as a table": ("SELECT * FROM '{tmp}/secret.csv'", "cannot read or write files"),
     "glob": ("SELECT * FROM glob('{tmp}/*')", "cannot read or write files"),
     "attach": ("ATTACH '{tmp}/other.duckdb' AS other", "ATTACH"),
-    "install": ("INSTALL httpfs", "LOAD"),
-    "load": ("LOAD httpfs", "LOAD"),
+    "install": ("INSTALL httpfs", "refused: INSTALL statement"),
+    "force install": ("FORCE INSTALL httpfs", "refused: FORCE INSTALL statement"),
+    "load": ("LOAD httpfs", "refused: LOAD statement"),
     "set": ("SET enable_external_access = true", "SET"),
     "reset": ("RESET enable_external_access", "SET"),
     "pragma": ("PRAGMA threads = 1", "SET"),
@@ -121,3 +122,22 @@ def test_errors_while_streaming_are_query_errors(wh):
     assert "late" in message
     assert _refusal(wh, "").startswith("empty query")
     assert "syntax error" in _refusal(wh, "SELEC 1")
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("INSTALL httpfs", "INSTALL statement"),
+        ("-- an extension\n/* for the web */ install httpfs", "INSTALL statement"),
+        ("UPDATE EXTENSIONS", "UPDATE statement"),
+        ("CREATE TABLE t (a INT)", "CREATE statement"),
+        ("DETACH other", "DETACH statement"),
+        ("USE memory", "USE statement"),
+        ("RESET threads", "RESET statement"),
+        ("PRAGMA threads = 1", "PRAGMA statement (DuckDB runs it as SET)"),
+        ("WITH t AS (SELECT 1) DELETE FROM notes", "WITH statement (DuckDB runs it as DELETE)"),
+    ],
+)
+def test_the_refusal_names_the_statement_typed(wh, query, named):
+    message = _refusal(wh, query)
+    assert message.startswith(f"refused: {named};"), message

@@ -11,7 +11,8 @@ import pytest
 
 from assets.seed_readers import SeedReadResult, SeedSourceError, read_sources
 from assets.seed_readers.files import read_file, read_file_batches
-from assets.seed_readers.sources import FileSource, SeedConfig
+from assets.seed_readers.sources import FileSource, SeedConfig, glob_matches
+from warehouse.seed_files import SeedFiles
 
 
 def _evidence(result) -> dict[int | None, dict]:
@@ -129,32 +130,63 @@ def test_a_parquet_column_of_the_wrong_type_quarantines_its_rows(tmp_path: Path)
     )
 
 
-def test_a_glob_that_matches_nothing_warns_unless_required(tmp_path: Path):
+def test_a_glob_that_matches_nothing_is_quiet_unless_required_or_it_matched_before(
+    tmp_path: Path,
+):
     (tmp_path / "seeds.jsonl").write_text(
         json.dumps({"instruction": "Name a bird.", "response": "A robin."}) + "\n"
     )
-    sources = [
-        FileSource(path=str(tmp_path / "seeds.jsonl")),
-        FileSource(path=str(tmp_path / "inbox/*.csv")),
-    ]
-    result = read_sources(SeedConfig(sources=sources), tmp_path)
+    seeds = FileSource(path=str(tmp_path / "seeds.jsonl"))
+    inbox = FileSource(path="home:inbox/*.csv")
+    # A new home: the drop folder is empty and nothing warns; the source is still counted.
+    result = read_sources(SeedConfig(sources=[seeds, inbox]), tmp_path)
     assert result.rows.height == 1
+    assert result.warnings == []
+    assert result.source_files == {str(tmp_path / "seeds.jsonl"): 1, "home:inbox/*.csv": 0}
+
+    # The current seed version has rows from a file the glob matched: its going is a warning.
+    previous = SeedFiles(3, ("bundled:demo_seeds.jsonl", "home:inbox/added.csv"))
+    result = read_sources(SeedConfig(sources=[seeds, inbox]), tmp_path, previous)
     assert result.warnings == [
-        f"seed source '{tmp_path}/inbox/*.csv': no file matches {tmp_path}/inbox/*.csv; "
-        "nothing read from it"
+        f"seed source 'home:inbox/*.csv': no file matches {tmp_path}/inbox/*.csv; nothing "
+        "read from it, though seed v3 has rows from 1 file it matched (home:inbox/added.csv), "
+        "which the new version leaves out"
     ]
+    elsewhere = SeedFiles(3, ("home:inbox/deeper/added.csv", "home:inbox/added.jsonl"))
+    assert read_sources(SeedConfig(sources=[seeds, inbox]), tmp_path, elsewhere).warnings == []
+    # `required: false`: never a warning.
+    optional_glob = FileSource(path="home:inbox/*.csv", required=False)
+    assert (
+        read_sources(SeedConfig(sources=[seeds, optional_glob]), tmp_path, previous).warnings == []
+    )
 
     required = FileSource(path=str(tmp_path / "inbox/*.csv"), required=True)
     with pytest.raises(SeedSourceError, match=r"no file matches .*inbox/\*\.csv"):
-        read_sources(SeedConfig(sources=[sources[0], required]), tmp_path)
+        read_sources(SeedConfig(sources=[seeds, required]), tmp_path)
 
     optional = FileSource(path=str(tmp_path / "missing.jsonl"), required=False)
-    result = read_sources(SeedConfig(sources=[sources[0], optional]), tmp_path)
+    result = read_sources(SeedConfig(sources=[seeds, optional]), tmp_path)
     assert result.warnings and "no such file" in result.warnings[0]
     with pytest.raises(SeedSourceError, match="no such file"):
         read_sources(
             SeedConfig(sources=[FileSource(path=str(tmp_path / "missing.jsonl"))]), tmp_path
         )
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "matches"),
+    [
+        ("/h/inbox/*.jsonl", "/h/inbox/a.jsonl", True),
+        ("/h/inbox/*.jsonl", "/h/inbox/sub/a.jsonl", False),
+        ("/h/inbox/*.jsonl", "/h/inbox/a.csv", False),
+        ("/h/inbox/**/*.jsonl", "/h/inbox/a.jsonl", True),
+        ("/h/inbox/**/*.jsonl", "/h/inbox/x/y/a.jsonl", True),
+        ("/h/in?ox/[ab].csv", "/h/inbox/b.csv", True),
+        ("/h/in?ox/[ab].csv", "/h/inbox/c.csv", False),
+    ],
+)
+def test_glob_matches_as_glob_lists(pattern: str, path: str, matches: bool):
+    assert glob_matches(pattern, path) is matches
 
 
 @pytest.mark.parametrize("batch_rows", [1, 2])
