@@ -515,8 +515,13 @@ def _backward(steps: list[Step], needs: dict[str, set[str]] | None = None) -> di
 
 
 def split_tests(tests: str, code: str) -> Plan:
-    """The plan of a solution's tests."""
-    return Splitter(tests, code).split()
+    """The plan of a solution's tests (tests nested too deeply to parse are a syntax error,
+    as the interpreter would find)."""
+    try:
+        return Splitter(tests, code).split()
+    except (RecursionError, MemoryError) as exc:
+        error = {"type": "SyntaxError", "message": f"too deeply nested ({type(exc).__name__})"}
+        return Plan([], [], {**error, "line": None})
 
 
 def checks(test: Test) -> Iterator[Check]:

@@ -65,7 +65,7 @@ def parse_report(raw: bytes, nonce: str, valued: set[int], scopes: set[int]) -> 
         return None
     try:
         report = json.loads(raw.decode("utf-8"), object_pairs_hook=_unique)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise Forged(f"the result channel holds no single report ({exc})") from None
     if not isinstance(report, dict) or report.get("nonce") != nonce:
         raise Forged("the report does not carry this run's nonce")
@@ -231,7 +231,7 @@ class Judge:
             raise Failed(self.error_fields(encoded["!"], leaf.run))
         try:
             return decode(encoded)
-        except (ValueError, TypeError, OverflowError) as exc:
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
             raise Failed({"kind": "unplain", "error_type": "ForgedValue",
                           "message": f"{leaf.source}: {exc}"}) from None  # fmt: skip
 

@@ -136,6 +136,13 @@ def test_only_one_report_of_this_run_is_accepted():
         (b"x" + good, "n1", {3}),  # something written before the report
         (good, "n1", {4}),  # a value for a step this run was not given
         (good.replace(b'"3":1', b'"3":1,"3":2'), "n1", {3}),  # a step reported twice
+        (good.replace(b'"3":1', b'"3":' + b"[" * 100000 + b"]" * 100000), "n1", {3}),
     ]:
         with pytest.raises(Forged):
             parse_report(forged, nonce, valued, {0})
+
+
+@pytest.mark.parametrize("depth", ["-" * 20000 + "f(1)", "f(" + "1+" * 20000 + "1)"])
+def test_tests_too_deep_to_parse_are_a_syntax_error_not_a_crash(depth):
+    plan = split_tests(f"assert {depth}\n", SOLUTION)
+    assert plan.syntax_error is not None and plan.tests == []
