@@ -12,6 +12,12 @@ interpreter runs with `-I -S`: isolated mode, no `site`, so only the standard li
 imported. A wall-clock timeout kills the whole process group; `--die-with-parent` takes the
 sandbox down with its parent.
 
+Tests are split (`split.py`): the solution's run computes only the values the tests examine,
+a second run without the solution evaluates the expected sides that are not literals, and the
+parent compares the plain data both report (`verdict.py`). The expected values never enter the
+solution's process, and a report is accepted only when the result pipe holds exactly that run's
+one report.
+
 `unsandboxed` mode (recipes must ask for it) runs the same harness and limits in a plain
 subprocess and logs a warning on every run.
 """
@@ -19,10 +25,10 @@ subprocess and logs a warning on every run.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import marshal
 import os
+import secrets
 import selectors
 import shutil
 import signal
@@ -37,10 +43,13 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from assets.execution.split import Plan, split_tests
+from assets.execution.verdict import Forged, Judge, RunReport, parse_report
 from warehouse.settings import Strict
 
 HARNESS = (Path(__file__).with_name("harness.py")).read_text()
 NOBODY = 65534
+REPORT_BYTES = 8 << 20  # twice what the harness ever writes: more is a forgery
 SYSTEM_PYTHON = "/usr/bin/python3"
 UNSANDBOXED_WARNING = (
     "UNSANDBOXED CODE EXECUTION: sandbox.mode is 'unsandboxed', so model-written code runs "
@@ -96,8 +105,10 @@ class Execution:
 
 @dataclass
 class ExecutionResult:
-    """What a run did: `status` is `passed`, `tests_failed`, `syntax_error`, `runtime_error`,
-    `resource_limit`, `timeout`, `sandbox_violation` or `no_tests`."""
+    """What a run did: `status` is `passed`, `tests_failed`, `unverifiable` (a test could
+    not be split; the others passed), `syntax_error`, `runtime_error`, `resource_limit`,
+    `timeout`, `sandbox_violation`, `forged_report` (the result channel held something other
+    than the run's one report) or `no_tests`."""
 
     status: str
     exit_status: int | None
@@ -111,6 +122,7 @@ class ExecutionResult:
     violations: list[dict[str, Any]] = field(default_factory=list)
     limits: dict[str, Any] = field(default_factory=dict)
     sandboxed: bool = True
+    verdict: str | None = None  # "split": tests decided in the parent from reported values
 
     @property
     def passed(self) -> bool:
@@ -128,6 +140,7 @@ class ExecutionResult:
             "seconds": round(self.seconds, 4),
             "sandbox": "bubblewrap" if self.sandboxed else "unsandboxed",
             "limits": self.limits,
+            **({"verdict": self.verdict} if self.verdict else {}),
         }
 
     def feedback(self) -> str:
@@ -143,6 +156,13 @@ class ExecutionResult:
             return "It tried to use the network or write files outside /tmp: neither is allowed."
         if self.status == "no_tests":
             return "The tests hold no assert statement."
+        if self.status == "unverifiable" and failed:
+            return (
+                f"This test cannot be checked: {failed[0]['message']}\nWrite top-level assert "
+                "statements that compare a call's result with a value."
+            )
+        if self.status == "forged_report":
+            return "It wrote on the sandbox's result channel, which only the harness may use."
         where = f" (line {error['line']})" if error.get("line") else ""
         detail = f"{error.get('type', 'Error')}: {error.get('message', '')}{where}"
         return detail if not self.stderr else f"{detail}\n{self.stderr[-500:]}"
@@ -164,6 +184,7 @@ class ExecutionResult:
             "stdout_truncated": self.stdout_truncated,
             "stderr_truncated": self.stderr_truncated,
             "limits": self.limits,
+            "verdict": self.verdict,
         }
 
 
@@ -183,6 +204,19 @@ class _Capped:
 
     def text(self) -> tuple[str, bool]:
         return self.kept.decode("utf-8", "replace"), self.total > len(self.kept)
+
+
+@dataclass
+class _Process:
+    """One finished harness process: how it ended and what each pipe held."""
+
+    exit_status: int
+    timed_out: bool
+    seconds: float
+    report: _Capped
+    out: _Capped
+    err: _Capped
+    nonce: str
 
 
 def _drain(pipes: dict[int, _Capped], deadline: float) -> bool:
@@ -294,6 +328,68 @@ class Sandbox:
             return list(pool.map(self.run, executions))
 
     def run(self, execution: Execution) -> ExecutionResult:
+        if execution.tests is None:
+            process = self._spawn(execution.code, execution.main, [])
+            status, error, violations, report = self._judge(process, [])
+            if status is None:
+                assert report is not None
+                status, error = report.status, report.error
+            return self._result(process, status, error, violations, [])
+        plan = split_tests(execution.tests, execution.code)
+        expected_steps = plan.run_steps("expected")
+        with ThreadPoolExecutor(1) if plan.needs_expected_run else contextlib.nullcontext() as pool:
+            # The expected sides run beside the solution, in a process of their own.
+            pending = pool.submit(self._spawn, None, False, expected_steps) if pool else None
+            steps = plan.run_steps("solution")
+            process = self._spawn(execution.code, execution.main, steps)
+            expected = pending.result() if pending else None
+        return self._verdict(plan, process, steps, expected, expected_steps)
+
+    def _verdict(
+        self,
+        plan: Plan,
+        process: _Process,
+        steps: list[tuple],
+        expected: _Process | None,
+        expected_steps: list[tuple],
+    ) -> ExecutionResult:
+        """The run's status and each test's outcome, decided here from the reported values."""
+        status, error, violations, report = self._judge(process, steps)
+        if status is None and report is not None and report.status != "passed":
+            status, error = report.status, {**(report.error or {}), "where": report.where}
+        expected_report = None
+        if status is None and expected is not None:
+            status, error, violations, expected_report = self._judge(expected, expected_steps)
+            if status is not None:
+                error = {**(error or {}), "where": "expected"}
+        if status is not None or report is None:
+            return self._result(process, status or "runtime_error", error, violations, [])
+        if plan.syntax_error is not None:
+            error = {**plan.syntax_error, "where": "tests"}
+            return self._result(process, "syntax_error", error, [], [])
+        if not plan.tests:
+            return self._result(process, "no_tests", None, [], [], verdict="split")
+        outcomes = Judge(plan, report, expected_report).outcomes()
+        stops = [(r, name) for r, name in ((report, "tests"), (expected_report, "expected"))
+                 if r is not None and 0 in r.stopped]  # fmt: skip
+        if stops:  # the tests' own setup failed: the run stops there, as the tests would
+            run, where = stops[0]
+            failure = run.stopped[0].get("error") or {}
+            error = {**failure, "where": where}
+            status = str(failure.get("kind") or "runtime_error")
+        else:
+            failed = [o for o in outcomes if not o["passed"]]
+            kinds = {o["kind"] for o in failed}
+            status = (
+                "resource_limit" if "resource_limit" in kinds
+                else "tests_failed" if kinds - {"unverifiable"}
+                else "unverifiable" if failed
+                else "passed"
+            )  # fmt: skip
+        return self._result(process, status, error, [], outcomes, verdict="split")
+
+    def _spawn(self, code: str | None, main: bool, steps: list[tuple]) -> _Process:
+        """One harness process: the code (None: the tests' expected sides alone) and steps."""
         limits = self.config.limits
         harness_limits = {
             **limits.model_dump(),
@@ -301,14 +397,16 @@ class Sandbox:
             # of this user (and none at all for root).
             "processes": limits.processes if self.sandboxed else None,
         }
+        nonce = secrets.token_hex(16)
         read_fd, write_fd = os.pipe()
         job = marshal.dumps(
             {
-                "code": execution.code,
-                "tests": execution.tests,
-                "main": execution.main,
+                "code": code,
+                "main": main,
+                "steps": steps,
                 "limits": harness_limits,
                 "result_fd": write_fd,
+                "nonce": nonce,
             }
         )
         command = [*self.prefix, self.python, "-I", "-S", "-B", "-X", "utf8", "-c", HARNESS]
@@ -341,7 +439,7 @@ class Sandbox:
         out, err, report = (
             _Capped(limits.output_chars),
             _Capped(limits.output_chars),
-            _Capped(1 << 20),
+            _Capped(REPORT_BYTES),
         )
         pipes = {stdout.fileno(): out, stderr.fileno(): err, read_fd: report}
         try:
@@ -357,56 +455,66 @@ class Sandbox:
             stderr.close()
             os.close(read_fd)
         seconds = time.perf_counter() - started
-        return self._result(process.returncode, timed_out, seconds, report, out, err)
+        return _Process(process.returncode, timed_out, seconds, report, out, err, nonce)
+
+    def _judge(
+        self, process: _Process, steps: list[tuple]
+    ) -> tuple[str | None, dict[str, Any] | None, list[dict[str, Any]], RunReport | None]:
+        """(status, error, violations, report) of one process; status None when its report
+        stands (read only now that the process and everything it started are gone)."""
+        report: RunReport | None = None
+        forged = None
+        try:
+            if process.report.total > len(process.report.kept):
+                raise Forged("more on the result channel than a report holds")
+            valued = {s[2] for s in steps if s[0] != "exec"}
+            report = parse_report(
+                bytes(process.report.kept), process.nonce, valued, {s[1] for s in steps}
+            )
+        except Forged as exc:
+            forged = {"type": "ForgedReport", "message": str(exc)}
+        violations = list(report.violations) if report else []
+        limits = self.config.limits
+        if process.timed_out:
+            return "timeout", {"limit": "wall_s", "seconds": limits.wall_s}, violations, None
+        if process.exit_status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):  # bwrap: 128 + sig
+            return "timeout", {"limit": "cpu_s", "seconds": limits.cpu_s}, violations, None
+        if forged is not None:
+            return "forged_report", forged, [], None
+        if violations:
+            return "sandbox_violation", report.error if report else None, violations, None
+        if report is None:
+            error = {
+                "type": "NoReport",
+                "message": f"the program ended (exit status {process.exit_status}) before its "
+                "tests reported",
+            }
+            return "runtime_error", error, [], None
+        return None, None, [], report
 
     def _result(
         self,
-        exit_status: int,
-        timed_out: bool,
-        seconds: float,
-        report_pipe: _Capped,
-        stdout: _Capped,
-        stderr: _Capped,
+        process: _Process,
+        status: str,
+        error: dict[str, Any] | None,
+        violations: list[dict[str, Any]],
+        tests: list[dict[str, Any]],
+        verdict: str | None = None,
     ) -> ExecutionResult:
-        raw, _ = report_pipe.text()
-        out, out_cut = stdout.text()
-        err, err_cut = stderr.text()
-        try:
-            report = json.loads(raw) if raw else None
-        except json.JSONDecodeError:
-            report = None
-        if not isinstance(report, dict):
-            report = None
-        violations = list(report.get("violations") or []) if report else []
-        error = report.get("error") if report else None
-        if timed_out:
-            status = "timeout"
-            error = {"limit": "wall_s", "seconds": self.config.limits.wall_s}
-        elif exit_status in (-signal.SIGXCPU, 128 + signal.SIGXCPU):  # bwrap: 128 + signal
-            status = "timeout"
-            error = {"limit": "cpu_s", "seconds": self.config.limits.cpu_s}
-        elif violations:
-            status = "sandbox_violation"
-        elif report is None:
-            status = "runtime_error"
-            error = {
-                "type": "NoReport",
-                "message": f"the program ended (exit status {exit_status}) before its tests "
-                "reported",
-            }
-        else:
-            status = str(report.get("status", "runtime_error"))
+        out, out_cut = process.out.text()
+        err, err_cut = process.err.text()
         return ExecutionResult(
             status=status,
-            exit_status=exit_status,
-            seconds=seconds,
+            exit_status=process.exit_status,
+            seconds=process.seconds,
             stdout=out,
             stderr=err,
             stdout_truncated=out_cut,
             stderr_truncated=err_cut,
-            tests=list(report.get("tests") or []) if report else [],
+            tests=tests,
             error=error,
             violations=violations,
             limits=self.limits(),
             sandboxed=self.sandboxed,
+            verdict=verdict,
         )

@@ -3,8 +3,9 @@
 Run: python bench/code_exec [--rounds 5] [--snippets-per-round 20]
 
 Each snippet is a solution and its unit tests (the bundled demo's coding seeds). The sandbox
-runs it as the pipeline does (`Sandbox.run`: bubblewrap, namespaces, limits, the harness that
-reports each test); the baseline runs the solution followed by its tests with the same
+runs it as the pipeline does (`Sandbox.run`: the tests split in the parent, bubblewrap,
+namespaces, limits, the harness that reports each computed value, the verdicts decided in the
+parent; the demo's expected sides are literals, so one sandbox run each); the baseline runs the solution followed by its tests with the same
 interpreter as `python -c`, in a subprocess, with no isolation; for reference, also as bare
 `python -I -S -c` (no `site`, as the sandbox runs it). All run one at a time, in alternating
 rounds so machine load hits them alike. Reported: executions per second (median of rounds)

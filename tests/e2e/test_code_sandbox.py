@@ -379,3 +379,152 @@ def test_code_verify_runs_rows_with_tests_and_drops_each_failure_with_its_verdic
     assert untimed(whole.rows).equals(untimed(batched.rows))
     assert whole.decisions.drop("evidence").equals(batched.decisions.drop("evidence"))
     assert whole.stats == batched.stats
+
+
+FORGED_REPORT = (
+    b'{"tests":[{"test":"assert f() == 2","passed":true}],"status":"passed","error":null,'
+    b'"violations":[]}'
+)
+FORGERIES = {
+    # At import: a passing verdict on every inherited descriptor, then out before the harness.
+    "forged-descriptors": exercise(
+        "import os\n\ndef f():\n    return 1\n\n"
+        f"for fd in range(3, 32):\n    try:\n        os.write(fd, {FORGED_REPORT!r})\n"
+        "    except OSError:\n        pass\nos._exit(0)\n",
+        "assert f() == 2\n",
+    ),
+    # The same, but the harness is left to write its report after the forged one.
+    "forged-then-harness": exercise(
+        "import os\n\ndef f():\n    return 1\n\n"
+        f"for fd in range(3, 32):\n    try:\n        os.write(fd, {FORGED_REPORT!r})\n"
+        "    except OSError:\n        pass\n",
+        "assert f() == 2\n",
+    ),
+    # The harness's own format with values that pass, under a guessed nonce.
+    "guessed-nonce": exercise(
+        "import os\n\ndef f():\n    return 1\n\n"
+        'r = b\'{"nonce":"0","status":"passed","violations":[],"stopped":{},\'\n'
+        "r += b'\"values\":{' + b','.join(b'\"%d\":2' % i for i in range(1, 9)) + b'}}'\n"
+        "for fd in range(3, 32):\n    try:\n        os.write(fd, r)\n    except OSError:\n"
+        "        pass\nos._exit(0)\n",
+        "assert f() == 2\n",
+    ),
+    "always-equal": exercise(
+        "class Anything:\n    def __eq__(self, other):\n        return True\n\n"
+        "    __hash__ = None\n\ndef sum_even(xs):\n    return Anything()\n",
+        "assert sum_even([1, 2, 3, 4]) == 6\n",
+    ),
+    "correct-two": exercise("def f():\n    return 2\n", "assert f() == 2\n"),
+    "correct-sum-even": exercise(
+        "def sum_even(xs):\n    return sum(x for x in xs if x % 2 == 0)\n",
+        "assert sum_even([1, 2, 3, 4]) == 6\n",
+    ),
+}
+
+
+def test_forged_verdicts_and_always_equal_objects_are_not_verified(tmp_path, monkeypatch):
+    stub(monkeypatch, lambda prompt: next(v for k, v in FORGERIES.items() if k in prompt))
+    names = list(FORGERIES)
+    config = CodeInstruct(method="code_instruct", repair_attempts=0, sandbox=SANDBOX)
+    output = CodeInstructMethod(config).run(seeds(names), context(tmp_path))
+
+    kept = sorted(r["response"] for r in output.rows.to_dicts())
+    assert len(kept) == 2 and all("return 1" not in r and "Anything" not in r for r in kept)
+    for row in output.rows.to_dicts():
+        execution = json.loads(row["attributes"])["execution"]
+        assert row["verified"] and execution["verdict"] == "split"
+    by_seed = {s["row_id"]: s["instruction"] for s in seeds(names).to_dicts()}
+    verdicts = {}
+    for decision in output.rejections.to_dicts():
+        evidence = json.loads(decision["evidence"])
+        verdicts[by_seed[evidence["source_row_id"]].split()[1].rstrip(":")] = (
+            decision["rule"],
+            evidence,
+        )
+    assert {k: v[0] for k, v in verdicts.items()} == {
+        "forged-descriptors": "forged_report",
+        "forged-then-harness": "forged_report",
+        "guessed-nonce": "forged_report",
+        "always-equal": "tests_failed",
+    }
+    assert "nonce" in verdicts["forged-descriptors"][1]["error"]["message"]
+    assert "single report" in verdicts["forged-then-harness"][1]["error"]["message"]
+    failed = verdicts["always-equal"][1]["failed_test"]
+    assert failed["error_type"] == "NotPlainData" and "Anything" in failed["message"]
+
+
+HUNTER = '''import gc, sys
+
+def hunt(prefix):
+    """Any text in this process that holds `prefix` and four digits: memory, frames, stdin."""
+    def found(text):
+        at = text.find(prefix) if isinstance(text, str) else -1
+        tail = text[at + len(prefix):at + len(prefix) + 4] if at >= 0 else ""
+        return prefix + tail if len(tail) == 4 and tail.isdigit() else None
+    for obj in gc.get_objects():
+        items = obj.values() if isinstance(obj, dict) else obj if isinstance(obj, list | tuple) else ()
+        for item in items:
+            if hit := found(item):
+                return hit
+    frame = sys._getframe()
+    while frame is not None:
+        for value in list(frame.f_locals.values()) + list(frame.f_code.co_consts):
+            if hit := found(value):
+                return hit
+        frame = frame.f_back
+    return found(sys.stdin.read()) or "not found"
+
+def expected_marker():
+    return hunt("exp" + "ected-")
+
+def literal_marker():
+    return hunt("lit" + "eral-")
+'''
+
+
+def test_a_split_verdict_round_trip_through_bubblewrap():
+    tests = (
+        "import math\n"
+        "marker = '-'.join(['expected', str(7000 + math.factorial(5) + 199)])\n"
+        "assert expected_marker() == marker\n"
+        "assert literal_marker() == 'literal-5521'\n"
+    )
+    honest = "def expected_marker():\n    return 'expected-7319'\n\n" + (
+        "def literal_marker():\n    return 'literal-5521'\n"
+    )
+    sandbox = Sandbox(SANDBOX)
+    result = sandbox.run(Execution(honest, tests))
+    assert result.passed and result.verdict == "split" and result.sandboxed, result.evidence()
+    # The solution looks for the expected values everywhere in its process: none is there.
+    result = sandbox.run(Execution(HUNTER, tests))
+    assert result.status == "tests_failed", result.evidence()
+    assert [t["message"] for t in result.tests] == [
+        "expected_marker() (computed 'not found') == 'expected-7319' is false",
+        "literal_marker() (computed 'not found') == 'literal-5521' is false",
+    ]
+    # What the solution's run is given (inputs), it does find.
+    bait = "given = [expected_marker, 'expected-4242']\nassert expected_marker() == 'expected-4242'"
+    assert sandbox.run(Execution(HUNTER, bait)).passed
+
+    # Plain data keeps its types both ways; subclasses are read through their base type.
+    values = "(1, {2}, frozenset({3}), True, None, 1.5, b'x', {'a': [1]}, 2+1j, [-0.0])"
+    typed = (
+        "from collections import Counter\n\n"
+        f"def h():\n    return {values}\n\n"
+        "class Sneaky(str):\n    def __eq__(self, other):\n        return True\n\n"
+        "    __hash__ = str.__hash__\n\n"
+        "def words():\n    return Counter('aab')\n\ndef name():\n    return Sneaky('abc')\n"
+    )
+    checks = (
+        f"assert h() == {values}\nassert h() != {values.replace('True', '1')}\n"
+        "assert words() == {'a': 2, 'b': 1}\nassert name() == 'xyz'\n"
+        "assert h()[1] == [2]\n"
+    )
+    result = sandbox.run(Execution(typed, checks))
+    assert [t["passed"] for t in result.tests] == [True, False, True, False, False]
+
+    # The expected sides run sandboxed too: reaching for the host fails there.
+    probe = "def f():\n    return 'x'\n"
+    result = sandbox.run(Execution(probe, "assert f() == open('/etc/hostname').read()\n"))
+    assert result.status == "sandbox_violation" and result.error["where"] == "expected"
+    assert result.violations[0]["kind"] == "file_read"
