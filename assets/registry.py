@@ -22,6 +22,12 @@ items, Spark settings). The recipe's `filters`, `dedup` and `decontamination` se
 assembled from these registries (assets/recipe/sections.py): each class's `Config` under its
 `config_key`, built-ins in the order listed here, then plug-ins.
 
+Plug-in dedup steps (group `synthfoundry.dedup`), scores (`synthfoundry.scores`) and detectors
+(`synthfoundry.detectors`) run after the built-ins of their kind; each is configured under its
+`config_key` in `dedup`, `filters` and `decontamination`. A detector adds the columns it
+declares in `columns`, among them a boolean column named after itself (whether it fires; the
+verdict rule uses that name), and the verdict's evidence carries its other columns.
+
 A plug-in filter (group `synthfoundry.filters`) is such a class whose `Config` has a
 `step: Literal["<name>"]` key: the recipe lists it under `filters.steps` (`- {step: <name>,
 ...}`), and the filtered stage runs the listed filters in that order, after the built-in rule
@@ -159,7 +165,7 @@ FILTERS = Registry(
 # evidence; semantic last (it embeds rows) on what the cheap steps left.
 DEDUP = Registry(
     "dedup step",
-    None,
+    "synthfoundry.dedup",
     {
         "exact": "assets.filters.exact_dedup:ExactDedup",
         "near": "assets.dedup.near:NearDedup",
@@ -168,13 +174,15 @@ DEDUP = Registry(
 )
 
 # Last in the filtered stage: their paid model calls go only to rows every other step kept.
-SCORES = Registry("score", None, {"judge": "assets.filters.judge_score:JudgeScores"})
+SCORES = Registry(
+    "score", "synthfoundry.scores", {"judge": "assets.filters.judge_score:JudgeScores"}
+)
 
 # The decontaminated stage runs the configured detectors in this order, then the verdict;
 # these names are the words of a verdict rule (`decontamination.rule`).
 DETECTORS = Registry(
     "detector",
-    None,
+    "synthfoundry.detectors",
     {
         "ngram": "assets.decontamination.ngram:NgramOverlap",
         "embedding": "assets.decontamination.embedding:EmbeddingNearest",

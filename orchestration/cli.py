@@ -24,8 +24,8 @@ from rich.table import Table
 from rich.text import Text
 
 from assets.models.call_progress import PROGRESS_PREFIX
+from assets.paths import DEFAULT_RECIPE
 from assets.recipe.loader import RecipeError, load_recipe
-from assets.recipe.paths import DEFAULT_RECIPE
 from orchestration.query_output import FORMATS
 from warehouse import Warehouse
 from warehouse.connection import synthfoundry_home

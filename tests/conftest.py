@@ -14,7 +14,7 @@ import yaml
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DedupConfig, FilterConfig
 from assets.run_context import RunContext
-from assets.steps import StageOutput, run_steps
+from assets.stream import StageOutput, run_steps
 from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources

@@ -39,6 +39,17 @@ def signal_columns() -> dict[str, pl.DataType]:
     return {name: dtype for entry in DETECTORS.classes() for name, dtype in entry.columns.items()}
 
 
+def plugin_evidence() -> dict[str, pl.Expr]:
+    """Per plug-in detector, where it fired: the other columns it declares, as its evidence."""
+    return {
+        entry.name: pl.when(pl.col(entry.name)).then(
+            pl.struct(*[pl.col(c) for c in entry.columns if c != entry.name])
+        )
+        for name, entry in zip(DETECTORS.names(), DETECTORS.classes(), strict=True)
+        if name not in DETECTORS.builtins
+    }
+
+
 @dataclass(frozen=True)
 class Verdict(RowStep):
     """Drops the rows the verdict rule calls contaminated, with one decision each, and removes
@@ -167,6 +178,7 @@ class Verdict(RowStep):
                         ),
                     )
                 ),
+                **plugin_evidence(),
             )
             .struct.json_encode()
             .alias("evidence"),

@@ -18,10 +18,10 @@ from assets.decontamination.embedding import EmbeddingNearest
 from assets.decontamination.verdict import rule_expression
 from assets.filters.text import body
 from assets.models.context import ModelContext
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.models.session import ModelSession
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.registry import DETECTORS
 from assets.run_context import RunContext
 from assets.steps import RowStep, StepOutput, merge_stats

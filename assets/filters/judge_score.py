@@ -16,9 +16,9 @@ import polars as pl
 from pydantic import Field
 
 from assets.models.context import ModelContext
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.rubric_judge import RubricJudge
 from assets.models.session import ModelSession
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.run_context import RunContext
 from assets.steps import (
     STEP_DECISION_SCHEMA,

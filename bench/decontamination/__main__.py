@@ -51,7 +51,7 @@ from assets.decontamination.lexical import LexicalDetector  # noqa: E402
 from assets.decontamination.views import docstring_view, with_views  # noqa: E402
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
-from assets.recipe.paths import bundled_path  # noqa: E402
+from assets.paths import bundled_path  # noqa: E402
 from assets.recipe.sections import DecontaminationConfig  # noqa: E402
 from assets.run_context import RunContext  # noqa: E402
 from warehouse import Warehouse  # noqa: E402

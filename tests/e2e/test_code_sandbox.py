@@ -20,7 +20,7 @@ import pytest
 
 from assets.execution.sandbox import HARNESS, Execution, Sandbox, SandboxConfig, SandboxLimits
 from assets.models.backends.base import Completion
-from assets.recipe.generators import Sampling
+from assets.models.generators import Sampling
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.code_instruct import CodeInstruct, CodeInstructMethod
 from assets.synthesis.methods.program_of_thought import (
@@ -334,7 +334,7 @@ def test_code_verify_runs_rows_with_tests_and_drops_each_failure_with_its_verdic
     from assets.filters.code_verify import CodeVerify, CodeVerifyConfig
     from assets.models.context import ModelContext
     from assets.run_context import RunContext
-    from assets.steps import run_steps
+    from assets.stream import run_steps
     from warehouse.corpora import decide_version, stage_version
 
     rows = coding_rows()

@@ -24,7 +24,8 @@ from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
 from assets.models.context import ModelContext
 from assets.recipe.sections import DecontaminationConfig
 from assets.run_context import RunContext
-from assets.steps import Step, run_steps
+from assets.steps import Step
+from assets.stream import run_steps
 from tests.conftest import TESTS, materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version

@@ -20,7 +20,8 @@ from assets.registry import DETECTORS, FILTERS
 from assets.run_context import RunContext
 from assets.spark_session import SparkConfig
 from assets.spark_steps import SparkStepError, run_steps_on_spark
-from assets.steps import RowFilter, RowStep, StageOutput, run_steps
+from assets.steps import RowFilter, RowStep
+from assets.stream import StageOutput, run_steps
 from tests.unit.assets.test_steps import _close, _ordered, sample
 from warehouse.rows import conform, with_row_ids
 

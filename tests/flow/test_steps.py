@@ -18,10 +18,8 @@ from assets.filters.judge_score import JudgeScores, JudgeScoring
 from assets.recipe.sections import DecontaminationConfig
 from assets.registry import DETECTORS
 from assets.run_context import RunContext
-from assets.steps import (
-    RowStep,
-    run_steps,
-)
+from assets.steps import RowStep
+from assets.stream import run_steps
 from assets.synthesis.context import SynthesisContext
 from tests.unit.assets.test_steps import check_batch_invariance, sample
 from warehouse import Warehouse

@@ -14,7 +14,7 @@ from assets.decontamination.ngram import NgramOverlap
 from assets.filters.heuristics import Refusal
 from assets.filters.pii import PiiConfig, PiiRedaction
 from assets.recipe.sections import DecontaminationConfig
-from assets.steps import run_steps
+from assets.stream import run_steps
 from warehouse.conversations import canonical_messages, encode
 from warehouse.rows import conform, with_row_ids
 

@@ -26,8 +26,8 @@ from assets.steps import (
     Step,
     StepOutput,
     merge_stats,
-    run_steps,
 )
+from assets.stream import run_steps
 from tests.conftest import REPO, TESTS
 from warehouse.rows import conform, with_row_ids
 
@@ -252,7 +252,7 @@ registry.entry_points = lambda group: [plugin] if group == "synthfoundry.filters
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.loader import parse_recipe
 from assets.run_context import RunContext
-from assets.steps import run_steps
+from assets.stream import run_steps
 from warehouse.rows import conform, with_row_ids
 
 head = "name: x\\nseed: {sources: [{path: a.jsonl}]}\\nsynthesis: {methods: [{method: seed_passthrough}]}\\n"

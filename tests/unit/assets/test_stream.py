@@ -12,7 +12,7 @@ from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DedupConfig, FilterConfig
 from assets.run_context import RunContext
 from assets.spill import Spill
-from assets.steps import run_steps
+from assets.stream import run_steps
 from tests.unit.assets.dedup.test_near import base_text, frame, substituted
 from tests.unit.assets.test_steps import sample
 from warehouse.rows import conform

@@ -11,7 +11,7 @@ from assets.filters.echo import EchoesInstruction, EchoRules
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DedupConfig, FilterConfig
 from assets.run_context import RunContext
-from assets.steps import StageOutput, run_steps
+from assets.stream import StageOutput, run_steps
 from warehouse.rows import conform, with_row_ids
 
 # instruction -> (response, dropped as an echo)
