@@ -167,9 +167,9 @@ DEDUP = Registry(
     "dedup step",
     "synthfoundry.dedup",
     {
-        "exact": "assets.filters.exact_dedup:ExactDedup",
+        "exact": "assets.dedup.exact:ExactDedup",
         "near": "assets.dedup.near:NearDedup",
-        "semantic": "assets.filters.semantic_dedup:SemanticDedup",
+        "semantic": "assets.dedup.semantic:SemanticDedup",
     },
 )
 

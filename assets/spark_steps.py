@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from assets.filters.exact_dedup import ExactDedup
+from assets.dedup.exact import ExactDedup
 from assets.models.context import ModelContext
 from assets.spark_session import SparkConfig, spark_session, to_spark
 from assets.steps import RowStep, Step, apply_flags, merge_stats, no_decisions

@@ -10,8 +10,8 @@ import pytest
 
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.detector import decontamination_steps
+from assets.dedup.exact import ExactDedup
 from assets.engine import ExecutionConfig, run_stage
-from assets.filters.exact_dedup import ExactDedup
 from assets.filters.language import LanguageConfig
 from assets.filters.pii import PiiConfig
 from assets.filters.pipeline import filtered_steps

@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from assets.dedup.exact import ExactDedup
 from assets.dedup.near import NearDedup, NearDedupConfig, find_near_duplicates
-from assets.filters.exact_dedup import ExactDedup
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DedupConfig, FilterConfig
 from assets.run_context import RunContext
