@@ -8,7 +8,7 @@ from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
 from assets.decontamination.detector import decontamination_steps
 from assets.registry import DETECTORS
 from assets.resources import RecipeResource
-from assets.stage_setup import StageSetup
+from assets.run_context import RunContext
 from assets.staging import (
     corpus_definition_metadata,
     describe_stream,
@@ -66,8 +66,8 @@ def decontaminated(
         benchmarks = load_benchmarks(plan.decontamination.benchmarks, wh.home)
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
-    setup = StageSetup.of(plan, model_context(context, wh, plan), benchmarks)
-    steps = decontamination_steps(setup)
+    run = RunContext(model_context(context, wh, plan), benchmarks, plan.spark)
+    steps = decontamination_steps(plan.decontamination, run)
     staged = stream_stage(context, wh, "decontaminated", "filtered", steps, plan)
     report = contamination_table(decisions_with_origin(wh, "decontaminated", staged.number))
     per_benchmark = dict(report.group_by("benchmark").agg(pl.col("rows").sum()).iter_rows())

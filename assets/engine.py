@@ -11,7 +11,8 @@ import polars as pl
 from pydantic import Field
 
 from assets.spark_session import SparkConfig
-from assets.steps import StageOutput, Step, run_steps
+from assets.steps import Step
+from assets.stream import StageOutput, run_steps
 from warehouse.settings import Strict
 
 

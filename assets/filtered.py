@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.filters.pipeline import filtered_steps
 from assets.resources import RecipeResource
-from assets.stage_setup import StageSetup
+from assets.run_context import RunContext
 from assets.staging import (
     corpus_definition_metadata,
     describe_stream,
@@ -32,8 +32,9 @@ def filtered(
 ) -> dg.MaterializeResult:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
-    setup = StageSetup.of(plan, model_context(context, wh, plan))
-    staged = stream_stage(context, wh, "filtered", "synthesized", filtered_steps(setup), plan)
+    run = RunContext(model_context(context, wh, plan), spark=plan.spark)
+    steps = filtered_steps(plan.filters, plan.dedup, run)
+    staged = stream_stage(context, wh, "filtered", "synthesized", steps, plan)
     # The steps' statistics: `pii`, `languages`, and `semantic_dedup` and `judge` when on.
     return describe_stream(
         context, wh, "filtered", staged, plan, metadata=stats_metadata(staged.summary)

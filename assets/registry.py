@@ -14,26 +14,27 @@ Literal["<name>"]` key selects it (`assets.synthesis.methods.base`). A benchmark
 `synthfoundry.tools`) is a class with `name`, `description`, `parameters` (a JSON schema) and
 `run(arguments) -> str` (`assets.tools.base`); `tool_use` recipes name it in `tools`.
 
-A plug-in filter (group `synthfoundry.filters`) is a class with:
+Every step class (filters, dedup steps, scores, detectors), built-in or plug-in, is built one
+way (assets/steps.py): it declares `Config` (a pydantic model; `warehouse.settings.Strict` is a
+good base), `config_key` (its key under the stage's recipe section) and the classmethod
+`from_config(config, run) -> list[Step]` (`run` is the `RunContext`: model context, benchmark
+items, Spark settings). The recipe's `filters`, `dedup` and `decontamination` sections are
+assembled from these registries (assets/recipe/sections.py): each class's `Config` under its
+`config_key`, built-ins in the order listed here, then plug-ins.
 
-- `name`: the registered name;
-- `Config`: a pydantic model (`warehouse.settings.Strict` is a good base) with a
-  `step: Literal["<name>"]` key and the filter's own settings; the recipe lists it under
-  `filters.steps` (`- {step: <name>, ...}`), and the filtered stage runs the listed filters
-  in that order, after the built-in rule sets and before dedup;
-- `__init__(self, config: Config)`;
-- the step interface of `assets/steps.py`: subclass `assets.steps.RowFilter` and implement
-  `flag(rows) -> row_id, rule, score, evidence` for a rule that judges each row on its own
-  (the common case: it runs on any batch of rows), or `CorpusFilter` for one that compares
-  rows across the whole version (then declare its per-row `state`). Each flagged row is
-  dropped with a decision (its `rule` and JSON `evidence`), like the built-in rules' rows;
-  `stats()` may return metadata entries for the stage.
+Plug-in dedup steps (group `synthfoundry.dedup`), scores (`synthfoundry.scores`) and detectors
+(`synthfoundry.detectors`) run after the built-ins of their kind; each is configured under its
+`config_key` in `dedup`, `filters` and `decontamination`. A detector adds the columns it
+declares in `columns`, among them a boolean column named after itself (whether it fires; the
+verdict rule uses that name), and the verdict's evidence carries its other columns.
 
-Built-in filters, dedup steps, scores and detectors instead have their own recipe keys
-(`filters.gopher_quality`, `dedup.near`, `decontamination.embedding`...): each class builds
-its steps from the recipe with `configured(setup)`, and none has a `Config`, so
-`filters.steps` offers plug-ins only. Dedup steps, scores and detectors take no plug-ins: the
-recipe has no place to configure them.
+A plug-in filter (group `synthfoundry.filters`) is such a class whose `Config` has a
+`step: Literal["<name>"]` key: the recipe lists it under `filters.steps` (`- {step: <name>,
+...}`), and the filtered stage runs the listed filters in that order, after the built-in rule
+sets and before dedup. The default `from_config` builds `cls(config)`. Subclass
+`assets.steps.RowFilter` and implement `flag(rows) -> row_id, rule, score, evidence` for a rule
+that judges each row on its own (it then runs on any batch of rows), or `CorpusFilter` for one
+that compares rows across the whole version (then declare its per-row `state`).
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class Registry:
     def built_in(self) -> list[Any]:
         """The built-in implementations, in the order they are listed."""
         return [self.get(name) for name in self.builtins]
+
+    def classes(self) -> list[Any]:
+        """Every implementation: built-ins in the order they are listed, then plug-ins."""
+        return list(self._load().values())
 
 
 def _import(target: str, kind: str, name: str) -> Any:
@@ -179,22 +184,24 @@ FILTERS = Registry(
 # evidence; semantic last (it embeds rows) on what the cheap steps left.
 DEDUP = Registry(
     "dedup step",
-    None,
+    "synthfoundry.dedup",
     {
-        "exact": "assets.filters.exact_dedup:ExactDedup",
+        "exact": "assets.dedup.exact:ExactDedup",
         "near": "assets.dedup.near:NearDedup",
-        "semantic": "assets.filters.semantic_dedup:SemanticDedup",
+        "semantic": "assets.dedup.semantic:SemanticDedup",
     },
 )
 
 # Last in the filtered stage: their paid model calls go only to rows every other step kept.
-SCORES = Registry("score", None, {"judge": "assets.filters.judge_score:JudgeScores"})
+SCORES = Registry(
+    "score", "synthfoundry.scores", {"judge": "assets.filters.judge_score:JudgeScores"}
+)
 
 # The decontaminated stage runs the configured detectors in this order, then the verdict;
 # these names are the words of a verdict rule (`decontamination.rule`).
 DETECTORS = Registry(
     "detector",
-    None,
+    "synthfoundry.detectors",
     {
         "ngram": "assets.decontamination.ngram:NgramOverlap",
         "embedding": "assets.decontamination.embedding:EmbeddingNearest",

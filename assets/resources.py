@@ -6,8 +6,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.paths import DEFAULT_RECIPE
 from assets.recipe.loader import load_recipe
-from assets.recipe.paths import DEFAULT_RECIPE
 from assets.recipe.root import Recipe
 from quality.gate import GatePolicy
 

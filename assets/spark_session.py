@@ -12,7 +12,7 @@ import polars as pl
 import pyarrow as pa
 from pydantic import Field
 
-from assets.recipe.paths import bundled_path
+from assets.paths import bundled_path
 from warehouse.settings import Strict
 
 

@@ -27,18 +27,11 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import pyarrow as pa
 
-from assets.filters.exact_dedup import ExactDedup
+from assets.dedup.exact import ExactDedup
 from assets.models.context import ModelContext
 from assets.spark_session import SparkConfig, spark_session, to_spark
-from assets.steps import (
-    RowStep,
-    StageOutput,
-    Step,
-    apply_flags,
-    merge_stats,
-    no_decisions,
-    run_steps,
-)
+from assets.steps import RowStep, Step, apply_flags, merge_stats, no_decisions
+from assets.stream import StageOutput, run_steps
 from warehouse import Warehouse
 from warehouse.rows import CONTENT_COLUMNS, DECISION_SCHEMA
 

@@ -16,8 +16,8 @@ from assets.embeddings import Embedder
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
 from assets.spill import Spill, parquet_batches
-from assets.steps import StageOutput, Step, batches
-from assets.stream import StreamSummary, stream_steps
+from assets.steps import Step
+from assets.stream import StageOutput, StreamSummary, batches, stream_steps
 from assets.synthesis.context import SynthesisContext
 from quality.materialization import METADATA_SAMPLE_ROWS, materialization_metadata
 from quality.tables import markdown_table

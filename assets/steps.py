@@ -15,28 +15,31 @@ A stage is a list of steps of two kinds:
 A step's decisions are `row_id, rule, action, score, evidence` (`STEP_DECISION_SCHEMA`); the
 runner adds the stage. A rule that only flags rows to drop subclasses `RowFilter` (or
 `CorpusFilter`) and implements `flag`. `stats()` returns the step's statistics as
-materialization metadata entries (`{"pii": {...}}`); most steps have none. A built-in step
-class builds its steps from the recipe with the classmethod `configured(setup)` (a
-`StageSetup`); the registries (assets/registry.py) list the classes in stage order.
+materialization metadata entries (`{"pii": {...}}`); most steps have none.
+
+Every step class, built-in or plug-in, is built one way: it declares its settings as a pydantic
+`Config` model and `config_key`, its key under the stage's recipe section, and the classmethod
+`from_config(config, run)` builds its steps from that config and the run's `RunContext` (none
+when the config turns it off; several when one config drives several steps). The registries
+(assets/registry.py) list the classes in stage order, and the recipe's sections are assembled
+from their `Config` models (assets/recipe/sections.py).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import polars as pl
+from pydantic import BaseModel
 
+from assets.run_context import RunContext
 from warehouse.rows import DECISION_SCHEMA
 
 if TYPE_CHECKING:
-    # Types only: the setup holds recipe sections, and the recipe imports the config models
-    # that live beside the steps, so the steps' modules cannot import it at run time.
-    from assets.registry import Registry
     from assets.spill import Spill
-    from assets.stage_setup import StageSetup
 
 STEP_DECISION_SCHEMA: dict[str, pl.DataType] = {
     name: dtype for name, dtype in DECISION_SCHEMA.items() if name != "stage"
@@ -66,9 +69,22 @@ class StepOutput:
 
 
 class Step(ABC):
-    """One step of a stage; `name` names it in errors and, for filters, in decisions."""
+    """One step of a stage; `name` names it in errors and, for filters, in decisions.
+
+    `Config` is the model of its recipe settings, `config_key` its key under the stage's
+    recipe section; `legacy_keys` maps older flat keys of that section to fields of `Config`
+    (they keep old recipes valid)."""
 
     name: str
+    Config: ClassVar[type[BaseModel]]
+    config_key: ClassVar[str]
+    legacy_keys: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def from_config(cls, config: Any, run: RunContext) -> list[Step]:
+        """The steps `config` asks for: by default one built from the config alone, none when
+        it says `enabled: false`."""
+        return [cls(config)] if getattr(config, "enabled", True) else []  # type: ignore[call-arg]
 
     @abstractmethod
     def apply(self, rows: pl.DataFrame) -> StepOutput:
@@ -180,10 +196,12 @@ class CorpusFilter(CorpusStep):
         return apply_flags(rows, self.flag(rows))
 
 
-def configured_steps(registry: Registry, setup: StageSetup) -> list[Step]:
-    """The steps the recipe asks of a registry's built-ins, in registry order: each built-in
-    class builds its own with `configured(setup)` (none when the recipe turns it off)."""
-    return [step for entry in registry.built_in() for step in entry.configured(setup)]
+def steps_from(classes: Sequence[type[Step]], section: BaseModel, run: RunContext) -> list[Step]:
+    """The steps a recipe section asks of `classes`, in their order: each class builds its own
+    from its config (the section's `config_key` field) with `from_config`."""
+    return [
+        step for cls in classes for step in cls.from_config(getattr(section, cls.config_key), run)
+    ]
 
 
 def merge_stats(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
@@ -202,53 +220,3 @@ def merge_stats(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
                 f"statistic {key!r} differs between batches: {merged[key]!r}, {value!r}"
             )
     return merged
-
-
-@dataclass(frozen=True)
-class StageOutput:
-    """The rows kept, every decision (with its stage), the steps' merged statistics, and the
-    funnel: rows in and out of each step, in order."""
-
-    rows: pl.DataFrame
-    decisions: pl.DataFrame
-    stats: dict[str, Any]
-    funnel: pl.DataFrame
-
-
-def batches(rows: pl.DataFrame, batch_rows: int | None) -> Iterator[pl.DataFrame]:
-    """`rows` in slices of `batch_rows` (all at once when None); an empty frame is one batch,
-    so a row step still shapes the columns of an empty version."""
-    if batch_rows is None or rows.height <= batch_rows:
-        yield rows
-        return
-    yield from rows.iter_slices(batch_rows)
-
-
-def run_steps(
-    rows: pl.DataFrame, steps: Sequence[Step], stage: str, batch_rows: int | None = None
-) -> StageOutput:
-    """The streamed runner (`assets.stream.stream_steps`) on a version held in memory: row
-    steps see batches of `batch_rows` (None: the whole version), corpus steps decide over the
-    whole version; the rows kept and decisions come back as frames."""
-    from assets.spill import Spill
-    from assets.stream import MemoryBatches, stream_steps
-
-    kept: list[pl.DataFrame] = []
-    decided: list[pl.DataFrame] = [pl.DataFrame(schema=DECISION_SCHEMA)]
-
-    def emit(out: pl.DataFrame | None, decisions: pl.DataFrame | None) -> None:
-        if out is not None:
-            kept.append(out)
-        if decisions is not None and not decisions.is_empty():
-            decided.append(decisions)
-
-    with Spill.temporary() as spill:
-        summary = stream_steps(
-            batches(rows, batch_rows), steps, stage, emit, spill, hold=MemoryBatches
-        )
-    return StageOutput(
-        pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0],
-        pl.concat(decided),
-        summary.stats,
-        summary.funnel,
-    )

@@ -176,3 +176,50 @@ def _counted(
         if not output.decisions.is_empty():
             emit(None, _staged(name_turns(output.decisions, rows_in), stage))
         yield output.rows
+
+
+@dataclass(frozen=True)
+class StageOutput:
+    """The rows kept, every decision (with its stage), the steps' merged statistics, and the
+    funnel: rows in and out of each step, in order."""
+
+    rows: pl.DataFrame
+    decisions: pl.DataFrame
+    stats: dict[str, Any]
+    funnel: pl.DataFrame
+
+
+def batches(rows: pl.DataFrame, batch_rows: int | None) -> Iterator[pl.DataFrame]:
+    """`rows` in slices of `batch_rows` (all at once when None); an empty frame is one batch,
+    so a row step still shapes the columns of an empty version."""
+    if batch_rows is None or rows.height <= batch_rows:
+        yield rows
+        return
+    yield from rows.iter_slices(batch_rows)
+
+
+def run_steps(
+    rows: pl.DataFrame, steps: Sequence[Step], stage: str, batch_rows: int | None = None
+) -> StageOutput:
+    """The streamed runner (`stream_steps`) on a version held in memory: row
+    steps see batches of `batch_rows` (None: the whole version), corpus steps decide over the
+    whole version; the rows kept and decisions come back as frames."""
+    kept: list[pl.DataFrame] = []
+    decided: list[pl.DataFrame] = [pl.DataFrame(schema=DECISION_SCHEMA)]
+
+    def emit(out: pl.DataFrame | None, decisions: pl.DataFrame | None) -> None:
+        if out is not None:
+            kept.append(out)
+        if decisions is not None and not decisions.is_empty():
+            decided.append(decisions)
+
+    with Spill.temporary() as spill:
+        summary = stream_steps(
+            batches(rows, batch_rows), steps, stage, emit, spill, hold=MemoryBatches
+        )
+    return StageOutput(
+        pl.concat(kept, how="diagonal_relaxed") if len(kept) > 1 else kept[0],
+        pl.concat(decided),
+        summary.stats,
+        summary.funnel,
+    )

@@ -23,8 +23,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from assets.models.call_progress import PROGRESS_PREFIX
+from assets.paths import DEFAULT_RECIPE
 from assets.recipe.loader import RecipeError, load_recipe
-from assets.recipe.paths import DEFAULT_RECIPE
 from orchestration.home import prepare_home
 from orchestration.query_output import FORMATS
 from orchestration.tables import print_frame

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from assets.recipe.paths import DEFAULT_RECIPE
+from assets.paths import DEFAULT_RECIPE
 from assets.resources import RecipeResource
 from warehouse.resource import WarehouseResource
 

@@ -12,8 +12,9 @@ import pytest
 import yaml
 
 from assets.filters.pipeline import filtered_steps
-from assets.stage_setup import StageSetup
-from assets.steps import StageOutput, run_steps
+from assets.recipe.sections import DedupConfig, FilterConfig
+from assets.run_context import RunContext
+from assets.stream import StageOutput, run_steps
 from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
@@ -99,9 +100,15 @@ def write_recipe(home: Path):
     return write
 
 
-def filter_rows(rows: pl.DataFrame, **sections: object) -> StageOutput:
+def filter_rows(
+    rows: pl.DataFrame,
+    filters: FilterConfig | None = None,
+    dedup: DedupConfig | None = None,
+    run: RunContext | None = None,
+) -> StageOutput:
     """The filtered stage's steps on `rows`, for the recipe sections given (defaults else)."""
-    return run_steps(rows, filtered_steps(StageSetup(**sections)), stage="filtered")
+    steps = filtered_steps(filters or FilterConfig(), dedup or DedupConfig(), run or RunContext())
+    return run_steps(rows, steps, stage="filtered")
 
 
 def materialize(

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 from pydantic import Field, field_validator
 
-from assets.recipe.paths import resolve_path
+from assets.paths import resolve_path
 from assets.registry import BENCHMARKS
 from assets.seed_readers.hub import HubSource, download_parquet_files
 from assets.seed_readers.result import SeedSourceError

@@ -17,37 +17,58 @@ benchmark, item, the detectors that fired and each detector's figures.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
+from pydantic import BaseModel
 
 from assets.decontamination.verdict import rule_expression
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL
 from assets.filters.text import body
-from assets.recipe.root import DecontaminationConfig
 from assets.registry import DETECTORS
-from assets.stage_setup import StageSetup
-from assets.steps import RowStep, Step, StepOutput, apply_flags, configured_steps
+from assets.run_context import RunContext
+from assets.steps import RowStep, Step, StepOutput, apply_flags, steps_from
 
 RULE = "benchmark_contamination"
 
 
 def signal_columns() -> dict[str, pl.DataType]:
     """Every column a registered detector may add, with its type."""
-    return {name: dtype for entry in DETECTORS.built_in() for name, dtype in entry.columns.items()}
+    return {name: dtype for entry in DETECTORS.classes() for name, dtype in entry.columns.items()}
+
+
+def plugin_evidence() -> dict[str, pl.Expr]:
+    """Per plug-in detector, where it fired: the other columns it declares, as its evidence."""
+    return {
+        entry.name: pl.when(pl.col(entry.name)).then(
+            pl.struct(*[pl.col(c) for c in entry.columns if c != entry.name])
+        )
+        for name, entry in zip(DETECTORS.names(), DETECTORS.classes(), strict=True)
+        if name not in DETECTORS.builtins
+    }
 
 
 @dataclass(frozen=True)
 class Verdict(RowStep):
     """Drops the rows the verdict rule calls contaminated, with one decision each, and removes
-    the detectors' columns from the rows it keeps."""
+    the detectors' columns from the rows it keeps. `detectors` holds each registered
+    detector's config by name, on or off."""
 
-    config: DecontaminationConfig
+    rule: str
+    detectors: Mapping[str, BaseModel]
     name: str = RULE
+
+    def on(self, detector: str) -> Any:
+        """The config of `detector` when it is on, else None."""
+        config = self.detectors.get(detector)
+        return config if config is not None and getattr(config, "enabled", True) else None
 
     @property
     def model(self) -> str:
-        return self.config.embedding.model if self.config.embedding else DEFAULT_EMBEDDING_MODEL
+        embedding = self.on("embedding")
+        return embedding.model if embedding else DEFAULT_EMBEDDING_MODEL
 
     def signals(self, rows: pl.DataFrame) -> pl.DataFrame:
         """`rows` with every detector's columns (null where a detector is off) and the
@@ -58,9 +79,9 @@ class Verdict(RowStep):
             if name not in rows.columns
         ]
         return rows.with_columns(missing).with_columns(
-            rule_expression(
-                self.config.verdict_rule, {n: pl.col(n) for n in DETECTORS.names()}
-            ).alias("contaminated")
+            rule_expression(self.rule, {n: pl.col(n) for n in DETECTORS.names()}).alias(
+                "contaminated"
+            )
         )
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
@@ -69,10 +90,11 @@ class Verdict(RowStep):
 
     def flag(self, signals: pl.DataFrame) -> pl.DataFrame:
         signals = signals.filter(pl.col("contaminated"))
-        emb = self.config.embedding
+        emb = self.on("embedding")
         cascade = emb.candidates if emb else None
-        lex = self.config.lexical
-        judge = self.config.judge
+        lex = self.on("lexical")
+        judge = self.on("judge")
+        ngram = self.on("ngram")
         fired = pl.concat_list(
             [pl.when(pl.col(n)).then(pl.lit(n)) for n in DETECTORS.names()]
         ).list.drop_nulls()
@@ -103,12 +125,12 @@ class Verdict(RowStep):
                 benchmark=matched("benchmark"),
                 item_id=matched("item_id"),
                 detectors=fired,
-                verdict_rule=pl.lit(self.config.verdict_rule),
+                verdict_rule=pl.lit(self.rule),
                 ngram=pl.when(pl.col("ngram")).then(
                     pl.struct(
                         benchmark=pl.col("ng_benchmark"),
                         item_id=pl.col("ng_item_id"),
-                        n=pl.lit(self.config.ngram_size),
+                        n=pl.lit(ngram.n if ngram else None, dtype=pl.Int32),
                         shared_ngrams=pl.col("ng_shared"),
                         example_ngram=pl.col("ng_example"),
                     )
@@ -156,15 +178,21 @@ class Verdict(RowStep):
                         ),
                     )
                 ),
+                **plugin_evidence(),
             )
             .struct.json_encode()
             .alias("evidence"),
         )
 
 
-def decontamination_steps(setup: StageSetup) -> list[Step]:
-    """The detectors the recipe turns on, in registry order, then the verdict."""
-    return [*configured_steps(DETECTORS, setup), Verdict(setup.decontamination)]
+def decontamination_steps(section: Any, run: RunContext) -> list[Step]:
+    """The detectors the recipe's `decontamination` section turns on, in registry order, then
+    the verdict under the section's rule (`verdict_rule`)."""
+    detectors = {
+        name: getattr(section, DETECTORS.get(name).config_key) for name in DETECTORS.names()
+    }
+    verdict = Verdict(section.verdict_rule, detectors)
+    return [*steps_from(DETECTORS.classes(), section, run), verdict]
 
 
 def contamination_signals(rows: pl.DataFrame, steps: list[Step]) -> pl.DataFrame:

@@ -18,7 +18,7 @@ reads it) never fires on them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -29,17 +29,17 @@ from assets.decontamination.coverage import TokenCoverage, coverage_nearest
 from assets.decontamination.views import problem_part, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Device, Embedder, nearest
 from assets.filters.text import body
+from assets.run_context import RunContext
 from assets.steps import RowStep, StepOutput, merge_stats
 from warehouse.connection import Warehouse
 from warehouse.settings import Strict
 
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
-
 
 class EmbeddingDetector(Strict):
-    """Nearest benchmark item of each row by cosine of sentence embeddings (top-1)."""
+    """Nearest benchmark item of each row by cosine of sentence embeddings (top-1); off unless
+    the recipe writes `decontamination.embedding`."""
 
+    enabled: bool = False
     threshold: float = Field(
         default=0.63,
         gt=0.0,
@@ -135,7 +135,8 @@ class EmbeddingNearest(RowStep):
     wh: Warehouse
     detector: EmbeddingDetector | None
     name: str = "embedding"
-    config_key: ClassVar[str | None] = "embedding"
+    Config: ClassVar[type[Strict]] = EmbeddingDetector
+    config_key: ClassVar[str] = "embedding"
     columns: ClassVar[dict[str, pl.DataType]] = {
         **{name: dtype for name, dtype in NEAREST_SCHEMA.items() if name != "row_id"},
         "cand_similarity": pl.Float64(),
@@ -146,12 +147,11 @@ class EmbeddingNearest(RowStep):
     _totals: dict[str, int] = field(default_factory=dict, init=False, compare=False)
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[EmbeddingNearest]:
-        config = setup.decontamination
-        if config.embedding is None and config.judge is None:
+    def from_config(cls, config: EmbeddingDetector, run: RunContext) -> list[EmbeddingNearest]:
+        if not config.enabled:
             return []
-        wh = setup.context("the embedding detector (its embedding cache)").wh
-        return [cls(setup.benchmark_items(), wh, config.embedding)]
+        wh = run.context("the embedding detector (its embedding cache)").wh
+        return [cls(run.benchmark_items(), wh, config)]
 
     @property
     def model(self) -> str:

@@ -9,36 +9,42 @@ and sampling parameters. Its output is held to `VERDICT_OUTPUT`, `{"same_problem
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import polars as pl
 from pydantic import Field
 
+from assets.decontamination.embedding import EmbeddingNearest
 from assets.decontamination.verdict import rule_expression
 from assets.filters.text import body
 from assets.models.context import ModelContext
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.models.session import ModelSession
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.registry import DETECTORS
+from assets.run_context import RunContext
 from assets.steps import RowStep, StepOutput, merge_stats
 from warehouse.lineage import register_generators
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 
 class JudgeConfig(Strict):
     """An LLM asked whether a row and its nearest benchmark item are the same question
     rephrased (as in the LMSYS LLM decontaminator); it sees only pairs whose cosine reaches
-    `candidate_threshold`."""
+    `candidate_threshold`. Off unless the recipe writes `decontamination.judge`."""
 
+    enabled: bool = False
     generator: GeneratorConfig = LocalModel()
     candidate_threshold: float = Field(default=0.5, gt=0.0, le=1.0)
     template: str = "decontamination_judge"
     sampling: Sampling = Sampling(temperature=0.0, max_tokens=16)
+    verdict_rule: str | None = Field(
+        default=None,
+        exclude=True,
+        description="Set from the section's verdict rule (`decontamination.rule`): the judge "
+        "is asked only where its answer changes the verdict.",
+    )
 
 
 # Keeps a pair inside a small model's context window; the start of a problem states it.
@@ -119,7 +125,10 @@ class PairJudge(RowStep):
     rule: str
     ctx: ModelContext
     name: str = "judge"
-    config_key: ClassVar[str | None] = "judge"
+    # The nearest items the judge reads, found here when the embedding detector is off.
+    nearest: EmbeddingNearest | None = None
+    Config: ClassVar[type[Strict]] = JudgeConfig
+    config_key: ClassVar[str] = "judge"
     columns: ClassVar[dict[str, pl.DataType]] = {
         **{name: dtype for name, dtype in VERDICT_SCHEMA.items() if name != "row_id"},
         "judge": pl.Boolean(),
@@ -127,14 +136,20 @@ class PairJudge(RowStep):
     _totals: dict[str, int] = field(default_factory=dict, init=False)
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[PairJudge]:
-        config = setup.decontamination
-        if config.judge is None:
+    def from_config(cls, config: JudgeConfig, run: RunContext) -> list[PairJudge]:
+        if not config.enabled:
             return []
-        ctx = setup.context("the decontamination judge")
-        return [cls(setup.benchmark_items(), config.judge, config.verdict_rule, ctx)]
+        if config.verdict_rule is None:
+            raise ValueError("the decontamination judge needs the section's verdict rule")
+        ctx = run.context("the decontamination judge")
+        items = run.benchmark_items()
+        # Without a detector config: every row's whole text, nearest item only, never firing.
+        nearest = EmbeddingNearest(items, ctx.wh, None)
+        return [cls(items, config, config.verdict_rule, ctx, nearest=nearest)]
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
+        if "similarity" not in rows.columns and self.nearest is not None:
+            rows = self.nearest.apply(rows).rows
         signals = {
             name: pl.col(name) if name in rows.columns else pl.lit(False)
             for name in DETECTORS.names()

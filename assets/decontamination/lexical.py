@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import polars as pl
@@ -26,17 +26,17 @@ from pydantic import Field, model_validator
 from assets.decontamination.views import problem_statement
 from assets.embeddings import nearest
 from assets.filters.text import body
+from assets.run_context import RunContext
 from assets.steps import RowStep, StepOutput
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 
 class LexicalDetector(Strict):
     """Nearest benchmark item of each row by TF-IDF cosine of character n-grams (top-1):
-    rephrasings that keep a task's rare words but share no long word n-gram."""
+    rephrasings that keep a task's rare words but share no long word n-gram. Off unless the
+    recipe writes `decontamination.lexical`."""
 
+    enabled: bool = False
     threshold: float = Field(
         default=0.30,
         gt=0.0,
@@ -150,16 +150,16 @@ class LexicalNearest(RowStep):
     benchmarks: pl.DataFrame
     detector: LexicalDetector
     name: str = "lexical"
-    config_key: ClassVar[str | None] = "lexical"
+    Config: ClassVar[type[Strict]] = LexicalDetector
+    config_key: ClassVar[str] = "lexical"
     columns: ClassVar[dict[str, pl.DataType]] = {
         **{name: dtype for name, dtype in LEXICAL_SCHEMA.items() if name != "row_id"},
         "lexical": pl.Boolean(),
     }
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[LexicalNearest]:
-        detector = setup.decontamination.lexical
-        return [cls(setup.benchmark_items(), detector)] if detector else []
+    def from_config(cls, config: LexicalDetector, run: RunContext) -> list[LexicalNearest]:
+        return [cls(run.benchmark_items(), config)] if config.enabled else []
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         corpus = rows.select("row_id", body().alias("content"))

@@ -4,17 +4,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import duckdb
 import polars as pl
+from pydantic import Field
 
 from assets.filters.text import body
+from assets.run_context import RunContext
 from assets.spark_session import SparkConfig
 from assets.steps import RowStep, StepOutput
+from warehouse.settings import Strict
 
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
+
+class NgramConfig(Strict):
+    """Word n-grams shared with a benchmark item (on by default)."""
+
+    enabled: bool = True
+    n: int = Field(default=13, ge=3, le=50, description="Words per n-gram.")
+    backend: Literal["local", "spark"] = Field(
+        default="local", description="local: DuckDB in process; spark: the `spark` section."
+    )
+
 
 # Texts shorter than n words contribute one n-gram of all their words, so a short benchmark
 # item copied whole is still caught.
@@ -81,8 +92,10 @@ class NgramOverlap(RowStep):
     name: str = "ngram"
     backend: Literal["local", "spark"] = "local"
     spark: SparkConfig | None = None
-    # Always on: its settings (`ngram_size`, `ngram_backend`) have defaults.
-    config_key: ClassVar[str | None] = None
+    Config: ClassVar[type[Strict]] = NgramConfig
+    config_key: ClassVar[str] = "ngram"
+    # Its settings were flat keys of `decontamination` before each detector had a section.
+    legacy_keys: ClassVar[dict[str, str]] = {"ngram_size": "n", "ngram_backend": "backend"}
     columns: ClassVar[dict[str, pl.DataType]] = {
         "ng_benchmark": pl.String(),
         "ng_item_id": pl.String(),
@@ -92,16 +105,10 @@ class NgramOverlap(RowStep):
     }
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[NgramOverlap]:
-        config = setup.decontamination
-        return [
-            cls(
-                setup.benchmark_items(),
-                n=config.ngram_size,
-                backend=config.ngram_backend,
-                spark=setup.spark,
-            )
-        ]
+    def from_config(cls, config: NgramConfig, run: RunContext) -> list[NgramOverlap]:
+        if not config.enabled:
+            return []
+        return [cls(run.benchmark_items(), n=config.n, backend=config.backend, spark=run.spark)]
 
     def matches(self, corpus: pl.DataFrame) -> pl.DataFrame:
         """Per row of `corpus` (`row_id`, `content`) sharing an n-gram with a benchmark item:

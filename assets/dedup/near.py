@@ -20,13 +20,13 @@ from assets.dedup.minhash import (
     signatures,
 )
 from assets.filters.text import body
+from assets.run_context import RunContext
 from assets.spark_session import SparkConfig
 from assets.steps import CorpusDecision, CorpusFilter, CorpusState
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
     from assets.spill import Spill
-    from assets.stage_setup import StageSetup
 
 
 class NearDedupConfig(Strict):
@@ -202,10 +202,12 @@ class NearDedup(CorpusFilter):
         "shingle hashes)",
     )
 
+    Config: ClassVar[type[Strict]] = NearDedupConfig
+    config_key: ClassVar[str] = "near"
+
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[NearDedup]:
-        near = setup.dedup.near
-        return [cls(near, setup.spark)] if near.enabled else []
+    def from_config(cls, config: NearDedupConfig, run: RunContext) -> list[NearDedup]:
+        return [cls(config, run.spark)] if config.enabled else []
 
     streamed: ClassVar[bool] = True
 

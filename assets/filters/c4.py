@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import polars as pl
 from pydantic import Field
@@ -21,11 +21,9 @@ from assets.filters.rule_sets import (
     checked_text,
     flag_thresholds,
 )
+from assets.run_context import RunContext
 from assets.steps import RowFilter
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 
 class C4Rules(Strict):
@@ -58,6 +56,10 @@ class C4Rules(Strict):
     bad_words: list[str] = Field(
         default=[], description="Whole words that drop a document (C4 used the LDNOOBW list)."
     )
+    scope: DocumentRuleScope = Field(
+        default_factory=DocumentRuleScope,
+        description="Which rows' text the rules read (formerly `filters.document_scope`).",
+    )
 
 
 # Period, exclamation mark, question mark or closing quotation mark (C4's list).
@@ -70,11 +72,14 @@ class C4(RowFilter):
     rules: C4Rules
     scope: DocumentRuleScope
     name: str = "c4"
+    Config: ClassVar[type[Strict]] = C4Rules
+    config_key: ClassVar[str] = "c4"
+    # One scope used to serve the Gopher and C4 rule sets alike; it now sets each one's.
+    legacy_keys: ClassVar[dict[str, str]] = {"document_scope": "scope"}
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[C4]:
-        f = setup.filters
-        return [cls(f.c4, f.document_scope)] if f.c4.enabled else []
+    def from_config(cls, config: C4Rules, run: RunContext) -> list[C4]:
+        return [cls(config, config.scope)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
 import polars as pl
 from pydantic import Field
@@ -23,12 +23,10 @@ from pydantic import Field
 from assets.execution.code_blocks import first_python_block, row_tests
 from assets.execution.sandbox import Execution, Sandbox, SandboxConfig
 from assets.models.context import ModelContext
+from assets.run_context import RunContext
 from assets.steps import STEP_DECISION_SCHEMA, RowStep, StepOutput, merge_stats, no_decisions
 from warehouse.corpora import current_rows
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 
 class CodeVerifyConfig(Strict):
@@ -51,12 +49,13 @@ class CodeVerify(RowStep):
     config: CodeVerifyConfig
     ctx: ModelContext | None = None
     name: str = "code_verify"
+    Config: ClassVar[type[Strict]] = CodeVerifyConfig
+    config_key: ClassVar[str] = "code_verify"
     _stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[CodeVerify]:
-        config = setup.filters.code_verify
-        return [cls(config, setup.ctx)] if config.enabled else []
+    def from_config(cls, config: CodeVerifyConfig, run: RunContext) -> list[CodeVerify]:
+        return [cls(config, run.ctx)] if config.enabled else []
 
     @cached_property
     def sandbox(self) -> Sandbox:

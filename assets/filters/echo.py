@@ -18,17 +18,15 @@ one space), a response echoes its instruction when
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import polars as pl
 from pydantic import Field
 
 from assets.filters.defects.units import decisions, units
+from assets.run_context import RunContext
 from assets.steps import RowFilter
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 _NOT_WORD = r"[^\p{L}\p{N}]+"
 
@@ -81,13 +79,14 @@ class EchoesInstruction(RowFilter):
     min_copied_fraction: float = 0.8
     min_copy_words: int = 4
     name: str = "echoes_instruction"
+    Config: ClassVar[type[Strict]] = EchoRules
+    config_key: ClassVar[str] = "echo"
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[EchoesInstruction]:
-        r = setup.filters.echo
-        if not r.enabled:
+    def from_config(cls, config: EchoRules, run: RunContext) -> list[EchoesInstruction]:
+        if not config.enabled:
             return []
-        return [cls(r.max_added_words, r.min_copied_fraction, r.min_copy_words)]
+        return [cls(config.max_added_words, config.min_copied_fraction, config.min_copy_words)]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         # Every answer against what it answers: an instruction's response, a preference

@@ -7,7 +7,7 @@ row per line, paragraph or word) with Polars group-bys, not per-row Python."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import polars as pl
 from pydantic import Field
@@ -19,11 +19,9 @@ from assets.filters.rule_sets import (
     checked_text,
     flag_thresholds,
 )
+from assets.run_context import RunContext
 from assets.steps import RowFilter
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 
 class GopherQualityRules(Strict):
@@ -46,6 +44,10 @@ class GopherQualityRules(Strict):
         default=2, ge=0, description="Of: the, be, to, of, and, that, have, with (documents only)."
     )
     stop_words: list[str] = ["the", "be", "to", "of", "and", "that", "have", "with"]
+    scope: DocumentRuleScope = Field(
+        default_factory=DocumentRuleScope,
+        description="Which rows' text the rules read (formerly `filters.document_scope`).",
+    )
 
 
 class GopherRepetitionRules(Strict):
@@ -64,6 +66,10 @@ class GopherRepetitionRules(Strict):
         default={5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10},
         description="n -> largest share of word characters inside repeated n-grams.",
     )
+    scope: DocumentRuleScope = Field(
+        default_factory=DocumentRuleScope,
+        description="Which rows' text the rules read (formerly `filters.document_scope`).",
+    )
 
 
 _BULLET = r"^\s*[•‣⁃◦●○■□▪▫*\-–—]"
@@ -79,11 +85,13 @@ class GopherQuality(RowFilter):
     rules: GopherQualityRules
     scope: DocumentRuleScope
     name: str = "gopher_quality"
+    Config: ClassVar[type[Strict]] = GopherQualityRules
+    config_key: ClassVar[str] = "gopher_quality"
+    legacy_keys: ClassVar[dict[str, str]] = {"document_scope": "scope"}
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[GopherQuality]:
-        f = setup.filters
-        return [cls(f.gopher_quality, f.document_scope)] if f.gopher_quality.enabled else []
+    def from_config(cls, config: GopherQualityRules, run: RunContext) -> list[GopherQuality]:
+        return [cls(config, config.scope)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules
@@ -262,11 +270,13 @@ class GopherRepetition(RowFilter):
     rules: GopherRepetitionRules
     scope: DocumentRuleScope
     name: str = "gopher_repetition"
+    Config: ClassVar[type[Strict]] = GopherRepetitionRules
+    config_key: ClassVar[str] = "gopher_repetition"
+    legacy_keys: ClassVar[dict[str, str]] = {"document_scope": "scope"}
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[GopherRepetition]:
-        f = setup.filters
-        return [cls(f.gopher_repetition, f.document_scope)] if f.gopher_repetition.enabled else []
+    def from_config(cls, config: GopherRepetitionRules, run: RunContext) -> list[GopherRepetition]:
+        return [cls(config, config.scope)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules

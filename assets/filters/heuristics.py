@@ -4,16 +4,17 @@ non-printable characters, repeated lines and repeated word n-grams. All vectoriz
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import polars as pl
+from pydantic import Field, model_validator
 
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.text import body
+from assets.models.output_screens import REFUSAL_PATTERNS
+from assets.run_context import RunContext
 from assets.steps import RowFilter
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
+from warehouse.settings import Strict
 
 # Control, format, private-use and unassigned characters, except ordinary whitespace.
 _NON_PRINTABLE = r"[\p{Cc}\p{Cf}\p{Co}\p{Cn}--[\n\r\t]]"
@@ -34,6 +35,24 @@ def _evidence(**fields: pl.Expr) -> pl.Expr:
     return pl.struct(**fields).struct.json_encode()
 
 
+class LengthBoundsConfig(Strict):
+    """Instruction and response lengths, in characters, of `instruction` rows."""
+
+    enabled: bool = True
+    min_instruction_chars: int = Field(default=8, ge=0)
+    max_instruction_chars: int = Field(default=4_000, gt=0)
+    min_response_chars: int = Field(default=1, ge=0)
+    max_response_chars: int = Field(default=16_000, gt=0)
+
+    @model_validator(mode="after")
+    def _bounds_ordered(self) -> LengthBoundsConfig:
+        if self.min_instruction_chars > self.max_instruction_chars:
+            raise ValueError("min_instruction_chars is larger than max_instruction_chars")
+        if self.min_response_chars > self.max_response_chars:
+            raise ValueError("min_response_chars is larger than max_response_chars")
+        return self
+
+
 @dataclass(frozen=True)
 class LengthBounds(RowFilter):
     """Instruction and response lengths, in characters, within the recipe's bounds."""
@@ -42,13 +61,26 @@ class LengthBounds(RowFilter):
     minimum: int
     maximum: int
     name: str = "length_bounds"
+    Config: ClassVar[type[Strict]] = LengthBoundsConfig
+    config_key: ClassVar[str] = "length_bounds"
+    # The bounds were flat keys of `filters` before each step had its own section.
+    legacy_keys: ClassVar[dict[str, str]] = {
+        key: key
+        for key in (
+            "min_instruction_chars",
+            "max_instruction_chars",
+            "min_response_chars",
+            "max_response_chars",
+        )
+    }
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[LengthBounds]:
-        f = setup.filters
+    def from_config(cls, config: LengthBoundsConfig, run: RunContext) -> list[LengthBounds]:
+        if not config.enabled:
+            return []
         return [
-            cls("instruction", f.min_instruction_chars, f.max_instruction_chars),
-            cls("response", f.min_response_chars, f.max_response_chars),
+            cls("instruction", config.min_instruction_chars, config.max_instruction_chars),
+            cls("response", config.min_response_chars, config.max_response_chars),
         ]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -73,13 +105,21 @@ class LengthBounds(RowFilter):
         return pl.concat([short, long])
 
 
+class Switch(Strict):
+    """The settings of a rule that has none but whether it runs."""
+
+    enabled: bool = True
+
+
 @dataclass(frozen=True)
 class EmptyResponse(RowFilter):
     name: str = "empty_response"
+    Config: ClassVar[type[Strict]] = Switch
+    config_key: ClassVar[str] = "empty_response"
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[EmptyResponse]:
-        return [cls()]
+    def from_config(cls, config: Switch, run: RunContext) -> list[EmptyResponse]:
+        return [cls()] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         empty = pl.col("response").fill_null("").str.strip_chars() == ""
@@ -97,10 +137,12 @@ class TruncatedResponse(RowFilter):
     """Stopped by the token limit, or an unclosed code fence."""
 
     name: str = "truncated_response"
+    Config: ClassVar[type[Strict]] = Switch
+    config_key: ClassVar[str] = "truncated_response"
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[TruncatedResponse]:
-        return [cls()]
+    def from_config(cls, config: Switch, run: RunContext) -> list[TruncatedResponse]:
+        return [cls()] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         finish = pl.col("attributes").str.json_path_match("$.finish_reason")
@@ -117,14 +159,24 @@ class TruncatedResponse(RowFilter):
         )
 
 
+class RefusalConfig(Strict):
+    enabled: bool = True
+    patterns: list[str] = Field(
+        default=REFUSAL_PATTERNS, description="Regular expressions a refusing response matches."
+    )
+
+
 @dataclass(frozen=True)
 class Refusal(RowFilter):
     patterns: tuple[str, ...]
     name: str = "refusal"
+    Config: ClassVar[type[Strict]] = RefusalConfig
+    config_key: ClassVar[str] = "refusal"
+    legacy_keys: ClassVar[dict[str, str]] = {"refusal_patterns": "patterns"}
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[Refusal]:
-        return [cls(tuple(setup.filters.refusal_patterns))]
+    def from_config(cls, config: RefusalConfig, run: RunContext) -> list[Refusal]:
+        return [cls(tuple(config.patterns))] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if not self.patterns:
@@ -142,14 +194,24 @@ class Refusal(RowFilter):
         )
 
 
+class NonPrintableConfig(Strict):
+    enabled: bool = True
+    max_ratio: float = Field(
+        default=0.01, ge=0.0, le=1.0, description="Largest share of non-printable characters."
+    )
+
+
 @dataclass(frozen=True)
 class NonPrintable(RowFilter):
     max_ratio: float
     name: str = "non_printable"
+    Config: ClassVar[type[Strict]] = NonPrintableConfig
+    config_key: ClassVar[str] = "non_printable"
+    legacy_keys: ClassVar[dict[str, str]] = {"max_non_printable_ratio": "max_ratio"}
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[NonPrintable]:
-        return [cls(setup.filters.max_non_printable_ratio)]
+    def from_config(cls, config: NonPrintableConfig, run: RunContext) -> list[NonPrintable]:
+        return [cls(config.max_ratio)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         text = body()
@@ -163,16 +225,26 @@ class NonPrintable(RowFilter):
         )
 
 
+class RepeatedLinesConfig(Strict):
+    enabled: bool = True
+    max_fraction: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="Largest share of lines repeating an earlier one."
+    )
+
+
 @dataclass(frozen=True)
 class RepeatedLines(RowFilter):
     """Share of non-blank lines that repeat an earlier line (Gopher's duplicate-line rule)."""
 
     max_fraction: float
     name: str = "repeated_lines"
+    Config: ClassVar[type[Strict]] = RepeatedLinesConfig
+    config_key: ClassVar[str] = "repeated_lines"
+    legacy_keys: ClassVar[dict[str, str]] = {"max_duplicate_line_fraction": "max_fraction"}
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[RepeatedLines]:
-        return [cls(setup.filters.max_duplicate_line_fraction)]
+    def from_config(cls, config: RepeatedLinesConfig, run: RunContext) -> list[RepeatedLines]:
+        return [cls(config.max_fraction)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         lines = (
@@ -193,6 +265,17 @@ class RepeatedLines(RowFilter):
         )
 
 
+class RepeatedNgramsConfig(Strict):
+    enabled: bool = True
+    n: int = Field(default=3, ge=1, le=10, description="Words per n-gram.")
+    max_fraction: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Largest share of n-grams repeating an earlier one.",
+    )
+
+
 @dataclass(frozen=True)
 class RepeatedNgrams(RowFilter):
     """Share of word n-grams that repeat an earlier one: degenerate, looping generations."""
@@ -200,11 +283,16 @@ class RepeatedNgrams(RowFilter):
     n: int
     max_fraction: float
     name: str = "repeated_ngrams"
+    Config: ClassVar[type[Strict]] = RepeatedNgramsConfig
+    config_key: ClassVar[str] = "repeated_ngrams"
+    legacy_keys: ClassVar[dict[str, str]] = {
+        "duplicate_ngram_size": "n",
+        "max_duplicate_ngram_fraction": "max_fraction",
+    }
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[RepeatedNgrams]:
-        f = setup.filters
-        return [cls(f.duplicate_ngram_size, f.max_duplicate_ngram_fraction)]
+    def from_config(cls, config: RepeatedNgramsConfig, run: RunContext) -> list[RepeatedNgrams]:
+        return [cls(config.n, config.max_fraction)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         words = body(("response", "text")).str.to_lowercase().str.extract_all(r"\w+")

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import ClassVar
 
 import polars as pl
 from pydantic import Field
 
 from assets.filters.rule_sets import WORDS, Threshold, flag_thresholds
+from assets.run_context import RunContext
 from assets.steps import RowFilter
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 # Tasks a text model cannot do (Wang et al. 2023): the self_instruct method's screen and this
 # filter match the same words the same way.
@@ -61,11 +59,12 @@ class SelfInstructRules(Strict):
 class SelfInstructRejection(RowFilter):
     rules: SelfInstructRules
     name: str = "self_instruct"
+    Config: ClassVar[type[Strict]] = SelfInstructRules
+    config_key: ClassVar[str] = "self_instruct"
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[SelfInstructRejection]:
-        rules = setup.filters.self_instruct
-        return [cls(rules)] if rules.enabled else []
+    def from_config(cls, config: SelfInstructRules, run: RunContext) -> list[SelfInstructRejection]:
+        return [cls(config)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         r = self.rules

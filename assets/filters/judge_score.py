@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
 
 from assets.models.context import ModelContext
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.rubric_judge import RubricJudge
 from assets.models.session import ModelSession
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
+from assets.run_context import RunContext
 from assets.steps import (
     STEP_DECISION_SCHEMA,
     RowStep,
@@ -28,9 +29,6 @@ from assets.steps import (
 )
 from warehouse.lineage import register_generators
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 JUDGE_CRITERIA = {
     "helpfulness": "does it do what the instruction asks, completely and usefully?",
@@ -132,12 +130,13 @@ class JudgeScores(RowStep):
     config: JudgeScoring
     ctx: ModelContext
     name: str = "judge"
+    Config: ClassVar[type[Strict]] = JudgeScoring
+    config_key: ClassVar[str] = "judge"
     _totals: dict[str, Any] = field(default_factory=dict, init=False)
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[JudgeScores]:
-        judge = setup.filters.judge
-        return [cls(judge, setup.context("judge scores"))] if judge.enabled else []
+    def from_config(cls, config: JudgeScoring, run: RunContext) -> list[JudgeScores]:
+        return [cls(config, run.context("judge scores"))] if config.enabled else []
 
     @cached_property
     def session(self) -> ModelSession:

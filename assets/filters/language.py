@@ -16,16 +16,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field, model_validator
 
+from assets.run_context import RunContext
 from assets.steps import RowFilter, RowStep, StepOutput, merge_stats
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 
 class LanguageConfig(Strict):
@@ -201,12 +199,15 @@ class LanguageIdentification(RowStep):
 
     config: LanguageConfig
     name: str = "language_id"
+    # Shares `filters.language` with `LanguageFilter`, which reads what this step identified.
+    Config: ClassVar[type[Strict]] = LanguageConfig
+    config_key: ClassVar[str] = "language"
     _counts: dict[str, int] = field(default_factory=dict, init=False)
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[LanguageIdentification]:
+    def from_config(cls, config: LanguageConfig, run: RunContext) -> list[LanguageIdentification]:
         # Always present: the stage's metadata lists languages even when none are identified.
-        return [cls(setup.filters.language)]
+        return [cls(config)]
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         rows = identify(rows, self.config)
@@ -227,10 +228,11 @@ class LanguageFilter(RowFilter):
     allowed: tuple[str, ...]
     min_confidence: float
     name: str = "language"
+    Config: ClassVar[type[Strict]] = LanguageConfig
+    config_key: ClassVar[str] = "language"
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[LanguageFilter]:
-        config = setup.filters.language
+    def from_config(cls, config: LanguageConfig, run: RunContext) -> list[LanguageFilter]:
         if not (config.enabled and config.drop):
             return []
         return [cls(tuple(config.allowed), config.min_confidence)]

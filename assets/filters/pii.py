@@ -12,11 +12,12 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
 
+from assets.run_context import RunContext
 from assets.steps import (
     STEP_DECISION_SCHEMA,
     RowStep,
@@ -26,9 +27,6 @@ from assets.steps import (
 )
 from warehouse.rows import hash_ids
 from warehouse.settings import Strict
-
-if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
 
 PiiAction = Literal["redact", "drop", "off"]
 
@@ -374,12 +372,14 @@ class PiiRedaction(RowStep):
 
     config: PiiConfig
     name: str = "pii"
+    Config: ClassVar[type[Strict]] = PiiConfig
+    config_key: ClassVar[str] = "pii"
     _summary: dict[str, Any] = field(default_factory=dict, init=False)
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[PiiRedaction]:
+    def from_config(cls, config: PiiConfig, run: RunContext) -> list[PiiRedaction]:
         # Always present: the stage's metadata says whether personal data was looked for.
-        return [cls(setup.filters.pii)]
+        return [cls(config)]
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         if rows.is_empty():

@@ -23,8 +23,8 @@ from assets.models.call_dispatch import CallDispatch, Job, Output
 from assets.models.call_log_writer import CallRecord
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
+from assets.models.generators import Sampling
 from assets.models.json_schema import JsonSchema
-from assets.recipe.generators import Sampling
 from warehouse.lineage import cached_calls
 
 # Results given between two looks at the calls in flight (queueing more jobs if they run short).

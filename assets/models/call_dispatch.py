@@ -29,7 +29,7 @@ from assets.models.call_claims import CallClaims
 from assets.models.call_log_writer import CallLogWriter, CallRecord
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
-from assets.recipe.generators import Sampling
+from assets.models.generators import Sampling
 
 # Claims taken (and jobs queued) per transaction; more are taken once fewer than half wait.
 CLAIM_BATCH = 512

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generators import Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import PromptTemplate
-from assets.recipe.generators import Sampling
 
 
 def score_schema(scale: int) -> JsonSchema:

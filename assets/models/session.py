@@ -17,10 +17,10 @@ from assets.models.call_cache import CachedModel
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.models.generator_identity import model_generator
+from assets.models.generators import GeneratorConfig, Sampling
 from assets.models.json_schema import JsonSchema
 from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.models.rubric_judge import RubricJudge, score_schema
-from assets.recipe.generators import GeneratorConfig, Sampling
 from warehouse.lineage import GeneratorRecord
 
 # The prompt templates of one generator and the parameters that shape its outputs.

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from assets.recipe.paths import resolve_path
+from assets.paths import resolve_path
 from assets.recipe.root import Recipe
 
 

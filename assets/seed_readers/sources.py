@@ -11,7 +11,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
-from assets.recipe.paths import BUNDLED_PREFIX, HOME_PREFIX, bundled_path, resolve_path
+from assets.paths import BUNDLED_PREFIX, HOME_PREFIX, bundled_path, resolve_path
 from assets.seed_readers.files import read_file_batches
 from assets.seed_readers.hub import HubSource, download_parquet_files
 from assets.seed_readers.result import SeedReadResult, SeedSourceError

@@ -51,9 +51,9 @@ from assets.decontamination.lexical import LexicalDetector  # noqa: E402
 from assets.decontamination.views import docstring_view, with_views  # noqa: E402
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
-from assets.recipe.paths import bundled_path  # noqa: E402
-from assets.recipe.root import DecontaminationConfig  # noqa: E402
-from assets.stage_setup import StageSetup  # noqa: E402
+from assets.paths import bundled_path  # noqa: E402
+from assets.recipe.sections import DecontaminationConfig  # noqa: E402
+from assets.run_context import RunContext  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 from warehouse.embeddings import store_embeddings  # noqa: E402
 
@@ -158,9 +158,7 @@ def tune_on_scores(score: np.ndarray, positive: np.ndarray, half: np.ndarray) ->
 
 
 def signals_of(frame: pl.DataFrame, config: DecontaminationConfig, ctx: ModelContext) -> tuple:
-    steps = decontamination_steps(
-        StageSetup(decontamination=config, ctx=ctx, benchmarks=humaneval_items())
-    )
+    steps = decontamination_steps(config, RunContext(ctx, humaneval_items()))
     started = time.perf_counter()
     signals = contamination_signals(frame, steps).sort("row_id")
     stats = {k: v for step in steps for k, v in step.stats().items()}

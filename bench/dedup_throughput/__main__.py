@@ -51,8 +51,8 @@ def _corpus(n: int):
 def _measure_ours(method: str, n: int) -> dict:
     import polars as pl
 
+    from assets.dedup.exact import ExactDedup
     from assets.dedup.near import NearDedupConfig
-    from assets.filters.exact_dedup import ExactDedup
 
     texts = _corpus(n)
     rows = pl.DataFrame(

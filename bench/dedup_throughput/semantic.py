@@ -1,6 +1,6 @@
 """Semantic dedup throughput: our path vs. plain encode + brute-force all-pairs cosine.
 
-Ours (`assets.filters.semantic_dedup.SemanticDedup`): embeddings through the warehouse cache,
+Ours (`assets.dedup.semantic.SemanticDedup`): embeddings through the warehouse cache,
 spherical k-means (k = sqrt(n)), greedy threshold within each cluster. Plain: the same
 sentence-transformers model encodes every text, then the full n x n cosine matrix and the same
 greedy rule over it. Both run on the same texts in the same process. Ours is timed twice:
@@ -30,13 +30,13 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from assets.embeddings import Embedder  # noqa: E402
-from assets.filters.semantic_dedup import (  # noqa: E402
+from assets.dedup.semantic import (  # noqa: E402
     SemanticDedup,
     SemanticDedupConfig,  # noqa: E402
     greedy_duplicates,
     spherical_kmeans,
 )
+from assets.embeddings import Embedder  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 
 THRESHOLD = 0.95

@@ -38,8 +38,8 @@ from assets.models.backends import build_backend  # noqa: E402
 from assets.models.backends.local_llama import default_model_path  # noqa: E402
 from assets.models.call_cache import CachedModel  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
+from assets.models.generators import LocalModel, OpenAICompatibleModel, Sampling  # noqa: E402
 from assets.models.json_schema import JsonSchema  # noqa: E402
-from assets.recipe.generators import LocalModel, OpenAICompatibleModel, Sampling  # noqa: E402
 from tests.servers import llama_server  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 

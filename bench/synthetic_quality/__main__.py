@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 
 from assets.filters.pipeline import filtered_steps  # noqa: E402
 from assets.recipe.loader import parse_recipe  # noqa: E402
+from assets.recipe.root import DedupConfig  # noqa: E402
 from assets.registry import FILTERS  # noqa: E402
-from assets.stage_setup import StageSetup  # noqa: E402
-from assets.steps import run_steps  # noqa: E402
+from assets.run_context import RunContext  # noqa: E402
+from assets.stream import run_steps  # noqa: E402
 from tests.defect_set import defect_rows  # noqa: E402
 
 DEFECT_MODULE = "assets.filters.defects"
@@ -48,7 +49,7 @@ def gate_steps(recipe_filters: object, with_defect_rules: bool, embedding: bool)
         )
     steps = [
         s
-        for s in filtered_steps(StageSetup(filters=filters))
+        for s in filtered_steps(filters, DedupConfig(), RunContext())
         if s.name in FILTERS.names() or _defect(s)
     ]
     # Dedup and scores are corpus steps registered elsewhere: a defect is a row's own.

@@ -20,7 +20,7 @@ import pytest
 
 from assets.execution.sandbox import HARNESS, Execution, Sandbox, SandboxConfig, SandboxLimits
 from assets.models.backends.base import Completion
-from assets.recipe.generators import Sampling
+from assets.models.generators import Sampling
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.code_instruct import CodeInstruct, CodeInstructMethod
 from assets.synthesis.methods.program_of_thought import (
@@ -333,8 +333,8 @@ def untimed(rows: pl.DataFrame) -> pl.DataFrame:
 def test_code_verify_runs_rows_with_tests_and_drops_each_failure_with_its_verdict(tmp_path):
     from assets.filters.code_verify import CodeVerify, CodeVerifyConfig
     from assets.models.context import ModelContext
-    from assets.stage_setup import StageSetup
-    from assets.steps import run_steps
+    from assets.run_context import RunContext
+    from assets.stream import run_steps
     from warehouse.corpora import decide_version, stage_version
 
     rows = coding_rows()
@@ -343,10 +343,10 @@ def test_code_verify_runs_rows_with_tests_and_drops_each_failure_with_its_verdic
     version = stage_version(wh, "seed", seed_rows)
     decide_version(wh, "seed", version, promote=True, check_results={})
     rows = rows.with_columns(pl.lit([seed_rows["row_id"][0]]).alias("seed_ids"))
-    setup = StageSetup(ctx=ModelContext(wh, "run-1"))
+    setup = RunContext(ModelContext(wh, "run-1"))
     config = CodeVerifyConfig(sandbox=SANDBOX)
 
-    (step,) = CodeVerify.configured(setup)
+    (step,) = CodeVerify.from_config(CodeVerifyConfig(), setup)
     assert step.config.enabled
     output = run_steps(rows, [CodeVerify(config, setup.ctx)], stage="filtered")
     kept = {r["row_id"]: r for r in output.rows.to_dicts()}

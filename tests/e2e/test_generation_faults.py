@@ -14,7 +14,7 @@ from assets.models.backends import build_backend
 from assets.models.backends.openai_http import OpenAIHTTPBackend, parse_retry_after
 from assets.models.call_cache import CachedModel
 from assets.models.context import ModelContext
-from assets.recipe.generators import OpenAICompatibleModel, Sampling
+from assets.models.generators import OpenAICompatibleModel, Sampling
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.servers import Fault, completion_body, fault_server
 from warehouse import Warehouse
@@ -227,7 +227,7 @@ def test_a_server_that_stays_down_fails_the_run_quickly_and_clearly(home, write_
 
 
 def test_recipe_generator_union_and_key_hygiene():
-    from assets.recipe.generators import LocalModel
+    from assets.models.generators import LocalModel
     from assets.recipe.loader import RecipeError, parse_recipe
     from tests.conftest import recipe_dict
 

@@ -16,8 +16,8 @@ import pytest
 from assets.models.backends.openai_http import BackendError, OpenAIHTTPBackend
 from assets.models.call_cache import CachedModel
 from assets.models.context import ModelContext
+from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.rubric_judge import score_schema
-from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.e2e.test_resilience import _start_run
 from tests.servers import contains_secret, llama_server

@@ -12,8 +12,8 @@ from assets.models.backends import build_backend
 from assets.models.backends.openai_http import RETRY_SEED_STRIDE
 from assets.models.call_cache import CachedModel
 from assets.models.context import ModelContext
+from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.rubric_judge import score_schema
-from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from tests.servers import Fault, fault_server
 from warehouse import Warehouse
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
-from assets.recipe.generators import Sampling
+from assets.models.generators import Sampling
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.magpie import CHATML_USER_PREFIX, Magpie, MagpieMethod
 from assets.synthesis.methods.tool_use import (

@@ -22,9 +22,10 @@ from assets.decontamination.lexical import LexicalDetector
 from assets.decontamination.views import docstring_view, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Embedder, text_sha256
 from assets.models.context import ModelContext
-from assets.recipe.root import DecontaminationConfig
-from assets.stage_setup import StageSetup
-from assets.steps import Step, run_steps
+from assets.recipe.sections import DecontaminationConfig
+from assets.run_context import RunContext
+from assets.steps import Step
+from assets.stream import run_steps
 from tests.conftest import TESTS, materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
@@ -91,8 +92,7 @@ def context(home: Path) -> ModelContext:
 
 def detection(config: DecontaminationConfig, ctx: ModelContext) -> list[Step]:
     """The decontaminated stage's steps for `config`, against the HumanEval subset."""
-    setup = StageSetup(decontamination=config, ctx=ctx, benchmarks=humaneval_subset())
-    return decontamination_steps(setup)
+    return decontamination_steps(config, RunContext(ctx, humaneval_subset()))
 
 
 def judge_stats(steps: list[Step]) -> dict:

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 
 from assets.models.call_progress import PROGRESS_PREFIX
+from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.prompt_templates import PromptTemplate
-from assets.recipe.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from tests.servers import Fault, fault_server

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
-from assets.recipe.paths import bundled_path
+from assets.paths import bundled_path
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.home import prepare_home
 from orchestration.resources import build_resources

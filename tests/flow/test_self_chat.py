@@ -10,7 +10,7 @@ from datetime import datetime
 
 import polars as pl
 
-from assets.recipe.generators import OpenAICompatibleModel, Sampling
+from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.self_chat import SelfChat, SelfChatMethod
 from tests.servers import Fault, fault_server

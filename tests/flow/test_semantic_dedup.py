@@ -6,7 +6,7 @@ import json
 
 import polars as pl
 
-from assets.filters.semantic_dedup import (
+from assets.dedup.semantic import (
     SemanticDedup,
     SemanticDedupConfig,
 )

@@ -10,17 +10,18 @@ import pytest
 
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.detector import decontamination_steps
+from assets.dedup.exact import ExactDedup
 from assets.engine import ExecutionConfig, run_stage
-from assets.filters.exact_dedup import ExactDedup
 from assets.filters.language import LanguageConfig
 from assets.filters.pii import PiiConfig
 from assets.filters.pipeline import filtered_steps
-from assets.recipe.root import FilterConfig
+from assets.recipe.sections import DecontaminationConfig, DedupConfig, FilterConfig
 from assets.registry import DETECTORS, FILTERS
+from assets.run_context import RunContext
 from assets.spark_session import SparkConfig
 from assets.spark_steps import SparkStepError, run_steps_on_spark
-from assets.stage_setup import StageSetup
-from assets.steps import RowFilter, RowStep, StageOutput, run_steps
+from assets.steps import RowFilter, RowStep
+from assets.stream import StageOutput, run_steps
 from tests.unit.assets.test_steps import _close, _ordered, sample
 from warehouse.rows import conform, with_row_ids
 
@@ -88,9 +89,8 @@ def test_filtered_stage_on_spark_matches_local(spark, corpus):
     filters = FilterConfig(
         pii=PiiConfig(credit_card="drop"), language=LanguageConfig(candidates=["en", "fr", "de"])
     )
-    setup = StageSetup(filters=filters)
-    local = run_steps(corpus, filtered_steps(setup), stage="filtered")
-    spark_steps = filtered_steps(setup)
+    local = run_steps(corpus, filtered_steps(filters, DedupConfig(), RunContext()), "filtered")
+    spark_steps = filtered_steps(filters, DedupConfig(), RunContext())
     on_spark = run_steps_on_spark(corpus, spark_steps, "filtered", SPARK, CHUNK_ROWS)
     assert_same(local, on_spark)
 
@@ -121,11 +121,13 @@ def test_decontaminated_stage_on_spark_matches_local(spark, corpus):
         .otherwise(pl.col("instruction"))
         .alias("instruction")
     )
-    setup = StageSetup(benchmarks=humaneval)
-    local = run_steps(planted, decontamination_steps(setup), stage="decontaminated")
+    run = RunContext(benchmarks=humaneval)
+    local = run_steps(
+        planted, decontamination_steps(DecontaminationConfig(), run), stage="decontaminated"
+    )
     on_spark = run_stage(
         planted,
-        decontamination_steps(setup),
+        decontamination_steps(DecontaminationConfig(), run),
         "decontaminated",
         ExecutionConfig(engine="spark", chunk_rows=CHUNK_ROWS),
         SPARK,
@@ -137,10 +139,10 @@ def test_decontaminated_stage_on_spark_matches_local(spark, corpus):
 
 
 def test_empty_version_and_a_step_spark_cannot_ship(spark, corpus):
-    setup = StageSetup(filters=FilterConfig())
+    setup = (FilterConfig(), DedupConfig(), RunContext())
     empty = corpus.clear()
-    local = run_steps(empty, filtered_steps(setup), stage="filtered")
-    assert_same(local, run_steps_on_spark(empty, filtered_steps(setup), "filtered", SPARK, 5))
+    local = run_steps(empty, filtered_steps(*setup), stage="filtered")
+    assert_same(local, run_steps_on_spark(empty, filtered_steps(*setup), "filtered", SPARK, 5))
 
     class HoldsALock(RowFilter):
         name = "holds_a_lock"

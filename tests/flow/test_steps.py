@@ -15,13 +15,11 @@ from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.judge import JudgeConfig
 from assets.decontamination.lexical import LexicalDetector
 from assets.filters.judge_score import JudgeScores, JudgeScoring
-from assets.recipe.root import DecontaminationConfig, FilterConfig
+from assets.recipe.sections import DecontaminationConfig
 from assets.registry import DETECTORS
-from assets.stage_setup import StageSetup
-from assets.steps import (
-    RowStep,
-    run_steps,
-)
+from assets.run_context import RunContext
+from assets.steps import RowStep
+from assets.stream import run_steps
 from assets.synthesis.context import SynthesisContext
 from tests.unit.assets.test_steps import check_batch_invariance, sample
 from warehouse import Warehouse
@@ -46,9 +44,9 @@ def test_model_row_steps_are_the_same_whole_and_in_batches(ctx):
         sampling={"temperature": 0.0, "max_tokens": 8},
         min_score=3.0,
     )
-    setup = StageSetup(filters=FilterConfig(judge=judge), ctx=ctx)
-    assert check_batch_invariance(rows, lambda: JudgeScores.configured(setup)) == ["judge"]
-    scored = run_steps(rows, JudgeScores.configured(setup), stage="filtered")
+    run = RunContext(ctx)
+    assert check_batch_invariance(rows, lambda: JudgeScores.from_config(judge, run)) == ["judge"]
+    scored = run_steps(rows, JudgeScores.from_config(judge, run), stage="filtered")
     assert "judge_score" in scored.rows.columns and scored.stats["judge"]["graded_rows"] > 0
 
     humaneval = humaneval_items()
@@ -74,10 +72,10 @@ def test_model_row_steps_are_the_same_whole_and_in_batches(ctx):
         judge=JudgeConfig(candidate_threshold=0.05, sampling={"temperature": 0.0, "max_tokens": 3}),
         rule="ngram or embedding or lexical or judge",
     )
-    detection = StageSetup(decontamination=config, ctx=ctx, benchmarks=items)
-    checked = check_batch_invariance(corpus, lambda: decontamination_steps(detection))
+    detection = RunContext(ctx, items)
+    checked = check_batch_invariance(corpus, lambda: decontamination_steps(config, detection))
     row_detectors = [e.name for e in DETECTORS.built_in() if issubclass(e, RowStep)]
     assert checked == [*row_detectors, "benchmark_contamination"]
-    decided = run_steps(corpus, decontamination_steps(detection), stage="decontaminated")
+    decided = run_steps(corpus, decontamination_steps(config, detection), stage="decontaminated")
     assert {"copy", "rephrased"} <= set(decided.decisions["row_id"])
     assert decided.rows.columns == corpus.columns

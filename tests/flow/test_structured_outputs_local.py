@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 
 from assets.models.context import ModelContext
+from assets.models.generators import LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
 from assets.models.prompt_templates import PromptTemplate
 from assets.models.session import ModelSession
-from assets.recipe.generators import LocalModel, Sampling
 from warehouse import Warehouse
 
 ANIMAL = JsonSchema(

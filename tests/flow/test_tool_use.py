@@ -15,7 +15,7 @@ from datetime import datetime
 import jsonschema
 import polars as pl
 
-from assets.recipe.generators import OpenAICompatibleModel
+from assets.models.generators import OpenAICompatibleModel
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.tool_use import (
     ToolUse,

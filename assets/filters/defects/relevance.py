@@ -6,7 +6,7 @@ request is below `min_cosine` is dropped."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 import polars as pl
@@ -18,7 +18,121 @@ from assets.filters.defects.units import decisions, shortened, units
 from assets.steps import Step
 from warehouse.connection import Warehouse
 
-_STOP = ["the", "and", "for", "are", "but", "not", "you", "your", "all", "any", "can", "had", "her", "was", "one", "our", "out", "has", "have", "him", "his", "how", "its", "may", "new", "now", "see", "way", "who", "did", "get", "let", "say", "she", "too", "use", "what", "when", "where", "which", "why", "with", "this", "that", "from", "they", "them", "then", "than", "there", "these", "those", "will", "would", "could", "should", "been", "being", "into", "about", "over", "such", "only", "also", "some", "more", "most", "very", "just", "like", "make", "made", "many", "much", "each", "other", "their", "does", "doing", "done", "here", "well", "give", "tell", "please", "write", "explain", "describe", "list", "using", "used", "example", "examples", "answer", "question", "following", "below", "above", "want", "need", "know", "help", "show", "find", "good", "best", "way", "ways", "thing", "things"]
+if TYPE_CHECKING:
+    from assets.run_context import RunContext
+
+_STOP = [
+    "the",
+    "and",
+    "for",
+    "are",
+    "but",
+    "not",
+    "you",
+    "your",
+    "all",
+    "any",
+    "can",
+    "had",
+    "her",
+    "was",
+    "one",
+    "our",
+    "out",
+    "has",
+    "have",
+    "him",
+    "his",
+    "how",
+    "its",
+    "may",
+    "new",
+    "now",
+    "see",
+    "way",
+    "who",
+    "did",
+    "get",
+    "let",
+    "say",
+    "she",
+    "too",
+    "use",
+    "what",
+    "when",
+    "where",
+    "which",
+    "why",
+    "with",
+    "this",
+    "that",
+    "from",
+    "they",
+    "them",
+    "then",
+    "than",
+    "there",
+    "these",
+    "those",
+    "will",
+    "would",
+    "could",
+    "should",
+    "been",
+    "being",
+    "into",
+    "about",
+    "over",
+    "such",
+    "only",
+    "also",
+    "some",
+    "more",
+    "most",
+    "very",
+    "just",
+    "like",
+    "make",
+    "made",
+    "many",
+    "much",
+    "each",
+    "other",
+    "their",
+    "does",
+    "doing",
+    "done",
+    "here",
+    "well",
+    "give",
+    "tell",
+    "please",
+    "write",
+    "explain",
+    "describe",
+    "list",
+    "using",
+    "used",
+    "example",
+    "examples",
+    "answer",
+    "question",
+    "following",
+    "below",
+    "above",
+    "want",
+    "need",
+    "know",
+    "help",
+    "show",
+    "find",
+    "good",
+    "best",
+    "way",
+    "ways",
+    "thing",
+    "things",
+]
 
 
 class RelevanceConfig(RuleConfig):
@@ -66,11 +180,11 @@ class OffTopic(DefectRule):
     name: str = "off_topic"
 
     @classmethod
-    def from_config(cls, config: RelevanceConfig, run: Any = None) -> list[Step]:
+    def from_config(cls, config: RelevanceConfig, run: RunContext | None = None) -> list[Step]:
         if not config.enabled:
             return []
         # The run's warehouse caches embeddings; without one (a bench) they are computed.
-        ctx = getattr(run, "ctx", None)
+        ctx = run.ctx if run is not None else None
         return [
             cls(
                 wh=ctx.wh if ctx is not None else None,

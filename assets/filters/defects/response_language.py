@@ -9,7 +9,7 @@ without the model; the rest goes to fastText's lid.176, as the language filter d
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import polars as pl
 from pydantic import Field
@@ -19,7 +19,69 @@ from assets.filters.defects.units import decisions, shortened, units
 from assets.filters.language import fasttext_languages
 from assets.steps import Step
 
-_ENGLISH_FUNCTION_WORDS = ["the", "of", "and", "to", "in", "is", "it", "that", "for", "you", "was", "with", "on", "as", "are", "be", "this", "have", "not", "but", "they", "at", "by", "from", "or", "an", "which", "can", "will", "would", "there", "their", "what", "all", "were", "when", "we", "your", "has", "if", "do", "does", "how", "should", "could", "been", "because", "so", "than", "then", "these", "those", "its", "into", "also", "about", "more", "our"]
+if TYPE_CHECKING:
+    from assets.run_context import RunContext
+
+_ENGLISH_FUNCTION_WORDS = [
+    "the",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "it",
+    "that",
+    "for",
+    "you",
+    "was",
+    "with",
+    "on",
+    "as",
+    "are",
+    "be",
+    "this",
+    "have",
+    "not",
+    "but",
+    "they",
+    "at",
+    "by",
+    "from",
+    "or",
+    "an",
+    "which",
+    "can",
+    "will",
+    "would",
+    "there",
+    "their",
+    "what",
+    "all",
+    "were",
+    "when",
+    "we",
+    "your",
+    "has",
+    "if",
+    "do",
+    "does",
+    "how",
+    "should",
+    "could",
+    "been",
+    "because",
+    "so",
+    "than",
+    "then",
+    "these",
+    "those",
+    "its",
+    "into",
+    "also",
+    "about",
+    "more",
+    "our",
+]
 LANGUAGE_NAMES = (
     "english|french|spanish|german|italian|portuguese|dutch|chinese|mandarin|cantonese|"
     "japanese|korean|russian|arabic|hindi|bengali|turkish|polish|swedish|norwegian|danish|"
@@ -90,7 +152,9 @@ class ResponseLanguage(DefectRule):
     name: str = "response_language"
 
     @classmethod
-    def from_config(cls, config: ResponseLanguageConfig, run: Any = None) -> list[Step]:
+    def from_config(
+        cls, config: ResponseLanguageConfig, run: RunContext | None = None
+    ) -> list[Step]:
         if not config.enabled:
             return []
         return [

@@ -15,7 +15,7 @@ from assets.steps import RowFilter, Step
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
-    from assets.stage_setup import StageSetup
+    from assets.run_context import RunContext
 
 # Code is not prose: a chat token in a code sample, `{name}` in an f-string or `pass` in a
 # snippet is what the code says, not a leak. Fenced blocks and inline code are blanked.
@@ -63,13 +63,9 @@ class DefectRule(RowFilter):
     name: str = ""
 
     @classmethod
-    def from_config(cls, config: Any, run: Any = None) -> list[Step]:
+    def from_config(cls, config: Any, run: RunContext | None = None) -> list[Step]:
         """The rule's steps as `config` sets them (none when it is off)."""
         return [cls()] if config.enabled else []
-
-    @classmethod
-    def configured(cls, setup: StageSetup) -> list[Step]:
-        return cls.from_config(getattr(setup.filters, cls.config_key), setup)
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from assets.models.backends.base import Backend, Completion, Messages, Prompt
 from assets.models.backends.local_llama import LocalLlamaBackend
 from assets.models.backends.openai_http import OpenAIHTTPBackend
-from assets.recipe.generators import GeneratorConfig, LocalModel
+from assets.models.generators import GeneratorConfig, LocalModel
 
 
 def build_backend(config: GeneratorConfig) -> Backend:

@@ -11,8 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
+from assets.models.generators import Sampling
 from assets.models.json_schema import JsonSchema
-from assets.recipe.generators import Sampling
 
 # Chat messages, `{"role": ..., "content": ...}`, in order.
 Messages: TypeAlias = list[dict[str, str]]

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from assets.models.backends.base import Completion, Prompt, chat_messages
+from assets.models.generators import LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
-from assets.recipe.generators import LocalModel, Sampling
 
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 

@@ -33,8 +33,8 @@ from urllib.parse import urlsplit
 
 from assets.models.backends.base import Completion, Prompt, chat_messages
 from assets.models.backends.http_connection import HTTPConnection
+from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.json_schema import JsonSchema
-from assets.recipe.generators import OpenAICompatibleModel, Sampling
 
 # 408 request timeout, 409 conflict (vLLM under load), 425 too early, 429 rate limited.
 RETRYABLE_4XX = frozenset({408, 409, 425, 429})

@@ -7,8 +7,8 @@ from functools import cached_property
 
 from assets.models.backends.base import Completion, Prompt
 from assets.models.backends.local_llama import LocalLlamaBackend
+from assets.models.generators import LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
-from assets.recipe.generators import LocalModel, Sampling
 
 
 class PrefixCompletionBackend:

@@ -18,8 +18,8 @@ from pydantic import Field
 from assets.execution.code_blocks import as_response, first_python_block, sections
 from assets.execution.sandbox import Execution, Sandbox, SandboxConfig
 from assets.models.call_cache import CallResult
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict

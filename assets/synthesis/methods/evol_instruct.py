@@ -23,9 +23,9 @@ import polars as pl
 from pydantic import Field
 
 from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import PromptTemplate, load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import rouge_l, words

@@ -20,10 +20,10 @@ from pydantic import Field
 
 from assets.embeddings import pair_cosines
 from assets.models.call_cache import CallResult
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict

@@ -20,8 +20,8 @@ from pydantic import Field
 from assets.models.backends.prefix_completion import PrefixCompletionBackend
 from assets.models.call_cache import CachedModel
 from assets.models.generator_identity import model_generator
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import PromptTemplate, load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import words

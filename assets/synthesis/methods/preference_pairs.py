@@ -22,9 +22,9 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import Lineage, ModelRun

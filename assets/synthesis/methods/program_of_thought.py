@@ -17,8 +17,8 @@ from pydantic import Field
 
 from assets.execution.code_blocks import as_response, first_python_block
 from assets.execution.sandbox import Execution, ExecutionResult, Sandbox, SandboxConfig
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.answers import Verification, as_number, normalize_answer
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text

@@ -14,8 +14,8 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import rouge_l, words

@@ -20,8 +20,8 @@ from pydantic import Field, model_validator
 
 from assets.filters.instruction_rules import DEFAULT_BLACKLIST, blacklist_regex
 from assets.models.call_cache import CallResult
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import RougePool

@@ -33,9 +33,9 @@ from pydantic import Field
 
 from assets.models.backends import Messages
 from assets.models.call_cache import CachedModel, CallResult
+from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
 from assets.models.prompt_templates import load_template
-from assets.recipe.generators import GeneratorConfig, LocalModel, Sampling
 from assets.registry import TOOLS
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun

@@ -13,8 +13,8 @@ from assets.decontamination.detector import Verdict
 from assets.decontamination.ngram import NgramOverlap
 from assets.filters.heuristics import Refusal
 from assets.filters.pii import PiiConfig, PiiRedaction
-from assets.recipe.root import DecontaminationConfig
-from assets.steps import run_steps
+from assets.recipe.sections import DecontaminationConfig
+from assets.stream import run_steps
 from warehouse.conversations import canonical_messages, encode
 from warehouse.rows import conform, with_row_ids
 
@@ -81,7 +81,8 @@ def test_a_humaneval_prompt_in_a_user_turn_removes_the_row_naming_the_turn():
         CHAT,
     )
     config = DecontaminationConfig(rule="ngram")
-    steps = [NgramOverlap(benchmarks, n=config.ngram_size), Verdict(config)]
+    detectors = {"ngram": config.ngram}
+    steps = [NgramOverlap(benchmarks, n=config.ngram.n), Verdict(config.verdict_rule, detectors)]
     result = run_steps(rows, steps, stage="decontaminated")
     assert result.rows["row_id"].to_list() == [rows["row_id"][1]]
     (decision,) = result.decisions.to_dicts()

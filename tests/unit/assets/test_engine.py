@@ -11,8 +11,8 @@ import pytest
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.embedding import EmbeddingNearest
 from assets.decontamination.ngram import NgramOverlap
+from assets.dedup.exact import ExactDedup
 from assets.engine import ExecutionConfig
-from assets.filters.exact_dedup import ExactDedup
 from assets.filters.judge_score import JudgeScores, JudgeScoring
 from assets.filters.pii import PiiConfig, PiiRedaction
 from assets.recipe.loader import RecipeError, load_recipe, parse_recipe

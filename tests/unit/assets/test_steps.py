@@ -15,9 +15,9 @@ import pytest
 
 from assets.filters.pii import PiiConfig
 from assets.filters.pipeline import filtered_steps
-from assets.recipe.root import FilterConfig
+from assets.recipe.sections import DedupConfig, FilterConfig
 from assets.registry import FILTERS
-from assets.stage_setup import StageSetup
+from assets.run_context import RunContext
 from assets.steps import (
     CorpusFilter,
     CorpusState,
@@ -26,8 +26,8 @@ from assets.steps import (
     Step,
     StepOutput,
     merge_stats,
-    run_steps,
 )
+from assets.stream import run_steps
 from tests.conftest import REPO, TESTS
 from warehouse.rows import conform, with_row_ids
 
@@ -128,7 +128,9 @@ def check_batch_invariance(rows: pl.DataFrame, build: Callable[[], list[Step]]) 
 
 def test_every_filter_row_step_is_the_same_whole_and_in_batches():
     filters = FilterConfig(pii=PiiConfig(credit_card="drop"), min_instruction_chars=4)
-    checked = check_batch_invariance(sample(), lambda: filtered_steps(StageSetup(filters=filters)))
+    checked = check_batch_invariance(
+        sample(), lambda: filtered_steps(filters, DedupConfig(), RunContext())
+    )
     row_filters = [e for e in FILTERS.built_in() if issubclass(e, RowStep)]
     assert {e.name for e in row_filters} <= set(checked)
     assert len(row_filters) == len(FILTERS.built_in()), "the built-in filters are row steps"
@@ -210,7 +212,11 @@ def test_runner_keeps_the_first_rule_and_runs_corpus_steps_on_the_whole_version(
 
 def test_an_empty_version_still_gets_its_row_steps_and_no_corpus_step():
     longest = Longest()
-    result = run_steps(sample().clear(), [*filtered_steps(StageSetup()), longest], "filtered")
+    result = run_steps(
+        sample().clear(),
+        [*filtered_steps(FilterConfig(), DedupConfig(), RunContext()), longest],
+        "filtered",
+    )
     assert result.rows.is_empty() and result.decisions.is_empty()
     assert {"lang", "lang_score"} <= set(result.rows.columns)
     assert longest.calls == []
@@ -245,8 +251,8 @@ registry.entry_points = lambda group: [plugin] if group == "synthfoundry.filters
 
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.loader import parse_recipe
-from assets.stage_setup import StageSetup
-from assets.steps import run_steps
+from assets.run_context import RunContext
+from assets.stream import run_steps
 from warehouse.rows import conform, with_row_ids
 
 head = "name: x\\nseed: {sources: [{path: a.jsonl}]}\\nsynthesis: {methods: [{method: seed_passthrough}]}\\n"
@@ -259,7 +265,7 @@ rows = with_row_ids(conform(pl.DataFrame({
     "instruction": ["Describe a zebra.", "Describe a horse.", "Hi"],
     "response": ["Striped horse.", "Fast animal.", ""],
 })))
-steps = filtered_steps(StageSetup.of(recipe, None))
+steps = filtered_steps(recipe.filters, recipe.dedup, RunContext())
 result = run_steps(rows, steps, stage="filtered")
 print(json.dumps({
     "plain_dump": plain.model_dump(mode="json")["filters"],

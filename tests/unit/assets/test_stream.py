@@ -6,13 +6,13 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from assets.dedup.exact import ExactDedup
 from assets.dedup.near import NearDedup, NearDedupConfig, find_near_duplicates
-from assets.filters.exact_dedup import ExactDedup
 from assets.filters.pipeline import filtered_steps
-from assets.recipe.root import FilterConfig
+from assets.recipe.sections import DedupConfig, FilterConfig
+from assets.run_context import RunContext
 from assets.spill import Spill
-from assets.stage_setup import StageSetup
-from assets.steps import run_steps
+from assets.stream import run_steps
 from tests.unit.assets.dedup.test_near import base_text, frame, substituted
 from tests.unit.assets.test_steps import sample
 from warehouse.rows import conform
@@ -72,13 +72,13 @@ def test_exact_dedup_groups_in_duckdb_and_keeps_the_smallest_id():
 def test_the_filtered_stage_is_the_same_in_any_batch_size(batch_rows):
     rows = pl.concat([sample(), conform(_planted())])
     # The planted texts are made-up words: no language to identify, and no task in them.
-    setup = StageSetup(
-        filters=FilterConfig.model_validate(
-            {"language": {"enabled": False}, "not_a_task": {"enabled": False}}
-        )
+    filters = FilterConfig.model_validate(
+        {"language": {"enabled": False}, "not_a_task": {"enabled": False}}
     )
-    whole = run_steps(rows, filtered_steps(setup), stage="filtered")
-    batched = run_steps(rows, filtered_steps(setup), "filtered", batch_rows=batch_rows)
+    whole = run_steps(rows, filtered_steps(filters, DedupConfig(), RunContext()), "filtered")
+    batched = run_steps(
+        rows, filtered_steps(filters, DedupConfig(), RunContext()), "filtered", batch_rows
+    )
     assert {"exact_duplicate", "near_duplicate"} <= set(whole.decisions["rule"])
     assert batched.rows.sort("row_id").equals(whole.rows.sort("row_id"))
     assert batched.decisions.sort("row_id", "rule").equals(whole.decisions.sort("row_id", "rule"))

@@ -95,7 +95,7 @@ def test_candidate_scores_do_not_depend_on_the_batch():
 def test_the_cascade_is_the_default_and_recipes_without_it_hash_as_before():
     # With the cascade off, the keys added for it and the device stay out of a recipe's dump.
     off = EmbeddingDetector(candidates=None).model_dump()
-    assert off == {"threshold": 0.63, "model": "all-MiniLM-L6-v2"}
+    assert off == {"enabled": False, "threshold": 0.63, "model": "all-MiniLM-L6-v2"}
     on = EmbeddingDetector(device="cpu").model_dump()
     assert on["candidates"] == {"threshold": 0.10, "min_chars": 3, "max_chars": 5}
     assert on["coverage"] == {"threshold": 1.0525, "top_items": 3}

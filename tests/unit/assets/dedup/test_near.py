@@ -23,7 +23,7 @@ from assets.dedup.minhash import (
 from assets.dedup.near import NearDedup, NearDedupConfig, find_near_duplicates, minhash_params
 from assets.recipe.loader import RecipeError, parse_recipe
 from assets.recipe.root import DedupConfig, FilterConfig
-from assets.steps import run_steps
+from assets.stream import run_steps
 from tests.conftest import filter_rows
 from warehouse.rows import conform
 

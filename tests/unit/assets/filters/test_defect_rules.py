@@ -23,8 +23,8 @@ from assets.filters.defects.response_language import ResponseLanguage
 from assets.filters.defects.roles import RoleFlip
 from assets.filters.echo import EchoesInstruction
 from assets.filters.pipeline import filtered_steps
-from assets.recipe.root import FilterConfig
-from assets.stage_setup import StageSetup
+from assets.recipe.root import DedupConfig, FilterConfig
+from assets.run_context import RunContext
 from assets.steps import RowFilter
 from tests.defect_set import defect_rows
 from warehouse.conversations import canonical_messages, encode
@@ -376,16 +376,17 @@ def test_an_answer_in_another_language_is_dropped_but_a_requested_translation_is
 
 
 def test_the_rules_run_in_the_filtered_stage_by_default():
-    names = [step.name for step in filtered_steps(StageSetup())]
+    names = [step.name for step in filtered_steps(FilterConfig(), DedupConfig(), RunContext())]
     for rule in CASES:
         assert rule.name in names
     assert "off_topic" in names and "response_language" in names
     off = FilterConfig(template_leak={"enabled": False})
-    assert "template_leak" not in [s.name for s in filtered_steps(StageSetup(filters=off))]
+    steps = filtered_steps(off, DedupConfig(), RunContext())
+    assert "template_leak" not in [step.name for step in steps]
 
 
 def test_the_rules_give_the_same_decisions_whatever_the_batch_size():
-    from assets.steps import run_steps
+    from assets.stream import run_steps
 
     rows = defect_rows(split="tune").drop(
         "id", "split", "label", "category", "hard_case", "defect_field", "defect_turn"

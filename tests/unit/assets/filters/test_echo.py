@@ -9,9 +9,9 @@ import polars as pl
 
 from assets.filters.echo import EchoesInstruction, EchoRules
 from assets.filters.pipeline import filtered_steps
-from assets.recipe.root import FilterConfig
-from assets.stage_setup import StageSetup
-from assets.steps import StageOutput, run_steps
+from assets.recipe.sections import DedupConfig, FilterConfig
+from assets.run_context import RunContext
+from assets.stream import StageOutput, run_steps
 from warehouse.rows import conform, with_row_ids
 
 # instruction -> (response, dropped as an echo)
@@ -39,12 +39,12 @@ CASES = {
 
 def filter_rows(rows: pl.DataFrame, filters: FilterConfig | None = None) -> StageOutput:
     """The echo filter alone, as the recipe's `filters` configure it."""
-    steps = EchoesInstruction.configured(StageSetup(filters=filters or FilterConfig()))
+    steps = EchoesInstruction.from_config((filters or FilterConfig()).echo, RunContext())
     return run_steps(rows, steps, stage="filtered")
 
 
 def test_the_filtered_stage_runs_it_after_the_refusal_rule():
-    names = [step.name for step in filtered_steps(StageSetup())]
+    names = [step.name for step in filtered_steps(FilterConfig(), DedupConfig(), RunContext())]
     assert names.index("echoes_instruction") == names.index("refusal") + 1
 
 

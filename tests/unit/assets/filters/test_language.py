@@ -12,9 +12,9 @@ import pytest
 
 from assets.filters.language import LanguageConfig, identify
 from assets.filters.pipeline import filtered_steps
-from assets.recipe.root import FilterConfig
-from assets.stage_setup import StageSetup
-from assets.steps import run_steps
+from assets.recipe.root import DedupConfig, FilterConfig
+from assets.run_context import RunContext
+from assets.stream import run_steps
 from tests.conftest import filter_rows
 from warehouse.rows import conform, with_row_ids
 
@@ -41,7 +41,9 @@ def test_english_is_kept_and_other_languages_are_dropped(backend):
     # defect rules (not_a_task) would drop first.
     steps = [
         step
-        for step in filtered_steps(StageSetup(filters=FilterConfig(language={"backend": backend})))
+        for step in filtered_steps(
+            FilterConfig(language={"backend": backend}), DedupConfig(), RunContext()
+        )
         if step.name in ("language_id", "language")
     ]
     result = run_steps(rows, steps, stage="filtered")

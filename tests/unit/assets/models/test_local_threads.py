@@ -7,7 +7,7 @@ import os
 import pytest
 
 from assets.models.backends.local_llama import LocalLlamaBackend, default_threads, free_cores
-from assets.recipe.generators import LocalModel
+from assets.models.generators import LocalModel
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
     [
         (
             "name: x\nseed: {sources: [{path: a.jsonl}]}\nsynthesis: {methods: [{method: seed_passthrough}]}\nfilters: {min_response_chars: many}\n",
-            "filters.min_response_chars: Input should be a valid integer",
+            "filters.length_bounds.min_response_chars: Input should be a valid integer",
         ),
         (
             "name: x\nseed: {sources: [{path: a.jsonl}]}\nsynthesis: {methods: [{method: dream_up}]}\n",

@@ -10,7 +10,7 @@ from fractions import Fraction
 import polars as pl
 import pytest
 
-from assets.recipe.paths import bundled_path
+from assets.paths import bundled_path
 from assets.seed_readers.files import read_file
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.expressions import ExpressionError, evaluate, format_number

@@ -20,13 +20,13 @@ from pydantic import Field
 
 from assets.embeddings import Embedder, nearest
 from assets.filters.text import body
+from assets.run_context import RunContext
 from assets.steps import CorpusDecision, CorpusFilter, CorpusState
 from warehouse.connection import Warehouse
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
     from assets.spill import Spill
-    from assets.stage_setup import StageSetup
 
 
 class SemanticDedupConfig(Strict):
@@ -147,13 +147,14 @@ class SemanticDedup(CorpusFilter):
         "the unit-normalized sentence embedding of the row's text (cached in the warehouse)",
     )
     streamed: ClassVar[bool] = True
+    Config: ClassVar[type[Strict]] = SemanticDedupConfig
+    config_key: ClassVar[str] = "semantic"
 
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[SemanticDedup]:
-        semantic = setup.dedup.semantic
-        if not semantic.enabled:
+    def from_config(cls, config: SemanticDedupConfig, run: RunContext) -> list[SemanticDedup]:
+        if not config.enabled:
             return []
-        return [cls(setup.context("semantic dedup (its embedding cache)").wh, semantic)]
+        return [cls(run.context("semantic dedup (its embedding cache)").wh, config)]
 
     def stats(self) -> dict[str, Any]:
         return {

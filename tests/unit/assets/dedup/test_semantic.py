@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import yaml
 
-from assets.filters.semantic_dedup import (
+from assets.dedup.semantic import (
     greedy_duplicates,
     spherical_kmeans,
 )

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, ClassVar
 import polars as pl
 
 from assets.dedup.evidence import duplicate_decisions
+from assets.run_context import RunContext
 from assets.steps import CorpusDecision, CorpusFilter, CorpusState
 from warehouse.rows import hash_ids
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
     from assets.spill import Spill
-    from assets.stage_setup import StageSetup
 
 # Rows sharing a cluster with a smaller row_id, with the cluster's smallest row_id and size.
 _DUPLICATES_SQL = """
@@ -59,9 +59,12 @@ class ExactDedup(CorpusFilter):
         "sha256 of the row's kind and normalized content",
     )
 
+    Config: ClassVar[type[Strict]] = ExactDedupConfig
+    config_key: ClassVar[str] = "exact"
+
     @classmethod
-    def configured(cls, setup: StageSetup) -> list[ExactDedup]:
-        return [cls()] if setup.dedup.exact.enabled else []
+    def from_config(cls, config: ExactDedupConfig, run: RunContext) -> list[ExactDedup]:
+        return [cls()] if config.enabled else []
 
     streamed: ClassVar[bool] = True
 
