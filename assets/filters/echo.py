@@ -29,6 +29,10 @@ from assets.steps import RowFilter
 from warehouse.settings import Strict
 
 _NOT_WORD = r"[^\p{L}\p{N}]+"
+ASKED_TO_ECHO = (
+    r"(?i)\b(?:repeat|say (?:it|this|that) back|echo|verbatim|word for word|exactly as "
+    r"(?:written|given|it is)|copy (?:it|this|the following))\b"
+)
 
 
 class EchoRules(Strict):
@@ -102,6 +106,7 @@ class EchoesInstruction(RowFilter):
                 "turn",
                 "role",
                 pl.col("response").alias("_raw_response"),
+                pl.col("instruction").alias("_raw_instruction"),
                 normalized("instruction").alias("_instruction"),
                 normalized("response").alias("_response"),
             )
@@ -126,7 +131,9 @@ class EchoesInstruction(RowFilter):
         copies = (pl.col("_response_words") >= self.min_copy_words) & (
             copied >= self.min_copied_fraction
         )
-        echo = (instruction != "") & (repeats | copies)
+        # "Repeat after me" is answered by repeating.
+        asked = pl.col("_raw_instruction").str.contains(ASKED_TO_ECHO)
+        echo = (instruction != "") & (repeats | copies) & ~asked
         flagged = texts.filter(echo).with_columns(
             pl.when(repeats).then(1.0).otherwise(copied).cast(pl.Float64).alias("_score"),
             pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")).alias("_how"),

@@ -86,10 +86,17 @@ class LengthBounds(RowFilter):
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         applies = pl.col("kind") == "instruction"
         length = pl.col(self.column).fill_null("").str.strip_chars().str.len_chars()
+        # "Explain it." over a passage in `input` is a whole task: the input carries it.
+        carried = (
+            pl.col("input").fill_null("").str.strip_chars() != ""
+            if self.column == "instruction"
+            else pl.lit(False)
+        )
         short = _flagged(
             rows,
             applies
             & (length < self.minimum)
+            & ~carried
             & (length > 0 if self.column == "response" else pl.lit(True)),
             f"{self.column}_too_short",
             length,
@@ -182,8 +189,20 @@ class Refusal(RowFilter):
         if not self.patterns:
             return rows.clear().select("row_id")
         response = pl.col("response").fill_null("")
+        # A phrase the user wrote too is a mention, not a refusal ("My chatbot keeps saying
+        # 'As an AI language model'; how do I stop it?"): found in the instruction, or more
+        # often in a conversation's transcript than in what its assistant said.
+        request = pl.col("instruction").fill_null("")
+        transcript = pl.col("text").fill_null("")
         matched = pl.coalesce(
-            [pl.when(response.str.contains(p)).then(pl.lit(p)) for p in self.patterns]
+            [
+                pl.when(
+                    response.str.contains(p)
+                    & ~request.str.contains(p)
+                    & (transcript.str.count_matches(p) <= response.str.count_matches(p))
+                ).then(pl.lit(p))
+                for p in self.patterns
+            ]
         )
         return _flagged(
             rows,

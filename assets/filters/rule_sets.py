@@ -10,7 +10,10 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.filters.defects.requests import ASKED_TO_REPEAT
 from warehouse.settings import Strict
+
+ASKED_FOR_FORM = ASKED_TO_REPEAT + r"|(?i)\blorem ipsum\b"
 
 
 class DocumentRuleScope(Strict):
@@ -75,8 +78,11 @@ def checked_text(rows: pl.DataFrame, scope: DocumentRuleScope) -> pl.DataFrame:
         .str.replace_all(_NOT_PROSE, "")
         .str.strip_chars()
     )
+    # Web-spam rules do not judge what the request asked for: a chorus sung twice, a blank
+    # form, an explanation of Lorem ipsum.
+    asked = pl.col("instruction").fill_null("").str.contains(ASKED_FOR_FORM)
     responses = (
-        rows.filter(pl.col("kind") == "instruction")
+        rows.filter((pl.col("kind") == "instruction") & ~asked)
         .select(
             "row_id",
             pl.lit("response").alias("field"),

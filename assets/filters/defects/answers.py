@@ -121,6 +121,10 @@ _DANGLING = [
 # A bare list number or bullet at the very end: "1. Preheat the oven 2." (a list begun with
 # "1." earlier; "The smallest prime is 2." is a whole sentence), or a bullet on its own line.
 _BARE_MARKER_AT_END = r"(?s)(?:^|\s)1[.)]\s.*\s\d{1,2}[.)]\s*$|\n[ \t]*[-*•][ \t]*$"
+_WANTS_BLANKS = (
+    r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
+    r"(?:blank|empty))\b"
+)
 _TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
 _LIST_OR_HEADING = r"^\s*(?:\d{1,2}[.)]|[-*•#>|]|\w[\w ]{0,30}:\s)"
 
@@ -165,8 +169,10 @@ class TruncatedText(DefectRule):
         open_paragraph = pl.col("response").str.contains(
             r"[\p{L}\p{N},]\s*(?:\n\n|$)|(?:^|\s)1[.)]\s"
         )
+        # A blank outline the user asked for ends on a bare "3." by design.
+        asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
         found = units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES).filter(
-            cut.fill_null(False)
+            cut.fill_null(False) & ~asked
         )
         return decisions(
             found,
@@ -178,11 +184,6 @@ class TruncatedText(DefectRule):
             ),
         )
 
-
-_WANTS_BLANKS = (
-    r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
-    r"(?:blank|empty))\b"
-)
 
 ANNOUNCEMENT = "|".join(
     (

@@ -17,6 +17,29 @@ from assets.filters.defects.units import decisions, units
 
 _FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)```", re.S)
 _PYTHON_TAGS = {"python", "py", "python3"}
+# Languages whose blocks close with brackets; their code is checked for balance only.
+_BRACE_TAGS = {
+    "js",
+    "javascript",
+    "jsx",
+    "ts",
+    "typescript",
+    "tsx",
+    "java",
+    "c",
+    "cpp",
+    "c++",
+    "cs",
+    "csharp",
+    "go",
+    "rust",
+    "rs",
+    "kotlin",
+    "swift",
+    "php",
+    "scala",
+    "json",
+}
 # Python text in an unlabelled block: a statement keyword at a line start.
 _LOOKS_PYTHON = re.compile(r"(?m)^\s*(?:def |class |import |from \w[\w.]* import |async def )")
 _TODO = re.compile(
@@ -91,6 +114,26 @@ def python_problem(code: str) -> str | None:
     return None
 
 
+_STRINGS_AND_COMMENTS = re.compile(
+    r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`|//[^\n]*|/\*.*?\*/|#[^\n]*",
+    re.S,
+)
+_PAIRS = {"(": ")", "[": "]", "{": "}"}
+
+
+def brackets_problem(code: str) -> str | None:
+    """Unbalanced brackets in code of a brace language (strings and comments left out): a
+    block cut off or never closed."""
+    stack: list[str] = []
+    for char in _STRINGS_AND_COMMENTS.sub(" ", code):
+        if char in _PAIRS:
+            stack.append(_PAIRS[char])
+        elif char in _PAIRS.values():
+            if not stack or stack.pop() != char:
+                return f"unbalanced {char!r}"
+    return f"unclosed {stack[-1]!r}" if stack else None
+
+
 def code_problem(text: str) -> str | None:
     """The first problem of a fenced code block in `text`, or None."""
     for match in _FENCE.finditer(text):
@@ -100,8 +143,12 @@ def code_problem(text: str) -> str | None:
             return f"placeholder in code: {todo.group(0).strip()}"
         if tag in _PYTHON_TAGS or (not tag and _LOOKS_PYTHON.search(code)):
             problem = python_problem(code)
-            if problem:
-                return problem
+        elif tag in _BRACE_TAGS:
+            problem = brackets_problem(code)
+        else:
+            problem = None
+        if problem:
+            return problem
     return None
 
 

@@ -56,6 +56,21 @@ REQUEST = "|".join(
 )
 
 
+# A statement has a subject and a finite verb early on ("Cats are ...", "A person who owns a
+# small business is not ...", "The Eiffel Tower was completed ..."); an instruction without a
+# request marker but without that shape ("Book it for me.", "Three quick facts about tides")
+# is a terse request, not a statement.
+DECLARATIVE = (
+    r"(?i)^\W*(?:\S+\s+){0,12}?(?:is|are|was|were|isn't|aren't|wasn't|weren't|has|have|had|"
+    r"can|cannot|can't|will|won't|would|should|could|must|does|doesn't|do|don't|did|didn't|"
+    r"seems?|looks?|makes?|became|becomes|remains?|means|needs|wants|likes|loves|hates|"
+    r"owns|lives|works|grows|runs|comes|goes|took|went|came|got|made|rose|fell|grew|began|"
+    r"built|bought|found|gave|held|kept|left|lost|met|paid|said|sold|sent|spent|stood|told|"
+    r"won|wrote|\p{L}{3,}ed)\b"
+    r"|(?i)^\W*(?:i|we|he|she|they|it|there|my|our|his|her|their|its)\s"
+)
+
+
 @dataclass(frozen=True)
 class NotATask(DefectRule):
     """An instruction that asks for nothing: a statement, an opinion, a story fragment ("A
@@ -66,9 +81,11 @@ class NotATask(DefectRule):
     name: str = "not_a_task"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        text = prose(pl.col("text"))
         found = units(rows, ("instruction",)).filter(
             (pl.col("context").str.strip_chars() == "")
-            & ~prose(pl.col("text")).str.contains(REQUEST)
+            & ~text.str.contains(REQUEST)
+            & text.str.contains(DECLARATIVE)
         )
         return decisions(
             found, self.name, pl.lit(1.0), span=shortened(pl.col("text"), 200), start=pl.lit(0)
