@@ -10,16 +10,19 @@ their best cosine with any of the row's token vectors (BERTScore recall, Zhang e
 the same all-MiniLM-L6-v2 pass, which also gives the row's sentence vector). The row's score is
 the best cosine + coverage over those items.
 
-Which item a dropped row names (its evidence) is a second question: cosine + docstring coverage
-picks the right item less often (0.921 of the held-out rephrasings that fire, bench/decontamination)
-than the same late interaction against the whole item, both ways: the share of the item's tokens
-(signature, helper functions, docstring) the row covers plus the share of the row's tokens the
-item covers (BERTScore recall + precision), 0.961. The whole item holds what a docstring leaves
-out (`decode_cyclic`'s docstring says only "decodes"; its helper says how), and precision
-penalizes an item that covers the row's words but asks for more. So among the nearest items whose
-own cosine + coverage fires, the one with the best `attribution` score is named (with its own
-cosine, coverage and score, so the row's decision is unchanged), and the runner-up and its scores
-are carried so a user can see the margin; a row where none fires keeps the best-scoring item.
+Which item a dropped row names (its evidence) is a second question. The best cosine + docstring
+coverage names the item rephrased for 0.921 of the held-out rephrasings that fire
+(bench/decontamination); the same late interaction against the whole item and both ways, the
+share of the item's tokens (signature, helper functions, docstring) the row covers plus the
+share of the row's tokens the item covers (BERTScore recall + precision), for 0.961. The whole
+item holds what a docstring leaves out (`decode_cyclic`'s docstring says only "decodes"; its
+helper says how), and precision penalizes an item that leaves part of the row unexplained (a
+neighbour on the same topic). It was chosen on the tuning half among such variants (docstring or
+whole item, recall and/or precision, IDF-weighted or not, with or without the cosine), several
+of which tie there. So among the nearest items whose own cosine + coverage fires, the one with
+the best `attribution` is named, with its own cosine, coverage and score (the row's decision is
+unchanged), and the runner-up with its scores, so a user can see the margin; a row where none
+fires keeps the best-scoring item.
 
 Measured in bench/decontamination on the hand-written sets (tests/data): threshold tuned on the
 tuning half, the held-out half gets recall 0.962, false positives 0.044, against 0.911 / 0.067
@@ -96,7 +99,7 @@ def _rounded(scores: np.ndarray) -> np.ndarray:
     return flat.reshape(scores.shape)
 
 
-def _named_and_runner_up(
+def named_and_runner_up(
     decision: np.ndarray, attribution: np.ndarray, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row, the column of the item to name and of the runner-up (-1: none), among `k`
@@ -178,7 +181,7 @@ def coverage_nearest(
                 coverage[r, j] = _late_interaction(tokens, items, offsets, i)[0]
                 attribution[r, j] = sum(_late_interaction(tokens, wholes, whole_offsets, i))
     decision = _rounded(top_cos + coverage)
-    named, runner_up = _named_and_runner_up(decision, attribution, config.threshold)
+    named, runner_up = named_and_runner_up(decision, attribution, config.threshold)
     index = {text: i for i, text in enumerate(texts)}
     at = np.array([index[t] for t in rows["content"].to_list()], dtype=np.int64)
     pick, other = named[at], runner_up[at]
