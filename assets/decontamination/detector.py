@@ -4,8 +4,9 @@ the recipe's verdict rule combines them.
 - `ngram`: the row shares a word n-gram with a benchmark item (exact copies, light edits);
 - `embedding`: the row's nearest benchmark item (top-1 cosine) reaches the threshold
   (rephrasings that share no long n-gram: Yang et al., 2023); with `candidates` a cascade, where
-  a character n-gram score over every row picks the candidates the embedding looks at, and the
-  cosine plus the share of the item's docstring the row covers decides (`coverage.py`);
+  a character n-gram score over every row picks the candidates the embedding looks at, the
+  cosine plus the share of the item's docstring the row covers decides, and among the items
+  that fire the one the row restates best as a whole is named (`coverage.py`);
 - `lexical`: the row's nearest item by character n-gram TF-IDF cosine reaches its threshold
   (rephrasings that keep the task's rare words; the embedding misses some of those);
 - `judge`: an LLM says the row and its nearest item are the same problem; asked only for pairs
@@ -155,6 +156,17 @@ class Verdict(RowStep):
                         cascade_score=pl.col("cascade_score"),
                         cascade_threshold=pl.lit(
                             emb.coverage.threshold if cascade else None, dtype=pl.Float64
+                        ),
+                        # Why this item is named: its late-interaction score with the whole
+                        # item, and the next best item's, so a user sees the margin.
+                        attribution=pl.col("attribution"),
+                        runner_up=pl.when(pl.col("runner_up_item_id").is_not_null()).then(
+                            pl.struct(
+                                benchmark=pl.col("runner_up_benchmark"),
+                                item_id=pl.col("runner_up_item_id"),
+                                attribution=pl.col("runner_up_attribution"),
+                                cascade_score=pl.col("runner_up_cascade_score"),
+                            )
                         ),
                     )
                 ),

@@ -25,7 +25,7 @@ import polars as pl
 from pydantic import Field, model_serializer
 
 from assets.decontamination.cascade import CandidateFilter, candidate_scores
-from assets.decontamination.coverage import TokenCoverage, coverage_nearest
+from assets.decontamination.coverage import RESCORED_SCHEMA, TokenCoverage, coverage_nearest
 from assets.decontamination.views import problem_part, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Device, Embedder, nearest
 from assets.filters.text import body
@@ -140,8 +140,8 @@ class EmbeddingNearest(RowStep):
     columns: ClassVar[dict[str, pl.DataType]] = {
         **{name: dtype for name, dtype in NEAREST_SCHEMA.items() if name != "row_id"},
         "cand_similarity": pl.Float64(),
-        "coverage": pl.Float64(),
-        "cascade_score": pl.Float64(),
+        # The cascade's figures (coverage, decision, attribution and runner-up).
+        **{name: dtype for name, dtype in RESCORED_SCHEMA.items() if name not in NEAREST_SCHEMA},
         "embedding": pl.Boolean(),
     }
     _totals: dict[str, int] = field(default_factory=dict, init=False, compare=False)
@@ -169,8 +169,9 @@ class EmbeddingNearest(RowStep):
             )
             found = nearest_items(self.wh, corpus, self.benchmarks, self.model, self.device)
             found = found.with_columns(
-                pl.lit(None, pl.Float64).alias("coverage"),
-                pl.lit(None, pl.Float64).alias("cascade_score"),
+                pl.lit(None, dtype).alias(name)
+                for name, dtype in RESCORED_SCHEMA.items()
+                if name not in NEAREST_SCHEMA
             )
             threshold = self.detector.threshold if self.detector else None
             score = pl.col("similarity")

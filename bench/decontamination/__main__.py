@@ -7,9 +7,15 @@ humaneval_rephrased.jsonl). Negatives: hand-written coding instructions that are
 problems, many deliberately near one in topic (sorting, strings, primes, lists:
 tests/data/clean_code_instructions.jsonl).
 
-Both are split in two by a hash of the text: thresholds are tuned on the tuning half (highest
-recall with false-positive rate <= 0.05) and every figure is reported on the held-out half,
-first at the recipe defaults (what a user gets), then at the tuned thresholds.
+Both are split in two by a hash of the text (`in_tuning_half`: the first byte of the
+instruction's sha256 is even; deterministic, no list to keep in sync): thresholds are tuned on
+the tuning half (highest recall with false-positive rate <= 0.05) and every figure is reported
+on the held-out half, first at the recipe defaults (what a user gets), then at the tuned
+thresholds.
+
+Attribution: of the rephrasings the default cascade (`ngram or embedding`) removes, the share
+whose decision evidence names the item rephrased (`item_id`), per half; the ranking that names
+it (`coverage.py`) was chosen on the tuning half. Misnamed rows are listed with the runner-up.
 
 Each row is scored twice: as the instruction alone, and with a response attached (a paragraph
 of standard-library documentation, as a synthetic SFT row has an answer). Embedding every row
@@ -43,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from assets.decontamination.benchmarks import humaneval_items  # noqa: E402
 from assets.decontamination.cascade import CandidateFilter  # noqa: E402
 from assets.decontamination.detector import (  # noqa: E402
+    Verdict,
     contamination_signals,
     decontamination_steps,
 )
@@ -87,6 +94,7 @@ STDLIB_MODULES = [
 ]
 MAX_FPR = 0.05
 TARGET_RECALL = 0.95
+TARGET_ATTRIBUTION = 0.95
 
 
 def read_jsonl(name: str) -> list[dict]:
@@ -172,6 +180,47 @@ def warm_items(wh: Warehouse) -> None:
     docstrings = [docstring_view(t) for t in items["text"].to_list()]
     texts = list(dict.fromkeys([*views["view_text"], *docstrings]))
     store_embeddings(wh, DEFAULT_EMBEDDING_MODEL, text_sha256(texts), Embedder().encode(texts))
+
+
+def named_items(signals: pl.DataFrame, config: DecontaminationConfig) -> list[str | None]:
+    """Per row of `signals` (sorted by row id), the benchmark item its decision evidence names;
+    None where the verdict keeps the row."""
+    decisions = (
+        Verdict(config)
+        .flag(signals)
+        .select("row_id", pl.col("evidence").str.json_path_match("$.item_id").alias("named"))
+    )
+    return signals.join(decisions, on="row_id", how="left", maintain_order="left")[
+        "named"
+    ].to_list()
+
+
+def report_attribution(
+    signals: pl.DataFrame,
+    config: DecontaminationConfig,
+    truth: list[str | None],
+    halves: dict[str, np.ndarray],
+) -> dict[str, float]:
+    """Prints, per half, how many removed rephrasings name the item rephrased, and each that
+    does not with its runner-up; returns the share per half."""
+    named = named_items(signals, config)
+    shares = {}
+    for half, mask in halves.items():
+        removed = [i for i in np.flatnonzero(mask) if truth[i] and named[i]]
+        wrong = [i for i in removed if named[i] != truth[i]]
+        shares[half] = 1.0 - len(wrong) / max(len(removed), 1)
+        print(
+            f"  {half} half: {len(removed) - len(wrong)}/{len(removed)} removed rephrasings "
+            f"name the item rephrased ({shares[half]:.3f})"
+        )
+        for i in wrong:
+            row = signals.row(int(i), named=True)
+            print(
+                f"    {truth[i]} named {named[i]} (attribution {row['attribution']}, runner-up "
+                f"{row['runner_up_item_id']} {row['runner_up_attribution']}): "
+                f"{row['content'][:70]!r}"
+            )
+    return shares
 
 
 def column(signals: pl.DataFrame, name: str) -> np.ndarray:
@@ -322,6 +371,12 @@ def main() -> None:
             f"{row['content'][:90]!r}"
         )
 
+    print("attribution, default cascade (rule ngram or embedding), rows = instruction only:")
+    truth = [r["item_id"] for r in positives] + [None] * len(negatives)
+    attribution = report_attribution(
+        cascade, cascade_config, truth, {"tuning": tuning, "held-out": held}
+    )
+
     # Speed: cold encoders in fresh warehouses, the benchmark items already cached in both.
     extra = [f"Implement `{name}` in Python. {doc}" for name, doc in docs]
     seeds = [
@@ -358,6 +413,10 @@ def main() -> None:
         print(f"RESULT decontam_{name}_recall {recall:.3f} target {TARGET_RECALL} higher")
         print(f"RESULT decontam_{name}_fpr {fpr:.3f} target {MAX_FPR} lower")
     print(f"RESULT decontam_cascade_rows_lost {sum(lost.values())} target 0 lower")
+    print(
+        f"RESULT decontamination_attribution_heldout {attribution['held-out']:.3f} "
+        f"target {TARGET_ATTRIBUTION} higher"
+    )
     speedup = per_s["cascade"] / per_s["embedding_every_row"]
     print(f"RESULT decontam_cascade_speedup {speedup:.2f} target 1.0 higher")
 

@@ -346,3 +346,50 @@ def test_cascade_ranks_a_rephrasing_above_a_same_topic_task_that_one_cosine_rank
         Warehouse(home), rows, items, DEFAULT_EMBEDDING_MODEL, "cpu", TokenCoverage(top_items=1)
     ).sort("row_id")
     assert (top1["cascade_score"] <= found["cascade_score"] + 1e-6).all()
+
+
+# Hand-written rephrasings (tests/data) and the item each was confused with: the prefix filter
+# (HumanEval/29) with all prefixes of a string (/14); the others were named wrong when the
+# best cosine + docstring coverage named the item (bench/decontamination).
+CONFUSED = {
+    "HumanEval/29": "HumanEval/14",
+    "HumanEval/38": "HumanEval/50",
+    "HumanEval/40": "HumanEval/92",
+    "HumanEval/101": "HumanEval/125",
+    "HumanEval/109": "HumanEval/135",
+}
+
+
+def test_evidence_names_the_item_rephrased_and_the_runner_up(home):
+    records = {
+        r["item_id"]: r["instruction"]
+        for name in ("humaneval_rephrased.jsonl", "humaneval_rephrased_human.jsonl")
+        for r in map(json.loads, (TESTS / "data" / name).read_text().splitlines())
+    }
+    items = humaneval_items().filter(pl.col("item_id").is_in([*CONFUSED, *CONFUSED.values()]))
+    rows = rows_of([records[item] for item in CONFUSED])
+    config = DecontaminationConfig(embedding=EmbeddingDetector())
+    setup = StageSetup(decontamination=config, ctx=context(home), benchmarks=items)
+    decided = run_steps(rows, decontamination_steps(setup), "decontaminated")
+
+    assert decided.rows.is_empty(), "every rephrasing is removed"
+    evidence = [json.loads(e) for e in decided.decisions.sort("row_id")["evidence"]]
+    threshold = config.embedding.coverage.threshold
+    for (item, confused), found in zip(CONFUSED.items(), evidence, strict=True):
+        embedding = found["embedding"]
+        assert found["item_id"] == embedding["item_id"] == item
+        assert embedding["runner_up"]["item_id"] == confused
+        # The margin a user reads: the named item restates the row better than the runner-up.
+        assert embedding["attribution"] > embedding["runner_up"]["attribution"]
+        # The named item's own cosine + coverage decides the row.
+        assert embedding["cascade_score"] >= threshold
+        assert embedding["cascade_score"] == pytest.approx(
+            embedding["similarity"] + embedding["coverage"], abs=2e-6
+        )
+    # Where the best cosine + coverage is the confused item, ranking by it named that one.
+    outscored = {
+        item
+        for item, e in zip(CONFUSED, evidence, strict=True)
+        if e["embedding"]["runner_up"]["cascade_score"] > e["embedding"]["cascade_score"]
+    }
+    assert outscored == {"HumanEval/38", "HumanEval/40", "HumanEval/101", "HumanEval/109"}

@@ -1,16 +1,19 @@
 """The decontamination cascade's first stage: what part of a row it reads, which rows it
-nominates (every hand-written rephrasing), and that recipes without it hash as before."""
+nominates (every hand-written rephrasing), and that recipes without it hash as before; which
+item its evidence names."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 import yaml
 
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.cascade import CandidateFilter, candidate_scores
+from assets.decontamination.coverage import named_and_runner_up
 from assets.decontamination.embedding import EmbeddingDetector
 from assets.decontamination.ngram import NgramOverlap
 from assets.decontamination.views import problem_part, problem_statement
@@ -140,3 +143,26 @@ def test_the_evaluation_set_shares_no_13_gram_with_humaneval():
     texts = [r["instruction"] for r in positives] + clean
     corpus = pl.DataFrame({"row_id": [f"r{i}" for i in range(len(texts))], "content": texts})
     assert NgramOverlap(humaneval, n=13).matches(corpus).is_empty()
+
+
+def test_the_named_item_fires_and_is_the_best_attributed_of_those_that_fire():
+    decision = np.array([[1.20, 1.10, 0.90], [1.00, 1.04, 0.90], [1.10, 1.06, 1.30]])
+    attribution = np.array([[1.00, 1.30, 1.50], [1.20, 0.90, 1.00], [1.10, 1.20, 0.95]])
+    named, runner_up = named_and_runner_up(decision, attribution, threshold=1.05)
+    # Row 0: the third item restates the row best but does not fire, so the second is named.
+    # Row 1: none fires: the best decision (as before attribution) is named.
+    # Row 2: the best decision (1.30) is not the best attributed of those that fire.
+    assert named.tolist() == [1, 1, 1]
+    assert runner_up.tolist() == [2, 0, 0]
+    alone, none = named_and_runner_up(decision[:, :1], attribution[:, :1], threshold=1.05)
+    assert alone.tolist() == [0, 0, 0] and none.tolist() == [-1, -1, -1]
+
+
+def test_naming_never_changes_whether_a_row_fires():
+    rng = np.random.default_rng(7)
+    decision = np.round(rng.uniform(0.8, 1.3, size=(500, 4)), 6)
+    attribution = rng.uniform(0.8, 1.4, size=(500, 4))
+    named, runner_up = named_and_runner_up(decision, attribution, threshold=1.05)
+    at = np.arange(500)
+    assert ((decision[at, named] >= 1.05) == (decision.max(axis=1) >= 1.05)).all()
+    assert (runner_up != named).all()
