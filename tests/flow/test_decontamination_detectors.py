@@ -369,8 +369,8 @@ def test_evidence_names_the_item_rephrased_and_the_runner_up(home):
     items = humaneval_items().filter(pl.col("item_id").is_in([*CONFUSED, *CONFUSED.values()]))
     rows = rows_of([records[item] for item in CONFUSED])
     config = DecontaminationConfig(embedding=EmbeddingDetector())
-    setup = StageSetup(decontamination=config, ctx=context(home), benchmarks=items)
-    decided = run_steps(rows, decontamination_steps(setup), "decontaminated")
+    steps = decontamination_steps(config, RunContext(context(home), items))
+    decided = run_steps(rows, steps, "decontaminated")
 
     assert decided.rows.is_empty(), "every rephrasing is removed"
     evidence = [json.loads(e) for e in decided.decisions.sort("row_id")["evidence"]]

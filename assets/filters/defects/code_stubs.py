@@ -128,9 +128,8 @@ def brackets_problem(code: str) -> str | None:
     for char in _STRINGS_AND_COMMENTS.sub(" ", code):
         if char in _PAIRS:
             stack.append(_PAIRS[char])
-        elif char in _PAIRS.values():
-            if not stack or stack.pop() != char:
-                return f"unbalanced {char!r}"
+        elif char in _PAIRS.values() and (not stack or stack.pop() != char):
+            return f"unbalanced {char!r}"
     return f"unclosed {stack[-1]!r}" if stack else None
 
 

@@ -154,7 +154,7 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction(
                 "A small business owner is not a villain; they work hard.", "Indeed they do."
             ),
-            preference("Cats sleep a lot.", "They sleep 12-16 hours.", "Yes."),
+            preference("Cats are lazy animals.", "They sleep 12-16 hours a day.", "Yes."),
         ],
         [
             instruction("Briefly explain what inflation is.", "Rising prices over time."),
