@@ -194,7 +194,12 @@ DEDUP = Registry(
 
 # Last in the filtered stage: their paid model calls go only to rows every other step kept.
 SCORES = Registry(
-    "score", "synthfoundry.scores", {"judge": "assets.filters.judge_score:JudgeScores"}
+    "score",
+    "synthfoundry.scores",
+    {
+        "judge": "assets.filters.judge_score:JudgeScores",
+        "reward": "assets.filters.reward_score:RewardScores",
+    },
 )
 
 # The decontaminated stage runs the configured detectors in this order, then the verdict;

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from assets.models.context import ModelContext
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
@@ -34,7 +34,28 @@ JUDGE_CRITERIA = {
     "helpfulness": "does it do what the instruction asks, completely and usefully?",
     "correctness": "is everything it states or computes true and accurate?",
     "clarity": "is it well organized and easy to follow?",
+    # What rules cannot see in a model's answer.
+    "consistency": "does it never contradict itself (no claim and its opposite)?",
+    "instruction_following": "does it follow every instruction and constraint it was given?",
 }
+
+
+class Criterion(Strict):
+    """A criterion of the recipe's own: its column is `judge_<name>`."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")
+    question: str = Field(min_length=8, description="What the judge is asked, as a question.")
+
+
+def _criterion(entry: str | Criterion) -> Criterion:
+    if isinstance(entry, Criterion):
+        return entry
+    if entry not in JUDGE_CRITERIA:
+        raise ValueError(
+            f"unknown judge criterion {entry!r}: built-in ones are {', '.join(JUDGE_CRITERIA)}; "
+            "write your own as {name: ..., question: ...}"
+        )
+    return Criterion(name=entry, question=JUDGE_CRITERIA[entry])
 
 
 class JudgeScoring(Strict):
@@ -45,8 +66,11 @@ class JudgeScoring(Strict):
     enabled: bool = False
     generator: GeneratorConfig = LocalModel()
     template: str = "quality_judge"
-    criteria: list[Literal["helpfulness", "correctness", "clarity"]] = Field(
-        default=["helpfulness", "correctness", "clarity"], min_length=1
+    criteria: list[str | Criterion] = Field(
+        default=["helpfulness", "correctness", "clarity"],
+        min_length=1,
+        description="Built-in criteria by name (helpfulness, correctness, clarity, consistency, "
+        "instruction_following) or your own as {name, question}.",
     )
     scale: int = Field(default=5, ge=2, le=10)
     sampling: Sampling = Sampling(temperature=0.0, max_tokens=8)
@@ -63,6 +87,30 @@ class JudgeScoring(Strict):
         default=False,
         description="Drop graded rows whose judge answered with no parseable score.",
     )
+
+    @field_validator("criteria")
+    @classmethod
+    def _known_and_distinct(cls, criteria: list[str | Criterion]) -> list[str | Criterion]:
+        names = [_criterion(entry).name for entry in criteria]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"judge criteria named twice: {', '.join(repeated)}")
+        return criteria
+
+    @model_validator(mode="after")
+    def _floors_name_criteria(self) -> JudgeScoring:
+        unknown = sorted(set(self.min_criterion) - set(self.criterion_names))
+        if unknown:
+            raise ValueError(f"min_criterion names criteria not judged: {', '.join(unknown)}")
+        return self
+
+    @property
+    def rubric(self) -> list[Criterion]:
+        return [_criterion(entry) for entry in self.criteria]
+
+    @property
+    def criterion_names(self) -> list[str]:
+        return [c.name for c in self.rubric]
 
 
 def _grading_items(rows: pl.DataFrame) -> pl.DataFrame:
@@ -100,7 +148,7 @@ def _floor_decisions(scores: pl.DataFrame, config: JudgeScoring) -> pl.DataFrame
     rule = pl.coalesce([pl.when(failed).then(pl.lit(name)) for name, _, failed, _ in checks])
     score = pl.coalesce([pl.when(failed).then(value) for _, value, failed, _ in checks])
     threshold = pl.coalesce([pl.when(failed).then(pl.lit(limit)) for _, _, failed, limit in checks])
-    criteria = [f"judge_{c}" for c in config.criteria]
+    criteria = [f"judge_{c}" for c in config.criterion_names]
     flagged = scores.with_columns(
         rule.alias("rule"), score.cast(pl.Float64).alias("score"), threshold.alias("threshold")
     ).filter(pl.col("rule").is_not_null())
@@ -157,18 +205,24 @@ class JudgeScores(RowStep):
         items = graded.select("instruction", "response").to_dicts()
         scores = graded.select("row_id")
         call_ids: list[pl.Series] = []
-        for criterion in config.criteria:
+        for criterion in config.rubric:
             judgements = judge.score(
                 [
-                    {**item, "criterion": criterion, "description": JUDGE_CRITERIA[criterion]}
+                    {
+                        **item,
+                        "criterion": criterion.name.replace("_", " "),
+                        "description": criterion.question,
+                    }
                     for item in items
                 ],
             )
             scores = scores.with_columns(
-                pl.Series(f"judge_{criterion}", [j.score for j in judgements], dtype=pl.Float64)
+                pl.Series(
+                    f"judge_{criterion.name}", [j.score for j in judgements], dtype=pl.Float64
+                )
             )
             call_ids.append(pl.Series([j.call_id for j in judgements], dtype=pl.String))
-        criteria = [f"judge_{c}" for c in config.criteria]
+        criteria = [f"judge_{c}" for c in config.criterion_names]
         scores = scores.with_columns(
             pl.mean_horizontal(criteria).alias("judge_score"),
             pl.lit(judge.generator_id).alias("judge_generator_id"),

@@ -78,7 +78,7 @@ def demo(tmp_path_factory) -> Iterator[dict]:
         snapshot = _snapshot(home)
     if os.environ.get("SYNTHFOUNDRY_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    yield snapshot
+    yield {**snapshot, "home": home}
 
 
 @pytest.fixture(scope="module")
@@ -103,3 +103,47 @@ def test_seed_files_and_methods_keep_their_generator_ids(demo, golden):
 def test_every_corpus_keeps_its_row_ids(demo, golden, corpus):
     assert demo["corpora"][corpus]["per_method"] == golden["corpora"][corpus]["per_method"]
     assert demo["corpora"][corpus] == golden["corpora"][corpus]
+
+
+# What the demo published before the defect rules (issue 19), one phrase of each bad row: an
+# echoed magpie turn, a statement as a self-instruct task, grounded QA's empty question and
+# its wrong answer, a simulated user speaking as an AI, a tool-use answer cut off mid-sentence.
+DEFECTS_ONCE_PUBLISHED = (
+    "a person who owns a small business is not a villain",
+    "what is the answer to the question",
+    "is a tributary of the nile",
+    "i'm not a helpful ai",
+    "fixed into sugars such",
+)
+
+
+def test_published_model_written_rows_pass_every_defect_rule(demo):
+    from assets.filters.pipeline import filtered_steps
+    from assets.recipe import load_recipe
+    from assets.run_context import RunContext
+    from assets.stream import run_steps
+
+    home = demo["home"]
+    with Warehouse(home).reader() as con:
+        written = con.sql(
+            "SELECT * FROM decontaminated "
+            "WHERE method NOT IN ('seed_passthrough', 'programmatic_math')"
+        ).pl()
+    recipe = load_recipe(DEMO_RECIPE, home)
+    rules = [
+        step
+        for step in filtered_steps(recipe.filters, recipe.dedup, RunContext())
+        if type(step).__module__.startswith("assets.filters.defects")
+        and step.name != "off_topic"  # it reads the embedding cache of the run: judged there
+    ]
+    again = run_steps(
+        written.drop([c for c in written.columns if c.startswith("_")]), rules, "check"
+    )
+    assert again.decisions.is_empty(), again.decisions.select("rule", "evidence").to_dicts()
+    texts = " ".join(
+        (row.get("text") or row.get("response") or "").lower()
+        + " "
+        + (row.get("instruction") or "").lower()
+        for row in written.iter_rows(named=True)
+    )
+    assert [phrase for phrase in DEFECTS_ONCE_PUBLISHED if phrase in texts] == []

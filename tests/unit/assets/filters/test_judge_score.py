@@ -41,3 +41,30 @@ def test_floors_drop_rows_with_the_first_failed_floor_and_its_evidence():
     assert evidence["scores"] == {"judge_helpfulness": 2.0, "judge_correctness": 3.0}
     assert evidence["judge_generator_id"] == "gen-judge"
     assert evidence["judge_call_ids"] == ["call-a", "call-b"]
+
+
+def test_the_recipe_names_its_own_criteria_next_to_the_built_in_ones():
+    import pytest
+    from pydantic import ValidationError
+
+    from assets.filters.judge_score import JudgeScoring
+
+    config = JudgeScoring.model_validate(
+        {
+            "criteria": [
+                "consistency",
+                {"name": "cites_sources", "question": "does it name where its facts come from?"},
+            ],
+            "min_criterion": {"cites_sources": 3},
+        }
+    )
+    assert config.criterion_names == ["consistency", "cites_sources"]
+    assert config.rubric[0].question.startswith("does it never contradict itself")
+    for bad, message in [
+        ({"criteria": ["honesty"]}, "unknown judge criterion 'honesty'"),
+        ({"criteria": ["clarity", "clarity"]}, "named twice: clarity"),
+        ({"criteria": ["clarity"], "min_criterion": {"correctness": 3}}, "not judged: correctness"),
+        ({"criteria": [{"name": "Bad Name", "question": "is it good?"}]}, "name"),
+    ]:
+        with pytest.raises(ValidationError, match=message):
+            JudgeScoring.model_validate(bad)
