@@ -77,12 +77,22 @@ class JudgeScoreGate(_Gate):
     min_value: float | None = None
 
 
+class RewardScoreGate(_Gate):
+    """Floor on a `reward_score` column (`filters.reward`); skipped where there is none."""
+
+    severity: Severity = "warning"
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    min_mean: float | None = None
+    min_value: float | None = None
+
+
 class GatesConfig(Strict):
     length: LengthGate = LengthGate()
     language: LanguageGate = LanguageGate()
     verified: VerifiedGate = VerifiedGate()
     drift: DriftGate = DriftGate()
     judge_score: JudgeScoreGate = JudgeScoreGate()
+    reward_score: RewardScoreGate = RewardScoreGate()
 
 
 class QualityConfig(Strict):

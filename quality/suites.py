@@ -244,28 +244,33 @@ def gate_expectations(
                 change,
                 max_value=drift.max_duplicate_rate_change,
             )
-    judge = gates.judge_score
-    if judge.enabled and corpus in judge.corpora:
-        if not distribution["has_judge_score"]:
-            suite.notes.append("judge_score: skipped, no judge_score column")
-        elif distribution["judge_mean"] is None:
-            suite.notes.append("judge_score: skipped, no row has a judge_score")
+    for name, gate in (("judge", gates.judge_score), ("reward", gates.reward_score)):
+        column = f"{name}_score"
+        if not gate.enabled or corpus not in gate.corpora:
+            continue
+        # The reward gate says nothing until a floor is set (the judge's notes predate it).
+        if name == "reward" and gate.min_mean is None and gate.min_value is None:
+            continue
+        if not distribution.get(f"has_{column}"):
+            suite.notes.append(f"{column}: skipped, no {column} column")
+        elif distribution.get(f"{name}_mean") is None:
+            suite.notes.append(f"{column}: skipped, no row has a {column}")
         else:
-            if judge.min_mean is not None:
+            if gate.min_mean is not None:
                 expect(
-                    "judge_score",
-                    judge.severity,
-                    "judge_mean",
-                    distribution["judge_mean"],
-                    min_value=judge.min_mean,
+                    column,
+                    gate.severity,
+                    f"{name}_mean",
+                    distribution[f"{name}_mean"],
+                    min_value=gate.min_mean,
                 )
-            if judge.min_value is not None:
+            if gate.min_value is not None:
                 expect(
-                    "judge_score",
-                    judge.severity,
-                    "judge_min",
-                    distribution["judge_min"],
-                    min_value=judge.min_value,
+                    column,
+                    gate.severity,
+                    f"{name}_min",
+                    distribution[f"{name}_min"],
+                    min_value=gate.min_value,
                 )
     return suite
 

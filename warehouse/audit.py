@@ -190,10 +190,12 @@ def version_distribution(
         if "lang" in columns
         else "NULL::DOUBLE"
     )
-    judge = (
-        "avg(judge_score) AS judge_mean, min(judge_score) AS judge_min"
-        if "judge_score" in columns
-        else "NULL::DOUBLE AS judge_mean, NULL::DOUBLE AS judge_min"
+    # Model scores a version may carry (the judge's and the reward model's), fixed names.
+    judge = ", ".join(
+        f"avg({column}) AS {prefix}_mean, min({column}) AS {prefix}_min"
+        if column in columns
+        else f"NULL::DOUBLE AS {prefix}_mean, NULL::DOUBLE AS {prefix}_min"
+        for column, prefix in SCORE_COLUMNS.items()
     )
     query = (
         sql("version_distribution")
@@ -208,8 +210,12 @@ def version_distribution(
     with wh.reader() as con:
         row = con.sql(query, params=params).pl().to_dicts()[0]
     row["has_lang"] = "lang" in columns
-    row["has_judge_score"] = "judge_score" in columns
+    for column in SCORE_COLUMNS:
+        row[f"has_{column}"] = column in columns
     return row
+
+
+SCORE_COLUMNS = {"judge_score": "judge", "reward_score": "reward"}
 
 
 def duplicate_rate(wh: Warehouse, corpus: str, version: int) -> float | None:

@@ -1,5 +1,6 @@
 -- {table} is a corpus table name from warehouse.corpora.CORPORA, never user input;
--- {lang_share} and {judge} are fixed expressions chosen by warehouse.audit (or NULL).
+-- {lang_share} and {judge} (the judge and reward score columns) are fixed expressions chosen
+-- by warehouse.audit (or NULL).
 SELECT count(*) AS row_count,
        quantile_cont(len(coalesce(response, text, instruction, '')), 0.5) AS p50_chars,
        quantile_cont(len(coalesce(response, text, instruction, '')), 0.95) AS p95_chars,

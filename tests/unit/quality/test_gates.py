@@ -50,3 +50,26 @@ def test_verified_language_and_judge_score_gates():
     outcomes, notes = _evaluate(quality, no_judge)
     assert "judge_mean" not in outcomes
     assert "judge_score: skipped, no judge_score column" in notes
+
+
+def test_the_reward_score_gate_floors_the_reward_model_scores():
+    distribution = {
+        "row_count": 100,
+        "p50_chars": 120.0,
+        "p95_chars": 900.0,
+        "verifiable_rows": 0,
+        "verified_share": None,
+        "allowed_language_share": 1.0,
+        "has_lang": True,
+        "has_judge_score": False,
+        "has_reward_score": True,
+        "reward_mean": -0.4,
+        "reward_min": -3.0,
+        "duplicate_rate": 0.0,
+    }
+    quality = QualityConfig(gates={"reward_score": {"min_mean": 0.0, "severity": "blocking"}})
+    outcomes, _ = _evaluate(quality, distribution)
+    assert not outcomes["reward_mean"].success and outcomes["reward_mean"].severity == "blocking"
+    outcomes, notes = _evaluate(quality, {**distribution, "has_reward_score": False})
+    assert "reward_mean" not in outcomes
+    assert "reward_score: skipped, no reward_score column" in notes
