@@ -30,6 +30,7 @@ from orchestration.query_output import FORMATS
 from orchestration.tables import print_frame
 from warehouse import Warehouse
 from warehouse.connection import synthfoundry_home
+from warehouse.errors import UserError, readme_hint
 
 # Messages may carry markup of ours; values from the data go through `escape` or `Text`.
 console = Console(highlight=False, emoji=False)
@@ -54,6 +55,11 @@ def error_line(message: str, log: Path | None = None) -> None:
     if log is not None:
         text += f" (full log: {log})"
     error_console.print(Text(f"error: {text}", style="red"), soft_wrap=True)
+
+
+def with_hint(message: str, hint: str | None) -> str:
+    """`message`, then where the README explains the fix (when it is a `UserError`'s)."""
+    return f"{message.rstrip()}; {hint}" if hint else message
 
 
 def log_file(home: Path, name: str) -> Path:
@@ -165,7 +171,9 @@ def _report_step_failures(result, log: Path) -> None:
         # Dagster prefixes the message with the exception's module and class.
         message = cause.message.removeprefix(f"{cause.cls_name}: ")
         message = message.split(f".{cause.cls_name}: ", 1)[-1]
-        error_line(f"{event.step_key} failed: {message}", log)
+        error_line(
+            with_hint(f"{event.step_key} failed: {message}", readme_hint(cause.cls_name)), log
+        )
 
 
 def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
@@ -507,16 +515,9 @@ def restore_interrupt_signals() -> None:
 
 
 # Failures of the user's input or environment (a bad recipe or seed file, an unreachable
-# server, an unknown version, a busy warehouse): one line, no stack trace.
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = (ValueError, LookupError, OSError)
-
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    from assets.export.hub import PublishError
-    from assets.models.backends.openai_http import BackendError
-    from warehouse.connection import WarehouseLockTimeout
-
-    return (*EXPECTED_ERRORS, PublishError, BackendError, WarehouseLockTimeout)
+# server, an unknown version, a busy warehouse) are `UserError`s: one line, no stack trace,
+# and the README section to read. OSError too: a disk that is full or a path not writable.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (UserError, OSError)
 
 
 def _checked_home(args: argparse.Namespace) -> Path | None:
@@ -560,8 +561,8 @@ def main(argv: list[str] | None = None) -> int:
         _write_log(log, "".join(traceback.format_exception(exc)))
         if args.verbose:
             traceback.print_exception(exc)
-        if isinstance(exc, _expected_errors()):
-            error_line(str(exc), log)
+        if isinstance(exc, EXPECTED_ERRORS):
+            error_line(with_hint(str(exc), readme_hint(exc)), log)
             return 2
         error_line(f"unexpected {type(exc).__name__}: {exc}; please report it", log)
         return 1
