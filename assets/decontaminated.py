@@ -5,7 +5,7 @@ import dagster as dg
 import polars as pl
 
 from assets.decontamination.benchmarks import BenchmarkError, load_benchmarks
-from assets.decontamination.detector import decontamination_steps
+from assets.decontamination.detector import decontamination_plan
 from assets.registry import DETECTORS
 from assets.resources import RecipeResource
 from assets.run_context import RunContext
@@ -67,8 +67,8 @@ def decontaminated(
     except BenchmarkError as exc:
         raise dg.Failure(description=str(exc)) from None
     run = RunContext(model_context(context, wh, plan), benchmarks, plan.spark)
-    steps = decontamination_steps(plan.decontamination, run)
-    staged = stream_stage(context, wh, "decontaminated", "filtered", steps, plan)
+    stage_plan = decontamination_plan(plan.decontamination, run)
+    staged = stream_stage(context, wh, "decontaminated", "filtered", stage_plan.steps, plan)
     report = contamination_table(decisions_with_origin(wh, "decontaminated", staged.number))
     per_benchmark = dict(report.group_by("benchmark").agg(pl.col("rows").sum()).iter_rows())
     return describe_stream(
@@ -82,6 +82,7 @@ def decontaminated(
             "contaminated_by_benchmark": json_metadata(per_benchmark),
             "contamination_report": dg.MetadataValue.md(markdown_table(report)),
             "verdict_rule": dg.MetadataValue.text(plan.decontamination.verdict_rule),
+            "plan": dg.MetadataValue.md(stage_plan.markdown()),
             # `judge_pairs` and `judge_new_calls` come from the judge when it is configured.
             **stats_metadata(staged.summary, defaults={"judge_pairs": 0, "judge_new_calls": 0}),
         },

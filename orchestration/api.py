@@ -34,6 +34,7 @@ __all__ = [
     "export",
     "list_versions",
     "load_recipe",
+    "plan",
     "publish",
     "query",
     "read_version",
@@ -108,3 +109,20 @@ def publish(wh: Warehouse, recipe: Any, **options: Any) -> tuple[Any, str]:
     from assets.export.hub import publish as publish_bundle
 
     return publish_bundle(wh, recipe, **options)
+
+
+def plan(wh: Warehouse, recipe: Any) -> list[Any]:
+    """The `StagePlan` of the filtered and decontaminated stages under `recipe`: each step
+    class in the order the stage runs it, its settings, and whether its `from_config` builds
+    a step. Nothing is read or run: the benchmark items are left empty and no model loads."""
+    from assets.decontamination.detector import decontamination_plan
+    from assets.filters.pipeline import filtered_plan
+    from assets.models.context import ModelContext
+    from assets.run_context import RunContext
+
+    items = pl.DataFrame(schema={"benchmark": pl.String, "item_id": pl.String, "text": pl.String})
+    run = RunContext(ModelContext(wh, run_id="plan"), items, recipe.spark)
+    return [
+        filtered_plan(recipe.filters, recipe.dedup, run),
+        decontamination_plan(recipe.decontamination, run),
+    ]
