@@ -40,14 +40,20 @@ def signal_columns() -> dict[str, pl.DataType]:
     return {name: dtype for entry in DETECTORS.classes() for name, dtype in entry.columns.items()}
 
 
+# Detectors whose evidence the verdict spells out below (thresholds, the cascade's figures);
+# any other detector, built in or plug-in, gets its declared columns as its evidence.
+SPELLED_OUT_EVIDENCE = frozenset({"ngram", "embedding", "lexical", "judge"})
+
+
 def plugin_evidence() -> dict[str, pl.Expr]:
-    """Per plug-in detector, where it fired: the other columns it declares, as its evidence."""
+    """Per detector without spelled-out evidence, where it fired: the other columns it
+    declares, as its evidence (so a new detector edits no shared file)."""
     return {
         entry.name: pl.when(pl.col(entry.name)).then(
             pl.struct(*[pl.col(c) for c in entry.columns if c != entry.name])
         )
         for name, entry in zip(DETECTORS.names(), DETECTORS.classes(), strict=True)
-        if name not in DETECTORS.builtins
+        if name not in SPELLED_OUT_EVIDENCE
     }
 
 
