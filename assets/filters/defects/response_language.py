@@ -118,14 +118,71 @@ _ENGLISH = r"(?i-u:\b(?:" + "|".join(_ENGLISH_FUNCTION_WORDS) + r")\b)"
 
 # Function words of the other candidate languages that are not English words: prose in one
 # of them uses several; English prose (code and technical text included) almost none.
-_FOREIGN_FUNCTION_WORDS = (
-    "le la les des une est sont pour dans avec sur pas qui ce cette nous vous "
-    "el los las una por para como pero muy también "
-    "der die das und ist nicht ein eine mit auf sich auch wird "
-    "il lo gli che è per non della sono anche "
-    "os uma não com são também "
-    "het een en niet van zijn ook"
-).split()
+_FOREIGN_FUNCTION_WORDS = [
+    "le",
+    "la",
+    "les",
+    "des",
+    "une",
+    "est",
+    "sont",
+    "pour",
+    "dans",
+    "avec",
+    "sur",
+    "pas",
+    "qui",
+    "ce",
+    "cette",
+    "nous",
+    "vous",
+    "el",
+    "los",
+    "las",
+    "una",
+    "por",
+    "para",
+    "como",
+    "pero",
+    "muy",
+    "también",
+    "der",
+    "die",
+    "das",
+    "und",
+    "ist",
+    "nicht",
+    "ein",
+    "eine",
+    "mit",
+    "auf",
+    "sich",
+    "auch",
+    "wird",
+    "il",
+    "lo",
+    "gli",
+    "che",
+    "è",
+    "per",
+    "non",
+    "della",
+    "sono",
+    "anche",
+    "os",
+    "uma",
+    "não",
+    "com",
+    "são",
+    "também",
+    "het",
+    "een",
+    "en",
+    "niet",
+    "van",
+    "zijn",
+    "ook",
+]
 _FOREIGN = r"(?i-u:\b(?:" + "|".join(_FOREIGN_FUNCTION_WORDS) + r")\b)|[àâçèéêëîïôùûüÿñáíóúãõäöß]"
 
 

@@ -15,7 +15,7 @@ from orchestration.cli import main
 # The built-in rule sets first (PII and language identification lead), then dedup (exact,
 # near, semantic), then scores: the order the filtered stage runs them.
 FILTERED_HEAD = ["pii", "language_id", "empty_response", "truncated_response", "length_bounds"]
-FILTERED_TAIL = ["off_topic", "code_verify", "exact", "near", "semantic", "judge"]
+FILTERED_TAIL = ["off_topic", "code_verify", "exact", "near", "semantic", "judge", "reward"]
 
 
 def _plans(home: Path, recipe: str = DEFAULT_RECIPE):
@@ -25,10 +25,10 @@ def _plans(home: Path, recipe: str = DEFAULT_RECIPE):
 def test_the_demo_plan_lists_the_steps_in_stage_order(tmp_path):
     plans = _plans(tmp_path)
     filtered = [entry.name for entry in plans["filtered"].entries]
-    assert filtered[:5] == FILTERED_HEAD and filtered[-6:] == FILTERED_TAIL
+    assert filtered[:5] == FILTERED_HEAD and filtered[-7:] == FILTERED_TAIL
     kinds = [entry.kind for entry in plans["filtered"].entries]
-    assert kinds[-4:] == ["dedup", "dedup", "dedup", "score"]
-    assert set(kinds[:-4]) == {"filter"}
+    assert kinds[-5:] == ["dedup", "dedup", "dedup", "score", "score"]
+    assert set(kinds[:-5]) == {"filter"}
     decontaminated = plans["decontaminated"].entries
     assert [e.name for e in decontaminated] == ["ngram", "embedding", "lexical", "judge", "verdict"]
     on = {e.name: e.on for e in decontaminated}
