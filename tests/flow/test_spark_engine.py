@@ -18,26 +18,16 @@ from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DecontaminationConfig, DedupConfig, FilterConfig
 from assets.registry import DETECTORS, FILTERS
 from assets.run_context import RunContext
-from assets.spark_session import SparkConfig
 from assets.spark_steps import SparkStepError, run_steps_on_spark
 from assets.steps import RowFilter, RowStep
 from assets.stream import StageOutput, run_steps
+from tests.flow.conftest import SPARK
 from tests.unit.assets.test_steps import _close, _ordered, sample
 from warehouse.rows import conform, with_row_ids
 
-SPARK = SparkConfig(master="local[2]", shuffle_partitions=2)
 # 70-row chunks: the 200-row corpus runs as 3 tasks, so rows, decisions, duplicates and
 # statistics all cross task boundaries.
 CHUNK_ROWS = 70
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from assets.spark_session import spark_session
-
-    session = spark_session(SPARK)
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
