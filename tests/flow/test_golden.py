@@ -3,7 +3,7 @@ row ids of every corpus. A refactor that changes any of them changes what users'
 hold, so it fails here.
 
 Regenerate `tests/data/golden_demo.json` only for an intended change of behaviour:
-`SYNTHFOUNDRY_UPDATE_GOLDEN=1 pytest tests/test_golden.py`.
+`SYNTHFOUNDRY_UPDATE_GOLDEN=1 pytest tests/flow/test_golden.py`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tests.conftest import TESTS, materialize
+from tests.conftest import DEMO_RECIPE, TESTS, SharedRun
 from warehouse import Warehouse
 
 GOLDEN = TESTS / "data" / "golden_demo.json"
-DEMO_RECIPE = "bundled:demo_recipe.yaml"
 CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
 
 
@@ -64,21 +62,13 @@ def _snapshot(home: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Iterator[dict]:
-    """One in-process run of the bundled demo recipe in a fresh home (about 2 minutes)."""
-    root = tmp_path_factory.mktemp("golden")
-    home = root / "home"
-    home.mkdir()
-    (root / "dagster").mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SYNTHFOUNDRY_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(root / "dagster"))
-        result = materialize(home, DEMO_RECIPE)
-        assert result.success
-        snapshot = _snapshot(home)
+def demo(demo_run: SharedRun) -> dict:
+    """What the session's one run of the bundled demo recipe (conftest `demo_run`, a fresh
+    home) made."""
+    snapshot = _snapshot(demo_run.home)
     if os.environ.get("SYNTHFOUNDRY_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    yield {**snapshot, "home": home}
+    return {**snapshot, "home": demo_run.home}
 
 
 @pytest.fixture(scope="module")
