@@ -64,9 +64,7 @@ def test_concurrent_calls_stop_at_exactly_the_budget(home):
         assert call["mode"] == "online"
 
 
-def test_a_run_over_its_call_budget_stops_cleanly_and_a_rerun_reuses_its_calls(
-    home, write_recipe
-):
+def test_a_run_over_its_call_budget_stops_cleanly_and_a_rerun_reuses_its_calls(home, write_recipe):
     with fault_server() as server:
         methods = [
             *BASE_RECIPE["synthesis"]["methods"],
