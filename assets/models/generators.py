@@ -128,6 +128,42 @@ class OpenAICompatibleModel(PricedModel):
         return {"base_url": self.base_url}
 
 
+class OpenAIBatchModel(OpenAICompatibleModel):
+    """The OpenAI Batch API (`/files` and `/batches` under `base_url`) at batch prices: a
+    method's calls that are not in the call log go out as JSONL request files, one batch each,
+    and come back into the call log as online calls would, under the same request hashes (so
+    the same rows, row ids and generator). The step waits for them, polling; a run stopped
+    meanwhile resumes by the batch ids recorded in the `batches` table
+    (assets/models/batch/runner.py). Retry and timeout settings apply to each API request;
+    an output that misses its JSON schema is asked again online (`/chat/completions`)."""
+
+    backend: Literal["openai_batch"]  # type: ignore[assignment]
+    max_requests_per_file: int = Field(
+        default=50_000, ge=1, le=50_000, description="Requests per input file (the API's cap)."
+    )
+    max_bytes_per_file: int = Field(
+        default=190_000_000,
+        ge=1024,
+        le=200_000_000,
+        description="Bytes per input file (the API's cap is 200 MB).",
+    )
+    poll_interval_s: float = Field(default=30.0, gt=0, description="Seconds between polls.")
+    max_wait_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long a step waits for its batches; past it the step fails, naming "
+        "them, and a re-run goes on polling them (nothing is submitted twice).",
+    )
+    max_submissions: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Times a request may be submitted in one run: a request that failed, or "
+        "that an expired or cancelled batch left undone, goes into a follow-up batch.",
+    )
+    completion_window: str = "24h"
+
+
 def _backend_of(value: object) -> str:
     # Recipes written before there was more than one backend have no `backend` key: local.
     if isinstance(value, dict):
@@ -137,7 +173,9 @@ def _backend_of(value: object) -> str:
 
 # Every method, judge and detector that calls a model takes a `GeneratorConfig`.
 GeneratorConfig = Annotated[
-    Annotated[LocalModel, Tag("local")] | Annotated[OpenAICompatibleModel, Tag("openai")],
+    Annotated[LocalModel, Tag("local")]
+    | Annotated[OpenAICompatibleModel, Tag("openai")]
+    | Annotated[OpenAIBatchModel, Tag("openai_batch")],
     Discriminator(_backend_of),
 ]
 
