@@ -36,7 +36,7 @@ from assets.synthesis.methods.base import SynthesisMethod, build_method
 from warehouse import Warehouse
 from warehouse.corpora import VersionWriter, decide_version
 from warehouse.lineage import register_generators
-from warehouse.reports import version_dropped_count
+from warehouse.reports import run_batches, run_spend, version_dropped_count
 from warehouse.resource import WarehouseResource
 from warehouse.rows import DECISION_SCHEMA, conform
 
@@ -122,6 +122,9 @@ def synthesized(
             "cached_model_calls": dg.MetadataValue.int(
                 sum(c["cached_calls"] for c in per_method.values())
             ),
+            # This run's spend per mode and its provider batches (`generator_cost`, `batches`).
+            "model_spend": json_metadata(run_spend(wh, context.run_id)),
+            "batches": json_metadata(run_batches(wh, context.run_id)),
         },
     )
 

@@ -98,6 +98,8 @@ def test_a_run_over_its_call_budget_stops_cleanly_and_a_rerun_reuses_its_calls(h
         recipe = write_recipe(synthesis={"methods": methods})
         rerun = materialize(home, recipe)
         assert rerun.success
+        [materialization] = rerun.asset_materializations_for_node("synthesized")
+        [spent] = materialization.metadata["model_spend"].value
         needed = len(_query(home, "SELECT * FROM model_calls"))
         assert needed > 2
         assert len(server.requests) == needed  # the first two were not sent again
@@ -107,4 +109,6 @@ def test_a_run_over_its_call_budget_stops_cleanly_and_a_rerun_reuses_its_calls(h
             "GROUP BY run_id ORDER BY min(first_call_at)",
         )
         assert [row["calls"] for row in spend] == [2, needed - 2]
+        assert (spent["mode"], spent["calls"]) == ("online", needed - 2)
+        assert spent["cost"] == pytest.approx(spend[1]["cost"])
         assert all(row["cost"] > 0 for row in spend)

@@ -179,7 +179,11 @@ def _flow(home, write_recipe, base_url: str, backend: str) -> dict:
     recipe = write_recipe(synthesis={"methods": methods})
     result = materialize(home, recipe)
     assert result.success
+    [materialization] = result.asset_materializations_for_node("synthesized")
     return {
+        "metadata": {
+            key: materialization.metadata[key].value for key in ("batches", "model_spend")
+        },
         "rows": _query(
             home,
             "SELECT row_id, seed_ids, parent_ids, call_ids, generator_id, method FROM synthesized "
@@ -217,8 +221,16 @@ def test_a_recipe_on_openai_batch_makes_the_rows_it_makes_online(tmp_path, monke
         rounds = len(server.batches)
     online, batch = outcomes["openai"], outcomes["openai_batch"]
     assert batch["rows"] and batch["rows"] == online["rows"]
+    assert any(r["method"] == "self_instruct" for r in batch["rows"])
     assert batch["decisions"] == online["decisions"]
     assert batch["yield"] == online["yield"]
     assert online["modes"] == [{"mode": "online"}] and batch["modes"] == [{"mode": "batch"}]
-    # self-instruct asks in rounds (instructions, then responses): a batch per round.
+    # self-instruct asks in rounds (instructions, then responses): a batch per round, each
+    # shown on the step's materialization with its state and counts.
     assert rounds >= 2
+    shown = batch["metadata"]["batches"]
+    assert len(shown) == rounds and {b["status"] for b in shown} == {"completed"}
+    assert sum(b["request_count"] for b in shown) == sum(b["completed_count"] for b in shown)
+    assert online["metadata"]["batches"] == []
+    [spent] = batch["metadata"]["model_spend"]
+    assert spent["mode"] == "batch" and spent["calls"] == sum(b["request_count"] for b in shown)
