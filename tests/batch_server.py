@@ -9,8 +9,8 @@ of one recipe get the same outputs (and so the same rows). The server counts how
 request (`custom_id`) was submitted, which is how tests see that nothing went twice.
 
 A batch moves one state per retrieval: validating, in_progress, then its final state, which
-`outcome(batch_number)` picks (default completed), unless `hold` is set (it stays in
-progress). `fail(custom_id, submission)` injects a failure of one request (an error-file line
+`outcome(batch_number)` picks (default completed), after `polls_in_progress` retrievals in
+progress, unless `hold` is set (it stays in progress). `fail(custom_id, submission)` injects a failure of one request (an error-file line
 with HTTP 500); an expired or cancelled batch answers the first half of its requests only; a
 failed batch none.
 """
@@ -39,6 +39,8 @@ class BatchServer:
     outcome: Callable[[int], str] = lambda number: "completed"
     fail: Callable[[str, int], bool] = lambda custom_id, submission: False
     hold: bool = False
+    # Retrievals a batch answers `in_progress` before it finishes.
+    polls_in_progress: int = 1
     base_url: str = ""
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict] = field(default_factory=dict)
@@ -116,7 +118,9 @@ class BatchServer:
         if batch["status"] == "validating":
             batch["status"] = "in_progress"
         elif batch["status"] == "in_progress" and not self.hold:
-            self._finish(batch, self.outcome(batch["_number"]))
+            batch["_polls"] = batch.get("_polls", 0) + 1
+            if batch["_polls"] >= self.polls_in_progress:
+                self._finish(batch, self.outcome(batch["_number"]))
 
     def _finish(self, batch: dict, status: str) -> None:
         lines = [
