@@ -57,7 +57,8 @@ def decision_scores(
 
 
 def contamination(wh: Warehouse, version: int) -> pl.DataFrame:
-    """Rows a decontaminated version dropped, per benchmark, rule and generator."""
+    """Rows a decontaminated version dropped, per benchmark and generator, with what each
+    detector fired on: that version's rows of the `contamination_report` view."""
     with wh.reader() as con:
         return con.sql(sql("report_contamination"), params={"version": version}).pl()
 
@@ -129,16 +130,6 @@ def category_counts(wh: Warehouse, corpus: str, version: int, column: str) -> pl
             f"SELECT coalesce({column}, '(none)') AS {column}, count(*) AS len FROM {table} "
             f"WHERE version = $version GROUP BY ALL ORDER BY len DESC, {column}",
             params={"version": version},
-        ).pl()
-
-
-def decisions_with_origin(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
-    """A version's decisions (`row_id, rule, action, score, evidence`), each with the
-    `generator_id` and `method` its row had in the version it was read from."""
-    table_of(corpus)
-    with wh.reader() as con:
-        return con.sql(
-            sql("decisions_with_origin"), params={"corpus": corpus, "version": version}
         ).pl()
 
 

@@ -33,6 +33,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from assets.models.backends.base import Completion, Prompt, chat_messages
+from assets.models.backends.errors import BackendError
 from assets.models.backends.http_connection import HTTPConnection
 from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.json_schema import JsonSchema
@@ -48,10 +49,6 @@ RETRY_SEED_STRIDE = 1_000_003
 RECENT_ERRORS = 3
 # Errors on a kept-alive connection that the server may have closed while it sat idle.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
-
-
-class BackendError(RuntimeError):
-    """A model call that failed for good: not retryable, or out of retries or budget."""
 
 
 class FailureBudgetExceeded(BackendError):
