@@ -1,5 +1,5 @@
 """The `batches` table: provider batches a run submitted, from before their creation to the
-collection of their results (see migration 012)."""
+collection of their results (see migration 013)."""
 
 from __future__ import annotations
 

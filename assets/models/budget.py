@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import Field
 
 from assets.models.pricing import CallMode, Price
+from warehouse.errors import UserError
 from warehouse.settings import Strict
 
 # Characters per token assumed for a prompt before the server has counted it: most English
@@ -49,8 +50,10 @@ class BudgetConfig(Strict):
     max_calls: int | None = Field(default=None, ge=0, description="New calls the run may send.")
 
 
-class BudgetExhausted(RuntimeError):
+class BudgetExhausted(UserError, RuntimeError):
     """The next call would take the run past a limit of its budget; nothing more is sent."""
+
+    readme_section = "Prices, budgets and batch inference"
 
     def __init__(self, limit: Limit, message: str, request_hash: str):
         super().__init__(message)

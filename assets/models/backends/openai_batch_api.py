@@ -15,14 +15,17 @@ import urllib.error
 import urllib.request
 import uuid
 
+from assets.models.backends.errors import BackendError
 from assets.models.generators import OpenAIBatchModel
 
 RETRYABLE = frozenset({408, 409, 425, 429})
 SNIPPET_CHARS = 300
 
 
-class BatchAPIError(RuntimeError):
+class BatchAPIError(BackendError):
     """A Files or Batches request that failed for good."""
+
+    readme_section = "Prices, budgets and batch inference"
 
 
 class OpenAIBatchAPI:

@@ -1,4 +1,4 @@
--- What model calls cost (schema version 11): each call's `cost` at its generator's recipe
+-- What model calls cost (schema version 12): each call's `cost` at its generator's recipe
 -- price (NULL: no price given) and how it was sent (`mode`: online, or batch through a
 -- provider's batch API); `generator_cost` sums calls, tokens and cost per generator, run and
 -- mode, and `generator_yield` gains what each generator's calls cost and the cost per kept row.

@@ -1,4 +1,4 @@
--- Provider batches (schema version 12): one row per batch a run submitted through a batch
+-- Provider batches (schema version 13): one row per batch a run submitted through a batch
 -- API, written before the batch is created (status `submitting`, with its uploaded input file)
 -- so a run killed at any point finds it again: a re-run adopts or polls what it recorded and
 -- never submits a request twice. `request_hashes` are the call-log keys of its requests
