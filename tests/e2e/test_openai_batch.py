@@ -281,3 +281,21 @@ def test_kill_9_at_random_points_then_rerun_submits_nothing_twice(tmp_path):
         calls = _query(home, "SELECT DISTINCT request_hash FROM model_calls WHERE status = 'ok'")
         assert len(calls) == count
     assert mid_way >= KILL_POINTS // 2, mid_way
+
+
+def test_a_batch_adopted_for_some_of_its_requests_still_answers_the_others_later(home):
+    with batch_server(hold=True) as server:
+        with pytest.raises(RuntimeError, match="batches still open"):
+            _model(home, server.base_url, max_wait_s=0.2).complete_many(PROMPTS[:6], SAMPLING)
+        server.hold = False
+        # The recipe changed: half of the open batch's requests and three new ones.
+        assert len(_model(home, server.base_url).complete_many(PROMPTS[3:9], SAMPLING)) == 6
+        [first] = _query(home, "SELECT * FROM batches WHERE batch_id = 'batch_1'")
+        assert first["status"] == "completed" and first["collected_at"] is None
+        # The other half, needed again, comes from the batch already paid for.
+        assert len(_model(home, server.base_url).complete_many(PROMPTS[:3], SAMPLING)) == 3
+        submitted = dict(server.submitted)
+    assert len(submitted) == 9 and set(submitted.values()) == {1}
+    [first] = _query(home, "SELECT * FROM batches WHERE batch_id = 'batch_1'")
+    assert first["collected_at"] is not None
+    assert len(_query(home, "SELECT * FROM model_calls WHERE status = 'ok'")) == 9

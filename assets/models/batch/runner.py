@@ -10,7 +10,9 @@
    each recorded before it is created;
 3. polls every `poll_interval_s`; a finished batch's output and error files are read, each
    answer logged under its request hash (`mode` batch, cost at the batch price) and the batch
-   marked collected; the requests that failed, or that an expired, cancelled or failed batch
+   marked collected (once every request it holds is in the call log: a batch adopted for
+   some of its requests keeps the others' answers for the run that needs them); the
+   requests that failed, or that an expired, cancelled or failed batch
    left undone, are submitted again (up to `max_submissions` times in the run), nothing else;
 4. an output that misses its JSON schema is asked again online (`backend.complete`).
 
@@ -44,7 +46,7 @@ from assets.models.json_schema import JsonSchema
 from assets.models.pricing import Price, call_cost
 from warehouse.batches import mark_collected, open_batches, record_batch, update_batch
 from warehouse.corpora import now
-from warehouse.lineage import log_calls
+from warehouse.lineage import cached_calls, log_calls
 
 FINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 # Provider errors quoted in the `batches` row and in a failure message.
@@ -306,7 +308,12 @@ class BatchRunner:
                 outcome.done[record.request_hash] = Output(
                     record.raw_output, record.finish_reason, False
                 )
-        mark_collected(self.ctx.wh, batch.batch_key)
+        # A batch adopted for some of its requests (the recipe changed since it was submitted)
+        # stays uncollected until its other answers are logged too: a run that needs them
+        # reads them from it then instead of paying for them again.
+        others = list({h for h in batch.request_hashes if h not in self._missing})
+        if not others or cached_calls(self.ctx.wh, others).height == len(others):
+            mark_collected(self.ctx.wh, batch.batch_key)
 
     def _answer(
         self, line: dict, batch: Tracked, records: list[CallRecord], errors: dict[str, str]
