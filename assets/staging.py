@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from assets.embeddings import Embedder
+from assets.models.budget import Budget
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
 from assets.spill import Spill, parquet_batches
@@ -88,6 +89,7 @@ def synthesis_context(
         log=context.log,
         created_at=now(),
         random_seed=plan.synthesis.random_seed,
+        budget=Budget(plan.synthesis.budget) if plan.synthesis.budget is not None else None,
     )
 
 

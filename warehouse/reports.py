@@ -142,3 +142,15 @@ def rows_by_generator(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
             "WHERE version = $version GROUP BY ALL ORDER BY generator_id, method",
             params={"version": version},
         ).pl()
+
+
+def run_spend(wh: Warehouse, run_id: str) -> list[dict]:
+    """Calls, tokens and cost of a run's new model calls, per mode (online, batch)."""
+    with wh.reader() as con:
+        return con.sql(sql("run_spend"), params=[run_id]).pl().to_dicts()
+
+
+def run_batches(wh: Warehouse, run_id: str) -> list[dict]:
+    """The provider batches a run submitted, with their state and counts."""
+    with wh.reader() as con:
+        return con.sql(sql("run_batches"), params=[run_id]).pl().to_dicts()

@@ -8,7 +8,9 @@ from pathlib import Path
 import assets.decontamination.benchmarks
 import assets.execution.sandbox
 import assets.export.hub
+import assets.models.backends.openai_batch_api
 import assets.models.backends.openai_http
+import assets.models.budget
 import assets.recipe.loader
 import assets.registry
 import assets.seed_readers.result
@@ -25,6 +27,8 @@ EXPECTED = {
     assets.seed_readers.result.SeedSourceError,
     assets.decontamination.benchmarks.BenchmarkError,
     assets.models.backends.openai_http.BackendError,
+    assets.models.backends.openai_batch_api.BatchAPIError,
+    assets.models.budget.BudgetExhausted,
     assets.export.hub.PublishError,
     quality.report.ReportError,
     warehouse.user_sql.QueryError,
