@@ -107,33 +107,41 @@ DEFECTS_ONCE_PUBLISHED = (
 )
 
 
-def test_published_model_written_rows_pass_every_defect_rule(demo):
-    from assets.filters.pipeline import filtered_steps
-    from assets.recipe import load_recipe
+def defect_rule_steps(recipe) -> list:
+    """The recipe's defect rules (assets/filters/defects) but the off-topic one, which reads
+    the embedding cache of the run: it judged these rows there."""
+    from assets.registry import FILTERS
     from assets.run_context import RunContext
+
+    return [
+        step
+        for cls in FILTERS.built_in()
+        if cls.__module__.startswith("assets.filters.defects") and cls.config_key != "off_topic"
+        for step in cls.from_config(getattr(recipe.filters, cls.config_key), RunContext())
+    ]
+
+
+def published_model_rows_problems(home) -> tuple[list[dict], list[str]]:
+    """Decisions the defect rules take on the demo's published model-written rows, and the
+    phrases of once-published defects still found in them."""
+    from assets.recipe import load_recipe
     from assets.stream import run_steps
 
-    home = demo["home"]
     with Warehouse(home).reader() as con:
         written = con.sql(
             "SELECT * FROM decontaminated "
             "WHERE method NOT IN ('seed_passthrough', 'programmatic_math')"
         ).pl()
-    recipe = load_recipe(DEMO_RECIPE, home)
-    rules = [
-        step
-        for step in filtered_steps(recipe.filters, recipe.dedup, RunContext())
-        if type(step).__module__.startswith("assets.filters.defects")
-        and step.name != "off_topic"  # it reads the embedding cache of the run: judged there
-    ]
-    again = run_steps(
-        written.drop([c for c in written.columns if c.startswith("_")]), rules, "check"
-    )
-    assert again.decisions.is_empty(), again.decisions.select("rule", "evidence").to_dicts()
+    steps = defect_rule_steps(load_recipe(DEMO_RECIPE, home))
+    again = run_steps(written, steps, "check")
     texts = " ".join(
-        (row.get("text") or row.get("response") or "").lower()
-        + " "
-        + (row.get("instruction") or "").lower()
+        f"{row.get('instruction') or ''} {row.get('text') or row.get('response') or ''}".lower()
         for row in written.iter_rows(named=True)
     )
-    assert [phrase for phrase in DEFECTS_ONCE_PUBLISHED if phrase in texts] == []
+    found = [phrase for phrase in DEFECTS_ONCE_PUBLISHED if phrase in texts]
+    return again.decisions.select("rule", "evidence").to_dicts(), found
+
+
+def test_published_model_written_rows_pass_every_defect_rule(demo):
+    decisions, phrases = published_model_rows_problems(demo["home"])
+    assert decisions == [] and phrases == []
