@@ -32,7 +32,12 @@ def verify(response: str, constraints: list[Constraint]) -> list[dict[str, Any]]
         kind = constraint_kind(constraint.kind)
         passed, reason = kind.check(response, kind.params(constraint.params))
         results.append(
-            {"kind": constraint.kind, "params": constraint.params, "passed": passed, "reason": reason}
+            {
+                "kind": constraint.kind,
+                "params": constraint.params,
+                "passed": passed,
+                "reason": reason,
+            }
         )
     return results
 
@@ -58,7 +63,5 @@ def draw(rng: random.Random, kinds: list[str], low: int, high: int) -> list[Cons
 
 def render(instruction: str, constraints: list[Constraint]) -> str:
     """The instruction followed by one sentence per constraint, each on its own line."""
-    asks = [
-        (kind := constraint_kind(c.kind)).describe(kind.params(c.params)) for c in constraints
-    ]
+    asks = [(kind := constraint_kind(c.kind)).describe(kind.params(c.params)) for c in constraints]
     return "\n".join([instruction.rstrip(), *asks]) if asks else instruction

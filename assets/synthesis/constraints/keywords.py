@@ -6,7 +6,6 @@ several words matches with any spacing between them.
 
 from __future__ import annotations
 
-
 from pydantic import Field
 
 from assets.synthesis.constraints.base import (
@@ -82,7 +81,8 @@ KEYWORD_FREQUENCY = ConstraintKind(
         f'Use the word "{p.keyword}" {relation_words(p)} {p.count} times in your answer.'
     ),
     draw=lambda rng: KeywordCount(
-        keyword=rng.choice(_VOCABULARY), relation=rng.choice(("at_least", "exactly")),
+        keyword=rng.choice(_VOCABULARY),
+        relation=rng.choice(("at_least", "exactly")),
         count=rng.randint(1, 3),
     ),
     conflicts=frozenset({"response_language", "keywords_include", "keywords_exclude"}),
@@ -103,8 +103,8 @@ LETTER_FREQUENCY = ConstraintKind(
         "answer, in either case."
     ),
     draw=lambda rng: LetterCount(
-        letter=rng.choice("aeiorstz"), relation=rng.choice(("at_least", "at_most")),
+        letter=rng.choice("aeiorstz"),
+        relation=rng.choice(("at_least", "at_most")),
         count=rng.randint(3, 12),
     ),
 )
-

@@ -258,8 +258,6 @@ TWO_RESPONSES = ConstraintKind(
     "two_responses",
     NoParams,
     check=_two,
-    describe=lambda p: (
-        "Give two different answers, separated by a line of six asterisks: ******"
-    ),
+    describe=lambda p: "Give two different answers, separated by a line of six asterisks: ******",
     draw=lambda rng: NoParams(),
 )

@@ -139,7 +139,9 @@ END_PHRASE = ConstraintKind(
         f'Finish your answer with the exact phrase "{p.phrase}" No other words should follow it.'
     ),
     draw=lambda rng: Phrase(
-        phrase=rng.choice(("Is there anything else I can help with?", "That is all.", "Any questions?"))
+        phrase=rng.choice(
+            ("Is there anything else I can help with?", "That is all.", "Any questions?")
+        )
     ),
     conflicts=frozenset({"response_language"}),
 )

@@ -1,16 +1,16 @@
 """How the checks read a response: words, sentences, paragraphs and lines outside code.
 
 One reading for every kind, so "a word" means the same thing to the word count and the
-keyword frequency. Words are runs of letters and digits in any script; an apostrophe inside
-a word keeps it whole ("don't" is one word), a hyphen splits it ("well-known" is two), as a
-reader counting by eye would mostly do.
+keyword frequency. Words are runs of letters, digits and underscores in any script (a
+snake_case name is one word); an apostrophe inside a word keeps it whole ("don't" is one
+word), a hyphen splits it ("well-known" is two), as a reader counting by eye would mostly do.
 """
 
 from __future__ import annotations
 
 import re
 
-WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+WORD = re.compile(r"\w+(?:['’]\w+)*")
 # A sentence ends at terminal punctuation followed by white space or the end: "3.5" and
 # "example.com" do not end one. CJK full stops end one with or without a space after.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
@@ -56,4 +56,4 @@ def paragraphs(text: str) -> list[str]:
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A keyword or phrase as whole words, any case, any run of spaces between its words."""
     body = r"\s+".join(re.escape(part) for part in phrase.split())
-    return re.compile(rf"(?<![^\W_]){body}(?![^\W_])", re.IGNORECASE)
+    return re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
