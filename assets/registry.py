@@ -132,6 +132,9 @@ METHODS = Registry(
         "magpie": "assets.synthesis.methods.magpie:MagpieMethod",
         "code_instruct": "assets.synthesis.methods.code_instruct:CodeInstructMethod",
         "program_of_thought": "assets.synthesis.methods.program_of_thought:ProgramOfThoughtMethod",
+        "constrained_instruct": (
+            "assets.synthesis.methods.constrained_instruct:ConstrainedInstructMethod"
+        ),
     },
 )
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from assets.synthesis.constraints.checks import (
     Constraint,
+    ConstraintDraw,
     constraint_kind,
     draw,
     render,
     verify,
 )
 
-__all__ = ["Constraint", "constraint_kind", "draw", "render", "verify"]
+__all__ = ["Constraint", "ConstraintDraw", "constraint_kind", "draw", "render", "verify"]

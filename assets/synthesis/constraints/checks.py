@@ -3,10 +3,11 @@ registry."""
 
 from __future__ import annotations
 
+import json
 import random
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
 from assets.registry import CONSTRAINTS
 from assets.synthesis.constraints.base import ConstraintKind
@@ -18,6 +19,46 @@ class Constraint(Strict):
 
     kind: str
     params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConstraintDraw(Strict):
+    """How many constraints an instruction gets, and of which kinds."""
+
+    kinds: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Registered constraint kinds to draw from; null: every registered kind.",
+    )
+    min_constraints: int = Field(default=1, ge=1, le=3)
+    max_constraints: int = Field(default=3, ge=1, le=3)
+
+    @field_validator("kinds")
+    @classmethod
+    def _registered(cls, kinds: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(kinds or ()) - set(CONSTRAINTS.names()))
+        if unknown:
+            raise ValueError(
+                f"unknown constraint kinds {unknown} (registered: {', '.join(CONSTRAINTS.names())})"
+            )
+        return kinds
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ConstraintDraw:
+        if self.min_constraints > self.max_constraints:
+            raise ValueError("min_constraints is larger than max_constraints")
+        return self
+
+    def for_row(self, row: dict[str, Any], key: str) -> tuple[list[Constraint], bool]:
+        """The constraints of an instruction row and whether they were drawn: those its
+        `attributes.constraints` carries (a user's file, an earlier method; its instruction
+        already asks for them), else drawn by `random.Random(key)`, so a row gets the same
+        constraints in every run and whatever rows come with it."""
+        carried = json.loads(row.get("attributes") or "{}").get("constraints")
+        if carried:
+            return [Constraint.model_validate(c) for c in carried], False
+        rng = random.Random(key)
+        kinds = self.kinds or CONSTRAINTS.names()
+        return draw(rng, kinds, self.min_constraints, self.max_constraints), True
 
 
 def constraint_kind(name: str) -> ConstraintKind:

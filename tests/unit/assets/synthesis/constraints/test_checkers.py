@@ -11,8 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from assets.recipe.loader import RecipeError, parse_recipe
 from assets.registry import CONSTRAINTS
-from assets.synthesis.constraints import Constraint, constraint_kind, draw, render, verify
+from assets.synthesis.constraints import (
+    Constraint,
+    ConstraintDraw,
+    constraint_kind,
+    draw,
+    render,
+    verify,
+)
 
 TRIPLES_FILE = Path(__file__).resolve().parents[4] / "data" / "constraint_triples.jsonl"
 TRIPLES = [json.loads(line) for line in TRIPLES_FILE.read_text(encoding="utf-8").splitlines()]
@@ -64,3 +72,25 @@ def test_unknown_kind_and_bad_parameters_are_errors():
         verify("x", [Constraint(kind="shouting")])
     with pytest.raises(ValueError, match="relation"):
         verify("x", [Constraint(kind="word_count", params={"relation": "around", "count": 3})])
+
+
+def test_recipes_name_only_registered_kinds_with_sane_bounds():
+    base = (
+        "name: x\nseed: {sources: [{path: a.jsonl}]}\nsynthesis: {methods: [{method: "
+        "constrained_instruct, %s}]}\n"
+    )
+    recipe = parse_recipe(base % "kinds: [no_commas, title]", "r.yaml")
+    assert recipe.synthesis.methods[0].kinds == ["no_commas", "title"]
+    with pytest.raises(RecipeError, match="unknown constraint kinds \\['shouting'\\]"):
+        parse_recipe(base % "kinds: [shouting]", "r.yaml")
+    with pytest.raises(RecipeError, match="min_constraints is larger"):
+        parse_recipe(base % "min_constraints: 3, max_constraints: 2", "r.yaml")
+
+
+def test_carried_constraints_win_over_drawn_ones():
+    carried = [{"kind": "no_commas", "params": {}}]
+    row = {"attributes": json.dumps({"constraints": carried})}
+    constraints, drawn = ConstraintDraw().for_row(row, "key")
+    assert [c.model_dump() for c in constraints] == carried and not drawn
+    constraints, drawn = ConstraintDraw(kinds=["title"]).for_row({"attributes": None}, "key")
+    assert [c.kind for c in constraints] == ["title"] and drawn
