@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.recipe.loader import parse_recipe
+from assets.models.call_cache import CallResult
+from assets.recipe.loader import RecipeError, parse_recipe
 from assets.synthesis.constraints import Constraint
+from assets.synthesis.pairwise_judge import PairVerdict
 from assets.synthesis.preference_checks import rank_by_checks
 
 REPO = Path(__file__).resolve().parents[4]
@@ -72,3 +74,32 @@ def test_rubric_recipes_hash_as_before_and_checks_recipes_do_not():
     assert plain.sha256 == explicit.sha256
     assert len({plain.sha256, checks.sha256, drawn.sha256}) == 3
     assert drawn.synthesis.methods[0].constraints.kinds == ["title"]
+
+
+def _verdict(forward: str | None, backward: str | None) -> PairVerdict:
+    call = CallResult(request_hash="h", text="", finish_reason="stop", cached=False)
+    return PairVerdict(forward, backward, call, call)
+
+
+@pytest.mark.parametrize(
+    ("forward", "backward", "preferred", "problem"),
+    [
+        ("A", "B", 0, None),
+        ("B", "A", 1, None),
+        ("A", "A", None, "position_inconsistent"),
+        ("B", "B", None, "position_inconsistent"),
+        (None, "B", None, "judge_unparseable"),
+        ("A", None, None, "judge_unparseable"),
+    ],
+)
+def test_pairwise_verdict_needs_both_orders_to_agree(forward, backward, preferred, problem):
+    verdict = _verdict(forward, backward)
+    assert (verdict.preferred, verdict.problem) == (preferred, problem)
+    assert verdict.evidence()["forward_verdict"] == forward
+
+
+def test_pairwise_judge_compares_exactly_two_responses():
+    with pytest.raises(RecipeError, match="exactly two responses"):
+        parse_recipe(RECIPE % ", signal: pairwise_judge, responses_per_generator: 3", "r.yaml")
+    two = parse_recipe(RECIPE % ", signal: pairwise_judge", "r.yaml")
+    assert two.synthesis.methods[0].signal == "pairwise_judge"
