@@ -227,7 +227,7 @@ BENCHMARKS = Registry(
 # Verifiable constraints (assets/synthesis/constraints): a `ConstraintKind` with `name`, its
 # `Params` model, a pure `check(response, params) -> Verdict`, `describe(params)` (the sentence
 # that asks for it), `draw(rng)` and the kinds it `conflicts` with. Plug-ins add kinds under
-# `synthfoundry.constraints`; recipes name them in `constrained_instruct.kinds`.
+# `synthfoundry.constraints`; recipes name them in a method's `constraints.kinds`.
 _CONSTRAINT_KINDS = {
     "length": ["word_count", "sentence_count", "paragraph_count", "char_count"],
     "keywords": ["keywords_include", "keywords_exclude", "keyword_frequency", "letter_frequency"],

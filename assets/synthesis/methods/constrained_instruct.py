@@ -26,12 +26,17 @@ from assets.synthesis.constraints import ConstraintDraw, render, verify
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import Lineage, ModelRun
+from warehouse.settings import Strict
 
 
-class ConstrainedInstruct(ConstraintDraw):
+class ConstrainedInstruct(Strict):
     """Instructions with verifiable constraints added; only answers passing every check kept."""
 
     method: Literal["constrained_instruct"]
+    constraints: ConstraintDraw = Field(
+        default=ConstraintDraw(),
+        description="The kinds and how many (1-3) are drawn for instructions that carry none.",
+    )
     generator: GeneratorConfig = LocalModel()
     sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
     task_types: list[str] | None = None
@@ -63,15 +68,13 @@ class ConstrainedInstructMethod:
             {
                 "sampling": config.sampling.model_dump(),
                 "attempts": config.attempts,
-                "constraints": config.model_dump(
-                    include={"kinds", "min_constraints", "max_constraints"}
-                ),
+                "constraints": config.constraints.model_dump(),
             },
         )
         tasks = []
         for source in sources:
             key = f"{ctx.random_seed}:{self.name}:{source['row_id']}"
-            constraints, drawn = config.for_row(source, key)
+            constraints, drawn = config.constraints.for_row(source, key)
             instruction = (
                 render(source["instruction"], constraints) if drawn else source["instruction"]
             )

@@ -79,12 +79,12 @@ def test_recipes_name_only_registered_kinds_with_sane_bounds():
         "name: x\nseed: {sources: [{path: a.jsonl}]}\nsynthesis: {methods: [{method: "
         "constrained_instruct, %s}]}\n"
     )
-    recipe = parse_recipe(base % "kinds: [no_commas, title]", "r.yaml")
-    assert recipe.synthesis.methods[0].kinds == ["no_commas", "title"]
+    recipe = parse_recipe(base % "constraints: {kinds: [no_commas, title]}", "r.yaml")
+    assert recipe.synthesis.methods[0].constraints.kinds == ["no_commas", "title"]
     with pytest.raises(RecipeError, match="unknown constraint kinds \\['shouting'\\]"):
-        parse_recipe(base % "kinds: [shouting]", "r.yaml")
+        parse_recipe(base % "constraints: {kinds: [shouting]}", "r.yaml")
     with pytest.raises(RecipeError, match="min_constraints is larger"):
-        parse_recipe(base % "min_constraints: 3, max_constraints: 2", "r.yaml")
+        parse_recipe(base % "constraints: {min_constraints: 3, max_constraints: 2}", "r.yaml")
 
 
 def test_carried_constraints_win_over_drawn_ones():
