@@ -12,7 +12,7 @@ each response 1-10; right when the sound one scores higher) and `pairwise_judge`
 right when both prefer the sound one), with the share of pairs whose two orders agree. Its
 calls are cached under `--home`.
 
-    python bench/preference_signals [--triples tests/data/preference_triples.jsonl] [--judges]
+    python bench/preference_signals [--triples FILE] [--judges [--judge-limit N]]
 """
 
 from __future__ import annotations
@@ -95,6 +95,9 @@ def main() -> None:
     )
     parser.add_argument("--judges", action="store_true", help="also the embedded model's judges")
     parser.add_argument("--home", type=Path, default=REPO / "bench" / ".out" / "preference")
+    parser.add_argument(
+        "--judge-limit", type=int, default=None, help="judge only the first N triples"
+    )
     args = parser.parse_args()
     triples = [json.loads(line) for line in args.triples.read_text(encoding="utf-8").splitlines()]
     accuracy, wrong = checks_accuracy(triples)
@@ -107,7 +110,9 @@ def main() -> None:
     print(f"RESULT checks_pair_accuracy {accuracy:.3f} target {TARGET} higher")
     if args.judges:
         # Reported, not gated: what a 135M judge makes of the same pairs.
-        for name, value in judge_accuracies(triples, args.home).items():
+        judged = triples[: args.judge_limit]
+        print(f"judging {len(judged)} triples with the embedded model")
+        for name, value in judge_accuracies(judged, args.home).items():
             print(f"{name} {value:.3f}")
 
 

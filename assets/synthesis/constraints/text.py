@@ -12,7 +12,9 @@ import re
 
 WORD = re.compile(r"\w+(?:['’]\w+)*")
 # A sentence ends at terminal punctuation followed by white space or the end: "3.5" and
-# "example.com" do not end one. CJK full stops end one with or without a space after.
+# "example.com" do not end one. CJK full stops end one with or without a space after. An
+# abbreviation before a space ("Mr. Smith") does end one: no list of abbreviations is kept,
+# so the count is the same in every language.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[。！？])")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _BLANK_RUN = re.compile(r"\n[ \t]*\n\s*")
