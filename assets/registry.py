@@ -136,6 +136,9 @@ METHODS = Registry(
         "magpie": "assets.synthesis.methods.magpie:MagpieMethod",
         "code_instruct": "assets.synthesis.methods.code_instruct:CodeInstructMethod",
         "program_of_thought": "assets.synthesis.methods.program_of_thought:ProgramOfThoughtMethod",
+        "constrained_instruct": (
+            "assets.synthesis.methods.constrained_instruct:ConstrainedInstructMethod"
+        ),
     },
 )
 
@@ -223,6 +226,32 @@ BENCHMARKS = Registry(
     "benchmark",
     "synthfoundry.benchmarks",
     {"humaneval": "assets.decontamination.benchmarks:humaneval_items"},
+)
+
+# Verifiable constraints (assets/synthesis/constraints): a `ConstraintKind` with `name`, its
+# `Params` model, a pure `check(response, params) -> Verdict`, `describe(params)` (the sentence
+# that asks for it), `draw(rng)` and the kinds it `conflicts` with. Plug-ins add kinds under
+# `synthfoundry.constraints`; recipes name them in a method's `constraints.kinds`.
+_CONSTRAINT_KINDS = {
+    "length": ["word_count", "sentence_count", "paragraph_count", "char_count"],
+    "keywords": ["keywords_include", "keywords_exclude", "keyword_frequency", "letter_frequency"],
+    "structure": [
+        "json_schema", "bullet_count", "section_count", "highlighted_sections",
+        "placeholder_count", "title", "quoted", "postscript", "two_responses",
+    ],
+    "style": [
+        "lowercase", "uppercase", "capital_words", "no_commas", "start_phrase", "end_phrase",
+        "response_language",
+    ],
+}  # fmt: skip
+CONSTRAINTS = Registry(
+    "constraint kind",
+    "synthfoundry.constraints",
+    {
+        name: f"assets.synthesis.constraints.{module}:{name.upper()}"
+        for module, names in _CONSTRAINT_KINDS.items()
+        for name in names
+    },
 )
 
 # Tools a `tool_use` row may call (assets/tools/base.py): a class with `name`, `description`,

@@ -1,5 +1,16 @@
-"""Preference pairs (UltraFeedback-style): several responses per instruction, scored by a
-rubric judge, binarized into one chosen/rejected pair per instruction.
+"""Preference pairs (UltraFeedback-style): several responses per instruction, binarized into
+one chosen/rejected pair per instruction by a signal:
+
+- `rubric` (the default): a rubric judge scores every response (below);
+- `checks`: the instruction's verifiable constraints (carried in its `attributes.constraints`,
+  else drawn and rendered into it as `constrained_instruct` does) are checked on every
+  response; chosen passes the most, rejected the fewest, and instructions whose responses all
+  pass as many checks are dropped (`equal_checks`, every verdict in the evidence). No judge is
+  called; the pair's `attributes` hold the constraints and both responses' verification;
+- `pairwise_judge`: exactly two responses per instruction; the judge compares them twice,
+  once in each order (assets/synthesis/pairwise_judge.py); the pair is kept only when both
+  orders prefer the same response, else dropped as `position_inconsistent` (or
+  `judge_unparseable`) with both verdicts and both judge calls in the evidence.
 
 Responses come from one or more responders (a model, its prompt template and sampling); each
 responder is its own generator. The judge scores every response on 1..`scale`; the highest
@@ -16,18 +27,21 @@ all of them are registered in `generators`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
+from assets.synthesis.constraints import Constraint, ConstraintDraw, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
-from assets.synthesis.model_run import Lineage, ModelRun
+from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun
+from assets.synthesis.pairwise_judge import PAIRWISE_SCHEMA, PairwiseJudge
+from assets.synthesis.preference_checks import rank_by_checks
 from warehouse.settings import Strict
 
 
@@ -44,6 +58,17 @@ class PreferencePairs(Strict):
     instruction from one or more responders, scored by a rubric judge."""
 
     method: Literal["preference_pairs"]
+    signal: Literal["rubric", "checks", "pairwise_judge"] = Field(
+        default="rubric",
+        description="rubric: a judge scores each response; checks: the response passing "
+        "strictly more of the instruction's verifiable constraints is chosen; pairwise_judge: "
+        "the judge compares the two responses in both orders and both must agree.",
+    )
+    constraints: ConstraintDraw = Field(
+        default=ConstraintDraw(),
+        description="With signal checks: the constraints drawn for instructions that carry "
+        "none in attributes.constraints.",
+    )
     generators: list[Responder] = Field(default=[Responder()], min_length=1)
     judge: GeneratorConfig = LocalModel()
     sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
@@ -52,16 +77,39 @@ class PreferencePairs(Strict):
     responses_per_generator: int = Field(default=2, ge=1, le=16)
     scale: Literal[5, 10] = 10
     min_margin: float = Field(
-        default=1.0, ge=0.0, description="Chosen score minus rejected score, at least."
+        default=1.0,
+        ge=0.0,
+        description="rubric: chosen score minus rejected score, at least (checks: chosen "
+        "always passes strictly more checks).",
     )
     judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=48)
     judge_template: str = "preference_judge"
+    pairwise_template: str = "preference_pairwise"
 
     @model_validator(mode="after")
     def _enough_responses(self) -> PreferencePairs:
         if len(self.generators) * self.responses_per_generator < 2:
             raise ValueError("a pair needs at least two responses per instruction")
+        if (
+            self.signal == "pairwise_judge"
+            and len(self.generators) * self.responses_per_generator != 2
+        ):
+            raise ValueError("signal pairwise_judge compares exactly two responses per instruction")
         return self
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_for_rubric(self, handler: Any) -> dict:
+        # Recipes on the rubric signal dump (and so hash) exactly as before `signal` existed.
+        data = handler(self)
+        if self.signal == "rubric":
+            for key in _ADDED_FOR_SIGNALS:
+                if getattr(self, key) == type(self).model_fields[key].default:
+                    data.pop(key, None)
+        return data
+
+
+# Settings added with the signals; a rubric recipe that leaves them out hashes as before.
+_ADDED_FOR_SIGNALS = ("signal", "constraints", "pairwise_template")
 
 
 @dataclass
@@ -84,6 +132,11 @@ class PreferencePairsMethod:
         instructions = ctx.source_instructions(
             config.sources, seeds, config.task_types, config.max_instructions
         ).to_dicts()
+        constraints = self._constraints(instructions, ctx)
+        for row, drawn in zip(instructions, constraints, strict=True):
+            if drawn is not None and drawn[1]:
+                # Responders see the constraints they are checked against.
+                row["instruction"] = render(row["instruction"], drawn[0])
         prompts = [problem_text(r["instruction"], r["input"]) for r in instructions]
         per_prompt = config.responses_per_generator
         run = ModelRun(self.name, ctx)
@@ -109,6 +162,16 @@ class PreferencePairsMethod:
                     run.reject(
                         call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
                     )
+        if config.signal == "checks":
+            by_source: dict[int, list[_Response]] = {}
+            for response in responses:
+                by_source.setdefault(response.source, []).append(response)
+            for index, source in enumerate(instructions):
+                self._pair_by_checks(run, source, constraints[index][0], by_source.get(index, []))
+            return run.output()
+        if config.signal == "pairwise_judge":
+            self._pairwise(run, instructions, prompts, responses)
+            return run.output()
         judge = run.judge(config.judge, config.judge_template, config.scale, config.judge_sampling)
         verdicts = run.judged(
             judge,
@@ -127,6 +190,166 @@ class PreferencePairsMethod:
         for index, source in enumerate(instructions):
             self._pair(run, judge, source, scored.get(index, []))
         return run.output()
+
+    def _pairwise(
+        self,
+        run: ModelRun,
+        instructions: list[dict],
+        prompts: list[str],
+        responses: list[_Response],
+    ) -> None:
+        """Each instruction's two responses compared in both orders; a pair when both agree."""
+        config = self.config
+        template = load_template(config.pairwise_template)
+        judge = PairwiseJudge(
+            run.model(
+                config.judge,
+                [template],
+                PairwiseJudge.params(config.judge_sampling),
+                PAIRWISE_SCHEMA,
+            ),
+            template,
+            config.judge_sampling,
+        )
+        by_source: dict[int, list[_Response]] = {}
+        for response in responses:
+            by_source.setdefault(response.source, []).append(response)
+        compared = []
+        for index, source in enumerate(instructions):
+            candidates = by_source.get(index, [])
+            if len(candidates) < 2:
+                run.reject_source(
+                    source["row_id"],
+                    "too_few_responses",
+                    score=float(len(candidates)),
+                    call_ids=[c.call.request_hash for c in candidates],
+                    instruction_row_id=source["row_id"],
+                )
+            else:
+                compared.append((index, candidates))
+        verdicts = judge.compare(
+            [
+                (prompts[index], first.call.text.strip(), second.call.text.strip())
+                for index, (first, second) in compared
+            ]
+        )
+        for (index, candidates), verdict in zip(compared, verdicts, strict=True):
+            source = instructions[index]
+            pair = {
+                "first_call_id": candidates[0].call.request_hash,
+                "second_call_id": candidates[1].call.request_hash,
+                **verdict.evidence(),
+            }
+            if verdict.problem:
+                run.reject_source(
+                    source["row_id"],
+                    verdict.problem,
+                    instruction_row_id=source["row_id"],
+                    forward_output=verdict.forward_call.text[:JUDGE_OUTPUT_CHARS],
+                    backward_output=verdict.backward_call.text[:JUDGE_OUTPUT_CHARS],
+                    **pair,
+                )
+                continue
+            chosen = candidates[verdict.preferred]
+            worst = candidates[1 - verdict.preferred]
+            run.keep(
+                chosen.model,
+                [chosen.call, worst.call, verdict.forward_call, verdict.backward_call],
+                Lineage.of(source),
+                kind="preference",
+                task_type=source["task_type"],
+                instruction=source["instruction"],
+                input=source["input"],
+                response=chosen.call.text.strip(),
+                attributes={
+                    "signal": "pairwise_judge",
+                    "rejected": worst.call.text.strip(),
+                    "finish_reason": chosen.call.finish_reason,
+                    "rejected_finish_reason": worst.call.finish_reason,
+                    "chosen_call_id": chosen.call.request_hash,
+                    "rejected_call_id": worst.call.request_hash,
+                    "chosen_generator_id": chosen.model.generator_id,
+                    "rejected_generator_id": worst.model.generator_id,
+                    "judge_generator_id": judge.generator_id,
+                    **pair,
+                },
+            )
+
+    def _constraints(
+        self, instructions: list[dict], ctx: SynthesisContext
+    ) -> list[tuple[list[Constraint], bool] | None]:
+        """Per instruction, with the checks signal: its constraints and whether they were
+        drawn (`ConstraintDraw.for_row`); None for every instruction with the rubric."""
+        if self.config.signal != "checks":
+            return [None] * len(instructions)
+        return [
+            self.config.constraints.for_row(row, f"{ctx.random_seed}:{self.name}:{row['row_id']}")
+            for row in instructions
+        ]
+
+    def _pair_by_checks(
+        self,
+        run: ModelRun,
+        source: dict,
+        constraints: list[Constraint],
+        candidates: list[_Response],
+    ) -> None:
+        """The responses passing the most and the fewest checks, kept as a pair when the
+        first passes strictly more."""
+        where = {"instruction_row_id": source["row_id"]}
+        if len(candidates) < 2:
+            run.reject_source(
+                source["row_id"],
+                "too_few_responses",
+                score=float(len(candidates)),
+                call_ids=[c.call.request_hash for c in candidates],
+                **where,
+            )
+            return
+        ranking = rank_by_checks([c.call.text.strip() for c in candidates], constraints)
+        if ranking.chosen is None:
+            run.reject_source(
+                source["row_id"],
+                "equal_checks",
+                score=float(ranking.passed[0]),
+                constraints=[c.model_dump() for c in constraints],
+                responses=[
+                    {"call_id": c.call.request_hash, "passed": p, "verification": v}
+                    for c, p, v in zip(
+                        candidates, ranking.passed, ranking.verification, strict=True
+                    )
+                ],
+                **where,
+            )
+            return
+        chosen, worst = candidates[ranking.chosen], candidates[ranking.rejected]
+        run.keep(
+            chosen.model,
+            [chosen.call, worst.call],
+            Lineage.of(source),
+            kind="preference",
+            task_type=source["task_type"],
+            instruction=source["instruction"],
+            input=source["input"],
+            response=chosen.call.text.strip(),
+            attributes={
+                "signal": "checks",
+                "rejected": worst.call.text.strip(),
+                "finish_reason": chosen.call.finish_reason,
+                "rejected_finish_reason": worst.call.finish_reason,
+                "chosen_call_id": chosen.call.request_hash,
+                "rejected_call_id": worst.call.request_hash,
+                "chosen_generator_id": chosen.model.generator_id,
+                "rejected_generator_id": worst.model.generator_id,
+                "constraints": [c.model_dump() for c in constraints],
+                "chosen_passed": ranking.passed[ranking.chosen],
+                "rejected_passed": ranking.passed[ranking.rejected],
+                "margin": ranking.margin,
+                "verification": ranking.verification[ranking.chosen],
+                "rejected_verification": ranking.verification[ranking.rejected],
+                "responses_checked": len(candidates),
+            },
+        )
 
     def _pair(
         self, run: ModelRun, judge: RubricJudge, source: dict, candidates: list[_Response]

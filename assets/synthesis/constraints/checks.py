@@ -1,0 +1,108 @@
+"""Constraints as data (kind and parameters), checked, drawn and rendered through the
+registry."""
+
+from __future__ import annotations
+
+import json
+import random
+from typing import Any
+
+from pydantic import Field, field_validator, model_validator
+
+from assets.registry import CONSTRAINTS
+from assets.synthesis.constraints.base import ConstraintKind
+from warehouse.settings import Strict
+
+
+class Constraint(Strict):
+    """One constraint on a response: a registered kind and its parameters."""
+
+    kind: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ConstraintDraw(Strict):
+    """How many constraints an instruction gets, and of which kinds."""
+
+    kinds: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="Registered constraint kinds to draw from; null: every registered kind.",
+    )
+    min_constraints: int = Field(default=1, ge=1, le=3)
+    max_constraints: int = Field(default=3, ge=1, le=3)
+
+    @field_validator("kinds")
+    @classmethod
+    def _registered(cls, kinds: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(kinds or ()) - set(CONSTRAINTS.names()))
+        if unknown:
+            raise ValueError(
+                f"unknown constraint kinds {unknown} (registered: {', '.join(CONSTRAINTS.names())})"
+            )
+        return kinds
+
+    @model_validator(mode="after")
+    def _bounds(self) -> ConstraintDraw:
+        if self.min_constraints > self.max_constraints:
+            raise ValueError("min_constraints is larger than max_constraints")
+        return self
+
+    def for_row(self, row: dict[str, Any], key: str) -> tuple[list[Constraint], bool]:
+        """The constraints of an instruction row and whether they were drawn: those its
+        `attributes.constraints` carries (a user's file, an earlier method; its instruction
+        already asks for them), else drawn by `random.Random(key)`, so a row gets the same
+        constraints in every run and whatever rows come with it."""
+        carried = json.loads(row.get("attributes") or "{}").get("constraints")
+        if carried:
+            return [Constraint.model_validate(c) for c in carried], False
+        rng = random.Random(key)
+        kinds = self.kinds or CONSTRAINTS.names()
+        return draw(rng, kinds, self.min_constraints, self.max_constraints), True
+
+
+def constraint_kind(name: str) -> ConstraintKind:
+    return CONSTRAINTS.get(name)
+
+
+def verify(response: str, constraints: list[Constraint]) -> list[dict[str, Any]]:
+    """Each constraint with its verdict: `{kind, params, passed, reason}` (reason null when it
+    passed), in the order given."""
+    results = []
+    for constraint in constraints:
+        kind = constraint_kind(constraint.kind)
+        passed, reason = kind.check(response, kind.params(constraint.params))
+        results.append(
+            {
+                "kind": constraint.kind,
+                "params": constraint.params,
+                "passed": passed,
+                "reason": reason,
+            }
+        )
+    return results
+
+
+def draw(rng: random.Random, kinds: list[str], low: int, high: int) -> list[Constraint]:
+    """Between `low` and `high` mutually compatible constraints of `kinds`: the kinds are
+    shuffled by `rng`, taken in that order when compatible with those already taken, and
+    each one's parameters drawn by `rng` (the same `rng` state gives the same constraints)."""
+    wanted = rng.randint(low, high)
+    order = list(kinds)
+    rng.shuffle(order)
+    taken: list[ConstraintKind] = []
+    for name in order:
+        kind = constraint_kind(name)
+        if all(kind.compatible(other) for other in taken):
+            taken.append(kind)
+        if len(taken) == wanted:
+            break
+    return [
+        Constraint(kind=kind.name, params=kind.draw(rng).model_dump(mode="json")) for kind in taken
+    ]
+
+
+def render(instruction: str, constraints: list[Constraint]) -> str:
+    """The instruction followed by one sentence per constraint, each on its own line."""
+    asks = [(kind := constraint_kind(c.kind)).describe(kind.params(c.params)) for c in constraints]
+    return "\n".join([instruction.rstrip(), *asks]) if asks else instruction
