@@ -88,6 +88,7 @@ def synthesis_context(
         log=context.log,
         created_at=now(),
         random_seed=plan.synthesis.random_seed,
+        samplers=dict(plan.synthesis.samplers),
     )
 
 

@@ -24,6 +24,8 @@ from assets.registry import METHODS
 from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
 from assets.stream import StreamingConfig
+from assets.synthesis.attributes import Steerable, check_template_attributes
+from assets.synthesis.samplers.config import SamplerConfig, check_samplers
 from quality.gate import GatePolicy, RetentionConfig
 from quality.gates import QualityConfig
 from quality.report_config import ReportConfig
@@ -35,10 +37,33 @@ MethodConfig = registered_union(METHODS.configs(), "method")
 
 class SynthesisConfig(Strict):
     random_seed: int = 0
+    samplers: dict[str, SamplerConfig] = Field(
+        default_factory=dict,
+        description="Named attribute samplers that methods' `attributes` draw from.",
+    )
     methods: list[MethodConfig] = Field(min_length=1)
     refresh_cache: bool = Field(
         default=False, description="Ignore cached model calls and call the models again."
     )
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_without_samplers(self, handler: Any) -> dict:
+        # Recipes without samplers dump (and so hash) as before samplers existed.
+        data = handler(self)
+        if not self.samplers:
+            data.pop("samplers", None)
+        return data
+
+    @model_validator(mode="after")
+    def _attributes_drawn_and_rendered(self) -> SynthesisConfig:
+        check_samplers(self.samplers)
+        for position, config in enumerate(self.methods):
+            if isinstance(config, Steerable):
+                try:
+                    check_template_attributes(config, METHODS.get(config.method), self.samplers)
+                except ValueError as exc:
+                    raise ValueError(f"methods.{position} ({config.method}): {exc}") from None
+        return self
 
     @model_validator(mode="after")
     def _sources_ran_earlier(self) -> SynthesisConfig:
