@@ -27,6 +27,10 @@ from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.synthesis.samplers.draw import SamplerSet, Targets, Value, build_samplers
 from warehouse.settings import Strict
 
+# Target shares of more values than this stay out of the generator's parameters: a
+# PersonaHub-sized file would put a million entries in every generator record.
+MAX_TARGET_VALUES = 1_000
+
 ATTRIBUTES_DESCRIPTION = (
     "Attributes drawn per row, `{name: sampler}` (a sampler of `synthesis.samplers`): each "
     "fills `$name` in the method's templates and is stored as `attributes.sampled`."
@@ -120,16 +124,21 @@ class MethodAttributes:
         return {attribute: drawn[sampler] for attribute, sampler in self.attributes.items()}
 
     def params(self) -> dict[str, Any]:
-        """The generator parameters' entry: each attribute's sampler and how it draws (none
-        without attributes, so generators of unsteered methods keep their ids)."""
+        """The generator parameters' entry: each attribute's sampler, how it draws and its
+        target shares (what the `attribute_coverage` view compares rows with; left out above
+        `MAX_TARGET_VALUES` values). None without attributes, so generators of unsteered
+        methods keep their ids."""
         if self.samplers is None:
             return {}
-        return {
-            "attributes": {
-                attribute: {"sampler": sampler, **self.samplers.samplers[sampler].identity()}
-                for attribute, sampler in sorted(self.attributes.items())
-            }
-        }
+        targets = self.targets()
+        entries = {}
+        for attribute, sampler in sorted(self.attributes.items()):
+            entry = {"sampler": sampler, **self.samplers.samplers[sampler].identity()}
+            shares = targets[attribute]
+            if shares is not None and len(shares) <= MAX_TARGET_VALUES:
+                entry["targets"] = {value: round(share, 9) for value, share in shares.items()}
+            entries[attribute] = entry
+        return {"attributes": entries}
 
     def targets(self) -> dict[str, Targets]:
         """Each attribute's configured shares of its values (None for ranges, seed fields)."""
