@@ -5,6 +5,26 @@
 -- evidence for a candidate rejected while synthesizing; targets from the parameters of the
 -- method's generators (`attributes.<name>.targets`; none for ranges, seed fields and samplers
 -- of more than 1,000 values). A configured value no row drew still has its line, with zeros.
+-- The target share of each value of each sampled attribute of a generator, from its parameters
+-- (`attributes.<name>.targets`, written by assets/synthesis/attributes.py).
+CREATE VIEW attribute_targets AS
+WITH entries AS (
+    SELECT generator_id,
+           unnest(map_entries(json_transform(params -> '$.attributes', '"MAP(VARCHAR, JSON)"')))
+               AS entry
+    FROM generators
+    WHERE (params -> '$.attributes') IS NOT NULL
+),
+targets AS (
+    SELECT generator_id, entry.key AS attribute,
+           unnest(map_entries(json_transform(entry.value -> '$.targets', '"MAP(VARCHAR, DOUBLE)"')))
+               AS target
+    FROM entries
+    WHERE (entry.value -> '$.targets') IS NOT NULL
+)
+SELECT generator_id, attribute, target.key AS value, target.value AS target_share
+FROM targets;
+
 CREATE VIEW attribute_coverage AS
 WITH current AS (
     SELECT v.corpus, v.version,
@@ -104,24 +124,10 @@ reasons AS (
     GROUP BY ALL
 ),
 -- The targets of the generators that made the current synthesized version's rows.
-method_attributes AS (
-    SELECT DISTINCT s.method,
-           unnest(map_entries(json_transform(g.params -> '$.attributes', '"MAP(VARCHAR, JSON)"')))
-               AS entry
-    FROM (SELECT DISTINCT method, generator_id FROM synthesized) AS s
-    JOIN generators AS g USING (generator_id)
-    WHERE (g.params -> '$.attributes') IS NOT NULL
-),
-target_entries AS (
-    SELECT method, entry.key AS attribute,
-           unnest(map_entries(json_transform(entry.value -> '$.targets', '"MAP(VARCHAR, DOUBLE)"')))
-               AS target
-    FROM method_attributes
-    WHERE (entry.value -> '$.targets') IS NOT NULL
-),
 targets AS (
-    SELECT method, attribute, target.key AS value, any_value(target.value) AS target_share
-    FROM target_entries
+    SELECT s.method, t.attribute, t.value, any_value(t.target_share) AS target_share
+    FROM (SELECT DISTINCT method, generator_id FROM synthesized) AS s
+    JOIN attribute_targets AS t USING (generator_id)
     GROUP BY ALL
 ),
 joined AS (
