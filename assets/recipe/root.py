@@ -61,7 +61,8 @@ class SynthesisConfig(Strict):
             if isinstance(config, Steerable):
                 try:
                     check_template_attributes(config, METHODS.get(config.method), self.samplers)
-                except ValueError as exc:
+                except (ValueError, LookupError) as exc:
+                    # A missing template is a LookupError: reported as a recipe error too.
                     raise ValueError(f"methods.{position} ({config.method}): {exc}") from None
         return self
 

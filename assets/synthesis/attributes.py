@@ -52,9 +52,24 @@ class Steerable(Strict):
 
 
 class TakesAttributes(Protocol):
-    """A method class whose templates may name attributes (see the module docstring)."""
+    """A method class whose templates may name attributes (see the module docstring). A
+    method whose template names are not config fields (e.g. one per style) defines instead
+    `attribute_templates(config)`: its templates, each with the placeholders it fills."""
 
     template_values: ClassVar[dict[str, frozenset[str]]]
+
+
+def method_templates(
+    config: Steerable, method: TakesAttributes
+) -> list[tuple[PromptTemplate, frozenset[str]]]:
+    """The method's templates for `config`, each with the placeholders the method fills."""
+    custom = getattr(method, "attribute_templates", None)
+    if custom is not None:
+        return list(custom(config))
+    return [
+        (load_template(getattr(config, field)), own)
+        for field, own in method.template_values.items()
+    ]
 
 
 def placeholders(template: PromptTemplate) -> set[str]:
@@ -74,13 +89,13 @@ def check_template_attributes(
                 f"synthesis.samplers (have: {sorted(samplers) or 'none'})"
             )
     used: set[str] = set()
-    for field, own in method.template_values.items():
-        template = load_template(getattr(config, field))
+    templates = method_templates(config, method)
+    for template, own in templates:
         named = placeholders(template) - own
         missing = sorted(named - set(config.attributes))
         if missing:
             raise ValueError(
-                f"template {template.name!r} ({field}) names ${missing[0]}, which is not "
+                f"template {template.name!r} names ${missing[0]}, which is not "
                 f"an attribute of {name} (attributes: {sorted(config.attributes) or 'none'})"
             )
         used |= named
@@ -88,8 +103,8 @@ def check_template_attributes(
     if unused:
         raise ValueError(
             f"attribute {unused[0]!r} is named by none of its templates "
-            f"({', '.join(getattr(config, f) for f in method.template_values)}); a value that "
-            "never reaches the prompt would not steer it"
+            f"({', '.join(t.name for t, _ in templates)}); a value that never reaches the "
+            "prompt would not steer it"
         )
 
 

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 
 from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.evol_instruct import EvolInstruct, EvolInstructMethod
+from assets.synthesis.methods.rephrase import Rephrase, RephraseMethod
 from assets.synthesis.methods.self_instruct import SelfInstruct, SelfInstructMethod
 from assets.synthesis.samplers.config import SamplerConfig
 from tests.servers import Fault, completion_body, fault_server
@@ -158,3 +159,33 @@ def test_evol_instruct_steers_every_round_of_a_chain_alike(home, seeds):
     assert all(("be easy to" in p) != ("be hard to" in p) for p in evolutions)
     assert again.rows["row_id"].to_list() == output.rows["row_id"].to_list()
     assert (again.model_calls, again.cached_calls) == (0, output.model_calls)
+
+
+def test_rephrase_renders_each_source_rows_persona(home, seeds):
+    samplers = {"people": {"type": "persona", "personas": ["a pilot", "a baker", "a poet"]}}
+    with fault_server(lambda prompt, attempt: Fault(text=f"Rewritten: {prompt}")) as server:
+        config = Rephrase.model_validate(
+            {
+                "method": "rephrase",
+                "kinds": ["instruction"],
+                "styles": ["plain"],
+                "template_prefix": "rephrase_for",
+                "max_rouge_l": 1.0,
+                "attributes": {"persona": "people"},
+                "generator": _generator(server),
+            }
+        )
+        output = RephraseMethod(config).run(seeds, _context(home, samplers))
+        prompts = [seen.prompt for seen in server.requests]
+    rows = output.rows.to_dicts()
+    assert len(rows) == 4
+    source = dict(zip(seeds["row_id"], seeds["instruction"], strict=True))
+    for row in rows:
+        persona = json.loads(row["attributes"])["sampled"]["persona"]
+        (prompt,) = [p for p in prompts if source[row["parent_ids"][0]] in p]
+        assert f"for {persona}." in prompt
+    assert len({json.loads(r["attributes"])["sampled"]["persona"] for r in rows}) > 1
+    [generator] = output.generators
+    assert generator.params["attributes"]["persona"]["targets"] == pytest.approx(
+        {"a pilot": 1 / 3, "a baker": 1 / 3, "a poet": 1 / 3}
+    )

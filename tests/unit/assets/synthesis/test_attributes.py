@@ -43,7 +43,7 @@ def test_steered_methods_load():
         (
             "{method: self_instruct, instruction_template: self_instruct_steered, "
             "attributes: {topic: topics}}",
-            "methods.0 (self_instruct): template 'self_instruct_steered' (instruction_template) "
+            "methods.0 (self_instruct): template 'self_instruct_steered' "
             "names $persona, which is not an attribute of self_instruct (attributes: ['topic'])",
         ),
         (
@@ -57,7 +57,7 @@ def test_steered_methods_load():
         ),
         (
             "{method: evol_instruct, depth_template: evol_depth_steered, attributes: {}}",
-            "template 'evol_depth_steered' (depth_template) names $difficulty",
+            "template 'evol_depth_steered' names $difficulty",
         ),
     ],
 )
@@ -65,6 +65,19 @@ def test_attribute_mistakes_name_the_method_template_and_attribute(method, probl
     with pytest.raises(RecipeError) as error:
         parse_recipe(_recipe(method), "r.yaml")
     assert problem in str(error.value)
+
+
+def test_rephrase_checks_each_style_template():
+    steered = (
+        "{method: rephrase, template_prefix: rephrase_for, styles: [plain], "
+        "attributes: {persona: personas}}"
+    )
+    (rephrase,) = parse_recipe(_recipe(steered), "r.yaml").synthesis.methods
+    assert rephrase.attributes == {"persona": "personas"}
+    with pytest.raises(RecipeError, match="no prompt template named 'rephrase_for_qa'"):
+        parse_recipe(_recipe(steered.replace("[plain]", "[plain, qa]")), "r.yaml")
+    with pytest.raises(RecipeError, match="attribute 'persona' is named by none of its templates"):
+        parse_recipe(_recipe(steered.replace("rephrase_for", "rephrase")), "r.yaml")
 
 
 def test_recipes_without_samplers_hash_as_before():
