@@ -15,7 +15,18 @@ from tests.servers import Fault, completion_body, fault_server
 from warehouse import Warehouse
 from warehouse.corpora import current_version
 
-NOUNS = ["sea", "moon", "forest", "river", "city", "garden", "winter", "mountain", "desert", "train"]
+NOUNS = [
+    "sea",
+    "moon",
+    "forest",
+    "river",
+    "city",
+    "garden",
+    "winter",
+    "mountain",
+    "desert",
+    "train",
+]
 SAMPLERS = {
     "topics": {"type": "taxonomy", "path": "bundled:topics.yaml"},
     "personas": {"type": "persona", "path": "bundled:personas.jsonl"},
