@@ -250,3 +250,21 @@ def test_gates_are_off_by_default(tmp_path):
     )
     assert report.passed
     assert not {"coverage_max_deviation", "distinct_2"} & set(report.figures)
+
+
+def test_the_coverage_plot_draws_targets_against_realized_shares(tmp_path):
+    from quality.plots import coverage_plot
+    from warehouse.audit import attribute_shares
+
+    wh = Warehouse(tmp_path / "home")
+    register_generators(wh, [STEERED])
+    version = _steered_version(wh, {"easy": 52, "medium": 48})
+    shares = attribute_shares(wh, "decontaminated", version)
+    assert shares.select("value", "rows", "target_share").rows() == [
+        ("easy", 52, 0.5),
+        ("hard", 0, 0.2),
+        ("medium", 48, 0.3),
+    ]
+    png = coverage_plot(shares, "coverage")
+    assert png is not None and png.startswith(b"\x89PNG")
+    assert coverage_plot(shares.filter(pl.col("value") == "none"), "coverage") is None
