@@ -3,7 +3,7 @@ plug-in filters, then exact, near and semantic deduplication and judge scores.""
 
 import dagster as dg
 
-from assets.filters.pipeline import filtered_steps
+from assets.filters.pipeline import filtered_plan
 from assets.resources import RecipeResource
 from assets.run_context import RunContext
 from assets.staging import (
@@ -33,9 +33,12 @@ def filtered(
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     run = RunContext(model_context(context, wh, plan), spark=plan.spark)
-    steps = filtered_steps(plan.filters, plan.dedup, run)
-    staged = stream_stage(context, wh, "filtered", "synthesized", steps, plan)
-    # The steps' statistics: `pii`, `languages`, and `semantic_dedup` and `judge` when on.
-    return describe_stream(
-        context, wh, "filtered", staged, plan, metadata=stats_metadata(staged.summary)
-    )
+    stage_plan = filtered_plan(plan.filters, plan.dedup, run)
+    staged = stream_stage(context, wh, "filtered", "synthesized", stage_plan.steps, plan)
+    # The steps' statistics: `pii`, `languages`, and `semantic_dedup` and `judge` when on;
+    # `plan`: every step in order, its settings and whether it is on.
+    metadata = {
+        **stats_metadata(staged.summary),
+        "plan": dg.MetadataValue.md(stage_plan.markdown()),
+    }
+    return describe_stream(context, wh, "filtered", staged, plan, metadata=metadata)

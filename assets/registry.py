@@ -44,9 +44,13 @@ from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
+from warehouse.errors import UserError
 
-class RegistryError(LookupError):
+
+class RegistryError(UserError, LookupError):
     """A registered name that cannot be used: unknown, clashing or not importable."""
+
+    readme_section = "Extending"
 
 
 @dataclass

@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from assets.embeddings import Embedder
+from assets.models.budget import Budget
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
 from assets.spill import Spill, parquet_batches
@@ -89,6 +90,7 @@ def synthesis_context(
         created_at=now(),
         random_seed=plan.synthesis.random_seed,
         samplers=dict(plan.synthesis.samplers),
+        budget=Budget(plan.synthesis.budget) if plan.synthesis.budget is not None else None,
     )
 
 

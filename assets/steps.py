@@ -28,7 +28,6 @@ from their `Config` models (assets/recipe/sections.py).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -194,14 +193,6 @@ class CorpusFilter(CorpusStep):
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         return apply_flags(rows, self.flag(rows))
-
-
-def steps_from(classes: Sequence[type[Step]], section: BaseModel, run: RunContext) -> list[Step]:
-    """The steps a recipe section asks of `classes`, in their order: each class builds its own
-    from its config (the section's `config_key` field) with `from_config`."""
-    return [
-        step for cls in classes for step in cls.from_config(getattr(section, cls.config_key), run)
-    ]
 
 
 def merge_stats(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:

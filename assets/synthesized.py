@@ -1,5 +1,10 @@
 """The synthesized corpus: every method of the recipe run over the current seed version.
 
+A run whose `synthesis.budget` runs out stops before the call that would pass it
+(assets/models/budget.py): the version is finished with what the methods before made and a
+decision naming the limit, recorded `rejected` (never promoted), and the step fails with the
+budget's message; the calls made stay in the call log for a re-run to reuse.
+
 Row-wise methods (`row_wise = True`: each seed row's output depends on that row alone, e.g.
 `seed_passthrough`) see the seed version in batches of `streaming.batch_rows`, so the stage holds
 one batch of them at a time; the other methods see the whole version. Rows and decisions are
@@ -13,6 +18,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from assets.identical_rows import IdenticalRows
+from assets.models.budget import Budget, BudgetExhausted
 from assets.resources import RecipeResource
 from assets.spill import Spill, parquet_batches
 from assets.staging import (
@@ -27,11 +33,12 @@ from assets.staging import (
 )
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.methods.base import SynthesisMethod, build_method
-from warehouse.corpora import VersionWriter
+from warehouse import Warehouse
+from warehouse.corpora import VersionWriter, decide_version
 from warehouse.lineage import register_generators
-from warehouse.reports import version_dropped_count
+from warehouse.reports import run_batches, run_spend, version_dropped_count
 from warehouse.resource import WarehouseResource
-from warehouse.rows import conform
+from warehouse.rows import DECISION_SCHEMA, conform
 
 
 @dg.asset(
@@ -71,9 +78,11 @@ def synthesized(
             return whole[0]
 
         writer.begin()
+        running = ""
         try:
             for index, config in enumerate(plan.synthesis.methods):
                 method = build_method(config)
+                running = method.name
                 streamed = _streams(method, plan.synthesis.methods[index + 1 :])
                 context.log.info(f"running {method.name}" + (" in batches" if streamed else ""))
                 counts = dict.fromkeys(("rows", "rejected", "model_calls", "cached_calls"), 0)
@@ -92,6 +101,8 @@ def synthesized(
                 per_method[method.name] = counts
                 context.log.info(f"{method.name}: {counts}")
             number = writer.finish()
+        except BudgetExhausted as stop:
+            _stop_on_budget(context, wh, writer, stop, running, ctx.budget)
         except BaseException:
             writer.abandon()
             raise
@@ -111,8 +122,59 @@ def synthesized(
             "cached_model_calls": dg.MetadataValue.int(
                 sum(c["cached_calls"] for c in per_method.values())
             ),
+            # This run's spend per mode and its provider batches (`generator_cost`, `batches`).
+            "model_spend": json_metadata(run_spend(wh, context.run_id)),
+            "batches": json_metadata(run_batches(wh, context.run_id)),
         },
     )
+
+
+def _stop_on_budget(
+    context: dg.AssetExecutionContext,
+    wh: Warehouse,
+    writer: VersionWriter,
+    stop: BudgetExhausted,
+    method: str,
+    budget: Budget | None,
+) -> None:
+    """End the step on a spent budget: the version keeps what earlier methods made, plus a
+    decision naming the limit (keyed by the first call not sent), and is recorded rejected
+    so no check can promote it; then the step fails with the budget's message."""
+    spent = budget.figures() if budget is not None else {}
+    decision = pl.DataFrame(
+        [
+            {
+                "row_id": stop.request_hash[:32],
+                "stage": "synthesized",
+                "rule": stop.rule,
+                "action": "drop",
+                "score": None,
+                "evidence": json.dumps(
+                    {
+                        "method": method,
+                        "call_id": stop.request_hash,
+                        "limit": stop.limit,
+                        "spent": spent,
+                        "message": str(stop),
+                    }
+                ),
+            }
+        ],
+        schema=DECISION_SCHEMA,
+    )
+    writer.append(pl.DataFrame(), decision)
+    number = writer.finish()
+    decide_version(wh, "synthesized", number, promote=False, check_results={stop.rule: str(stop)})
+    context.log.error(f"synthesized v{number} rejected: {stop}")
+    raise dg.Failure(
+        description=f"{method}: {stop}",
+        metadata={
+            "version": dg.MetadataValue.int(number),
+            "budget_limit": dg.MetadataValue.text(stop.rule),
+            "spent": json_metadata(spent),
+        },
+        allow_retries=False,
+    ) from None
 
 
 def _streams(method: SynthesisMethod, later: Sequence[BaseModel]) -> bool:

@@ -15,6 +15,7 @@ from quality.funnel import chain_funnel
 from quality.plots import funnel_plot, length_plot, score_frame, score_plot
 from warehouse.connection import Warehouse
 from warehouse.corpora import CORPORA, current_version, list_versions, version_info
+from warehouse.errors import UserError
 from warehouse.reports import (
     category_counts,
     contamination,
@@ -29,8 +30,10 @@ DEFAULT_EMBEDDING_SAMPLE = 2000
 REPORT_SAMPLE_ROWS = 10_000
 
 
-class ReportError(ValueError):
+class ReportError(UserError, ValueError):
     """The report cannot be built: unknown corpus or version."""
+
+    readme_section = "Quality reports and publishing"
 
 
 def _png(png: bytes | None) -> str | None:

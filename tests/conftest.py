@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import copy
+import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
@@ -90,6 +94,74 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@contextmanager
+def home_env(home: Path) -> Iterator[Path]:
+    """SYNTHFOUNDRY_HOME and DAGSTER_HOME point at `home` (and `home`'s sibling `dagster`)
+    inside the block: for module- and session-scoped runs, which cannot use `monkeypatch`."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home.parent / "dagster").mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SYNTHFOUNDRY_HOME", str(home))
+        patch.setenv("DAGSTER_HOME", str(home.parent / "dagster"))
+        yield home
+
+
+def copy_home(source: Path, root: Path) -> Path:
+    """A writable copy of a shared run's home under `root` (its DAGSTER_HOME beside it): a
+    test that writes into a warehouse another test's run made works on its own copy."""
+    target = root / "home"
+    shutil.copytree(source, target)
+    (root / "dagster").mkdir(exist_ok=True)
+    return target
+
+
+@dataclass(frozen=True)
+class SharedRun:
+    """A flow run shared by several tests: read-only for them (`copy_home` to write)."""
+
+    home: Path
+    recipe: Path
+    result: dg.ExecuteInProcessResult
+
+
+DEMO_RECIPE = "bundled:demo_recipe.yaml"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
+    """One in-process run of the bundled demo recipe in a fresh home (the LLM methods make it
+    the suite's longest run: minutes). tests/flow/test_golden.py pins what it makes; other
+    flow tests read its warehouse instead of running a flow of their own."""
+    home = tmp_path_factory.mktemp("demo") / "home"
+    with home_env(home):
+        result = materialize(home, DEMO_RECIPE)
+    assert result.success
+    return SharedRun(home, DEMO_RECIPE, result)
+
+
+# The base recipe as a user who publishes writes it: long answers (the coding seeds) are
+# dropped, so the filtered stage has drops and scores to report.
+PUBLISHED_RECIPE = recipe_dict(
+    publish={"license": "apache-2.0", "repo_id": "synthfoundry-test/demo"},
+    reports={"sample_rows": 3},
+    filters={"max_response_chars": 400},
+)
+
+
+@pytest.fixture(scope="session")
+def base_flow(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
+    """PUBLISHED_RECIPE materialized once, every asset, in a fresh home: read by
+    tests/flow/test_publish.py, and the starting point (copied) of tests that need a promoted
+    flow before they run their own."""
+    home = tmp_path_factory.mktemp("base") / "home"
+    with home_env(home):
+        recipe = home / "recipe.yaml"
+        recipe.write_text(yaml.safe_dump(PUBLISHED_RECIPE, sort_keys=False), encoding="utf-8")
+        result = materialize(home, recipe)
+    assert result.success
+    return SharedRun(home, recipe, result)
+
+
 @pytest.fixture
 def write_recipe(home: Path):
     def write(name: str = "recipe", **changes: object) -> Path:
@@ -112,7 +184,7 @@ def filter_rows(
 
 
 def materialize(
-    home: Path, recipe: Path, selection: str | None = None
+    home: Path, recipe: Path | str, selection: str | list[str] | None = None
 ) -> dg.ExecuteInProcessResult:
     """Materialize the flow (or a selection of it) with its checks, against `home`."""
     return dg.materialize(

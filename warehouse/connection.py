@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.errors import UserError
 from warehouse.migrations import migrate, schema_is_current
 
 DEFAULT_HOME = ".synthfoundry"
@@ -26,8 +27,10 @@ LOCK_TIMEOUT_S = 900.0
 atexit.register(typing.clear_overloads)
 
 
-class WarehouseLockTimeout(RuntimeError):
+class WarehouseLockTimeout(UserError, RuntimeError):
     """Another process held the warehouse for longer than the lock timeout."""
+
+    readme_section = "Contracts"
 
 
 def synthfoundry_home() -> Path:

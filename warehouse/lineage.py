@@ -28,6 +28,8 @@ CALL_COLUMNS = (
     "status",
     "error",
     "run_id",
+    "cost",
+    "mode",
 )
 
 

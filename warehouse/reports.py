@@ -57,7 +57,8 @@ def decision_scores(
 
 
 def contamination(wh: Warehouse, version: int) -> pl.DataFrame:
-    """Rows a decontaminated version dropped, per benchmark, rule and generator."""
+    """Rows a decontaminated version dropped, per benchmark and generator, with what each
+    detector fired on: that version's rows of the `contamination_report` view."""
     with wh.reader() as con:
         return con.sql(sql("report_contamination"), params={"version": version}).pl()
 
@@ -132,16 +133,6 @@ def category_counts(wh: Warehouse, corpus: str, version: int, column: str) -> pl
         ).pl()
 
 
-def decisions_with_origin(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
-    """A version's decisions (`row_id, rule, action, score, evidence`), each with the
-    `generator_id` and `method` its row had in the version it was read from."""
-    table_of(corpus)
-    with wh.reader() as con:
-        return con.sql(
-            sql("decisions_with_origin"), params={"corpus": corpus, "version": version}
-        ).pl()
-
-
 def rows_by_generator(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
     """Rows of a version per `generator_id, method` (`len`), by generator."""
     table = table_of(corpus)
@@ -151,3 +142,15 @@ def rows_by_generator(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
             "WHERE version = $version GROUP BY ALL ORDER BY generator_id, method",
             params={"version": version},
         ).pl()
+
+
+def run_spend(wh: Warehouse, run_id: str) -> list[dict]:
+    """Calls, tokens and cost of a run's new model calls, per mode (online, batch)."""
+    with wh.reader() as con:
+        return con.sql(sql("run_spend"), params=[run_id]).pl().to_dicts()
+
+
+def run_batches(wh: Warehouse, run_id: str) -> list[dict]:
+    """The provider batches a run submitted, with their state and counts."""
+    with wh.reader() as con:
+        return con.sql(sql("run_batches"), params=[run_id]).pl().to_dicts()

@@ -20,6 +20,7 @@ import polars as pl
 import pyarrow as pa
 
 from warehouse.connection import Warehouse
+from warehouse.errors import UserError
 
 LOCKED_DOWN: Final[dict[str, object]] = {
     "enable_external_access": False,
@@ -69,9 +70,11 @@ AS_JSON_TEXT: Final = "to_json(#{n})::VARCHAR AS c{n}"
 Encoding = Literal["text", "json"]
 
 
-class QueryError(ValueError):
+class QueryError(UserError, ValueError):
     """A user's query refused (more than one statement, a statement that is not a query, a
     file, database, extension or setting it may not touch) or failed in DuckDB."""
+
+    readme_section = "SQL on the warehouse"
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from assets.paths import resolve_path
 from assets.registry import BENCHMARKS
 from assets.seed_readers.hub import HubSource, download_parquet_files
 from assets.seed_readers.result import SeedSourceError
+from warehouse.errors import UserError
 from warehouse.settings import Strict
 
 
@@ -56,8 +57,10 @@ class HubBenchmark(Strict):
 BENCHMARK_SCHEMA = {"benchmark": pl.String, "item_id": pl.String, "text": pl.String}
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(UserError, ValueError):
     """A configured benchmark that cannot be loaded."""
+
+    readme_section = "Semantic dedup and decontamination"
 
 
 def humaneval_path() -> Path:

@@ -28,9 +28,10 @@ from pydantic import BaseModel
 from assets.decontamination.verdict import rule_expression
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL
 from assets.filters.text import body
+from assets.plan import PlannedStep, StagePlan, planned_from
 from assets.registry import DETECTORS
 from assets.run_context import RunContext
-from assets.steps import RowStep, Step, StepOutput, apply_flags, steps_from
+from assets.steps import RowStep, Step, StepOutput, apply_flags
 
 RULE = "benchmark_contamination"
 
@@ -40,14 +41,20 @@ def signal_columns() -> dict[str, pl.DataType]:
     return {name: dtype for entry in DETECTORS.classes() for name, dtype in entry.columns.items()}
 
 
+# Detectors whose evidence the verdict spells out below (thresholds, the cascade's figures);
+# any other detector, built in or plug-in, gets its declared columns as its evidence.
+SPELLED_OUT_EVIDENCE = frozenset({"ngram", "embedding", "lexical", "judge"})
+
+
 def plugin_evidence() -> dict[str, pl.Expr]:
-    """Per plug-in detector, where it fired: the other columns it declares, as its evidence."""
+    """Per detector without spelled-out evidence, where it fired: the other columns it
+    declares, as its evidence (so a new detector edits no shared file)."""
     return {
         entry.name: pl.when(pl.col(entry.name)).then(
             pl.struct(*[pl.col(c) for c in entry.columns if c != entry.name])
         )
         for name, entry in zip(DETECTORS.names(), DETECTORS.classes(), strict=True)
-        if name not in DETECTORS.builtins
+        if name not in SPELLED_OUT_EVIDENCE
     }
 
 
@@ -197,14 +204,29 @@ class Verdict(RowStep):
         )
 
 
-def decontamination_steps(section: Any, run: RunContext) -> list[Step]:
-    """The detectors the recipe's `decontamination` section turns on, in registry order, then
-    the verdict under the section's rule (`verdict_rule`)."""
+def decontamination_plan(section: Any, run: RunContext) -> StagePlan:
+    """The detectors in registry order (those the recipe's `decontamination` section turns
+    off build no step), then the verdict under the section's rule (`verdict_rule`)."""
     detectors = {
         name: getattr(section, DETECTORS.get(name).config_key) for name in DETECTORS.names()
     }
     verdict = Verdict(section.verdict_rule, detectors)
-    return [*steps_from(DETECTORS.classes(), section, run), verdict]
+    return StagePlan(
+        "decontaminated",
+        (
+            *planned_from(
+                "detector", DETECTORS, DETECTORS.names(), section, "decontamination", run
+            ),
+            PlannedStep(
+                "verdict", "verdict", "decontamination.rule", {"rule": verdict.rule}, (verdict,)
+            ),
+        ),
+    )
+
+
+def decontamination_steps(section: Any, run: RunContext) -> list[Step]:
+    """The steps of the decontaminated stage, in order (`decontamination_plan`)."""
+    return decontamination_plan(section, run).steps
 
 
 def contamination_signals(rows: pl.DataFrame, steps: list[Step]) -> pl.DataFrame:

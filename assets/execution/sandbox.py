@@ -45,6 +45,7 @@ from pydantic import Field
 
 from assets.execution.split import Plan, split_tests
 from assets.execution.verdict import Forged, Judge, RunReport, parse_report
+from warehouse.errors import UserError
 from warehouse.settings import Strict
 
 HARNESS = (Path(__file__).with_name("harness.py")).read_text()
@@ -58,8 +59,10 @@ UNSANDBOXED_WARNING = (
 )
 
 
-class SandboxUnavailable(RuntimeError):
+class SandboxUnavailable(UserError, RuntimeError):
     """bubblewrap is missing or cannot create its namespaces here: nothing was executed."""
+
+    readme_section = "Verified code"
 
 
 class SandboxLimits(Strict):

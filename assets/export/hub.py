@@ -21,6 +21,7 @@ from assets.export.dataset_card import PublishConfig, card_header, card_markdown
 from quality.funnel import chain_funnel
 from warehouse.connection import Warehouse
 from warehouse.corpora import read_version
+from warehouse.errors import UserError
 from warehouse.lineage import record_publication
 from warehouse.reports import contamination, generators_of, seed_sources
 
@@ -45,8 +46,10 @@ class PublishedRecipe(Protocol):
     def publish(self) -> PublishConfig: ...
 
 
-class PublishError(RuntimeError):
+class PublishError(UserError, RuntimeError):
     """Publishing cannot go on; the message says why and what to do."""
+
+    readme_section = "Quality reports and publishing"
 
 
 @dataclass

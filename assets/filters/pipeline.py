@@ -6,9 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from assets.plan import PlannedStep, StagePlan, planned_from
 from assets.registry import DEDUP, FILTERS, SCORES, RegistryError
 from assets.run_context import RunContext
-from assets.steps import CorpusStep, RowStep, Step, steps_from
+from assets.steps import CorpusStep, RowStep, Step
 
 
 def plugin_filter(config: BaseModel, run: RunContext) -> list[Step]:
@@ -24,14 +25,31 @@ def plugin_filter(config: BaseModel, run: RunContext) -> list[Step]:
     return steps
 
 
-def filtered_steps(filters: Any, dedup: Any, run: RunContext) -> list[Step]:
+def filtered_plan(filters: Any, dedup: Any, run: RunContext) -> StagePlan:
     """PII redaction, language identification and the built-in rule sets (the `filters`
     section), then plug-in filters in recipe order, dedup (the `dedup` section), and scores
     (the `filters` section) last."""
-    built_in = [FILTERS.get(name) for name in FILTERS.builtins]
-    return [
-        *steps_from(built_in, filters, run),
-        *[step for config in filters.steps for step in plugin_filter(config, run)],
-        *steps_from(DEDUP.classes(), dedup, run),
-        *steps_from(SCORES.classes(), filters, run),
+    plugins = [
+        PlannedStep(
+            "plug-in filter",
+            config.step,  # type: ignore[attr-defined]
+            f"filters.steps[{number}]",
+            config.model_dump(mode="json"),
+            tuple(plugin_filter(config, run)),
+        )
+        for number, config in enumerate(filters.steps)
     ]
+    return StagePlan(
+        "filtered",
+        (
+            *planned_from("filter", FILTERS, list(FILTERS.builtins), filters, "filters", run),
+            *plugins,
+            *planned_from("dedup", DEDUP, DEDUP.names(), dedup, "dedup", run),
+            *planned_from("score", SCORES, SCORES.names(), filters, "filters", run),
+        ),
+    )
+
+
+def filtered_steps(filters: Any, dedup: Any, run: RunContext) -> list[Step]:
+    """The steps of the filtered stage, in the order it runs them (`filtered_plan`)."""
+    return filtered_plan(filters, dedup, run).steps

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assets.models.backends.base import Backend, Prompt, prompt_text
+from assets.models.batch.runner import BatchOutcome, BatchRunner
 from assets.models.call_claims import CallClaims
 from assets.models.call_dispatch import CallDispatch, Job, Output
 from assets.models.call_log_writer import CallRecord
@@ -25,6 +26,7 @@ from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.models.generators import Sampling
 from assets.models.json_schema import JsonSchema
+from assets.models.pricing import Price, call_cost
 from warehouse.lineage import cached_calls
 
 # Results given between two looks at the calls in flight (queueing more jobs if they run short).
@@ -48,8 +50,12 @@ class CachedModel:
         ctx: ModelContext,
         schema: JsonSchema | None = None,
         progress: CallProgress | None = None,
+        price: Price | None = None,
     ):
         self.backend = backend
+        # The generator's price: each new call's cost is logged with it and counts against
+        # the context's budget (`ctx.budget`).
+        self.price = price
         self.generator_id = generator_id
         self.ctx = ctx
         self.progress = progress or CallProgress(f"{backend.backend} {backend.model}", ctx.log)
@@ -78,8 +84,12 @@ class CachedModel:
         """`complete_many`, each result given as soon as it and those before it are there,
         so a caller's work on early results (e.g. screening them) overlaps the later calls.
         A failed call raises once the calls in flight are logged; results before it may
-        already have been given."""
+        already have been given. A batch backend's missing calls go out together
+        (`BatchRunner`), and results are given once its batches are collected."""
         hashes = self._hashes(prompts, sampling)
+        if getattr(self.backend, "submits_batches", False):
+            yield from self._complete_batched(prompts, hashes, sampling)
+            return
         # From before the cache lookup until the calls are logged: see `call_claims`.
         with self.claims.session():
             hits: dict[str, Output] = {}
@@ -120,6 +130,36 @@ class CachedModel:
             raise RuntimeError(
                 f"{self.backend.backend} model {self.backend.model} failed: {dispatch.failure}"
             )
+        if dispatch.stopped is not None:
+            # Every call the budget allowed was made and logged; the rest were never sent.
+            raise dispatch.stopped
+
+    def _complete_batched(
+        self, prompts: list[tuple[Prompt, int]], hashes: list[str], sampling: Sampling
+    ) -> Iterator[CallResult]:
+        hits: dict[str, Output] = {}
+        if not self.ctx.refresh_cache and hashes:
+            hits = self.logged(hashes)
+        self.cache_hits += sum(1 for h in hashes if h in hits)
+        missing = {
+            h: (prompt, sample_index)
+            for (prompt, sample_index), h in zip(prompts, hashes, strict=True)
+            if h not in hits
+        }
+        self.progress.planned(len(missing), len(hashes) - len(missing))
+        outcome = BatchRunner(self).run(missing, sampling) if missing else BatchOutcome()  # type: ignore[arg-type]
+        self.new_calls += len(outcome.done)
+        for request_hash in hashes:
+            output = hits.get(request_hash) or outcome.done.get(request_hash)
+            if output is None:
+                break
+            yield CallResult(request_hash, output.text, output.finish_reason, output.cached)
+        if outcome.failure is not None:
+            raise RuntimeError(
+                f"{self.backend.backend} batch model {self.backend.model} failed: {outcome.failure}"
+            )
+        if outcome.stopped is not None:
+            raise outcome.stopped
 
     def _hashes(self, prompts: list[tuple[Prompt, int]], sampling: Sampling) -> list[str]:
         """The cache key of each pair: the sha256 of `json.dumps([backend, model, model_digest,
@@ -165,6 +205,7 @@ class CachedModel:
             prompt_text(prompt), params, sample_index, completion.text, completion.finish_reason,
             completion.prompt_tokens, completion.completion_tokens, completion.latency_ms,
             "ok", None, self.ctx.run_id,
+            call_cost(self.price, completion.prompt_tokens, completion.completion_tokens),
         )  # fmt: skip
 
     def logged_params(self, sampling: Sampling) -> dict:

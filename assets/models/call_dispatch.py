@@ -24,12 +24,14 @@ import time
 from itertools import islice
 from typing import NamedTuple, Protocol
 
-from assets.models.backends.base import Backend, Prompt
+from assets.models.backends.base import Backend, Prompt, prompt_text
+from assets.models.budget import BudgetExhausted
 from assets.models.call_claims import CallClaims
 from assets.models.call_log_writer import CallLogWriter, CallRecord
 from assets.models.call_progress import CallProgress
 from assets.models.context import ModelContext
 from assets.models.generators import Sampling
+from assets.models.pricing import Price
 
 # Claims taken (and jobs queued) per transaction; more are taken once fewer than half wait.
 CLAIM_BATCH = 512
@@ -58,6 +60,7 @@ class Caller(Protocol):
     ctx: ModelContext
     claims: CallClaims
     progress: CallProgress
+    price: Price | None
 
     def logged(self, request_hashes: list[str]) -> dict[str, Output]: ...
 
@@ -78,6 +81,8 @@ class CallDispatch:
         self.workers = max(1, min(model.backend.max_in_flight, len(missing)))
         self.done: dict[str, Output] = {}
         self.failure: str | None = None
+        # The budget limit that stopped new calls (`ctx.budget`); the calls it allowed finish.
+        self.stopped: BudgetExhausted | None = None
         self._jobs: queue.SimpleQueue[Job | None] = queue.SimpleQueue()
         # A finished call, or the hash of a job dropped after a failure.
         self._results: queue.SimpleQueue[CallRecord | str] = queue.SimpleQueue()
@@ -116,7 +121,7 @@ class CallDispatch:
         (`block`: waiting for one, at most until progress is due); False once all are done,
         or none is running after a failure."""
         progress = self.model.progress
-        if self.failure is None:
+        if self.failure is None and self.stopped is None:
             # Keep the workers fed: claim more once fewer than half a batch waits.
             while not self._exhausted and self._outstanding < self.workers + CLAIM_BATCH // 2:
                 batch = list(islice(self._unclaimed, CLAIM_BATCH))
@@ -127,7 +132,9 @@ class CallDispatch:
                 self._dispatch(retry)
                 self._next_poll = time.monotonic() + BUSY_POLL_SECONDS
         if self._outstanding == 0 and (
-            self.failure is not None or (self._exhausted and not self._busy)
+            self.failure is not None
+            or self.stopped is not None
+            or (self._exhausted and not self._busy)
         ):
             return False
         timeout = None
@@ -171,10 +178,35 @@ class CallDispatch:
             make = make + [h for h in taken.seen if h not in logged]
         else:
             make = make + taken.seen
-        for request_hash in make:
+        queued = self._within_budget(make)
+        for request_hash in queued:
             prompt, sample_index = self.missing[request_hash]
             self._jobs.put((request_hash, prompt, sample_index))
-        self._outstanding += len(make)
+        self._outstanding += len(queued)
+
+    def _within_budget(self, request_hashes: list[str]) -> list[str]:
+        """The leading `request_hashes` the context's budget lets this run send, each
+        reserved; at the first it refuses, every later call is off too: their claims are
+        released and the dispatch ends once the calls in flight are back."""
+        budget = self.model.ctx.budget
+        if budget is None:
+            return request_hashes
+        for position, request_hash in enumerate(request_hashes):
+            prompt, _ = self.missing[request_hash]
+            refused = budget.reserve(
+                request_hash,
+                len(prompt_text(prompt)),
+                1 if isinstance(prompt, str) else len(prompt),
+                self.sampling.max_tokens,
+                self.model.price,
+            )
+            if refused is not None:
+                self.stopped = refused
+                self.model.claims.release(request_hashes[position:])
+                self._exhausted = True
+                self._busy = []
+                return request_hashes[:position]
+        return request_hashes
 
     def _collect(self, timeout: float | None) -> None:
         """Take finished calls off the result queue: wait up to `timeout` for the first (None:
@@ -197,10 +229,17 @@ class CallDispatch:
                 break
         self._outstanding -= len(items)
         records, dropped = [], []
+        budget = self.model.ctx.budget
         for item in items:
             if isinstance(item, str):
                 dropped.append(item)
+                if budget is not None:
+                    budget.release(item)
                 continue
+            if budget is not None:
+                budget.settle(
+                    item.request_hash, item.prompt_tokens, item.completion_tokens, item.cost
+                )
             ok = item.status == "ok"
             self.model.progress.finished(ok)
             records.append(item)

@@ -44,6 +44,9 @@ class CallRecord(NamedTuple):
     status: str
     error: str | None
     run_id: str | None
+    # What the call cost at its generator's price (None: no price), and how it was sent.
+    cost: float | None = None
+    mode: str = "online"
 
 
 CALL_SCHEMA = {
@@ -62,6 +65,8 @@ CALL_SCHEMA = {
     "status": pl.Utf8,
     "error": pl.Utf8,
     "run_id": pl.Utf8,
+    "cost": pl.Float64,
+    "mode": pl.Utf8,
 }
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from assets.models.budget import Budget
 from warehouse import Warehouse
 
 
 @dataclass
 class ModelContext:
-    """The call log and cache (`wh`), the run id stamped on every call, and whether to ignore
-    cached calls and make them again (`refresh_cache`)."""
+    """The call log and cache (`wh`), the run id stamped on every call, whether to ignore
+    cached calls and make them again (`refresh_cache`), and the spending limit every call
+    this context sends is checked against first (`budget`; None: none)."""
 
     wh: Warehouse
     run_id: str
     refresh_cache: bool = False
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("synthfoundry"))
+    budget: Budget | None = None

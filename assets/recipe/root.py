@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import Field, model_serializer, model_validator
+from pydantic import BaseModel, Field, model_serializer, model_validator
 
 from assets.engine import ExecutionConfig
 from assets.export.dataset_card import PublishConfig
 from assets.export.files import ExportConfig
+from assets.models.budget import BudgetConfig
+from assets.models.generators import PricedModel
 from assets.recipe.sections import (
     DecontaminationConfig,
     DedupConfig,
@@ -45,14 +47,36 @@ class SynthesisConfig(Strict):
     refresh_cache: bool = Field(
         default=False, description="Ignore cached model calls and call the models again."
     )
+    budget: BudgetConfig | None = Field(
+        default=None,
+        description="Limits on the calls, tokens and cost one run of the synthesized stage "
+        "may send; checked before each call (assets/models/budget.py).",
+    )
 
     @model_serializer(mode="wrap")
-    def _hash_unchanged_without_samplers(self, handler: Any) -> dict:
-        # Recipes without samplers dump (and so hash) as before samplers existed.
+    def _hash_unchanged_without_a_budget_or_samplers(self, handler: Any) -> dict:
+        # Recipes without a budget or samplers dump (and so hash) exactly as before they
+        # existed (one serializer: pydantic keeps only the last a model defines).
         data = handler(self)
+        if self.budget is None:
+            data.pop("budget", None)
         if not self.samplers:
             data.pop("samplers", None)
         return data
+
+    @model_validator(mode="after")
+    def _cost_limit_needs_prices(self) -> SynthesisConfig:
+        if self.budget is None or self.budget.max_cost is None:
+            return self
+        for position, config in enumerate(self.methods):
+            for path, generator in _generators(config):
+                if generator.price is None:
+                    raise ValueError(
+                        f"budget.max_cost needs a price on every generator: methods.{position} "
+                        f"({config.method}) {path} has none (a local model may say "
+                        "`price: {input_per_million: 0, output_per_million: 0}`)"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _attributes_drawn_and_rendered(self) -> SynthesisConfig:
@@ -78,6 +102,22 @@ class SynthesisConfig(Strict):
                     )
             ran.append(config.method)
         return self
+
+
+def _generators(config: BaseModel, path: str = "") -> list[tuple[str, PricedModel]]:
+    """Every generator config inside a method's config (its `generator`, judges, ...), with
+    where it sits."""
+    found: list[tuple[str, PricedModel]] = []
+    for name in type(config).model_fields:
+        value = getattr(config, name)
+        values = value if isinstance(value, list | tuple) else [value]
+        for index, item in enumerate(values):
+            where = f"{path}{name}" + (f".{index}" if values is value else "")
+            if isinstance(item, PricedModel):
+                found.append((where, item))
+            elif isinstance(item, BaseModel):
+                found.extend(_generators(item, where + "."))
+    return found
 
 
 class Recipe(Strict):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from warehouse.errors import UserError
 from warehouse.lineage import GeneratorRecord
 from warehouse.rows import DECISION_SCHEMA, empty_decisions
 
@@ -28,8 +29,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-class SeedSourceError(ValueError):
+class SeedSourceError(UserError, ValueError):
     """A seed source that cannot be read at all (a configuration mistake, not a bad row)."""
+
+    readme_section = "Seed files"
 
 
 @dataclass

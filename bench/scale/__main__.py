@@ -9,8 +9,9 @@ standard library's docstrings, cut into instruction and response windows of 60-1
 all), a recipe of `seed_passthrough` with the default filters, exact and near dedup and
 HumanEval decontamination (n-grams plus the embedding detector: by default its cascade, over
 the candidates a TF-IDF stage nominates; `--embedding` over every row's whole text;
-`--no-embedding` n-grams alone), run by
-`synthfoundry run` in a subprocess. Peak RSS is the CLI process's own (wait4's rusage).
+`--no-embedding` n-grams alone), run by `synthfoundry run` in a subprocess. The defect rule
+`filters.off_topic` is off unless `--off-topic`: each response is a random window, off topic
+by construction, so it would embed every row. Peak RSS is the CLI process's own (wait4's rusage).
 `--baseline-repo` runs another checkout's code (e.g. main before streaming) at
 `--baseline-size` in the same way, so its growth per row sits beside ours. Headline lines:
 `RESULT <name> <value> target <target> <lower|higher>`.
@@ -84,7 +85,12 @@ def make_seeds(n: int, target: Path) -> int:
 
 
 def write_recipe(
-    home: Path, seeds: Path, embedding: str, metadata_embedding: bool, batch_rows: int | None
+    home: Path,
+    seeds: Path,
+    embedding: str,
+    metadata_embedding: bool,
+    batch_rows: int | None,
+    off_topic: bool | None = False,
 ) -> Path:
     decontamination: dict = {"benchmarks": [{"builtin": "humaneval"}]}
     if embedding == "all":
@@ -103,6 +109,10 @@ def write_recipe(
     }
     if batch_rows is not None:
         recipe["streaming"] = {"batch_rows": batch_rows}
+    if off_topic is not None:
+        # Each response is a random window, off topic by construction: the rule would embed
+        # every row. None: a baseline checkout that predates the key.
+        recipe["filters"] = {"off_topic": {"enabled": off_topic}}
     path = home / "recipe.json"
     path.write_text(json.dumps(recipe), encoding="utf-8")  # JSON is YAML
     return path
@@ -200,6 +210,7 @@ def measure(
     metadata_embedding: bool,
     label: str,
     batch_rows: int | None = None,
+    off_topic: bool | None = False,
 ) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"scale-{label}-{n}-") as folder:
         home = Path(folder)
@@ -207,7 +218,7 @@ def measure(
         made = time.monotonic()
         words = make_seeds(n, seeds)
         made = time.monotonic() - made
-        recipe = write_recipe(home, seeds, embedding, metadata_embedding, batch_rows)
+        recipe = write_recipe(home, seeds, embedding, metadata_embedding, batch_rows, off_topic)
         result = run_flow(code, home, recipe)
     result.update(
         label=label, rows=n, words_per_row=round(words / n, 1), seeds_made_s=round(made, 1)
@@ -250,10 +261,28 @@ def main() -> None:
         help="reports.embedding_in_metadata: false (a fixed cost: a 2,000-row sample embedded "
         "once per stage, cached across stages)",
     )
+    parser.add_argument(
+        "--off-topic",
+        action="store_true",
+        help="keep filters.off_topic on (it embeds nearly every row of this bench's data)",
+    )
+    parser.add_argument(
+        "--baseline-predates-defect-rules",
+        action="store_true",
+        help="the baseline checkout has no filters.off_topic key: leave it out of its recipe",
+    )
     args = parser.parse_args()
 
     ours = [
-        measure(ROOT, n, args.embedding, args.metadata_embedding, "streamed", args.batch_rows)
+        measure(
+            ROOT,
+            n,
+            args.embedding,
+            args.metadata_embedding,
+            "streamed",
+            args.batch_rows,
+            args.off_topic,
+        )
         for n in sorted(args.sizes)
     ]
     baseline = None
@@ -264,6 +293,7 @@ def main() -> None:
             args.embedding,
             args.metadata_embedding,
             "baseline",
+            off_topic=None if args.baseline_predates_defect_rules else args.off_topic,
         )
 
     print(

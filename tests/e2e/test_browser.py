@@ -33,8 +33,13 @@ RUNS = "{ runsOrError { ... on Runs { results { runId status } } } }"
 COMMUNITY_DIALOG = "Join the Dagster community"
 
 
-@pytest.fixture
-def webserver(home, tmp_path):
+@pytest.fixture(scope="module")
+def webserver(tmp_path_factory):
+    """One web server for the module's tests (each test opens its own browser): starting
+    one costs tens of seconds. The materializing test is the only one that launches a run."""
+    tmp_path = tmp_path_factory.mktemp("webserver")
+    home = tmp_path / "home"
+    home.mkdir()
     port = free_port()
     # The instance configuration `make ui` writes for a new home, plus: without a daemon, runs
     # must launch straight from the web server, not wait in a queue.

@@ -82,6 +82,10 @@ def test_a_server_that_refuses_response_format_gets_validated_retried_output(hom
         ("rate B", "ok", '{"score": 7}'),
     ]
     assert json.loads(calls[0]["params"])["json_schema"] == SCHEMA.identity()
+    # The call's tokens (and so its cost) are all three answered attempts' (2 prompt words
+    # each; 4 + 2 + 2 output words), not only the last one's.
+    assert (calls[0]["prompt_tokens"], calls[0]["completion_tokens"]) == (6, 8)
+    assert (calls[1]["prompt_tokens"], calls[1]["completion_tokens"]) == (2, 2)
 
 
 def test_a_server_that_never_complies_fails_the_call_after_the_bound(home):

@@ -266,6 +266,10 @@ def test_decontaminated_stage_removes_rephrasings_and_reports_them(warm_home, wr
     assert meta["contaminated_by_benchmark"].value == {"HumanEval": 3}
     assert meta["verdict_rule"].value == "ngram or embedding"
     assert "| HumanEval | " + generator in meta["contamination_report"].value
+    assert "embedding 3" in meta["contamination_report"].value
+    # The resolved plan: the detectors in order, the lexical one and the judge off.
+    assert "| 3 | lexical | detector | off |" in meta["plan"].value
+    assert "| 5 | verdict | verdict | on |" in meta["plan"].value
 
 
 def test_cascade_embeds_only_the_candidates_question_and_code(warm_home):

@@ -1,4 +1,7 @@
-"""The whole flow on the embedded offline default: lineage, accounting, caching, exports."""
+"""The whole flow on the embedded offline default: lineage, accounting, caching, exports.
+
+One run (base recipe, a self-instruct job on SmolLM2 and two seeds the filtered stage drops)
+is shared by the tests of this module; the re-run test works on a copy of its home."""
 
 from __future__ import annotations
 
@@ -7,18 +10,44 @@ import json
 import duckdb
 import polars as pl
 import pytest
+import yaml
 
-from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
+from tests.conftest import (
+    BASE_RECIPE,
+    SELF_INSTRUCT,
+    SharedRun,
+    copy_home,
+    home_env,
+    materialize,
+    recipe_dict,
+)
 from warehouse import Warehouse
 from warehouse.corpora import read_version
 
 STAGES = [("synthesized", "filtered"), ("filtered", "decontaminated")]
 
 
-@pytest.fixture
-def llm_recipe(write_recipe):
-    methods = [*BASE_RECIPE["synthesis"]["methods"], SELF_INSTRUCT]
-    return write_recipe(synthesis={"methods": methods})
+@pytest.fixture(scope="module")
+def llm_flow(tmp_path_factory) -> SharedRun:
+    """The base recipe plus a self-instruct job and BAD_SEEDS, materialized once."""
+    home = tmp_path_factory.mktemp("flow") / "home"
+    with home_env(home):
+        bad = home / "bad_seeds.jsonl"
+        bad.write_text("\n".join(json.dumps(row) for row in BAD_SEEDS) + "\n", encoding="utf-8")
+        recipe = home / "recipe.yaml"
+        recipe.write_text(
+            yaml.safe_dump(
+                recipe_dict(
+                    seed={"sources": [*BASE_RECIPE["seed"]["sources"], {"path": str(bad)}]},
+                    synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], SELF_INSTRUCT]},
+                ),
+                sort_keys=False,
+            ),
+            encoding="utf-8",
+        )
+        result = materialize(home, recipe)
+    assert result.success
+    return SharedRun(home, recipe, result)
 
 
 def _query(home, sql: str, params: list | None = None) -> pl.DataFrame:
@@ -26,9 +55,8 @@ def _query(home, sql: str, params: list | None = None) -> pl.DataFrame:
         return con.sql(sql, params=params or []).pl()
 
 
-def test_full_flow_traces_every_row_and_accounts_for_every_drop(home, llm_recipe):
-    result = materialize(home, llm_recipe)
-    assert result.success
+def test_full_flow_traces_every_row_and_accounts_for_every_drop(llm_flow):
+    home, result = llm_flow.home, llm_flow.result
     assert all(e.passed for e in result.get_asset_check_evaluations())
 
     wh = Warehouse(home)
@@ -92,13 +120,15 @@ def test_full_flow_traces_every_row_and_accounts_for_every_drop(home, llm_recipe
     assert sorted(exported["row_id"]) == sorted(decontaminated["row_id"])
 
 
-def test_rerun_reproduces_row_ids_from_the_call_cache(home, llm_recipe):
-    first = materialize(home, llm_recipe)
-    assert first.success
+def test_rerun_reproduces_row_ids_from_the_call_cache(llm_flow, tmp_path):
+    # The second run writes new versions: into a copy of the shared run's home.
+    home = copy_home(llm_flow.home, tmp_path)
+    recipe = home / llm_flow.recipe.name
     calls_after_first = _query(home, "SELECT count(*) FROM model_calls").item()
     assert calls_after_first > 0
 
-    second = materialize(home, llm_recipe)
+    with home_env(home):
+        second = materialize(home, recipe)
     assert second.success
     synthesized_meta = next(
         m.materialization.metadata
@@ -141,11 +171,8 @@ BAD_SEEDS = [
 ]
 
 
-def test_warehouse_is_a_plain_duckdb_file_and_yield_counts_rows(home, write_recipe):
-    bad = home / "bad_seeds.jsonl"
-    bad.write_text("\n".join(json.dumps(row) for row in BAD_SEEDS) + "\n", encoding="utf-8")
-    sources = [*BASE_RECIPE["seed"]["sources"], {"path": str(bad)}]
-    assert materialize(home, write_recipe(seed={"sources": sources})).success
+def test_warehouse_is_a_plain_duckdb_file_and_yield_counts_rows(llm_flow):
+    home = llm_flow.home
     con = duckdb.connect(str(home / "warehouse.duckdb"), read_only=True)
     try:
         current = dict(con.sql("SELECT corpus, version FROM current_versions").fetchall())
@@ -176,9 +203,11 @@ def test_warehouse_is_a_plain_duckdb_file_and_yield_counts_rows(home, write_reci
         )
     finally:
         con.close()
-    assert set(yields["method"]) == {"seed_passthrough", "programmatic_math"}
+    assert set(yields["method"]) == {"seed_passthrough", "programmatic_math", "self_instruct"}
     for row in yields.iter_rows(named=True):
         assert row["dropped_filtered"] == lost.get(row["generator_id"], 0)
+        if row["method"] == "self_instruct":
+            continue  # its candidates can also be screened out in synthesis (test above)
         assert (
             row["generated"]
             == row["synthesized"]

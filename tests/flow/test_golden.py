@@ -3,7 +3,7 @@ row ids of every corpus. A refactor that changes any of them changes what users'
 hold, so it fails here.
 
 Regenerate `tests/data/golden_demo.json` only for an intended change of behaviour:
-`SYNTHFOUNDRY_UPDATE_GOLDEN=1 pytest tests/test_golden.py`.
+`SYNTHFOUNDRY_UPDATE_GOLDEN=1 pytest tests/flow/test_golden.py`.
 """
 
 from __future__ import annotations
@@ -11,17 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from tests.conftest import TESTS, materialize
+from tests.conftest import DEMO_RECIPE, TESTS, SharedRun
 from warehouse import Warehouse
 
 GOLDEN = TESTS / "data" / "golden_demo.json"
-DEMO_RECIPE = "bundled:demo_recipe.yaml"
 CORPORA = ("seed", "synthesized", "filtered", "decontaminated")
 
 
@@ -64,21 +62,13 @@ def _snapshot(home: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Iterator[dict]:
-    """One in-process run of the bundled demo recipe in a fresh home (about 2 minutes)."""
-    root = tmp_path_factory.mktemp("golden")
-    home = root / "home"
-    home.mkdir()
-    (root / "dagster").mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SYNTHFOUNDRY_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(root / "dagster"))
-        result = materialize(home, DEMO_RECIPE)
-        assert result.success
-        snapshot = _snapshot(home)
+def demo(demo_run: SharedRun) -> dict:
+    """What the session's one run of the bundled demo recipe (conftest `demo_run`, a fresh
+    home) made."""
+    snapshot = _snapshot(demo_run.home)
     if os.environ.get("SYNTHFOUNDRY_UPDATE_GOLDEN") == "1":
         GOLDEN.write_text(json.dumps(snapshot, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    yield {**snapshot, "home": home}
+    return {**snapshot, "home": demo_run.home}
 
 
 @pytest.fixture(scope="module")
@@ -117,33 +107,41 @@ DEFECTS_ONCE_PUBLISHED = (
 )
 
 
-def test_published_model_written_rows_pass_every_defect_rule(demo):
-    from assets.filters.pipeline import filtered_steps
-    from assets.recipe import load_recipe
+def defect_rule_steps(recipe) -> list:
+    """The recipe's defect rules (assets/filters/defects) but the off-topic one, which reads
+    the embedding cache of the run: it judged these rows there."""
+    from assets.registry import FILTERS
     from assets.run_context import RunContext
+
+    return [
+        step
+        for cls in FILTERS.built_in()
+        if cls.__module__.startswith("assets.filters.defects") and cls.config_key != "off_topic"
+        for step in cls.from_config(getattr(recipe.filters, cls.config_key), RunContext())
+    ]
+
+
+def published_model_rows_problems(home) -> tuple[list[dict], list[str]]:
+    """Decisions the defect rules take on the demo's published model-written rows, and the
+    phrases of once-published defects still found in them."""
+    from assets.recipe import load_recipe
     from assets.stream import run_steps
 
-    home = demo["home"]
     with Warehouse(home).reader() as con:
         written = con.sql(
             "SELECT * FROM decontaminated "
             "WHERE method NOT IN ('seed_passthrough', 'programmatic_math')"
         ).pl()
-    recipe = load_recipe(DEMO_RECIPE, home)
-    rules = [
-        step
-        for step in filtered_steps(recipe.filters, recipe.dedup, RunContext())
-        if type(step).__module__.startswith("assets.filters.defects")
-        and step.name != "off_topic"  # it reads the embedding cache of the run: judged there
-    ]
-    again = run_steps(
-        written.drop([c for c in written.columns if c.startswith("_")]), rules, "check"
-    )
-    assert again.decisions.is_empty(), again.decisions.select("rule", "evidence").to_dicts()
+    steps = defect_rule_steps(load_recipe(DEMO_RECIPE, home))
+    again = run_steps(written, steps, "check")
     texts = " ".join(
-        (row.get("text") or row.get("response") or "").lower()
-        + " "
-        + (row.get("instruction") or "").lower()
+        f"{row.get('instruction') or ''} {row.get('text') or row.get('response') or ''}".lower()
         for row in written.iter_rows(named=True)
     )
-    assert [phrase for phrase in DEFECTS_ONCE_PUBLISHED if phrase in texts] == []
+    found = [phrase for phrase in DEFECTS_ONCE_PUBLISHED if phrase in texts]
+    return again.decisions.select("rule", "evidence").to_dicts(), found
+
+
+def test_published_model_written_rows_pass_every_defect_rule(demo):
+    decisions, phrases = published_model_rows_problems(demo["home"])
+    assert decisions == [] and phrases == []

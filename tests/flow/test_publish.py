@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import socket
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ from assets.export.dataset_card import SIZE_BUCKETS
 from assets.export.hub import PublishError, publish
 from assets.recipe.loader import load_recipe
 from orchestration.cli import main
-from tests.conftest import materialize, recipe_dict
+from tests.conftest import SharedRun, copy_home, home_env
 from warehouse import Warehouse
 
 HUB_TASK_CATEGORIES = {
@@ -41,37 +40,12 @@ CARD_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def flow(tmp_path_factory):
-    """One real flow run in a temporary home; environment restored afterwards."""
-    root = tmp_path_factory.mktemp("publish")
-    home = root / "home"
-    home.mkdir()
-    (root / "dagster").mkdir()
-    saved = {k: os.environ.get(k) for k in ("SYNTHFOUNDRY_HOME", "DAGSTER_HOME")}
-    os.environ["SYNTHFOUNDRY_HOME"] = str(home)
-    os.environ["DAGSTER_HOME"] = str(root / "dagster")
-    recipe = home / "recipe.yaml"
-    recipe.write_text(
-        yaml.safe_dump(
-            recipe_dict(
-                # Long answers (the coding seeds) are dropped, so there are drops and scores.
-                publish={"license": "apache-2.0", "repo_id": "synthfoundry-test/demo"},
-                reports={"sample_rows": 3},
-                filters={"max_response_chars": 400},
-            )
-        ),
-        encoding="utf-8",
-    )
-    result = materialize(home, recipe)
-    assert result.success
-    try:
-        yield {"home": home, "recipe": recipe, "result": result}
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def flow(base_flow: SharedRun, tmp_path_factory):
+    """The session's base flow run (conftest `base_flow`: apache-2.0, 3 sample rows, answers
+    over 400 characters dropped), copied: publishing records itself in the warehouse."""
+    home = copy_home(base_flow.home, tmp_path_factory.mktemp("publish"))
+    with home_env(home):
+        yield {"home": home, "recipe": home / base_flow.recipe.name, "result": base_flow.result}
 
 
 def _card_header(path: Path) -> dict:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import materialize
+import yaml
+
+from tests.conftest import PUBLISHED_RECIPE, copy_home, home_env, materialize
 from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions
 
@@ -13,11 +15,15 @@ def _checks(result) -> dict:
     return {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
 
 
-def test_failed_expectation_rejects_version_and_stops_downstream(home, write_recipe):
-    assert materialize(home, write_recipe()).success
-
-    strict = write_recipe("strict", quality={"min_rows": {"synthesized": 1_000_000}})
-    result = materialize(home, strict)
+def test_failed_expectation_rejects_version_and_stops_downstream(base_flow, tmp_path):
+    # The session's promoted base flow (copied: this test adds versions), then the same
+    # recipe with a gate no synthesized version can pass.
+    home = copy_home(base_flow.home, tmp_path)
+    quality = {**PUBLISHED_RECIPE["quality"], "min_rows": {"synthesized": 1_000_000}}
+    strict = home / "strict.yaml"
+    strict.write_text(yaml.safe_dump({**PUBLISHED_RECIPE, "quality": quality}), encoding="utf-8")
+    with home_env(home):
+        result = materialize(home, strict)
     assert not result.success
     checks = _checks(result)
     assert checks["seed"].passed

@@ -11,19 +11,7 @@ from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.ngram import NgramOverlap
 from assets.dedup.near import NearDedupConfig, find_near_duplicates
 from assets.filters.text import body
-from assets.spark_session import SparkConfig
-
-# Few shuffle partitions: the data is small and each partition is a task to schedule.
-SPARK = SparkConfig(master="local[2]", shuffle_partitions=2)
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from assets.spark_session import spark_session
-
-    session = spark_session(SPARK)
-    yield session
-    session.stop()
+from tests.flow.conftest import SPARK
 
 
 @pytest.fixture(scope="module")

@@ -18,26 +18,16 @@ from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DecontaminationConfig, DedupConfig, FilterConfig
 from assets.registry import DETECTORS, FILTERS
 from assets.run_context import RunContext
-from assets.spark_session import SparkConfig
 from assets.spark_steps import SparkStepError, run_steps_on_spark
 from assets.steps import RowFilter, RowStep
 from assets.stream import StageOutput, run_steps
+from tests.flow.conftest import SPARK
 from tests.unit.assets.test_steps import _close, _ordered, sample
 from warehouse.rows import conform, with_row_ids
 
-SPARK = SparkConfig(master="local[2]", shuffle_partitions=2)
 # 70-row chunks: the 200-row corpus runs as 3 tasks, so rows, decisions, duplicates and
 # statistics all cross task boundaries.
 CHUNK_ROWS = 70
-
-
-@pytest.fixture(scope="module")
-def spark():
-    from assets.spark_session import spark_session
-
-    session = spark_session(SPARK)
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +52,8 @@ def corpus() -> pl.DataFrame:
         extra += " card 4111 1111 1111 1111" if i % 31 == 0 else ""
         instructions.append(f"Describe the {words}{extra}.")
         response = " ".join(vocab[rng.integers(0, vocab.size, int(rng.integers(0, 60)))])
+        # Ended like a sentence: without the full stop the defect rules drop the row as cut off.
+        response += "." if response else ""
         if i % 29 == 0:
             response = "La rivière traverse la vieille ville et passe devant le moulin de pierre."
         responses.append(response)
@@ -87,7 +79,10 @@ def assert_same(local: StageOutput, on_spark: StageOutput) -> None:
 def test_filtered_stage_on_spark_matches_local(spark, corpus):
     # Three candidate languages: the identifier chooses among them on both engines.
     filters = FilterConfig(
-        pii=PiiConfig(credit_card="drop"), language=LanguageConfig(candidates=["en", "fr", "de"])
+        pii=PiiConfig(credit_card="drop"),
+        language=LanguageConfig(candidates=["en", "fr", "de"]),
+        # The off-topic rule embeds answers: semantic steps on Spark are issue 25's, not here.
+        off_topic={"enabled": False},
     )
     local = run_steps(corpus, filtered_steps(filters, DedupConfig(), RunContext()), "filtered")
     spark_steps = filtered_steps(filters, DedupConfig(), RunContext())
@@ -95,7 +90,7 @@ def test_filtered_stage_on_spark_matches_local(spark, corpus):
     assert_same(local, on_spark)
 
     # Every built-in filter ran, as a row step, and most rules and exact dedup fired.
-    row_filters = {e.name for e in FILTERS.built_in() if issubclass(e, RowStep)}
+    row_filters = {e.name for e in FILTERS.built_in() if issubclass(e, RowStep)} - {"off_topic"}
     assert row_filters <= set(on_spark.funnel["step"])
     assert on_spark.stats["pii"]["found"] and on_spark.stats["languages"].get("fr")
     rules = set(on_spark.decisions["rule"])

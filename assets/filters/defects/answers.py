@@ -119,8 +119,9 @@ _DANGLING = [
     "neither",
 ]
 # A bare list number or bullet at the very end: "1. Preheat the oven 2." (a list begun with
-# "1." earlier; "The smallest prime is 2." is a whole sentence), or a bullet on its own line.
-_BARE_MARKER_AT_END = r"(?s)(?:^|\s)1[.)]\s.*\s\d{1,2}[.)]\s*$|\n[ \t]*[-*•][ \t]*$"
+# "1." at a line start; "The smallest prime is 2." and "= 1. The answer is 1." are whole
+# sentences), or a bullet on its own line.
+_BARE_MARKER_AT_END = r"(?s)(?:^|\n)[ \t]*1[.)]\s.*\s(?:[2-9]|1\d)[.)]\s*$|\n[ \t]*[-*•][ \t]*$"
 _WANTS_BLANKS = (
     r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
     r"(?:blank|empty))\b"
@@ -167,7 +168,7 @@ class TruncatedText(DefectRule):
         # Only answers with a paragraph that ends open (a turn ends a paragraph in the
         # transcript) can be cut: the rest are not split into units.
         open_paragraph = pl.col("response").str.contains(
-            r"[\p{L}\p{N},]\s*(?:\n\n|$)|(?:^|\s)1[.)]\s"
+            r"[\p{L}\p{N},]\s*(?:\n\n|$)|(?:^|\n)[ \t]*1[.)]\s"
         )
         # A blank outline the user asked for ends on a bare "3." by design.
         asked = pl.col("prompt").str.contains(_WANTS_BLANKS)

@@ -116,6 +116,84 @@ class ResponseLanguageConfig(RuleConfig):
 _ENGLISH = r"(?i-u:\b(?:" + "|".join(_ENGLISH_FUNCTION_WORDS) + r")\b)"
 
 
+# Function words of the other candidate languages that are not English words: prose in one
+# of them uses several; English prose (code and technical text included) almost none.
+_FOREIGN_FUNCTION_WORDS = [
+    "le",
+    "la",
+    "les",
+    "des",
+    "une",
+    "est",
+    "sont",
+    "pour",
+    "dans",
+    "avec",
+    "sur",
+    "pas",
+    "qui",
+    "ce",
+    "cette",
+    "nous",
+    "vous",
+    "el",
+    "los",
+    "las",
+    "una",
+    "por",
+    "para",
+    "como",
+    "pero",
+    "muy",
+    "también",
+    "der",
+    "die",
+    "das",
+    "und",
+    "ist",
+    "nicht",
+    "ein",
+    "eine",
+    "mit",
+    "auf",
+    "sich",
+    "auch",
+    "wird",
+    "il",
+    "lo",
+    "gli",
+    "che",
+    "è",
+    "per",
+    "non",
+    "della",
+    "sono",
+    "anche",
+    "os",
+    "uma",
+    "não",
+    "com",
+    "são",
+    "também",
+    "het",
+    "een",
+    "en",
+    "niet",
+    "van",
+    "zijn",
+    "ook",
+]
+_FOREIGN = r"(?i-u:\b(?:" + "|".join(_FOREIGN_FUNCTION_WORDS) + r")\b)|[àâçèéêëîïôùûüÿñáíóúãõäöß]"
+
+
+def maybe_foreign(text: pl.Expr) -> pl.Expr:
+    """Whether a text may be in another language than English: more foreign function words or
+    accented letters than English function words (two regex counts; most rows are not)."""
+    return text.str.count_matches(_FOREIGN) * 2 >= text.str.count_matches(_ENGLISH).clip(
+        lower_bound=1
+    )
+
+
 def english_share(text: pl.Expr) -> pl.Expr:
     """The share of a text's words that are common English function words (two regex
     counts: no per-word lists)."""
@@ -166,9 +244,9 @@ class ResponseLanguage(DefectRule):
         ]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        # Plainly English answers (most rows) are not split into units; a conversation may
-        # switch language in one turn, so its turns are read one by one.
-        maybe = (pl.col("kind") == "conversation") | (english_share(pl.col("response")) < 0.25)
+        # Answers with no sign of another language (most rows) are not split into units; a
+        # conversation's `response` holds every assistant turn, so one turn in French shows.
+        maybe = maybe_foreign(pl.col("response").fill_null(""))
         answers = (
             units(rows.filter(maybe), ("response", "messages"), ("assistant",))
             .filter(~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE))

@@ -27,9 +27,6 @@ UNIT_SCHEMA: dict[str, pl.DataType] = {
     "prompt": pl.String(),
     "context": pl.String(),
 }
-# What answers a request: the rules about answers read these.
-REPLY_ROLES = ("assistant",)
-ASKING_ROLES = ("user",)
 
 
 def _flat_units(rows: pl.DataFrame, fields: set[str]) -> list[pl.DataFrame]:

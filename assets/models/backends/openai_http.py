@@ -21,6 +21,7 @@ server text quoted in an error has the value masked.
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import os
@@ -32,6 +33,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from assets.models.backends.base import Completion, Prompt, chat_messages
+from assets.models.backends.errors import BackendError
 from assets.models.backends.http_connection import HTTPConnection
 from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.json_schema import JsonSchema
@@ -47,10 +49,6 @@ RETRY_SEED_STRIDE = 1_000_003
 RECENT_ERRORS = 3
 # Errors on a kept-alive connection that the server may have closed while it sat idle.
 _STALE_CONNECTION = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
-
-
-class BackendError(RuntimeError):
-    """A model call that failed for good: not retryable, or out of retries or budget."""
 
 
 class FailureBudgetExceeded(BackendError):
@@ -184,6 +182,8 @@ class OpenAIHTTPBackend:
         tries = self.config.schema_retries + 1
         problem = ""
         attempt = 0
+        # Tokens of every attempt: the call's cost is what all of them used, not the last one.
+        used = [0, 0]
         while attempt < tries:
             layout = self._layout
             sent = {**request, "seed": request["seed"] + attempt * RETRY_SEED_STRIDE}
@@ -198,9 +198,15 @@ class OpenAIHTTPBackend:
                 problem = refused.message
                 continue
             attempt += 1
+            used[0] += completion.prompt_tokens or 0
+            used[1] += completion.completion_tokens or 0
             problem = schema.problem(completion.text) or ""
             if not problem:
-                return completion
+                if attempt == 1:
+                    return completion
+                return dataclasses.replace(
+                    completion, prompt_tokens=used[0], completion_tokens=used[1]
+                )
         refused_all = self._layout == len(RESPONSE_FORMATS)
         mode = (
             "without response_format (the server refused it)"

@@ -14,6 +14,7 @@ import pytest
 from rich.console import Console
 
 from orchestration import cli
+from orchestration.commands import run, versions
 from orchestration.query_output import write_result
 from orchestration.tables import TIME_NOTE, fitted_widths, print_frame
 from warehouse import ParentVersion, Warehouse
@@ -78,7 +79,7 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _versions(home: Path, width: int, monkeypatch: pytest.MonkeyPatch) -> str:
     console, out = _console(width)
-    monkeypatch.setattr(cli, "data_console", console)
+    monkeypatch.setattr(versions, "data_console", console)
     assert cli.main(["--home", str(home), "versions"]) == 0
     return out.getvalue()
 
@@ -120,9 +121,9 @@ def test_sql_shows_times_to_the_second_and_booleans_as_marks(home, width):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_end_of_a_run_fits(home, width, monkeypatch):
     console, out = _console(width)
-    monkeypatch.setattr(cli, "data_console", console)
-    monkeypatch.setattr(cli, "console", console)
-    cli._print_next_steps(Warehouse(home))
+    monkeypatch.setattr(run, "data_console", console)
+    monkeypatch.setattr(run, "console", console)
+    run._print_next_steps(Warehouse(home))
     text = out.getvalue()
     assert_fits(text, width, ["corpus", "version", "row_count"], times=0)
     assert "synthfoundry trace ROW_ID" in text

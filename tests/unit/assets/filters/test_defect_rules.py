@@ -396,3 +396,17 @@ def test_the_rules_give_the_same_decisions_whatever_the_batch_size():
     batched = run_steps(rows, steps, "filtered", batch_rows=7).decisions.sort("row_id", "rule")
     assert whole.height > 50
     assert whole.equals(batched)
+
+
+def test_a_worked_answer_ending_in_a_number_is_whole():
+    # programmatic_math's rows end "… = 1. The answer is 1.": no list was begun.
+    found = flagged(
+        TruncatedText(),
+        instruction(
+            "34 students are split into teams of 3. How many are left without a team?",
+            "34 divided by 3 gives 11 full teams. Students in full teams: 11 × 3 = 33. "
+            "Students left over: 34 - 33 = 1. The answer is 1.",
+        ),
+        instruction("List the steps.", "1. Preheat the oven\n2. Mix the batter 3."),
+    )
+    assert found[0] is None and found[1] is not None

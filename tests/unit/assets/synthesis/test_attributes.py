@@ -85,3 +85,8 @@ def test_recipes_without_samplers_hash_as_before():
     dumped = plain.model_dump()
     assert "samplers" not in dumped["synthesis"]
     assert "attributes" not in dumped["synthesis"]["methods"][0]
+
+
+def test_recipes_without_a_budget_hash_as_before_too():
+    plain = parse_recipe(f"{HEAD}synthesis: {{methods: [{{method: seed_passthrough}}]}}\n", "r")
+    assert "budget" not in plain.model_dump()["synthesis"]

@@ -1,4 +1,4 @@
--- Coverage of sampled attributes (schema version 11): per method, attribute and value of the
+-- Coverage of sampled attributes (schema version 14): per method, attribute and value of the
 -- current versions, the target share its sampler was configured with, candidates generated,
 -- rows lost at each stage and the top reasons, rows kept and published, and the realized share
 -- among kept rows. Values come from `attributes.sampled` of a row, or of the decision's

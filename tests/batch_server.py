@@ -1,0 +1,205 @@
+"""A fake OpenAI Batch API on loopback for tests: Files (upload, content) and Batches
+(create, retrieve, list), with the states validating, in_progress, completed, failed,
+expired and cancelled, an error file carrying injected per-request failures, and
+`/chat/completions` for online calls.
+
+Completions are a deterministic echo, not a model: every request, online or in a batch, is
+answered with `tests.servers.completion_body` of its prompt, so a batch run and an online run
+of one recipe get the same outputs (and so the same rows). The server counts how often each
+request (`custom_id`) was submitted, which is how tests see that nothing went twice.
+
+A batch moves one state per retrieval: validating, in_progress, then its final state, which
+`outcome(batch_number)` picks (default completed), after `polls_in_progress` retrievals in
+progress, unless `hold` is set (it stays in progress). `fail(custom_id, submission)` injects a failure of one request (an error-file line
+with HTTP 500); an expired or cancelled batch answers the first half of its requests only; a
+failed batch none.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from tests.servers import completion_body
+
+
+def _prompt(body: dict) -> str:
+    return "\n\n".join(m["content"] for m in body["messages"])
+
+
+@dataclass
+class BatchServer:
+    outcome: Callable[[int], str] = lambda number: "completed"
+    fail: Callable[[str, int], bool] = lambda custom_id, submission: False
+    hold: bool = False
+    # Retrievals a batch answers `in_progress` before it finishes.
+    polls_in_progress: int = 1
+    base_url: str = ""
+    files: dict[str, bytes] = field(default_factory=dict)
+    batches: dict[str, dict] = field(default_factory=dict)
+    # Times each request was submitted in a created batch.
+    submitted: Counter = field(default_factory=Counter)
+    online_requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def handle(self, handler: http.server.BaseHTTPRequestHandler, method: str) -> None:
+        path = urlsplit(handler.path).path.removeprefix("/v1")
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        with self.lock:
+            status, reply = self._route(method, path, body, handler.headers)
+        data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _route(self, method: str, path: str, body: bytes, headers) -> tuple[int, dict | bytes]:
+        parts = path.strip("/").split("/")
+        if method == "POST" and path == "/chat/completions":
+            self.online_requests += 1
+            payload = json.loads(body)
+            return 200, completion_body(_prompt(payload), payload)
+        if method == "POST" and path == "/files":
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = _multipart_file(body, headers.get("Content-Type", ""))
+            return 200, {"id": file_id, "object": "file", "purpose": "batch"}
+        if method == "GET" and len(parts) == 3 and parts[0] == "files" and parts[2] == "content":
+            if parts[1] not in self.files:
+                return 404, {"error": {"message": "no such file"}}
+            return 200, self.files[parts[1]]
+        if method == "POST" and path == "/batches":
+            return self._create(json.loads(body))
+        if method == "GET" and path == "/batches":
+            newest = sorted(self.batches.values(), key=lambda b: b["created_at"], reverse=True)
+            return 200, {"object": "list", "data": newest[:100]}
+        if method == "GET" and len(parts) == 2 and parts[0] == "batches":
+            batch = self.batches.get(parts[1])
+            if batch is None:
+                return 404, {"error": {"message": "no such batch"}}
+            self._advance(batch)
+            return 200, batch
+        return 404, {"error": {"message": f"no route {method} {path}"}}
+
+    def _create(self, request: dict) -> tuple[int, dict]:
+        content = self.files.get(request.get("input_file_id", ""))
+        if content is None:
+            return 400, {"error": {"message": "input_file_id not found"}}
+        lines = [json.loads(line) for line in content.splitlines() if line.strip()]
+        self.submitted.update(line["custom_id"] for line in lines)
+        number = len(self.batches) + 1
+        batch = {
+            "id": f"batch_{number}",
+            "object": "batch",
+            "endpoint": request["endpoint"],
+            "input_file_id": request["input_file_id"],
+            "completion_window": request["completion_window"],
+            "status": "validating",
+            "output_file_id": None,
+            "error_file_id": None,
+            "created_at": time.time(),
+            "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
+            "metadata": request.get("metadata"),
+            "errors": None,
+            "_number": number,
+        }
+        self.batches[batch["id"]] = batch
+        return 200, batch
+
+    def _advance(self, batch: dict) -> None:
+        if batch["status"] == "validating":
+            batch["status"] = "in_progress"
+        elif batch["status"] == "in_progress" and not self.hold:
+            batch["_polls"] = batch.get("_polls", 0) + 1
+            if batch["_polls"] >= self.polls_in_progress:
+                self._finish(batch, self.outcome(batch["_number"]))
+
+    def _finish(self, batch: dict, status: str) -> None:
+        lines = [
+            json.loads(line)
+            for line in self.files[batch["input_file_id"]].splitlines()
+            if line.strip()
+        ]
+        if status == "failed":
+            batch["errors"] = {"data": [{"code": "invalid_request", "message": "injected"}]}
+            lines = []
+        elif status in ("expired", "cancelled"):
+            lines = lines[: len(lines) // 2]
+        outputs, errors = [], []
+        for line in lines:
+            custom_id = line["custom_id"]
+            if self.fail(custom_id, self.submitted[custom_id]):
+                errors.append(
+                    {
+                        "id": f"req-{custom_id[:8]}",
+                        "custom_id": custom_id,
+                        "response": {
+                            "status_code": 500,
+                            "body": {"error": {"code": "server_error", "message": "injected"}},
+                        },
+                        "error": None,
+                    }
+                )
+                continue
+            body = json.loads(completion_body(_prompt(line["body"]), line["body"]))
+            outputs.append(
+                {
+                    "id": f"req-{custom_id[:8]}",
+                    "custom_id": custom_id,
+                    "response": {"status_code": 200, "body": body},
+                    "error": None,
+                }
+            )
+        for key, entries in (("output_file_id", outputs), ("error_file_id", errors)):
+            if entries:
+                file_id = f"file-{len(self.files) + 1}"
+                self.files[file_id] = b"".join(json.dumps(e).encode() + b"\n" for e in entries)
+                batch[key] = file_id
+        batch["status"] = status
+        batch["request_counts"]["completed"] = len(outputs)
+        batch["request_counts"]["failed"] = len(errors)
+
+
+def _multipart_file(body: bytes, content_type: str) -> bytes:
+    """The `file` part of a multipart/form-data body."""
+    boundary = content_type.split("boundary=", 1)[1].encode()
+    for part in body.split(b"--" + boundary):
+        head, _, content = part.partition(b"\r\n\r\n")
+        if b'name="file"' in head:
+            return content.removesuffix(b"\r\n")
+    raise ValueError("no file part")
+
+
+@contextlib.contextmanager
+def batch_server(**settings: object) -> Iterator[BatchServer]:
+    state = BatchServer(**settings)  # type: ignore[arg-type]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            state.handle(self, "GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            state.handle(self, "POST")
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
