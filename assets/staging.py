@@ -89,6 +89,7 @@ def synthesis_context(
         log=context.log,
         created_at=now(),
         random_seed=plan.synthesis.random_seed,
+        samplers=dict(plan.synthesis.samplers),
         budget=Budget(plan.synthesis.budget) if plan.synthesis.budget is not None else None,
     )
 

@@ -9,11 +9,13 @@ from pathlib import Path
 import polars as pl
 from pydantic import Field
 
+from quality.attribute_gates import coverage_figures, diversity_figures
 from quality.data_docs import write_data_docs
 from quality.gates import QualityConfig
 from quality.suites import (
     GateSuite,
     Outcome,
+    attribute_gate_expectations,
     gate_expectations,
     row_expectations,
     row_rules,
@@ -170,13 +172,27 @@ def _measure(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> di
 
 def _gate_suite(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> GateSuite:
     previous = previous_promoted(wh, corpus, version)
-    return gate_expectations(
+    suite = gate_expectations(
         corpus,
         policy.quality,
         _measure(wh, corpus, version, policy),
         _measure(wh, corpus, previous[0], policy) if previous else None,
         allowed_languages=list(policy.allowed_languages),
     )
+    # Measured only where their gate is on: the diversity figures read rows and vectors.
+    gates = policy.quality.gates
+    coverage = (
+        coverage_figures(wh, corpus, version, gates.coverage)
+        if gates.coverage.enabled and corpus in gates.coverage.corpora
+        else {}
+    )
+    diversity = (
+        diversity_figures(wh, corpus, version, gates.diversity)
+        if gates.diversity.enabled and corpus in gates.diversity.corpora
+        else {}
+    )
+    attribute_gate_expectations(suite, corpus, policy.quality, coverage, diversity)
+    return suite
 
 
 def gate_run(wh: Warehouse, corpus: str, run_id: str, policy: GatePolicy) -> GateReport | None:

@@ -1,6 +1,6 @@
 """Configuration of the promotion gates: minimum rows, row-level limits and the distribution
-gates (length, language, verified share, drift, judge score) checked before a version is
-promoted."""
+gates (length, language, verified share, drift, judge and reward score, attribute coverage
+and diversity) checked before a version is promoted."""
 
 from __future__ import annotations
 
@@ -86,6 +86,35 @@ class RewardScoreGate(_Gate):
     min_value: float | None = None
 
 
+class CoverageGate(_Gate):
+    """Sampled attributes (`attributes.sampled`) against their samplers' targets: each value's
+    share among the version's rows of its method within `tolerance` of its target, and no
+    targeted value without a row. Off until enabled; attributes without finite targets
+    (ranges, seed fields) are not gated."""
+
+    enabled: bool = False
+    corpora: list[GatedCorpus] = ["decontaminated"]
+    tolerance: float = Field(default=0.05, ge=0, le=1)
+
+
+class DiversityGate(_Gate):
+    """A version collapsed onto a few templates: distinct-2 (unique word bigrams / all) at
+    least `min_distinct_2`, and at most `max_near_share` of the embedded rows with a nearest
+    neighbour above `similarity` (cosine of the vectors in the warehouse's embedding cache,
+    which semantic dedup and the materialization metadata fill; rows without one are left
+    out). Measured on the `sample` rows with the smallest row ids. Off until enabled."""
+
+    enabled: bool = False
+    corpora: list[GatedCorpus] = ["filtered", "decontaminated"]
+    min_distinct_2: float | None = Field(default=0.25, ge=0, le=1)
+    max_near_share: float | None = Field(default=0.2, ge=0, le=1)
+    similarity: float = Field(default=0.9, gt=0, le=1)
+    embedding_model: str = Field(
+        default="all-MiniLM-L6-v2", description="The model whose cached vectors are read."
+    )
+    sample: int = Field(default=5_000, ge=2)
+
+
 class GatesConfig(Strict):
     length: LengthGate = LengthGate()
     language: LanguageGate = LanguageGate()
@@ -93,6 +122,8 @@ class GatesConfig(Strict):
     drift: DriftGate = DriftGate()
     judge_score: JudgeScoreGate = JudgeScoreGate()
     reward_score: RewardScoreGate = RewardScoreGate()
+    coverage: CoverageGate = CoverageGate()
+    diversity: DiversityGate = DiversityGate()
 
 
 class QualityConfig(Strict):

@@ -13,9 +13,10 @@ import polars as pl
 
 from quality.diversity import dispersion, diversity, row_texts, sample_for_embedding
 from quality.funnel import build_funnel, funnel_markdown
-from quality.plots import length_plot, score_frame, score_plot
+from quality.plots import coverage_plot, length_plot, score_frame, score_plot
 from quality.report_config import ReportConfig
 from quality.tables import markdown_table
+from warehouse.audit import attribute_shares
 from warehouse.connection import Warehouse
 from warehouse.embeddings import cached_embeddings, text_key
 from warehouse.reports import category_counts, decision_scores, dropped_sample
@@ -62,6 +63,10 @@ def _plots(
     drawn = {
         "length_distribution": length_plot(rows, f"{corpus} v{version}: text lengths"),
         "score_distribution": score_plot(scores, f"{corpus} v{version}: scores"),
+        # Only versions with sampled attributes get one (`attribute_coverage` in SQL).
+        "attribute_coverage": coverage_plot(
+            attribute_shares(wh, corpus, version), f"{corpus} v{version}: attribute shares"
+        ),
     }
     metadata: dict[str, dg.MetadataValue] = {}
     for name, png in drawn.items():

@@ -109,3 +109,28 @@ def funnel_plot(stages: pl.DataFrame, title: str) -> bytes | None:
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     return _png(fig)
+
+
+def coverage_plot(shares: pl.DataFrame, title: str) -> bytes | None:
+    """Realized against target share of each sampled value (`warehouse.audit.
+    attribute_shares`), one colour per method and attribute, with the diagonal where they
+    agree: a scatter reads the same for 3 values or 100 personas."""
+    shares = shares.filter(pl.col("target_share").is_not_null())
+    if shares.is_empty():
+        return None
+    fig = _figure(4.2, 4.0)
+    ax = fig.subplots()
+    top = max(float(shares["target_share"].max()), float(shares["realized_share"].max())) * 1.05
+    ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle="--")
+    for (method, attribute), group in shares.group_by(["method", "attribute"], maintain_order=True):
+        ax.scatter(
+            group["target_share"].to_list(),
+            group["realized_share"].to_list(),
+            s=14,
+            label=f"{method}.{attribute}",
+        )
+    ax.set_xlabel("target share", fontsize=8)
+    ax.set_ylabel("realized share", fontsize=8)
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=10)
+    return _png(fig)

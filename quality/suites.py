@@ -143,6 +143,20 @@ class GateSuite:
     gates: dict[str, tuple[str, str]]
     notes: list[str]
 
+    def expect(
+        self, gate: str, severity: str, column: str, value: float, **bounds: float | None
+    ) -> None:
+        """Gate `column` (a figure of `value`) between `bounds`."""
+        import great_expectations.expectations as gxe
+
+        self.figures[column] = value
+        self.gates[column] = (gate, severity)
+        self.expectations.append(
+            gxe.ExpectColumnValuesToBeBetween(
+                column=column, meta={"gate": gate, "severity": severity}, **bounds
+            )
+        )
+
 
 def gate_expectations(
     corpus: str,
@@ -156,19 +170,11 @@ def gate_expectations(
 
     `distribution` is `warehouse.audit.version_distribution` plus `duplicate_rate`; `previous`
     the same for the previous promoted version (None for the first)."""
-    import great_expectations.expectations as gxe
 
     gates = quality.gates
     suite = GateSuite({}, [], {}, [])
 
-    def expect(gate: str, severity: str, column: str, value: float, **bounds: float | None) -> None:
-        suite.figures[column] = value
-        suite.gates[column] = (gate, severity)
-        suite.expectations.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=column, meta={"gate": gate, "severity": severity}, **bounds
-            )
-        )
+    expect = suite.expect
 
     length = gates.length
     if length.enabled and corpus in length.corpora and distribution["row_count"]:
@@ -273,6 +279,58 @@ def gate_expectations(
                     min_value=gate.min_value,
                 )
     return suite
+
+
+def attribute_gate_expectations(
+    suite: GateSuite, corpus: str, quality: QualityConfig, coverage: dict, diversity: dict
+) -> None:
+    """Add the coverage and diversity gates to `suite`: `coverage` and `diversity` are the
+    version's figures and notes (quality/attribute_gates.py), empty where nothing could be
+    measured."""
+    gate = quality.gates.coverage
+    if gate.enabled and corpus in gate.corpora:
+        if not coverage:
+            suite.notes.append("coverage: skipped, no row has sampled attributes with targets")
+        else:
+            figures = coverage["figures"]
+            suite.notes.extend(coverage["notes"])
+            suite.expect(
+                "coverage",
+                gate.severity,
+                "coverage_max_deviation",
+                figures["coverage_max_deviation"],
+                max_value=gate.tolerance,
+            )
+            suite.expect(
+                "coverage",
+                gate.severity,
+                "coverage_missing_values",
+                figures["coverage_missing_values"],
+                max_value=0,
+            )
+    gate = quality.gates.diversity
+    if gate.enabled and corpus in gate.corpora:
+        if not diversity:
+            suite.notes.append("diversity: skipped, no rows")
+            return
+        figures = diversity["figures"]
+        suite.notes.extend(diversity["notes"])
+        if gate.min_distinct_2 is not None:
+            suite.expect(
+                "diversity",
+                gate.severity,
+                "distinct_2",
+                figures["distinct_2"],
+                min_value=gate.min_distinct_2,
+            )
+        if gate.max_near_share is not None and "near_duplicate_share" in figures:
+            suite.expect(
+                "diversity",
+                gate.severity,
+                "near_duplicate_share",
+                figures["near_duplicate_share"],
+                max_value=gate.max_near_share,
+            )
 
 
 @cache

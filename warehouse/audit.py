@@ -238,3 +238,14 @@ def previous_promoted(wh: Warehouse, corpus: str, version: int) -> tuple[int, in
             [corpus, version],
         ).fetchall()
     return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+
+def attribute_shares(wh: Warehouse, corpus: str, version: int) -> pl.DataFrame:
+    """Per method, sampled attribute and value of one version: `rows`, `realized_share` among
+    the method's rows with that attribute, and `target_share` (null where the sampler has no
+    finite targets); values targeted and never drawn have 0 rows."""
+    table = table_of(corpus)
+    with wh.reader() as con:
+        return con.sql(
+            sql("version_attribute_shares").replace("{table}", table), params={"version": version}
+        ).pl()

@@ -26,6 +26,8 @@ from assets.registry import METHODS
 from assets.seed_readers.sources import SeedConfig
 from assets.spark_session import SparkConfig
 from assets.stream import StreamingConfig
+from assets.synthesis.attributes import Steerable, check_template_attributes
+from assets.synthesis.samplers.config import SamplerConfig, check_samplers
 from quality.gate import GatePolicy, RetentionConfig
 from quality.gates import QualityConfig
 from quality.report_config import ReportConfig
@@ -37,6 +39,10 @@ MethodConfig = registered_union(METHODS.configs(), "method")
 
 class SynthesisConfig(Strict):
     random_seed: int = 0
+    samplers: dict[str, SamplerConfig] = Field(
+        default_factory=dict,
+        description="Named attribute samplers that methods' `attributes` draw from.",
+    )
     methods: list[MethodConfig] = Field(min_length=1)
     refresh_cache: bool = Field(
         default=False, description="Ignore cached model calls and call the models again."
@@ -48,11 +54,14 @@ class SynthesisConfig(Strict):
     )
 
     @model_serializer(mode="wrap")
-    def _hash_unchanged_without_a_budget(self, handler: Any) -> dict:
-        # Recipes without a budget dump (and so hash) exactly as before budgets existed.
+    def _hash_unchanged_without_a_budget_or_samplers(self, handler: Any) -> dict:
+        # Recipes without a budget or samplers dump (and so hash) exactly as before they
+        # existed (one serializer: pydantic keeps only the last a model defines).
         data = handler(self)
         if self.budget is None:
             data.pop("budget", None)
+        if not self.samplers:
+            data.pop("samplers", None)
         return data
 
     @model_validator(mode="after")
@@ -67,6 +76,18 @@ class SynthesisConfig(Strict):
                         f"({config.method}) {path} has none (a local model may say "
                         "`price: {input_per_million: 0, output_per_million: 0}`)"
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _attributes_drawn_and_rendered(self) -> SynthesisConfig:
+        check_samplers(self.samplers)
+        for position, config in enumerate(self.methods):
+            if isinstance(config, Steerable):
+                try:
+                    check_template_attributes(config, METHODS.get(config.method), self.samplers)
+                except (ValueError, LookupError) as exc:
+                    # A missing template is a LookupError: reported as a recipe error too.
+                    raise ValueError(f"methods.{position} ({config.method}): {exc}") from None
         return self
 
     @model_validator(mode="after")

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -37,6 +37,8 @@ class SynthesisContext(ModelContext):
     # Rows each method made earlier in this run, by method name: later methods that list the
     # method in their `sources` build on them (e.g. chain-of-thought over programmatic math).
     produced: dict[str, pl.DataFrame] = field(default_factory=dict)
+    # The recipe's `synthesis.samplers` by name: what methods' `attributes` draw from.
+    samplers: dict[str, Any] = field(default_factory=dict)
 
     def record_output(self, method: str, rows: pl.DataFrame) -> None:
         earlier = self.produced.get(method)

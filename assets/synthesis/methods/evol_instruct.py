@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import random
 import re
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -26,15 +26,16 @@ from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import PromptTemplate, load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
+from assets.synthesis.samplers.draw import Value
 from assets.synthesis.similarity import rouge_l, words
-from warehouse.settings import Strict
 
 EvolOperation = Literal["add_constraints", "deepen", "concretize", "increase_reasoning", "breadth"]
 
 
-class EvolInstruct(Strict):
+class EvolInstruct(Steerable):
     """Evol-Instruct (Xu et al., 2023): instructions rewritten round by round in depth
     (constraints, deepening, concretizing, more reasoning steps) or in breadth (a new, rarer
     task of the same domain); failed evolutions are eliminated."""
@@ -122,11 +123,19 @@ class _Chain:
     instruction: str
     input: str
     task_type: str | None
+    # The chain's attributes, drawn once from its source row: every round is steered alike.
+    sampled: dict[str, Value] = field(default_factory=dict)
 
 
 class EvolInstructMethod:
     name = "evol_instruct"
     Config = EvolInstruct
+    # The placeholders the method fills; any other in its templates is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "depth_template": frozenset({"operation", "instruction"}),
+        "breadth_template": frozenset({"instruction"}),
+        "response_template": frozenset({"instruction"}),
+    }
 
     def __init__(self, config: EvolInstruct):
         self.config = config
@@ -142,6 +151,9 @@ class EvolInstructMethod:
             self.config.sources, seeds, self.config.task_types, self.config.num_instructions
         )
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes(
+            self.name, self.config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed
+        )
         # The rewrite is held to a schema; the response to it is free text: two generators.
         evolver = run.model(
             self.config.generator,
@@ -151,13 +163,18 @@ class EvolInstructMethod:
                 "rounds": self.config.rounds,
                 "max_rouge_l": self.config.max_rouge_l,
                 "evolution_sampling": self.config.evolution_sampling.model_dump(),
+                **attributes.params(),
             },
             EVOLUTION_SCHEMA,
         )
         responder = run.model(
             self.config.generator,
             [self.response],
-            {"role": "responder", "sampling": self.config.response_sampling.model_dump()},
+            {
+                "role": "responder",
+                "sampling": self.config.response_sampling.model_dump(),
+                **attributes.params(),
+            },
         )
         chains = [
             _Chain(
@@ -167,6 +184,7 @@ class EvolInstructMethod:
                 r["instruction"],
                 r["input"] or "",
                 r["task_type"],
+                attributes.draw(r["row_id"], r),
             )
             for r in sources.iter_rows(named=True)
         ]
@@ -178,10 +196,15 @@ class EvolInstructMethod:
         rng = random.Random(f"{ctx.random_seed}:evol_instruct:{chain.source_id}:{round_number}")
         return rng.choice(self.config.operations)
 
-    def _prompt(self, operation: str, instruction: str) -> str:
+    def _prompt(self, operation: str, chain: _Chain) -> str:
         if operation == "breadth":
-            return self.breadth.render(instruction=instruction)
-        return self.depth.render(operation=DEPTH_OPERATIONS[operation], instruction=instruction)
+            return render(self.breadth, chain.sampled, instruction=chain.instruction)
+        return render(
+            self.depth,
+            chain.sampled,
+            operation=DEPTH_OPERATIONS[operation],
+            instruction=chain.instruction,
+        )
 
     def _round(
         self,
@@ -194,15 +217,17 @@ class EvolInstructMethod:
         """Evolve every chain once; chains whose evolution survives move to the new row."""
         operations = [self._operation(run.ctx, chain, round_number) for chain in chains]
         calls = evolver.complete_many(
-            [
-                (self._prompt(op, c.instruction), round_number)
-                for op, c in zip(operations, chains, strict=True)
-            ],
+            [(self._prompt(op, c), round_number) for op, c in zip(operations, chains, strict=True)],
             self.config.evolution_sampling,
         )
         survivors: list[tuple[_Chain, str, str, CallResult]] = []
         for chain, operation, call in zip(chains, operations, calls, strict=True):
-            context = {"operation": operation, "round": round_number, "parent": chain.instruction}
+            context = {
+                "operation": operation,
+                "round": round_number,
+                "parent": chain.instruction,
+                **MethodAttributes.row(chain.sampled),
+            }
             # Cut off (the JSON unfinished) or empty first; then the JSON, then its text.
             if not run.screen(call, call.text, **context):
                 continue
@@ -221,7 +246,10 @@ class EvolInstructMethod:
             else:
                 survivors.append((chain, operation, evolved, call))
         responses = responder.complete_many(
-            [(self.response.render(instruction=evolved), 0) for _, _, evolved, _ in survivors],
+            [
+                (render(self.response, chain.sampled, instruction=evolved), 0)
+                for chain, _, evolved, _ in survivors
+            ],
             self.config.response_sampling,
         )
         moved = []
@@ -237,6 +265,7 @@ class EvolInstructMethod:
                 instruction=evolved,
                 instruction_call_id=call.request_hash,
                 round=round_number,
+                **MethodAttributes.row(chain.sampled),
             ):
                 continue
             run.keep(
@@ -253,6 +282,7 @@ class EvolInstructMethod:
                     "parent_instruction": chain.instruction,
                     "finish_reason": response.finish_reason,
                     "response_generator_id": responder.generator_id,
+                    **MethodAttributes.row(chain.sampled),
                 },
             )
             moved.append(chain)

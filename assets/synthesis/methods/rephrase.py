@@ -9,22 +9,22 @@ documents whose `parent_ids` and `seed_ids` link to the source.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
 
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
-from assets.models.prompt_templates import load_template
+from assets.models.prompt_templates import PromptTemplate, load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from assets.synthesis.similarity import rouge_l, words
-from warehouse.settings import Strict
 
 RephraseStyle = Literal["plain", "wikipedia", "qa"]
 
 
-class Rephrase(Strict):
+class Rephrase(Steerable):
     """Rephrased pre-training text (WRAP, Maini et al., 2024): seed documents or instructions
     rewritten in plain, encyclopedic or question-answer style."""
 
@@ -58,17 +58,27 @@ def source_text(kind: str, instruction: str | None, input_: str | None, text: st
 class RephraseMethod:
     name = "rephrase"
     Config = Rephrase
+    template_values: ClassVar[dict[str, frozenset[str]]] = {}
+
+    @staticmethod
+    def attribute_templates(config: Rephrase) -> list[tuple[PromptTemplate, frozenset[str]]]:
+        """One template per style, named by prefix and style; each fills `$text` itself."""
+        return [
+            (load_template(f"{config.template_prefix}_{style}"), frozenset({"text"}))
+            for style in config.styles
+        ]
 
     def __init__(self, config: Rephrase):
         self.config = config
         self.templates = {s: load_template(f"{config.template_prefix}_{s}") for s in config.styles}
 
-    def _params(self, style: str) -> dict:
+    def _params(self, style: str, attributes: MethodAttributes) -> dict:
         return {
             "style": style,
             "sampling": self.config.sampling.model_dump(),
             "max_rouge_l": self.config.max_rouge_l,
             "min_length_ratio": self.config.min_length_ratio,
+            **attributes.params(),
         }
 
     def _failure(self, output: str, source: str) -> tuple[str, float] | None:
@@ -90,18 +100,34 @@ class RephraseMethod:
         ]
         items = [(r, text) for r, text in items if text.strip()]
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes(
+            self.name, self.config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed
+        )
+        # Drawn per source row: its rephrasings in every style are steered alike.
+        sampled = [attributes.draw(row["row_id"], row) for row, _ in items]
         # One generator per style, all on one model.
         models = run.variants(
             self.config.generator,
-            [([template], self._params(style)) for style, template in self.templates.items()],
+            [
+                ([template], self._params(style, attributes))
+                for style, template in self.templates.items()
+            ],
         )
         for (style, template), model in zip(self.templates.items(), models, strict=True):
             calls = model.complete_many(
-                [(template.render(text=text), 0) for _, text in items], self.config.sampling
+                [
+                    (render(template, values, text=text), 0)
+                    for (_, text), values in zip(items, sampled, strict=True)
+                ],
+                self.config.sampling,
             )
-            for (row, text), call in zip(items, calls, strict=True):
+            for (row, text), call, values in zip(items, calls, sampled, strict=True):
                 output = call.text.strip()
-                where = {"style": style, "source_row_id": row["row_id"]}
+                where = {
+                    "style": style,
+                    "source_row_id": row["row_id"],
+                    **MethodAttributes.row(values),
+                }
                 if not run.screen(call, output, **where):
                     continue
                 failure = self._failure(output, text)
@@ -119,6 +145,7 @@ class RephraseMethod:
                         "style": style,
                         "source_kind": row["kind"],
                         "finish_reason": call.finish_reason,
+                        **MethodAttributes.row(values),
                     },
                 )
         return run.output()

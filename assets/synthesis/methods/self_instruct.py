@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field, model_validator
@@ -22,13 +22,14 @@ from assets.filters.instruction_rules import DEFAULT_BLACKLIST, blacklist_regex
 from assets.models.call_cache import CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
+from assets.synthesis.samplers.draw import Value
 from assets.synthesis.similarity import RougePool
-from warehouse.settings import Strict
 
 
-class SelfInstruct(Strict):
+class SelfInstruct(Steerable):
     """New instructions and responses bootstrapped from seed examples (Wang et al., 2023)."""
 
     method: Literal["self_instruct"]
@@ -84,6 +85,11 @@ def clean_instruction(raw: str) -> tuple[str, bool]:
 class SelfInstructMethod:
     name = "self_instruct"
     Config = SelfInstruct
+    # The placeholders the method fills; any other in its templates is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "instruction_template": frozenset({"examples"}),
+        "response_template": frozenset({"instruction"}),
+    }
 
     def __init__(self, config: SelfInstruct):
         self.config = config
@@ -150,9 +156,11 @@ class SelfInstructMethod:
             drawn.append(rng.sample(range(pool_size), self.config.examples_per_prompt))
         return drawn
 
-    def _instruction_prompt(self, picks: list[int], instructions: list[str]) -> str:
+    def _instruction_prompt(
+        self, picks: list[int], instructions: list[str], sampled: dict[str, Value]
+    ) -> str:
         examples = "\n".join(f"{n}. {instructions[i]}" for n, i in enumerate(picks, start=1))
-        return self.instruction_template.render(examples=examples)
+        return render(self.instruction_template, sampled, examples=examples)
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         pool = self._pool(seeds)
@@ -162,13 +170,21 @@ class SelfInstructMethod:
                 f"the seed version has {pool.height}"
             )
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes(
+            self.name, self.config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed
+        )
         model = run.model(
             self.config.generator,
             [self.instruction_template, self.response_template],
-            self._params(),
+            {**self._params(), **attributes.params()},
         )
         ids, instructions = pool["row_id"].to_list(), pool["instruction"].to_list()
         drawn = self._draw_examples(ctx, len(ids))
+        # Keyed by the candidate's index; a seed field is read from its first example.
+        sampled = [
+            attributes.draw(str(index), pool.row(picks[0], named=True) if attributes else None)
+            for index, picks in enumerate(drawn)
+        ]
         accepted: list[tuple[int, str]] = []
         pool_texts = RougePool(instructions, above=self.config.max_rouge_l)
         blacklist = blacklist_pattern(self.config.blacklist)
@@ -177,7 +193,10 @@ class SelfInstructMethod:
         # alone, and the calls waited for the claims it held up (measured against an instant
         # server: 50k instructions in 25 s screened as they came, 17 s after).
         instruction_calls = model.complete_many(
-            [(self._instruction_prompt(picks, instructions), i) for i, picks in enumerate(drawn)],
+            [
+                (self._instruction_prompt(picks, instructions, sampled[i]), i)
+                for i, picks in enumerate(drawn)
+            ],
             self.config.instruction_sampling,
         )
         for index, call in enumerate(instruction_calls):
@@ -186,13 +205,16 @@ class SelfInstructMethod:
                 instruction, more_followed, call, drawn[index], instructions, pool_texts, blacklist
             )
             if rule:
-                run.reject(call, rule, score=score, **evidence)
+                run.reject(call, rule, score=score, **evidence, **attributes.row(sampled[index]))
             else:
                 accepted.append((index, instruction))
                 pool_texts.add(instruction)
 
         response_calls = model.complete_many(
-            [(self.response_template.render(instruction=text), index) for index, text in accepted],
+            [
+                (render(self.response_template, sampled[index], instruction=text), index)
+                for index, text in accepted
+            ],
             self.config.response_sampling,
         )
         for (index, instruction), call in zip(accepted, response_calls, strict=True):
@@ -204,6 +226,9 @@ class SelfInstructMethod:
                 instruction=instruction,
                 input="",
                 response=call.text.strip(),
-                attributes={"finish_reason": call.finish_reason},
+                attributes={
+                    "finish_reason": call.finish_reason,
+                    **attributes.row(sampled[index]),
+                },
             )
         return run.output()
