@@ -62,10 +62,10 @@ class LanguageConfig(Strict):
         return self
 
 
-_CODE_FENCE = r"(?s)```.*?(?:```|$)"
+CODE_FENCE = r"(?s)```.*?(?:```|$)"
 # Lines that read as code: keywords that open statements, comments, doctest prompts,
 # and lines ending (or consisting) of block punctuation.
-_CODE_LINE = (
+CODE_LINE = (
     r"(?m)^(?:\s*(?:def |class |import |from \S+ import |return\b|if .*:|for .*:|while .*:|#|//|"
     r">>>|\.\.\. |[{}()\[\];])|\s*[\w.\[\]]+\s*[+\-*/]?=\s*\S|.*[;{}]\s*$|.*\):\s*$).*$"
 )
@@ -95,8 +95,8 @@ def prose() -> pl.Expr:
     )
     return (
         source.fill_null("")
-        .str.replace_all(_CODE_FENCE, " ")
-        .str.replace_all(_CODE_LINE, " ")
+        .str.replace_all(CODE_FENCE, " ")
+        .str.replace_all(CODE_LINE, " ")
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )

@@ -15,6 +15,7 @@ from pydantic import Field
 from assets.filters.defects.response_language import ASKS_FOR_LANGUAGE
 from assets.filters.defects.spans import DefectRule, RuleConfig
 from assets.filters.defects.units import decisions, shortened, units
+from assets.filters.language import CODE_FENCE, CODE_LINE
 from assets.steps import Step
 from warehouse.connection import Warehouse
 
@@ -214,8 +215,18 @@ class OffTopic(DefectRule):
                     / pl.col("_asked").list.len().clip(lower_bound=1)
                 ).alias("_overlap")
             )
+            .with_columns(
+                # Prose of the request: a bare function to explain has no sentence to compare
+                # an explanation with (MiniLM puts code and prose far apart).
+                pl.col("_request")
+                .str.replace_all(CODE_FENCE, " ")
+                .str.replace_all(CODE_LINE, " ")
+                .str.count_matches(r"\p{L}")
+                .alias("_request_letters")
+            )
             .filter(
                 ~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE)
+                & (pl.col("_request_letters") >= 20)
                 & (pl.col("_asked").list.len() >= 2)
                 & (pl.col("_answer").str.count_matches(r"\S+") >= self.min_answer_words)
                 & (pl.col("_overlap") <= self.max_overlap)
