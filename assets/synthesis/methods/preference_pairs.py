@@ -120,6 +120,41 @@ class _Response:
     judgement: Judgement | None = None
 
 
+def _keep_pair(
+    run: ModelRun,
+    source: dict,
+    chosen: _Response,
+    worst: _Response,
+    judge_calls: list[CallResult],
+    *,
+    signal: str,
+    **evidence: object,
+) -> None:
+    """A preference row of `source`'s instruction: chosen in `response`, the rejected side,
+    both calls and generators in `attributes` (then the signal's own `evidence`)."""
+    run.keep(
+        chosen.model,
+        [chosen.call, worst.call, *judge_calls],
+        Lineage.of(source),
+        kind="preference",
+        task_type=source["task_type"],
+        instruction=source["instruction"],
+        input=source["input"],
+        response=chosen.call.text.strip(),
+        attributes={
+            "signal": signal,
+            "rejected": worst.call.text.strip(),
+            "finish_reason": chosen.call.finish_reason,
+            "rejected_finish_reason": worst.call.finish_reason,
+            "chosen_call_id": chosen.call.request_hash,
+            "rejected_call_id": worst.call.request_hash,
+            "chosen_generator_id": chosen.model.generator_id,
+            "rejected_generator_id": worst.model.generator_id,
+            **evidence,
+        },
+    )
+
+
 class PreferencePairsMethod:
     name = "preference_pairs"
     Config = PreferencePairs
@@ -252,27 +287,15 @@ class PreferencePairsMethod:
                 continue
             chosen = candidates[verdict.preferred]
             worst = candidates[1 - verdict.preferred]
-            run.keep(
-                chosen.model,
-                [chosen.call, worst.call, verdict.forward_call, verdict.backward_call],
-                Lineage.of(source),
-                kind="preference",
-                task_type=source["task_type"],
-                instruction=source["instruction"],
-                input=source["input"],
-                response=chosen.call.text.strip(),
-                attributes={
-                    "signal": "pairwise_judge",
-                    "rejected": worst.call.text.strip(),
-                    "finish_reason": chosen.call.finish_reason,
-                    "rejected_finish_reason": worst.call.finish_reason,
-                    "chosen_call_id": chosen.call.request_hash,
-                    "rejected_call_id": worst.call.request_hash,
-                    "chosen_generator_id": chosen.model.generator_id,
-                    "rejected_generator_id": worst.model.generator_id,
-                    "judge_generator_id": judge.generator_id,
-                    **pair,
-                },
+            _keep_pair(
+                run,
+                source,
+                chosen,
+                worst,
+                [verdict.forward_call, verdict.backward_call],
+                signal="pairwise_judge",
+                judge_generator_id=judge.generator_id,
+                **pair,
             )
 
     def _constraints(
@@ -323,32 +346,20 @@ class PreferencePairsMethod:
             )
             return
         chosen, worst = candidates[ranking.chosen], candidates[ranking.rejected]
-        run.keep(
-            chosen.model,
-            [chosen.call, worst.call],
-            Lineage.of(source),
-            kind="preference",
-            task_type=source["task_type"],
-            instruction=source["instruction"],
-            input=source["input"],
-            response=chosen.call.text.strip(),
-            attributes={
-                "signal": "checks",
-                "rejected": worst.call.text.strip(),
-                "finish_reason": chosen.call.finish_reason,
-                "rejected_finish_reason": worst.call.finish_reason,
-                "chosen_call_id": chosen.call.request_hash,
-                "rejected_call_id": worst.call.request_hash,
-                "chosen_generator_id": chosen.model.generator_id,
-                "rejected_generator_id": worst.model.generator_id,
-                "constraints": [c.model_dump() for c in constraints],
-                "chosen_passed": ranking.passed[ranking.chosen],
-                "rejected_passed": ranking.passed[ranking.rejected],
-                "margin": ranking.margin,
-                "verification": ranking.verification[ranking.chosen],
-                "rejected_verification": ranking.verification[ranking.rejected],
-                "responses_checked": len(candidates),
-            },
+        _keep_pair(
+            run,
+            source,
+            chosen,
+            worst,
+            [],
+            signal="checks",
+            constraints=[c.model_dump() for c in constraints],
+            chosen_passed=ranking.passed[ranking.chosen],
+            rejected_passed=ranking.passed[ranking.rejected],
+            margin=ranking.margin,
+            verification=ranking.verification[ranking.chosen],
+            rejected_verification=ranking.verification[ranking.rejected],
+            responses_checked=len(candidates),
         )
 
     def _pair(
