@@ -50,3 +50,8 @@ def defect_rows(path: Path = DEFECT_SET, split: str | None = None) -> pl.DataFra
     # The set's own ids: two preference rows that differ only in their rejected side (which
     # lives in `attributes`) would share a content id.
     return with_row_ids(conform(frame)).with_columns(pl.col("id").alias("row_id"))
+
+
+def without_labels(rows: pl.DataFrame) -> pl.DataFrame:
+    """The set's rows as a stage sees them: the label columns dropped."""
+    return rows.drop([c for c in LABELS if c in rows.columns])

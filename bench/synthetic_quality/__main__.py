@@ -34,7 +34,7 @@ from assets.recipe.root import DedupConfig  # noqa: E402
 from assets.registry import FILTERS  # noqa: E402
 from assets.run_context import RunContext  # noqa: E402
 from assets.stream import run_steps  # noqa: E402
-from tests.defect_set import defect_rows  # noqa: E402
+from tests.defect_set import LABELS, defect_rows, without_labels  # noqa: E402
 
 DEFECT_MODULE = "assets.filters.defects"
 
@@ -69,7 +69,7 @@ def _defect(step: object) -> bool:
 
 def evaluate(rows: pl.DataFrame, steps: list) -> pl.DataFrame:
     """Per row of the set: dropped or not, and by which rule (the first that dropped it)."""
-    out = run_steps(rows.drop([c for c in rows.columns if c in LABEL_COLUMNS]), steps, "filtered")
+    out = run_steps(without_labels(rows), steps, "filtered")
     first = out.decisions.filter(pl.col("action") == "drop").unique(
         "row_id", keep="first", maintain_order=True
     )
@@ -78,7 +78,7 @@ def evaluate(rows: pl.DataFrame, steps: list) -> pl.DataFrame:
     ).with_columns(pl.col("rule").is_not_null().alias("dropped"))
 
 
-LABEL_COLUMNS = ("id", "split", "label", "category", "hard_case", "defect_field", "defect_turn")
+LABEL_COLUMNS = LABELS
 
 
 def report(judged: pl.DataFrame, show: int) -> dict[str, float]:
@@ -130,7 +130,7 @@ def speed(
     rows: pl.DataFrame, steps: list, baseline: list, size: int, rounds: int
 ) -> tuple[float, float]:
     """Median seconds of the stage with and without the defect rules, side by side."""
-    base = rows.drop([c for c in rows.columns if c in LABEL_COLUMNS])
+    base = without_labels(rows)
     repeats = max(1, size // base.height)
     big = pl.concat([base] * repeats).with_columns(
         (pl.col("row_id") + pl.int_range(pl.len()).cast(pl.String)).alias("row_id")

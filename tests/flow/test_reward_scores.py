@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from assets.filters.reward_score import RewardModelError, RewardScores, RewardScoring
-from tests.defect_set import defect_rows
+from tests.defect_set import defect_rows, without_labels
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.flow
@@ -31,11 +31,7 @@ def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_rows_get_a_reward_score_and_the_floor_drops_with_evidence(cross_encoder, home):
-    rows = (
-        defect_rows(split="tune")
-        .head(40)
-        .drop("id", "split", "label", "category", "hard_case", "defect_field", "defect_turn")
-    )
+    rows = without_labels(defect_rows(split="tune").head(40))
     wh = Warehouse(home)
     scorer = RewardScores(RewardScoring(enabled=True, model_path=str(cross_encoder)), wh)
     first = scorer.apply(rows)
@@ -59,11 +55,7 @@ def test_rows_get_a_reward_score_and_the_floor_drops_with_evidence(cross_encoder
 
 def test_a_path_without_a_model_is_a_clear_error(tmp_path):
     scorer = RewardScores(RewardScoring(enabled=True, model_path=str(tmp_path)))
-    rows = (
-        defect_rows(split="tune")
-        .head(2)
-        .drop("id", "split", "label", "category", "hard_case", "defect_field", "defect_turn")
-    )
+    rows = without_labels(defect_rows(split="tune").head(2))
     with pytest.raises(RewardModelError, match="no model folder there"):
         scorer.apply(rows)
     with pytest.raises(ValueError, match="needs `model_path`"):

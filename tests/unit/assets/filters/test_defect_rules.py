@@ -26,7 +26,7 @@ from assets.filters.pipeline import filtered_steps
 from assets.recipe.root import DedupConfig, FilterConfig
 from assets.run_context import RunContext
 from assets.steps import RowFilter
-from tests.defect_set import defect_rows
+from tests.defect_set import defect_rows, without_labels
 from warehouse.conversations import canonical_messages, encode
 from warehouse.rows import conform, with_row_ids
 
@@ -388,9 +388,7 @@ def test_the_rules_run_in_the_filtered_stage_by_default():
 def test_the_rules_give_the_same_decisions_whatever_the_batch_size():
     from assets.stream import run_steps
 
-    rows = defect_rows(split="tune").drop(
-        "id", "split", "label", "category", "hard_case", "defect_field", "defect_turn"
-    )
+    rows = without_labels(defect_rows(split="tune"))
     steps = [rule for rule in CASES]
     whole = run_steps(rows, steps, "filtered").decisions.sort("row_id", "rule")
     batched = run_steps(rows, steps, "filtered", batch_rows=7).decisions.sort("row_id", "rule")
