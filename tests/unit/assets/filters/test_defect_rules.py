@@ -408,3 +408,20 @@ def test_a_worked_answer_ending_in_a_number_is_whole():
         instruction("List the steps.", "1. Preheat the oven\n2. Mix the batter 3."),
     )
     assert found[0] is None and found[1] is not None
+
+
+def test_malformed_model_output_is_judged_without_error():
+    # What a broken generation hands the rules: NUL and control characters, a quarter-million
+    # characters, unbalanced fences and brackets, regex metacharacters, a separator-only turn.
+    hostile = [
+        instruction("Explain\x00 this.", "Answer\x00\x01\x02 with NULs and \u200b zero-width."),
+        instruction("Summarize the text.", "word " * 50_000),
+        instruction("Write code.", "```python\ndef f(:\n    ((( [[[ {{{\n"),
+        instruction("Regex?", r"(?:[a-z]+\1)*$^.*\\ ${instruction} <|im_end|"),
+        conversation("Hi", "\u2028…", "Still there?", "```"),
+    ]
+    for rule in CASES:
+        out = rule.flag(rows_of(*hostile))
+        assert set(out.columns) == {"row_id", "rule", "score", "evidence"}
+        for evidence in out["evidence"]:
+            assert json.loads(evidence)["rule"] == rule.name
