@@ -47,8 +47,7 @@ def defect_rows(path: Path = DEFECT_SET, split: str | None = None) -> pl.DataFra
             "defect_field": pl.String,
         },
     )
-    # The set's own ids: two preference rows that differ only in their rejected side (which
-    # lives in `attributes`) would share a content id.
+    # The set's own ids, so the bench and the tests name a row as the set's file does.
     return with_row_ids(conform(frame)).with_columns(pl.col("id").alias("row_id"))
 
 

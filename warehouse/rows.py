@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 import polars as pl
 
 from warehouse.conversations import with_transcripts
 
 CONTENT_COLUMNS = ("instruction", "input", "response", "text")
+# Where a preference row keeps its rejected response (assets/synthesis/methods/preference_pairs.py).
+REJECTED_PATH = "$.rejected"
 
 ROW_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.String(),
@@ -48,10 +52,10 @@ DECISION_SCHEMA: dict[str, pl.DataType] = {
 _ROW_ID_SQL = "SELECT substr(sha256(content), 1, 32) AS row_id FROM contents"
 
 
-def normalized(column: str) -> pl.Expr:
+def normalized(column: str | pl.Expr) -> pl.Expr:
     """Identity normalization: NFKC, LF line ends, no trailing spaces, no outer whitespace."""
     return (
-        pl.col(column)
+        (pl.col(column) if isinstance(column, str) else column)
         .fill_null("")
         .str.normalize("NFKC")
         .str.replace_all(r"\r\n?", "\n")
@@ -67,15 +71,27 @@ def hash_ids(contents: pl.Series) -> pl.Series:
         return con.sql(_ROW_ID_SQL).pl()["row_id"]
 
 
+def content_keys(frame: pl.DataFrame, normalize: Callable[[str | pl.Expr], pl.Expr]) -> pl.Series:
+    """Each row's kind and content, each part normalized by `normalize`, as one string. A
+    preference row's rejected side (`attributes.rejected`) is content too: two pairs that
+    share a chosen response but reject different ones are different rows. It is appended
+    only for preference rows, so no other kind's key (and id) depends on it."""
+    if "attributes" not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias("attributes"))
+    key = pl.concat_str(
+        [pl.col("kind"), *[normalize(c) for c in CONTENT_COLUMNS]], separator="\x1f"
+    )
+    rejected = normalize(pl.col("attributes").str.json_path_match(REJECTED_PATH))
+    return frame.select(
+        pl.when(pl.col("kind") == "preference")
+        .then(pl.concat_str([key, rejected], separator="\x1f"))
+        .otherwise(key)
+    ).to_series()
+
+
 def compute_row_ids(frame: pl.DataFrame) -> pl.Series:
     """Content-addressed ids: the same kind and normalized content always get the same id."""
-    return hash_ids(
-        frame.select(
-            pl.concat_str(
-                [pl.col("kind"), *[normalized(c) for c in CONTENT_COLUMNS]], separator="\x1f"
-            )
-        ).to_series()
-    )
+    return hash_ids(content_keys(frame, normalized))
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:

@@ -10,7 +10,7 @@ import polars as pl
 from assets.dedup.evidence import duplicate_decisions
 from assets.run_context import RunContext
 from assets.steps import CorpusDecision, CorpusFilter, CorpusState
-from warehouse.rows import hash_ids
+from warehouse.rows import content_keys, hash_ids
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
@@ -35,10 +35,10 @@ class ExactDedupConfig(Strict):
     enabled: bool = True
 
 
-def dedup_key(column: str) -> pl.Expr:
+def dedup_key(column: str | pl.Expr) -> pl.Expr:
     """NFKC, case folding, punctuation and symbols dropped, whitespace folded."""
     return (
-        pl.col(column)
+        (pl.col(column) if isinstance(column, str) else column)
         .fill_null("")
         .str.normalize("NFKC")
         .str.to_lowercase()
@@ -71,15 +71,7 @@ class ExactDedup(CorpusFilter):
     def keys(self, rows: pl.DataFrame) -> pl.DataFrame:
         """`row_id` and `cluster_id` of each row: it depends on that row alone, so any engine
         can compute it batch by batch."""
-        keys = rows.select(
-            pl.concat_str(
-                [
-                    pl.col("kind"),
-                    *[dedup_key(c) for c in ("instruction", "input", "response", "text")],
-                ],
-                separator="\x1f",
-            )
-        ).to_series()
+        keys = content_keys(rows, dedup_key)
         return rows.select("row_id").with_columns(hash_ids(keys).alias("cluster_id"))
 
     def observe(self, batch: pl.DataFrame, spill: Spill) -> None:

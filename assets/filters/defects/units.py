@@ -16,6 +16,7 @@ from collections.abc import Iterable
 import polars as pl
 
 from warehouse.conversations import decoded
+from warehouse.rows import REJECTED_PATH
 
 UNIT_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.String(),
@@ -56,7 +57,7 @@ def _flat_units(rows: pl.DataFrame, fields: set[str]) -> list[pl.DataFrame]:
     unit("response", "assistant", pl.col("response"))
     if "rejected" in fields:
         preference = flat.filter(pl.col("kind") == "preference")
-        rejected = pl.col("attributes").str.json_path_match("$.rejected")
+        rejected = pl.col("attributes").str.json_path_match(REJECTED_PATH)
         unit("rejected", "assistant", rejected, preference)
     if "text" in fields:
         documents = rows.filter(pl.col("kind") == "document")
