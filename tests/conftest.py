@@ -30,11 +30,32 @@ REPO = TESTS.parent
 TIERS = ("unit", "flow", "e2e")
 
 
+# `make test` runs the suite in two processes (pytest-xdist, `--dist loadgroup`). Tests that
+# share a run must be in the same process, or each process makes the run again: a test's
+# group is the first session-scoped fixture of this suite it uses (the shared runs below),
+# else its module, so module-scoped runs are made once too.
+# The demo run is the longest group: it starts first, so it does not run alone at the end.
+FIRST_GROUPS = ("demo_run",)
+
+
+def shared_group(item: pytest.Item) -> str:
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        definitions = info.name2fixturedefs.get(name) if info else None
+        # A non-empty baseid: defined in this suite (a conftest or a test module), not a
+        # plugin's (`tmp_path_factory` is session-scoped too).
+        if definitions and definitions[-1].scope == "session" and definitions[-1].baseid:
+            return name
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         tier = item.path.relative_to(TESTS).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+        item.add_marker(pytest.mark.xdist_group(shared_group(item)))
+    items.sort(key=lambda item: shared_group(item) not in FIRST_GROUPS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
