@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from assets.stream import StageOutput, run_steps
 from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
+from tests.call_recording import record_calls, replay_calls
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -146,6 +148,7 @@ class SharedRun:
 
 
 DEMO_RECIPE = "bundled:demo_recipe.yaml"
+DEMO_CALLS = TESTS / "data" / "golden_demo_calls.jsonl"
 
 
 @pytest.fixture(scope="session")
@@ -155,9 +158,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
     flow tests read its warehouse instead of running a flow of their own."""
     home = tmp_path_factory.mktemp("demo") / "home"
     with home_env(home):
-        result = materialize(home, DEMO_RECIPE)
+        if updating_golden():
+            result = materialize(home, DEMO_RECIPE)
+            record_calls(home, DEMO_CALLS)
+        else:
+            # Its model calls come from the recording (tests/call_recording.py): the run makes
+            # the rows, decisions and versions itself; llama.cpp does not run.
+            replay_calls(home, DEMO_CALLS)
+            result = materialize(home, DEMO_RECIPE)
     assert result.success
     return SharedRun(home, DEMO_RECIPE, result)
+
+
+def updating_golden() -> bool:
+    """`SYNTHFOUNDRY_UPDATE_GOLDEN=1`: the demo runs its model calls for real, and its golden
+    file and call recording are written anew."""
+    return os.environ.get("SYNTHFOUNDRY_UPDATE_GOLDEN") == "1"
 
 
 # The base recipe as a user who publishes writes it: long answers (the coding seeds) are
