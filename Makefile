@@ -31,9 +31,13 @@ demo: env sandbox
 	$(VENV)/bin/synthfoundry run
 	@echo "the CLI lives in $(VENV)/bin: . $(VENV)/bin/activate, then synthfoundry --help; make ui opens the Dagster UI"
 
+# Two processes: most of the suite is single-threaded Python (tests/conftest.py keeps tests that
+# share a run in one process).
+TEST_WORKERS ?= 2
+
 test: env browser sandbox
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 # One tier of the suite: unit (under a minute), flow or e2e (see tests/conftest.py).
 test-unit: env

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import sys
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from assets.stream import StageOutput, run_steps
 from orchestration.cli import restore_interrupt_signals
 from orchestration.definitions import ALL_ASSETS, CORPUS_CHECKS
 from orchestration.resources import build_resources
+from tests.call_recording import record_calls, replay_calls
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -30,11 +32,32 @@ REPO = TESTS.parent
 TIERS = ("unit", "flow", "e2e")
 
 
+# `make test` runs the suite in two processes (pytest-xdist, `--dist loadgroup`). Tests that
+# share a run must be in the same process, or each process makes the run again: a test's
+# group is the first session-scoped fixture of this suite it uses (the shared runs below),
+# else its module, so module-scoped runs are made once too.
+# The demo run is the longest group: it starts first, so it does not run alone at the end.
+FIRST_GROUPS = ("demo_run",)
+
+
+def shared_group(item: pytest.Item) -> str:
+    info = getattr(item, "_fixtureinfo", None)
+    for name in getattr(item, "fixturenames", ()):
+        definitions = info.name2fixturedefs.get(name) if info else None
+        # A non-empty baseid: defined in this suite (a conftest or a test module), not a
+        # plugin's (`tmp_path_factory` is session-scoped too).
+        if definitions and definitions[-1].scope == "session" and definitions[-1].baseid:
+            return name
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         tier = item.path.relative_to(TESTS).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
+        item.add_marker(pytest.mark.xdist_group(shared_group(item)))
+    items.sort(key=lambda item: shared_group(item) not in FIRST_GROUPS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -125,6 +148,7 @@ class SharedRun:
 
 
 DEMO_RECIPE = "bundled:demo_recipe.yaml"
+DEMO_CALLS = TESTS / "data" / "golden_demo_calls.jsonl"
 
 
 @pytest.fixture(scope="session")
@@ -134,9 +158,22 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
     flow tests read its warehouse instead of running a flow of their own."""
     home = tmp_path_factory.mktemp("demo") / "home"
     with home_env(home):
-        result = materialize(home, DEMO_RECIPE)
+        if updating_golden():
+            result = materialize(home, DEMO_RECIPE)
+            record_calls(home, DEMO_CALLS)
+        else:
+            # Its model calls come from the recording (tests/call_recording.py): the run makes
+            # the rows, decisions and versions itself; llama.cpp does not run.
+            replay_calls(home, DEMO_CALLS)
+            result = materialize(home, DEMO_RECIPE)
     assert result.success
     return SharedRun(home, DEMO_RECIPE, result)
+
+
+def updating_golden() -> bool:
+    """`SYNTHFOUNDRY_UPDATE_GOLDEN=1`: the demo runs its model calls for real, and its golden
+    file and call recording are written anew."""
+    return os.environ.get("SYNTHFOUNDRY_UPDATE_GOLDEN") == "1"
 
 
 # The base recipe as a user who publishes writes it: long answers (the coding seeds) are
