@@ -25,7 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from assets.synthesis.constraints import Constraint, render  # noqa: E402
+from assets.constraints import Constraint, render  # noqa: E402
 from assets.synthesis.preference_checks import rank_by_checks  # noqa: E402
 
 TARGET = 0.95

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 import yaml
 
-from assets.synthesis.constraints import Constraint, ConstraintDraw, render, verify
+from assets.constraints import Constraint, ConstraintDraw, render, verify
 from tests.conftest import materialize, recipe_dict
 
 ANY_ANSWER = [{"kind": "word_count", "params": {"relation": "at_least", "count": 1}}]

@@ -32,11 +32,11 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_serializer, model_validator
 
+from assets.constraints import Constraint, ConstraintDraw, render
 from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
-from assets.synthesis.constraints import Constraint, ConstraintDraw, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun

@@ -9,7 +9,7 @@ against a list of constraints; `draw` picks compatible ones for an instruction.
 
 from __future__ import annotations
 
-from assets.synthesis.constraints.checks import (
+from assets.constraints.checks import (
     Constraint,
     ConstraintDraw,
     constraint_kind,

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from assets.constraints.base import ConstraintKind
 from assets.registry import CONSTRAINTS
-from assets.synthesis.constraints.base import ConstraintKind
 from warehouse.settings import Strict
 
 
