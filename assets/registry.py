@@ -139,6 +139,7 @@ METHODS = Registry(
         "constrained_instruct": (
             "assets.synthesis.methods.constrained_instruct:ConstrainedInstructMethod"
         ),
+        "critique_revise": "assets.synthesis.methods.critique_revise:CritiqueReviseMethod",
     },
 )
 

@@ -12,10 +12,21 @@ from __future__ import annotations
 from assets.constraints.checks import (
     Constraint,
     ConstraintDraw,
+    carried_constraints,
     constraint_kind,
+    describe,
     draw,
     render,
     verify,
 )
 
-__all__ = ["Constraint", "ConstraintDraw", "constraint_kind", "draw", "render", "verify"]
+__all__ = [
+    "Constraint",
+    "ConstraintDraw",
+    "carried_constraints",
+    "constraint_kind",
+    "describe",
+    "draw",
+    "render",
+    "verify",
+]

@@ -48,9 +48,8 @@ def judge_accuracies(triples: list[dict], home: Path) -> dict[str, float]:
     """rubric and pairwise_judge accuracy of the embedded model, and pairwise consistency."""
     from assets.models.context import ModelContext
     from assets.models.generators import LocalModel, Sampling
-    from assets.models.prompt_templates import load_template
     from assets.models.session import ModelSession
-    from assets.synthesis.pairwise_judge import PAIRWISE_SCHEMA, PairwiseJudge
+    from assets.synthesis.pairwise_judge import PairwiseJudge
     from warehouse import Warehouse
 
     home.mkdir(parents=True, exist_ok=True)
@@ -71,12 +70,7 @@ def judge_accuracies(triples: list[dict], home: Path) -> dict[str, float]:
         s is not None and f is not None and s > f
         for s, f in zip(scores[::2], scores[1::2], strict=True)
     )
-    template = load_template("preference_pairwise")
-    pairwise = PairwiseJudge(
-        session.model(generator, [template], PairwiseJudge.params(sampling), PAIRWISE_SCHEMA),
-        template,
-        sampling,
-    )
+    pairwise = PairwiseJudge.build(session, generator, "preference_pairwise", sampling)
     verdicts = pairwise.compare(
         [(i, t["sound"], t["flawed"]) for i, t in zip(instructions, triples, strict=True)]
     )
