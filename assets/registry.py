@@ -139,6 +139,7 @@ METHODS = Registry(
         "constrained_instruct": (
             "assets.synthesis.methods.constrained_instruct:ConstrainedInstructMethod"
         ),
+        "critique_revise": "assets.synthesis.methods.critique_revise:CritiqueReviseMethod",
     },
 )
 
@@ -160,6 +161,9 @@ FILTERS = Registry(
         "repeated_ngrams": "assets.filters.heuristics:RepeatedNgrams",
         "self_instruct": "assets.filters.instruction_rules:SelfInstructRejection",
         "language": "assets.filters.language:LanguageFilter",
+        # A row that fails its own verifiable constraints is dropped for that before any
+        # defect rule speaks of it; rows without constraints cost one substring test.
+        "constraint_verify": "assets.filters.constraint_verify:ConstraintVerify",
         # Defects of model-written rows (assets/filters/defects): artifacts first, then the
         # request, then the answer; the costlier per-field checks last.
         "chat_token_leak": "assets.filters.defects.artifacts:ChatTokenLeak",
@@ -228,7 +232,7 @@ BENCHMARKS = Registry(
     {"humaneval": "assets.decontamination.benchmarks:humaneval_items"},
 )
 
-# Verifiable constraints (assets/synthesis/constraints): a `ConstraintKind` with `name`, its
+# Verifiable constraints (assets/constraints): a `ConstraintKind` with `name`, its
 # `Params` model, a pure `check(response, params) -> Verdict`, `describe(params)` (the sentence
 # that asks for it), `draw(rng)` and the kinds it `conflicts` with. Plug-ins add kinds under
 # `synthfoundry.constraints`; recipes name them in a method's `constraints.kinds`.
@@ -248,7 +252,7 @@ CONSTRAINTS = Registry(
     "constraint kind",
     "synthfoundry.constraints",
     {
-        name: f"assets.synthesis.constraints.{module}:{name.upper()}"
+        name: f"assets.constraints.{module}:{name.upper()}"
         for module, names in _CONSTRAINT_KINDS.items()
         for name in names
     },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import sys
@@ -127,6 +128,22 @@ def home_env(home: Path) -> Iterator[Path]:
         patch.setenv("SYNTHFOUNDRY_HOME", str(home))
         patch.setenv("DAGSTER_HOME", str(home.parent / "dagster"))
         yield home
+
+
+def synthesized_home(root: Path, seeds: list[dict], methods: list[dict], random_seed: int) -> Path:
+    """A home under `root` whose seed file holds `seeds` (one JSON record a line), with the
+    seed and synthesized stages materialized by `methods`: for module-scoped method runs."""
+    with home_env(root / "home") as home:
+        (home / "mini.jsonl").write_text("".join(json.dumps(s) + "\n" for s in seeds))
+        recipe = recipe_dict(
+            seed={"sources": [{"path": "home:mini.jsonl"}]},
+            synthesis={"random_seed": random_seed, "methods": methods},
+            quality={"min_rows": {"seed": 1, "synthesized": 0}},
+        )
+        path = home / "recipe.yaml"
+        path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+        assert materialize(home, path, selection="key:seed or key:synthesized").success
+    return home
 
 
 def copy_home(source: Path, root: Path) -> Path:

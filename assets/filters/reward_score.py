@@ -57,7 +57,8 @@ class RewardModelError(ValueError):
 
 
 @cache
-def _load(path: str, max_length: int) -> Any:
+def load_reward_model(path: str, max_length: int) -> Any:
+    """The CrossEncoder in the folder at `path`, loaded once per process, never downloaded."""
     folder = Path(path).expanduser()
     if not (folder / "config.json").is_file():
         raise RewardModelError(
@@ -67,6 +68,17 @@ def _load(path: str, max_length: int) -> Any:
     from sentence_transformers import CrossEncoder
 
     return CrossEncoder(str(folder), max_length=max_length, local_files_only=True)
+
+
+def predict_rewards(
+    path: str, max_length: int, pairs: list[tuple[str, str]], batch_size: int
+) -> list[float]:
+    """The model's score of each (request, answer) pair: its last output (a one-output reward
+    head's only one; a classifier's last class)."""
+    scores = load_reward_model(path, max_length).predict(
+        [list(pair) for pair in pairs], batch_size=batch_size, show_progress_bar=False
+    )
+    return [float(v) for v in scores.reshape(len(pairs), -1)[:, -1]]
 
 
 def model_digest(path: str) -> str:
@@ -136,16 +148,13 @@ class RewardScores(RowStep):
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         if missing:
             first = dict(zip(keys, zip(requests, answers, strict=True), strict=True))
-            model = _load(path, self.config.max_length)
-            fresh = model.predict(
-                [list(first[k]) for k in missing],
-                batch_size=self.config.batch_size,
-                show_progress_bar=False,
+            fresh = predict_rewards(
+                path,
+                self.config.max_length,
+                [first[k] for k in missing],
+                self.config.batch_size,
             )
-            new = {
-                k: float(v)
-                for k, v in zip(missing, fresh.reshape(len(missing), -1)[:, -1], strict=True)
-            }
+            new = dict(zip(missing, fresh, strict=True))
             if self.wh is not None:
                 store_rewards(self.wh, model_id, new)
             known.update(new)

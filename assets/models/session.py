@@ -19,6 +19,7 @@ from assets.models.context import ModelContext
 from assets.models.generator_identity import model_generator
 from assets.models.generators import GeneratorConfig, Sampling
 from assets.models.json_schema import JsonSchema
+from assets.models.pricing import Price
 from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.models.rubric_judge import RubricJudge, score_schema
 from warehouse.lineage import GeneratorRecord
@@ -63,22 +64,33 @@ class ModelSession:
         backend = self._backends.get(key)
         if backend is None:
             backend = self._backends[key] = build_backend(generator)
-        models = []
-        for templates, params in variants:
-            record = model_generator(backend, templates, params, schema)
-            self.generators.append(record)
-            models.append(
-                CachedModel(
-                    backend,
-                    record.generator_id,
-                    self.ctx,
-                    schema=schema,
-                    progress=self.progress,
-                    price=generator.price,
-                )
-            )
-        self.models.extend(models)
-        return models
+        return [
+            self.backend_model(backend, templates, params, schema, generator.price)
+            for templates, params in variants
+        ]
+
+    def backend_model(
+        self,
+        backend: Backend,
+        templates: list[PromptTemplate],
+        params: dict,
+        schema: JsonSchema | None = None,
+        price: Price | None = None,
+    ) -> CachedModel:
+        """The cached model of a backend built by the caller (e.g. a reward model, which no
+        `GeneratorConfig` names), recorded as a generator like any other."""
+        record = model_generator(backend, templates, params, schema)
+        self.generators.append(record)
+        model = CachedModel(
+            backend,
+            record.generator_id,
+            self.ctx,
+            schema=schema,
+            progress=self.progress,
+            price=price,
+        )
+        self.models.append(model)
+        return model
 
     def judge(
         self, generator: GeneratorConfig, template: str, scale: int, sampling: Sampling

@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assets.models.call_cache import CachedModel, CallResult
-from assets.models.generators import Sampling
+from assets.models.generators import GeneratorConfig, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
-from assets.models.prompt_templates import PromptTemplate
+from assets.models.prompt_templates import PromptTemplate, load_template
+from assets.models.session import ModelSession
 
 PAIRWISE_SCHEMA = JsonSchema(
     "pairwise_preference",
@@ -70,6 +71,16 @@ class PairwiseJudge:
     @staticmethod
     def params(sampling: Sampling) -> dict:
         return {"role": "pairwise_judge", "sampling": sampling.model_dump()}
+
+    @classmethod
+    def build(
+        cls, session: ModelSession, generator: GeneratorConfig, template: str, sampling: Sampling
+    ) -> PairwiseJudge:
+        """The judge of `generator` prompted with the template named `template`, its outputs
+        held to `PAIRWISE_SCHEMA`, registered as a generator of `session`."""
+        prompt = load_template(template)
+        model = session.model(generator, [prompt], cls.params(sampling), PAIRWISE_SCHEMA)
+        return cls(model, prompt, sampling)
 
     @property
     def generator_id(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from assets.synthesis.constraints import Constraint, verify
+from assets.constraints import Constraint, verify
 
 
 @dataclass(frozen=True)

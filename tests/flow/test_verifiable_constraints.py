@@ -18,10 +18,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from assets.synthesis.constraints import Constraint, ConstraintDraw, render, verify
-from tests.conftest import materialize, recipe_dict
+from assets.constraints import Constraint, ConstraintDraw, render, verify
+from tests.conftest import synthesized_home
 
 ANY_ANSWER = [{"kind": "word_count", "params": {"relation": "at_least", "count": 1}}]
 ALL_CAPITALS = [{"kind": "uppercase", "params": {}}]
@@ -67,23 +66,9 @@ PAIRWISE = {
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("constrained")
-    home, dagster_home = root / "home", root / "dagster"
-    home.mkdir()
-    dagster_home.mkdir()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SYNTHFOUNDRY_HOME", str(home))
-        patch.setenv("DAGSTER_HOME", str(dagster_home))
-        (home / "mini.jsonl").write_text("".join(json.dumps(s) + "\n" for s in SEEDS))
-        recipe = recipe_dict(
-            seed={"sources": [{"path": "home:mini.jsonl"}]},
-            synthesis={"random_seed": RANDOM_SEED, "methods": [METHOD, PAIRS, PAIRWISE]},
-            quality={"min_rows": {"seed": 1, "synthesized": 0}},
-        )
-        path = home / "recipe.yaml"
-        path.write_text(yaml.safe_dump(recipe, sort_keys=False))
-        assert materialize(home, path, selection="key:seed or key:synthesized").success
-    return home
+    return synthesized_home(
+        tmp_path_factory.mktemp("constrained"), SEEDS, [METHOD, PAIRS, PAIRWISE], RANDOM_SEED
+    )
 
 
 def q(home: Path, query: str) -> list[dict]:

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from assets.filters.defects.spans import DefectRule, RuleConfig, prose
 from assets.filters.defects.units import decisions, shortened, units
-from assets.filters.language import fasttext_languages
+from assets.language_id import fasttext_languages
 from assets.steps import Step
 
 if TYPE_CHECKING:

@@ -20,9 +20,9 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.constraints import ConstraintDraw, render, verify
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
-from assets.synthesis.constraints import ConstraintDraw, render, verify
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import Lineage, ModelRun

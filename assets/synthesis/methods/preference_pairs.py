@@ -11,6 +11,11 @@ one chosen/rejected pair per instruction by a signal:
   once in each order (assets/synthesis/pairwise_judge.py); the pair is kept only when both
   orders prefer the same response, else dropped as `position_inconsistent` (or
   `judge_unparseable`) with both verdicts and both judge calls in the evidence.
+- `reward`: a local reward model (`reward.model_path`: the filtered stage's reward scorer, a
+  CrossEncoder or one-output sequence-classification folder, never downloaded) scores every
+  response as the rubric judge would (assets/synthesis/reward_judge.py: a generator whose
+  every score is a logged call); highest against lowest, kept when the margin reaches
+  `min_margin`, as with the rubric.
 
 Responses come from one or more responders (a model, its prompt template and sampling); each
 responder is its own generator. The judge scores every response on 1..`scale`; the highest
@@ -32,16 +37,17 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field, model_serializer, model_validator
 
+from assets.constraints import Constraint, ConstraintDraw, render
 from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
-from assets.synthesis.constraints import Constraint, ConstraintDraw, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun
-from assets.synthesis.pairwise_judge import PAIRWISE_SCHEMA, PairwiseJudge
+from assets.synthesis.pairwise_judge import PairwiseJudge
 from assets.synthesis.preference_checks import rank_by_checks
+from assets.synthesis.reward_judge import RewardJudge, RewardScorer
 from warehouse.settings import Strict
 
 
@@ -58,11 +64,15 @@ class PreferencePairs(Strict):
     instruction from one or more responders, scored by a rubric judge."""
 
     method: Literal["preference_pairs"]
-    signal: Literal["rubric", "checks", "pairwise_judge"] = Field(
+    signal: Literal["rubric", "checks", "pairwise_judge", "reward"] = Field(
         default="rubric",
         description="rubric: a judge scores each response; checks: the response passing "
         "strictly more of the instruction's verifiable constraints is chosen; pairwise_judge: "
-        "the judge compares the two responses in both orders and both must agree.",
+        "the judge compares the two responses in both orders and both must agree; reward: a "
+        "local reward model (`reward`) scores each response.",
+    )
+    reward: RewardScorer | None = Field(
+        default=None, description="With signal reward: the reward model folder that scores."
     )
     constraints: ConstraintDraw = Field(
         default=ConstraintDraw(),
@@ -79,8 +89,8 @@ class PreferencePairs(Strict):
     min_margin: float = Field(
         default=1.0,
         ge=0.0,
-        description="rubric: chosen score minus rejected score, at least (checks: chosen "
-        "always passes strictly more checks).",
+        description="rubric and reward: chosen score minus rejected score, at least (checks: "
+        "chosen always passes strictly more checks).",
     )
     judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=48)
     judge_template: str = "preference_judge"
@@ -95,6 +105,8 @@ class PreferencePairs(Strict):
             and len(self.generators) * self.responses_per_generator != 2
         ):
             raise ValueError("signal pairwise_judge compares exactly two responses per instruction")
+        if (self.signal == "reward") != (self.reward is not None):
+            raise ValueError("signal reward takes a `reward` model (`model_path`), and only it")
         return self
 
     @model_serializer(mode="wrap")
@@ -109,32 +121,35 @@ class PreferencePairs(Strict):
 
 
 # Settings added with the signals; a rubric recipe that leaves them out hashes as before.
-_ADDED_FOR_SIGNALS = ("signal", "constraints", "pairwise_template")
+_ADDED_FOR_SIGNALS = ("signal", "constraints", "pairwise_template", "reward")
 
 
 @dataclass
-class _Response:
+class Candidate:
+    """One response to the instruction at index `source`: its model and call."""
+
     source: int  # index of the instruction
     model: CachedModel
     call: CallResult
     judgement: Judgement | None = None
 
 
-def _keep_pair(
+def keep_pair(
     run: ModelRun,
     source: dict,
-    chosen: _Response,
-    worst: _Response,
-    judge_calls: list[CallResult],
+    chosen: Candidate,
+    worst: Candidate,
+    other_calls: list[CallResult],
     *,
     signal: str,
     **evidence: object,
 ) -> None:
     """A preference row of `source`'s instruction: chosen in `response`, the rejected side,
-    both calls and generators in `attributes` (then the signal's own `evidence`)."""
+    both calls and generators in `attributes` (then the signal's own `evidence`); its
+    `call_ids` are the chosen, the rejected and `other_calls` (judges, a critique)."""
     run.keep(
         chosen.model,
-        [chosen.call, worst.call, *judge_calls],
+        [chosen.call, worst.call, *other_calls],
         Lineage.of(source),
         kind="preference",
         task_type=source["task_type"],
@@ -175,7 +190,7 @@ class PreferencePairsMethod:
         prompts = [problem_text(r["instruction"], r["input"]) for r in instructions]
         per_prompt = config.responses_per_generator
         run = ModelRun(self.name, ctx)
-        responses: list[_Response] = []
+        responses: list[Candidate] = []
         for responder in config.generators:
             template = load_template(responder.template)
             model = run.model(
@@ -192,13 +207,13 @@ class PreferencePairsMethod:
                 # A cut-off response may still serve as `rejected`; a cut-off chosen response
                 # is dropped by the filtered stage (its finish_reason is in attributes).
                 if call.text.strip():
-                    responses.append(_Response(owner, model, call))
+                    responses.append(Candidate(owner, model, call))
                 else:
                     run.reject(
                         call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
                     )
         if config.signal == "checks":
-            by_source: dict[int, list[_Response]] = {}
+            by_source: dict[int, list[Candidate]] = {}
             for response in responses:
                 by_source.setdefault(response.source, []).append(response)
             for index, source in enumerate(instructions):
@@ -207,7 +222,12 @@ class PreferencePairsMethod:
         if config.signal == "pairwise_judge":
             self._pairwise(run, instructions, prompts, responses)
             return run.output()
-        judge = run.judge(config.judge, config.judge_template, config.scale, config.judge_sampling)
+        # rubric: the judge model scores each response; reward: the reward model does.
+        judge = (
+            RewardJudge.build(run, config.reward)
+            if config.reward is not None
+            else run.judge(config.judge, config.judge_template, config.scale, config.judge_sampling)
+        )
         verdicts = run.judged(
             judge,
             [r.call for r in responses],
@@ -217,7 +237,7 @@ class PreferencePairsMethod:
             ],
             [{"instruction_row_id": instructions[r.source]["row_id"]} for r in responses],
         )
-        scored: dict[int, list[_Response]] = {}
+        scored: dict[int, list[Candidate]] = {}
         for response, verdict in zip(responses, verdicts, strict=True):
             if verdict is not None:
                 response.judgement = verdict
@@ -231,22 +251,14 @@ class PreferencePairsMethod:
         run: ModelRun,
         instructions: list[dict],
         prompts: list[str],
-        responses: list[_Response],
+        responses: list[Candidate],
     ) -> None:
         """Each instruction's two responses compared in both orders; a pair when both agree."""
         config = self.config
-        template = load_template(config.pairwise_template)
-        judge = PairwiseJudge(
-            run.model(
-                config.judge,
-                [template],
-                PairwiseJudge.params(config.judge_sampling),
-                PAIRWISE_SCHEMA,
-            ),
-            template,
-            config.judge_sampling,
+        judge = PairwiseJudge.build(
+            run, config.judge, config.pairwise_template, config.judge_sampling
         )
-        by_source: dict[int, list[_Response]] = {}
+        by_source: dict[int, list[Candidate]] = {}
         for response in responses:
             by_source.setdefault(response.source, []).append(response)
         compared = []
@@ -287,7 +299,7 @@ class PreferencePairsMethod:
                 continue
             chosen = candidates[verdict.preferred]
             worst = candidates[1 - verdict.preferred]
-            _keep_pair(
+            keep_pair(
                 run,
                 source,
                 chosen,
@@ -315,7 +327,7 @@ class PreferencePairsMethod:
         run: ModelRun,
         source: dict,
         constraints: list[Constraint],
-        candidates: list[_Response],
+        candidates: list[Candidate],
     ) -> None:
         """The responses passing the most and the fewest checks, kept as a pair when the
         first passes strictly more."""
@@ -346,7 +358,7 @@ class PreferencePairsMethod:
             )
             return
         chosen, worst = candidates[ranking.chosen], candidates[ranking.rejected]
-        _keep_pair(
+        keep_pair(
             run,
             source,
             chosen,
@@ -363,7 +375,11 @@ class PreferencePairsMethod:
         )
 
     def _pair(
-        self, run: ModelRun, judge: RubricJudge, source: dict, candidates: list[_Response]
+        self,
+        run: ModelRun,
+        judge: RubricJudge | RewardJudge,
+        source: dict,
+        candidates: list[Candidate],
     ) -> None:
         """The best and worst scored responses to one instruction, kept as a pair when their
         margin is large enough."""
@@ -387,6 +403,11 @@ class PreferencePairsMethod:
             "chosen_generator_id": chosen.model.generator_id,
             "rejected_generator_id": worst.model.generator_id,
         }
+        # A rubric pair's attributes are what they were before signals (no `signal` key); a
+        # reward pair names its signal and has no rubric scale.
+        rubric = self.config.signal == "rubric"
+        signal = {} if rubric else {"signal": self.config.signal}
+        scale = {"scale": self.config.scale} if rubric else {}
         if margin < self.config.min_margin:
             run.reject(
                 chosen.call,
@@ -407,12 +428,13 @@ class PreferencePairsMethod:
             input=source["input"],
             response=chosen.call.text.strip(),
             attributes={
+                **signal,
                 "rejected": worst.call.text.strip(),
                 "finish_reason": chosen.call.finish_reason,
                 "rejected_finish_reason": worst.call.finish_reason,
                 **pair,
                 "margin": margin,
-                "scale": self.config.scale,
+                **scale,
                 "judge_generator_id": judge.generator_id,
                 "chosen_judge_call_id": chosen.judgement.call_id,
                 "rejected_judge_call_id": worst.judgement.call_id,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from assets.constraints import Constraint
 from assets.models.call_cache import CallResult
 from assets.recipe.loader import RecipeError, parse_recipe
-from assets.synthesis.constraints import Constraint
 from assets.synthesis.pairwise_judge import PairVerdict
 from assets.synthesis.preference_checks import rank_by_checks
 

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assets.recipe.loader import RecipeError, parse_recipe
-from assets.registry import CONSTRAINTS
-from assets.synthesis.constraints import (
+from assets.constraints import (
     Constraint,
     ConstraintDraw,
     constraint_kind,
@@ -21,8 +19,10 @@ from assets.synthesis.constraints import (
     render,
     verify,
 )
+from assets.recipe.loader import RecipeError, parse_recipe
+from assets.registry import CONSTRAINTS
 
-TRIPLES_FILE = Path(__file__).resolve().parents[4] / "data" / "constraint_triples.jsonl"
+TRIPLES_FILE = Path(__file__).resolve().parents[3] / "data" / "constraint_triples.jsonl"
 TRIPLES = [json.loads(line) for line in TRIPLES_FILE.read_text(encoding="utf-8").splitlines()]
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
+from assets.constraints.base import ConstraintKind
 from assets.registry import CONSTRAINTS
-from assets.synthesis.constraints.base import ConstraintKind
 from warehouse.settings import Strict
 
 
@@ -53,12 +53,18 @@ class ConstraintDraw(Strict):
         `attributes.constraints` carries (a user's file, an earlier method; its instruction
         already asks for them), else drawn by `random.Random(key)`, so a row gets the same
         constraints in every run and whatever rows come with it."""
-        carried = json.loads(row.get("attributes") or "{}").get("constraints")
+        carried = carried_constraints(row)
         if carried:
-            return [Constraint.model_validate(c) for c in carried], False
+            return carried, False
         rng = random.Random(key)
         kinds = self.kinds or CONSTRAINTS.names()
         return draw(rng, kinds, self.min_constraints, self.max_constraints), True
+
+
+def carried_constraints(row: dict[str, Any]) -> list[Constraint]:
+    """The constraints a row's `attributes.constraints` carries (none: an empty list)."""
+    carried = json.loads(row.get("attributes") or "{}").get("constraints")
+    return [Constraint.model_validate(c) for c in carried or ()]
 
 
 def constraint_kind(name: str) -> ConstraintKind:
@@ -102,7 +108,12 @@ def draw(rng: random.Random, kinds: list[str], low: int, high: int) -> list[Cons
     ]
 
 
+def describe(constraints: list[Constraint]) -> list[str]:
+    """The sentence that asks for each constraint."""
+    return [(kind := constraint_kind(c.kind)).describe(kind.params(c.params)) for c in constraints]
+
+
 def render(instruction: str, constraints: list[Constraint]) -> str:
     """The instruction followed by one sentence per constraint, each on its own line."""
-    asks = [(kind := constraint_kind(c.kind)).describe(kind.params(c.params)) for c in constraints]
+    asks = describe(constraints)
     return "\n".join([instruction.rstrip(), *asks]) if asks else instruction

@@ -40,24 +40,23 @@ class Count(Strict):
     relation: Relation = "at_least"
     count: int = Field(ge=0)
 
+    @property
+    def amount(self) -> str:
+        """How many, in words: "at least 3"."""
+        return f"{self.relation.replace('_', ' ')} {self.count}"
+
+    def compare(self, found: int, what: str) -> Verdict:
+        """Whether `found` satisfies the relation; the reason names both numbers."""
+        ok = {
+            "at_least": found >= self.count,
+            "at_most": found <= self.count,
+            "exactly": found == self.count,
+        }[self.relation]
+        return PASS if ok else fail(f"found {found} {what}, expected {self.amount}")
+
 
 class NoParams(Strict):
     """A kind asked for without parameters (all lowercase, no commas)."""
-
-
-def compare(found: int, params: Count, what: str) -> Verdict:
-    """Whether `found` satisfies the relation; the reason names both numbers."""
-    ok = {
-        "at_least": found >= params.count,
-        "at_most": found <= params.count,
-        "exactly": found == params.count,
-    }[params.relation]
-    wanted = params.relation.replace("_", " ")
-    return PASS if ok else fail(f"found {found} {what}, expected {wanted} {params.count}")
-
-
-def relation_words(params: Count) -> str:
-    return {"at_least": "at least", "at_most": "at most", "exactly": "exactly"}[params.relation]
 
 
 @dataclass(frozen=True)

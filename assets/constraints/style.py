@@ -7,18 +7,9 @@ import re
 
 from pydantic import Field
 
-from assets.filters.language import fasttext_languages
-from assets.synthesis.constraints.base import (
-    PASS,
-    ConstraintKind,
-    Count,
-    NoParams,
-    Verdict,
-    compare,
-    fail,
-    relation_words,
-)
-from assets.synthesis.constraints.text import words
+from assets.constraints.base import PASS, ConstraintKind, Count, NoParams, Verdict, fail
+from assets.constraints.text import words
+from assets.language_id import fasttext_languages
 from warehouse.settings import Strict
 
 
@@ -66,16 +57,14 @@ UPPERCASE = ConstraintKind(
 def _capital_words(response: str, p: Count) -> Verdict:
     # Two letters at least: "I" and "A" are capitals by grammar, not by emphasis.
     found = sum(1 for w in words(response) if len(w) > 1 and w.isupper())
-    return compare(found, p, "words in all capitals")
+    return p.compare(found, "words in all capitals")
 
 
 CAPITAL_WORDS = ConstraintKind(
     "capital_words",
     Count,
     check=_capital_words,
-    describe=lambda p: (
-        f"Write {relation_words(p)} {p.count} words in all capital letters, for emphasis."
-    ),
+    describe=lambda p: f"Write {p.amount} words in all capital letters, for emphasis.",
     draw=lambda rng: Count(relation=rng.choice(("at_least", "at_most")), count=rng.randint(1, 4)),
 )
 

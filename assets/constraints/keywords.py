@@ -8,16 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from assets.synthesis.constraints.base import (
-    PASS,
-    ConstraintKind,
-    Count,
-    Verdict,
-    compare,
-    fail,
-    relation_words,
-)
-from assets.synthesis.constraints.text import phrase_pattern
+from assets.constraints.base import PASS, ConstraintKind, Count, Verdict, fail
+from assets.constraints.text import phrase_pattern
 from warehouse.settings import Strict
 
 # Words a general answer can use or avoid without losing its sense.
@@ -74,12 +66,10 @@ KEYWORDS_EXCLUDE = ConstraintKind(
 KEYWORD_FREQUENCY = ConstraintKind(
     "keyword_frequency",
     KeywordCount,
-    check=lambda response, p: compare(
-        len(phrase_pattern(p.keyword).findall(response)), p, f'occurrences of "{p.keyword}"'
+    check=lambda response, p: p.compare(
+        len(phrase_pattern(p.keyword).findall(response)), f'occurrences of "{p.keyword}"'
     ),
-    describe=lambda p: (
-        f'Use the word "{p.keyword}" {relation_words(p)} {p.count} times in your answer.'
-    ),
+    describe=lambda p: f'Use the word "{p.keyword}" {p.amount} times in your answer.',
     draw=lambda rng: KeywordCount(
         keyword=rng.choice(_VOCABULARY),
         relation=rng.choice(("at_least", "exactly")),
@@ -91,7 +81,7 @@ KEYWORD_FREQUENCY = ConstraintKind(
 
 def _letters(response: str, p: LetterCount) -> Verdict:
     found = response.casefold().count(p.letter.casefold())
-    return compare(found, p, f'letters "{p.letter}"')
+    return p.compare(found, f'letters "{p.letter}"')
 
 
 LETTER_FREQUENCY = ConstraintKind(
@@ -99,8 +89,7 @@ LETTER_FREQUENCY = ConstraintKind(
     LetterCount,
     check=_letters,
     describe=lambda p: (
-        f'The letter "{p.letter}" must appear {relation_words(p)} {p.count} times in your '
-        "answer, in either case."
+        f'The letter "{p.letter}" must appear {p.amount} times in your answer, in either case.'
     ),
     draw=lambda rng: LetterCount(
         letter=rng.choice("aeiorstz"),

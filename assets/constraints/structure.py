@@ -13,17 +13,8 @@ from typing import Any
 import jsonschema
 from pydantic import Field
 
-from assets.synthesis.constraints.base import (
-    PASS,
-    ConstraintKind,
-    Count,
-    NoParams,
-    Verdict,
-    compare,
-    fail,
-    relation_words,
-)
-from assets.synthesis.constraints.text import outside_code
+from assets.constraints.base import PASS, ConstraintKind, Count, NoParams, Verdict, fail
+from assets.constraints.text import outside_code
 from warehouse.settings import Strict
 
 # --- JSON ---------------------------------------------------------------------------------
@@ -96,7 +87,7 @@ _BULLET = re.compile(r"^[*+-][ \t]+\S")
 
 def _bullets(response: str, p: Count) -> Verdict:
     found = sum(1 for line in outside_code(response) if _BULLET.match(line))
-    return compare(found, p, "top-level bullet points")
+    return p.compare(found, "top-level bullet points")
 
 
 BULLET_COUNT = ConstraintKind(
@@ -107,7 +98,7 @@ BULLET_COUNT = ConstraintKind(
         f"Your answer must contain exactly {p.count} bullet points in markdown, such as:\n"
         "* This is a point."
         if p.relation == "exactly"
-        else f"Your answer must contain {relation_words(p)} {p.count} markdown bullet points."
+        else f"Your answer must contain {p.amount} markdown bullet points."
     ),
     draw=lambda rng: Count(relation="exactly", count=rng.randint(2, 5)),
     conflicts=frozenset({"two_responses"}),
@@ -122,7 +113,7 @@ def _sections(response: str, p: Sections) -> Verdict:
     # "SECTION 1" at the start of a line, markdown heading marks allowed before it.
     heading = re.compile(rf"^\s*(?:#+\s*)?{re.escape(p.marker)}\s+\d+\b")
     found = sum(1 for line in outside_code(response) if heading.match(line))
-    return compare(found, p, f"{p.marker} headings")
+    return p.compare(found, f"{p.marker} headings")
 
 
 SECTION_COUNT = ConstraintKind(
@@ -130,7 +121,7 @@ SECTION_COUNT = ConstraintKind(
     Sections,
     check=_sections,
     describe=lambda p: (
-        f"Your answer must have {relation_words(p)} {p.count} sections. Mark the beginning of "
+        f"Your answer must have {p.amount} sections. Mark the beginning of "
         f"each section with {p.marker} X, such as: {p.marker} 1"
     ),
     draw=lambda rng: Sections(relation="exactly", count=rng.randint(2, 4)),
@@ -143,7 +134,7 @@ _HIGHLIGHT = re.compile(r"(?<![*\w])(\*\*?)(?=[^\s*])([^*\n]+?)(?<=[^\s*])\1(?![
 
 def _highlights(response: str, p: Count) -> Verdict:
     found = sum(len(_HIGHLIGHT.findall(line)) for line in outside_code(response))
-    return compare(found, p, "highlighted sections")
+    return p.compare(found, "highlighted sections")
 
 
 HIGHLIGHTED_SECTIONS = ConstraintKind(
@@ -151,8 +142,7 @@ HIGHLIGHTED_SECTIONS = ConstraintKind(
     Count,
     check=_highlights,
     describe=lambda p: (
-        f"Highlight {relation_words(p)} {p.count} sections of your answer with markdown, "
-        "i.e. *highlighted section*."
+        f"Highlight {p.amount} sections of your answer with markdown, i.e. *highlighted section*."
     ),
     draw=lambda rng: Count(relation="at_least", count=rng.randint(1, 3)),
 )
@@ -164,10 +154,9 @@ _PLACEHOLDER = re.compile(r"\[(?![ xX]\])[^\[\]\n]*[^\[\]\s][^\[\]\n]*\](?!\()")
 PLACEHOLDER_COUNT = ConstraintKind(
     "placeholder_count",
     Count,
-    check=lambda response, p: compare(len(_PLACEHOLDER.findall(response)), p, "placeholders"),
+    check=lambda response, p: p.compare(len(_PLACEHOLDER.findall(response)), "placeholders"),
     describe=lambda p: (
-        f"The answer must contain {relation_words(p)} {p.count} placeholders in square "
-        "brackets, such as [address]."
+        f"The answer must contain {p.amount} placeholders in square brackets, such as [address]."
     ),
     draw=lambda rng: Count(relation="at_least", count=rng.randint(1, 3)),
 )

@@ -9,13 +9,24 @@ against a list of constraints; `draw` picks compatible ones for an instruction.
 
 from __future__ import annotations
 
-from assets.synthesis.constraints.checks import (
+from assets.constraints.checks import (
     Constraint,
     ConstraintDraw,
+    carried_constraints,
     constraint_kind,
+    describe,
     draw,
     render,
     verify,
 )
 
-__all__ = ["Constraint", "ConstraintDraw", "constraint_kind", "draw", "render", "verify"]
+__all__ = [
+    "Constraint",
+    "ConstraintDraw",
+    "carried_constraints",
+    "constraint_kind",
+    "describe",
+    "draw",
+    "render",
+    "verify",
+]
