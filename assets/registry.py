@@ -164,6 +164,8 @@ FILTERS = Registry(
         # A row that fails its own verifiable constraints is dropped for that before any
         # defect rule speaks of it; rows without constraints cost one substring test.
         "constraint_verify": "assets.filters.constraint_verify:ConstraintVerify",
+        # A response whose final answer is not the row's own numeric reference answer.
+        "reference_answer": "assets.filters.reference_answer:ReferenceAnswer",
         # Defects of model-written rows (assets/filters/defects): artifacts first, then the
         # request, then the answer; the costlier per-field checks last.
         "chat_token_leak": "assets.filters.defects.artifacts:ChatTokenLeak",

@@ -20,6 +20,7 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.answers import reference_check
 from assets.constraints import ConstraintDraw, render, verify
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
@@ -106,6 +107,12 @@ class ConstrainedInstructMethod:
                         **where,
                     )
                     continue
+                # A constraint-perfect answer to a problem with a known result must also get
+                # the result right; the next attempt may.
+                checked = reference_check(response, source.get("answer"))
+                if checked is not None and not checked.matched:
+                    run.reject(call, "wrong_answer", **checked.as_dict(), **where)
+                    continue
                 run.keep(
                     model,
                     [call],
@@ -114,6 +121,7 @@ class ConstrainedInstructMethod:
                     instruction=instruction,
                     input=source["input"],
                     response=response,
+                    answer=source.get("answer"),
                     verified=True,
                     attributes={
                         "finish_reason": call.finish_reason,

@@ -244,6 +244,7 @@ class CritiqueReviseMethod:
             instruction=task.source["instruction"],
             input=task.source["input"],
             response=revision,
+            answer=task.source.get("answer"),
             verified=True if task.constraints else None,
             attributes={
                 "finish_reason": task.revision.finish_reason,

@@ -156,6 +156,9 @@ def keep_pair(
         instruction=source["instruction"],
         input=source["input"],
         response=chosen.call.text.strip(),
+        # The source's reference answer: the filtered stage drops a pair whose chosen side
+        # gets it wrong (filters.reference_answer), however many checks that side passes.
+        answer=source.get("answer"),
         attributes={
             "signal": signal,
             "rejected": worst.call.text.strip(),
@@ -427,6 +430,7 @@ class PreferencePairsMethod:
             instruction=source["instruction"],
             input=source["input"],
             response=chosen.call.text.strip(),
+            answer=source.get("answer"),
             attributes={
                 **signal,
                 "rejected": worst.call.text.strip(),

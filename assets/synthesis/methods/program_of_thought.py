@@ -15,11 +15,11 @@ from typing import Any, Literal
 import polars as pl
 from pydantic import Field
 
+from assets.answers import Verification, as_number, normalize_answer
 from assets.execution.code_blocks import as_response, first_python_block
 from assets.execution.sandbox import Execution, ExecutionResult, Sandbox, SandboxConfig
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
-from assets.synthesis.answers import Verification, as_number, normalize_answer
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import Lineage, ModelRun

@@ -17,11 +17,11 @@ from typing import Literal
 import polars as pl
 from pydantic import Field
 
+from assets.answers import Verification, compare_answer
 from assets.models.call_cache import CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
-from assets.synthesis.answers import Verification, compare_answer
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.settings import Strict

@@ -7,9 +7,9 @@ import random
 
 import pytest
 
+from assets.answers import compare_answer, extract_final_answer, verify
 from assets.models.json_schema import SchemaMismatch
 from assets.recipe.loader import RecipeError, parse_recipe
-from assets.synthesis.answers import compare_answer, extract_final_answer, verify
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
 from assets.synthesis.methods.grounded_qa import parse_qa, split_passages
 from assets.synthesis.methods.self_instruct import blacklist_pattern

@@ -94,3 +94,11 @@ def compare_answer(
     return Verification(
         normalize_answer(got) == normalize_answer(expected), expected, got, "string"
     )
+
+
+def reference_check(response: str, answer: str | None) -> Verification | None:
+    """`response`'s final answer against a numeric reference `answer`; None when there is no
+    numeric reference (a string answer is too loosely phrased in prose to compare)."""
+    if answer is None or as_number(answer) is None:
+        return None
+    return verify(response, answer)
