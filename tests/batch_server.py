@@ -4,7 +4,8 @@ expired and cancelled, an error file carrying injected per-request failures, and
 `/chat/completions` for online calls.
 
 Completions are a deterministic echo, not a model: every request, online or in a batch, is
-answered with `tests.servers.completion_body` of its prompt, so a batch run and an online run
+answered with `tests.servers.completion_body` of its prompt (or of what `answer(prompt,
+seed)` gives, when it gives text), so a batch run and an online run
 of one recipe get the same outputs (and so the same rows). The server counts how often each
 request (`custom_id`) was submitted, which is how tests see that nothing went twice.
 
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from tests.servers import completion_body
+from tests.servers import completion_body, loopback_http, send_body
 
 
 def _prompt(body: dict) -> str:
@@ -39,6 +40,8 @@ class BatchServer:
     outcome: Callable[[int], str] = lambda number: "completed"
     fail: Callable[[str, int], bool] = lambda custom_id, submission: False
     hold: bool = False
+    # The completion text for (prompt, seed), online or in a batch; None: the echo.
+    answer: Callable[[str, int], str | None] = lambda prompt, seed: None
     # Retrievals a batch answers `in_progress` before it finishes.
     polls_in_progress: int = 1
     base_url: str = ""
@@ -47,6 +50,8 @@ class BatchServer:
     # Times each request was submitted in a created batch.
     submitted: Counter = field(default_factory=Counter)
     online_requests: int = 0
+    # Requests answered (any endpoint): where the kill test picks its moments.
+    handled: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, handler: http.server.BaseHTTPRequestHandler, method: str) -> None:
@@ -54,20 +59,17 @@ class BatchServer:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
         with self.lock:
+            self.handled += 1
             status, reply = self._route(method, path, body, handler.headers)
-        data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        send_body(
+            handler, status, reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+        )
 
     def _route(self, method: str, path: str, body: bytes, headers) -> tuple[int, dict | bytes]:
         parts = path.strip("/").split("/")
         if method == "POST" and path == "/chat/completions":
             self.online_requests += 1
-            payload = json.loads(body)
-            return 200, completion_body(_prompt(payload), payload)
+            return 200, self._completion(json.loads(body))
         if method == "POST" and path == "/files":
             file_id = f"file-{len(self.files) + 1}"
             self.files[file_id] = _multipart_file(body, headers.get("Content-Type", ""))
@@ -88,6 +90,10 @@ class BatchServer:
             self._advance(batch)
             return 200, batch
         return 404, {"error": {"message": f"no route {method} {path}"}}
+
+    def _completion(self, payload: dict) -> bytes:
+        prompt = _prompt(payload)
+        return completion_body(prompt, payload, self.answer(prompt, payload.get("seed", 0)))
 
     def _create(self, request: dict) -> tuple[int, dict]:
         content = self.files.get(request.get("input_file_id", ""))
@@ -149,7 +155,7 @@ class BatchServer:
                     }
                 )
                 continue
-            body = json.loads(completion_body(_prompt(line["body"]), line["body"]))
+            body = json.loads(self._completion(line["body"]))
             outputs.append(
                 {
                     "id": f"req-{custom_id[:8]}",
@@ -181,25 +187,6 @@ def _multipart_file(body: bytes, content_type: str) -> bytes:
 @contextlib.contextmanager
 def batch_server(**settings: object) -> Iterator[BatchServer]:
     state = BatchServer(**settings)  # type: ignore[arg-type]
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
-            state.handle(self, "GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            state.handle(self, "POST")
-
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-            pass
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with loopback_http(state.handle) as base_url:
+        state.base_url = base_url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
