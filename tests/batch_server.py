@@ -1,7 +1,8 @@
 """A fake OpenAI Batch API on loopback for tests: Files (upload, content) and Batches
 (create, retrieve, list), with the states validating, in_progress, completed, failed,
 expired and cancelled, an error file carrying injected per-request failures, and
-`/chat/completions` for online calls.
+`/chat/completions` for online calls. Anthropic's Message Batches (`/messages/batches`,
+requests inline, results by custom_id) are served over the same batches.
 
 Completions are a deterministic echo, not a model: every request, online or in a batch, is
 answered with `tests.servers.completion_body` of its prompt (or of what `answer(prompt,
@@ -52,6 +53,8 @@ class BatchServer:
     online_requests: int = 0
     # Requests answered (any endpoint): where the kill test picks its moments.
     handled: int = 0
+    # The `x-api-key` of each Message Batches request.
+    anthropic_keys: list = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def handle(self, handler: http.server.BaseHTTPRequestHandler, method: str) -> None:
@@ -67,6 +70,9 @@ class BatchServer:
 
     def _route(self, method: str, path: str, body: bytes, headers) -> tuple[int, dict | bytes]:
         parts = path.strip("/").split("/")
+        if parts[:2] == ["messages", "batches"]:
+            self.anthropic_keys.append(headers.get("x-api-key"))
+            return self._anthropic(method, parts[2:], body)
         if method == "POST" and path == "/chat/completions":
             self.online_requests += 1
             return 200, self._completion(json.loads(body))
@@ -90,6 +96,71 @@ class BatchServer:
             self._advance(batch)
             return 200, batch
         return 404, {"error": {"message": f"no route {method} {path}"}}
+
+    # -- Anthropic's Message Batches, over the same batches ---------------------------------
+
+    def _anthropic(self, method: str, rest: list[str], body: bytes) -> tuple[int, dict | bytes]:
+        """`POST /messages/batches` (requests inline), `GET /messages/batches/{id}` and
+        `.../results`: each batch is kept as an OpenAI one (same states, failures and
+        counts) and described as Anthropic describes it."""
+        if method == "POST" and not rest:
+            lines = [
+                {"custom_id": r["custom_id"], "body": _openai_body(r["params"])}
+                for r in json.loads(body)["requests"]
+            ]
+            file_id = f"file-{len(self.files) + 1}"
+            self.files[file_id] = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+            status, batch = self._create(
+                {"input_file_id": file_id, "endpoint": "/v1/messages", "completion_window": "24h"}
+            )
+            return status, _message_batch(batch)
+        batch = self.batches.get(rest[0]) if rest else None
+        if batch is None:
+            return 404, {"type": "error", "error": {"type": "not_found_error"}}
+        if method == "GET" and len(rest) == 1:
+            self._advance(batch)
+            return 200, _message_batch(batch)
+        if method == "GET" and rest[1:] == ["results"] and batch["status"] in FINAL:
+            return 200, self._anthropic_results(batch)
+        return 404, {"type": "error", "error": {"type": "not_found_error"}}
+
+    def _anthropic_results(self, batch: dict) -> bytes:
+        answered = {}
+        for key in ("output_file_id", "error_file_id"):
+            if batch[key]:
+                for raw in self.files[batch[key]].splitlines():
+                    line = json.loads(raw)
+                    answered[line["custom_id"]] = line["response"]
+        results = []
+        for raw in self.files[batch["input_file_id"]].splitlines():
+            custom_id = json.loads(raw)["custom_id"]
+            response = answered.get(custom_id)
+            if response is None:
+                result = {"type": "expired"}
+            elif response["status_code"] == 200:
+                completion = response["body"]
+                result = {
+                    "type": "succeeded",
+                    "message": {
+                        "id": f"msg_{custom_id[:8]}",
+                        "type": "message",
+                        "role": "assistant",
+                        "model": completion["model"],
+                        "content": [
+                            {"type": "text", "text": completion["choices"][0]["message"]["content"]}
+                        ],
+                        "stop_reason": "end_turn",
+                        "usage": {
+                            "input_tokens": completion["usage"]["prompt_tokens"],
+                            "output_tokens": completion["usage"]["completion_tokens"],
+                        },
+                    },
+                }
+            else:
+                error = {"type": "api_error", "message": "injected"}
+                result = {"type": "errored", "error": {"type": "error", "error": error}}
+            results.append({"custom_id": custom_id, "result": result})
+        return b"".join(json.dumps(r).encode() + b"\n" for r in results)
 
     def _completion(self, payload: dict) -> bytes:
         prompt = _prompt(payload)
@@ -172,6 +243,55 @@ class BatchServer:
         batch["status"] = status
         batch["request_counts"]["completed"] = len(outputs)
         batch["request_counts"]["failed"] = len(errors)
+
+
+def first_failures(count: int) -> tuple[set[str], Callable[[str, int], bool]]:
+    """A `fail` hook failing the first `count` requests it sees, on their first submission
+    only, and the set it fills with their custom_ids."""
+    failing: set[str] = set()
+
+    def fail(custom_id: str, submission: int) -> bool:
+        if submission == 1 and len(failing) < count:
+            failing.add(custom_id)
+        return submission == 1 and custom_id in failing
+
+    return failing, fail
+
+
+FINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+
+
+def _openai_body(params: dict) -> dict:
+    """Anthropic Messages params as the chat request an online run sends (its system
+    message first), so both are answered alike."""
+    system = [{"role": "system", "content": params["system"]}] if "system" in params else []
+    return {
+        "model": params["model"],
+        "messages": system + params["messages"],
+        "max_tokens": params["max_tokens"],
+        "temperature": params.get("temperature"),
+        "top_p": params.get("top_p"),
+    }
+
+
+def _message_batch(batch: dict) -> dict:
+    """An OpenAI-shaped batch as Anthropic's Message Batches API describes it."""
+    ended = batch["status"] in FINAL
+    counts = batch["request_counts"]
+    unanswered = counts["total"] - counts["completed"] - counts["failed"]
+    return {
+        "id": batch["id"],
+        "type": "message_batch",
+        "processing_status": "ended" if ended else "in_progress",
+        "request_counts": {
+            "processing": 0 if ended else counts["total"],
+            "succeeded": counts["completed"],
+            "errored": counts["failed"],
+            "canceled": 0,
+            "expired": unanswered if ended else 0,
+        },
+        "results_url": f"/v1/messages/batches/{batch['id']}/results" if ended else None,
+    }
 
 
 def _multipart_file(body: bytes, content_type: str) -> bytes:

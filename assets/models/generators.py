@@ -175,6 +175,25 @@ class OpenAIBatchModel(OpenAICompatibleModel, BatchSettings):
     completion_window: str = "24h"
 
 
+class AnthropicBatchModel(OpenAICompatibleModel, BatchSettings):
+    """Anthropic's Message Batches API (`POST /messages/batches`, polled, results by
+    `custom_id`) under `base_url`: the same batch runner as `openai_batch`; each request's
+    input file stays under `folder` (Anthropic takes requests inline) so a re-run rebuilds a
+    batch it recorded but never created. Chat messages become Anthropic's (a system message
+    its `system`); there is no seed and no online endpoint here, so an output that misses its
+    JSON schema is asked again in a follow-up batch."""
+
+    backend: Literal["anthropic_batch"]  # type: ignore[assignment]
+    base_url: str = Field(default="https://api.anthropic.com/v1", pattern=r"^https?://")
+    api_key_env: str | None = "ANTHROPIC_API_KEY"
+    anthropic_version: str = "2023-06-01"
+    folder: str | None = Field(
+        default=None,
+        description="Where request files are kept; default $SYNTHFOUNDRY_HOME/batches/anthropic.",
+    )
+    schema_reask: Literal["batch"] = "batch"  # type: ignore[assignment]
+
+
 class VLLMBatchFileModel(BatchSettings, PricedModel):
     """vLLM's offline batch runner (`python -m vllm.entrypoints.openai.run_batch -i IN -o OUT`)
     through files: a method's missing calls are written as OpenAI batch-format input files
@@ -214,6 +233,7 @@ GeneratorConfig = Annotated[
     Annotated[LocalModel, Tag("local")]
     | Annotated[OpenAICompatibleModel, Tag("openai")]
     | Annotated[OpenAIBatchModel, Tag("openai_batch")]
+    | Annotated[AnthropicBatchModel, Tag("anthropic_batch")]
     | Annotated[VLLMBatchFileModel, Tag("vllm_batch_file")],
     Discriminator(_backend_of),
 ]

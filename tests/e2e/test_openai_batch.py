@@ -28,7 +28,7 @@ from assets.models.json_schema import JsonSchema
 from assets.models.pricing import Price
 from orchestration.resources import build_resources
 from orchestration.sensors import AFTER_SEED, pending_batches
-from tests.batch_server import batch_server
+from tests.batch_server import batch_server, first_failures
 from tests.conftest import BASE_RECIPE, REPO, SELF_INSTRUCT, materialize, recipe_dict
 from tests.e2e.batch_client import SAMPLING as CLIENT_SAMPLING
 from tests.e2e.batch_client import batch_model
@@ -102,14 +102,7 @@ def test_batch_answers_enter_the_call_log_as_online_calls_do(tmp_path):
 
 
 def test_injected_failures_resubmit_exactly_the_failed_requests(home):
-    failing: set[str] = set()
-
-    def fail(custom_id: str, submission: int) -> bool:
-        # Two requests fail on their first submission only.
-        if submission == 1 and len(failing) < 2:
-            failing.add(custom_id)
-        return submission == 1 and custom_id in failing
-
+    failing, fail = first_failures(2)
     with batch_server(fail=fail) as server:
         results = _model(home, server.base_url).complete_many(PROMPTS, SAMPLING)
         submitted = dict(server.submitted)

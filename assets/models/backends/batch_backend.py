@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from assets.models.backends.base import Completion, Prompt
 from assets.models.backends.openai_batch_api import BatchAPIError
 from assets.models.generators import Sampling
@@ -12,8 +14,16 @@ from assets.models.json_schema import JsonSchema
 class BatchBackendBase:
     # `CachedModel` hands this backend's missing calls to `BatchRunner` at once.
     submits_batches = True
+    # Requests go in files, not connections.
+    max_in_flight = 1
     provider: str
-    config: object
+
+    def __init__(self, config: Any, api: Any, base_url: str):
+        self.config = config
+        self.model: str = config.model
+        self.api = api
+        # Where its batches live (an API root, a folder's file:// URL): a `batches` row's.
+        self.base_url = base_url
 
     @property
     def model_digest(self) -> str | None:

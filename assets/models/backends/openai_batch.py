@@ -20,11 +20,7 @@ class OpenAIBatchBackend(BatchBackendBase):
     provider = "openai_batch"
 
     def __init__(self, config: OpenAIBatchModel):
-        self.config = config
-        self.base_url = config.base_url
-        self.model = config.model
-        self.max_in_flight = config.max_in_flight
-        self.api = OpenAIBatchAPI(config)
+        super().__init__(config, OpenAIBatchAPI(config), config.base_url)
         self.online = OpenAIHTTPBackend(config)
 
     def complete(

@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 from assets.models.backends.batch_backend import BatchBackendBase
+from assets.models.backends.batch_files import LocalBatchFiles
 from assets.models.backends.openai_batch_api import BatchAPIError
 from assets.models.generators import VLLMBatchFileModel
-from warehouse.connection import synthfoundry_home
 
 OUTPUT_SUFFIX = ".output.jsonl"
 BATCH_SUFFIX = ".batch.json"
@@ -46,23 +46,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
-class VLLMBatchFiles:
+class VLLMBatchFiles(LocalBatchFiles):
     def __init__(self, config: VLLMBatchFileModel):
+        super().__init__(config.folder, "vllm")
         self.config = config
-        self.folder = Path(config.folder or synthfoundry_home() / "batches" / "vllm").resolve()
         # Commands this process started, by batch id: polled (and so reaped) here.
         self._started: dict[str, subprocess.Popen] = {}
 
-    def upload(self, name: str, content: bytes) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # Written whole, then renamed: a runner never sees half an input file.
-        partial = self.folder / f".{name}.partial"
-        partial.write_bytes(content)
-        partial.replace(self.folder / name)
-        return name
-
     def create(self, input_file_id: str, metadata: dict[str, str]) -> dict:
-        source = self._path(input_file_id)
+        source = self.path(input_file_id)
         if not source.is_file():
             raise BatchAPIError(f"vllm_batch_file: no input file {source}")
         batch = {
@@ -106,15 +98,6 @@ class VLLMBatchFiles:
             self.folder.glob(f"*{BATCH_SUFFIX}"), key=lambda p: p.stat().st_mtime, reverse=True
         )
         return [self._state(json.loads(m.read_text())) for m in markers[:limit]]
-
-    def content(self, file_id: str) -> bytes:
-        return self._path(file_id).read_bytes()
-
-    def _path(self, file_id: str) -> Path:
-        path = (self.folder / file_id).resolve()
-        if path.parent != self.folder:
-            raise BatchAPIError(f"vllm_batch_file: {file_id!r} is not a file of {self.folder}")
-        return path
 
     def _running(self, batch: dict) -> bool:
         started = self._started.get(batch["id"])
@@ -160,10 +143,7 @@ class VLLMBatchFiles:
 class VLLMBatchFileBackend(BatchBackendBase):
     backend = "openai"
     provider = "vllm_batch_file"
-    max_in_flight = 1
 
     def __init__(self, config: VLLMBatchFileModel):
-        self.config = config
-        self.model = config.model
-        self.api = VLLMBatchFiles(config)
-        self.base_url = self.api.folder.as_uri()
+        api = VLLMBatchFiles(config)
+        super().__init__(config, api, api.folder.as_uri())
