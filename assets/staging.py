@@ -13,6 +13,7 @@ import dagster as dg
 import polars as pl
 
 from assets.embeddings import Embedder
+from assets.models.batch import WAIT_FOR_BATCHES_TAG
 from assets.models.budget import Budget
 from assets.models.context import ModelContext
 from assets.recipe.root import Recipe
@@ -91,6 +92,7 @@ def synthesis_context(
         random_seed=plan.synthesis.random_seed,
         samplers=dict(plan.synthesis.samplers),
         budget=Budget(plan.synthesis.budget) if plan.synthesis.budget is not None else None,
+        wait_for_batches=context.run.tags.get(WAIT_FOR_BATCHES_TAG) == "true",
     )
 
 

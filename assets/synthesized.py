@@ -8,16 +8,27 @@ budget's message; the calls made stay in the call log for a re-run to reuse.
 Row-wise methods (`row_wise = True`: each seed row's output depends on that row alone, e.g.
 `seed_passthrough`) see the seed version in batches of `streaming.batch_rows`, so the stage holds
 one batch of them at a time; the other methods see the whole version. Rows and decisions are
-appended to the new version method by method, batch by batch."""
+appended to the new version method by method, batch by batch.
+
+With a batch backend (`openai_batch`, `vllm_batch_file`) a run does not hold its worker
+while batches run: the method whose calls went out ends the step, the version (with what
+earlier methods made) is recorded `pending` with the batches it waits for, and the step
+reports them in its materialization's metadata (batch ids, states, counts) without an
+output, so its check and downstream steps are skipped. The `pending_batches` sensor (orchestration/sensors.py)
+re-materializes the flow from here once every one of them has finished; that run reads their
+answers and supersedes the pending version. A run tagged `synthfoundry/wait_for_batches`
+(`synthfoundry run --wait`) waits for them instead."""
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import dagster as dg
 import polars as pl
 from pydantic import BaseModel
 
 from assets.identical_rows import IdenticalRows
+from assets.models.batch.runner import BatchesPending
 from assets.models.budget import Budget, BudgetExhausted
 from assets.resources import RecipeResource
 from assets.spill import Spill, parquet_batches
@@ -34,7 +45,8 @@ from assets.staging import (
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.methods.base import SynthesisMethod, build_method
 from warehouse import Warehouse
-from warehouse.corpora import VersionWriter, decide_version
+from warehouse.batches import batches_by_key
+from warehouse.corpora import VersionWriter, decide_version, mark_pending, supersede_pending
 from warehouse.lineage import register_generators
 from warehouse.reports import run_batches, run_spend, version_dropped_count
 from warehouse.resource import WarehouseResource
@@ -47,10 +59,13 @@ from warehouse.rows import DECISION_SCHEMA, conform
     metadata=corpus_definition_metadata(),
     deps=["seed"],
     description="Rows generated from the current seed version by the recipe's methods.",
+    # A version left pending on provider batches yields no output: its check and downstream
+    # steps are skipped.
+    output_required=False,
 )
 def synthesized(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, recipe: RecipeResource
-) -> dg.MaterializeResult:
+) -> Iterator[Any]:
     wh = warehouse.get()
     plan = recipe.load(wh.home)
     parent = current_parent(wh, "seed")
@@ -101,12 +116,19 @@ def synthesized(
                 per_method[method.name] = counts
                 context.log.info(f"{method.name}: {counts}")
             number = writer.finish()
+        except BatchesPending as pending:
+            number = writer.finish()
+            yield _pending(context, wh, number, pending, running, per_method)
+            return
         except BudgetExhausted as stop:
             _stop_on_budget(context, wh, writer, stop, running, ctx.budget)
         except BaseException:
             writer.abandon()
             raise
-    return staged_metadata(
+    superseded = supersede_pending(wh, "synthesized", number)
+    if superseded:
+        context.log.info(f"synthesized v{number} supersedes pending {superseded}")
+    yield staged_metadata(
         context,
         wh,
         "synthesized",
@@ -124,6 +146,44 @@ def synthesized(
             ),
             # This run's spend per mode and its provider batches (`generator_cost`, `batches`).
             "model_spend": json_metadata(run_spend(wh, context.run_id)),
+            "batches": json_metadata(run_batches(wh, context.run_id)),
+        },
+    )
+
+
+def _pending(
+    context: dg.AssetExecutionContext,
+    wh: Warehouse,
+    number: int,
+    pending: BatchesPending,
+    method: str,
+    per_method: dict[str, dict[str, int]],
+) -> dg.AssetMaterialization:
+    """Record the version pending on its open batches; the materialization that shows them."""
+    mark_pending(wh, "synthesized", number, pending.batch_keys)
+    supersede_pending(wh, "synthesized", number)
+    batches = batches_by_key(wh, pending.batch_keys).select(
+        "batch_id", "status", "request_count", "completed_count", "failed_count", "submitted_at"
+    )
+    message = (
+        f"synthesized v{number} pending: {method} waits for {pending.requests} requests in "
+        f"batches {', '.join(pending.batch_ids)}; the pending_batches sensor re-materializes it "
+        "when they finish (or run with --wait)"
+    )
+    context.log.info(message)
+    return dg.AssetMaterialization(
+        asset_key="synthesized",
+        description=message,
+        metadata={
+            "version": dg.MetadataValue.int(number),
+            "status": dg.MetadataValue.text("pending"),
+            "waiting_method": dg.MetadataValue.text(method),
+            "pending_batches": json_metadata(batches.to_dicts()),
+            "progress": dg.MetadataValue.text(
+                f"{int(batches['completed_count'].fill_null(0).sum())}/"
+                f"{int(batches['request_count'].sum())} requests answered"
+            ),
+            "methods": json_metadata(per_method),
             "batches": json_metadata(run_batches(wh, context.run_id)),
         },
     )

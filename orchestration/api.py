@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from assets.models.batch import WAIT_FOR_BATCHES_TAG
 from assets.models.call_progress import PROGRESS_PREFIX
 from assets.paths import DEFAULT_RECIPE
 from warehouse import CORPORA, Warehouse
@@ -30,6 +31,7 @@ __all__ = [
     "PROGRESS_PREFIX",
     "QueryResult",
     "UserError",
+    "WAIT_FOR_BATCHES_TAG",
     "Warehouse",
     "export",
     "list_versions",

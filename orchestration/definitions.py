@@ -19,7 +19,7 @@ from assets.synthesized import synthesized
 from orchestration.jobs import flow_job
 from orchestration.resources import build_resources
 from orchestration.schedules import daily_refresh
-from orchestration.sensors import dead_runs, new_seed_files
+from orchestration.sensors import dead_runs, new_seed_files, pending_batches
 from quality.checks import build_corpus_checks
 
 ALL_ASSETS = [seed, synthesized, filtered, decontaminated, published]
@@ -43,7 +43,7 @@ def build_definitions(home: str | None = None, recipe: str | None = None) -> dg.
         asset_checks=CORPUS_CHECKS,
         jobs=[flow_job],
         schedules=[daily_refresh],
-        sensors=[new_seed_files, dead_runs],
+        sensors=[new_seed_files, pending_batches, dead_runs],
         resources=build_resources(home, recipe),
         executor=executor_from_env(),
     )

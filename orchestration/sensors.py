@@ -1,4 +1,5 @@
 """Start the flow when seed files land in the watched folder (`$SYNTHFOUNDRY_HOME/inbox`);
+re-materialize a synthesized version left pending on provider batches once they finish;
 mark runs whose process died as failed."""
 
 import hashlib
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.models.batch.pending import poll_pending
+from assets.resources import RecipeResource
 from orchestration.home import INBOX
 from orchestration.jobs import flow_job
 from orchestration.run_health import fail_dead_runs
@@ -65,3 +68,39 @@ def dead_runs(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     if failed:
         return dg.SkipReason(f"marked failed, their process having died: {', '.join(failed)}")
     return dg.SkipReason("no run left unfinished by a dead process")
+
+
+# What a pending synthesized version's completion re-materializes: it and everything after it.
+AFTER_SEED = ["synthesized", "filtered", "decontaminated", "published"]
+
+
+@dg.sensor(
+    job=flow_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Polls the provider batches a pending synthesized version waits for, and "
+    "re-materializes synthesized (and the stages after it) once every one has finished.",
+)
+def pending_batches(
+    context: dg.SensorEvaluationContext, warehouse: WarehouseResource, recipe: RecipeResource
+) -> dg.SensorResult | dg.SkipReason:
+    wh = warehouse.get()
+    versions = poll_pending(wh, "synthesized", recipe.load(wh.home))
+    if not versions:
+        return dg.SkipReason("no synthesized version is pending")
+    ready = [v for v in versions if v.ready]
+    if not ready:
+        waiting = "; ".join(f"v{v.version}: {v.progress()}" for v in versions)
+        return dg.SkipReason(f"pending batches still running ({waiting})")
+    # The newest ready version's run adopts the batches of every older one too.
+    newest = ready[-1]
+    return dg.SensorResult(
+        run_requests=[
+            dg.RunRequest(
+                # One run per pending version, however often the sensor sees it ready.
+                run_key=f"synthesized-v{newest.version}-{newest.run_id}",
+                asset_selection=[dg.AssetKey(key) for key in AFTER_SEED],
+                tags={"synthfoundry/pending_version": str(newest.version)},
+            )
+        ]
+    )

@@ -238,7 +238,12 @@ def filter_rows(
 
 
 def materialize(
-    home: Path, recipe: Path | str, selection: str | list[str] | None = None
+    home: Path,
+    recipe: Path | str,
+    selection: str | list[str] | None = None,
+    *,
+    instance: dg.DagsterInstance | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     """Materialize the flow (or a selection of it) with its checks, against `home`."""
     return dg.materialize(
@@ -246,4 +251,6 @@ def materialize(
         resources=build_resources(home=str(home), recipe=str(recipe)),
         selection=selection,
         raise_on_error=False,
+        instance=instance,
+        tags=tags,
     )

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -134,14 +134,8 @@ class FaultServer:
         body = (
             fault.body if fault.body is not None else completion_body(prompt, payload, fault.text)
         )
-        handler.send_response(fault.status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(body)))
-        if fault.retry_after is not None:
-            handler.send_header("Retry-After", fault.retry_after)
-        handler.end_headers()
-        with contextlib.suppress(OSError):
-            handler.wfile.write(body)
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        send_body(handler, fault.status, body, headers)
 
 
 def completion_body(prompt: str, payload: dict, text: str | None = None) -> bytes:
@@ -172,29 +166,60 @@ REFUSAL = b'{"error": {"message": "response_format type %s is not supported", "t
 
 
 @contextlib.contextmanager
-def fault_server(
-    script=None, refused_formats: frozenset[str] = frozenset()
-) -> Iterator[FaultServer]:
-    server_state = FaultServer(script=script, refused_formats=refused_formats)
+def loopback_http(
+    handle: Callable[[http.server.BaseHTTPRequestHandler, str], None],
+) -> Iterator[str]:
+    """A threaded HTTP server on 127.0.0.1 (a free port) passing every GET and POST to
+    `handle(handler, method)`; yields its `/v1` base URL and stops it on exit. The fault
+    server and the fake Batch API (tests/batch_server.py) both answer through it."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server API
-            server_state._handle(self)
+        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            handle(self, "GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            handle(self, "POST")
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
-    server_state.base_url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server_state
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1"
     finally:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+def send_body(
+    handler: http.server.BaseHTTPRequestHandler,
+    status: int,
+    body: bytes,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """One JSON response; a client that hung up meanwhile is not an error of the server."""
+    handler.send_response(status)
+    handler.send_header("Content-Type", "application/json")
+    handler.send_header("Content-Length", str(len(body)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    with contextlib.suppress(OSError):
+        handler.wfile.write(body)
+
+
+@contextlib.contextmanager
+def fault_server(
+    script=None, refused_formats: frozenset[str] = frozenset()
+) -> Iterator[FaultServer]:
+    server_state = FaultServer(script=script, refused_formats=refused_formats)
+    with loopback_http(lambda handler, method: server_state._handle(handler)) as base_url:
+        server_state.base_url = base_url
+        yield server_state
 
 
 def contains_secret(root: Path, secret: str) -> list[str]:

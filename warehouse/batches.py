@@ -93,3 +93,9 @@ def open_batches(
                 "request_hashes": request_hashes,
             },
         ).pl()
+
+
+def batches_by_key(wh: Warehouse, batch_keys: list[str]) -> pl.DataFrame:
+    """The `batches` rows with these keys, oldest first."""
+    with wh.reader() as con:
+        return con.sql(sql("batches_by_key"), params=[batch_keys]).pl()

@@ -288,6 +288,38 @@ def decide_version(
         raise ValueError(f"{corpus} v{version} is not a staged version")
 
 
+def mark_pending(wh: Warehouse, corpus: str, version: int, batch_keys: list[str]) -> None:
+    """Mark a staged version `pending`: its rows wait on provider batches (`batches`, by
+    key); it is never promoted, and a later version supersedes it."""
+    table_of(corpus)
+    with wh.writer() as con:
+        updated = con.execute(
+            sql("pend_version"),
+            [json.dumps({"pending_batches": batch_keys}), now(), corpus, version],
+        ).fetchall()
+    if not updated:
+        raise ValueError(f"{corpus} v{version} is not a staged version")
+
+
+def supersede_pending(wh: Warehouse, corpus: str, version: int) -> list[int]:
+    """Mark the pending versions of `corpus` older than `version` superseded (the run that
+    made `version` adopted their batches); their numbers."""
+    table_of(corpus)
+    with wh.writer() as con:
+        rows = con.execute(
+            sql("supersede_pending"), {"decided_at": now(), "corpus": corpus, "version": version}
+        ).fetchall()
+    return sorted(int(r[0]) for r in rows)
+
+
+def pending_versions(wh: Warehouse, corpus: str) -> list[dict]:
+    """The pending versions of `corpus`, oldest first: version, run_id, created_at and the
+    keys of the batches each waits for."""
+    table_of(corpus)
+    with wh.reader() as con:
+        return con.sql(sql("pending_versions"), params=[corpus]).pl().to_dicts()
+
+
 def current_version(wh: Warehouse, corpus: str) -> int | None:
     table_of(corpus)
     with wh.reader() as con:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from assets.models.backends.base import Backend, Prompt, prompt_text
-from assets.models.batch.runner import BatchOutcome, BatchRunner
+from assets.models.batch.runner import BatchesPending, BatchOutcome, BatchRunner
 from assets.models.call_claims import CallClaims
 from assets.models.call_dispatch import CallDispatch, Job, Output
 from assets.models.call_log_writer import CallRecord
@@ -160,6 +160,10 @@ class CachedModel:
             )
         if outcome.stopped is not None:
             raise outcome.stopped
+        if outcome.pending:
+            raise BatchesPending(
+                f"{self.backend.backend} batch model {self.backend.model}", outcome.pending
+            )
 
     def _hashes(self, prompts: list[tuple[Prompt, int]], sampling: Sampling) -> list[str]:
         """The cache key of each pair: the sha256 of `json.dumps([backend, model, model_digest,

@@ -128,16 +128,9 @@ class OpenAICompatibleModel(PricedModel):
         return {"base_url": self.base_url}
 
 
-class OpenAIBatchModel(OpenAICompatibleModel):
-    """The OpenAI Batch API (`/files` and `/batches` under `base_url`) at batch prices: a
-    method's calls that are not in the call log go out as JSONL request files, one batch each,
-    and come back into the call log as online calls would, under the same request hashes (so
-    the same rows, row ids and generator). The step waits for them, polling; a run stopped
-    meanwhile resumes by the batch ids recorded in the `batches` table
-    (assets/models/batch/runner.py). Retry and timeout settings apply to each API request;
-    an output that misses its JSON schema is asked again online (`/chat/completions`)."""
+class BatchSettings(Strict):
+    """How a batch backend cuts its requests into files, waits for them and asks again."""
 
-    backend: Literal["openai_batch"]  # type: ignore[assignment]
     max_requests_per_file: int = Field(
         default=50_000, ge=1, le=50_000, description="Requests per input file (the API's cap)."
     )
@@ -161,7 +154,71 @@ class OpenAIBatchModel(OpenAICompatibleModel):
         description="Times a request may be submitted in one run: a request that failed, or "
         "that an expired or cancelled batch left undone, goes into a follow-up batch.",
     )
+    schema_reask: Literal["batch", "online"] = Field(
+        default="batch",
+        description="Where an output that misses its JSON schema is asked again (with another "
+        "seed): in a follow-up batch, at batch prices (up to `max_submissions` submissions), "
+        "or online at once (`/chat/completions`, up to `schema_retries` retries).",
+    )
+
+
+class OpenAIBatchModel(OpenAICompatibleModel, BatchSettings):
+    """The OpenAI Batch API (`/files` and `/batches` under `base_url`) at batch prices: a
+    method's calls that are not in the call log go out as JSONL request files, one batch each,
+    and come back into the call log as online calls would, under the same request hashes (so
+    the same rows, row ids and generator). The step waits for them, polling; a run stopped
+    meanwhile resumes by the batch ids recorded in the `batches` table
+    (assets/models/batch/runner.py). Retry and timeout settings apply to each API request;
+    an output that misses its JSON schema is asked again (`schema_reask`)."""
+
+    backend: Literal["openai_batch"]  # type: ignore[assignment]
     completion_window: str = "24h"
+
+
+class AnthropicBatchModel(OpenAICompatibleModel, BatchSettings):
+    """Anthropic's Message Batches API (`POST /messages/batches`, polled, results by
+    `custom_id`) under `base_url`: the same batch runner as `openai_batch`; each request's
+    input file stays under `folder` (Anthropic takes requests inline) so a re-run rebuilds a
+    batch it recorded but never created. Chat messages become Anthropic's (a system message
+    its `system`); there is no seed and no online endpoint here, so an output that misses its
+    JSON schema is asked again in a follow-up batch."""
+
+    backend: Literal["anthropic_batch"]  # type: ignore[assignment]
+    base_url: str = Field(default="https://api.anthropic.com/v1", pattern=r"^https?://")
+    api_key_env: str | None = "ANTHROPIC_API_KEY"
+    anthropic_version: str = "2023-06-01"
+    folder: str | None = Field(
+        default=None,
+        description="Where request files are kept; default $SYNTHFOUNDRY_HOME/batches/anthropic.",
+    )
+    schema_reask: Literal["batch"] = "batch"  # type: ignore[assignment]
+
+
+class VLLMBatchFileModel(BatchSettings, PricedModel):
+    """vLLM's offline batch runner (`python -m vllm.entrypoints.openai.run_batch -i IN -o OUT`)
+    through files: a method's missing calls are written as OpenAI batch-format input files
+    under `folder`, `command` (if set) is started for each, and its output file is read when
+    it is complete (a line for every request); without a command, whatever writes the output
+    file beside the input (`<name>.output.jsonl`) does. Answers enter the call log exactly as
+    online ones (backend `openai`, the same request hashes as vLLM's OpenAI server)."""
+
+    backend: Literal["vllm_batch_file"]
+    model: str = Field(min_length=1, description="The model name in each request's body.")
+    folder: str | None = Field(
+        default=None,
+        description="Where input, output and log files go; default $SYNTHFOUNDRY_HOME/batches/vllm.",
+    )
+    command: list[str] | None = Field(
+        default=None,
+        min_length=1,
+        description="The runner's argv, started once per input file; `{input}` and `{output}` "
+        "in an argument become the files' paths. None: another process writes the output.",
+    )
+    # No online endpoint to ask again: a follow-up file.
+    schema_reask: Literal["batch"] = "batch"  # type: ignore[assignment]
+
+    def lineage_params(self) -> dict:
+        return {"runner": "vllm_batch_file"}
 
 
 def _backend_of(value: object) -> str:
@@ -175,7 +232,9 @@ def _backend_of(value: object) -> str:
 GeneratorConfig = Annotated[
     Annotated[LocalModel, Tag("local")]
     | Annotated[OpenAICompatibleModel, Tag("openai")]
-    | Annotated[OpenAIBatchModel, Tag("openai_batch")],
+    | Annotated[OpenAIBatchModel, Tag("openai_batch")]
+    | Annotated[AnthropicBatchModel, Tag("anthropic_batch")]
+    | Annotated[VLLMBatchFileModel, Tag("vllm_batch_file")],
     Discriminator(_backend_of),
 ]
 

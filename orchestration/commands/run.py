@@ -18,6 +18,7 @@ from rich.text import Text
 from orchestration.api import (
     DEFAULT_RECIPE,
     PROGRESS_PREFIX,
+    WAIT_FOR_BATCHES_TAG,
     Warehouse,
     list_versions,
     load_recipe,
@@ -45,6 +46,13 @@ SKIP_NOTICE = "Dependencies for step"
 
 def register(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="materialize the whole flow in this process")
+    run.add_argument(
+        "--wait",
+        action="store_true",
+        help="with a batch backend, poll its provider batches in this process until they "
+        "finish (default: the synthesized version ends pending and the pending_batches "
+        "sensor re-materializes it when they finish)",
+    )
     run.add_argument(
         "--recipe",
         default=None,
@@ -106,7 +114,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                 run_id=run_id,
                 raise_on_error=False,
                 run_config=VERBOSE_LOGS if args.verbose else QUIET_LOGS,
-                tags=process_tags(),
+                tags={
+                    **process_tags(),
+                    **({WAIT_FOR_BATCHES_TAG: "true"} if args.wait else {}),
+                },
             )
         except Exception as exc:  # surfaced below, after the progress loop ends
             outcome["error"] = exc
@@ -173,7 +184,14 @@ def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
         if kind == DagsterEventType.STEP_START:
             console.print(f"{clock}  … {event.step_key}")
         elif kind == DagsterEventType.ASSET_MATERIALIZATION:
-            meta = event.event_specific_data.materialization.metadata
+            materialization = event.event_specific_data.materialization
+            meta = materialization.metadata
+            if (status := meta.get("status")) is not None and status.value == "pending":
+                console.print(
+                    f"{clock}  [yellow]… {escape(materialization.description or '')}[/yellow]",
+                    soft_wrap=True,
+                )
+                continue
             version = meta.get("version")
             rows = meta.get("dagster/row_count")
             dropped = meta.get("dropped")

@@ -8,31 +8,20 @@ makes one call online, for the outputs a batch returned that missed their JSON s
 from __future__ import annotations
 
 from assets.models.backends.base import Completion, Prompt
+from assets.models.backends.batch_backend import BatchBackendBase
 from assets.models.backends.openai_batch_api import OpenAIBatchAPI
 from assets.models.backends.openai_http import OpenAIHTTPBackend
 from assets.models.generators import OpenAIBatchModel, Sampling
 from assets.models.json_schema import JsonSchema
 
 
-class OpenAIBatchBackend:
+class OpenAIBatchBackend(BatchBackendBase):
     backend = "openai"
     provider = "openai_batch"
-    # `CachedModel` hands this backend's missing calls to `BatchRunner` at once.
-    submits_batches = True
 
     def __init__(self, config: OpenAIBatchModel):
-        self.config = config
-        self.model = config.model
-        self.max_in_flight = config.max_in_flight
-        self.api = OpenAIBatchAPI(config)
+        super().__init__(config, OpenAIBatchAPI(config), config.base_url)
         self.online = OpenAIHTTPBackend(config)
-
-    @property
-    def model_digest(self) -> str | None:
-        return None
-
-    def lineage_params(self) -> dict:
-        return self.config.lineage_params()
 
     def complete(
         self,

@@ -16,7 +16,7 @@ import urllib.request
 import uuid
 
 from assets.models.backends.errors import BackendError
-from assets.models.generators import OpenAIBatchModel
+from assets.models.generators import AnthropicBatchModel, OpenAIBatchModel
 
 RETRYABLE = frozenset({408, 409, 425, 429})
 SNIPPET_CHARS = 300
@@ -29,7 +29,7 @@ class BatchAPIError(BackendError):
 
 
 class OpenAIBatchAPI:
-    def __init__(self, config: OpenAIBatchModel):
+    def __init__(self, config: OpenAIBatchModel | AnthropicBatchModel):
         self.config = config
         self.root = config.base_url.rstrip("/")
 
@@ -84,6 +84,9 @@ class OpenAIBatchAPI:
                 f"{method} {self.root}{path}: not JSON: {_snippet(data, self._key())!r}"
             ) from None
 
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
     def _key(self) -> str | None:
         name = self.config.api_key_env
         if name is None:
@@ -104,7 +107,7 @@ class OpenAIBatchAPI:
         if content_type:
             headers["Content-Type"] = content_type
         if key:
-            headers["Authorization"] = f"Bearer {key}"
+            headers.update(self.auth_headers(key))
         attempt = 0
         while True:
             attempt += 1

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Iterator
 
 from assets.models.backends.base import Prompt, chat_messages
-from assets.models.backends.openai_http import openai_response_format
+from assets.models.backends.openai_http import RETRY_SEED_STRIDE, openai_response_format
 from assets.models.generators import Sampling
 from assets.models.json_schema import JsonSchema
 
@@ -16,17 +16,23 @@ CHAT_COMPLETIONS = "/v1/chat/completions"
 
 
 def request_body(
-    model: str, prompt: Prompt, sampling: Sampling, sample_index: int, schema: JsonSchema | None
+    model: str,
+    prompt: Prompt,
+    sampling: Sampling,
+    sample_index: int,
+    schema: JsonSchema | None,
+    reask: int = 0,
 ) -> dict:
-    """What `OpenAIHTTPBackend.complete` posts for this call (first attempt, OpenAI's
-    `response_format` layout for a schema): the same request, so the same answer."""
+    """What `OpenAIHTTPBackend.complete` posts for this call (OpenAI's `response_format`
+    layout for a schema): the same request, so the same answer. The `reask`-th ask again of
+    an output that missed its schema moves the seed as the online backend's retries do."""
     body = {
         "model": model,
         "messages": chat_messages(prompt),
         "temperature": sampling.temperature,
         "top_p": sampling.top_p,
         "max_tokens": sampling.max_tokens,
-        "seed": sampling.seed + sample_index,
+        "seed": sampling.seed + sample_index + reask * RETRY_SEED_STRIDE,
         "stream": False,
     }
     if schema is not None:

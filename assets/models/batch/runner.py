@@ -14,7 +14,14 @@
    some of its requests keeps the others' answers for the run that needs them); the
    requests that failed, or that an expired, cancelled or failed batch
    left undone, are submitted again (up to `max_submissions` times in the run), nothing else;
-4. an output that misses its JSON schema is asked again online (`backend.complete`).
+4. an output that misses its JSON schema is logged as a failed call and asked again, with
+   another seed, in a follow-up batch (`schema_reask: batch`, counted in `max_submissions`)
+   or at once online (`schema_reask: online`, `backend.complete`).
+
+A context that does not wait for batches (`ModelContext.wait_for_batches` false) goes through
+steps 1-3 once (submits, polls each batch once, collects those already finished) and, if any
+is still open, ends with `BatchOutcome.pending`: the caller raises `BatchesPending` and a later
+run adopts them (step 1) once they are done.
 
 Past `max_wait_s` the run stops waiting and fails naming the batches still open: a re-run
 polls them (step 1). A request is submitted again only after its batch was collected without
@@ -35,28 +42,36 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from assets.models.backends.base import Backend, Prompt, prompt_text
-from assets.models.backends.openai_batch_api import OpenAIBatchAPI
+from assets.models.batch.pending import record_state
 from assets.models.batch.request_files import request_body, request_line, split_lines
 from assets.models.budget import BudgetExhausted
 from assets.models.call_dispatch import Output
 from assets.models.call_log_writer import CallRecord, calls_frame
 from assets.models.context import ModelContext
-from assets.models.generators import OpenAIBatchModel, Sampling
+from assets.models.generators import BatchSettings, Sampling
 from assets.models.json_schema import JsonSchema
 from assets.models.pricing import Price, call_cost
 from warehouse.batches import mark_collected, open_batches, record_batch, update_batch
-from warehouse.corpora import now
 from warehouse.lineage import cached_calls, log_calls
 
-FINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-# Provider errors quoted in the `batches` row and in a failure message.
-ERRORS_KEPT = 20
+
+class BatchAPI(Protocol):
+    """A provider's batch endpoints as the runner uses them (OpenAI's Files and Batches
+    shapes; other providers translate to them)."""
+
+    def upload(self, name: str, content: bytes) -> str: ...
+    def create(self, input_file_id: str, metadata: dict[str, str]) -> dict: ...
+    def get(self, batch_id: str) -> dict: ...
+    def list_recent(self, limit: int = 100) -> list[dict]: ...
+    def content(self, file_id: str) -> bytes: ...
 
 
 class BatchBackend(Backend, Protocol):
     provider: str
-    config: OpenAIBatchModel
-    api: OpenAIBatchAPI
+    # Where its batches live (an API root, a folder's file:// URL): a `batches` row's server.
+    base_url: str
+    config: BatchSettings
+    api: BatchAPI
 
 
 class BatchCaller(Protocol):
@@ -90,6 +105,20 @@ class BatchOutcome:
     failure: str | None = None
     stopped: BudgetExhausted | None = None
     submitted: int = 0
+    # The batches still open when a context that does not wait stopped polling.
+    pending: list[Tracked] = field(default_factory=list)
+
+
+class BatchesPending(Exception):  # noqa: N818 - a state the step ends in, not an error
+    """A method's calls wait in provider batches that are still open (`batches`, by key)."""
+
+    def __init__(self, model: str, batches: list[Tracked]):
+        self.batch_keys = [b.batch_key for b in batches]
+        self.batch_ids = [b.batch_id for b in batches]
+        self.requests = sum(len(b.request_hashes) for b in batches)
+        super().__init__(
+            f"{model}: {self.requests} requests wait in open batches {', '.join(self.batch_ids)}"
+        )
 
 
 class BatchRunner:
@@ -105,6 +134,8 @@ class BatchRunner:
         self._sampling = sampling
         self._params = json.dumps(self.model.logged_params(sampling), sort_keys=True)
         self._missing = missing
+        # Asks again of outputs that missed their schema, by request: the seed moves each time.
+        self._reasks: Counter[str] = Counter()
         submissions: Counter[str] = Counter()
         errors: dict[str, str] = {}
         tracked = self._adopt(submissions)
@@ -133,6 +164,9 @@ class BatchRunner:
                 else:
                     still.append(batch)
             tracked = still
+            if tracked and not self.ctx.wait_for_batches:
+                outcome.pending = tracked
+                return outcome
             if tracked and time.monotonic() > deadline:
                 ids = ", ".join(b.batch_id for b in tracked)
                 outcome.failure = (
@@ -187,6 +221,7 @@ class BatchRunner:
                     self._sampling,
                     self._missing[h][1],
                     self.model.schema,
+                    self._reasks[h],
                 ),
             )
             for h in request_hashes
@@ -206,7 +241,7 @@ class BatchRunner:
                 self.ctx.wh,
                 batch_key=batch_key,
                 provider=self.backend.provider,
-                base_url=self.config.base_url,
+                base_url=self.backend.base_url,
                 model=self.backend.model,
                 generator_id=self.model.generator_id,
                 input_file_id=file_id,
@@ -225,7 +260,7 @@ class BatchRunner:
     def _adopt(self, submissions: Counter[str]) -> list[Tracked]:
         """The recorded, uncollected batches holding any of the missing requests."""
         rows = open_batches(
-            self.ctx.wh, self.backend.provider, self.config.base_url, list(self._missing)
+            self.ctx.wh, self.backend.provider, self.backend.base_url, list(self._missing)
         )
         tracked = []
         recent: list[dict] | None = None
@@ -255,22 +290,10 @@ class BatchRunner:
     def _poll(self, batch: Tracked) -> bool:
         """Read the batch's state into `batches`; whether it is final."""
         state = self.api.get(batch.batch_id)
-        counts = state.get("request_counts") or {}
+        final = record_state(self.ctx.wh, batch.batch_key, state)
         status = state["status"]
-        final = status in FINAL
-        errors = ((state.get("errors") or {}).get("data") or [])[:ERRORS_KEPT]
-        update_batch(
-            self.ctx.wh,
-            batch.batch_key,
-            status,
-            output_file_id=state.get("output_file_id"),
-            error_file_id=state.get("error_file_id"),
-            completed_count=counts.get("completed"),
-            failed_count=counts.get("failed"),
-            errors=errors or None,
-            finished_at=now() if final else None,
-        )
         if status != batch.status:
+            counts = state.get("request_counts") or {}
             self.ctx.log.info(
                 f"batch {batch.batch_id}: {status} ({counts.get('completed', 0)}/"
                 f"{counts.get('total', len(batch.request_hashes))})"
@@ -332,17 +355,29 @@ class BatchRunner:
             except (KeyError, IndexError, TypeError):
                 text, choice, usage = None, {}, {}
             if text is not None:
-                schema = self.model.schema
-                if schema is not None and schema.problem(text):
-                    records.append(self._online(request_hash, prompt, sample_index))
-                    return
                 prompt_tokens = usage.get("prompt_tokens")
                 completion_tokens = usage.get("completion_tokens")
+                cost = call_cost(self.model.price, prompt_tokens, completion_tokens, "batch")
+                schema = self.model.schema
+                problem = schema.problem(text) if schema is not None else None
+                if problem:
+                    # Paid for and logged; asked again online now, or in the next batch with
+                    # another seed.
+                    self._reasks[request_hash] += 1
+                    errors[request_hash] = f"output does not match its JSON schema: {problem}"
+                    records.append(
+                        self._record(
+                            request_hash, prompt, sample_index, text, choice.get("finish_reason"),
+                            prompt_tokens, completion_tokens, "error", errors[request_hash], cost,
+                        )
+                    )  # fmt: skip
+                    if self.config.schema_reask == "online":
+                        records.append(self._online(request_hash, prompt, sample_index))
+                    return
                 records.append(
                     self._record(
                         request_hash, prompt, sample_index, text, choice.get("finish_reason"),
-                        prompt_tokens, completion_tokens, "ok", None,
-                        call_cost(self.model.price, prompt_tokens, completion_tokens, "batch"),
+                        prompt_tokens, completion_tokens, "ok", None, cost,
                     )
                 )  # fmt: skip
                 return
