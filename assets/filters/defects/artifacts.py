@@ -217,6 +217,9 @@ class AiDisclaimer(SpanRule):
     fields: ClassVar = ("instruction", "input", "response", "messages")
     roles: ClassVar = ("user", "assistant", "system")
     pattern: ClassVar[str] = DISCLAIMERS
+    # A quoted disclaimer is a mention ('My bot keeps saying "As an AI language model"'),
+    # not a use.
+    unquote: ClassVar[bool] = True
     name: str = "ai_disclaimer"
 
     def exempt(self) -> pl.Expr:
