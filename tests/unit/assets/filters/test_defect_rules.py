@@ -441,6 +441,31 @@ MORE_CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             conversation("Name three fruits.", "Here are three:\n- apples\n- pears\n- plums"),
         ],
     ),
+    Placeholder(): (
+        [
+            instruction(
+                "Write a cover letter for a nursing job.",
+                "Dear Hiring Manager,\n\nI am applying to [Company Name].\n\nSincerely,\n[Your Name]",
+            ),
+            conversation(
+                "Email my landlord about the heating.",
+                "Dear Mr. Okafor,\n\nThe heating has been broken since [date].\n\nBest,\n[Name]",
+            ),
+        ],
+        [
+            instruction(
+                "Write a short thank-you note to my team for finishing the release.",
+                "Hi team,\n\nThank you for the late nights that got the release out on time.\n\n"
+                "Best regards,\n[Your Name]",
+            ),
+            preference(
+                "Email my landlord that the tap leaks.",
+                "Dear Mr. Keller,\n\nThe kitchen tap leaks. When can a plumber come?\n\n"
+                "Sincerely,\n[Your Name]",
+                "Tap broken.",
+            ),
+        ],
+    ),
     AiDisclaimer(): (
         [
             instruction("Tell me a joke.", "As an AI language model, I do not tell jokes."),
