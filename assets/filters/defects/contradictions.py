@@ -9,8 +9,8 @@
   206 bones ... So in total, an adult skeleton has 212 bones");
 - a thing defined by itself: "The Nile is a tributary of the Nile".
 
-Claims are read sentence by sentence; a sentence that reports what others say or believe, or
-that is conditional ("Many people think ...", "If ..."), asserts nothing and is skipped. A
+Claims are read sentence by sentence; a claim after words that report what others say or
+believe, or that set a condition ("Many people think ...", "If ..."), asserts nothing. A
 claim's key is its subject word, its tense and its predicate word, so "Pluto is not a planet"
 and "Pluto was a planet until 2006" do not clash, nor do "lists are mutable" and "tuples are
 immutable". These read what answers a request: instruction responses, the chosen side of a
@@ -84,7 +84,6 @@ _NO_CLAIM = [
     "due",
     "about",
     "because",
-    "what",
     "same",
     "different",
     "used",
@@ -152,7 +151,7 @@ _CANDIDATES = (
 
 
 def _sentences(frame: pl.DataFrame) -> pl.DataFrame:
-    """`_uid, _sentence, _at` (its order) of each answer's asserted sentences."""
+    """`_uid, _sentence, _at` (its order): each answer's sentences, code left out."""
     return (
         frame.select("_uid", prose(pl.col("text")).str.extract_all(_SENTENCE).alias("_sentence"))
         .explode("_sentence")
@@ -171,8 +170,9 @@ def _asserted() -> pl.Expr:
 
 
 def _claims(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
-    """`_uid, subject, tense, word, neg, _span`: the copula claims of asserted sentences,
-    with the yes/no question's own claim when the answer opens with yes or no."""
+    """`_uid, subject, _past, word, neg, _span`: the asserted copula claims ("lists are
+    immutable"), with the yes/no question's own claim when the answer opens with yes or no,
+    and each claim on a negated word read again as its stem negated."""
     question = pl.coalesce(
         pl.col("prompt").str.extract_groups(_YES_NO_NOMINAL),
         pl.col("prompt").str.extract_groups(_YES_NO_ADJECTIVE),
