@@ -181,6 +181,7 @@ FILTERS = Registry(
         "empty_list": "assets.filters.defects.answers:EmptyListItems",
         "needless_clarification": "assets.filters.defects.answers:NeedlessClarification",
         "repeated_sentences": "assets.filters.defects.answers:RepeatedSentences",
+        "self_contradiction": "assets.filters.defects.contradictions:SelfContradiction",
         "code_stub": "assets.filters.defects.code_stubs:CodeStub",
         "response_language": "assets.filters.defects.response_language:ResponseLanguage",
         "gopher_quality": "assets.filters.gopher:GopherQuality",

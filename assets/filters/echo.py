@@ -113,7 +113,6 @@ class EchoesInstruction(RowFilter):
             .with_columns(
                 _words(pl.col("_instruction")).alias("_instruction_words"),
                 _words(pl.col("_response")).alias("_response_words"),
-                _bigrams(pl.col("_response")).alias("_pairs"),
             )
         )
         instruction, response, pairs = pl.col("_instruction"), pl.col("_response"), pl.col("_pairs")
@@ -124,6 +123,16 @@ class EchoesInstruction(RowFilter):
         starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" "))
         added = pl.col("_response_words") - pl.col("_instruction_words")
         repeats = starts | (contains & (added <= self.max_added_words))
+        # Bigrams (most of the rule's cost) only where a copy is possible: a response with
+        # u distinct words has at least u - 1 distinct bigrams, and at most the instruction's
+        # (its words - 1) can be shared, so a copy needs u - 1 <= (words - 1) / fraction.
+        distinct = response.str.split(" ").list.n_unique()
+        may_copy = (pl.col("_response_words") >= self.min_copy_words) & (
+            (distinct - 1) <= (pl.col("_instruction_words") - 1) / self.min_copied_fraction
+        )
+        texts = texts.filter(repeats | may_copy).with_columns(
+            _bigrams(pl.col("_response")).alias("_pairs")
+        )
         copied = (
             pairs.list.set_intersection(_bigrams(instruction)).list.len()
             / pairs.list.len().clip(lower_bound=1)

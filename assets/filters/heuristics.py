@@ -9,6 +9,7 @@ from typing import ClassVar
 import polars as pl
 from pydantic import Field, model_validator
 
+from assets.filters.asked import unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.text import body
 from assets.models.output_screens import REFUSAL_PATTERNS
@@ -18,6 +19,7 @@ from warehouse.settings import Strict
 
 # Control, format, private-use and unassigned characters, except ordinary whitespace.
 _NON_PRINTABLE = r"[\p{Cc}\p{Cf}\p{Co}\p{Cn}--[\n\r\t]]"
+_NGRAM_WORD = r"\w{2,}"
 
 
 def _flagged(
@@ -273,15 +275,16 @@ class RepeatedLines(RowFilter):
         )
         count = lines.list.len()
         fraction = (1 - lines.list.n_unique() / count.clip(lower_bound=1)).fill_null(0)
-        # A chorus sung twice or a blank form is what the request asked for.
-        asked = pl.col("instruction").fill_null("").str.contains(ASKED_TO_REPEAT)
-        return _flagged(
+        flagged = _flagged(
             rows,
-            (count >= 3) & (fraction > self.max_fraction) & ~asked,
+            (count >= 3) & (fraction > self.max_fraction),
             self.name,
             fraction,
             _evidence(fraction=fraction, lines=count),
         )
+        # A chorus sung twice or a blank form is what the request asked for (in an
+        # instruction or any user turn of a conversation).
+        return unless_asked(flagged, rows, ASKED_TO_REPEAT)
 
 
 class RepeatedNgramsConfig(Strict):
@@ -314,7 +317,9 @@ class RepeatedNgrams(RowFilter):
         return [cls(config.n, config.max_fraction)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        words = body(("response", "text")).str.to_lowercase().str.extract_all(r"\w+")
+        # Words of two or more characters: the digits and one-letter variables of a formula
+        # repeat without any loop in the generation.
+        words = body(("response", "text")).str.to_lowercase().str.extract_all(_NGRAM_WORD)
         shifted = [pl.element().shift(-k) for k in range(self.n)]
         grams = words.list.eval(pl.concat_str(shifted, separator=" ").drop_nulls())
         # The n-grams' counts as columns, computed once (inline, the condition and the
@@ -326,10 +331,12 @@ class RepeatedNgrams(RowFilter):
         )
         count = pl.col("_count")
         fraction = (1 - pl.col("_distinct") / count.clip(lower_bound=1)).fill_null(0)
-        return _flagged(
+        flagged = _flagged(
             counted,
             (count >= 2 * self.n) & (fraction > self.max_fraction),
             self.name,
             fraction,
             _evidence(fraction=fraction, ngrams=count, n=pl.lit(self.n)),
         )
+        # A tongue twister asked for three times loops on purpose.
+        return unless_asked(flagged, rows, ASKED_TO_REPEAT)

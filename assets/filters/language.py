@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Literal
 import polars as pl
 from pydantic import Field, model_validator
 
+from assets.filters.asked import requests
 from assets.language_id import fasttext_languages
 from assets.run_context import RunContext
 from assets.steps import RowFilter, RowStep, StepOutput, merge_stats
@@ -64,6 +65,17 @@ class LanguageConfig(Strict):
 
 
 CODE_FENCE = r"(?s)```.*?(?:```|$)"
+# A request that names, in English, the language its row is in asked for it ("Can we keep
+# this conversation in Spanish?"); the English name, so that a row written wholly in Spanish
+# that says "español" is still judged.
+LANGUAGE_NAMES = {
+    "es": r"(?i)\bspanish\b",
+    "fr": r"(?i)\bfrench\b",
+    "de": r"(?i)\bgerman\b",
+    "it": r"(?i)\bitalian\b",
+    "pt": r"(?i)\bportuguese\b",
+    "nl": r"(?i)\bdutch\b",
+}
 # Lines that read as code: keywords that open statements, comments, doctest prompts,
 # and lines ending (or consisting) of block punctuation.
 CODE_LINE = (
@@ -199,7 +211,23 @@ class LanguageFilter(RowFilter):
             & ~pl.col("lang").is_in(list(self.allowed))
             & (pl.col("lang_score") >= self.min_confidence)
         )
-        return rows.filter(wrong).select(
+        wrong_rows = rows.filter(wrong)
+        if wrong_rows.height:
+            # A row whose request names its language is in the language it asked for.
+            named = pl.coalesce(
+                [
+                    pl.when(pl.col("lang") == code).then(
+                        pl.col("request").str.contains(LANGUAGE_NAMES[code])
+                    )
+                    for code in LANGUAGE_NAMES
+                ]
+            ).fill_null(False)
+            wrong_rows = (
+                wrong_rows.join(requests(wrong_rows), on="row_id", how="left")
+                .filter(~named)
+                .drop("request")
+            )
+        return wrong_rows.select(
             "row_id",
             pl.lit("language.not_allowed").alias("rule"),
             pl.col("lang_score").alias("score"),

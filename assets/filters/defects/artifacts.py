@@ -74,6 +74,12 @@ _WANTS_TEMPLATE = (
     r"form|boilerplate|mad ?libs?|lorem|skeleton|outline with)\b"
 )
 
+_SIGN_OFF = (
+    r"(?i)(?:sincerely|regards|best|thanks|thank you|cheers|yours(?: truly| faithfully| "
+    r"sincerely)?|warmly|best wishes|respectfully|love|namaste|grüßen|cordialement|saludos)"
+    r",?[ \t]*\n[ \t]*$"
+)
+
 DISCLAIMERS = (
     r"(?i)\bas an? (?:ai|artificial intelligence)(?:[- ]powered)?(?: language)? "
     r"(?:model|assistant|chatbot)\b"
@@ -202,9 +208,19 @@ class Placeholder(SpanRule):
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
-        return _asked(_WANTS_TEMPLATE) | (
-            (pl.col("role") != "user")
-            & (mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context")))
+        before = pl.col("_prose").str.slice(
+            0, pl.col("_prose").str.find(span, literal=True).fill_null(0)
+        )
+        # "Sincerely,\n[Your Name]": a letter written for the user leaves the signature to
+        # them (the first placeholder found; one in the body is found before it).
+        signature = before.str.contains(_SIGN_OFF)
+        return (
+            _asked(_WANTS_TEMPLATE)
+            | signature
+            | (
+                (pl.col("role") != "user")
+                & (mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context")))
+            )
         )
 
 
@@ -217,6 +233,9 @@ class AiDisclaimer(SpanRule):
     fields: ClassVar = ("instruction", "input", "response", "messages")
     roles: ClassVar = ("user", "assistant", "system")
     pattern: ClassVar[str] = DISCLAIMERS
+    # A quoted disclaimer is a mention ('My bot keeps saying "As an AI language model"'),
+    # not a use.
+    unquote: ClassVar[bool] = True
     name: str = "ai_disclaimer"
 
     def exempt(self) -> pl.Expr:

@@ -1,5 +1,6 @@
 """Code in an answer that is not code yet: a function whose body is `pass`, `...`, `# TODO`
-or `raise NotImplementedError`, and Python blocks that do not parse. Abstract methods,
+or `raise NotImplementedError`, Python blocks that do not parse, and shell scripts or
+functions that do nothing or leave an `if`, `case` or loop open. Abstract methods,
 protocols and stubs the user asked for are what they should be."""
 
 from __future__ import annotations
@@ -133,6 +134,38 @@ def brackets_problem(code: str) -> str | None:
     return f"unclosed {stack[-1]!r}" if stack else None
 
 
+_SHELL_TAGS = {"bash", "sh", "shell", "zsh", "ksh", "console-script"}
+_SHEBANG = re.compile(r"^\s*#!\s*/\S*(?:bash|sh|zsh)\b")
+_SHELL_FUNCTION = re.compile(
+    r"(?m)^[ \t]*(?:function[ \t]+)?([\w:.-]+)[ \t]*(?:\(\))?[ \t]*\{[ \t]*\n(.*?)^[ \t]*\}", re.S
+)
+# A line that does nothing: blank, a comment, `:`, `true`, `...`, `return 0`, or a message
+# that the work is yet to be done.
+_SHELL_NOTHING = re.compile(
+    r"^\s*(?:#.*|:|true|\.\.\.|…|return(?:\s+0)?|exit(?:\s+0)?|"
+    r"echo\s+[\"']?(?:todo\b|not (?:yet )?implemented|implement (?:me|this|here)|your code|"
+    r"\.\.\.)[^\n]*)?\s*;?\s*$",
+    re.I,
+)
+_SHELL_BLOCKS = (("if", "fi"), ("case", "esac"), ("do", "done"))
+
+
+def shell_problem(code: str) -> str | None:
+    """Why a shell block is not working code: a function (or the whole script) that does
+    nothing, or an `if`, `case` or loop never closed."""
+    lines = code.splitlines()
+    if all(_SHELL_NOTHING.match(line) for line in lines if not _SHEBANG.match(line)):
+        return "script does nothing"
+    for match in _SHELL_FUNCTION.finditer(code):
+        if all(_SHELL_NOTHING.match(line) for line in match.group(2).splitlines()):
+            return f"function {match.group(1)} is a stub"
+    words = re.findall(r"(?m)(?:^|[;&|]\s*|\bthen\s+|\belse\s+)(if|fi|case|esac|do|done)\b", code)
+    for opening, closing in _SHELL_BLOCKS:
+        if words.count(opening) > words.count(closing):
+            return f"'{opening}' without '{closing}'"
+    return None
+
+
 def code_problem(text: str) -> str | None:
     """The first problem of a fenced code block in `text`, or None."""
     for match in _FENCE.finditer(text):
@@ -144,6 +177,8 @@ def code_problem(text: str) -> str | None:
             problem = python_problem(code)
         elif tag in _BRACE_TAGS:
             problem = brackets_problem(code)
+        elif tag in _SHELL_TAGS or (not tag and _SHEBANG.match(code)):
+            problem = shell_problem(code)
         else:
             problem = None
         if problem:

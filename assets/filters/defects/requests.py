@@ -26,7 +26,11 @@ _IMPERATIVES = (
     "prove|provide|put|rank|rate|read|recommend|refactor|reformat|rephrase|replace|report|"
     "restate|rewrite|say|score|select|share|shorten|show|simplify|sketch|solve|sort|specify|"
     "spell|state|suggest|summari[sz]e|support|tag|take|teach|tell|test|think|trace|transform|"
-    "translate|turn|use|validate|verify|walk|write"
+    "translate|turn|use|validate|verify|walk|write|"
+    # The imperatives of programming tasks: "Return the sorted list ...", "Given a list, ...".
+    "given|return|flatten|split|parse|group|merge|reverse|remove|keep|filter|insert|delete|"
+    "encode|decode|round|swap|rotate|shift|concatenate|join|append|print|output|scan|sum|"
+    "multiply|divide|add|subtract|count|search|look|split|strip|trim|capitali[sz]e|format"
 )
 _QUESTION_WORDS = (
     "what|which|why|who|whom|whose|when|where|how|is|are|am|was|were|do|does|did|can|could|"
@@ -35,7 +39,7 @@ _QUESTION_WORDS = (
 REQUEST = "|".join(
     (
         r"\?",
-        r"(?i:(?:^|[.!;:\n]\s*)(?:(?:please|now|ok|okay|so|then|also|next|first|finally|"
+        r"(?i:(?:^|[.!;:,\n]\s*)(?:(?:please|now|ok|okay|so|then|also|next|first|finally|"
         r"\w+ly),?\s+)?(?:" + _IMPERATIVES + r")\b)",
         r"(?i:(?:^|[.!;:\n]\s*)(?:" + _QUESTION_WORDS + r")\b)",
         r"(?i:\b(?:please|kindly|can you|could you|would you|will you|i need|i want|i'd like|"
@@ -69,6 +73,21 @@ DECLARATIVE = (
     r"won|wrote|\p{L}{3,}ed)\b"
     r"|(?i)^\W*(?:i|we|he|she|they|it|there|my|our|his|her|their|its)\s"
 )
+# A present-tense generic statement, a subject and a verb in -s: "Coffee tastes better ...",
+# "Water boils at ...".
+GENERIC_STATEMENT = (
+    r"(?i)^\W*(?:(?:the|a|an|most|many|some|all|every|fresh|good)\s+)?\p{L}+(?:\s+\p{L}+)?\s+"
+    r"\p{L}{2,}[^s\W]s\s+\p{L}+"
+)
+# What follows a plural noun in a terse request ("Healthy breakfast ideas for kids", "Key
+# differences between TCP and UDP"), not a verb: no statement.
+_TITLE = (
+    r"(?i)^\W*(?:\p{L}+\s+){0,2}\p{L}{2,}s\s+(?:for|about|of|on|to|from|between|with|and|vs|"
+    r"versus|among|across|under|like|in|that|when|you|i|we|to)\b"
+)
+# A conversation may open with the user's own situation ("I'm building a to-do app."): only
+# statements about something else are no request there.
+_FIRST_PERSON = r"(?i)^\W*(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
 
 
 @dataclass(frozen=True)
@@ -81,12 +100,30 @@ class NotATask(DefectRule):
     name: str = "not_a_task"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        text = prose(pl.col("text"))
-        found = units(rows, ("instruction",)).filter(
-            (pl.col("context").str.strip_chars() == "")
-            & ~text.str.contains(REQUEST)
-            & text.str.contains(DECLARATIVE)
+        def statement(text: pl.Expr) -> pl.Expr:
+            text = prose(text)
+            return ~text.str.contains(REQUEST) & (
+                text.str.contains(DECLARATIVE)
+                | (text.str.contains(GENERIC_STATEMENT) & ~text.str.contains(_TITLE))
+            )
+
+        # A conversation's opening user turn, read from the transcript's first user line
+        # (cheap), so that only the rare candidates are decoded into turns.
+        opening = pl.col("text").str.extract(r"(?m)^user: (.*)$", 1)
+        chats = rows.filter(
+            (pl.col("kind") == "conversation")
+            & statement(opening).fill_null(False)
+            & ~opening.str.contains(_FIRST_PERSON).fill_null(False)
         )
+        opening_turn = (pl.col("field") == "messages") & (pl.col("prompt") == "")
+        found = pl.concat(
+            [
+                units(rows, ("instruction",)),
+                units(chats, ("messages",), ("user",)).filter(
+                    opening_turn & ~pl.col("text").str.contains(_FIRST_PERSON)
+                ),
+            ]
+        ).filter((pl.col("context").str.strip_chars() == "") & statement(pl.col("text")))
         return decisions(
             found, self.name, pl.lit(1.0), span=shortened(pl.col("text"), 200), start=pl.lit(0)
         )
@@ -299,5 +336,6 @@ class UnseenReference(SpanRule):
 # A request that asks for repetition or for blanks is answered with repeated lines.
 ASKED_TO_REPEAT = (
     r"(?i)\b(?:repeat|repeated|chorus|refrain|song|lyrics|chant|mantra|again|twice|drill|"
-    r"blank|template|form|fill in|fill-in)\b"
+    r"blank|template|form|fill in|fill-in|checklist|worksheet|verbatim|word for word|"
+    r"tongue[- ]twisters?|(?:two|three|four|five|six|seven|eight|nine|ten|\d+) times)\b"
 )

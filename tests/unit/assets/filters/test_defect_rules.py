@@ -18,6 +18,7 @@ from assets.filters.defects.answers import (
 )
 from assets.filters.defects.artifacts import AiDisclaimer, ChatTokenLeak, Placeholder, TemplateLeak
 from assets.filters.defects.code_stubs import CodeStub
+from assets.filters.defects.contradictions import SelfContradiction
 from assets.filters.defects.requests import EmptyQuestion, NotATask, UnseenReference
 from assets.filters.defects.response_language import ResponseLanguage
 from assets.filters.defects.roles import RoleFlip
@@ -310,6 +311,59 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             ),
         ],
     ),
+    SelfContradiction(): (
+        [
+            instruction(
+                "Are Python lists mutable?",
+                "No, Python lists are immutable. Since lists are mutable, you can append to them.",
+            ),
+            instruction(
+                "Is 1 a prime number?",
+                "Yes, 1 is a prime number. It has only one divisor, so it is not prime.",
+            ),
+            preference(
+                "Which is larger, a kilobyte or a megabyte?",
+                "A kilobyte is larger than a megabyte. A megabyte holds about a thousand times "
+                "as much data as a kilobyte.",
+                "Megabyte.",
+            ),
+            conversation(
+                "Tell me about the Nile.",
+                "It is the longest river in Africa.",
+                "Where does it flow?",
+                "North into the Mediterranean. The Nile is a tributary of the Nile.",
+            ),
+            instruction(
+                "How many bones are in the adult human body?",
+                "An adult has 206 bones. Babies have more. So in total, an adult has 212 bones.",
+            ),
+        ],
+        [
+            instruction(
+                "Are Python tuples mutable?",
+                "No. Lists are mutable, but tuples are immutable: once made, they cannot change.",
+            ),
+            instruction(
+                "Is Pluto a planet?",
+                "No, Pluto is not a planet now. It was a planet until 2006, when it was "
+                "reclassified.",
+            ),
+            instruction(
+                "Is the Great Wall of China visible from space?",
+                "No. Many people say the Great Wall is visible from space, but the Great Wall "
+                "is not visible to the naked eye from orbit.",
+            ),
+            instruction(
+                "Tom has 5 apples and buys 3 more. How many apples does he have?",
+                "Tom has 5 apples. He buys 3 more apples, so in total he has 8 apples.",
+            ),
+            instruction(
+                "Which is heavier, a kilogram of iron or a pound of iron?",
+                "A kilogram is heavier than a pound: a kilogram is about 2.2 pounds.",
+            ),
+            instruction("Is the Amazon a river?", "Yes, the Amazon is a river in South America."),
+        ],
+    ),
     EchoesInstruction(): (
         [
             conversation("What is photosynthesis?", "What is photosynthesis?"),
@@ -322,9 +376,121 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
 }
 
 
-@pytest.mark.parametrize("rule", list(CASES), ids=lambda r: r.name)
-def test_each_rule_drops_its_defects_and_keeps_the_look_alikes(rule: RowFilter):
-    defective, sound = CASES[rule]
+# The general forms added to older rules: a statement that is no task in a conversation's
+# opening turn and in the present tense; shell stubs; a word cut in the middle; a quoted
+# disclaimer is a mention.
+MORE_CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
+    NotATask(): (
+        [
+            conversation("Cats are much more independent than dogs.", "That is a common view."),
+            instruction("Coffee tastes better when the beans are freshly ground.", "True."),
+            preference("Water boils at a lower temperature on mountains.", "Yes.", "No."),
+        ],
+        [
+            conversation("I'm building a to-do app in React.", "Nice, what do you need?"),
+            conversation("Cats or dogs: which is more independent?", "Cats, usually."),
+            instruction("Healthy breakfast ideas for kids.", "Oatmeal with fruit."),
+            instruction("Return the sorted list of odd numbers in xs.", "sorted(x for x in xs)"),
+            instruction(
+                "Following the recipe's steps, write a shopping list.", "Flour, eggs, milk."
+            ),
+        ],
+    ),
+    CodeStub(): (
+        [
+            instruction(
+                "Write a Bash script that backs up my home directory.",
+                "```bash\n#!/bin/bash\nbackup() {\n  # copy the files\n  :\n}\nbackup\n```",
+            ),
+            preference(
+                "Write a shell loop that compresses every log file.",
+                '```sh\nfor f in *.log; do\n  gzip "$f"\n```',
+                "No.",
+            ),
+            conversation(
+                "Write a bash script that rotates logs.", "```bash\n#!/bin/bash\n# ...\n```"
+            ),
+        ],
+        [
+            instruction(
+                "Write a shell loop that compresses every log file.",
+                '```bash\nfor f in *.log; do\n  gzip "$f"\ndone\n```',
+            ),
+            instruction(
+                "Write a bash function that greets a name.",
+                '```bash\ngreet() {\n  echo "Hello, $1"\n}\n```',
+            ),
+            instruction(
+                "Give me a bash function skeleton for a deploy step.",
+                "```bash\ndeploy() {\n  :\n}\n```",
+            ),
+        ],
+    ),
+    TruncatedText(): (
+        [
+            instruction("Why do we need vitamin D?", "Vitamin D helps the body absor"),
+            conversation(
+                "Give me three sleep tips.",
+                "1. Keep a schedule.\n2. Avoid caffeine.\n3. Limit screens in the eveni",
+            ),
+            preference("Name a bakery.", "Call it The Rolling Pin, a name that is memorab", "X"),
+        ],
+        [
+            instruction("Name a framework for containers.", "The usual choice is Kubernetes"),
+            instruction("Which command lists files?", "Use ls -la"),
+            conversation("Name three fruits.", "Here are three:\n- apples\n- pears\n- plums"),
+        ],
+    ),
+    Placeholder(): (
+        [
+            instruction(
+                "Write a cover letter for a nursing job.",
+                "Dear Hiring Manager,\n\nI am applying to [Company Name].\n\nSincerely,\n[Your Name]",
+            ),
+            conversation(
+                "Email my landlord about the heating.",
+                "Dear Mr. Okafor,\n\nThe heating has been broken since [date].\n\nBest,\n[Name]",
+            ),
+        ],
+        [
+            instruction(
+                "Write a short thank-you note to my team for finishing the release.",
+                "Hi team,\n\nThank you for the late nights that got the release out on time.\n\n"
+                "Best regards,\n[Your Name]",
+            ),
+            preference(
+                "Email my landlord that the tap leaks.",
+                "Dear Mr. Keller,\n\nThe kitchen tap leaks. When can a plumber come?\n\n"
+                "Sincerely,\n[Your Name]",
+                "Tap broken.",
+            ),
+        ],
+    ),
+    AiDisclaimer(): (
+        [
+            instruction("Tell me a joke.", "As an AI language model, I do not tell jokes."),
+            conversation("Hi", "Hello.", "As an AI language model, I can't help you."),
+        ],
+        [
+            instruction(
+                'My chatbot keeps saying "As an AI language model". How do I stop it?',
+                "Adjust the system prompt to forbid that phrase.",
+            ),
+            conversation(
+                'Why do bots say "As an AI language model, I cannot"?', "It is a trained habit."
+            ),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("rule", "cases"),
+    [*CASES.items(), *MORE_CASES.items()],
+    ids=[r.name for r in CASES] + [f"{r.name}-general" for r in MORE_CASES],
+)
+def test_each_rule_drops_its_defects_and_keeps_the_look_alikes(rule: RowFilter, cases: tuple):
+    defective, sound = cases
     found = flagged(rule, *defective, *sound)
     assert all(found[: len(defective)]), [
         d for d, f in zip(defective, found, strict=False) if not f
@@ -425,3 +591,49 @@ def test_malformed_model_output_is_judged_without_error():
         assert set(out.columns) == {"row_id", "rule", "score", "evidence"}
         for evidence in out["evidence"]:
             assert json.loads(evidence)["rule"] == rule.name
+
+
+def test_repetition_the_request_asked_for_is_kept_in_any_row_kind():
+    from assets.filters.heuristics import RepeatedLines, RepeatedNgrams
+
+    twister = "\n".join(["She sells sea shells by the sea shore."] * 6)
+    loop = "\n".join(["The answer is the answer is the answer."] * 6)
+    for rule in (RepeatedLines(0.3), RepeatedNgrams(3, 0.5), RepeatedSentences()):
+        found = flagged(
+            rule,
+            instruction("Tell me about the sea.", loop),
+            conversation("Hi", "Hello.", "Tell me about the sea.", loop),
+            instruction("Say this tongue twister six times.", twister),
+            conversation("Hi", "Hello.", "Say a tongue twister six times.", twister),
+            conversation("Repeat after me: she sells sea shells by the sea shore.", twister),
+        )
+        assert found[0] and found[1], rule.name
+        assert found[2:] == [None, None, None], rule.name
+
+
+def test_a_formula_is_no_repetition_loop():
+    from assets.filters.heuristics import RepeatedNgrams
+
+    formula = (
+        "(a + b)^2 = a^2 + 2ab + b^2, so (x + 1)^2 = x^2 + 2x + 1 and (y + 2)^2 = y^2 + 4y + 4"
+    )
+    loop = "the cat sat on the mat " * 6
+    found = flagged(
+        RepeatedNgrams(3, 0.5),
+        instruction("Expand (a + b)^2.", formula),
+        instruction("Write a sentence.", loop),
+    )
+    assert found[0] is None and found[1] is not None
+
+
+def test_a_conversation_held_in_the_language_the_user_asked_for_is_kept():
+    from assets.filters.language import LanguageFilter
+
+    spanish = "Claro. ¿Qué hiciste el fin de semana? Yo fui al mercado con mi familia."
+    rows = rows_of(
+        conversation("Can we keep this conversation in Spanish so I can practise?", spanish),
+        conversation("Hola, ¿qué tal?", spanish),
+        instruction("¿Cuál es la capital de Francia?", "París."),
+    ).with_columns(pl.lit("es").alias("lang"), pl.lit(0.95).alias("lang_score"))
+    dropped = set(LanguageFilter(("en",), 0.5).flag(rows)["row_id"])
+    assert [row_id in dropped for row_id in rows["row_id"]] == [False, True, True]

@@ -103,3 +103,19 @@ def test_documents_and_instructions_without_words_are_not_echoes():
     )
     rows = with_row_ids(conform(frame))
     assert filter_rows(rows).decisions.is_empty()
+
+
+def test_a_copy_that_loops_over_the_instruction_is_found_among_rows_that_cannot_copy():
+    # Bigrams are built only where a copy is possible (few distinct words for the
+    # instruction's length): a response looping over the instruction's words is one, a long
+    # answer with many words of its own is not, and neither is judged differently for it.
+    instruction = "Rewrite for a child: the sky looks blue because air scatters blue light."
+    looping = "the sky looks blue because air scatters blue light " * 4
+    own_words = (
+        "Sunlight holds every colour. Tiny bits of air bounce the blue part around far more "
+        "than the red part, so blue reaches your eyes from every direction of the sky."
+    )
+    rows = _rows({instruction: (looping, True), "Why is the sky blue?": (own_words, False)})
+    flagged = EchoesInstruction().flag(rows).join(rows.select("row_id", "instruction"), on="row_id")
+    assert flagged["instruction"].to_list() == [instruction]
+    assert json.loads(flagged["evidence"].item())["how"] == "copies"
