@@ -14,6 +14,7 @@ a batch pads only to its own longest text; `encode` here passes it whole lists f
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -187,19 +188,27 @@ class Embedder:
             tokens.append((inner / norms).astype(np.float32))
         return sentences.astype(np.float32), tokens
 
-    def embed(self, wh: Warehouse, texts: list[str]) -> np.ndarray:
-        """Vectors for `texts` in order, encoding only texts the cache has not seen."""
+    def embed(
+        self,
+        wh: Warehouse | None,
+        texts: list[str],
+        encode: Callable[[list[str]], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Vectors for `texts` in order, encoding (with `encode`, default `self.encode`) only
+        the distinct texts the cache has not seen. Without a warehouse (a Spark executor)
+        there is no cache: every distinct text is encoded."""
         keys = text_sha256(texts)
-        known = cached_embeddings(wh, self.model, sorted(set(keys)))
+        known = cached_embeddings(wh, self.model, sorted(set(keys))) if wh is not None else {}
         missing = list(dict.fromkeys(k for k in keys if k not in known))
         self.cache_hits += sum(k in known for k in keys)
         if missing:
             first_text = dict(zip(keys, texts, strict=True))
-            fresh = self.encode([first_text[k] for k in missing])
+            fresh = (encode or self.encode)([first_text[k] for k in missing])
             self.encoded += len(missing)
             for start in range(0, len(missing), _STORE_BATCH):
-                stop = start + _STORE_BATCH
-                store_embeddings(wh, self.model, missing[start:stop], fresh[start:stop])
+                if wh is not None:
+                    stop = start + _STORE_BATCH
+                    store_embeddings(wh, self.model, missing[start:stop], fresh[start:stop])
             known.update(zip(missing, fresh, strict=True))
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)

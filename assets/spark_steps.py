@@ -10,9 +10,18 @@
   driver merges them (`merge_stats`), as the local runner merges batches.
 - Exact dedup keys rows on the executors (`ExactDedup.keys`) and clusters them with a Spark
   window; only the duplicates come back.
-- A step that holds the warehouse (the call log, the embedding cache: judge scores, the
-  embedding detector, the decontamination judge) runs in this process: the warehouse is a
-  local DuckDB file. So do the other corpus steps (near dedup has its own `backend: spark`).
+- The steps go to the executors once per job as a Spark broadcast of their executor copies
+  (`RowStep.for_executors`): the embedding and lexical detectors compute their benchmark side
+  (item vectors, fitted TF-IDF) here, once, and drop the warehouse; each task unpickles its
+  own copy (its statistics are its own), and the model is loaded once per executor process
+  (`embeddings._load` is a module-level cache keyed by model and device).
+- Semantic dedup embeds on the executors (only texts missing from the warehouse cache, which
+  this process reads and fills) and clusters once, here, with the in-process algorithm.
+- A step that holds the warehouse (the call log: judge scores, the decontamination judge) runs
+  in this process: the warehouse is a local DuckDB file. So do the other corpus steps (near
+  dedup has its own `backend: spark`).
+- Where each step ran is reported per step (`StageOutput.engines`): `spark executors` or
+  `spark driver`.
 """
 
 from __future__ import annotations
@@ -24,18 +33,32 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 
 from assets.dedup.exact import ExactDedup
+from assets.dedup.semantic import SemanticDedup
+from assets.embeddings import Device, Embedder
 from assets.models.context import ModelContext
 from assets.spark_session import SparkConfig, spark_session, to_spark
-from assets.steps import RowStep, Step, apply_flags, merge_stats, no_decisions
+from assets.steps import (
+    SPARK_DRIVER,
+    SPARK_EXECUTORS,
+    RowStep,
+    Step,
+    apply_flags,
+    merge_stats,
+    no_decisions,
+    no_flags,
+    own_spark_backend,
+)
 from assets.stream import StageOutput, run_steps
 from warehouse import Warehouse
 from warehouse.rows import CONTENT_COLUMNS, DECISION_SCHEMA
 
 if TYPE_CHECKING:
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame, SparkSession
 
 # One record per (chunk, step) with its funnel counts and decisions, one per chunk with the rows
@@ -68,14 +91,40 @@ def from_ipc(payload: bytes | bytearray) -> pl.DataFrame:
     return pl.read_ipc_stream(io.BytesIO(payload))
 
 
+def _holds_driver_state(step: Step) -> bool:
+    return any(isinstance(value, Warehouse | ModelContext) for value in vars(step).values())
+
+
 def runs_on_driver(step: Step) -> bool:
     """Whether `step` must run in this process: a corpus step, a row step with its own Spark
     backend, or one holding the warehouse (directly or through a model context), which
-    executors cannot open."""
+    executors cannot open, unless it makes a copy without it (`for_executors`)."""
     if not isinstance(step, RowStep) or getattr(step, "backend", None) == "spark":
         # A step with its own Spark backend submits its own jobs, from the driver.
         return True
-    return any(isinstance(value, Warehouse | ModelContext) for value in vars(step).values())
+    if type(step).for_executors is not RowStep.for_executors:
+        return False
+    return _holds_driver_state(step)
+
+
+def engine_of(step: Step) -> str:
+    """Where `step` runs on the Spark engine (`step_engines`): a step with its own Spark
+    backend, a row step with an executor copy, exact and semantic dedup on the executors."""
+    if own_spark_backend(step) or isinstance(step, ExactDedup | SemanticDedup):
+        return SPARK_EXECUTORS
+    return SPARK_DRIVER if runs_on_driver(step) else SPARK_EXECUTORS
+
+
+def executor_copies(steps: Sequence[RowStep]) -> list[RowStep]:
+    """What the executors run: each step's `for_executors` copy, which must not hold the
+    warehouse."""
+    copies = [step.for_executors() for step in steps]
+    for copy in copies:
+        if _holds_driver_state(copy):
+            raise SparkStepError(
+                f"step {copy.name!r} cannot run on Spark: its executor copy holds the warehouse"
+            )
+    return copies
 
 
 def _record(
@@ -97,11 +146,14 @@ def _record(
 
 
 def chunk_runner(
-    steps: Sequence[RowStep],
+    shipped: Broadcast[bytes],
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """mapInArrow body: (chunk, payload) rows in; per chunk, every step applied in order."""
+    """mapInArrow body: (chunk, payload) rows in; per chunk, every step applied in order.
+    `shipped` broadcasts the pickled steps: each task unpickles its own copies, so statistics
+    never carry over between tasks of a reused Python worker."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        steps: list[RowStep] = pickle.loads(shipped.value)
         saw_rows = [False] * len(steps)
         for batch in batches:
             for chunk, payload in zip(
@@ -149,7 +201,7 @@ def key_runner(step: ExactDedup) -> Callable[[Iterator[pa.RecordBatch]], Iterato
     return run
 
 
-def _check_picklable(steps: Sequence[Step]) -> None:
+def _pickled(steps: Sequence[Step]) -> bytes:
     from pyspark import cloudpickle
 
     for step in steps:
@@ -160,6 +212,69 @@ def _check_picklable(steps: Sequence[Step]) -> None:
                 f"step {step.name!r} cannot run on Spark: it cannot be sent to the executors "
                 f"({type(exc).__name__}: {exc})"
             ) from exc
+    return cloudpickle.dumps(list(steps))
+
+
+def vector_runner(
+    model: str, device: Device
+) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """mapInArrow body: (chunk, payload of `position, text`) in; each text's normalized vector
+    (float32 bytes) out, encoded by the executor process's one copy of the model."""
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        embedder = Embedder(model, device=device)
+        for batch in batches:
+            for payload in batch.column("payload").to_pylist():
+                texts = from_ipc(payload)
+                vectors = embedder.encode(texts["text"].to_list())
+                yield pa.RecordBatch.from_pydict(
+                    {
+                        "position": texts["position"].to_arrow(),
+                        "vector": pa.array([v.tobytes() for v in vectors], pa.binary()),
+                    }
+                )
+
+    return run
+
+
+def encode_on_spark(
+    spark: SparkSession, texts: list[str], model: str, device: Device, chunk_rows: int
+) -> np.ndarray:
+    """`Embedder(model, device=device).encode(texts)`, chunk by chunk on the executors."""
+    frame = pl.DataFrame(
+        {"position": pl.int_range(len(texts), dtype=pl.Int64, eager=True), "text": texts},
+        schema={"position": pl.Int64, "text": pl.String},
+    )
+    encoded = (
+        _chunks(spark, frame, chunk_rows)
+        .mapInArrow(vector_runner(model, device), "position long, vector binary")
+        .toArrow()
+        .sort_by("position")
+    )
+    if encoded.num_rows != len(texts):
+        raise SparkStepError(f"{encoded.num_rows} vectors came back for {len(texts)} texts")
+    flat = np.frombuffer(b"".join(encoded.column("vector").to_pylist()), dtype=np.float32)
+    return flat.reshape(len(texts), -1).copy()
+
+
+def semantic_dedup_on_spark(
+    spark: SparkSession, rows: pl.DataFrame, step: SemanticDedup, chunk_rows: int
+) -> pl.DataFrame:
+    """`step.flag(rows)`: the rows' vectors through the warehouse cache, the missing ones
+    encoded on the executors; clustering and the greedy pass once, here."""
+    compared = step.compared(rows)
+    if compared.height < 2:
+        return no_flags()
+    embedder = Embedder(step.config.model)
+
+    def on_executors(texts: list[str]) -> np.ndarray:
+        return encode_on_spark(spark, texts, step.config.model, "auto", chunk_rows)
+
+    vectors = embedder.embed(step.wh, compared["content"].to_list(), encode=on_executors)
+    step.encoded += embedder.encoded
+    step.cache_hits += embedder.cache_hits
+    order = compared["row_id"].arg_sort().to_numpy()
+    return step.decide_vectors(compared["row_id"].gather(order), vectors[order]).flags
 
 
 @dataclass
@@ -189,9 +304,9 @@ def run_row_steps(
     spark: SparkSession, rows: pl.DataFrame, steps: Sequence[RowStep], chunk_rows: int
 ) -> _Segment:
     """Run `steps` in order on every chunk of `rows` (not empty) on Spark."""
-    _check_picklable(steps)
+    shipped = spark.sparkContext.broadcast(_pickled(executor_copies(steps)))
     segment = _Segment(steps)
-    output = _chunks(spark, rows, chunk_rows).mapInArrow(chunk_runner(steps), RECORD_DDL)
+    output = _chunks(spark, rows, chunk_rows).mapInArrow(chunk_runner(shipped), RECORD_DDL)
     next_chunk = 0
     for record in output.toLocalIterator(prefetchPartitions=True):
         if record.kind == "rows":
@@ -208,6 +323,7 @@ def run_row_steps(
             task = pickle.loads(record.payload)
             seen = segment.stats[record.step]
             segment.stats[record.step] = task if seen is None else merge_stats(seen, task)
+    shipped.destroy()
     return segment
 
 
@@ -279,19 +395,26 @@ def run_steps_on_spark(
     decisions = [pl.DataFrame(schema=DECISION_SCHEMA)]
     funnel: list[tuple[str, str, int, int]] = []
     stats: list[dict[str, Any]] = []
+    engines: list[tuple[str, str]] = []
     for segment in _segments(steps):
         first = segment[0]
-        if rows.is_empty() or (runs_on_driver(first) and not isinstance(first, ExactDedup)):
+        on_executors = isinstance(first, ExactDedup | SemanticDedup) or not runs_on_driver(first)
+        if rows.is_empty() or not on_executors:
             # What the local runner does, step by step (an empty version shapes its columns).
             for step in segment:
                 local = run_steps(rows, [step], stage)
                 decisions.append(local.decisions)
                 funnel.extend(local.funnel.iter_rows())
                 stats.append(step.stats())
+                engines.append((step.name, engine_of(step) if rows.height else SPARK_DRIVER))
                 rows = local.rows
-        elif isinstance(first, ExactDedup):
-            flags = exact_dedup_on_spark(spark, rows, first, chunk_rows)
+        elif isinstance(first, ExactDedup | SemanticDedup):
+            if isinstance(first, ExactDedup):
+                flags = exact_dedup_on_spark(spark, rows, first, chunk_rows)
+            else:
+                flags = semantic_dedup_on_spark(spark, rows, first, chunk_rows)
             output = apply_flags(rows, flags)
+            engines.append((first.name, SPARK_EXECUTORS))
             funnel.append((first.name, "corpus", rows.height, output.rows.height))
             decisions.append(_staged(output.decisions, stage))
             stats.append(first.stats())
@@ -303,6 +426,7 @@ def run_steps_on_spark(
                 row_steps, ran.decisions, ran.counts, ran.stats, strict=True
             ):
                 funnel.append((step.name, "row", rows_in, rows_out))
+                engines.append((step.name, SPARK_EXECUTORS))
                 decisions.append(_staged(pl.concat(found) if found else no_decisions(), stage))
                 # A step no task gave rows reports what it reports before any row.
                 stats.append(step.stats() if merged is None else merged)
@@ -325,4 +449,5 @@ def run_steps_on_spark(
             },
             orient="row",
         ),
+        engines,
     )

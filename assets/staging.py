@@ -220,7 +220,7 @@ def stream_stage(
                 summary = _spark_steps(source(), steps, corpus, emit, recipe, batch_rows)
             else:
                 summary = stream_steps(source(), steps, corpus, emit, spill)
-            writer.finish()
+            writer.finish(summary.engines)
         except BaseException:
             writer.abandon()
             raise
@@ -254,7 +254,7 @@ def _spark_steps(
     emit(None, result.decisions)
     for batch in batches(result.rows, batch_rows):
         emit(batch, None)
-    return StreamSummary(result.stats, result.funnel, result.rows.height)
+    return StreamSummary(result.stats, result.funnel, result.rows.height, result.engines)
 
 
 def describe_stream(
@@ -295,4 +295,8 @@ def stats_metadata(result: StageOutput | StreamSummary, defaults: dict | None = 
             for key, value in stats.items()
         },
         "step_funnel": dg.MetadataValue.md(markdown_table(result.funnel)),
+        # Where each step ran: `local`, `spark driver` or `spark executors`.
+        "step_engines": json_metadata(
+            [{"step": step, "engine": engine} for step, engine in result.engines]
+        ),
     }

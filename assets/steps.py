@@ -97,6 +97,13 @@ class Step(ABC):
 class RowStep(Step):
     """A step whose result for a row depends on that row alone (see the module docstring)."""
 
+    def for_executors(self) -> RowStep | None:
+        """This step as Spark executors run it (None: it runs in the driver process). A step
+        that holds what executors cannot reach (the warehouse) returns a copy without it, with
+        its corpus-level parts (benchmark item vectors) computed here, once: they are
+        broadcast with the copy. By default the step itself."""
+        return self
+
 
 @dataclass(frozen=True)
 class CorpusState:
@@ -193,6 +200,18 @@ class CorpusFilter(CorpusStep):
 
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         return apply_flags(rows, self.flag(rows))
+
+
+# Where a step ran (`step_engines` of a version): this process with the local engine, the
+# Spark driver process, or Spark executors (the step's row-local work left the driver).
+LOCAL, SPARK_DRIVER, SPARK_EXECUTORS = "local", "spark driver", "spark executors"
+
+
+def own_spark_backend(step: Step) -> bool:
+    """Whether `step` submits its own Spark jobs (`backend: spark`: near dedup, n-gram
+    overlap), on either engine."""
+    config = getattr(step, "config", None)
+    return "spark" in (getattr(step, "backend", None), getattr(config, "backend", None))
 
 
 def merge_stats(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:

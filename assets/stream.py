@@ -11,14 +11,23 @@ stage asset, lists in `run_steps`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import polars as pl
 from pydantic import Field
 
 from assets.spill import Spill
-from assets.steps import CorpusStep, RowStep, Step, StepOutput, merge_stats
+from assets.steps import (
+    LOCAL,
+    SPARK_EXECUTORS,
+    CorpusStep,
+    RowStep,
+    Step,
+    StepOutput,
+    merge_stats,
+    own_spark_backend,
+)
 from assets.turn_evidence import name_turns
 from warehouse.rows import DECISION_SCHEMA
 from warehouse.settings import Strict
@@ -70,6 +79,8 @@ class StreamSummary:
     stats: dict[str, Any]
     funnel: pl.DataFrame
     rows_out: int
+    # Per step, in order: where it ran (`local`, `spark driver`, `spark executors`).
+    engines: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _staged(decisions: pl.DataFrame, stage: str) -> pl.DataFrame:
@@ -139,7 +150,11 @@ def stream_steps(
     stats: dict[str, Any] = {}
     for step in steps:
         stats = merge_stats(stats, step.stats())
-    return StreamSummary(stats, pl.DataFrame(funnel, schema=FUNNEL_SCHEMA, orient="row"), rows_out)
+    # A step with its own Spark backend (near dedup, n-gram overlap) runs on executors anyway.
+    engines = [(step.name, SPARK_EXECUTORS if own_spark_backend(step) else LOCAL) for step in steps]
+    return StreamSummary(
+        stats, pl.DataFrame(funnel, schema=FUNNEL_SCHEMA, orient="row"), rows_out, engines
+    )
 
 
 def _decided(
@@ -187,6 +202,8 @@ class StageOutput:
     decisions: pl.DataFrame
     stats: dict[str, Any]
     funnel: pl.DataFrame
+    # Per step, in order: where it ran (`local`, `spark driver`, `spark executors`).
+    engines: list[tuple[str, str]] = field(default_factory=list)
 
 
 def batches(rows: pl.DataFrame, batch_rows: int | None) -> Iterator[pl.DataFrame]:
@@ -222,4 +239,5 @@ def run_steps(
         pl.concat(decided),
         summary.stats,
         summary.funnel,
+        summary.engines,
     )

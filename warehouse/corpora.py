@@ -6,6 +6,7 @@ import json
 import os
 import re
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,8 +196,14 @@ class VersionWriter:
                 raise
         self.row_count += rows.height
 
-    def finish(self) -> int:
-        """Mark the version `staged` (complete); returns its number."""
+    def finish(self, step_engines: Sequence[tuple[str, str]] | None = None) -> int:
+        """Mark the version `staged` (complete); returns its number. `step_engines`: per step,
+        in order, where it ran (`local`, `spark driver`, `spark executors`)."""
+        engines = (
+            None
+            if step_engines is None
+            else [{"step": step, "engine": engine} for step, engine in step_engines]
+        )
         with self.wh.writer() as con:
             dropped = scalar(con, sql("version_dropped_count"), [self.corpus, self.version])
             done = con.execute(
@@ -204,6 +211,7 @@ class VersionWriter:
                 {
                     "row_count": self.row_count,
                     "dropped_count": int(dropped or 0),
+                    "step_engines": engines,
                     "corpus": self.corpus,
                     "version": self.version,
                 },

@@ -16,6 +16,8 @@ part, not the response (bench/decontamination measures both).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import polars as pl
 from pydantic import Field, model_validator
@@ -49,16 +51,20 @@ CANDIDATE_SCHEMA = {"cand_item": pl.UInt32, "cand_similarity": pl.Float64}
 
 
 def candidate_scores(
-    texts: pl.Series, item_texts: pl.Series, config: CandidateFilter
+    texts: pl.Series,
+    item_texts: pl.Series,
+    config: CandidateFilter,
+    fitted: tuple[Any, Any, Any] | None = None,
 ) -> pl.DataFrame:
     """Per text: the index of its lexically nearest item (`cand_item`) and the cosine
-    (`cand_similarity`); `texts` are problem parts, `item_texts` the benchmark items."""
+    (`cand_similarity`); `texts` are problem parts, `item_texts` the benchmark items (their
+    side already fitted when `fitted` is given: `lexical.fitted_items`)."""
     if texts.is_empty() or item_texts.is_empty():
         return pl.DataFrame(
             {"cand_item": [None] * len(texts), "cand_similarity": [None] * len(texts)},
             schema=CANDIDATE_SCHEMA,
         )
-    best, score = char_ngram_nearest(texts, item_texts, config.min_chars, config.max_chars)
+    best, score = char_ngram_nearest(texts, item_texts, config.min_chars, config.max_chars, fitted)
     return pl.DataFrame(
         {
             "cand_item": pl.Series(best, dtype=pl.UInt32),

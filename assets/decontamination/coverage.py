@@ -31,6 +31,7 @@ for one cosine.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -131,28 +132,53 @@ def _late_interaction(
     return float(cosines.max(axis=1).mean()), float(cosines.max(axis=0).mean())
 
 
+@dataclass(frozen=True)
+class CoverageItems:
+    """What the deciding stage compares candidates with, computed once per benchmark set:
+    each item's docstring vector, its docstring's token vectors and the whole item's (stacked,
+    with each item's offsets). On Spark the driver computes it and the executors receive it."""
+
+    vectors: np.ndarray
+    tokens: np.ndarray
+    offsets: np.ndarray
+    whole_tokens: np.ndarray
+    whole_offsets: np.ndarray
+
+
+def coverage_items(
+    wh: Warehouse | None, benchmarks: pl.DataFrame, model: str, device: Device, int8: bool = False
+) -> CoverageItems:
+    """The benchmark items' vectors (`CoverageItems`), docstring vectors through the cache."""
+    docstrings = [docstring_view(t) for t in benchmarks["text"].to_list()]
+    vectors = Embedder(model, device=device, int8=int8).embed(wh, docstrings)
+    tokens, offsets = _item_tokens(model, device, int8, tuple(docstrings))
+    wholes, whole_offsets = _item_tokens(model, device, int8, tuple(benchmarks["text"].to_list()))
+    return CoverageItems(vectors, tokens, offsets, wholes, whole_offsets)
+
+
 def coverage_nearest(
-    wh: Warehouse,
+    wh: Warehouse | None,
     rows: pl.DataFrame,
     benchmarks: pl.DataFrame,
     model: str,
     device: Device,
     config: TokenCoverage,
     int8: bool = False,
+    prepared: CoverageItems | None = None,
 ) -> pl.DataFrame:
     """`rows` (`row_id`, `content`) with the item they restate (module docstring): its cosine
     (`similarity`), the share of its docstring tokens they cover (`coverage`), the sum
     (`cascade_score`, what decides) and the `attribution` score that named it; the runner-up
     by attribution with its scores. `int8`: the CPU model with int8 Linear layers
-    (bench/embeddings compares it with fp32)."""
+    (bench/embeddings compares it with fp32). `prepared`: the items' vectors computed once
+    (`coverage_items`); without a warehouse the candidates' vectors are not cached."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=RESCORED_SCHEMA)
     embedder = Embedder(model, device=device, int8=int8)
-    docstrings = [docstring_view(t) for t in benchmarks["text"].to_list()]
-    item_vectors = embedder.embed(wh, docstrings)
-    items, offsets = _item_tokens(model, device, int8, tuple(docstrings))
-    wholes, whole_offsets = _item_tokens(model, device, int8, tuple(benchmarks["text"].to_list()))
-    k = min(config.top_items, len(docstrings))
+    found = prepared or coverage_items(wh, benchmarks, model, device, int8)
+    item_vectors, items, offsets = found.vectors, found.tokens, found.offsets
+    wholes, whole_offsets = found.whole_tokens, found.whole_offsets
+    k = min(config.top_items, benchmarks.height)
     texts = list(dict.fromkeys(rows["content"].to_list()))
     # Per distinct text and each of its k nearest items: item index, cosine, coverage,
     # attribution; then the named item's and the runner-up's columns are picked from them.
@@ -167,7 +193,7 @@ def coverage_nearest(
         chunk = slice(start, start + TOKEN_CHUNK)
         # One model pass per distinct text gives its sentence vector and its token vectors.
         vectors, tokens_of = embedder.encode_with_tokens(texts[chunk])
-        if not embedder.int8:
+        if wh is not None and not embedder.int8:
             # fp32/fp16 vectors go to the warehouse cache like any other embedding; int8 ones
             # (a measurement in bench/embeddings) would differ from them under the same key.
             store_embeddings(wh, model, text_sha256(texts[chunk]), vectors)

@@ -17,7 +17,7 @@ reads it) never fires on them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -25,7 +25,14 @@ import polars as pl
 from pydantic import Field, model_serializer
 
 from assets.decontamination.cascade import CandidateFilter, candidate_scores
-from assets.decontamination.coverage import RESCORED_SCHEMA, TokenCoverage, coverage_nearest
+from assets.decontamination.coverage import (
+    RESCORED_SCHEMA,
+    CoverageItems,
+    TokenCoverage,
+    coverage_items,
+    coverage_nearest,
+)
+from assets.decontamination.lexical import fitted_items
 from assets.decontamination.views import problem_part, with_views
 from assets.embeddings import DEFAULT_EMBEDDING_MODEL, Device, Embedder, nearest
 from assets.filters.text import body
@@ -87,20 +94,32 @@ NEAREST_SCHEMA = {
 }
 
 
+def item_view_vectors(
+    wh: Warehouse | None, benchmarks: pl.DataFrame, model: str, device: Device = "auto"
+) -> np.ndarray:
+    """The vectors of every view of every benchmark item (`views.with_views`), in order."""
+    item_views = with_views(benchmarks.with_row_index("item"), "item", "text")
+    return Embedder(model, device=device).embed(wh, item_views["view_text"].to_list())
+
+
 def nearest_items(
-    wh: Warehouse,
+    wh: Warehouse | None,
     rows: pl.DataFrame,
     benchmarks: pl.DataFrame,
     model: str,
     device: Device = "auto",
+    item_vectors: np.ndarray | None = None,
 ) -> pl.DataFrame:
-    """`rows` (`row_id`, `content`) with their nearest benchmark item and its cosine."""
+    """`rows` (`row_id`, `content`) with their nearest benchmark item and its cosine;
+    `item_vectors`: the items' views already embedded (`item_view_vectors`)."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=NEAREST_SCHEMA)
     embedder = Embedder(model, device=device)
     item_views = with_views(benchmarks.with_row_index("item"), "item", "text")
     row_views = with_views(rows.with_row_index("row"), "row", "content")
-    items = embedder.embed(wh, item_views["view_text"].to_list())
+    if item_vectors is None:
+        item_vectors = item_view_vectors(wh, benchmarks, model, device)
+    items = item_vectors
     queries = embedder.embed(wh, row_views["view_text"].to_list())
     best, score = nearest(queries, items)
     per_view = row_views.select(
@@ -126,14 +145,27 @@ def nearest_items(
 
 
 @dataclass(frozen=True)
+class PreparedItems:
+    """The benchmark side of the detector, computed once by the Spark driver (through its
+    warehouse cache) and sent to the executors with the step: the items' view vectors (one
+    cosine, no cascade) or the cascade's fitted first stage and coverage vectors."""
+
+    view_vectors: np.ndarray | None = None
+    fitted: tuple[Any, Any, Any] | None = None
+    coverage: CoverageItems | None = None
+
+
+@dataclass(frozen=True)
 class EmbeddingNearest(RowStep):
     """Annotates each row with its nearest benchmark item by embedding (`nn_benchmark`,
     `nn_item_id`, `similarity`) and `embedding`, whether the detector fires. Also run, without
     firing, when only the judge is configured: the judge reads the nearest item."""
 
     benchmarks: pl.DataFrame
-    wh: Warehouse
+    # None on Spark executors: no embedding cache there, the items' vectors come prepared.
+    wh: Warehouse | None
     detector: EmbeddingDetector | None
+    prepared: PreparedItems = field(default_factory=PreparedItems, compare=False, repr=False)
     name: str = "embedding"
     Config: ClassVar[type[Strict]] = EmbeddingDetector
     config_key: ClassVar[str] = "embedding"
@@ -161,13 +193,39 @@ class EmbeddingNearest(RowStep):
     def device(self) -> Device:
         return self.detector.device if self.detector else "auto"
 
+    def for_executors(self) -> EmbeddingNearest:
+        """A copy without the warehouse for Spark executors, with the benchmark items' vectors
+        (and the cascade's fitted first stage) computed here once; executors embed only rows,
+        on the GPU when their torch sees one (`device: auto`)."""
+        cascade = self.detector.candidates if self.detector else None
+        if self.benchmarks.is_empty():
+            return replace(self, wh=None)
+        if cascade is None:
+            prepared = PreparedItems(
+                view_vectors=item_view_vectors(self.wh, self.benchmarks, self.model, self.device)
+            )
+        else:
+            assert self.detector is not None
+            prepared = PreparedItems(
+                fitted=fitted_items(self.benchmarks["text"], cascade.min_chars, cascade.max_chars),
+                coverage=coverage_items(self.wh, self.benchmarks, self.model, self.device),
+            )
+        return replace(self, wh=None, prepared=prepared)
+
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         cascade = self.detector.candidates if self.detector else None
         if cascade is None:
             corpus = rows.select(
                 "row_id", body().alias("content"), pl.lit(None, pl.Float64).alias("cand_similarity")
             )
-            found = nearest_items(self.wh, corpus, self.benchmarks, self.model, self.device)
+            found = nearest_items(
+                self.wh,
+                corpus,
+                self.benchmarks,
+                self.model,
+                self.device,
+                self.prepared.view_vectors,
+            )
             found = found.with_columns(
                 pl.lit(None, dtype).alias(name)
                 for name, dtype in RESCORED_SCHEMA.items()
@@ -177,7 +235,9 @@ class EmbeddingNearest(RowStep):
             score = pl.col("similarity")
         else:
             corpus = rows.select("row_id", problem_part().alias("content"))
-            scores = candidate_scores(corpus["content"], self.benchmarks["text"], cascade)
+            scores = candidate_scores(
+                corpus["content"], self.benchmarks["text"], cascade, self.prepared.fitted
+            )
             corpus = corpus.with_columns(scores["cand_similarity"])
             candidates = corpus.filter(pl.col("cand_similarity") >= cascade.threshold)
             found = coverage_nearest(
@@ -187,6 +247,7 @@ class EmbeddingNearest(RowStep):
                 self.model,
                 self.device,
                 self.detector.coverage,
+                prepared=self.prepared.coverage,
             )
             # What the cascade saved: rows seen against rows embedded.
             self._totals.update(

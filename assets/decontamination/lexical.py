@@ -15,7 +15,7 @@ now (one more false positive, 3 of 45).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, ClassVar
 
@@ -110,25 +110,40 @@ def hashed_counts(hashing: Any, texts: list[str]) -> Any:
     return (occurrences @ hashing.transform(list(vocabulary))).tocsr()
 
 
+def fitted_items(item_texts: pl.Series, min_chars: int, max_chars: int) -> tuple[Any, Any, Any]:
+    """The items' side of the measure, fitted once per benchmark set and n-gram range:
+    (hashing vectorizer, IDF weights, the items' TF-IDF rows). Picklable, so the Spark driver
+    fits it once and its executors receive it."""
+    return _fitted(tuple(item_texts.to_list()), min_chars, max_chars)
+
+
 def char_ngram_nearest(
-    texts: pl.Series, item_texts: pl.Series, min_chars: int, max_chars: int
+    texts: pl.Series,
+    item_texts: pl.Series,
+    min_chars: int,
+    max_chars: int,
+    fitted: tuple[Any, Any, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(index of the nearest item, TF-IDF cosine) per text; document frequencies from the
-    items alone, so a text's result does not depend on the other texts."""
-    hashing, weights, items = _fitted(tuple(item_texts.to_list()), min_chars, max_chars)
+    items alone, so a text's result does not depend on the other texts. `fitted`: the items'
+    side already fitted (`fitted_items`)."""
+    hashing, weights, items = fitted or fitted_items(item_texts, min_chars, max_chars)
     # TF-IDF rows are L2-normalized, so the dot product is the cosine.
     rows = weights.transform(hashed_counts(hashing, texts.fill_null("").to_list()))
     return nearest(rows, items)
 
 
 def nearest_lexical(
-    rows: pl.DataFrame, benchmarks: pl.DataFrame, config: LexicalDetector
+    rows: pl.DataFrame,
+    benchmarks: pl.DataFrame,
+    config: LexicalDetector,
+    fitted: tuple[Any, Any, Any] | None = None,
 ) -> pl.DataFrame:
     """`rows` (`row_id`, `content`) with their lexically nearest benchmark item and its cosine."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=LEXICAL_SCHEMA)
     best, score = char_ngram_nearest(
-        rows["content"], benchmarks["text"], config.min_chars, config.max_chars
+        rows["content"], benchmarks["text"], config.min_chars, config.max_chars, fitted
     )
     return pl.DataFrame(
         {
@@ -149,6 +164,8 @@ class LexicalNearest(RowStep):
 
     benchmarks: pl.DataFrame
     detector: LexicalDetector
+    # The items' fitted TF-IDF (`fitted_items`), set on the copy Spark executors receive.
+    fitted: tuple[Any, Any, Any] | None = field(default=None, compare=False, repr=False)
     name: str = "lexical"
     Config: ClassVar[type[Strict]] = LexicalDetector
     config_key: ClassVar[str] = "lexical"
@@ -161,9 +178,18 @@ class LexicalNearest(RowStep):
     def from_config(cls, config: LexicalDetector, run: RunContext) -> list[LexicalNearest]:
         return [cls(run.benchmark_items(), config)] if config.enabled else []
 
+    def for_executors(self) -> LexicalNearest:
+        """A copy with the items fitted here, once, rather than in every executor process."""
+        if self.benchmarks.is_empty():
+            return self
+        fitted = fitted_items(
+            self.benchmarks["text"], self.detector.min_chars, self.detector.max_chars
+        )
+        return replace(self, fitted=fitted)
+
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         corpus = rows.select("row_id", body().alias("content"))
-        found = nearest_lexical(corpus, self.benchmarks, self.detector)
+        found = nearest_lexical(corpus, self.benchmarks, self.detector, self.fitted)
         annotated = rows.join(found, on="row_id", how="left", maintain_order="left")
         fires = pl.col("lx_similarity") >= self.detector.threshold
         return StepOutput(annotated.with_columns(fires.alias("lexical")))

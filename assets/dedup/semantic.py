@@ -165,10 +165,14 @@ class SemanticDedup(CorpusFilter):
             }
         }
 
-    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
-        compared = batch.filter(
+    def compared(self, batch: pl.DataFrame) -> pl.DataFrame:
+        """The rows of `batch` that are compared (`row_id`, their text as `content`)."""
+        return batch.filter(
             ~pl.col("method").is_in(self.config.exclude_methods).fill_null(False)
         ).select("row_id", body().alias("content"))
+
+    def observe(self, batch: pl.DataFrame, spill: Spill) -> None:
+        compared = self.compared(batch)
         if compared.is_empty():
             return
         embedder = Embedder(self.config.model)
@@ -190,14 +194,22 @@ class SemanticDedup(CorpusFilter):
         if not spill.has_state("semantic_rows"):
             return CorpusDecision()
         ordered = spill.con.sql("SELECT row_id, idx FROM semantic_rows ORDER BY row_id").pl()
-        n = ordered.height
-        if n < 2:
+        if ordered.height < 2:
             return CorpusDecision()
         vectors = np.asarray(spill.stored_array("semantic_embeddings")[ordered["idx"].to_numpy()])
+        return self.decide_vectors(ordered["row_id"], vectors)
+
+    def decide_vectors(self, row_ids: pl.Series, vectors: np.ndarray) -> CorpusDecision:
+        """The decision over the compared rows' vectors, given in `row_id` order: clusters,
+        then the greedy pass inside each (the Spark engine calls it with vectors encoded on
+        its executors)."""
+        n = len(row_ids)
+        if n < 2:
+            return CorpusDecision()
         k = self.config.clusters or math.ceil(math.sqrt(n))
         labels = spherical_kmeans(vectors, k, self.config.iterations, self.config.random_seed)
         self.clusters_used = int(len(np.unique(labels)))
-        row_ids = ordered["row_id"].to_numpy()
+        row_ids = row_ids.to_numpy()
         found: list[pl.DataFrame] = []
         for cluster in np.unique(labels):
             members = np.flatnonzero(labels == cluster)  # ascending, so row_id order

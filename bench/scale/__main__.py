@@ -2,7 +2,7 @@
 
 Run: python bench/scale [--sizes 100000 1000000] [--baseline-size 20000]
      [--baseline-repo /path/to/other/checkout] [--embedding | --no-embedding | --cascade]
-     [--batch-rows N] [--no-metadata-embedding]
+     [--batch-rows N] [--no-metadata-embedding] [--engines local spark]
 
 Each size gets a fresh home: N instruction rows made from real text on this machine (the
 standard library's docstrings, cut into instruction and response windows of 60-100 words in
@@ -13,7 +13,10 @@ the candidates a TF-IDF stage nominates; `--embedding` over every row's whole te
 `filters.off_topic` is off unless `--off-topic`: each response is a random window, off topic
 by construction, so it would embed every row. Peak RSS is the CLI process's own (wait4's rusage).
 `--baseline-repo` runs another checkout's code (e.g. main before streaming) at
-`--baseline-size` in the same way, so its growth per row sits beside ours. Headline lines:
+`--baseline-size` in the same way, so its growth per row sits beside ours. `--engines local
+spark` runs each size on both engines (`execution: {engine: spark}` on the recipe's default
+`local[2]` master), side by side; on Spark, peak RSS is the driver's alone (the executors' Python
+workers are other processes). Headline lines:
 `RESULT <name> <value> target <target> <lower|higher>`.
 """
 
@@ -91,6 +94,7 @@ def write_recipe(
     metadata_embedding: bool,
     batch_rows: int | None,
     off_topic: bool | None = False,
+    engine: str = "local",
 ) -> Path:
     decontamination: dict = {"benchmarks": [{"builtin": "humaneval"}]}
     if embedding == "all":
@@ -109,6 +113,8 @@ def write_recipe(
     }
     if batch_rows is not None:
         recipe["streaming"] = {"batch_rows": batch_rows}
+    if engine != "local":
+        recipe["execution"] = {"engine": engine}
     if off_topic is not None:
         # Each response is a random window, off topic by construction: the rule would embed
         # every row. None: a baseline checkout that predates the key.
@@ -211,6 +217,7 @@ def measure(
     label: str,
     batch_rows: int | None = None,
     off_topic: bool | None = False,
+    engine: str = "local",
 ) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"scale-{label}-{n}-") as folder:
         home = Path(folder)
@@ -218,10 +225,16 @@ def measure(
         made = time.monotonic()
         words = make_seeds(n, seeds)
         made = time.monotonic() - made
-        recipe = write_recipe(home, seeds, embedding, metadata_embedding, batch_rows, off_topic)
+        recipe = write_recipe(
+            home, seeds, embedding, metadata_embedding, batch_rows, off_topic, engine
+        )
         result = run_flow(code, home, recipe)
     result.update(
-        label=label, rows=n, words_per_row=round(words / n, 1), seeds_made_s=round(made, 1)
+        label=label,
+        engine=engine,
+        rows=n,
+        words_per_row=round(words / n, 1),
+        seeds_made_s=round(made, 1),
     )
     result["rows_per_s"] = round(n / result["wall_s"], 1)
     print(json.dumps(result), flush=True)
@@ -271,20 +284,31 @@ def main() -> None:
         action="store_true",
         help="the baseline checkout has no filters.off_topic key: leave it out of its recipe",
     )
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=["local", "spark"],
+        default=["local"],
+        help="execution.engine of each run: every size runs on each engine given",
+    )
     args = parser.parse_args()
 
-    ours = [
+    runs = [
         measure(
             ROOT,
             n,
             args.embedding,
             args.metadata_embedding,
-            "streamed",
+            engine if engine != "local" else "streamed",
             args.batch_rows,
             args.off_topic,
+            engine,
         )
         for n in sorted(args.sizes)
+        for engine in args.engines
     ]
+    # The size-to-size figures below compare the first engine's runs.
+    ours = [r for r in runs if r["engine"] == args.engines[0]]
     baseline = None
     if args.baseline_repo is not None:
         baseline = measure(
@@ -304,7 +328,7 @@ def main() -> None:
         f"{'code':10} {'rows':>9} {'wall s':>8} {'cpu s':>7} {'rows/s':>8} {'peak RSS MB':>12}  "
         "stages: seconds (peak RSS)"
     )
-    for r in [*ours, *([baseline] if baseline else [])]:
+    for r in [*runs, *([baseline] if baseline else [])]:
         stages = ", ".join(
             f"{k} {v} s/{r['step_cpu_s'].get(k, '?')} CPU-s ({r['step_peak_rss_mb'].get(k, '?')} MB)"
             for k, v in r["steps"].items()
@@ -341,9 +365,18 @@ def main() -> None:
             f"RESULT scale_rss_ratio_x{factor:g} {large['peak_rss_mb'] / small['peak_rss_mb']:.2f} "
             "target 2 lower"
         )
-    for r in ours:
-        print(f"RESULT scale_{r['rows']}_rows_per_s {r['rows_per_s']} target - higher")
-    if not all(r["ok"] for r in [*ours, *([baseline] if baseline else [])]):
+    for r in runs:
+        engine = "" if r["engine"] == "local" else f"_{r['engine']}"
+        print(f"RESULT scale_{r['rows']}{engine}_rows_per_s {r['rows_per_s']} target - higher")
+    for local, other in zip(runs, runs[1:], strict=False):
+        if (local["engine"], local["rows"]) == ("local", other["rows"]) and other[
+            "engine"
+        ] != "local":
+            print(
+                f"RESULT scale_{local['rows']}_{other['engine']}_over_local_wall "
+                f"{other['wall_s'] / local['wall_s']:.2f} target - lower"
+            )
+    if not all(r["ok"] for r in [*runs, *([baseline] if baseline else [])]):
         sys.exit(1)
 
 

@@ -9,14 +9,15 @@ from pathlib import Path
 import pytest
 
 from assets.decontamination.benchmarks import humaneval_items
-from assets.decontamination.embedding import EmbeddingNearest
+from assets.decontamination.embedding import EmbeddingDetector, EmbeddingNearest
+from assets.decontamination.lexical import LexicalDetector, LexicalNearest
 from assets.decontamination.ngram import NgramOverlap
 from assets.dedup.exact import ExactDedup
 from assets.engine import ExecutionConfig
 from assets.filters.judge_score import JudgeScores, JudgeScoring
 from assets.filters.pii import PiiConfig, PiiRedaction
 from assets.recipe.loader import RecipeError, load_recipe, parse_recipe
-from assets.spark_steps import runs_on_driver
+from assets.spark_steps import engine_of, runs_on_driver
 from assets.synthesis.context import SynthesisContext
 from warehouse import Warehouse
 
@@ -54,5 +55,20 @@ def test_steps_that_hold_the_warehouse_or_submit_spark_jobs_stay_on_the_driver(t
     assert not runs_on_driver(NgramOverlap(items))
     assert runs_on_driver(NgramOverlap(items, backend="spark"))
     assert runs_on_driver(JudgeScores(JudgeScoring(), ctx))
-    assert runs_on_driver(EmbeddingNearest(items, wh, None))
     assert runs_on_driver(ExactDedup())
+    # The embedding detector holds the warehouse but ships a copy without it.
+    detector = EmbeddingNearest(items, wh, EmbeddingDetector(enabled=True))
+    assert not runs_on_driver(detector)
+    assert [engine_of(s) for s in (detector, ExactDedup(), JudgeScores(JudgeScoring(), ctx))] == [
+        "spark executors",
+        "spark executors",
+        "spark driver",
+    ]
+    # Its copy has no warehouse, and the benchmark side computed once: the cascade's fitted
+    # first stage and one docstring vector per item.
+    copy = detector.for_executors()
+    assert copy.wh is None and detector.wh is wh
+    assert copy.prepared.fitted is not None and copy.prepared.coverage is not None
+    assert copy.prepared.coverage.vectors.shape[0] == items.height
+    lexical = LexicalNearest(items, LexicalDetector(enabled=True)).for_executors()
+    assert lexical.fitted is not None
