@@ -29,6 +29,10 @@ _SCREEN_REFUSALS = [
         r"(?i)^\s*sorry\b",
         r"(?i)\bi (?:cannot|can't|can not|won't) (?:help|assist|provide|do|answer|rewrite|comply)\b",
         r"(?i)\bi(?:'m| am) (?:not able|unable) to\b",
+        # A profession of ignorance answers nothing ("The most moon-filled planet is not
+        # known to me."); the method asks again or moves on.
+        r"(?i)^\s*i (?:do not|don't) know\b",
+        r"(?i)\b(?:is|are) (?:not known|unknown) to me\b",
     )
 ]
 
