@@ -7,10 +7,7 @@ from typing import Final
 
 # The row contract's columns (`warehouse.rows.ROW_SCHEMA`), in its order.
 CONTRACT_COLUMNS: Final[dict[str, str]] = {
-    "row_id": (
-        "Content-addressed id: sha256 of the kind and normalized content (for a preference"
-        " pair, its rejected side too), 32 hex digits"
-    ),
+    "row_id": "Content-addressed id: sha256 of the kind and normalized content, 32 hex digits",
     "kind": "instruction, document, template, preference or conversation",
     "task_type": "Task family (open_qa, coding, math, tool_use, …) from the seed or the method",
     "instruction": "The prompt or question the row asks",

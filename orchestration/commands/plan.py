@@ -33,7 +33,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([stage.as_dict() for stage in stages], indent=2))
         return 0
-    console.print(f"recipe [bold]{escape(recipe.name)}[/bold] ({escape(str(path))})")
+    # A path is never broken by Rich: the terminal wraps it and a copy stays whole.
+    console.print(
+        f"recipe [bold]{escape(recipe.name)}[/bold] ({escape(str(path))})", soft_wrap=True
+    )
     for stage in stages:
         console.print(f"[bold]{stage.stage}[/bold]")
         width = max(len(entry.name) for entry in stage.entries)

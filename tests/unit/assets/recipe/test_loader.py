@@ -17,6 +17,7 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
         "rephrase",
         "verified_cot",
         "grounded_qa",
+        "constrained_instruct",
         "preference_pairs",
         "back_translation",
         "self_chat",
@@ -26,6 +27,10 @@ def test_bundled_demo_recipe_is_valid(tmp_path):
         "program_of_thought",
     ]
     assert recipe.filters.code_verify.enabled
+    methods = {m.method: m for m in recipe.synthesis.methods}
+    assert methods["preference_pairs"].signal == "checks"
+    assert set(methods["self_instruct"].attributes) == {"topic", "persona"}
+    assert set(recipe.synthesis.samplers) == {"topics", "personas", "difficulty"}
 
 
 @pytest.mark.parametrize(
