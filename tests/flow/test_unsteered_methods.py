@@ -132,6 +132,8 @@ def _answer(prompt: str, attempt: int) -> Fault:
             text=f"PROBLEM:\nReverse a string.\nSOLUTION:\n```python\ndef rev(s):\n    {body}\n"
             "```\nTESTS:\n```python\nassert rev('ab') == 'ba'\nassert rev('') == ''\n```"
         )
+    if "comments that" in prompt:  # program_of_thought_for: right at once
+        return Fault(text=f"print({81 if '9 times 9' in prompt else 42})\n```")
     if "prints only the final answer" in prompt or "print only the final answer" in prompt:
         printed = _pick(prompt, ["42", "81", "7"])
         return Fault(text=f"print({printed})\n```")
