@@ -10,14 +10,20 @@ A method that takes attributes:
   holds every other placeholder of those templates to the attributes given, and every
   attribute to some template, so a sampled value always reaches the prompt and with it the
   call's cache key;
-- draws each row's values with `MethodAttributes.draw(key, seed_row)`, `key` a position that
-  does not depend on batching (a candidate's index, a source row's id), and renders its
-  templates with `render`.
+- builds its run's draws with `MethodAttributes.of(name, config, ctx)`, adds their `params()`
+  to each generator it prompts with a steerable template, draws each candidate's values with
+  `draw(key, seed_row)` (or `draw_rows(rows)`, keyed by row id), `key` a position that does
+  not depend on batching (a candidate's index, a source row's id), renders its templates with
+  `render`, and puts `MethodAttributes.row(sampled)` into the row's attributes and the evidence
+  of its rejections.
+
+Every built-in model-calling method does (assets/registry.py; judges are not steered). Without
+attributes each of them sends, records and keeps exactly what it did before they existed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from string import Template
 from typing import Any, ClassVar, Protocol
 
@@ -41,13 +47,23 @@ class Steerable(Strict):
     """The config of a method that takes `attributes`."""
 
     attributes: dict[str, str] = Field(default_factory=dict, description=ATTRIBUTES_DESCRIPTION)
+    # Keys added with attributes (e.g. template names that were fixed before): left out of
+    # the dump while at their defaults.
+    added_keys: ClassVar[tuple[str, ...]] = ()
 
     @model_serializer(mode="wrap")
     def _hash_unchanged_without_attributes(self, handler: Any) -> dict:
-        # Recipes that steer nothing dump (and so hash) as before attributes existed.
-        data = handler(self)
+        # Recipes that steer nothing dump (and so hash) as before attributes existed. A
+        # subclass with keys of its own to leave out extends `unchanged_dump` (pydantic keeps
+        # one model serializer).
+        return self.unchanged_dump(handler(self))
+
+    def unchanged_dump(self, data: dict) -> dict:
         if not self.attributes:
             data.pop("attributes", None)
+        for key in self.added_keys:
+            if getattr(self, key) == type(self).model_fields[key].default:
+                data.pop(key, None)
         return data
 
 
@@ -126,6 +142,24 @@ class MethodAttributes:
             if self.attributes
             else None
         )
+
+    @classmethod
+    def of(cls, method: str, config: Steerable, ctx: Any) -> MethodAttributes:
+        """The draws of `method`'s run with `config` in `ctx` (a `SynthesisContext`: its
+        samplers, home and random seed)."""
+        return cls(method, config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed)
+
+    def draw_rows(self, rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Value]]:
+        """The attributes of each source row, keyed by its `row_id` (a seed field is read
+        from the row itself)."""
+        return [self.draw(row["row_id"], row) for row in rows]
+
+    def attach(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`rows` (source rows as dicts), each given its draws under `sampled` (`draw_rows`):
+        for methods that carry a source row from call to call."""
+        for row, sampled in zip(rows, self.draw_rows(rows), strict=True):
+            row["sampled"] = sampled
+        return rows
 
     def __bool__(self) -> bool:
         return bool(self.attributes)

@@ -6,7 +6,10 @@ persona (bundled file) drawn per candidate. Only the instruction phase runs (the
 not change the screens); each arm reports its candidates rejected as `rouge_l_similar` and
 the embedding dispersion (all-MiniLM-L6-v2) of the instructions it keeps.
 
-    python bench/samplers/effect.py [--instructions 200]
+    python bench/samplers/effect.py [--instructions 200] [--home DIR]
+
+`--home` keeps the call log (and so the cache) in DIR: a re-run, or a run with more
+instructions, asks the model only what it has not asked yet (candidates are keyed by index).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -100,23 +104,35 @@ def arm(home: Path, seeds: pl.DataFrame, n: int, steered: bool, embedder: Embedd
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--instructions", type=int, default=200)
+    parser.add_argument("--home", type=Path, default=None, help="keep the call cache here")
     args = parser.parse_args()
     data = Path(__file__).resolve().parents[2] / "assets" / "data" / "demo_seeds.jsonl"
     frame = pl.read_ndjson(data).select("task_type", "instruction", "input", "response")
     seeds = with_row_ids(conform(frame.with_columns(pl.lit("instruction").alias("kind"))))
     embedder = Embedder()
-    with tempfile.TemporaryDirectory() as home:
-        plain = arm(Path(home), seeds, args.instructions, False, embedder)
-        steered = arm(Path(home), seeds, args.instructions, True, embedder)
-    for name, result in (("plain", plain), ("steered", steered)):
-        print(f"{name}: {result}")
-    before, after = (
-        plain["rules"].get("rouge_l_similar", 0),
-        steered["rules"].get("rouge_l_similar", 0),
-    )
-    fewer = (before - after) / before if before else 0.0
-    print(f"rouge_l_similar: {before} -> {after} of {args.instructions} candidates")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as scratch:
+        home = args.home or Path(scratch)
+        plain = arm(home, seeds, args.instructions, False, embedder)
+        steered = arm(home, seeds, args.instructions, True, embedder)
+    n = args.instructions
+    print(f"{n} candidates per arm from the same seeds, {n} instruction calls each")
+    print(f"{'':28}{'plain':>12}{'steered':>12}")
+    for rule in sorted(set(plain["rules"]) | set(steered["rules"])):
+        print(f"{rule:28}{plain['rules'].get(rule, 0):>12}{steered['rules'].get(rule, 0):>12}")
+    similar = [r["rules"].get("rouge_l_similar", 0) for r in (plain, steered)]
+    print(f"{'rouge_l_similar share':28}{similar[0] / n:>12.3f}{similar[1] / n:>12.3f}")
+    spread = [r["dispersion"].get("mean_pairwise_cosine_distance", 0.0) for r in (plain, steered)]
+    print(f"{'kept: pairwise cos distance':28}{spread[0]:>12.4f}{spread[1]:>12.4f}")
+    centroid = [r["dispersion"].get("mean_distance_to_centroid", 0.0) for r in (plain, steered)]
+    print(f"{'kept: distance to centroid':28}{centroid[0]:>12.4f}{centroid[1]:>12.4f}")
+    print(f"elapsed {time.perf_counter() - started:.0f} s")
+    fewer = (similar[0] - similar[1]) / similar[0] if similar[0] else 0.0
     print(f"RESULT sampler_rouge_rejections_fewer {fewer:.3f} target {TARGET_FEWER} higher")
+    print(
+        f"RESULT steered_rouge_l_similar_share {similar[1] / n:.3f} target {similar[0] / n:.3f} lower"
+    )
+    print(f"RESULT steered_kept_dispersion {spread[1]:.4f} target {spread[0]:.4f} higher")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ The kept row stores the pivot-language text in `attributes`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -19,13 +19,13 @@ from assets.embeddings import pair_cosines
 from assets.models.call_cache import CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
 from warehouse.rows import normalized
-from warehouse.settings import Strict
 
 
-class BackTranslation(Strict):
+class BackTranslation(Steerable):
     """Paraphrased instructions by translating into a pivot language and back; kept when the
     round trip stays close in meaning (embedding cosine)."""
 
@@ -66,6 +66,10 @@ class _Trip:
 class BackTranslationMethod:
     name = "back_translation"
     Config = BackTranslation
+    # The placeholders the method fills; any other in its template is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "template": frozenset({"language", "text"})
+    }
 
     def __init__(self, config: BackTranslation):
         self.config = config
@@ -73,10 +77,14 @@ class BackTranslationMethod:
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
-        rows = ctx.source_instructions(
-            config.sources, seeds, config.task_types, config.max_instructions
-        ).to_dicts()
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
+        # Drawn per source row: both legs of its round trip are steered alike.
+        rows = attributes.attach(
+            ctx.source_instructions(
+                config.sources, seeds, config.task_types, config.max_instructions
+            ).to_dicts()
+        )
         model = run.model(
             config.generator,
             [self.template],
@@ -84,11 +92,17 @@ class BackTranslationMethod:
                 "language": config.language,
                 "sampling": config.sampling.model_dump(),
                 "min_similarity": config.min_similarity,
+                **attributes.params(),
             },
         )
         forward = model.complete_many(
             [
-                (self.template.render(language=config.language, text=r["instruction"]), 0)
+                (
+                    render(
+                        self.template, r["sampled"], language=config.language, text=r["instruction"]
+                    ),
+                    0,
+                )
                 for r in rows
             ],
             config.sampling,
@@ -97,11 +111,24 @@ class BackTranslationMethod:
         for row, call in zip(rows, forward, strict=True):
             pivot = call.text.strip()
             if run.screen(
-                call, pivot, prefix="forward_", source_row_id=row["row_id"], leg="forward"
+                call,
+                pivot,
+                prefix="forward_",
+                source_row_id=row["row_id"],
+                leg="forward",
+                **MethodAttributes.row(row["sampled"]),
             ):
                 pivoted.append(_Trip(row, call, pivot))
         backward = model.complete_many(
-            [(self.template.render(language=BACK_LANGUAGE, text=t.pivot), 0) for t in pivoted],
+            [
+                (
+                    render(
+                        self.template, t.source["sampled"], language=BACK_LANGUAGE, text=t.pivot
+                    ),
+                    0,
+                )
+                for t in pivoted
+            ],
             config.sampling,
         )
         unchanged = _same_texts(
@@ -114,6 +141,7 @@ class BackTranslationMethod:
                 "source_row_id": trip.source["row_id"],
                 "forward_call_id": trip.forward.request_hash,
                 "pivot_text": trip.pivot,
+                **MethodAttributes.row(trip.source["sampled"]),
             }
             if not run.screen(call, trip.back, prefix="backward_", **where):
                 continue
@@ -137,6 +165,7 @@ class BackTranslationMethod:
                     pivot_text=trip.pivot,
                     round_trip=trip.back,
                     min_similarity=config.min_similarity,
+                    **MethodAttributes.row(row["sampled"]),
                 )
                 continue
             run.keep(
@@ -153,6 +182,7 @@ class BackTranslationMethod:
                     "pivot_text": trip.pivot,
                     "source_instruction": row["instruction"],
                     "similarity": score,
+                    **MethodAttributes.row(row["sampled"]),
                 },
             )
         return run.output()

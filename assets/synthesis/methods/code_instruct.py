@@ -10,7 +10,7 @@ its source row, seeds, the earlier calls and the sandbox's verdict.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -20,12 +20,12 @@ from assets.execution.sandbox import Execution, Sandbox, SandboxConfig
 from assets.models.call_cache import CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
-from warehouse.settings import Strict
 
 
-class CodeInstruct(Strict):
+class CodeInstruct(Steerable):
     """Coding exercises (problem, solution, unit tests) kept only when the tests pass in the
     sandbox."""
 
@@ -61,6 +61,11 @@ def material_of(source: dict[str, Any], limit: int) -> str:
 class CodeInstructMethod:
     name = "code_instruct"
     Config = CodeInstruct
+    # The placeholders the method fills; any other in its templates is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "template": frozenset({"material"}),
+        "repair_template": frozenset({"problem", "solution", "tests", "error"}),
+    }
 
     def __init__(self, config: CodeInstruct):
         self.config = config
@@ -76,19 +81,35 @@ class CodeInstructMethod:
         )
         is_snippet = (pl.col("kind") == "document") & pl.col("text").str.contains("```")
         where = is_instruction | is_snippet if config.documents else is_instruction
-        sources = ctx.select_sources(config.sources, seeds, where, config.max_sources).to_dicts()
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
+        # Drawn per source: its first attempt and its repairs are steered alike.
+        sources = attributes.attach(
+            ctx.select_sources(config.sources, seeds, where, config.max_sources).to_dicts()
+        )
         model = run.model(
             config.generator,
             [self.template, self.repair],
-            {"sampling": config.sampling.model_dump(), "repair_attempts": config.repair_attempts},
+            {
+                "sampling": config.sampling.model_dump(),
+                "repair_attempts": config.repair_attempts,
+                **attributes.params(),
+            },
         )
         if not sources:
             return run.output()
         sandbox = Sandbox(config.sandbox, ctx.log)
         # Per open source: the prompt of its next attempt and the calls of its earlier ones.
         open_sources = [
-            (s, self.template.render(material=material_of(s, config.max_material_chars)), [])
+            (
+                s,
+                render(
+                    self.template,
+                    s["sampled"],
+                    material=material_of(s, config.max_material_chars),
+                ),
+                [],
+            )
             for s in sources
         ]
         for attempt in range(config.repair_attempts + 1):
@@ -102,6 +123,7 @@ class CodeInstructMethod:
                     "seed_ids": source["origin_seed_ids"],
                     "attempt": attempt,
                     "earlier_call_ids": [c.request_hash for c in earlier],
+                    **MethodAttributes.row(source["sampled"]),
                 }
                 if not run.screen(call, call.text, **where):
                     continue
@@ -124,7 +146,9 @@ class CodeInstructMethod:
                         continue
                     run.reject(call, result.status, **result.evidence(), **where)
                     feedback = result.feedback()
-                prompt = self.repair.render(
+                prompt = render(
+                    self.repair,
+                    source["sampled"],
                     problem=found.get("problem", ""),
                     solution=found.get("solution", ""),
                     tests=found.get("tests", ""),
@@ -158,5 +182,6 @@ class CodeInstructMethod:
                 "attempts": len(calls),
                 "source_kind": source["kind"],
                 "finish_reason": calls[-1].finish_reason,
+                **MethodAttributes.row(source["sampled"]),
             },
         )

@@ -15,7 +15,7 @@ verdict in the evidence; empty, cut-off and refusing answers are screened first.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -24,13 +24,14 @@ from assets.answers import reference_check
 from assets.constraints import ConstraintDraw, render, verify
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable
+from assets.synthesis.attributes import render as render_attributes
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import Lineage, ModelRun
-from warehouse.settings import Strict
 
 
-class ConstrainedInstruct(Strict):
+class ConstrainedInstruct(Steerable):
     """Instructions with verifiable constraints added; only answers passing every check kept."""
 
     method: Literal["constrained_instruct"]
@@ -52,6 +53,8 @@ class ConstrainedInstruct(Strict):
 class ConstrainedInstructMethod:
     name = "constrained_instruct"
     Config = ConstrainedInstruct
+    # The placeholders the method fills; any other in its template is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {"template": frozenset({"instruction"})}
 
     def __init__(self, config: ConstrainedInstruct):
         self.config = config
@@ -59,10 +62,13 @@ class ConstrainedInstructMethod:
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
-        sources = ctx.source_instructions(
-            config.sources, seeds, config.task_types, config.max_instructions
-        ).to_dicts()
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
+        sources = attributes.attach(
+            ctx.source_instructions(
+                config.sources, seeds, config.task_types, config.max_instructions
+            ).to_dicts()
+        )
         model = run.model(
             config.generator,
             [self.template],
@@ -70,6 +76,7 @@ class ConstrainedInstructMethod:
                 "sampling": config.sampling.model_dump(),
                 "attempts": config.attempts,
                 "constraints": config.constraints.model_dump(),
+                **attributes.params(),
             },
         )
         tasks = []
@@ -82,7 +89,14 @@ class ConstrainedInstructMethod:
             tasks.append((source, constraints, instruction))
         calls = model.complete_many(
             [
-                (self.template.render(instruction=problem_text(instruction, source["input"])), k)
+                (
+                    render_attributes(
+                        self.template,
+                        source["sampled"],
+                        instruction=problem_text(instruction, source["input"]),
+                    ),
+                    k,
+                )
                 for source, _, instruction in tasks
                 for k in range(config.attempts)
             ],
@@ -90,7 +104,10 @@ class ConstrainedInstructMethod:
         )
         for index, (source, constraints, instruction) in enumerate(tasks):
             attempts = calls[index * config.attempts : (index + 1) * config.attempts]
-            where = {"instruction_row_id": source["row_id"]}
+            where = {
+                "instruction_row_id": source["row_id"],
+                **MethodAttributes.row(source["sampled"]),
+            }
             for call in attempts:
                 response = call.text.strip()
                 if not run.screen(call, response, **where):
@@ -128,6 +145,7 @@ class ConstrainedInstructMethod:
                         "base_instruction": source["instruction"],
                         "constraints": [c.model_dump() for c in constraints],
                         "verification": verification,
+                        **MethodAttributes.row(source["sampled"]),
                     },
                 )
                 break

@@ -151,9 +151,7 @@ class EvolInstructMethod:
             self.config.sources, seeds, self.config.task_types, self.config.num_instructions
         )
         run = ModelRun(self.name, ctx)
-        attributes = MethodAttributes(
-            self.name, self.config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed
-        )
+        attributes = MethodAttributes.of(self.name, self.config, ctx)
         # The rewrite is held to a schema; the response to it is free text: two generators.
         evolver = run.model(
             self.config.generator,

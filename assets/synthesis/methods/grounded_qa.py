@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -24,12 +24,13 @@ from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
 from assets.models.rubric_judge import Judgement
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
-from warehouse.settings import Strict
+from assets.synthesis.samplers.draw import Value
 
 
-class GroundedQA(Strict):
+class GroundedQA(Steerable):
     """Question-answer pairs grounded in passages of seed documents, kept only when the answer
     is supported by its passage (embedding similarity, and optionally a judge)."""
 
@@ -130,7 +131,8 @@ class _Candidate:
     call: CallResult
     question: str
     answer: str
-    where: dict  # the passage, as rejection evidence
+    where: dict  # the passage (and the sampled attributes), as rejection evidence
+    sampled: dict[str, Value]
     support: float = 0.0
     judgement: Judgement | None = None
 
@@ -138,6 +140,9 @@ class _Candidate:
 class GroundedQAMethod:
     name = "grounded_qa"
     Config = GroundedQA
+    # The placeholders the method fills; any other in its template is an attribute. The judge
+    # is not steered: it rates support the same way for every question.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {"template": frozenset({"passage"})}
 
     def __init__(self, config: GroundedQA):
         self.config = config
@@ -146,6 +151,7 @@ class GroundedQAMethod:
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
         model = run.model(
             config.generator,
             [self.template],
@@ -153,6 +159,7 @@ class GroundedQAMethod:
                 "sampling": config.sampling.model_dump(),
                 "passage_words": config.passage_words,
                 "min_support": config.min_support,
+                **attributes.params(),
             },
             QA_SCHEMA,
         )
@@ -161,18 +168,26 @@ class GroundedQAMethod:
         passages = document_passages(
             documents, config.passage_words, config.max_passages_per_document
         )
+        asks = [(p, sample) for p in passages for sample in range(config.questions_per_passage)]
+        # Drawn per question: the questions about one passage may each be steered otherwise.
+        sampled = [
+            attributes.draw(f"{p['doc']['row_id']}:{p['index']}:{sample}", p["doc"])
+            for p, sample in asks
+        ]
         calls = model.complete_many(
             [
-                (self.template.render(passage=p["text"]), sample)
-                for p in passages
-                for sample in range(config.questions_per_passage)
+                (render(self.template, values, passage=p["text"]), sample)
+                for (p, sample), values in zip(asks, sampled, strict=True)
             ],
             config.sampling,
         )
-        owners = [p for p in passages for _ in range(config.questions_per_passage)]
         candidates: list[_Candidate] = []
-        for passage, call in zip(owners, calls, strict=True):
-            where = {"document_row_id": passage["doc"]["row_id"], "passage_index": passage["index"]}
+        for (passage, _), values, call in zip(asks, sampled, calls, strict=True):
+            where = {
+                "document_row_id": passage["doc"]["row_id"],
+                "passage_index": passage["index"],
+                **MethodAttributes.row(values),
+            }
             if not run.screen(call, call.text, **where):
                 continue
             try:
@@ -180,7 +195,7 @@ class GroundedQAMethod:
             except SchemaMismatch as mismatch:
                 run.reject(call, "unparseable_qa", problem=mismatch.reason, **where)
                 continue
-            candidates.append(_Candidate(passage, call, *parsed, where))
+            candidates.append(_Candidate(passage, call, *parsed, where, values))
         support = pair_cosines(
             ctx.wh,
             [f"{c.question} {c.answer}" for c in candidates],
@@ -238,6 +253,7 @@ class GroundedQAMethod:
                     "support_score": c.support,
                     "judge_score": c.judgement.score if c.judgement else None,
                     "finish_reason": c.call.finish_reason,
+                    **MethodAttributes.row(c.sampled),
                 },
             )
         return run.output()

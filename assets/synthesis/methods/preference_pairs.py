@@ -32,16 +32,18 @@ all of them are registered in `generators`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import ClassVar, Literal
 
 import polars as pl
-from pydantic import Field, model_serializer, model_validator
+from pydantic import Field, model_validator
 
 from assets.constraints import Constraint, ConstraintDraw, render
 from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
-from assets.models.prompt_templates import load_template
+from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
+from assets.synthesis.attributes import MethodAttributes, Steerable
+from assets.synthesis.attributes import render as render_attributes
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun
@@ -59,7 +61,7 @@ class Responder(Strict):
     sampling: Sampling = Sampling(temperature=0.8, max_tokens=192)
 
 
-class PreferencePairs(Strict):
+class PreferencePairs(Steerable):
     """Chosen/rejected pairs (UltraFeedback-style, Cui et al., 2023): several responses per
     instruction from one or more responders, scored by a rubric judge."""
 
@@ -109,10 +111,9 @@ class PreferencePairs(Strict):
             raise ValueError("signal reward takes a `reward` model (`model_path`), and only it")
         return self
 
-    @model_serializer(mode="wrap")
-    def _hash_unchanged_for_rubric(self, handler: Any) -> dict:
+    def unchanged_dump(self, data: dict) -> dict:
         # Recipes on the rubric signal dump (and so hash) exactly as before `signal` existed.
-        data = handler(self)
+        data = super().unchanged_dump(data)
         if self.signal == "rubric":
             for key in _ADDED_FOR_SIGNALS:
                 if getattr(self, key) == type(self).model_fields[key].default:
@@ -132,6 +133,11 @@ class Candidate:
     model: CachedModel
     call: CallResult
     judgement: Judgement | None = None
+
+
+def _where(source: dict) -> dict:
+    """The evidence naming an instruction (and what was sampled for it) in its rejections."""
+    return {"instruction_row_id": source["row_id"], **MethodAttributes.row(source["sampled"])}
 
 
 def keep_pair(
@@ -169,6 +175,7 @@ def keep_pair(
             "chosen_generator_id": chosen.model.generator_id,
             "rejected_generator_id": worst.model.generator_id,
             **evidence,
+            **MethodAttributes.row(source["sampled"]),
         },
     )
 
@@ -176,15 +183,27 @@ def keep_pair(
 class PreferencePairsMethod:
     name = "preference_pairs"
     Config = PreferencePairs
+    template_values: ClassVar[dict[str, frozenset[str]]] = {}
+
+    @staticmethod
+    def attribute_templates(config: PreferencePairs) -> list[tuple[PromptTemplate, frozenset[str]]]:
+        """Each responder's template, filling `$instruction` itself; the judges are not
+        steered (they score every response alike)."""
+        return [(load_template(r.template), frozenset({"instruction"})) for r in config.generators]
 
     def __init__(self, config: PreferencePairs):
         self.config = config
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
-        instructions = ctx.source_instructions(
-            config.sources, seeds, config.task_types, config.max_instructions
-        ).to_dicts()
+        attributes = MethodAttributes.of(self.name, config, ctx)
+        # Drawn per instruction: every response to it is steered alike, so the pair compares
+        # answers to one request.
+        instructions = attributes.attach(
+            ctx.source_instructions(
+                config.sources, seeds, config.task_types, config.max_instructions
+            ).to_dicts()
+        )
         constraints = self._constraints(instructions, ctx)
         for row, drawn in zip(instructions, constraints, strict=True):
             if drawn is not None and drawn[1]:
@@ -199,10 +218,18 @@ class PreferencePairsMethod:
             model = run.model(
                 responder.generator,
                 [template],
-                {"role": "responder", "sampling": responder.sampling.model_dump()},
+                {
+                    "role": "responder",
+                    "sampling": responder.sampling.model_dump(),
+                    **attributes.params(),
+                },
             )
             calls = model.complete_many(
-                [(template.render(instruction=p), k) for p in prompts for k in range(per_prompt)],
+                [
+                    (render_attributes(template, row["sampled"], instruction=p), k)
+                    for row, p in zip(instructions, prompts, strict=True)
+                    for k in range(per_prompt)
+                ],
                 responder.sampling,
             )
             owners = [i for i in range(len(instructions)) for _ in range(per_prompt)]
@@ -212,9 +239,7 @@ class PreferencePairsMethod:
                 if call.text.strip():
                     responses.append(Candidate(owner, model, call))
                 else:
-                    run.reject(
-                        call, "empty_response", instruction_row_id=instructions[owner]["row_id"]
-                    )
+                    run.reject(call, "empty_response", **_where(instructions[owner]))
         if config.signal == "checks":
             by_source: dict[int, list[Candidate]] = {}
             for response in responses:
@@ -238,7 +263,7 @@ class PreferencePairsMethod:
                 {"instruction": prompts[r.source], "response": r.call.text.strip()}
                 for r in responses
             ],
-            [{"instruction_row_id": instructions[r.source]["row_id"]} for r in responses],
+            [_where(instructions[r.source]) for r in responses],
         )
         scored: dict[int, list[Candidate]] = {}
         for response, verdict in zip(responses, verdicts, strict=True):
@@ -273,7 +298,7 @@ class PreferencePairsMethod:
                     "too_few_responses",
                     score=float(len(candidates)),
                     call_ids=[c.call.request_hash for c in candidates],
-                    instruction_row_id=source["row_id"],
+                    **_where(source),
                 )
             else:
                 compared.append((index, candidates))
@@ -294,7 +319,7 @@ class PreferencePairsMethod:
                 run.reject_source(
                     source["row_id"],
                     verdict.problem,
-                    instruction_row_id=source["row_id"],
+                    **_where(source),
                     forward_output=verdict.forward_call.text[:JUDGE_OUTPUT_CHARS],
                     backward_output=verdict.backward_call.text[:JUDGE_OUTPUT_CHARS],
                     **pair,
@@ -334,7 +359,7 @@ class PreferencePairsMethod:
     ) -> None:
         """The responses passing the most and the fewest checks, kept as a pair when the
         first passes strictly more."""
-        where = {"instruction_row_id": source["row_id"]}
+        where = _where(source)
         if len(candidates) < 2:
             run.reject_source(
                 source["row_id"],
@@ -391,7 +416,7 @@ class PreferencePairsMethod:
                 source["row_id"],
                 "too_few_scored_responses",
                 score=float(len(candidates)),
-                instruction_row_id=source["row_id"],
+                **_where(source),
                 scored_call_ids=[c.call.request_hash for c in candidates],
             )
             return
@@ -417,7 +442,7 @@ class PreferencePairsMethod:
                 "small_margin",
                 score=margin,
                 min_margin=self.config.min_margin,
-                instruction_row_id=source["row_id"],
+                **_where(source),
                 **pair,
             )
             return
@@ -443,5 +468,6 @@ class PreferencePairsMethod:
                 "chosen_judge_call_id": chosen.judgement.call_id,
                 "rejected_judge_call_id": worst.judgement.call_id,
                 "responses_scored": len(candidates),
+                **MethodAttributes.row(source["sampled"]),
             },
         )

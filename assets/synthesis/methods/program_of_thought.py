@@ -10,7 +10,7 @@ attempts, each its own logged call, all listed in the kept row's `call_ids`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -20,13 +20,13 @@ from assets.execution.code_blocks import as_response, first_python_block
 from assets.execution.sandbox import Execution, ExecutionResult, Sandbox, SandboxConfig
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import Lineage, ModelRun
-from warehouse.settings import Strict
 
 
-class ProgramOfThought(Strict):
+class ProgramOfThought(Steerable):
     """Programs that compute a problem's answer, kept only when the printed answer matches."""
 
     method: Literal["program_of_thought"]
@@ -75,6 +75,11 @@ def check_printed(printed: str, expected: str, rel_tol: float, abs_tol: float) -
 class ProgramOfThoughtMethod:
     name = "program_of_thought"
     Config = ProgramOfThought
+    # The placeholders the method fills; any other in its templates is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "template": frozenset({"problem"}),
+        "repair_template": frozenset({"problem", "program", "error"}),
+    }
 
     def __init__(self, config: ProgramOfThought):
         self.config = config
@@ -84,6 +89,7 @@ class ProgramOfThoughtMethod:
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
         model = run.model(
             config.generator,
             [self.template, self.repair],
@@ -92,6 +98,7 @@ class ProgramOfThoughtMethod:
                 "repair_attempts": config.repair_attempts,
                 "rel_tol": config.rel_tol,
                 "abs_tol": config.abs_tol,
+                **attributes.params(),
             },
         )
         has_answer = (
@@ -99,14 +106,21 @@ class ProgramOfThoughtMethod:
             & pl.col("instruction").is_not_null()
             & (pl.col("answer").fill_null("").str.strip_chars() != "")
         )
-        problems = ctx.select_sources(
-            config.sources, seeds, has_answer, config.max_problems
-        ).to_dicts()
+        # Drawn per problem: its first attempt and its repairs are steered alike.
+        problems = attributes.attach(
+            ctx.select_sources(config.sources, seeds, has_answer, config.max_problems).to_dicts()
+        )
         if not problems:
             return run.output()
         sandbox = Sandbox(config.sandbox, ctx.log)
         open_problems = [
-            (p, self.template.render(problem=problem_text(p["instruction"], p["input"])), [])
+            (
+                p,
+                render(
+                    self.template, p["sampled"], problem=problem_text(p["instruction"], p["input"])
+                ),
+                [],
+            )
             for p in problems
         ]
         for attempt in range(config.repair_attempts + 1):
@@ -126,13 +140,16 @@ class ProgramOfThoughtMethod:
                     "seed_ids": problem["origin_seed_ids"],
                     "attempt": attempt,
                     "earlier_call_ids": [c.request_hash for c in earlier],
+                    **MethodAttributes.row(problem["sampled"]),
                 }
                 feedback = self._judge(run, model, problem, [*earlier, call], program, result)
                 if feedback is None:
                     continue
                 rule, evidence, words = feedback
                 run.reject(call, rule, **evidence, **where)
-                prompt = self.repair.render(
+                prompt = render(
+                    self.repair,
+                    problem["sampled"],
                     problem=problem_text(problem["instruction"], problem["input"]),
                     program=program.strip(),
                     error=words,
@@ -177,6 +194,7 @@ class ProgramOfThoughtMethod:
                 "execution": result.summary(),
                 "attempts": len(calls),
                 "finish_reason": calls[-1].finish_reason,
+                **MethodAttributes.row(problem["sampled"]),
             },
         )
         return None

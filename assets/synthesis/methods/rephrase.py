@@ -100,11 +100,9 @@ class RephraseMethod:
         ]
         items = [(r, text) for r, text in items if text.strip()]
         run = ModelRun(self.name, ctx)
-        attributes = MethodAttributes(
-            self.name, self.config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed
-        )
+        attributes = MethodAttributes.of(self.name, self.config, ctx)
         # Drawn per source row: its rephrasings in every style are steered alike.
-        sampled = [attributes.draw(row["row_id"], row) for row, _ in items]
+        sampled = attributes.draw_rows(row for row, _ in items)
         # One generator per style, all on one model.
         models = run.variants(
             self.config.generator,

@@ -15,25 +15,26 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.output_screens import screen
-from assets.models.prompt_templates import load_template
+from assets.models.prompt_templates import PromptTemplate, load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
+from assets.synthesis.samplers.draw import Value
 from assets.synthesis.similarity import rouge_l
 from warehouse.conversations import encode, message
-from warehouse.settings import Strict
 
 DEFAULT_PERSONA = "a curious person"
 
 
-class SelfChat(Strict):
+class SelfChat(Steerable):
     """Multi-turn conversations between a user simulator and an assistant about seed
     instructions or passages of seed documents."""
 
@@ -52,12 +53,30 @@ class SelfChat(Strict):
     personas: list[str] = Field(
         default=[],
         description="Who the user simulator speaks as, one per conversation (picked by the "
-        "source row's id); none: a curious person.",
+        "source row's id); none: a curious person. An attribute `persona` (e.g. from a persona "
+        "sampler) takes its place.",
     )
     max_passage_chars: int = Field(default=800, ge=100)
     max_repeat_rouge_l: float = Field(default=0.8, ge=0.0, le=1.0)
     user_sampling: Sampling = Sampling(temperature=0.8, max_tokens=64)
     assistant_sampling: Sampling = Sampling(temperature=0.3, max_tokens=160)
+    opening_template: str = "self_chat_opening"
+    user_template: str = "self_chat_user"
+    assistant_template: str = "self_chat_assistant"
+    added_keys: ClassVar[tuple[str, ...]] = (
+        "opening_template",
+        "user_template",
+        "assistant_template",
+    )
+
+    @model_validator(mode="after")
+    def _one_source_of_personas(self) -> SelfChat:
+        if self.personas and "persona" in self.attributes:
+            raise ValueError(
+                "personas and the attribute `persona` both say who the user simulator is: "
+                "give one of them"
+            )
+        return self
 
 
 @dataclass
@@ -67,6 +86,7 @@ class Chat:
     source: dict[str, Any]
     persona: str
     passage: str | None
+    sampled: dict[str, Value] = field(default_factory=dict)
     messages: list[dict[str, Any]] = field(default_factory=list)
     calls: list[CallResult | None] = field(default_factory=list)
     generators: list[str | None] = field(default_factory=list)
@@ -81,6 +101,11 @@ class Chat:
     def history(self) -> str:
         return "\n\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in self.messages)
 
+    def values(self) -> dict[str, Value]:
+        """What the templates are filled with beside the turn's own values: the sampled
+        attributes and the persona (a sampled `persona` is that persona)."""
+        return {**self.sampled, "persona": self.persona}
+
 
 def persona_of(row_id: str, personas: list[str]) -> str:
     """A persona picked by the row id: the same source always gets the same one."""
@@ -92,12 +117,27 @@ def persona_of(row_id: str, personas: list[str]) -> str:
 class SelfChatMethod:
     name = "self_chat"
     Config = SelfChat
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "opening_template": frozenset({"persona", "passage"}),
+        "user_template": frozenset({"persona", "history"}),
+        "assistant_template": frozenset({"context", "history"}),
+    }
+
+    @classmethod
+    def attribute_templates(cls, config: SelfChat) -> list[tuple[PromptTemplate, frozenset[str]]]:
+        """The three templates with the placeholders the method fills; `$persona` is an
+        attribute's when one is called so."""
+        taken = {"persona"} & set(config.attributes)
+        return [
+            (load_template(getattr(config, field)), own - taken)
+            for field, own in cls.template_values.items()
+        ]
 
     def __init__(self, config: SelfChat):
         self.config = config
-        self.opening = load_template("self_chat_opening")
-        self.follow_up = load_template("self_chat_user")
-        self.reply = load_template("self_chat_assistant")
+        self.opening = load_template(config.opening_template)
+        self.follow_up = load_template(config.user_template)
+        self.reply = load_template(config.assistant_template)
 
     def _sources(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> pl.DataFrame:
         is_instruction = (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
@@ -120,7 +160,9 @@ class SelfChatMethod:
             if any(rouge_l(text, e) >= self.config.max_repeat_rouge_l for e in earlier):
                 rule = "repeated_turn"
         if rule is not None:
-            run.reject(call, f"turn_{rule}", role="user", **where)
+            run.reject(
+                call, f"turn_{rule}", role="user", **where, **MethodAttributes.row(chat.sampled)
+            )
             chat.active, chat.stop = False, rule
             return
         chat.add("user", text, call, user)
@@ -137,6 +179,7 @@ class SelfChatMethod:
                 role="assistant",
                 source_row_id=chat.source["row_id"],
                 turn=len(chat.messages) + 1,
+                **MethodAttributes.row(chat.sampled),
             )
             # The user's unanswered turn goes with it: a conversation ends on a reply.
             chat.messages, chat.calls, chat.generators = (
@@ -151,7 +194,8 @@ class SelfChatMethod:
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
         run = ModelRun(self.name, ctx)
-        params = {"turns": config.turns, "personas": config.personas}
+        attributes = MethodAttributes.of(self.name, config, ctx)
+        params = {"turns": config.turns, "personas": config.personas, **attributes.params()}
         user = run.model(
             config.user_generator,
             [self.opening, self.follow_up],
@@ -163,19 +207,22 @@ class SelfChatMethod:
             {**params, "sampling": config.assistant_sampling.model_dump()},
         )
         chats = []
-        for row in self._sources(seeds, ctx).iter_rows(named=True):
+        # Drawn per source row: every turn of its conversation is steered alike.
+        for row in attributes.attach(self._sources(seeds, ctx).to_dicts()):
             is_document = row["kind"] == "document"
+            sampled = row.pop("sampled")
             chat = Chat(
                 source=row,
-                persona=persona_of(row["row_id"], config.personas),
+                persona=str(sampled.get("persona") or persona_of(row["row_id"], config.personas)),
                 passage=row["text"][: config.max_passage_chars] if is_document else None,
+                sampled=sampled,
             )
             if not is_document:
                 chat.add("user", row["instruction"], None, None)
             chats.append(chat)
         openers = [c for c in chats if c.passage is not None]
         calls = user.complete_many(
-            [(self.opening.render(persona=c.persona, passage=c.passage), 0) for c in openers],
+            [(render(self.opening, c.values(), passage=c.passage), 0) for c in openers],
             config.user_sampling,
         )
         for chat, call in zip(openers, calls, strict=True):
@@ -184,10 +231,7 @@ class SelfChatMethod:
             if exchange > 0:
                 asking = [c for c in chats if c.active]
                 calls = user.complete_many(
-                    [
-                        (self.follow_up.render(persona=c.persona, history=c.history()), 0)
-                        for c in asking
-                    ],
+                    [(render(self.follow_up, c.values(), history=c.history()), 0) for c in asking],
                     config.user_sampling,
                 )
                 for chat, call in zip(asking, calls, strict=True):
@@ -196,7 +240,9 @@ class SelfChatMethod:
             calls = assistant.complete_many(
                 [
                     (
-                        self.reply.render(
+                        render(
+                            self.reply,
+                            c.sampled,
                             context=f"\n\nReference passage:\n{c.passage}" if c.passage else "",
                             history=c.history(),
                         ),
@@ -228,5 +274,6 @@ class SelfChatMethod:
                 "stop_reason": chat.stop,
                 "turn_calls": [c.request_hash if c else None for c in chat.calls],
                 "turn_generators": chat.generators,
+                **MethodAttributes.row(chat.sampled),
             },
         )

@@ -170,9 +170,7 @@ class SelfInstructMethod:
                 f"the seed version has {pool.height}"
             )
         run = ModelRun(self.name, ctx)
-        attributes = MethodAttributes(
-            self.name, self.config.attributes, ctx.samplers, ctx.wh.home, ctx.random_seed
-        )
+        attributes = MethodAttributes.of(self.name, self.config, ctx)
         model = run.model(
             self.config.generator,
             [self.instruction_template, self.response_template],

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -37,8 +37,10 @@ from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
 from assets.models.prompt_templates import load_template
 from assets.registry import TOOLS
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
+from assets.synthesis.samplers.draw import Value
 from assets.tools.base import (
     Tool,
     ToolError,
@@ -49,7 +51,6 @@ from assets.tools.base import (
 )
 from assets.tools.grounding import answer_ignores_result, ungrounded_arguments
 from warehouse.conversations import encode, message, tool_call
-from warehouse.settings import Strict
 
 MAX_ANSWER_CHARS = 400
 # A tool result quoted in a prompt and a row.
@@ -58,7 +59,7 @@ MAX_RESULT_CHARS = 1500
 _NOT_IN_SCHEMA_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
-class ToolUse(Strict):
+class ToolUse(Steerable):
     """Tool-calling conversations: the model calls one of `tools` for each task, the tool
     runs, and the model answers from its result."""
 
@@ -85,6 +86,18 @@ class ToolUse(Strict):
         description="Both steps of a tool call: the choice of tool, then its arguments.",
     )
     answer_sampling: Sampling = Sampling(temperature=0.2, max_tokens=128)
+    choice_template: str = "tool_choice"
+    arguments_template: str = "tool_arguments"
+    task_template: str = Field(
+        default="tool_task", description="How a task is put to the model (its examples too)."
+    )
+    answer_template: str = "tool_answer"
+    added_keys: ClassVar[tuple[str, ...]] = (
+        "choice_template",
+        "arguments_template",
+        "task_template",
+        "answer_template",
+    )
 
 
 def choice_schema(tools: list[str]) -> JsonSchema:
@@ -181,6 +194,7 @@ class Attempt:
     task: dict[str, Any]
     choice: CallResult
     tool: str
+    sampled: dict[str, Value]
     arguments_call: CallResult | None = None
     arguments: dict[str, Any] | None = None
     result: str = ""
@@ -189,30 +203,43 @@ class Attempt:
 class ToolUseMethod:
     name = "tool_use"
     Config = ToolUse
+    # The placeholders the method fills; any other in its templates is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "choice_template": frozenset({"tools"}),
+        "arguments_template": frozenset({"tool", "description", "parameters"}),
+        "task_template": frozenset({"task"}),
+        "answer_template": frozenset({"task", "tool", "arguments", "result"}),
+    }
 
     def __init__(self, config: ToolUse):
         self.config = config
         self.tools: dict[str, Tool] = {name: TOOLS.get(name)() for name in config.tools}
         self.specs = [spec(tool) for tool in self.tools.values()]
-        self.choice_template = load_template("tool_choice")
-        self.arguments_template = load_template("tool_arguments")
-        self.task_template = load_template("tool_task")
-        self.answer_template = load_template("tool_answer")
+        self.choice_template = load_template(config.choice_template)
+        self.arguments_template = load_template(config.arguments_template)
+        self.task_template = load_template(config.task_template)
+        self.answer_template = load_template(config.answer_template)
 
-    def _chat(self, system: str, shots: list[tuple[str, dict]], task: str) -> Messages:
+    def _chat(
+        self,
+        system: str,
+        shots: list[tuple[str, dict]],
+        task: str,
+        sampled: dict[str, Value],
+    ) -> Messages:
         """A system message, each worked example as a user task and the assistant's JSON
-        reply, then the task."""
+        reply, then the task (all put as the task's attributes steer)."""
         messages = [{"role": "system", "content": system.strip()}]
         for example_task, reply in shots:
-            messages.append({"role": "user", "content": self._task_turn(example_task)})
+            messages.append({"role": "user", "content": self._task_turn(example_task, sampled)})
             messages.append({"role": "assistant", "content": json.dumps(reply)})
-        messages.append({"role": "user", "content": self._task_turn(task)})
+        messages.append({"role": "user", "content": self._task_turn(task, sampled)})
         return messages
 
-    def _task_turn(self, task: str) -> str:
-        return self.task_template.render(task=task).strip()
+    def _task_turn(self, task: str, sampled: dict[str, Value]) -> str:
+        return render(self.task_template, sampled, task=task).strip()
 
-    def _choice_prompt(self, task: str) -> Messages:
+    def _choice_prompt(self, task: str, sampled: dict[str, Value]) -> Messages:
         """The tool listing, then one worked example per tool (each tool's first, in the
         reverse of the listing's order: SmolLM2 leans to the tool of the latest turns, and so
         to the first-listed tool it has just read about) as a choice."""
@@ -222,48 +249,66 @@ class ToolUseMethod:
             for name, tool in reversed(self.tools.items())
             if (examples := examples_of(tool))
         ]
-        return self._chat(self.choice_template.render(tools=listing), shots, task)
-
-    def _arguments_prompt(self, tool: Tool, task: str) -> Messages:
-        system = self.arguments_template.render(
-            tool=tool.name, description=tool.description, parameters=json.dumps(tool.parameters)
+        return self._chat(
+            render(self.choice_template, sampled, tools=listing), shots, task, sampled
         )
-        return self._chat(system, list(examples_of(tool)), task)
+
+    def _arguments_prompt(self, tool: Tool, task: str, sampled: dict[str, Value]) -> Messages:
+        system = render(
+            self.arguments_template,
+            sampled,
+            tool=tool.name,
+            description=tool.description,
+            parameters=json.dumps(tool.parameters),
+        )
+        return self._chat(system, list(examples_of(tool)), task, sampled)
 
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
-        tasks = ctx.source_instructions(
-            self.config.sources, seeds, self.config.task_types, self.config.max_tasks
-        ).to_dicts()
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, self.config, ctx)
+        # Drawn per task: its choice, arguments and answer are steered alike.
+        tasks = attributes.attach(
+            ctx.source_instructions(
+                self.config.sources, seeds, self.config.task_types, self.config.max_tasks
+            ).to_dicts()
+        )
         sampling = self.config.call_sampling
         chooser = run.model(
             self.config.generator,
             [self.choice_template, self.task_template],
-            {"tools": sorted(self.tools), "sampling": sampling.model_dump()},
+            {"tools": sorted(self.tools), "sampling": sampling.model_dump(), **attributes.params()},
             choice_schema(list(self.tools)),
         )
         answerer = run.model(
             self.config.generator,
             [self.answer_template],
-            {"sampling": self.config.answer_sampling.model_dump()},
+            {"sampling": self.config.answer_sampling.model_dump(), **attributes.params()},
             ANSWER_SCHEMA,
         )
         choices = chooser.complete_many(
-            [(self._choice_prompt(t["instruction"]), 0) for t in tasks], sampling
+            [(self._choice_prompt(t["instruction"], t["sampled"]), 0) for t in tasks], sampling
         )
         attempts: list[Attempt] = []
         for task, choice in zip(tasks, choices, strict=True):
             rule, found = check_choice(choice.text, self.tools)
             if rule != "ok":
-                run.reject(choice, rule, reason=found, source_row_id=task["row_id"])
+                run.reject(
+                    choice,
+                    rule,
+                    reason=found,
+                    source_row_id=task["row_id"],
+                    **MethodAttributes.row(task["sampled"]),
+                )
                 continue
-            attempts.append(Attempt(task, choice, found))
-        fillers = self._fill_arguments(run, attempts)
+            attempts.append(Attempt(task, choice, found, task["sampled"]))
+        fillers = self._fill_arguments(run, attempts, attributes)
         executed = [a for a in attempts if a.arguments is not None and self._execute(run, a)]
         answers = answerer.complete_many(
             [
                 (
-                    self.answer_template.render(
+                    render(
+                        self.answer_template,
+                        a.sampled,
                         task=a.task["instruction"],
                         tool=a.tool,
                         arguments=json.dumps(a.arguments, sort_keys=True),
@@ -277,7 +322,11 @@ class ToolUseMethod:
         )
         for attempt, answer_call in zip(executed, answers, strict=True):
             answer = final_answer(answer_call.text)
-            where = {"source_row_id": attempt.task["row_id"], "tool": attempt.tool}
+            where = {
+                "source_row_id": attempt.task["row_id"],
+                "tool": attempt.tool,
+                **MethodAttributes.row(attempt.sampled),
+            }
             if answer is None:
                 run.reject(answer_call, "no_final_answer", **where)
                 continue
@@ -290,7 +339,9 @@ class ToolUseMethod:
             self._keep(run, attempt, fillers[attempt.tool], chooser, answerer, answer_call, answer)
         return run.output()
 
-    def _fill_arguments(self, run: ModelRun, attempts: list[Attempt]) -> dict[str, CachedModel]:
+    def _fill_arguments(
+        self, run: ModelRun, attempts: list[Attempt], attributes: MethodAttributes
+    ) -> dict[str, CachedModel]:
         """Each attempt's arguments, by its tool's own generator (held to the tool's schema);
         failures are rejected. Returns the generators by tool name."""
         sampling = self.config.call_sampling
@@ -302,18 +353,24 @@ class ToolUseMethod:
             fillers[name] = filler = run.model(
                 self.config.generator,
                 [self.arguments_template, self.task_template],
-                {"tool": name, "sampling": sampling.model_dump()},
+                {"tool": name, "sampling": sampling.model_dump(), **attributes.params()},
                 arguments_schema(tool),
             )
             calls = filler.complete_many(
-                [(self._arguments_prompt(tool, a.task["instruction"]), 0) for a in mine], sampling
+                [(self._arguments_prompt(tool, a.task["instruction"], a.sampled), 0) for a in mine],
+                sampling,
             )
             for attempt, call in zip(mine, calls, strict=True):
                 attempt.arguments_call = call
                 rule, found = check_arguments(call.text, tool, attempt.task["instruction"])
                 if rule != "ok":
                     run.reject(
-                        call, rule, reason=found, tool=name, source_row_id=attempt.task["row_id"]
+                        call,
+                        rule,
+                        reason=found,
+                        tool=name,
+                        source_row_id=attempt.task["row_id"],
+                        **MethodAttributes.row(attempt.sampled),
                     )
                     continue
                 assert isinstance(found, dict)
@@ -331,6 +388,7 @@ class ToolUseMethod:
                 tool=attempt.tool,
                 error=error,
                 source_row_id=attempt.task["row_id"],
+                **MethodAttributes.row(attempt.sampled),
             )
             return False
         attempt.result = result or ""
@@ -374,5 +432,6 @@ class ToolUseMethod:
                 "choice_generator": chooser.generator_id,
                 "turn_calls": [None, call.request_hash, None, answer_call.request_hash],
                 "turn_generators": [None, filler.generator_id, None, answerer.generator_id],
+                **MethodAttributes.row(attempt.sampled),
             },
         )

@@ -12,7 +12,7 @@ and given answers; a problem whose attempts all fail loses nothing else.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -22,12 +22,12 @@ from assets.models.call_cache import CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.json_schema import JsonSchema, SchemaMismatch
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable, render
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.model_run import Lineage, ModelRun
-from warehouse.settings import Strict
 
 
-class VerifiedCoT(Strict):
+class VerifiedCoT(Steerable):
     """Chain-of-thought rationales kept only when their final answer matches the reference
     (rejection sampling as in STaR, Zelikman et al., 2022)."""
 
@@ -85,6 +85,8 @@ def failed_check(call: CallResult, check: Verification) -> str | None:
 class VerifiedCoTMethod:
     name = "verified_cot"
     Config = VerifiedCoT
+    # The placeholders the method fills; any other in its template is an attribute.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {"template": frozenset({"problem"})}
 
     def __init__(self, config: VerifiedCoT):
         self.config = config
@@ -93,6 +95,7 @@ class VerifiedCoTMethod:
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
         model = run.model(
             config.generator,
             [self.template],
@@ -101,6 +104,7 @@ class VerifiedCoTMethod:
                 "samples_per_problem": config.samples_per_problem,
                 "rel_tol": config.rel_tol,
                 "abs_tol": config.abs_tol,
+                **attributes.params(),
             },
             COT_SCHEMA,
         )
@@ -109,16 +113,21 @@ class VerifiedCoTMethod:
             & pl.col("instruction").is_not_null()
             & (pl.col("answer").fill_null("").str.strip_chars() != "")
         )
-        open_problems = ctx.select_sources(
-            config.sources, seeds, has_answer, config.max_problems
-        ).to_dicts()
+        # Drawn per problem: its every attempt is steered alike.
+        open_problems = attributes.attach(
+            ctx.select_sources(config.sources, seeds, has_answer, config.max_problems).to_dicts()
+        )
         for sample_index in range(config.samples_per_problem):
             if not open_problems:
                 break
             calls = model.complete_many(
                 [
                     (
-                        self.template.render(problem=problem_text(p["instruction"], p["input"])),
+                        render(
+                            self.template,
+                            p["sampled"],
+                            problem=problem_text(p["instruction"], p["input"]),
+                        ),
                         sample_index,
                     )
                     for p in open_problems
@@ -131,6 +140,7 @@ class VerifiedCoTMethod:
                     "problem_row_id": problem["row_id"],
                     "sample_index": sample_index,
                     "expected": problem["answer"],
+                    **MethodAttributes.row(problem["sampled"]),
                 }
                 try:
                     reasoning, final = read_rationale(call.text)
@@ -168,6 +178,7 @@ class VerifiedCoTMethod:
                         "verification": {**check.as_dict(), "sample_index": sample_index},
                         "attempts": sample_index + 1,
                         "finish_reason": call.finish_reason,
+                        **MethodAttributes.row(problem["sampled"]),
                     },
                 )
             open_problems = still_open
