@@ -18,12 +18,16 @@ when the `preference` signal prefers the revision:
 Lineage: both rows' `call_ids` name the draft, critique and revision calls (the pair's also
 its judge calls), and `attributes` holds `draft_call_id`, `critique_call_id`,
 `revision_call_id` with the draft and critique texts.
+
+With `attributes` (`{name: sampler}`) each instruction's draws fill the draft, critique and
+revise templates alike (the pairwise judge is not steered) and go on its rows and rejections
+as `attributes.sampled`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import polars as pl
 from pydantic import Field
@@ -39,16 +43,17 @@ from assets.constraints import (
 from assets.models.call_cache import CachedModel, CallResult
 from assets.models.generators import GeneratorConfig, LocalModel, Sampling
 from assets.models.prompt_templates import load_template
+from assets.synthesis.attributes import MethodAttributes, Steerable
+from assets.synthesis.attributes import render as render_attributes
 from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
 from assets.synthesis.methods.preference_pairs import Candidate, keep_pair
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun
 from assets.synthesis.pairwise_judge import PairwiseJudge
 from assets.synthesis.preference_checks import rank_by_checks
-from warehouse.settings import Strict
 
 
-class CritiqueRevise(Strict):
+class CritiqueRevise(Steerable):
     """Draft, critique against principles and constraints, revise; the revision is a row and,
     when the signal prefers it, a preference pair over the draft."""
 
@@ -82,6 +87,11 @@ class CritiqueRevise(Strict):
     )
     critique_sampling: Sampling = Sampling(temperature=0.2, max_tokens=160)
     judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=16)
+
+
+def task_where(source: dict) -> dict:
+    """The evidence naming an instruction (and what was sampled for it) in its rejections."""
+    return {"instruction_row_id": source["row_id"], **MethodAttributes.row(source["sampled"])}
 
 
 @dataclass
@@ -125,6 +135,13 @@ class _Task:
 class CritiqueReviseMethod:
     name = "critique_revise"
     Config = CritiqueRevise
+    # The placeholders the method fills in each template (`_Task.values`: what is known by
+    # that step); any other is an attribute. The pairwise judge's template is not steered.
+    template_values: ClassVar[dict[str, frozenset[str]]] = {
+        "template": frozenset({"instruction", "criteria"}),
+        "critique_template": frozenset({"instruction", "response", "criteria"}),
+        "revise_template": frozenset({"instruction", "response", "criteria", "critique"}),
+    }
 
     def __init__(self, config: CritiqueRevise):
         self.config = config
@@ -136,6 +153,7 @@ class CritiqueReviseMethod:
     def run(self, seeds: pl.DataFrame, ctx: SynthesisContext) -> MethodOutput:
         config = self.config
         run = ModelRun(self.name, ctx)
+        attributes = MethodAttributes.of(self.name, config, ctx)
         model = run.model(
             config.generator,
             self.templates,
@@ -144,9 +162,10 @@ class CritiqueReviseMethod:
                 "critique_sampling": config.critique_sampling.model_dump(),
                 "principles": config.principles,
                 "constraints": config.constraints.model_dump() if config.constraints else None,
+                **attributes.params(),
             },
         )
-        tasks = self._tasks(run, seeds, ctx)
+        tasks = self._tasks(run, seeds, ctx, attributes)
         # Each step's template reads what the steps before it wrote (`_Task.values`).
         steps = zip(
             ("draft", "critique", "revision"),
@@ -155,7 +174,9 @@ class CritiqueReviseMethod:
             strict=True,
         )
         for step, template, sampling in steps:
-            prompts = [(template.render(**t.values()), 0) for t in tasks]
+            prompts = [
+                (render_attributes(template, t.source["sampled"], **t.values()), 0) for t in tasks
+            ]
             tasks = self._step(run, model, tasks, step, prompts, sampling)
         for task in tasks:
             self._keep_revision(run, model, task)
@@ -166,13 +187,22 @@ class CritiqueReviseMethod:
             self._pair_by_judge(run, model, tasks)
         return run.output()
 
-    def _tasks(self, run: ModelRun, seeds: pl.DataFrame, ctx: SynthesisContext) -> list[_Task]:
-        """The source instructions with their constraints (carried, or drawn when the recipe
-        draws) and criteria; one without any criterion is a decision `no_criteria`."""
+    def _tasks(
+        self,
+        run: ModelRun,
+        seeds: pl.DataFrame,
+        ctx: SynthesisContext,
+        attributes: MethodAttributes,
+    ) -> list[_Task]:
+        """The source instructions (each with its draws under `sampled`) with their
+        constraints (carried, or drawn when the recipe draws) and criteria; one without any
+        criterion is a decision `no_criteria`."""
         config = self.config
-        sources = ctx.source_instructions(
-            config.sources, seeds, config.task_types, config.max_instructions
-        ).to_dicts()
+        sources = attributes.attach(
+            ctx.source_instructions(
+                config.sources, seeds, config.task_types, config.max_instructions
+            ).to_dicts()
+        )
         tasks = []
         for index, source in enumerate(sources):
             if config.constraints is not None:
@@ -182,9 +212,7 @@ class CritiqueReviseMethod:
                 constraints, drawn = carried_constraints(source), False
             criteria = [*config.principles, *describe(constraints)]
             if not criteria:
-                run.reject_source(
-                    source["row_id"], "no_criteria", instruction_row_id=source["row_id"]
-                )
+                run.reject_source(source["row_id"], "no_criteria", **task_where(source))
                 continue
             if drawn:
                 source = {**source, "instruction": render(source["instruction"], constraints)}
@@ -211,7 +239,7 @@ class CritiqueReviseMethod:
                 for name in ("draft", "critique")
                 if name != step and getattr(task, name) is not None
             }
-            where = {"instruction_row_id": task.source["row_id"], "step": step, **earlier}
+            where = {**task_where(task.source), "step": step, **earlier}
             # A critique cut off by the token limit still says what it found.
             cut_off_ok = step == "critique"
             if run.screen(
@@ -230,10 +258,10 @@ class CritiqueReviseMethod:
                 task.revision,
                 f"constraint_failed.{failed[0]['kind']}",
                 score=1 - len(failed) / len(verification),
-                instruction_row_id=task.source["row_id"],
                 failed=[v["kind"] for v in failed],
                 verification=verification,
                 **task.lineage(),
+                **task_where(task.source),
             )
             return
         run.keep(
@@ -252,6 +280,7 @@ class CritiqueReviseMethod:
                 "constraints": [c.model_dump() for c in task.constraints],
                 "verification": verification,
                 **task.lineage(),
+                **MethodAttributes.row(task.source["sampled"]),
             },
         )
 
@@ -274,7 +303,7 @@ class CritiqueReviseMethod:
 
     def _pair_by_checks(self, run: ModelRun, model: CachedModel, task: _Task) -> None:
         """A pair when the revision passes strictly more constraints than the draft."""
-        where = {"instruction_row_id": task.source["row_id"]}
+        where = task_where(task.source)
         if not task.constraints:
             run.reject_source(task.source["row_id"], "no_constraints_to_check", **where)
             return
@@ -331,9 +360,9 @@ class CritiqueReviseMethod:
             run.reject_source(
                 task.source["row_id"],
                 verdict.problem or "draft_preferred",
-                instruction_row_id=task.source["row_id"],
                 forward_output=verdict.forward_call.text[:JUDGE_OUTPUT_CHARS],
                 backward_output=verdict.backward_call.text[:JUDGE_OUTPUT_CHARS],
                 **verdict.evidence(),
                 **task.lineage(),
+                **task_where(task.source),
             )

@@ -108,6 +108,9 @@ def test_recipes_without_a_budget_hash_as_before_too():
         ("constrained_instruct, template: response_for", "response_for", "persona"),
         ("magpie, answer_template: response_for", "response_for", "persona"),
         ("preference_pairs, generators: [{template: response_for}]", "response_for", "persona"),
+        ("critique_revise, template: response_for", "response_for", "persona"),
+        # The critique and revise templates are held to the attributes as the draft's is.
+        ("critique_revise, revise_template: response_for", "response_for", "persona"),
     ],
 )
 def test_every_method_names_the_template_and_attribute_it_was_not_given(
