@@ -69,7 +69,16 @@ STEERED: dict[str, dict[str, Any]] = {
         "template": "program_of_thought_for",
         "attributes": {"persona": "people"},
     },
-    "constrained_instruct": {"template": "response_for", "attributes": {"persona": "people"}},
+    "constrained_instruct": {
+        "template": "response_for",
+        "attributes": {"persona": "people"},
+        # With its lowercase/no_commas draw, every answer passing the checks here is to a math
+        # seed and states the wrong number (`wrong_answer`): word counts let others pass.
+        "constraints": {"kinds": ["word_count"], "max_constraints": 1},
+    },
+    # The draft steered; critique and revision see the steered draft (their templates name
+    # no attribute).
+    "critique_revise": {"template": "response_for", "attributes": {"persona": "people"}},
 }
 VALUES = {
     name: [str(v) for v in (c.get("personas") or c.get("values"))] for name, c in SAMPLERS.items()

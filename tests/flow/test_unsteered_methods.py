@@ -92,6 +92,12 @@ METHOD_CONFIGS: dict[str, dict[str, Any]] = {
         "attempts": 2,
         "constraints": {"kinds": ["lowercase", "no_commas"], "max_constraints": 1},
     },
+    "critique_revise": {
+        "max_instructions": 3,
+        "principles": ["Answer only what was asked."],
+        "preference": "checks",
+        "constraints": {"kinds": ["lowercase", "no_commas"], "max_constraints": 1},
+    },
 }
 MODEL_CALLING = sorted(METHOD_CONFIGS)
 
@@ -137,6 +143,11 @@ def _answer(prompt: str, attempt: int) -> Fault:
     if "prints only the final answer" in prompt or "print only the final answer" in prompt:
         printed = _pick(prompt, ["42", "81", "7"])
         return Fault(text=f"print({printed})\n```")
+    if "Check the response against each rule" in prompt:  # critique
+        return Fault(text=_pick(prompt, ["No problems.", "It uses capitals and commas."]))
+    if "Rewrite the draft so that" in prompt:  # revise: follows the drawn rules, or not
+        return Fault(text=_pick(prompt, ["bees make honey from nectar in the hive",
+        "Bees, in short, make honey."]))  # fmt: skip
     if prompt.startswith("Translate"):
         text = prompt.rpartition("\n\n")[2]
         if "into French" in prompt:
