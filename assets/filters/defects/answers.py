@@ -340,6 +340,56 @@ class NeedlessClarification(DefectRule):
         )
 
 
+# Words of four letters or more that carry no content of their own: two sentences that differ
+# only in these say the same thing.
+_FUNCTION_WORDS = [
+    "about",
+    "also",
+    "been",
+    "being",
+    "could",
+    "does",
+    "doing",
+    "each",
+    "from",
+    "have",
+    "having",
+    "into",
+    "just",
+    "many",
+    "more",
+    "much",
+    "only",
+    "other",
+    "over",
+    "same",
+    "should",
+    "some",
+    "such",
+    "than",
+    "that",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "very",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "will",
+    "with",
+    "would",
+    "your",
+]
+
+
 @dataclass(frozen=True)
 class RepeatedSentences(DefectRule):
     """The same sentence (of at least `min_words` words) twice in what the assistant says: an
@@ -347,6 +397,7 @@ class RepeatedSentences(DefectRule):
 
     config_key: ClassVar[str] = "repeated_sentences"
     min_words: ClassVar[int] = 5
+    min_gist_words: ClassVar[int] = 4
     name: str = "repeated_sentences"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -367,9 +418,25 @@ class RepeatedSentences(DefectRule):
             )
             .filter(pl.col("_sentence").str.count_matches(" ") >= self.min_words - 1)
         )
+        # A sentence said again in other small words ("The most moons are those orbiting a
+        # planet …" / "The most moons are orbiting a planet …") has the same gist: the set of
+        # its words of four letters or more, when there are at least `min_gist_words`.
+        gist = (
+            pl.col("_sentence")
+            .str.extract_all(r"\p{L}{4,}|\p{N}+")
+            .list.eval(pl.element().filter(~pl.element().is_in(_FUNCTION_WORDS)))
+            .list.unique()
+            .list.sort()
+        )
+        sentences = sentences.with_columns(
+            pl.when(gist.list.len() >= self.min_gist_words)
+            .then(gist.list.join(" "))
+            .otherwise(pl.col("_sentence"))
+            .alias("_gist")
+        )
         repeated = (
-            sentences.group_by("row_id", "kind", "_sentence", maintain_order=True)
-            .len()
+            sentences.group_by("row_id", "kind", "_gist", maintain_order=True)
+            .agg(pl.col("_sentence").first(), pl.len().alias("len"))
             .filter(pl.col("len") > 1)
             .unique("row_id", keep="first", maintain_order=True)
         )

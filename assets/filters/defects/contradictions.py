@@ -136,6 +136,11 @@ _SELF_DEFINED = (
     r"district|suburb|descendant|ancestor|child|parent|dialect|subspecies|species|genus|"
     r"feature|function|cause|result)\s+of\s+(?:the\s+)?(?<y>\p{L}+(?:\s+\p{L}+)?)"
 )
+# "The language of Spanish is Spanish": a thing's attribute named as the thing itself.
+_SELF_NAMED = (
+    r"(?i)(?:^|[^\p{L}])the\s+(?<relation>\p{L}+)\s+of\s+(?:the\s+)?(?<x>\p{L}+(?:\s+\p{L}+)?)\s+"
+    r"(?:is|was|are|were)\s+(?:the\s+)?(?<y>\p{L}+(?:\s+\p{L}+)?)"
+)
 # Only answers that negate (or open with yes or no), compare, conclude a count or define
 # something by a relation can contradict themselves in these forms: the rest are not read.
 # Each alternative is searched on its own: joined, they cost the regex engine 40 us a row
@@ -147,6 +152,7 @@ _CANDIDATES = (
     r"\bthan\b|\btimes (?:as|more|larger|bigger)\b",
     r"(?i)\b(?:so|thus|therefore|hence|in total|in all|altogether|overall)\b[^.!?\n]{0,80}\d",
     r"\b(?:is|was|are|were) (?:a|an|the|one of the) (?:\w+ )?\w+ of\b",
+    r"(?i)\bthe \w+ of (?:the )?\w+(?: \w+)? (?:is|was|are|were)\b",
 )
 
 
@@ -332,20 +338,23 @@ def _recounted(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
 
 
 def _self_defined(sentences: pl.DataFrame) -> pl.DataFrame:
-    """`_uid, _span, form`: "X is a tributary of X"."""
-    return (
-        sentences.filter(pl.col("_sentence").str.contains(" of ", literal=True))
-        .with_columns(pl.col("_sentence").str.extract_all(_SELF_DEFINED).alias("_m"))
-        .explode("_m")
-        .drop_nulls("_m")
-        .with_columns(pl.col("_m").str.extract_groups(_SELF_DEFINED).alias("_g"))
-        .unnest("_g")
-        .filter(pl.col("x").str.to_lowercase() == pl.col("y").str.to_lowercase())
-        .select(
-            "_uid",
-            pl.col("_m").str.strip_chars().alias("_span"),
-            pl.lit("defined by itself").alias("form"),
-        )
+    """`_uid, _span, form`: "X is a tributary of X", "The language of Spanish is Spanish"."""
+    related = sentences.filter(pl.col("_sentence").str.contains(" of ", literal=True))
+    return pl.concat(
+        [
+            related.with_columns(pl.col("_sentence").str.extract_all(pattern).alias("_m"))
+            .explode("_m")
+            .drop_nulls("_m")
+            .with_columns(pl.col("_m").str.extract_groups(pattern).alias("_g"))
+            .unnest("_g")
+            .filter(pl.col("x").str.to_lowercase() == pl.col("y").str.to_lowercase())
+            .select(
+                "_uid",
+                pl.col("_m").str.strip_chars().alias("_span"),
+                pl.lit("defined by itself").alias("form"),
+            )
+            for pattern in (_SELF_DEFINED, _SELF_NAMED)
+        ]
     )
 
 

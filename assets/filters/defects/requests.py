@@ -241,6 +241,9 @@ _GENERIC = [
 ]
 
 
+_ANNOUNCES_AND_STOPS = r"(?i)\b(?:here (?:is|are)|the following|below|as follows)\b[^\n]*:\s*\z"
+
+
 @dataclass(frozen=True)
 class EmptyQuestion(DefectRule):
     """A question with nothing to answer: "What is the answer to the question?", "Explain
@@ -258,6 +261,8 @@ class EmptyQuestion(DefectRule):
         empty = (content.list.len() == 0) & (
             (context == "") | (about_question & ~context.str.contains(r"\?"))
         )
+        # "Here is the passage:" and nothing after it, nor an input holding it.
+        empty = empty | ((context == "") & pl.col("text").str.contains(_ANNOUNCES_AND_STOPS))
         # An instruction, or a conversation's opening user turn (a later "Explain it." points
         # at what was said before).
         opening = (pl.col("field") == "instruction") | (

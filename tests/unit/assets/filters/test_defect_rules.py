@@ -172,9 +172,20 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction("Please respond to the following.", "Okay."),
             instruction("Answer the question.", "Paris.", input="Paris is the capital of France."),
             conversation("Please answer the question below.", "The kidneys filter blood."),
+            # An announcement of the task that stops (the demo's self_instruct once made it).
+            instruction(
+                "Here is a simple and concise version of the task:",
+                "The task is to write a short story using the given words.",
+            ),
         ],
         [
             instruction("Solve the problem below.", "x = 4.", input="3x + 7 = 19"),
+            instruction("Name three primary colors:", "Red, yellow and blue."),
+            instruction(
+                "Here is the passage to summarize:",
+                "Bees turn nectar into honey.",
+                input="Bees collect nectar and turn it into honey in the hive.",
+            ),
             instruction("What is the capital of Peru?", "Lima."),
             conversation(
                 "What is a prime?", "A number with two divisors.", "Explain it more.", "Sure."
@@ -278,8 +289,19 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Sunlight scatters off air molecules in the sky. Blue light scatters most. "
                 "Sunlight scatters off air molecules in the sky.",
             ),
+            # The same sentence again, in other small words.
+            instruction(
+                "Which planet has the most moons?",
+                "The most moons are those orbiting a planet orbiting around the Sun. The most "
+                "moons are orbiting a planet orbiting around the Sun.",
+            ),
         ],
         [
+            instruction(
+                "Does water boil at a lower temperature on a mountain?",
+                "Water boils at 100 degrees at sea level. On a high mountain, water boils at "
+                "a lower temperature than 100 degrees, about 90 at 3,000 metres.",
+            ),
             instruction(
                 "Write a chorus and repeat it twice.",
                 "Brush your teeth up and down. Brush your teeth up and down.",
@@ -337,8 +359,10 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "How many bones are in the adult human body?",
                 "An adult has 206 bones. Babies have more. So in total, an adult has 212 bones.",
             ),
+            instruction("Identify the language: Spanish", "The language of Spanish is Spanish."),
         ],
         [
+            instruction("What is the capital of Peru?", "The capital of Peru is Lima."),
             instruction(
                 "Are Python tuples mutable?",
                 "No. Lists are mutable, but tuples are immutable: once made, they cannot change.",
