@@ -34,20 +34,21 @@ demo: env sandbox
 # Two processes: most of the suite is single-threaded Python (tests/conftest.py keeps tests that
 # share a run in one process).
 TEST_WORKERS ?= 2
+PARALLEL := -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 test: env browser sandbox
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
+	$(PY) -m pytest $(PARALLEL)
 
 # One tier of the suite: unit (under a minute), flow or e2e (see tests/conftest.py).
 test-unit: env
-	$(PY) -m pytest -m unit
+	$(PY) -m pytest $(PARALLEL) -m unit
 
 test-flow: env sandbox
-	$(PY) -m pytest -m flow
+	$(PY) -m pytest $(PARALLEL) -m flow
 
 test-e2e: env browser sandbox
-	$(PY) -m pytest -m e2e
+	$(PY) -m pytest $(PARALLEL) -m e2e
 
 # Headless Chromium and its driver for tests/e2e/test_browser.py, from Debian packages. Only
 # when missing; a machine without apt (or root) keeps going and that one test fails clearly.
