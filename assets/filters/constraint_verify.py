@@ -30,10 +30,8 @@ from assets.constraints import Constraint, constraint_kind, verify
 from assets.filters.defects.units import units
 from assets.registry import RegistryError
 from assets.run_context import RunContext
-from assets.steps import RowFilter
+from assets.steps import FLAG_SCHEMA, RowFilter
 from warehouse.settings import Strict
-
-_FLAG_SCHEMA = {"row_id": pl.String, "rule": pl.String, "score": pl.Float64, "evidence": pl.String}
 
 
 class ConstraintVerifyConfig(Strict):
@@ -81,7 +79,7 @@ class ConstraintVerify(RowFilter):
             pl.col("attributes").fill_null("").str.contains('"constraints"', literal=True)
         )
         if carrying.is_empty():
-            return pl.DataFrame(schema=_FLAG_SCHEMA)
+            return pl.DataFrame(schema=FLAG_SCHEMA)
         answers = self._answers(carrying)
         flags = []
         for row in carrying.select("row_id", "kind", "attributes").iter_rows(named=True):
@@ -102,7 +100,7 @@ class ConstraintVerify(RowFilter):
                         "evidence": json.dumps(evidence, ensure_ascii=False),
                     }
                 )
-        return pl.DataFrame(flags, schema=_FLAG_SCHEMA)
+        return pl.DataFrame(flags, schema=FLAG_SCHEMA)
 
     @staticmethod
     def _answers(rows: pl.DataFrame) -> dict[str, dict[str, dict[str, Any]]]:

@@ -19,10 +19,9 @@ import polars as pl
 
 from assets.answers import reference_check
 from assets.run_context import RunContext
-from assets.steps import RowFilter
+from assets.steps import FLAG_SCHEMA, RowFilter
 from warehouse.settings import Strict
 
-_FLAG_SCHEMA = {"row_id": pl.String, "rule": pl.String, "score": pl.Float64, "evidence": pl.String}
 # A preference row's `response` is its chosen side: the claim the pair makes.
 _KINDS = ("instruction", "preference")
 
@@ -45,7 +44,7 @@ class ReferenceAnswer(RowFilter):
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if "answer" not in rows.columns:
-            return pl.DataFrame(schema=_FLAG_SCHEMA)
+            return pl.DataFrame(schema=FLAG_SCHEMA)
         # Few rows carry an answer: only those are parsed, one at a time, by the same
         # extraction the chain-of-thought methods verify with.
         candidates = rows.filter(
@@ -59,4 +58,4 @@ class ReferenceAnswer(RowFilter):
             if verification is not None and not verification.matched:
                 evidence = {"rule": self.name, "field": "response", **verification.as_dict()}
                 flagged.append((row_id, self.name, None, json.dumps(evidence)))
-        return pl.DataFrame(flagged, schema=_FLAG_SCHEMA, orient="row")
+        return pl.DataFrame(flagged, schema=FLAG_SCHEMA, orient="row")
