@@ -17,8 +17,8 @@ import yaml
 
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.detector import decontamination_steps
-from assets.decontamination.embedding import EmbeddingDetector
-from assets.decontamination.lexical import LexicalDetector
+from assets.decontamination.embedding import EmbeddingDetector, EmbeddingNearest
+from assets.decontamination.lexical import LexicalDetector, LexicalNearest
 from assets.dedup.semantic import SemanticDedup, SemanticDedupConfig
 from assets.engine import ExecutionConfig, run_stage
 from assets.models.context import ModelContext
@@ -189,3 +189,18 @@ def test_each_version_records_where_its_steps_ran(spark, tmp_path):
     assert filtered["exact_duplicate"] == filtered["pii"] == "spark executors"
     assert "spark driver" in filtered.values()
     assert set(dict(recorded["spark", "decontaminated"]).values()) == {"spark executors"}
+
+
+def test_executor_copies_carry_the_benchmark_side_without_the_warehouse(tmp_path):
+    # The copy Spark ships has no warehouse, and the benchmark side is computed once on the
+    # driver: the cascade's fitted first stage and one docstring vector per item (a model
+    # load, so a flow test).
+    wh = Warehouse(tmp_path)
+    items = humaneval_items()
+    detector = EmbeddingNearest(items, wh, EmbeddingDetector(enabled=True))
+    copy = detector.for_executors()
+    assert copy.wh is None and detector.wh is wh
+    assert copy.prepared.fitted is not None and copy.prepared.coverage is not None
+    assert copy.prepared.coverage.vectors.shape[0] == items.height
+    lexical = LexicalNearest(items, LexicalDetector(enabled=True)).for_executors()
+    assert lexical.fitted is not None

@@ -10,7 +10,6 @@ import pytest
 
 from assets.decontamination.benchmarks import humaneval_items
 from assets.decontamination.embedding import EmbeddingDetector, EmbeddingNearest
-from assets.decontamination.lexical import LexicalDetector, LexicalNearest
 from assets.decontamination.ngram import NgramOverlap
 from assets.dedup.exact import ExactDedup
 from assets.engine import ExecutionConfig
@@ -64,11 +63,3 @@ def test_steps_that_hold_the_warehouse_or_submit_spark_jobs_stay_on_the_driver(t
         "spark executors",
         "spark driver",
     ]
-    # Its copy has no warehouse, and the benchmark side computed once: the cascade's fitted
-    # first stage and one docstring vector per item.
-    copy = detector.for_executors()
-    assert copy.wh is None and detector.wh is wh
-    assert copy.prepared.fitted is not None and copy.prepared.coverage is not None
-    assert copy.prepared.coverage.vectors.shape[0] == items.height
-    lexical = LexicalNearest(items, LexicalDetector(enabled=True)).for_executors()
-    assert lexical.fitted is not None
