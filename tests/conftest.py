@@ -170,9 +170,9 @@ DEMO_CALLS = TESTS / "data" / "golden_demo_calls.jsonl"
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
-    """One in-process run of the bundled demo recipe in a fresh home (the LLM methods make it
-    the suite's longest run: minutes). tests/flow/test_golden.py pins what it makes; other
-    flow tests read its warehouse instead of running a flow of their own."""
+    """One in-process run of the bundled demo recipe in a fresh home, every method and stage
+    (the suite's longest run, even with its model calls replayed). tests/flow/test_golden.py
+    pins what it makes; other flow tests read its warehouse instead of running their own."""
     home = tmp_path_factory.mktemp("demo") / "home"
     with home_env(home):
         if updating_golden():
