@@ -69,3 +69,16 @@ def test_rows_without_a_numeric_answer_are_left_alone():
 def test_disabled_it_builds_no_step():
     assert ReferenceAnswer.from_config(ReferenceAnswerConfig(enabled=False), RunContext()) == []
     assert ReferenceAnswer.from_config(ReferenceAnswerConfig(), RunContext()) == [ReferenceAnswer()]
+
+
+def test_malformed_and_huge_answers_are_judged_without_error():
+    huge = "9" * 400
+    frame = rows(
+        {"instruction": "q", "answer": "1/0", "response": "1/0"},
+        {"instruction": "q", "answer": huge, "response": f"The answer is {huge}."},
+        {"instruction": "q", "answer": huge, "response": "The answer is 7."},
+        {"instruction": "q", "answer": "18", "response": "\x00" * 10 + "(" * 5000 + " 18"},
+        {"instruction": "q", "answer": "-3.5%", "response": "The answer is -3.5%."},
+    )
+    # A division by zero is no number (not checked); a 400-digit answer is compared exactly.
+    assert set(flagged(frame)) == {"The answer is 7."}
