@@ -53,12 +53,14 @@ def shared_group(item: pytest.Item) -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    groups = {}
     for item in items:
         tier = item.path.relative_to(TESTS).parts[0]
         if tier in TIERS:
             item.add_marker(getattr(pytest.mark, tier))
-        item.add_marker(pytest.mark.xdist_group(shared_group(item)))
-    items.sort(key=lambda item: shared_group(item) not in FIRST_GROUPS)
+        groups[item.nodeid] = shared_group(item)
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
+    items.sort(key=lambda item: groups[item.nodeid] not in FIRST_GROUPS)
 
 
 def pytest_configure(config: pytest.Config) -> None:
