@@ -15,7 +15,7 @@ from typing import ClassVar
 import polars as pl
 
 from assets.filters.asked import unless_asked
-from assets.filters.defects.requests import ASKED_TO_REPEAT
+from assets.filters.defects.requests import ASKED_TO_REPEAT, GENERIC_WORDS
 from assets.filters.defects.spans import DefectRule, SpanRule, prose, row_text
 from assets.filters.defects.units import decisions, shortened, units
 
@@ -133,6 +133,10 @@ _TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
 _LIST_OR_HEADING = r"^\s*(?:\d{1,2}[.)]|[-*•#>|]|\w[\w ]{0,30}:\s)"
 
 
+# Code on a line: an operator, a brace or a call ("f(x)"); a parenthesis in prose ("the
+# legislative branch (Congress)") is none.
+_CODE_LINE = r"[={};]|[\w\]]\("
+
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "al")
 
 
@@ -146,6 +150,13 @@ def known_words() -> pl.Series:
     return pl.Series(sorted({w for w in text.split() if w.isalpha() and w.islower()}))
 
 
+@cache
+def known_prefixes() -> pl.Series:
+    """Every beginning (two letters or more, short of the whole word) of the known words: a
+    word cut in the middle is one ("absor", "leav"); a rare whole word ("aurum") is not."""
+    return pl.Series(sorted({w[:n] for w in known_words().to_list() for n in range(2, len(w))}))
+
+
 def known(word: pl.Expr) -> pl.Expr:
     """Whether `word` is a known word or one with a suffix (`_SUFFIXES`)."""
     words = known_words()
@@ -156,7 +167,8 @@ def known(word: pl.Expr) -> pl.Expr:
 @dataclass(frozen=True)
 class TruncatedText(DefectRule):
     """An answer that stops mid-sentence: it ends on a word no sentence ends on ("... fixed
-    into sugars such"), inside a word (one no vocabulary knows: "... absor"), on a comma,
+    into sugars such"), inside a word (one no vocabulary knows but that begins known words:
+    "... absor"; a rare whole word such as "aurum" begins none), on a comma,
     on a bare list number, or in a long line of prose without
     closing punctuation. Answers ending in code, a list item or a short phrase are whole."""
 
@@ -170,9 +182,7 @@ class TruncatedText(DefectRule):
         last_word = text.str.to_lowercase().str.extract(r"([\p{L}']+)[^\p{L}\n]*$", 1)
         open_end = ~text.str.contains(_TERMINAL) & ~text.str.ends_with("```")
         words = text.str.count_matches(r"\S+")
-        prose_line = ~last_line.str.contains(_LIST_OR_HEADING) & ~last_line.str.contains(
-            r"[=(){};]"
-        )
+        prose_line = ~last_line.str.contains(_LIST_OR_HEADING) & ~last_line.str.contains(_CODE_LINE)
         # The last word cut in the middle: lowercase letters right at the end (no closing
         # punctuation, no code on the line) that make no known word.
         # The vocabulary is read only on the few units that end so (after the filter below).
@@ -187,7 +197,7 @@ class TruncatedText(DefectRule):
                 open_end
                 & (words >= 4)
                 & last_word.is_in(_DANGLING)
-                & ~last_line.str.contains(r"[=(){};]")
+                & ~last_line.str.contains(_CODE_LINE)
             )
             | (
                 open_end
@@ -207,7 +217,7 @@ class TruncatedText(DefectRule):
             units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES)
             .with_columns(cut.fill_null(False).alias("_cut"), in_word.fill_null(False).alias("_in"))
             .filter((pl.col("_cut") | pl.col("_in")) & ~asked.fill_null(False))
-            .filter(pl.col("_cut") | ~known(cut_word))
+            .filter(pl.col("_cut") | (~known(cut_word) & cut_word.is_in(known_prefixes())))
         )
         return decisions(
             found,
@@ -290,9 +300,19 @@ CLARIFYING = (
     r"provide|share|give me|confirm|elaborate|say|explain what)|which (?:\w+ ){0,3}(?:would|"
     r"do|should|did) you|what (?:kind|type|sort|tone|style|format|language|length|level|"
     r"specific)|do you (?:want|prefer|mean|have a|need)|did you mean|are you (?:looking|asking|"
-    r"referring|using|working with)|would you like|should i|what(?:'s| is) the name of|before i (?:start|begin|write|answer)|(?:need|require) (?:more|some|"
+    r"referring|using|working with|\w+ing)|would you like|should i|is (?:this|it) for|may i ask|"
+    r"can i ask|just (?:to|want to) (?:confirm|check|clarify)|(?:why|what) do you need|what(?:'s| is) the name of|before i (?:start|begin|write|answer)|(?:need|require) (?:more|some|"
     r"additional|a bit more) (?:information|details|context)|more (?:details|information|"
     r"context) (?:about|on|so))"
+)
+# An either-or question about the answer's form ("Formal or informal synonyms?").
+_EITHER_OR = r"(?i)(?:^|[.!?]\s+)(?:\p{L}+\s+){0,3}\p{L}+ or \p{L}+(?:\s+\p{L}+){0,2}\?\s*$"
+_PLEASANTRY = (
+    r"(?i)(?:^|(?:[.!?]\s+))(?:sure|of course|certainly|absolutely|great|okay|ok|no problem|"
+    r"happy to(?: help)?|glad to(?: help)?|i can do that|i can help(?: with that)?|"
+    r"(?:that|this) sounds (?:fun|great|good|interesting|lovely)|what a (?:fun|great|lovely) "
+    r"(?:idea|request|task)|i(?:'d| would) (?:love|be happy|be glad|be delighted) to"
+    r"[^.!?]*)[.!]"
 )
 # "Book it for me." or "Convert this." with nothing to go on: asking back is right.
 _VAGUE_REQUEST = r"(?i)\b(?:this|it|these|those|them|the other|the usual)\b"
@@ -312,30 +332,50 @@ class NeedlessClarification(DefectRule):
         text = pl.col("text").str.strip_chars()
         request = pl.col("prompt")
         request_words = request.str.count_matches(r"\S+")
+        # A request of generic words only ("Hi, I have a question.") names nothing to do.
+        content = (
+            request.str.to_lowercase()
+            .str.extract_all(r"[\p{L}\p{N}']+")
+            .list.eval(pl.element().filter(~pl.element().is_in(GENERIC_WORDS)))
+            .list.len()
+        )
         vague = (
-            (request_words <= 6)
-            & request.str.contains(_VAGUE_REQUEST)
-            & (pl.col("context").str.strip_chars() == "")
-        ) | (request_words <= 3)
-        # Only a question: no statement of five words or more besides it ("Yes, I'm an AI
-        # assistant. What would you like to do?" answers, then offers).
-        statements = text.str.count_matches(r"(?:^|[.!?]\s+)(?:\S+\s+){4,}?\S+[.!](?:\s|$)")
+            (
+                (request_words <= 6)
+                & request.str.contains(_VAGUE_REQUEST)
+                & (pl.col("context").str.strip_chars() == "")
+            )
+            | (request_words <= 3)
+            | (content == 0)
+        )
+        # Only a question: no statement besides it but pleasantries ("Happy to help!", "I'd
+        # be glad to translate that for you."). "Yes, I'm an AI assistant. What would you
+        # like to do?" and "Cheerful, joyful and content. Would you like more?" answer, then
+        # offer.
+        said = text.str.replace_all(_PLEASANTRY, "")
+        statements = said.str.count_matches(r"(?:^|[.!?]\s+)(?:\S+\s+){2,}?\S+[.!](?:\s|$)")
         asks_back = (
             text.str.ends_with("?")
             & (text.str.count_matches(r"\S+") <= self.max_words)
             & ~text.str.contains("```")
-            & text.str.contains(CLARIFYING)
+            & (text.str.contains(CLARIFYING) | text.str.contains(_EITHER_OR))
             & (statements == 0)
         )
         maybe = rows.filter(pl.col("response").str.contains("?", literal=True)).filter(
             pl.col("response").str.contains(CLARIFYING)
+            | pl.col("response").str.contains(r"(?i)\bor \p{L}+(?:\s+\p{L}+){0,2}\?")
         )
         found = units(maybe, ANSWER_FIELDS, ANSWER_ROLES).filter(asks_back & ~vague)
         return decisions(
             found,
             self.name,
             pl.lit(1.0),
-            span=shortened(pl.col("text").str.extract(CLARIFYING, 0)),
+            span=shortened(
+                pl.coalesce(
+                    pl.col("text").str.extract(CLARIFYING, 0),
+                    pl.col("text").str.extract(_EITHER_OR, 0).str.strip_chars(),
+                )
+            ),
             response=shortened(pl.col("text")),
         )
 

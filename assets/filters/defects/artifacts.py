@@ -32,13 +32,21 @@ _SLOT_WORDS = (
     r"instruction|input|response|question|answer|context|passage|document|persona|topic|"
     r"examples?|prompt|query|history|task|operation|result|arguments|tool"
 )
+_DIRECTIVE = (
+    r"(?i:\b(?:respond|reply|answer) with (?:the \p{L}+ |your \p{L}+ )?only\b|\b(?:do not|don't) "
+    r"(?:mention|reveal|repeat|include|explain) (?:these|the|this|any) (?:instructions?|prompt|"
+    r"rules|guidelines)\b|\b(?:output|return) only the\b)"
+)
+_TRANSCRIPT_LABELS = (
+    r"(?ims:^\s*(?:human|user)\s*:.*?^\s*(?:assistant|ai|gpt|bot|chatbot|model)\s*:)"
+)
 TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?i:#\s*(?:given|rewritten|created|new|original|evolved|revised|base)\s+"
     r"(?:prompt|instruction)\s*#)",
     r"(?im:^\s*#{2,4}\s*(?:instruction|response|input|output|question|answer|assistant|"
     r"user|human|system)\b)",
     r"(?im:^\s*(?:instruction|response)\s*:)",
-    r"(?i:\{\{?\s*(?:" + _SLOT_WORDS + r")\s*\}?\})",
+    r"(?i:\{\{?\s*(?:[a-z]+_)*(?:" + _SLOT_WORDS + r")(?:_[a-z]+)*\s*\}?\})",
     r"\$(?:" + _SLOT_WORDS + r")\b",
     r"(?i:\b(?:rewrite|rewritten) (?:the )?(?:given|following) (?:prompt|instruction))",
     r"(?i:\bhere is (?:the|a|my) (?:rewritten|new|created|evolved|more complex) "
@@ -48,6 +56,18 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
     # A model that writes the next few-shot example after its answer.
     r"(?im:^\s*question\s*:[^\n]*\n\s*answer\s*:)",
+    r"(?im:^\s*prompt\s*:[^\n]*\n\s*(?:completion|response|output|answer)\s*:)",
+    # A generation prompt's header without its # marks: "Rewritten prompt:", "Evolved
+    # Instruction:".
+    r"(?im:^\s*(?:rewritten|evolved|created|revised|given|original|improved|generated|"
+    r"(?:more )?complex)\s+(?:prompt|instruction|question|task)\s*:)",
+    # A chat transcript's role labels inside one turn or answer: "Human: ...\nAssistant:"
+    # (a user turn and then the assistant's label; a dialogue between people or a robot is
+    # no transcript of this chat).
+    _TRANSCRIPT_LABELS,
+    # The generation prompt's own directives, written into the answer: "Respond with the tip
+    # only, ... and do not mention these instructions."
+    _DIRECTIVE,
 )
 TEMPLATE_SCAFFOLDING = "|".join(TEMPLATE_SCAFFOLDING_PARTS)
 
@@ -74,6 +94,12 @@ _WANTS_TEMPLATE = (
     r"form|boilerplate|mad ?libs?|lorem|skeleton|outline with)\b"
 )
 
+_WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
+_WANTS_DIALOGUE = (
+    r"(?i)\b(?:dialogues?|dialogs?|transcripts?|scripts?|(?:example|sample|mock|fake) "
+    r"(?:chats?|conversations?)|(?:conversation|chat|exchange) between)\b"
+)
+
 _SIGN_OFF = (
     r"(?i)(?:sincerely|regards|best|thanks|thank you|cheers|yours(?: truly| faithfully| "
     r"sincerely)?|warmly|best wishes|respectfully|love|namaste|grüßen|cordialement|saludos)"
@@ -89,7 +115,19 @@ DISCLAIMERS = (
     r"|\b(?:trained|developed|created) by (?:openai|anthropic|google|meta)\b"
     r"|\bi (?:do not|don't) have (?:personal )?(?:opinions|feelings|beliefs|emotions|"
     r"experiences?)\b"
-    r"|\bas an? (?:ai|artificial intelligence|machine)\b,? i (?:do not|don't|cannot|can't|am not)\b"
+    # The self the model names and what it says it lacks, in any words: "Being an AI, I
+    # don't have a body", "As a machine learning model, I don't experience weekends", "I'm
+    # just a computer program, so I can't taste food".
+    r"|\b(?:as|being) an? (?:ai|artificial intelligence|machine|machine learning model|"
+    r"computer program|program|bot|chatbot|virtual assistant|digital assistant)\b[^.!?\n]{0,40}?"
+    r"\bi (?:do not|don't|cannot|can't|am not|have no|lack)\b"
+    r"|\bi(?:'m| am) (?:just |only |merely |simply )?an? (?:computer program|machine|bot|"
+    r"piece of software|program)\b[^.!?\n]{0,40}?\b(?:can't|cannot|do not|don't|have no)\b"
+    # A knowledge cut-off stated instead of an answer.
+    r"|\bmy (?:training data|knowledge|training)\b[^.!?\n]{0,30}?\b(?:only )?(?:goes|extends|"
+    r"runs|dates) (?:up )?(?:to|until|back to)\b"
+    r"|\b(?:as of|since) my (?:last )?(?:knowledge |training )?(?:cut-?off|update)\b"
+    r"|\bmy knowledge cut-?off\b"
 )
 # A user who asks the assistant what it is gets told.
 _ABOUT_AI = (
@@ -145,7 +183,13 @@ class TemplateLeak(SpanRule):
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # The templates' lines by Aho-Corasick, far cheaper than their regex alternation.
         lines, _ = template_lines()
-        scaffolding = [text.str.contains(part) for part in TEMPLATE_SCAFFOLDING_PARTS]
+        # A conversation's transcript labels its turns "user:" and "assistant:" at line
+        # starts: only the capitalized labels a model writes make a row a candidate.
+        scaffolding = [
+            text.str.contains(part)
+            for part in TEMPLATE_SCAFFOLDING_PARTS
+            if part is not _TRANSCRIPT_LABELS
+        ] + [text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")]
         return pl.any_horizontal(
             [*scaffolding, text.str.contains_any(lines, ascii_case_insensitive=True)]
         )
@@ -160,7 +204,15 @@ class TemplateLeak(SpanRule):
         quiz = pl.col("_span").str.contains(r"(?i)^\s*question") & (
             (pl.col("role") == "user") | _asked(_WANTS_QUESTIONS)
         )
-        return answer_about | user_about | quiz
+        # The user's own directives ("Reply with the name only") are a request; so is a
+        # dialogue, transcript or prompt the user asked for.
+        directive = pl.col("_span").str.contains(_DIRECTIVE)
+        user_directive = (pl.col("role") == "user") & directive
+        asked_for = (pl.col("role") != "user") & (
+            (directive & _asked(_WANTS_PROMPT))
+            | (pl.col("_span").str.contains(_TRANSCRIPT_LABELS) & _asked(_WANTS_DIALOGUE))
+        )
+        return answer_about | user_about | quiz | user_directive | asked_for
 
 
 def _escaped(line: str) -> str:

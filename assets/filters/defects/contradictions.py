@@ -7,7 +7,14 @@
   thousand times as much as a kilobyte";
 - two different counts of the same thing, the first answer and a conclusion ("An adult has
   206 bones ... So in total, an adult skeleton has 212 bones");
-- a thing defined by itself: "The Nile is a tributary of the Nile".
+- a thing defined by itself: "The Nile is a tributary of the Nile";
+- one statement made twice with another figure: "At sea level, water boils at 100 °C ... At
+  sea level, though, water boils at around 90 °C";
+- a superlative and its rival: "Mercury is the hottest planet ... Venus is even hotter than
+  Mercury", "Asia is the largest continent ... Africa is the largest continent";
+- a yes that the answer then denies, in the forms of a requirement or a category: "Do I need
+  a visa?" "Yes, ... no visa is required"; "Are spiders insects?" "Yes, ... biologists do not
+  count them as insects".
 
 Claims are read sentence by sentence; a claim after words that report what others say or
 believe, or that set a condition ("Many people think ...", "If ..."), asserts nothing. A
@@ -153,7 +160,10 @@ _CANDIDATES = (
     r"(?i)\b(?:so|thus|therefore|hence|in total|in all|altogether|overall)\b[^.!?\n]{0,80}\d",
     r"\b(?:is|was|are|were) (?:a|an|the|one of the) (?:\w+ )?\w+ of\b",
     r"(?i)\bthe \w+ of (?:the )?\w+(?: \w+)? (?:is|was|are|were)\b",
+    r"(?i)\b(?:is|are|was|were) (?:\w+ )?the (?:\w+est|most \w+)\b",
 )
+# One statement made twice with another figure needs two figures.
+_VALUE = r"\d[\d,]*(?:\.\d+)?"
 
 
 def _sentences(frame: pl.DataFrame) -> pl.DataFrame:
@@ -173,6 +183,19 @@ def _asserted() -> pl.Expr:
         0, pl.col("_sentence").str.find(pl.col("_m"), literal=True).fill_null(0)
     )
     return ~before.str.contains(_NOT_ASSERTED)
+
+
+def _asserted_matches(sentences: pl.DataFrame, pattern: str) -> pl.DataFrame:
+    """One row per asserted match `_m` of `pattern` in each sentence, its named groups as
+    columns."""
+    return (
+        sentences.with_columns(pl.col("_sentence").str.extract_all(pattern).alias("_m"))
+        .explode("_m")
+        .drop_nulls("_m")
+        .filter(_asserted())
+        .with_columns(pl.col("_m").str.extract_groups(pattern).alias("_g"))
+        .unnest("_g")
+    )
 
 
 def _claims(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
@@ -200,12 +223,7 @@ def _claims(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
     )
     found = (
         sentences.filter(pl.col("_sentence").str.contains(r"(?i)\b(?:is|are|was|were)"))
-        .with_columns(pl.col("_sentence").str.extract_all(_CLAIM).alias("_m"))
-        .explode("_m")
-        .drop_nulls("_m")
-        .filter(_asserted())
-        .with_columns(pl.col("_m").str.extract_groups(_CLAIM).alias("_g"))
-        .unnest("_g")
+        .pipe(_asserted_matches, _CLAIM)
         .with_columns(
             pl.col("subject").str.to_lowercase().str.strip_suffix("s"),
             pl.col("word").str.to_lowercase(),
@@ -263,12 +281,7 @@ def _reversed(sentences: pl.DataFrame) -> pl.DataFrame:
     times as much as A")."""
     comparisons = (
         sentences.filter(pl.col("_sentence").str.contains(r"\b(?:than|times)\b"))
-        .with_columns(pl.col("_sentence").str.extract_all(_COMPARISON).alias("_m"))
-        .explode("_m")
-        .drop_nulls("_m")
-        .filter(_asserted())
-        .with_columns(pl.col("_m").str.extract_groups(_COMPARISON).alias("_g"))
-        .unnest("_g")
+        .pipe(_asserted_matches, _COMPARISON)
         .filter(~pl.col("_sentence").str.contains(r"(?i)\bnot\b|n't\b"))
         .select(
             "_uid",
@@ -358,16 +371,392 @@ def _self_defined(sentences: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# A clause for the restated form: decimals ("29.5 days") stay whole.
+_CLAUSE = r"(?:[^.!?;\n—]|\.\d)+"
+# Words that tell two figures apart by time, order or condition ("Bake for 20 minutes ...
+# bake for another 10 minutes"; "in 2010 ... in 2020" keeps its years as words).
+_SEQUENCE = (
+    r"(?i)\b(?:another|more|less|additional|extra|again|then|next|after|before|later|until|"
+    r"each|per|every|first|second|third|last|previous|earlier|now|today|currently|once|twice|"
+    r"instead|when|whereas|compared|versus|vs|than|between|range|ranges|up to|total|each|"
+    r"average|times|or)\b"
+)
+# Words of no content for the restated form: two clauses that differ only in these and a
+# figure say one thing with two figures.
+_FILLER = [
+    "the",
+    "and",
+    "but",
+    "for",
+    "with",
+    "from",
+    "into",
+    "onto",
+    "that",
+    "this",
+    "these",
+    "those",
+    "its",
+    "their",
+    "there",
+    "here",
+    "which",
+    "who",
+    "whom",
+    "whose",
+    "what",
+    "are",
+    "was",
+    "were",
+    "has",
+    "have",
+    "had",
+    "been",
+    "being",
+    "will",
+    "would",
+    "can",
+    "could",
+    "should",
+    "may",
+    "might",
+    "must",
+    "does",
+    "did",
+    "not",
+    "about",
+    "around",
+    "roughly",
+    "approximately",
+    "nearly",
+    "almost",
+    "just",
+    "only",
+    "though",
+    "however",
+    "actually",
+    "really",
+    "also",
+    "still",
+    "even",
+    "exactly",
+    "typically",
+    "usually",
+    "generally",
+    "normally",
+    "always",
+    "some",
+    "any",
+    "all",
+    "both",
+    "either",
+    "each",
+    "very",
+    "quite",
+    "so",
+    "such",
+    "at",
+    "in",
+    "on",
+    "of",
+    "to",
+    "by",
+    "as",
+    "is",
+    "it",
+    "an",
+    "a",
+    "you",
+    "your",
+    "we",
+    "our",
+    "they",
+    "them",
+    "he",
+    "she",
+    "his",
+    "her",
+    "one",
+    "indeed",
+    "well",
+]
+_YEAR = r"^(?:1[5-9]|20)\d\d$"
+
+
+def _restated(texts: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: a clause whose content words all recur in another clause, each
+    with a figure and no figure shared ("At sea level, water boils at 100 °C" / "At sea
+    level, though, water boils at around 90 °C")."""
+    values = (
+        pl.col("_clause").str.extract_all(_VALUE).list.eval(pl.element().str.replace_all(",", ""))
+    )
+    clauses = (
+        texts.select("_uid", "_text")
+        .with_columns(pl.col("_text").str.extract_all(_CLAUSE).alias("_clause"))
+        .explode("_clause")
+        .drop_nulls("_clause")
+        .filter(
+            pl.col("_clause").str.contains(r"\d")
+            & ~pl.col("_clause").str.contains(_SEQUENCE)
+            & ~pl.col("_clause").str.contains(_NOT_ASSERTED)
+        )
+        .with_columns(
+            pl.int_range(pl.len()).over("_uid").alias("_at"),
+            values.list.eval(pl.element().filter(~pl.element().str.contains(_YEAR))).alias("_v"),
+            pl.concat_list(
+                pl.col("_clause")
+                .str.to_lowercase()
+                .str.extract_all(r"\p{L}[\p{L}'-]+")
+                .list.eval(pl.element().filter(~pl.element().is_in(_FILLER))),
+                values.list.eval(pl.element().filter(pl.element().str.contains(_YEAR))),
+            )
+            .list.unique()
+            .alias("_w"),
+        )
+        .filter((pl.col("_v").list.len() > 0) & (pl.col("_w").list.len() >= 3))
+        .select("_uid", "_at", "_clause", "_v", "_w")
+    )
+    pairs = clauses.join(clauses, on="_uid", suffix="_b").filter(pl.col("_at") < pl.col("_at_b"))
+    within = (pl.col("_w").list.set_difference("_w_b").list.len() == 0) | (
+        pl.col("_w_b").list.set_difference("_w").list.len() == 0
+    )
+    return (
+        pairs.filter(within & (pl.col("_v").list.set_intersection("_v_b").list.len() == 0))
+        .unique("_uid", keep="first", maintain_order=True)
+        .select(
+            "_uid",
+            pl.format(
+                "{} / {}",
+                pl.col("_clause").str.strip_chars(),
+                pl.col("_clause_b").str.strip_chars(),
+            ).alias("_span"),
+            pl.lit("one statement, two figures").alias("form"),
+        )
+    )
+
+
+# "Mercury is the hottest planet": the holder, the superlative and what it is the most of.
+_SUPERLATIVE = (
+    r"(?i)(?:^|[^\p{L}])(?<holder>\p{L}[\p{L}\p{N}'-]+)\s+(?:is|are|was|were)\s+(?:by far\s+|easily\s+|"
+    r"also\s+|actually\s+|still\s+|now\s+)?the\s+(?<sup>\p{L}{2,}est|most\s+\p{L}+)"
+    r"(?:\s+(?<noun>\p{L}+))?(?<after>(?:\s+\p{L}+){0,3})"
+)
+# "Venus is even hotter than Mercury": a rival over the holder.
+_RIVAL = r"(?i)\b(?<comp>\p{L}{2,}er|more\s+\p{L}+)\s+than\s+(?:the\s+)?(?<rival>\p{L}[\p{L}'-]+)"
+# Words in -est that are no superlative ("the test case", "the forest floor").
+_NOT_SUPERLATIVE = [
+    "interest",
+    "forest",
+    "honest",
+    "west",
+    "guest",
+    "rest",
+    "test",
+    "chest",
+    "request",
+    "harvest",
+    "protest",
+    "modest",
+    "contest",
+    "earnest",
+    "pest",
+    "nest",
+    "vest",
+    "quest",
+    "suggest",
+    "digest",
+    "invest",
+    "arrest",
+    "manifest",
+    "conquest",
+    "tempest",
+    "priest",
+    "midwest",
+    "southwest",
+    "northwest",
+    "inquest",
+    "bequest",
+    "crest",
+    "zest",
+    "unrest",
+]
+# A measure that makes a superlative and a rival both true ("tallest above sea level ...
+# taller measured from its base").
+_MEASURED = (
+    r"(?i)\b(?:when|if|measured|in terms of|by (?:area|volume|mass|weight|population|height|"
+    r"some measures|one measure)|from (?:its|the) base|above sea level|per capita|on average)\b"
+)
+_PREPOSITION = r"(?i)^\s*(?:in|of|by|on|among|for|at|within|outside|above|below|after|since)\b"
+_HOLDERS_NOT = ["it", "this", "that", "which", "what", "who", "there", "here", "and", "one", "they"]
+
+
+def _degree(word: pl.Expr) -> pl.Expr:
+    """The adjective a superlative or comparative grades: "hottest", "hotter" -> "hott";
+    "most important" -> "important"; "biggest" is "largest"; "best" and "better" -> "good"."""
+    word = word.str.to_lowercase()
+    stem = (
+        pl.when(word.str.contains(r"^(?:most|more)\s"))
+        .then(word.str.extract(r"\s(\p{L}+)$", 1))
+        .otherwise(word.str.replace(r"(?:est|er)$", ""))
+    )
+    return (
+        pl.when(word.is_in(["best", "better"]))
+        .then(pl.lit("good"))
+        .when(word.is_in(["worst", "worse"]))
+        .then(pl.lit("bad"))
+        .otherwise(stem.replace({"bigg": "larg", "great": "larg"}))
+    )
+
+
+def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: "X is the hottest planet" and "... hotter than X", or two holders
+    of one superlative of one thing with the same qualifier ("Asia is the largest continent"
+    / "Africa is the largest continent")."""
+    tops = (
+        sentences.filter(pl.col("_sentence").str.contains(r"(?i)\bthe (?:\p{L}+est|most)\b"))
+        .pipe(_asserted_matches, _SUPERLATIVE)
+        .filter(
+            ~pl.col("sup").str.to_lowercase().is_in(_NOT_SUPERLATIVE)
+            & ~pl.col("holder").str.to_lowercase().is_in(_HOLDERS_NOT)
+        )
+        .select(
+            "_uid",
+            "_at",
+            "_sentence",
+            pl.col("holder").str.to_lowercase().alias("holder"),
+            _degree(pl.col("sup")).alias("degree"),
+            pl.col("noun").str.to_lowercase().alias("noun"),
+            pl.when(pl.col("after").str.contains(_PREPOSITION))
+            .then(pl.col("after").str.strip_chars().str.to_lowercase())
+            .otherwise(pl.lit(""))
+            .alias("qualifier"),
+            pl.col("_m").str.strip_chars().alias("_span"),
+        )
+    )
+    rivals = (
+        sentences.filter(pl.col("_sentence").str.contains(r"\bthan\b"))
+        .filter(
+            ~pl.col("_sentence").str.contains(r"(?i)\b(?:no|nothing|none|not|never|nobody)\b|n't\b")
+        )
+        .pipe(_asserted_matches, _RIVAL)
+        .select(
+            "_uid",
+            pl.col("_sentence").alias("_rival_sentence"),
+            pl.col("rival").str.to_lowercase().alias("holder"),
+            _degree(pl.col("comp")).alias("degree"),
+            pl.col("_m").str.strip_chars().alias("_rival_span"),
+        )
+    )
+    outdone = (
+        tops.join(rivals, on=["_uid", "holder", "degree"])
+        .filter(
+            ~pl.col("_sentence").str.contains(_MEASURED)
+            & ~pl.col("_rival_sentence").str.contains(_MEASURED)
+        )
+        .select(
+            "_uid",
+            pl.format("{} / {}", "_span", "_rival_span").alias("_span"),
+            pl.lit("superlative outranked").alias("form"),
+        )
+    )
+    rival_tops = (
+        tops.drop_nulls("noun")
+        .join(tops.drop_nulls("noun"), on=["_uid", "degree", "noun", "qualifier"], suffix="_b")
+        .filter((pl.col("_at") < pl.col("_at_b")) & (pl.col("holder") != pl.col("holder_b")))
+        .filter(~pl.col("_sentence").str.contains(_MEASURED))
+        .select(
+            "_uid",
+            pl.format("{} / {}", "_span", "_span_b").alias("_span"),
+            pl.lit("two holders of a superlative").alias("form"),
+        )
+    )
+    return pl.concat([outdone, rival_tops]).unique("_uid", keep="first", maintain_order=True)
+
+
+# A yes/no question (the request's last sentence) and the word it asks about, its last ("I'm
+# going to Japan. Do I need a visa?", "Are spiders insects?").
+_YES_NO = (
+    r"(?i)(?:^|[.!?]\s+)(?:is|are|was|were|do|does|did|can|could|should|will|would|has|have|am)"
+    r"\b[^?.!]*?"
+    r"\b(?<qword>\p{L}{3,})\s*\?\s*$"
+)
+# What a "do I need" question asks about: "Do I need a visa for Japan?" asks about a visa.
+_NEEDED = r"(?i)\bneed (?:a |an |any |to (?:get|have|bring|buy|apply for) (?:a |an )?)?(\p{L}{3,})"
+# A yes that the first sentence hedges ("Yes, but ...") is no plain yes.
+_HEDGED = (
+    r"(?i)\b(?:but|however|although|though|except|only if|as long as|provided|depends|unless|if)\b"
+)
+
+
+def _denied(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: an answer that opens with "Yes" to a yes/no question and later
+    denies the asked word as a requirement ("no visa is required", "you don't need a visa")
+    or a category ("do not count them as insects", "is not considered an insect")."""
+    asked = frame.select(
+        "_uid",
+        "text",
+        pl.when(pl.col("prompt").str.contains(_YES_NO))
+        .then(
+            pl.coalesce(
+                pl.col("prompt").str.extract(_NEEDED, 1), pl.col("prompt").str.extract(_YES_NO, 1)
+            )
+        )
+        .str.to_lowercase()
+        .alias("_q"),
+    ).filter(
+        pl.col("_q").is_not_null()
+        & pl.col("text").str.contains(r"(?i)^\W*yes\b")
+        & ~pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_HEDGED)
+    )
+    if asked.is_empty():
+        return pl.DataFrame(
+            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
+        )
+    word = pl.col("_q").str.replace(r"s$", "") + pl.lit("s?")
+    denial = pl.concat_str(
+        [
+            pl.lit(r"(?i)\b(?:no "),
+            word,
+            pl.lit(
+                r" (?:is|are) (?:required|needed|necessary)|(?:don't|do not|doesn't|does not|"
+                r"won't|will not) need (?:a |an |any )?"
+            ),
+            word,
+            pl.lit(r"|"),
+            word,
+            pl.lit(
+                r" (?:is|are)(?: not|n't) (?:required|needed|necessary)|(?:not|n't) "
+                r"(?:\p{L}+ ){0,2}(?:as|considered|classed as|classified as|counted as|"
+                r"regarded as) (?:a |an )?"
+            ),
+            word,
+            pl.lit(r")\b"),
+        ]
+    )
+    rest = pl.col("text").str.replace(r"^[^.!?\n]*[.!?\n]", "")
+    return asked.filter(rest.str.contains(denial)).select(
+        "_uid",
+        pl.format("Yes / {}", rest.str.extract(denial, 0)).alias("_span"),
+        pl.lit("yes denied").alias("form"),
+    )
+
+
 def contradictions(frame: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found)."""
     sentences = _sentences(frame)
+    texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
+        pl.col("_text").str.count_matches(_VALUE) >= 2
+    )
     found = pl.concat(
         [
             _negated(_claims(frame, sentences)),
             _reversed(sentences),
             _recounted(frame, sentences),
             _self_defined(sentences),
+            _restated(texts),
+            _outranked(sentences),
+            _denied(frame),
         ]
     )
     return found.unique("_uid", keep="first", maintain_order=True)
@@ -385,14 +774,23 @@ class SelfContradiction(DefectRule):
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         answers = rows.filter(
             pl.col("kind").is_in(["instruction", "preference", "conversation"])
-            & pl.any_horizontal([pl.col("response").str.contains(c) for c in _CANDIDATES])
+            & (
+                pl.any_horizontal([pl.col("response").str.contains(c) for c in _CANDIDATES])
+                | (pl.col("response").str.count_matches(_VALUE) >= 2)
+            )
         )
         whole = answers.select(
             pl.col("row_id").alias("_uid"),
             pl.col("response").alias("text"),
             pl.col("instruction").fill_null("").alias("prompt"),
         )
-        suspects = contradictions(whole)["_uid"]
+        # A conversation's questions are its user turns, not read in the whole: one that
+        # opens an answer with yes or no is split into turns to read it against its question.
+        opens = answers.filter(
+            (pl.col("kind") == "conversation")
+            & pl.col("response").str.contains(r"(?i)(?:\A|\n)\W{0,3}(?:yes|no)\b")
+        )["row_id"]
+        suspects = pl.concat([contradictions(whole)["_uid"], opens])
         found = units(
             answers.filter(pl.col("row_id").is_in(suspects.implode())),
             ("response", "messages"),

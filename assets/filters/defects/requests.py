@@ -56,6 +56,8 @@ REQUEST = "|".join(
         r"advantages|disadvantages|benefits|rules|tricks|options|alternatives)\b)",
         r":\s*$",
         r":\s*\n",
+        # Material introduced for the reader: "Here's my paragraph: 'The meeting ...'".
+        r":\s*[\"'“‘]",
     )
 )
 
@@ -80,14 +82,32 @@ GENERIC_STATEMENT = (
     r"\p{L}{2,}[^s\W]s\s+\p{L}+"
 )
 # What follows a plural noun in a terse request ("Healthy breakfast ideas for kids", "Key
-# differences between TCP and UDP"), not a verb: no statement.
+# differences between TCP and UDP"), not a verb: no statement. The common verbs in -s that a
+# preposition follows ("Photosynthesis happens in ...", "Light travels at ...") make no title.
+_VERBS_IN_S = (
+    r"happens|occurs|takes|makes|causes|means|lives|grows|tastes|looks|seems|comes|goes|gets|"
+    r"gives|helps|keeps|stays|works|runs|moves|uses|depends|belongs|contains|consists|remains|"
+    r"becomes|begins|ends|starts|lasts|feels|sounds|smells|costs|weighs|flows|falls|rises|"
+    r"turns|reaches|leads|plays|shows|follows|affects|includes|exists|travels|sits|lies|"
+    r"stands|beats|boils|freezes|melts|orbits|spins|returns|refers|applies|"
+    r"relies|varies|differs|matters|thinks|knows|says|wants|needs|likes|loves|hates"
+)
 _TITLE = (
     r"(?i)^\W*(?:\p{L}+\s+){0,2}\p{L}{2,}s\s+(?:for|about|of|on|to|from|between|with|and|vs|"
     r"versus|among|across|under|like|in|that|when|you|i|we|to)\b"
 )
-# A conversation may open with the user's own situation ("I'm building a to-do app."): only
-# statements about something else are no request there.
-_FIRST_PERSON = r"(?i)^\W*(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
+_VERB_BEFORE_PREPOSITION = (
+    r"(?i)^\W*(?:\p{L}+\s+){0,2}(?:" + _VERBS_IN_S + r")\s+(?:for|about|of|on|to|from|between|"
+    r"with|among|across|under|like|in|at|into|through)\b"
+)
+# An exclamation or a sigh opens no request: "Ah, the smell of fresh bread in the morning."
+_INTERJECTION = r"(?i)^\W*(?:ah|ahh|oh|ooh|wow|aw|alas|ugh|yay|sigh|mmm|phew)\b\W"
+# A conversation may open with the user's own situation ("I'm building a to-do app.", "Hi,
+# I have a question."): only statements about something else are no request there.
+_FIRST_PERSON = (
+    r"(?i)^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[\s,!.]*)?"
+    r"(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -102,9 +122,11 @@ class NotATask(DefectRule):
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         def statement(text: pl.Expr) -> pl.Expr:
             text = prose(text)
+            title = text.str.contains(_TITLE) & ~text.str.contains(_VERB_BEFORE_PREPOSITION)
             return ~text.str.contains(REQUEST) & (
                 text.str.contains(DECLARATIVE)
-                | (text.str.contains(GENERIC_STATEMENT) & ~text.str.contains(_TITLE))
+                | (text.str.contains(GENERIC_STATEMENT) & ~title)
+                | text.str.contains(_INTERJECTION)
             )
 
         # A conversation's opening user turn, read from the transcript's first user line
@@ -131,7 +153,7 @@ class NotATask(DefectRule):
 
 # Words that say "answer", "this" or "please" but name no subject: what an instruction made
 # only of them asks is unknowable.
-_GENERIC = [
+GENERIC_WORDS = [
     "a",
     "about",
     "above",
@@ -161,6 +183,8 @@ _GENERIC = [
     "given",
     "go",
     "hello",
+    "have",
+    "has",
     "help",
     "here",
     "hey",
@@ -190,6 +214,7 @@ _GENERIC = [
     "query",
     "question",
     "questions",
+    "quick",
     "regarding",
     "reply",
     "request",
@@ -242,20 +267,39 @@ _GENERIC = [
 
 
 _ANNOUNCES_AND_STOPS = r"(?i)\b(?:here (?:is|are)|the following|below|as follows)\b[^\n]*:\s*\z"
+# A task on a thing only pointed at ("Summarize it in one sentence.", "Fix the bug.",
+# "Translate the text into French."), short, with nothing after a colon or in quotes: the
+# thing is missing unless an input holds it.
+_POINTED_TASK = (
+    r"(?i)^\W*(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:summari[sz]e|translate|fix|rewrite|"
+    r"paraphrase|improve|correct|check|review|proofread|shorten|edit|analy[sz]e|explain|"
+    r"simplify|debug|continue|finish|complete|rate|grade|answer|solve|respond to|reply to|"
+    r"comment on)\s+(?:it|this|that|these|those|them|the (?:text|passage|code|bug|error|"
+    r"sentence|paragraph|article|essay|document|problem|email|message|story|poem|function|"
+    r"script|program|letter|draft|note))\b[^:\"'“‘\n]{0,60}$"
+)
+# "Explain the problem of induction", "Summarize the story of Cinderella": the thing is named.
+_NAMED_THING = r"(?i)\bthe \p{L}+ (?:of|about|behind|called|named|titled|by|for)\b"
+# The reply to an empty opening turn that asks for the question ("Of course! What would you
+# like to know?") makes the opening a greeting, not an empty question.
+_FIRST_REPLY = r"(?s)^user: .*?\n\nassistant: ([^\n]*)"
+_ASKS_FOR = r"(?i)\b(?:what|which|could you|can you|would you|please|share|paste|send|provide)\b"
 
 
 @dataclass(frozen=True)
 class EmptyQuestion(DefectRule):
     """A question with nothing to answer: "What is the answer to the question?", "Explain
     it." An instruction made only of generic words is empty without an input, and so is one
-    that asks about "the question" when its input holds none."""
+    that asks about "the question" when its input holds none, or a short task on a thing only
+    pointed at ("Summarize it in one sentence.", "Fix the bug."). A first answer that asks for
+    the missing thing ("Of course! What would you like to know?") makes it no defect."""
 
     config_key: ClassVar[str] = "empty_question"
     name: str = "empty_question"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         words = pl.col("text").str.to_lowercase().str.extract_all(r"[\p{L}\p{N}']+")
-        content = words.list.eval(pl.element().filter(~pl.element().is_in(_GENERIC)))
+        content = words.list.eval(pl.element().filter(~pl.element().is_in(GENERIC_WORDS)))
         context = pl.col("context").str.strip_chars()
         about_question = pl.col("text").str.contains(r"(?i)\b(?:question|answer)\b")
         empty = (content.list.len() == 0) & (
@@ -263,12 +307,32 @@ class EmptyQuestion(DefectRule):
         )
         # "Here is the passage:" and nothing after it, nor an input holding it.
         empty = empty | ((context == "") & pl.col("text").str.contains(_ANNOUNCES_AND_STOPS))
+        empty = empty | (
+            (context == "")
+            & pl.col("text").str.contains(_POINTED_TASK)
+            & ~pl.col("text").str.contains(_NAMED_THING)
+        )
         # An instruction, or a conversation's opening user turn (a later "Explain it." points
         # at what was said before).
         opening = (pl.col("field") == "instruction") | (
             (pl.col("prompt") == "") & (pl.col("context") == "")
         )
-        found = units(rows, ("instruction", "messages"), ("user",)).filter(opening & empty)
+        # The first answer (an instruction's response, a conversation's first assistant turn)
+        # asks for what is missing: the row is a request for the question, not an empty one.
+        reply = (
+            pl.when(pl.col("kind") == "conversation")
+            .then(pl.col("text").str.extract(_FIRST_REPLY, 1))
+            .otherwise(pl.col("response"))
+            .str.strip_chars()
+        )
+        asked_back = rows.filter(
+            reply.str.ends_with("?")
+            & (reply.str.count_matches(r"\S+") <= 25)
+            & reply.str.contains(_ASKS_FOR)
+        )["row_id"]
+        found = units(rows, ("instruction", "messages"), ("user",)).filter(
+            opening & empty & ~pl.col("row_id").is_in(asked_back.implode())
+        )
         return decisions(
             found, self.name, pl.lit(1.0), span=shortened(pl.col("text")), start=pl.lit(0)
         )
@@ -280,32 +344,69 @@ _MATERIAL = (
     r"image|picture|figure|email|review|function|program|query|equation|options?|choices?|"
     r"script|statement|quote|scenario|description|diagram|map|recipe|problem"
 )
-UNSEEN = "|".join(
-    (
-        r"(?i:\b(?:the|these|those|this) (?:above|aforementioned|provided|given|preceding|"
-        r"previous|attached) (?:" + _MATERIAL + r")\b)",
-        r"(?i:\b(?:the|these|those|this) (?:" + _MATERIAL + r") (?:above|provided|given|"
-        r"shown|attached|mentioned above|listed above)\b)",
-        r"(?i:\bas (?:shown|seen|described|mentioned|stated|given|illustrated) (?:above|"
-        r"in the (?:" + _MATERIAL + r")))",
-        r"(?i:\bfollowing the examples?\b)",
-        r"(?i:\b(?:in|from) the (?:" + _MATERIAL + r") below\b)",
-    )
+# What a request can point at besides text: media and files nobody can see in a row.
+_MEDIA = (
+    r"image|picture|photo|photograph|screenshot|spreadsheet|attachment|file|transcript|video|"
+    r"recording|audio|pdf|slides?|figure|graph|chart|diagram|sheet"
+)
+# A pointing phrase that reads anywhere; the `in`/`from` forms only in a request, where they
+# name the material it is about (an answer says "in the story" of a story the user named).
+# (Not "the data" or "the recipe": "according to the data from NASA" names its source.)
+_SHOWN = (
+    r"passage|text|article|excerpt|story|poem|table|list|document|paragraph|examples?|dialogue|"
+    r"conversation|email|review|code|snippet|options|choices|essay|"
+) + _MEDIA
+_POINTING = (
+    r"(?i:\b(?:based on|according to|look(?:ing)? at|referring to|refer to|with reference to) "
+    r"the (?:" + _SHOWN + r")\b|\b(?:follows?|following) the (?:story|passage|text|article|"
+    r"excerpt|poem|dialogue)\b)"
+)
+_POINTING_IN = (
+    r"(?i:\b(?:in|from) the (?:passage|text|article|excerpt|story|transcript|" + _MEDIA + r")\b)"
+)
+UNSEEN_PARTS = (
+    _POINTING,
+    _POINTING_IN,
+    r"(?i:\b(?:the|this|my|your) attached\b|\battached (?:" + _MEDIA + r"|document|csv)\b)",
+    r"(?i:\b(?:the|your) (?:" + _MATERIAL + "|" + _MEDIA + r") (?:that )?you(?:'ve)? (?:shared|"
+    r"sent|provided|attached|uploaded|pasted|gave me|posted|showed me|included)\b)",
+    r"(?i:\b(?:as (?:you can )?see in|as shown in|see|shown in) (?:figure|fig\.|table|chart|"
+    r"graph|exhibit|appendix) \d+\b)",
+    r"(?i:\b(?:the|these|those|this) (?:above|aforementioned|provided|given|preceding|"
+    r"previous|attached) (?:" + _MATERIAL + r")\b)",
+    r"(?i:\b(?:the|these|those|this) (?:" + _MATERIAL + r") (?:above|provided|given|"
+    r"shown|attached|mentioned above|listed above)\b)",
+    r"(?i:\bas (?:shown|seen|described|mentioned|stated|given|illustrated) (?:above|"
+    r"in the (?:" + _MATERIAL + r")))",
+    r"(?i:\bfollowing the examples?\b)",
+    r"(?i:\b(?:in|from) the (?:" + _MATERIAL + r") below\b)",
+)
+UNSEEN = "|".join(UNSEEN_PARTS)
+
+
+_CODE_TASK = (
+    r"(?i)\b(?:function|program|script|regex|regular expression|python|javascript|java|sql|"
+    r"code|method|class|algorithm|parse|parser)\b"
 )
 
 
 @dataclass(frozen=True)
 class UnseenReference(SpanRule):
     """References to material nobody sees: "Following the examples above", "Based on the
-    given table" with no table. Material counts as seen when the row has an input, an
-    earlier turn, or a long enough request (pasted into it), and in a response when the
-    response itself shows it before the reference."""
+    given table" with no table, "Look at the image", "the attached spreadsheet", "In the
+    code you shared", "As you can see in Figure 2". Material counts as seen when the row has
+    an input, an earlier turn, or a long enough request (pasted into it), and in a response
+    when the response itself shows it before the reference. A named work ("In the story 'The
+    Lottery'") and a program's input ("count the words in the text") are no reference."""
 
     config_key: ClassVar[str] = "unseen_reference"
     fields: ClassVar = ("instruction", "response", "messages")
     roles: ClassVar = ("user", "assistant")
     pattern: ClassVar[str] = UNSEEN
     name: str = "unseen_reference"
+
+    def parts(self) -> tuple[str, ...]:
+        return UNSEEN_PARTS
 
     def exempt(self) -> pl.Expr:
         def words(column: str) -> pl.Expr:
@@ -318,7 +419,21 @@ class UnseenReference(SpanRule):
             | has_block
             | (words("context") > 0)
             | (pl.col("turn").fill_null(1) > 1)
+            # "Count the words in the text": a program's input, not material to show.
+            | (
+                pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
+                & pl.col("text").str.contains(_CODE_TASK)
+            )
         )
+        # "In the story 'The Gift of the Magi'": a named work, not material to show.
+        after = pl.col("_prose").str.slice(
+            pl.col("_prose").str.find(pl.col("_span"), literal=True).fill_null(0)
+            + pl.col("_span").str.len_chars(),
+            3,
+        )
+        named = after.str.contains(r"^\s*[\"'“‘\p{Lu}]")
+        # An answer that says "in the story" speaks of the story its request named.
+        answer_in = (pl.col("role") != "user") & pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
         # Material is a long turn, a code block or a table, not any earlier small talk.
         longest_earlier = (
             pl.col("context")
@@ -335,7 +450,7 @@ class UnseenReference(SpanRule):
             | pl.col("context").str.contains(r"```|\|.*\|")
             | (start >= 150)
         )
-        return own | answered
+        return own | answered | named | answer_in
 
 
 # A request that asks for repetition or for blanks is answered with repeated lines.

@@ -23,7 +23,14 @@ ASSISTANT_SPEAK = (
     r"|\blet me know if you (?:have|need) any (?:other|more|further) (?:questions|help)\b"
     r"|\bwhat (?:else )?can i (?:help|assist|do for) you\b"
     r"|\bi(?:'m| am) here to help\b"
+    # An assistant's closings: an offer of more, an apology for its own earlier answer.
+    r"|\blet me know if you(?:'d| would) like (?:to (?:know|learn|hear)|more)\b"
+    r"|\bis there anything else you(?:'d| would) like\b"
+    r"|\b(?:in|for) my (?:previous|last|earlier) (?:response|answer|reply)\b"
 )
+# An assistant's opening: praise for the question it is about to answer.
+_PRAISE = r"(?:great|good|excellent|interesting|what a great) question\b"
+ASSISTANT_OPENING = r"(?i)^\s*" + _PRAISE
 USER_SPEAK = (
     r"(?i)^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
     r"(?:help|explanation|answer|advice|information|tips)\b"
@@ -31,8 +38,17 @@ USER_SPEAK = (
     r"|^\s*i (?:have|had) a question\b"
     r"|\bwhat should i do\?"
     r"|\bi(?:'m| am) having (?:trouble|problems|issues|difficulty|a problem)\b"
+    r"|^\s*(?:thanks|thank you)(?: so much| very much| a lot)?[,!.]?\s+(?:that|this)(?:'s| is| "
+    r"was) (?:really |very |so |super )?(?:helpful|useful|great|perfect|exactly what i needed|"
+    r"a big help)\b"
     r"|\b(?:could|can) you (?:please )?help me\b"
     r"|^\s*(?:could|can|would|will) you (?:please )?(?:write|make|give|show|tell|explain)\b[^?]*\?\s*$"
+)
+
+ROLE_PLAY = (
+    r"(?i)\b(?:role-?play|pretend (?:to be|you(?:'re| are))|you(?:'ll| will)? play (?:the|a|my)|"
+    r"i(?:'ll| will) (?:be|play) (?:the|a|your)|act as (?:the|a|my)|play the (?:role|part) of|"
+    r"you be the|let's practi[cs]e)\b"
 )
 
 
@@ -51,16 +67,26 @@ class RoleFlip(SpanRule):
 
     def regex(self) -> str:
         # One pattern for both roles; `exempt` keeps each match to the role it betrays.
-        return f"{ASSISTANT_SPEAK}|{USER_SPEAK}"
+        return f"{ASSISTANT_SPEAK}|{ASSISTANT_OPENING}|{USER_SPEAK}"
 
     def parts(self) -> tuple[str, ...]:
         # The user-speak openings hold at a turn's start: a line start in the transcript.
         return (
             *[f"(?i:{part})" for part in ASSISTANT_SPEAK.removeprefix("(?i)").split("|\\b")],
+            # In the transcript a user turn starts "user: ".
+            r"(?im:^(?:user: )?\s*" + _PRAISE + ")",
             f"(?im:{USER_SPEAK.removeprefix('(?i)')})",
         )
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
-        as_assistant = span.str.contains(ASSISTANT_SPEAK)
-        return pl.when(pl.col("role") == "user").then(~as_assistant).otherwise(as_assistant)
+        as_assistant = span.str.contains(ASSISTANT_SPEAK) | span.str.contains(ASSISTANT_OPENING)
+        wrong_voice = pl.when(pl.col("role") == "user").then(as_assistant).otherwise(~as_assistant)
+        # A role-play the user set up ("You play the customer and I'll be the shop
+        # assistant") swaps the voices on purpose.
+        setup = pl.concat_str(
+            [pl.col("context"), pl.col("prompt"), pl.when(pl.col("role") == "user").then("text")],
+            separator="\n",
+            ignore_nulls=True,
+        )
+        return ~wrong_voice | setup.str.contains(ROLE_PLAY)

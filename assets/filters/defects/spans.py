@@ -20,8 +20,13 @@ if TYPE_CHECKING:
 # Code is not prose: a chat token in a code sample, `{name}` in an f-string or `pass` in a
 # snippet is what the code says, not a leak. Fenced blocks and inline code are blanked.
 _CODE = r"(?s)```.*?(?:```|$)|`[^`\n]*`"
-# Quoted text is a mention: 'What does "<|im_end|>" mean?' asks about the token.
-_QUOTED = r"\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|'[^'\n]{2,80}'"
+# Quoted text is a mention: 'What does "<|im_end|>" mean?' asks about the token. A single
+# quote opens only after a non-letter and closes only before one, so the apostrophe of "I'm"
+# opens no quotation ("I'm writing a greeting. Is 'How can I assist you?' too formal?").
+_QUOTED = (
+    r"\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|‘[^’\n]{2,80}’"
+    r"|(?:^|[^\p{L}\p{N}])'[^'\n]{2,80}'(?:[^\p{L}\p{N}]|$)"
+)
 
 
 def prose(text: pl.Expr, *, unquote: bool = False) -> pl.Expr:
