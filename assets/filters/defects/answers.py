@@ -301,7 +301,9 @@ CLARIFYING = (
     r"do|should|did) you|what (?:kind|type|sort|tone|style|format|language|length|level|"
     r"specific)|do you (?:want|prefer|mean|have a|need)|did you mean|are you (?:looking|asking|"
     r"referring|using|working with|\w+ing)|would you like|should i|is (?:this|it) for|may i ask|"
-    r"can i ask|just (?:to|want to) (?:confirm|check|clarify)|(?:why|what) do you need|what(?:'s| is) the name of|before i (?:start|begin|write|answer)|(?:need|require) (?:more|some|"
+    r"can i ask|just (?:to|want to) (?:confirm|check|clarify)|(?:why|what) do you need|"
+    r"what(?:'s| is) the name of|before i (?:start|begin|write|answer)|(?:need|require) "
+    r"(?:more|some|"
     r"additional|a bit more) (?:information|details|context)|more (?:details|information|"
     r"context) (?:about|on|so))"
 )

@@ -14,7 +14,8 @@
   Mercury", "Asia is the largest continent ... Africa is the largest continent";
 - a yes that the answer then denies, in the forms of a requirement or a category: "Do I need
   a visa?" "Yes, ... no visa is required"; "Are spiders insects?" "Yes, ... biologists do not
-  count them as insects".
+  count them as insects"; or, after an unreserved yes, as an act ("Can I mix them?" "Yes,
+  that's perfectly fine ... you should never mix them").
 
 Claims are read sentence by sentence; a claim after words that report what others say or
 believe, or that set a condition ("Many people think ...", "If ..."), asserts nothing. A
@@ -682,6 +683,17 @@ _YES_NO = (
 )
 # What a "do I need" question asks about: "Do I need a visa for Japan?" asks about a visa.
 _NEEDED = r"(?i)\bneed (?:a |an |any |to (?:get|have|bring|buy|apply for) (?:a |an )?)?(\p{L}{3,})"
+# What a "Can I ...?" question asks leave to do: "Can I mix them in one file?" -> "mix".
+_PERMISSION = r"(?i)(?:^|[.!?]\s+)(?:can|could|should|may) (?:i|we)\s+(\p{L}{3,})\b[^?.!]*\?\s*$"
+_UNRESERVED = (
+    r"(?i)\b(?:perfectly|completely|totally|always|absolutely|any|anything|fine|no problem|"
+    r"definitely|certainly|easily|all)\b"
+)
+# A later sentence that limits what it forbids ("never refreeze it more than once", "don't
+# use data without a plan") forbids only a case.
+_LIMITED = (
+    r"(?i)\b(?:without|too|more than|only|again|once|twice|after|before|until|while|during)\b"
+)
 # A yes that the first sentence hedges ("Yes, but ...") is no plain yes.
 _HEDGED = (
     r"(?i)\b(?:but|however|although|though|except|only if|as long as|provided|depends|unless|if)\b"
@@ -690,11 +702,13 @@ _HEDGED = (
 
 def _denied(frame: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: an answer that opens with "Yes" to a yes/no question and later
-    denies the asked word as a requirement ("no visa is required", "you don't need a visa")
-    or a category ("do not count them as insects", "is not considered an insect")."""
+    denies the asked word as a requirement ("no visa is required", "you don't need a visa"),
+    a category ("do not count them as insects", "is not considered an insect") or an act
+    ("you should never mix them")."""
     asked = frame.select(
         "_uid",
         "text",
+        "prompt",
         pl.when(pl.col("prompt").str.contains(_YES_NO))
         .then(
             pl.coalesce(
@@ -734,11 +748,42 @@ def _denied(frame: pl.DataFrame) -> pl.DataFrame:
         ]
     )
     rest = pl.col("text").str.replace(r"^[^.!?\n]*[.!?\n]", "")
-    return asked.filter(rest.str.contains(denial)).select(
+    denied = asked.filter(rest.str.contains(denial)).select(
         "_uid",
         pl.format("Yes / {}", rest.str.extract(denial, 0)).alias("_span"),
         pl.lit("yes denied").alias("form"),
     )
+    # "Can I mix them?" "Yes, that's perfectly fine ... you should never mix them.": an
+    # unreserved yes, then the asked act forbidden in a sentence that sets no condition or
+    # limit ("Yes, on the wool cycle. Never wash it hot" reserves its yes).
+    forbidding = pl.concat_str(
+        [
+            pl.lit(r"(?i)(?:\bnever|\bnot|n't|\bcannot)\s+(?:\p{L}+\s+)?"),
+            "_verb",
+            pl.lit(r"\p{L}*\b"),
+        ]
+    )
+    forbidden = (
+        asked.with_columns(
+            pl.col("prompt").str.extract(_PERMISSION, 1).str.to_lowercase().alias("_verb"),
+            rest.str.extract_all(r"[^.!?\n]+").alias("_sentence"),
+        )
+        .drop_nulls("_verb")
+        .filter(pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_UNRESERVED))
+        .explode("_sentence")
+        .filter(
+            pl.col("_sentence").str.contains(forbidding)
+            & ~pl.col("_sentence").str.contains(_HEDGED)
+            & ~pl.col("_sentence").str.contains(_LIMITED)
+        )
+        .unique("_uid", keep="first", maintain_order=True)
+        .select(
+            "_uid",
+            pl.format("Yes / {}", pl.col("_sentence").str.strip_chars()).alias("_span"),
+            pl.lit("yes denied").alias("form"),
+        )
+    )
+    return pl.concat([denied, forbidden])
 
 
 def contradictions(frame: pl.DataFrame) -> pl.DataFrame:

@@ -92,6 +92,12 @@ FORMS: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Yes, a peanut is a nut. Botanically, peanuts are legumes, and they are not "
                 "classed as nuts at all.",
             ),
+            preference(
+                "Can I wash this wool jumper in the machine?",
+                "Yes, wool is fine in any wash. Wool felts and shrinks in water, so you should "
+                "never wash it in a machine.",
+                "No.",
+            ),
         ],
         [
             instruction(
@@ -118,6 +124,10 @@ FORMS: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction(
                 "Is a peanut a nut?",
                 "No, a peanut is not a nut. Botanically it is a legume, like peas and beans.",
+            ),
+            conversation(
+                "Can I wash this wool jumper in the machine?",
+                "Yes, on the wool cycle. Never wash it on a hot cycle, because heat shrinks wool.",
             ),
             instruction(
                 "How much does the ticket cost?",
