@@ -60,3 +60,39 @@ def test_off_topic_answers_are_dropped_and_look_alikes_kept(home):
         cached = con.sql("SELECT count(*) FROM embedding_cache").fetchall()[0][0]
     assert cached >= 4
     assert json.dumps(found[0])  # evidence is plain JSON
+
+
+def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
+    (rule,) = OffTopic.from_config(RelevanceConfig(), None)
+    found = flagged(
+        rule,
+        # The piece asked for need not name its subject.
+        instruction(
+            "Write a haiku about snow.",
+            "Soft white silence falls\ncovering the sleeping fields\nfootprints disappear",
+        ),
+        # In a role-play the user set up, the answer is the character's line.
+        conversation(
+            "Let's practise for my job at a shop. You play the customer and I'll be the shop "
+            "assistant. Hello, how can I help you today?",
+            "Hi! I'm looking for a birthday present for my sister. She likes gardening. Do you "
+            "have anything under thirty pounds?",
+        ),
+        # A later turn's answer close to its own question, far from the long talk before it.
+        conversation(
+            "Can you recommend a hiking trail near Seattle for a beginner who wants lake views?",
+            "Rattlesnake Ledge is a good one: about 6.5 km round trip, with views over "
+            "Rattlesnake Lake, 45 minutes' drive east of the city.",
+            "Thanks. Unrelated, but what's a good recipe for a quick weeknight curry?",
+            "Fry an onion, garlic and ginger in oil, add two tablespoons of curry paste, then a "
+            "tin of coconut milk and chopped vegetables. Simmer for 15 minutes, serve with rice.",
+        ),
+        # Still dropped: an answer about something else.
+        instruction(
+            "What causes the tides on Earth?",
+            "The French Revolution began in 1789 with the storming of the Bastille and ended "
+            "the absolute monarchy of Louis XVI.",
+        ),
+    )
+    assert found[:3] == [None, None, None]
+    assert found[3] is not None

@@ -372,8 +372,8 @@ def _self_defined(sentences: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# A clause for the restated form: decimals ("29.5 days") stay whole.
-_CLAUSE = r"(?:[^.!?;\n—]|\.\d)+"
+# A clause with a figure, for the restated form: decimals ("29.5 days") stay whole.
+_FIGURED_CLAUSE = r"(?:[^.!?;\n—\d]|\.\d)*\d(?:[^.!?;\n—]|\.\d)*"
 # Words that tell two figures apart by time, order or condition ("Bake for 20 minutes ...
 # bake for another 10 minutes"; "in 2010 ... in 2020" keeps its years as words).
 _SEQUENCE = (
@@ -492,13 +492,12 @@ def _restated(texts: pl.DataFrame) -> pl.DataFrame:
         pl.col("_clause").str.extract_all(_VALUE).list.eval(pl.element().str.replace_all(",", ""))
     )
     clauses = (
-        texts.select("_uid", "_text")
-        .with_columns(pl.col("_text").str.extract_all(_CLAUSE).alias("_clause"))
+        texts.select("_uid", pl.col("_text").str.extract_all(_FIGURED_CLAUSE).alias("_clause"))
+        # Two clauses with a figure at least, or nothing to compare.
+        .filter(pl.col("_clause").list.len() >= 2)
         .explode("_clause")
-        .drop_nulls("_clause")
         .filter(
-            pl.col("_clause").str.contains(r"\d")
-            & ~pl.col("_clause").str.contains(_SEQUENCE)
+            ~pl.col("_clause").str.contains(_SEQUENCE)
             & ~pl.col("_clause").str.contains(_NOT_ASSERTED)
         )
         .with_columns(
@@ -542,6 +541,7 @@ _SUPERLATIVE = (
     r"also\s+|actually\s+|still\s+|now\s+)?the\s+(?<sup>\p{L}{2,}est|most\s+\p{L}+)"
     r"(?:\s+(?<noun>\p{L}+))?(?<after>(?:\s+\p{L}+){0,3})"
 )
+_TOP = r"(?i)\bthe (?:\p{L}+est|most)\b"
 # "Venus is even hotter than Mercury": a rival over the holder.
 _RIVAL = r"(?i)\b(?<comp>\p{L}{2,}er|more\s+\p{L}+)\s+than\s+(?:the\s+)?(?<rival>\p{L}[\p{L}'-]+)"
 # Words in -est that are no superlative ("the test case", "the forest floor").
@@ -614,7 +614,7 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
     of one superlative of one thing with the same qualifier ("Asia is the largest continent"
     / "Africa is the largest continent")."""
     tops = (
-        sentences.filter(pl.col("_sentence").str.contains(r"(?i)\bthe (?:\p{L}+est|most)\b"))
+        sentences.filter(pl.col("_sentence").str.contains(_TOP))
         .pipe(_asserted_matches, _SUPERLATIVE)
         .filter(
             ~pl.col("sup").str.to_lowercase().is_in(_NOT_SUPERLATIVE)
@@ -634,8 +634,10 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
             pl.col("_m").str.strip_chars().alias("_span"),
         )
     )
+    # Only answers with a superlative have a rival to read.
     rivals = (
-        sentences.filter(pl.col("_sentence").str.contains(r"\bthan\b"))
+        sentences.filter(pl.col("_uid").is_in(tops["_uid"].implode()))
+        .filter(pl.col("_sentence").str.contains(r"\bthan\b"))
         .filter(
             ~pl.col("_sentence").str.contains(r"(?i)\b(?:no|nothing|none|not|never|nobody)\b|n't\b")
         )
@@ -685,6 +687,17 @@ _YES_NO = (
 _NEEDED = r"(?i)\bneed (?:a |an |any |to (?:get|have|bring|buy|apply for) (?:a |an )?)?(\p{L}{3,})"
 # What a "Can I ...?" question asks leave to do: "Can I mix them in one file?" -> "mix".
 _PERMISSION = r"(?i)(?:^|[.!?]\s+)(?:can|could|should|may) (?:i|we)\s+(\p{L}{3,})\b[^?.!]*\?\s*$"
+# Denials of a requirement or a category, each capturing the word it denies.
+_DENIALS = (
+    r"(?i)\bno (\p{L}+) (?:is|are) (?:required|needed|necessary)\b",
+    r"(?i)\b(?:don't|do not|doesn't|does not|won't|will not) need (?:a |an |any )?(\p{L}+)",
+    r"(?i)\b(\p{L}+) (?:is|are)(?: not|n't) (?:required|needed|necessary)\b",
+    r"(?i)(?:\bnot|n't) (?:\p{L}+ ){0,2}(?:as|considered|classed as|classified as|counted as|"
+    r"regarded as) (?:a |an )?(\p{L}+)",
+)
+_DENIAL = "|".join(f"(?:{p.removeprefix('(?i)')})" for p in _DENIALS).join(("(?i)(?:", ")"))
+# A ban on an act: the one or two words after the negation, one of them the act.
+_FORBIDDING = r"(?i)(?:\bnever|\bnot|n't|\bcannot)\s+(?<first>\p{L}+)(?:\s+(?<second>\p{L}+))?"
 _UNRESERVED = (
     r"(?i)\b(?:perfectly|completely|totally|always|absolutely|any|anything|fine|no problem|"
     r"definitely|certainly|easily|all)\b"
@@ -705,64 +718,57 @@ def _denied(frame: pl.DataFrame) -> pl.DataFrame:
     denies the asked word as a requirement ("no visa is required", "you don't need a visa"),
     a category ("do not count them as insects", "is not considered an insect") or an act
     ("you should never mix them")."""
-    asked = frame.select(
-        "_uid",
-        "text",
-        "prompt",
-        pl.when(pl.col("prompt").str.contains(_YES_NO))
-        .then(
-            pl.coalesce(
-                pl.col("prompt").str.extract(_NEEDED, 1), pl.col("prompt").str.extract(_YES_NO, 1)
+    asked = (
+        frame.filter(pl.col("text").str.contains(r"(?i)^\W*yes\b"))
+        .select(
+            "_uid",
+            "text",
+            "prompt",
+            pl.when(pl.col("prompt").str.contains(_YES_NO))
+            .then(
+                pl.coalesce(
+                    pl.col("prompt").str.extract(_NEEDED, 1),
+                    pl.col("prompt").str.extract(_YES_NO, 1),
+                )
             )
+            .str.to_lowercase()
+            .alias("_q"),
         )
-        .str.to_lowercase()
-        .alias("_q"),
-    ).filter(
-        pl.col("_q").is_not_null()
-        & pl.col("text").str.contains(r"(?i)^\W*yes\b")
-        & ~pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_HEDGED)
+        .filter(
+            pl.col("_q").is_not_null()
+            & ~pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_HEDGED)
+        )
     )
     if asked.is_empty():
         return pl.DataFrame(
             schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
         )
-    word = pl.col("_q").str.replace(r"s$", "") + pl.lit("s?")
-    denial = pl.concat_str(
-        [
-            pl.lit(r"(?i)\b(?:no "),
-            word,
-            pl.lit(
-                r" (?:is|are) (?:required|needed|necessary)|(?:don't|do not|doesn't|does not|"
-                r"won't|will not) need (?:a |an |any )?"
-            ),
-            word,
-            pl.lit(r"|"),
-            word,
-            pl.lit(
-                r" (?:is|are)(?: not|n't) (?:required|needed|necessary)|(?:not|n't) "
-                r"(?:\p{L}+ ){0,2}(?:as|considered|classed as|classified as|counted as|"
-                r"regarded as) (?:a |an )?"
-            ),
-            word,
-            pl.lit(r")\b"),
-        ]
-    )
+    # The denials as fixed patterns, each capturing the word it denies, compared with the
+    # asked word after (no pattern built per row).
     rest = pl.col("text").str.replace(r"^[^.!?\n]*[.!?\n]", "")
-    denied = asked.filter(rest.str.contains(denial)).select(
-        "_uid",
-        pl.format("Yes / {}", rest.str.extract(denial, 0)).alias("_span"),
-        pl.lit("yes denied").alias("form"),
+    singular = pl.col("_q").str.strip_suffix("s")
+    denied = (
+        asked.with_columns(rest.str.extract_all(_DENIAL).alias("_m"))
+        .explode("_m")
+        .drop_nulls("_m")
+        .with_columns(
+            pl.coalesce([pl.col("_m").str.extract(p, 1) for p in _DENIALS])
+            .str.to_lowercase()
+            .str.strip_suffix("s")
+            .alias("_denied")
+        )
+        .filter(pl.col("_denied") == singular)
+        .unique("_uid", keep="first", maintain_order=True)
+        .select(
+            "_uid",
+            pl.format("Yes / {}", pl.col("_m")).alias("_span"),
+            pl.lit("yes denied").alias("form"),
+        )
     )
     # "Can I mix them?" "Yes, that's perfectly fine ... you should never mix them.": an
     # unreserved yes, then the asked act forbidden in a sentence that sets no condition or
     # limit ("Yes, on the wool cycle. Never wash it hot" reserves its yes).
-    forbidding = pl.concat_str(
-        [
-            pl.lit(r"(?i)(?:\bnever|\bnot|n't|\bcannot)\s+(?:\p{L}+\s+)?"),
-            "_verb",
-            pl.lit(r"\p{L}*\b"),
-        ]
-    )
+    forbids = pl.col("_sentence").str.extract_groups(_FORBIDDING)
     forbidden = (
         asked.with_columns(
             pl.col("prompt").str.extract(_PERMISSION, 1).str.to_lowercase().alias("_verb"),
@@ -771,8 +777,15 @@ def _denied(frame: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("_verb")
         .filter(pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_UNRESERVED))
         .explode("_sentence")
+        .with_columns(
+            forbids.struct.field("first").str.to_lowercase().alias("_first"),
+            forbids.struct.field("second").str.to_lowercase().alias("_second"),
+        )
         .filter(
-            pl.col("_sentence").str.contains(forbidding)
+            (
+                pl.col("_first").str.starts_with(pl.col("_verb")).fill_null(False)
+                | pl.col("_second").str.starts_with(pl.col("_verb")).fill_null(False)
+            )
             & ~pl.col("_sentence").str.contains(_HEDGED)
             & ~pl.col("_sentence").str.contains(_LIMITED)
         )
@@ -789,19 +802,28 @@ def _denied(frame: pl.DataFrame) -> pl.DataFrame:
 def contradictions(frame: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found)."""
-    sentences = _sentences(frame)
+    # Only answers with a candidate's words are split into sentences (most are not); the
+    # restated form reads the answers with two figures on its own, cheaper path.
+    if "_worded" not in frame.columns:
+        frame = frame.with_columns(
+            pl.any_horizontal([pl.col("text").str.contains(c) for c in _CANDIDATES]).alias(
+                "_worded"
+            )
+        )
+    worded = frame.filter("_worded")
+    sentences = _sentences(worded)
     texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
         pl.col("_text").str.count_matches(_VALUE) >= 2
     )
     found = pl.concat(
         [
-            _negated(_claims(frame, sentences)),
+            _negated(_claims(worded, sentences)),
             _reversed(sentences),
-            _recounted(frame, sentences),
+            _recounted(worded, sentences),
             _self_defined(sentences),
             _restated(texts),
             _outranked(sentences),
-            _denied(frame),
+            _denied(worded),
         ]
     )
     return found.unique("_uid", keep="first", maintain_order=True)
@@ -817,31 +839,37 @@ class SelfContradiction(DefectRule):
     name: str = "self_contradiction"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        answers = rows.filter(
-            pl.col("kind").is_in(["instruction", "preference", "conversation"])
-            & (
-                pl.any_horizontal([pl.col("response").str.contains(c) for c in _CANDIDATES])
-                | (pl.col("response").str.count_matches(_VALUE) >= 2)
+        answers = rows.with_columns(
+            pl.any_horizontal([pl.col("response").str.contains(c) for c in _CANDIDATES]).alias(
+                "_worded"
             )
+        ).filter(
+            pl.col("kind").is_in(["instruction", "preference", "conversation"])
+            & (pl.col("_worded") | (pl.col("response").str.count_matches(_VALUE) >= 2))
         )
         whole = answers.select(
             pl.col("row_id").alias("_uid"),
             pl.col("response").alias("text"),
             pl.col("instruction").fill_null("").alias("prompt"),
+            "_worded",
         )
-        # A conversation's questions are its user turns, not read in the whole: one that
-        # opens an answer with yes or no is split into turns to read it against its question.
-        opens = answers.filter(
-            (pl.col("kind") == "conversation")
-            & pl.col("response").str.contains(r"(?i)(?:\A|\n)\W{0,3}(?:yes|no)\b")
-        )["row_id"]
-        suspects = pl.concat([contradictions(whole)["_uid"], opens])
-        found = units(
-            answers.filter(pl.col("row_id").is_in(suspects.implode())),
-            ("response", "messages"),
-            ("assistant",),
+        found = contradictions(whole)
+        # An instruction's or a pair's answer is its one response unit: the whole reading is
+        # its reading. A conversation's turns are read again one by one, to name the turn and
+        # to read each against its own user turn (one that answers a question with yes or no
+        # always).
+        chat = pl.col("kind") == "conversation"
+        opens = chat & pl.col("text").str.contains(r"(?i)\?\s*\n\nassistant: \W{0,3}(?:yes|no)\b")
+        suspects = pl.col("row_id").is_in(found["_uid"].implode())
+        flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
+            found, left_on="row_id", right_on="_uid"
+        )
+        turns = units(
+            answers.filter(chat & (suspects | opens)), ("messages",), ("assistant",)
         ).with_row_index("_uid")
-        hits = found.join(contradictions(found), on="_uid")
+        hits = pl.concat(
+            [flat, turns.join(contradictions(turns), on="_uid").drop("_uid")], how="diagonal"
+        )
         return decisions(
             hits,
             self.name,

@@ -13,6 +13,7 @@ import polars as pl
 from pydantic import Field
 
 from assets.filters.defects.response_language import ASKS_FOR_LANGUAGE
+from assets.filters.defects.roles import ROLE_PLAY
 from assets.filters.defects.spans import DefectRule, RuleConfig
 from assets.filters.defects.units import decisions, shortened, units
 from assets.filters.language import CODE_FENCE, CODE_LINE
@@ -21,6 +22,13 @@ from warehouse.connection import Warehouse
 
 if TYPE_CHECKING:
     from assets.run_context import RunContext
+
+# A request for a creative piece: the piece is the answer ("Write a haiku about snow").
+_CREATIVE = (
+    r"(?i)\b(?:write|compose|make up|create|give me|draft|come up with)\b[^.?!\n]{0,40}\b(?:"
+    r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|caption|slogan|tagline|"
+    r"joke|riddle|dialogue|script|play|monologue|scene)s?\b"
+)
 
 _STOP = [
     "the",
@@ -226,6 +234,10 @@ class OffTopic(DefectRule):
             )
             .filter(
                 ~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE)
+                # A poem, a caption or a role-play's line is the thing asked for, not an
+                # answer about it: its words need not be the request's.
+                & ~pl.col("prompt").str.contains(_CREATIVE)
+                & ~pl.col("_request").str.contains(ROLE_PLAY)
                 & (pl.col("_request_letters") >= 20)
                 & (pl.col("_asked").list.len() >= 2)
                 & (pl.col("_answer").str.count_matches(r"\S+") >= self.min_answer_words)
@@ -238,6 +250,20 @@ class OffTopic(DefectRule):
         found = answers.with_columns(pl.Series("_cosine", cosines, dtype=pl.Float64)).filter(
             pl.col("_cosine") < self.min_cosine
         )
+        # A long conversation or input dilutes the request: an answer close to its own user
+        # turn alone is on topic too.
+        diluted = found.filter(pl.col("context").str.strip_chars() != "")
+        if diluted.height:
+            alone = self._cosines(diluted["prompt"].to_list(), diluted["_answer"].to_list())
+            on_topic = diluted.with_columns(pl.Series("_alone", alone, dtype=pl.Float64)).filter(
+                pl.col("_alone") >= self.min_cosine
+            )
+            found = found.join(
+                on_topic.select("row_id", "turn"),
+                on=["row_id", "turn"],
+                how="anti",
+                nulls_equal=True,
+            )
         return decisions(
             found,
             self.name,

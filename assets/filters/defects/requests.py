@@ -325,14 +325,14 @@ class EmptyQuestion(DefectRule):
             .otherwise(pl.col("response"))
             .str.strip_chars()
         )
-        asked_back = rows.filter(
+        found = units(rows, ("instruction", "messages"), ("user",)).filter(opening & empty)
+        # Read only on the few rows with an empty request.
+        asked_back = rows.filter(pl.col("row_id").is_in(found["row_id"].implode())).filter(
             reply.str.ends_with("?")
             & (reply.str.count_matches(r"\S+") <= 25)
             & reply.str.contains(_ASKS_FOR)
         )["row_id"]
-        found = units(rows, ("instruction", "messages"), ("user",)).filter(
-            opening & empty & ~pl.col("row_id").is_in(asked_back.implode())
-        )
+        found = found.filter(~pl.col("row_id").is_in(asked_back.implode()))
         return decisions(
             found, self.name, pl.lit(1.0), span=shortened(pl.col("text")), start=pl.lit(0)
         )
