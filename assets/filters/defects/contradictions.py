@@ -799,9 +799,10 @@ def _denied(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([denied, forbidden])
 
 
-def contradictions(frame: pl.DataFrame) -> pl.DataFrame:
+def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
-    contradicts itself (the first form found)."""
+    contradicts itself (the first form found); with `prompted_only`, only in the forms that
+    read the answer against its question (a yes or no that the answer goes back on)."""
     # Only answers with a candidate's words are split into sentences (most are not); the
     # restated form reads the answers with two figures on its own, cheaper path.
     if "_worded" not in frame.columns:
@@ -812,6 +813,9 @@ def contradictions(frame: pl.DataFrame) -> pl.DataFrame:
         )
     worded = frame.filter("_worded")
     sentences = _sentences(worded)
+    if prompted_only:
+        found = pl.concat([_negated(_claims(worded, sentences)), _denied(worded)])
+        return found.unique("_uid", keep="first", maintain_order=True)
     texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
         pl.col("_text").str.count_matches(_VALUE) >= 2
     )
@@ -832,8 +836,8 @@ def contradictions(frame: pl.DataFrame) -> pl.DataFrame:
 @dataclass(frozen=True)
 class SelfContradiction(DefectRule):
     """An answer that says a thing and its opposite (see the module's forms). Rows are read
-    whole first (a conversation's assistant turns together); only those that contradict
-    themselves are split into turns, to name the turn."""
+    whole (a conversation's assistant turns together, so a turn that goes back on an earlier
+    one counts too); a conversation's finding names the turn that holds its first span."""
 
     config_key: ClassVar[str] = "self_contradiction"
     name: str = "self_contradiction"
@@ -855,20 +859,37 @@ class SelfContradiction(DefectRule):
         )
         found = contradictions(whole)
         # An instruction's or a pair's answer is its one response unit: the whole reading is
-        # its reading. A conversation's turns are read again one by one, to name the turn and
-        # to read each against its own user turn (one that answers a question with yes or no
-        # always).
+        # its reading. A conversation's finding is named by the first assistant turn that
+        # holds its (first) span; only turns that answer a question with yes or no are read
+        # again one by one, against their own user turn.
         chat = pl.col("kind") == "conversation"
         opens = chat & pl.col("text").str.contains(r"(?i)\?\s*\n\nassistant: \W{0,3}(?:yes|no)\b")
         suspects = pl.col("row_id").is_in(found["_uid"].implode())
         flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
             found, left_on="row_id", right_on="_uid"
         )
-        turns = units(
-            answers.filter(chat & (suspects | opens)), ("messages",), ("assistant",)
-        ).with_row_index("_uid")
-        hits = pl.concat(
-            [flat, turns.join(contradictions(turns), on="_uid").drop("_uid")], how="diagonal"
+        located = (
+            units(answers.filter(chat & suspects), ("messages",), ("assistant",))
+            .join(found, left_on="row_id", right_on="_uid")
+            .rechunk()
+            .filter(
+                pl.col("text").str.contains(
+                    pl.col("_span").str.split(" / ").list.first(), literal=True
+                )
+            )
+        )
+        turns = units(answers.filter(opens), ("messages",), ("assistant",)).with_row_index("_uid")
+        hits = (
+            pl.concat(
+                [
+                    flat,
+                    located,
+                    turns.join(contradictions(turns, prompted_only=True), on="_uid").drop("_uid"),
+                ],
+                how="diagonal",
+            )
+            .sort("row_id", "turn", nulls_last=False, maintain_order=True)
+            .unique("row_id", keep="first", maintain_order=True)
         )
         return decisions(
             hits,
