@@ -379,7 +379,7 @@ _FIGURED_CLAUSE = r"(?:[^.!?;\n—\d]|\.\d)*\d(?:[^.!?;\n—]|\.\d)*"
 _SEQUENCE = (
     r"(?i)\b(?:another|more|less|additional|extra|again|then|next|after|before|later|until|"
     r"each|per|every|first|second|third|last|previous|earlier|now|today|currently|once|twice|"
-    r"instead|when|whereas|compared|versus|vs|than|between|range|ranges|up to|total|each|"
+    r"instead|when|whereas|compared|versus|vs|than|between|range|ranges|up to|total|"
     r"average|times|or)\b"
 )
 # Words of no content for the restated form: two clauses that differ only in these and a
