@@ -168,26 +168,25 @@ class TruncatedResponse(RowFilter):
         )
 
 
-# The filter also reads refusals that open with a softener or a discomfort ("Unfortunately,
-# I cannot assist with ...", "I'm not comfortable writing ..."). Each names a refusing verb, so
-# "Unfortunately, I can't tell you the exact date, but ..." (an answer that hedges) is kept.
-# The generation screen keeps REFUSAL_PATTERNS: what it re-asks for is not changed here.
-FILTER_REFUSAL_PATTERNS = [
-    *REFUSAL_PATTERNS,
+# Besides its `patterns`, the filter reads refusals that open with a softener or a discomfort
+# ("Unfortunately, I cannot assist with ...", "I'm not comfortable writing ..."). Each names a
+# refusing verb, so "Unfortunately, I can't tell you the exact date, but ..." (an answer that
+# hedges) is kept. They are no config default, so recipes (and their hashes) are unchanged,
+# and the generation screen keeps REFUSAL_PATTERNS: what it re-asks for is not changed here.
+SOFTENED_REFUSALS = (
     r"(?i)^\W*(?:unfortunately|regrettably|i(?:'m| am) afraid|sorry),?\s+(?:but\s+)?i (?:cannot|"
     r"can't|can not|won't|will not|am unable to|'m unable to|am not able to|'m not able to) "
     r"(?:help|assist|provide|support|engage|comply|fulfil|fulfill|do that|do this)\b",
     r"(?i)^\W*i(?:'m| am) not comfortable (?:writing|providing|creating|generating|producing|"
     r"discussing|helping|assisting|sharing|with)\b",
     r"(?i)^\W*i (?:must|have to|need to) (?:decline|refuse)\b",
-]
+)
 
 
 class RefusalConfig(Strict):
     enabled: bool = True
     patterns: list[str] = Field(
-        default=FILTER_REFUSAL_PATTERNS,
-        description="Regular expressions a refusing response matches.",
+        default=REFUSAL_PATTERNS, description="Regular expressions a refusing response matches."
     )
 
 
@@ -219,7 +218,7 @@ class Refusal(RowFilter):
                     & ~request.str.contains(p)
                     & (transcript.str.count_matches(p) <= response.str.count_matches(p))
                 ).then(pl.lit(p))
-                for p in self.patterns
+                for p in (*self.patterns, *SOFTENED_REFUSALS)
             ]
         )
         return _flagged(
