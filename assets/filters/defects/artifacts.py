@@ -36,6 +36,10 @@ _DIRECTIVE = (
     r"(?i:\b(?:respond|reply|answer) with (?:the \p{L}+ |your \p{L}+ )?only\b|\b(?:do not|don't) "
     r"(?:mention|reveal|repeat|include|explain) (?:these|the|this|any) (?:instructions?|prompt|"
     r"rules|guidelines)\b|\b(?:output|return) only the\b)"
+    # A constraint line of the request's kind, on a line of its own: "Your answer must
+    # contain exactly 3 sentences."
+    r"|(?im:^[ \t]*your (?:answer|response|reply|output) must (?:contain|be|include|have|use|"
+    r"end|start|begin|not)\b[^\n]*$)"
 )
 _TRANSCRIPT_LABELS = (
     r"(?ims:^\s*(?:human|user)\s*:.*?^\s*(?:assistant|ai|gpt|bot|chatbot|model)\s*:)"

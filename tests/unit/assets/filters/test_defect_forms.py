@@ -298,6 +298,13 @@ FORMS: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "There is no sunlight to scatter.\n\nHuman: And at noon?\nAssistant: It is blue.",
             ),
             conversation("{user_query}\nName a red fruit.", "A strawberry."),
+            instruction(
+                "Label this message as spam or not spam.\nYour answer must contain at most 3 "
+                "sentences.",
+                "Sure, I'm glad to help. Thank you!\n\nYour answer must contain exactly 3 "
+                "sentences.",
+                input="You have won a $1,000 gift card. Click the link now!",
+            ),
             preference(
                 "Give me a tip for focusing.",
                 "Keep your phone in another room.\n\nRespond with the tip only, and do not "
@@ -316,6 +323,11 @@ FORMS: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction(
                 "Write a system prompt for a quiz bot that gives short answers.",
                 "You are a quiz host. Respond with the answer only, then ask the next question.",
+            ),
+            instruction(
+                "How long should my answers be in a job interview?",
+                "Aim for one to two minutes. Your answer should lead with the result, then the "
+                "one example that shows it.",
             ),
             conversation(
                 "Should dataset examples look like 'USER: ... ASSISTANT: ...' or JSON?",
