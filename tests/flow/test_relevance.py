@@ -87,7 +87,14 @@ def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
             "Fry an onion, garlic and ginger in oil, add two tablespoons of curry paste, then a "
             "tin of coconut milk and chopped vegetables. Simmer for 15 minutes, serve with rice.",
         ),
-        # Still dropped: an answer about something else.
+        # Still dropped: a pleasantry in place of a label (the input is the task's
+        # material, not a long talk that dilutes it), and an answer about something else.
+        instruction(
+            "Label this message as spam or not spam.",
+            "Sure, I'm glad to help. Thank you for your support!",
+            input="CONGRATULATIONS!!! You have been selected to receive a $1,000 gift card. "
+            "Click the link now to claim your prize before it expires in 24 hours!",
+        ),
         instruction(
             "What causes the tides on Earth?",
             "The French Revolution began in 1789 with the storming of the Bastille and ended "
@@ -95,4 +102,4 @@ def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
         ),
     )
     assert found[:3] == [None, None, None]
-    assert found[3] is not None
+    assert found[3] is not None and found[4] is not None

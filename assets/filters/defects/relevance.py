@@ -250,9 +250,12 @@ class OffTopic(DefectRule):
         found = answers.with_columns(pl.Series("_cosine", cosines, dtype=pl.Float64)).filter(
             pl.col("_cosine") < self.min_cosine
         )
-        # A long conversation or input dilutes the request: an answer close to its own user
-        # turn alone is on topic too.
-        diluted = found.filter(pl.col("context").str.strip_chars() != "")
+        # A long conversation dilutes the request: a later turn's answer close to its own user
+        # turn alone is on topic too. (An instruction's input is the task's material, not a
+        # dilution: "Label this message" is answered about the message.)
+        diluted = found.filter(
+            pl.col("turn").is_not_null() & (pl.col("context").str.strip_chars() != "")
+        )
         if diluted.height:
             alone = self._cosines(diluted["prompt"].to_list(), diluted["_answer"].to_list())
             on_topic = diluted.with_columns(pl.Series("_alone", alone, dtype=pl.Float64)).filter(
