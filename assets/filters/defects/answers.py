@@ -231,7 +231,8 @@ ANNOUNCEMENT = "|".join(
         # step.", "Let me list the main differences.", "Please find the summary below."
         r"(?i:(?:^|[.!?]\s+|\n)(?:(?:now|so|first),?\s+)?(?:i'll|i will|let me|allow me to|"
         r"i'm going to|i am going to)\s+(?:now\s+)?(?:\w+\s+){0,2}?(?:walk|list|show|give|"
-        r"share|provide|outline|explain|break|go|describe|write|draft|lay|run|take|detail|"
+        r"share|provide|outline|explain|break (?:it|this|them|that) down|break down|go (?:through|"
+        r"over)|describe|lay (?:out|it out)|run (?:through|you through)|take you through|detail|"
         r"summari[sz]e|suggest|recommend)\b[^.!?\n]{0,100}[.!]?\s*$)",
         # ... pointing at what is not there ("or below." is a bound, not a pointer).
         r"(?i:\b(?:find|see|shown|listed|given|provided|included|attached|outlined|written|"
@@ -243,8 +244,12 @@ ANNOUNCEMENT = "|".join(
         r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
     )
 )
-# "Here's to your next chapter!" is a toast.
-_TOAST = r"(?i)\bhere(?:'s| is) to\b"
+# "Here's to your next chapter!" is a toast; "I'll explain more another time" or "if you
+# like" is a promise for later or an offer, not an answer left out.
+_TOAST = (
+    r"(?i)\bhere(?:'s| is) to\b|\b(?:later|soon|again|tomorrow|another time|next time|if you|"
+    r"if you'd|whenever)\b|\?"
+)
 
 
 @dataclass(frozen=True)

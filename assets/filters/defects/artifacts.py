@@ -39,7 +39,13 @@ _ASKS_ABOUT_TOKENS = (
 # ... and a dialogue asked for has its speakers' lines.
 _ASKS_FOR_DIALOGUE = (
     r"(?i)\b(?:dialogues?|dialogs?|conversations?|scripts?|screenplay|transcripts?|exchange|"
-    r"chat logs?|role-?play|skit|scene|interview)\b"
+    r"chat logs?|role-?play|skit|scene|interview|chatbot|bot|respond|responses?|repl(?:y|ies))\b"
+)
+# A run-on into the next turn is an exchange: a user's line and an assistant's, or an answer
+# that opens with its own role. One "User:" line is a label ("User: id, name").
+_EXCHANGE = (
+    r"(?s)(?m:^[ \t]*(?:Human|User|HUMAN|USER)[ \t]*:).*(?m:^[ \t]*(?:Assistant|ASSISTANT)[ \t]*:)"
+    r"|\A\s*(?:Assistant|ASSISTANT)[ \t]*:"
 )
 
 
@@ -160,7 +166,9 @@ class ChatTokenLeak(SpanRule):
         after = pl.col("_prose").str.slice(at + span.str.len_chars())
         named = before.str.contains(r"\p{L}[,:]? $") & after.str.contains(r"^[,.]? \p{L}")
         role_line = span.str.contains(r":\s*$")
-        dialogue = role_line & (~answer | _asked(_ASKS_FOR_DIALOGUE))
+        dialogue = role_line & (
+            ~answer | _asked(_ASKS_FOR_DIALOGUE) | ~pl.col("_prose").str.contains(_EXCHANGE)
+        )
         return pl.when(role_line).then(dialogue).otherwise(answer_about | user_about | named)
 
 

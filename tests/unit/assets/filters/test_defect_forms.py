@@ -210,6 +210,7 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Yes, it's fine.\n\nHuman: Are you sure?\n\nAssistant: Yes.",
             ),
             conversation("<|user|>\nWhat plant suits a dark bathroom?", "A Boston fern."),
+            instruction("Name a fruit.", "Assistant: An apple."),
         ],
         [
             instruction(
@@ -227,6 +228,15 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction(
                 "Write a short example dialogue between a user and a support bot.",
                 "User: My package is late.\nAssistant: Could you share your order number?",
+            ),
+            # One "User:" line is a label, not a run-on exchange.
+            instruction(
+                "Describe the tables.",
+                "The schema has two tables.\nUser: id, name and email.\nOrders: id and total.",
+            ),
+            instruction(
+                "How should a support chatbot answer an angry customer?",
+                "User: This is the third time!\nAssistant: I'm sorry, let me fix it right now.",
             ),
             conversation(
                 "Give me a three-line exchange for my screenplay: a human meets a robot.",
@@ -256,6 +266,12 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             ),
         ],
         [
+            # A promise for later, and a choice made, are no answers left out.
+            instruction(
+                "Write a short letter to my grandma.",
+                "Dear Grandma, I miss you very much. I will show you my photos again soon.",
+            ),
+            instruction("Blue or green?", "Both are fine. I'll go with the blue one."),
             # "or below" is a bound, not a pointer to what follows.
             instruction(
                 "What temperature should a fridge be?",
@@ -467,7 +483,10 @@ def test_evidence_names_the_stub_the_token_and_the_foreign_paragraph():
         flagged(rule, record)[0]
         for rule, record in (
             (CodeStub(), instruction("Sum in Go.", block("go", "func Sum(n []int) int {\n}"))),
-            (ChatTokenLeak(), preference("Safe?", "No.", "Yes.\n\nHuman: Sure?")),
+            (
+                ChatTokenLeak(),
+                preference("Safe?", "No.", "Yes.\n\nHuman: Sure?\n\nAssistant: Yes."),
+            ),
             (
                 ResponseLanguage(),
                 conversation(
