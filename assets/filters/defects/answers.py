@@ -283,8 +283,11 @@ class AnnouncedMissing(SpanRule):
 _MARKER = r"(?:\d{1,2}[.)]|[-*•]|[a-z][.)]|[IVX]{1,4}[.)]|\(\w\)|(?:[-*•][ \t]+)?\[[ xX]?\])"
 # An item with nothing in it: its marker alone, or with an ellipsis or a blank line to fill;
 # a table row of empty cells.
+# (The ellipsis or blank after a space: "---" alone is a rule between sections.)
 EMPTY_ITEM = (
-    r"(?m)^[ \t]*" + _MARKER + r"[ \t]*(?:\.{2,}|…|_+|-+)?[ \t]*$|(?m)^[ \t]*\|(?:[ \t]*\|)+[ \t]*$"
+    r"(?m)^[ \t]*"
+    + _MARKER
+    + r"(?:[ \t]+(?:\.{2,}|…|_+|-+))?[ \t]*$|(?m)^[ \t]*\|(?:[ \t]*\|)+[ \t]*$"
 )
 # A label that announces content: an item that is only "Step one:" or "**Pros:**", or a
 # heading line ("## Methods", "**Monday:**"). Empty when nothing comes under it.

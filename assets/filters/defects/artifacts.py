@@ -136,8 +136,8 @@ def _asked(pattern: str) -> pl.Expr:
 class ChatTokenLeak(SpanRule):
     """Chat-template special tokens (`<|im_end|>`, `[INST]`, `</s>`, `<eos>`) in any turn or
     field, and "User:"/"Assistant:" lines an answer runs on into; not a token named inside a
-    sentence ("it ends every answer with <|im_end|> and then ..."), one the question asks
-    about, nor the lines of a dialogue the user asked for."""
+    sentence ("it ends every answer with <|im_end|> and then ...") or quoted, one the question
+    asks about, nor the lines of a dialogue the user asked for."""
 
     config_key: ClassVar[str] = "chat_token_leak"
     fields: ClassVar = ("instruction", "input", "response", "rejected", "text", "messages")
@@ -165,11 +165,17 @@ class ChatTokenLeak(SpanRule):
         before = pl.col("_prose").str.slice(0, at)
         after = pl.col("_prose").str.slice(at + span.str.len_chars())
         named = before.str.contains(r"\p{L}[,:]? $") & after.str.contains(r"^[,.]? \p{L}")
+        # ... and so is a quoted one: 'What does "<|endoftext|>" do?'
+        quoted = before.str.contains(r"[\"“'‘]$|\"[^\"\n]{0,60}$") & after.str.contains(
+            r"^[\"”'’]|^[^\"\n]{0,60}\""
+        )
         role_line = span.str.contains(r":\s*$")
         dialogue = role_line & (
             ~answer | _asked(_ASKS_FOR_DIALOGUE) | ~pl.col("_prose").str.contains(_EXCHANGE)
         )
-        return pl.when(role_line).then(dialogue).otherwise(answer_about | user_about | named)
+        return (
+            pl.when(role_line).then(dialogue).otherwise(answer_about | user_about | named | quoted)
+        )
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ _TODO = re.compile(
 ASKED_FOR_STUBS = (
     r"(?i)\b(?:stub|stubs|skeleton|interface|abstract|protocol|signature|signatures|"
     r"boilerplate|scaffold|template|todo|todos|placeholder|outline|pseudo-?code|base class|"
-    r"no-?op|noop|does nothing|do nothing|discards?|ignores? (?:every|all|the)|dummy|mock|fake)\b"
+    r"no-?op|noop|does nothing|do nothing|discards?|ignores? (?:every|all|the)|dummy|mock|fake|"
+    r"smallest|minimal|empty (?:program|function|method|class|main))\b"
 )
 _ABSTRACT_DECORATORS = {"abstractmethod", "abstractproperty", "overload", "abc.abstractmethod"}
 _ABSTRACT_BASES = {"ABC", "Protocol", "abc.ABC", "typing.Protocol"}

@@ -168,6 +168,10 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 block("go", "type NopLogger struct{}\n\nfunc (NopLogger) Log(msg string) {}"),
             ),
             instruction(
+                "What's the smallest valid Go program?",
+                block("go", "package main\n\nfunc main() {}"),
+            ),
+            instruction(
                 "How should a read-only list refuse add() in Java?",
                 block(
                     "java",
@@ -225,6 +229,7 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "My model keeps ending every answer with <|im_end|> and then rambling on. Why?",
                 "Add <|im_end|> as a stop sequence.",
             ),
+            conversation('What does "<|endoftext|>" do in GPT-2?', "It ends a document."),
             instruction(
                 "Write a short example dialogue between a user and a support bot.",
                 "User: My package is late.\nAssistant: Could you share your order number?",
@@ -339,6 +344,11 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Renting is fine.",
             ),
             conversation("A beach checklist with checkboxes.", "- [ ] Sunscreen\n- [ ] Towel"),
+            # "---" is a rule between sections, not an empty bullet.
+            instruction(
+                "Explain the two parts.",
+                "## Part one\nSome text.\n\n---\n\n## Part two\nMore text.\n\n---\n\nThe end.",
+            ),
             conversation(
                 "A weekly workout plan?",
                 "**Monday:** a brisk walk.\n\n**Wednesday:** cycling.\n\n**Friday:** a 5 km run.",
