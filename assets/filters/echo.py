@@ -213,7 +213,13 @@ class EchoesInstruction(RowFilter):
         wraps = may_wrap & _wrapped(self.min_covered_fraction)
         # "Repeat after me" is answered by repeating.
         asked = pl.col("_raw_instruction").str.contains(ASKED_TO_ECHO)
-        echo = (instruction != "") & (repeats | copies | wraps) & ~asked
+        # A user who asks back ("You're saying water boils at 100 °C?") checks, not parrots.
+        asks_back = (
+            ~answer
+            & pl.col("_raw_response").str.strip_chars().str.ends_with("?")
+            & ~(pl.col("_raw_instruction").str.strip_chars().str.ends_with("?"))
+        )
+        echo = (instruction != "") & (repeats | copies | wraps) & ~asked & ~asks_back
         # "Where are you going tonight?" for "Add the punctuation: where are you going
         # tonight" is part of the request with its case or punctuation changed: the task done
         # (read on the few echoes only).

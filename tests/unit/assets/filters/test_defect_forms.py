@@ -97,6 +97,13 @@ CASES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Two oat lattes and a croissant, please. Read my order back to me.",
                 "Two oat lattes and a croissant.",
             ),
+            # A user who checks what they heard asks back; they do not parrot.
+            conversation(
+                "What's the boiling point of water?",
+                "Water boils at 100 °C at sea level.",
+                "You're saying water boils at 100 °C at sea level?",
+                "Yes, at standard pressure.",
+            ),
             conversation(
                 "How long should I rest a steak?",
                 "About five minutes for a thin steak and up to ten for a thick one.",
