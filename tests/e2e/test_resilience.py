@@ -16,7 +16,14 @@ import duckdb
 import polars as pl
 import yaml
 
-from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, copy_home, recipe_dict, venv_command
+from tests.conftest import (
+    BASE_RECIPE,
+    NO_METADATA_EMBEDDINGS,
+    SELF_INSTRUCT,
+    copy_home,
+    recipe_dict,
+    venv_command,
+)
 from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions, read_version
 
@@ -69,7 +76,10 @@ EVOLVE = {
 
 
 def test_two_runs_started_together_complete_and_pay_for_each_call_once(home, write_recipe):
-    recipe = write_recipe(synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], EVOLVE]})
+    recipe = write_recipe(
+        synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], EVOLVE]},
+        reports=NO_METADATA_EMBEDDINGS,
+    )
     runs = [_start_run(home, recipe), _start_run(home, recipe)]
     for code, output in [run.finish() for run in runs]:
         assert code == 0, output
@@ -104,7 +114,10 @@ def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(
     slow = {**SELF_INSTRUCT, "num_instructions": 6}
     recipe = home / "llm.yaml"
     methods = [*BASE_RECIPE["synthesis"]["methods"], slow]
-    recipe.write_text(yaml.safe_dump(recipe_dict(synthesis={"methods": methods})), "utf-8")
+    recipe.write_text(
+        yaml.safe_dump(recipe_dict(synthesis={"methods": methods}, reports=NO_METADATA_EMBEDDINGS)),
+        "utf-8",
+    )
     doomed = _start_run(home, recipe)
     deadline = time.monotonic() + 600
     while _model_calls(home) < 2:
