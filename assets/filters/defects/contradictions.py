@@ -803,6 +803,11 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found); with `prompted_only`, only in the forms that
     read the answer against its question (a yes or no that the answer goes back on)."""
+    if frame.is_empty():
+        # Most batches hold no candidate: their dozen regex passes would find nothing.
+        return pl.DataFrame(
+            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
+        )
     # Only answers with a candidate's words are split into sentences (most are not); the
     # restated form reads the answers with two figures on its own, cheaper path.
     if "_worded" not in frame.columns:
