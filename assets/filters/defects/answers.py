@@ -474,7 +474,20 @@ class NeedlessClarification(DefectRule):
             pl.col("response").str.contains(CLARIFYING)
             | pl.col("response").str.contains(r"(?i)\bor \p{L}+(?:\s+\p{L}+){0,2}\?")
         )
-        found = units(maybe, ANSWER_FIELDS, ANSWER_ROLES).filter(asks_back & ~vague)
+
+        # A question that is the request's own words done over ("Add the punctuation: where
+        # are you going tonight" -> "Where are you going tonight?") is the task's output.
+        def letters(text: pl.Expr) -> pl.Expr:
+            return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+
+        own_words = letters(pl.concat_str([pl.col("prompt"), pl.col("context")], separator=" "))
+        transformed = own_words.str.contains(letters(pl.col("text")), literal=True)
+        found = (
+            units(maybe, ANSWER_FIELDS, ANSWER_ROLES)
+            .filter(asks_back & ~vague)
+            .rechunk()
+            .filter(~transformed)
+        )
         return decisions(
             found,
             self.name,

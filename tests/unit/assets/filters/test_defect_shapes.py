@@ -371,6 +371,10 @@ FORMS: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Cheerful, joyful and content. Would you like more formal ones?",
             ),
             conversation("Hi, I have a question.", "Of course! What would you like to know?"),
+            instruction(
+                "Add the missing punctuation and capital letters: are you coming tonight",
+                "Are you coming tonight?",
+            ),
         ],
     ),
 }
