@@ -5,8 +5,10 @@ one chosen/rejected pair per instruction by a signal:
 - `checks`: the instruction's verifiable constraints (carried in its `attributes.constraints`,
   else drawn and rendered into it as `constrained_instruct` does) are checked on every
   response; chosen passes the most, rejected the fewest, and instructions whose responses all
-  pass as many checks are dropped (`equal_checks`, every verdict in the evidence). No judge is
-  called; the pair's `attributes` hold the constraints and both responses' verification;
+  pass as many checks are dropped (`equal_checks`, every verdict in the evidence). With
+  `chosen_passes_all`, chosen must also pass every check (as in Tulu 3's instruction-following
+  pairs), else the instruction is dropped (`chosen_failed_checks`). No judge is called; the
+  pair's `attributes` hold the constraints and both responses' verification;
 - `pairwise_judge`: exactly two responses per instruction; the judge compares them twice,
   once in each order (assets/synthesis/pairwise_judge.py); the pair is kept only when both
   orders prefer the same response, else dropped as `position_inconsistent` (or
@@ -81,6 +83,11 @@ class PreferencePairs(Steerable):
         description="With signal checks: the constraints drawn for instructions that carry "
         "none in attributes.constraints.",
     )
+    chosen_passes_all: bool = Field(
+        default=False,
+        description="With signal checks: chosen must pass every constraint, not only strictly "
+        "more than rejected (a pair teaches the answer the instruction asked for).",
+    )
     generators: list[Responder] = Field(default=[Responder()], min_length=1)
     judge: GeneratorConfig = LocalModel()
     sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
@@ -97,6 +104,8 @@ class PreferencePairs(Steerable):
     judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=48)
     judge_template: str = "preference_judge"
     pairwise_template: str = "preference_pairwise"
+    # Added after the signals: left out of the dump while at its default.
+    added_keys: ClassVar[tuple[str, ...]] = ("chosen_passes_all",)
 
     @model_validator(mode="after")
     def _enough_responses(self) -> PreferencePairs:
@@ -109,6 +118,8 @@ class PreferencePairs(Steerable):
             raise ValueError("signal pairwise_judge compares exactly two responses per instruction")
         if (self.signal == "reward") != (self.reward is not None):
             raise ValueError("signal reward takes a `reward` model (`model_path`), and only it")
+        if self.chosen_passes_all and self.signal != "checks":
+            raise ValueError("chosen_passes_all goes with signal checks")
         return self
 
     def unchanged_dump(self, data: dict) -> dict:
@@ -386,6 +397,17 @@ class PreferencePairsMethod:
             )
             return
         chosen, worst = candidates[ranking.chosen], candidates[ranking.rejected]
+        if self.config.chosen_passes_all and ranking.passed[ranking.chosen] < len(constraints):
+            run.reject_source(
+                source["row_id"],
+                "chosen_failed_checks",
+                score=float(ranking.passed[ranking.chosen]),
+                constraints=[c.model_dump() for c in constraints],
+                chosen_call_id=chosen.call.request_hash,
+                verification=ranking.verification[ranking.chosen],
+                **where,
+            )
+            return
         keep_pair(
             run,
             source,
