@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from assets.constraints import Constraint, ConstraintDraw, render
 from assets.models.call_cache import CachedModel, CallResult
@@ -46,7 +46,13 @@ from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
 from assets.synthesis.attributes import MethodAttributes, Steerable
 from assets.synthesis.attributes import render as render_attributes
-from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.context import (
+    PATTERN_DESCRIPTION,
+    SOURCES_DESCRIPTION,
+    MethodOutput,
+    SynthesisContext,
+    checked_pattern,
+)
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun
 from assets.synthesis.pairwise_judge import PairwiseJudge
@@ -92,6 +98,7 @@ class PreferencePairs(Steerable):
     judge: GeneratorConfig = LocalModel()
     sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
     task_types: list[str] | None = None
+    instruction_pattern: str | None = Field(default=None, description=PATTERN_DESCRIPTION)
     max_instructions: int = Field(default=8, gt=0)
     responses_per_generator: int = Field(default=2, ge=1, le=16)
     scale: Literal[5, 10] = 10
@@ -105,7 +112,9 @@ class PreferencePairs(Steerable):
     judge_template: str = "preference_judge"
     pairwise_template: str = "preference_pairwise"
     # Added after the signals: left out of the dump while at its default.
-    added_keys: ClassVar[tuple[str, ...]] = ("chosen_passes_all",)
+    added_keys: ClassVar[tuple[str, ...]] = ("chosen_passes_all", "instruction_pattern")
+
+    _pattern = field_validator("instruction_pattern")(checked_pattern)
 
     @model_validator(mode="after")
     def _enough_responses(self) -> PreferencePairs:
@@ -212,7 +221,11 @@ class PreferencePairsMethod:
         # answers to one request.
         instructions = attributes.attach(
             ctx.source_instructions(
-                config.sources, seeds, config.task_types, config.max_instructions
+                config.sources,
+                seeds,
+                config.task_types,
+                config.max_instructions,
+                config.instruction_pattern,
             ).to_dicts()
         )
         constraints = self._constraints(instructions, ctx)
