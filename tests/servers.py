@@ -222,6 +222,103 @@ def fault_server(
         yield server_state
 
 
+@dataclass
+class ScoreServer:
+    """A loopback scoring API as vLLM serves one: `POST /v1/score` (`text_1`, `text_2`, a
+    string or a list) and `POST /v1/rerank` (`query`, `documents`), answered with the scores
+    `scorer(pairs)` gives (e.g. a real CrossEncoder's). `script(pair, attempt)` may answer the
+    attempt-th request for a (request, answer) pair with a `Fault` instead (None: the real
+    score). With `api_key`, a request without `Authorization: Bearer <key>` gets a 401."""
+
+    scorer: Callable[[list[tuple[str, str]]], list[float]]
+    script: Callable[[tuple[str, str], int], Fault | None] | None = None
+    api_key: str | None = None
+    model: str = "reward"
+    requests: list[Seen] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    base_url: str = ""
+
+    def attempts(self, pair: tuple[str, str]) -> int:
+        with self.lock:
+            return sum(1 for seen in self.requests if seen.prompt == "\n\n".join(pair))
+
+    def _handle(self, handler: http.server.BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        payload = json.loads(handler.rfile.read(length))
+        route = handler.path.rsplit("/", 1)[-1]
+        if route == "score":
+            query, answers = payload["text_1"], payload["text_2"]
+        elif route == "rerank":
+            query, answers = payload["query"], payload["documents"]
+        else:
+            send_body(handler, 404, b'{"detail": "Not Found"}')
+            return
+        answers = [answers] if isinstance(answers, str) else answers
+        pairs = [(query, answer) for answer in answers]
+        prompt = "\n\n".join(pairs[0])
+        authorization = handler.headers.get("Authorization")
+        with self.lock:
+            attempt = sum(1 for seen in self.requests if seen.prompt == prompt)
+            self.requests.append(
+                Seen(time.monotonic(), time.time(), prompt, authorization, payload)
+            )
+        if self.api_key and authorization != f"Bearer {self.api_key}":
+            send_body(handler, 401, b'{"error": "invalid api key"}')
+            return
+        fault = self.script(pairs[0], attempt) if self.script else None
+        if fault is not None:
+            if fault.delay_s:
+                time.sleep(fault.delay_s)
+            if fault.drop:
+                handler.close_connection = True
+                with contextlib.suppress(OSError):
+                    handler.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if fault.body is not None or fault.status != 200:
+                headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                send_body(handler, fault.status, fault.body or b"{}", headers)
+                return
+        scores = self.scorer(pairs)
+        tokens = sum(len(q.split()) + len(a.split()) for q, a in pairs)
+        usage = {"prompt_tokens": tokens, "total_tokens": tokens}
+        if route == "score":
+            body = {
+                "id": "score-loopback",
+                "object": "list",
+                "model": payload.get("model"),
+                "data": [
+                    {"index": i, "object": "score", "score": score}
+                    for i, score in enumerate(scores)
+                ],
+                "usage": usage,
+            }
+        else:
+            ranked = sorted(enumerate(scores), key=lambda item: -item[1])
+            body = {
+                "id": "rerank-loopback",
+                "model": payload.get("model"),
+                "results": [
+                    {"index": i, "document": {"text": answers[i]}, "relevance_score": score}
+                    for i, score in ranked
+                ],
+                "usage": {"total_tokens": tokens},
+            }
+        send_body(handler, 200, json.dumps(body).encode())
+
+
+@contextlib.contextmanager
+def score_server(
+    scorer: Callable[[list[tuple[str, str]]], list[float]],
+    script: Callable[[tuple[str, str], int], Fault | None] | None = None,
+    api_key: str | None = None,
+) -> Iterator[ScoreServer]:
+    """A `ScoreServer` on 127.0.0.1 (a free port); its `base_url` ends in `/v1`."""
+    state = ScoreServer(scorer=scorer, script=script, api_key=api_key)
+    with loopback_http(lambda handler, method: state._handle(handler)) as base_url:
+        state.base_url = base_url
+        yield state
+
+
 def contains_secret(root: Path, secret: str) -> list[str]:
     """Files under `root` whose bytes contain `secret`."""
     needle = secret.encode()

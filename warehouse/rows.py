@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import duckdb
 import polars as pl
 
 from warehouse.conversations import with_transcripts
+from warehouse.scratch import scratch
 
 CONTENT_COLUMNS = ("instruction", "input", "response", "text")
 # Where a preference row keeps its rejected response (assets/synthesis/methods/preference_pairs.py).
@@ -66,7 +66,7 @@ def normalized(column: str | pl.Expr) -> pl.Expr:
 
 def hash_ids(contents: pl.Series) -> pl.Series:
     """128-bit hex sha256 of each string, computed in bulk by DuckDB (Polars has no sha256)."""
-    with duckdb.connect() as con:
+    with scratch() as con:
         con.register("contents", contents.alias("content").to_frame().to_arrow())
         return con.sql(_ROW_ID_SQL).pl()["row_id"]
 

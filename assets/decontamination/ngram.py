@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
-import duckdb
 import polars as pl
 from pydantic import Field
 
@@ -14,6 +13,7 @@ from assets.filters.text import body
 from assets.run_context import RunContext
 from assets.spark_session import SparkConfig
 from assets.steps import RowStep, StepOutput
+from warehouse.scratch import scratch
 from warehouse.settings import Strict
 
 
@@ -122,7 +122,7 @@ class NgramOverlap(RowStep):
 
             spark = spark_session(self.spark or SparkConfig())
             return ngram_matches_spark(spark, corpus, benchmarks, self.n)
-        with duckdb.connect() as con:
+        with scratch() as con:
             con.register("benchmarks", benchmarks.to_arrow())
             con.register("corpus", corpus.to_arrow())
             found = con.sql(NGRAM_CANDIDATES_SQL, params={"n": self.n}).pl()

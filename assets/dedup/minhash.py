@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-import duckdb
 import numpy as np
 import polars as pl
+
+from warehouse.scratch import scratch
 
 MAX_HASH_32 = np.uint64(0xFFFFFFFF)
 # Odd 64-bit constants: a polynomial base for combining token hashes, and splitmix64's.
@@ -103,7 +104,7 @@ def tokenize(texts: pl.Series, unit: Literal["word", "char"]) -> pl.DataFrame:
         .explode("tok")
         .filter(pl.col("tok").is_not_null() & (pl.col("tok") != ""))
     )
-    with duckdb.connect() as con:
+    with scratch() as con:
         vocab = exploded.select(pl.col("tok").unique())
         con.register("vocab", vocab.to_arrow())
         hashed = con.sql(_TOKEN_HASH_SQL).pl()

@@ -7,6 +7,12 @@ import polars as pl
 
 from warehouse.conversations import decoded
 
+# Forms that repeat by design: a poem with refrains, a cheer, a chant, an affirmation.
+REPEATS_BY_FORM = (
+    r"(?i)\b(?:villanelles?|triolets?|pantoums?|ghazals?|rondeaus?|rondels?|sestinas?|refrains?|"
+    r"choruses|cheers?|chants?|slogans?|mantras?|affirmations?|litany|call and response)\b"
+)
+
 
 def requests(rows: pl.DataFrame) -> pl.DataFrame:
     """`row_id, request`: an instruction row's instruction and input, or every user turn of a

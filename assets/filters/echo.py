@@ -10,7 +10,16 @@ one space), a response echoes its instruction when
   (bigrams) occur in the instruction, in a response of at least `min_copy_words` words ("The
   sky is blue." for 'Rewrite this for a child: "The sky is blue."'). A shorter response, such
   as an option taken from a multiple-choice question, is left alone; so is a copy of the
-  row's `input` (the text a rewrite or correction task works on belongs there).
+  row's `input` (the text a rewrite or correction task works on belongs there); or
+- it wraps the instruction in filler: it holds at least `min_covered_fraction` of the
+  instruction's word pairs, and every word it adds is a pleasantry or function word ("I'd be
+  happy to help! You asked: ...", "Good question! How does X work? Let me explain."), with
+  "I/me/my" and "you/your" read as one word, so "You want me to tell you how to reset your
+  router." echoes "Can you tell me how to reset my router?". "Yes"/"no"/"not" are answers.
+
+A simulated user turn that repeats the assistant turn before it is an echo too. A response
+that is part of the instruction with its case or punctuation changed ("Where are you going?"
+for "Add the punctuation: where are you going") did the task: no echo.
 
 "The capital of France is Paris." for "What is the capital of France?" is no echo.
 """
@@ -31,8 +40,28 @@ from warehouse.settings import Strict
 _NOT_WORD = r"[^\p{L}\p{N}]+"
 ASKED_TO_ECHO = (
     r"(?i)\b(?:repeat|say (?:it|this|that) back|echo|verbatim|word for word|exactly as "
-    r"(?:written|given|it is)|copy (?:it|this|the following))\b"
+    r"(?:written|given|it is)|copy (?:it|this|the following)|(?:read|say|give) (?:\w+ ){0,3}"
+    r"back(?: to me)?|back to me)\b"
 )
+
+
+def _listed(words: str) -> list[str]:
+    return words.split()
+
+
+# Words a response may wrap around a repeated request without answering it: pleasantries,
+# function words and the request's own verbs of asking. Not "yes", "no" or "not": answers.
+FILLER = _listed(
+    "a an the and or so to of for with about that this it its is are was be been am "
+    "do does can could will would shall should may might let lets me i you your my "
+    "we us our d ll m re s ve sure certainly course okay ok absolutely great good "
+    "nice excellent interesting question questions asked ask asking want wanted like "
+    "love need know tell explain help happy glad thing things here well right "
+    "alright sounds hi hello thanks thank just really indeed what now understand "
+    "understood got basically quite"
+)
+# First and second person read as one word: an echo swaps them ("my router" / "your router").
+_PERSON = r"\b(?:i|me|my|mine|myself|you|your|yours|yourself)\b"
 
 
 class EchoRules(Strict):
@@ -53,6 +82,17 @@ class EchoRules(Strict):
     )
     min_copy_words: int = Field(
         default=4, ge=2, description="Shorter responses are never judged copies."
+    )
+    filler_wrapped: bool = Field(
+        default=True,
+        description="Also drop a response that adds only pleasantries and function words "
+        "to most of the instruction.",
+    )
+    min_covered_fraction: float = Field(
+        default=0.7,
+        gt=0.0,
+        le=1.0,
+        description="Share of the instruction's word bigrams a filler-wrapped echo holds.",
     )
 
 
@@ -82,6 +122,8 @@ class EchoesInstruction(RowFilter):
     max_added_words: int = 3
     min_copied_fraction: float = 0.8
     min_copy_words: int = 4
+    filler_wrapped: bool = True
+    min_covered_fraction: float = 0.7
     name: str = "echoes_instruction"
     Config: ClassVar[type[Strict]] = EchoRules
     config_key: ClassVar[str] = "echo"
@@ -90,15 +132,24 @@ class EchoesInstruction(RowFilter):
     def from_config(cls, config: EchoRules, run: RunContext) -> list[EchoesInstruction]:
         if not config.enabled:
             return []
-        return [cls(config.max_added_words, config.min_copied_fraction, config.min_copy_words)]
+        return [
+            cls(
+                config.max_added_words,
+                config.min_copied_fraction,
+                config.min_copy_words,
+                config.filler_wrapped,
+                config.min_covered_fraction,
+            )
+        ]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         # Every answer against what it answers: an instruction's response, a preference
-        # pair's chosen side, each assistant turn against the user turn before it.
+        # pair's chosen side, each assistant turn against the user turn before it, and each
+        # later user turn against the assistant turn before it (a simulated user parroting).
         # Each derived text is a column computed once: written inline, the normalized texts
         # were recomputed by every expression that reads them (4x the cost).
         texts = (
-            units(rows, ("response", "messages"), ("assistant",))
+            _answers(rows)
             .rename({"prompt": "instruction", "text": "response"})
             .select(
                 "row_id",
@@ -126,11 +177,30 @@ class EchoesInstruction(RowFilter):
         # Bigrams (most of the rule's cost) only where a copy is possible: a response with
         # u distinct words has at least u - 1 distinct bigrams, and at most the instruction's
         # (its words - 1) can be shared, so a copy needs u - 1 <= (words - 1) / fraction.
+        # A user turn that parrots the assistant copies most of its turn, not a phrase of it.
+        answer = pl.col("role") != "user"
         distinct = response.str.split(" ").list.n_unique()
-        may_copy = (pl.col("_response_words") >= self.min_copy_words) & (
-            (distinct - 1) <= (pl.col("_instruction_words") - 1) / self.min_copied_fraction
+        may_copy = (
+            (pl.col("_response_words") >= self.min_copy_words)
+            & (answer | (2 * pl.col("_response_words") >= pl.col("_instruction_words")))
+            & ((distinct - 1) <= (pl.col("_instruction_words") - 1) / self.min_copied_fraction)
         )
-        texts = texts.filter(repeats | may_copy).with_columns(
+        # A wrapped echo holds most of the instruction (a cheap sign: its last word) and adds
+        # a few words of filler.
+        may_wrap = (
+            pl.lit(self.filler_wrapped)
+            & answer
+            & (pl.col("_instruction_words") >= 3)
+            & (pl.col("_response_words") <= pl.col("_instruction_words") + 15)
+            & (
+                response.str.len_bytes()
+                >= (self.min_covered_fraction * instruction.str.len_bytes()).cast(pl.UInt32)
+            )
+            & (pl.lit(" ") + response + pl.lit(" ")).str.contains(
+                pl.lit(" ") + instruction.str.extract(r"(\S+)$", 1) + pl.lit(" "), literal=True
+            )
+        )
+        texts = texts.filter(repeats | may_copy | may_wrap).with_columns(
             _bigrams(pl.col("_response")).alias("_pairs")
         )
         copied = (
@@ -140,14 +210,49 @@ class EchoesInstruction(RowFilter):
         copies = (pl.col("_response_words") >= self.min_copy_words) & (
             copied >= self.min_copied_fraction
         )
+        wraps = may_wrap & _wrapped(self.min_covered_fraction)
         # "Repeat after me" is answered by repeating.
         asked = pl.col("_raw_instruction").str.contains(ASKED_TO_ECHO)
-        echo = (instruction != "") & (repeats | copies) & ~asked
-        flagged = texts.filter(echo).with_columns(
-            pl.when(repeats).then(1.0).otherwise(copied).cast(pl.Float64).alias("_score"),
-            pl.when(repeats).then(pl.lit("repeats")).otherwise(pl.lit("copies")).alias("_how"),
-            added.alias("_added"),
-            copied.round(3).alias("_copied"),
+        # A user who asks back ("You're saying water boils at 100 °C?") checks, not parrots.
+        asks_back = (
+            ~answer
+            & pl.col("_raw_response").str.strip_chars().str.ends_with("?")
+            & ~(pl.col("_raw_instruction").str.strip_chars().str.ends_with("?"))
+        )
+        echo = (instruction != "") & (repeats | copies | wraps) & ~asked & ~asks_back
+        # "Where are you going tonight?" for "Add the punctuation: where are you going
+        # tonight" is part of the request with its case or punctuation changed: the task done
+        # (read on the few echoes only).
+        part = (pl.lit(" ") + instruction + pl.lit(" ")).str.contains(
+            pl.lit(" ") + response + pl.lit(" "), literal=True
+        ) & (response != instruction)
+        verbatim = _spaced(pl.col("_raw_instruction")).str.contains(
+            _spaced(pl.col("_raw_response")).str.strip_chars_end(".!?"), literal=True
+        )
+        flagged = (
+            texts.with_columns(
+                echo.alias("_echo"),
+                repeats.alias("_repeats"),
+                copies.alias("_copies"),
+                copied.alias("_copied"),
+            )
+            .filter(pl.col("_echo"))
+            .filter(~(part & ~verbatim))
+            .with_columns(
+                pl.when(pl.col("_repeats") | ~pl.col("_copies"))
+                .then(1.0)
+                .otherwise(pl.col("_copied"))
+                .cast(pl.Float64)
+                .alias("_score"),
+                pl.when(pl.col("_repeats"))
+                .then(pl.lit("repeats"))
+                .when(pl.col("_copies"))
+                .then(pl.lit("copies"))
+                .otherwise(pl.lit("wraps"))
+                .alias("_how"),
+                added.alias("_added"),
+                pl.col("_copied").round(3),
+            )
         )
         return decisions(
             flagged,
@@ -158,3 +263,43 @@ class EchoesInstruction(RowFilter):
             copied_bigram_fraction=pl.col("_copied"),
             response=pl.col("_raw_response").str.slice(0, 200),
         )
+
+
+def _spaced(text: pl.Expr) -> pl.Expr:
+    return text.fill_null("").str.replace_all(r"\s+", " ").str.strip_chars()
+
+
+def _answers(rows: pl.DataFrame) -> pl.DataFrame:
+    """Answer units (`units`), and each conversation user turn after an assistant turn with
+    that assistant turn as its prompt."""
+    found = units(rows, ("response", "messages"), ("assistant", "user"))
+    # A conversation's units come in turn order: the unit before a turn is the turn before
+    # it when both are of one row and their turns are consecutive (a plain shift: a window
+    # per row costs four times more).
+    same_row = (pl.col("row_id").shift(1) == pl.col("row_id")) & (
+        pl.col("turn").shift(1) == pl.col("turn") - 1
+    )
+    after_answer = same_row & (pl.col("role").shift(1) == "assistant")
+    # Only a user turn at least half as long as the turn before it can parrot that turn.
+    long_enough = 2 * pl.col("text").str.len_bytes() >= pl.col("text").shift(1).str.len_bytes()
+    return found.with_columns(
+        pl.when(pl.col("role") == "user")
+        .then(pl.when(after_answer & long_enough).then(pl.col("text").shift(1)))
+        .otherwise(pl.col("prompt"))
+        .alias("prompt")
+    ).filter(pl.col("prompt").is_not_null())
+
+
+def _wrapped(min_covered: float) -> pl.Expr:
+    """Over the normalized texts: the response holds `min_covered` of the instruction's
+    bigrams (first and second person as one word), and every word it adds is filler."""
+    person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
+    asked_pairs, said_pairs = _bigrams(person[0]), _bigrams(person[1])
+    covered = asked_pairs.list.set_intersection(
+        said_pairs
+    ).list.len() / asked_pairs.list.len().clip(lower_bound=1)
+    added_words = person[1].str.split(" ").list.set_difference(person[0].str.split(" "))
+    only_filler = added_words.list.eval(
+        (pl.element().is_in(FILLER) | (pl.element() == "·")).all()
+    ).list.first()
+    return (covered >= min_covered) & only_filler.fill_null(True)

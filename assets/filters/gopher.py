@@ -12,6 +12,8 @@ from typing import ClassVar
 import polars as pl
 from pydantic import Field
 
+from assets.filters.asked import REPEATS_BY_FORM, unless_asked
+from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.rule_sets import (
     WORDS,
     DocumentRuleScope,
@@ -336,4 +338,6 @@ class GopherRepetition(RowFilter):
                 for n, limit in sorted(r.max_duplicate_ngram_char_fraction.items())
             ],
         ]
-        return flag_thresholds(measured, self.name, checks, None)
+        flagged = flag_thresholds(measured, self.name, checks, None)
+        # A refrain, a chorus or a cheer the request asked for repeats its lines by design.
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")

@@ -9,7 +9,7 @@ from typing import ClassVar
 import polars as pl
 from pydantic import Field, model_validator
 
-from assets.filters.asked import unless_asked
+from assets.filters.asked import REPEATS_BY_FORM, unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.text import body
 from assets.models.output_screens import REFUSAL_PATTERNS
@@ -268,10 +268,15 @@ class RepeatedLines(RowFilter):
         return [cls(config.max_fraction)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        lines = (
-            body(("response", "text"))
-            .str.split("\n")
-            .list.eval(pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != ""))
+        # A conversation's lines are what the assistant says: a user who pastes a log with a
+        # line three times is quoting it, not looping.
+        text = (
+            pl.when(pl.col("kind") == "conversation")
+            .then(pl.col("response"))
+            .otherwise(body(("response", "text")))
+        )
+        lines = text.str.split("\n").list.eval(
+            pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
         )
         count = lines.list.len()
         fraction = (1 - lines.list.n_unique() / count.clip(lower_bound=1)).fill_null(0)
@@ -282,9 +287,9 @@ class RepeatedLines(RowFilter):
             fraction,
             _evidence(fraction=fraction, lines=count),
         )
-        # A chorus sung twice or a blank form is what the request asked for (in an
+        # A chorus sung twice, a cheer or a blank form is what the request asked for (in an
         # instruction or any user turn of a conversation).
-        return unless_asked(flagged, rows, ASKED_TO_REPEAT)
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
 
 
 class RepeatedNgramsConfig(Strict):
@@ -339,4 +344,4 @@ class RepeatedNgrams(RowFilter):
             _evidence(fraction=fraction, ngrams=count, n=pl.lit(self.n)),
         )
         # A tongue twister asked for three times loops on purpose.
-        return unless_asked(flagged, rows, ASKED_TO_REPEAT)
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")

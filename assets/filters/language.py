@@ -25,6 +25,7 @@ from assets.filters.asked import requests
 from assets.language_id import fasttext_languages
 from assets.run_context import RunContext
 from assets.steps import RowFilter, RowStep, StepOutput, merge_stats
+from warehouse.conversations import decoded
 from warehouse.settings import Strict
 
 
@@ -189,10 +190,14 @@ class LanguageIdentification(RowStep):
 
 @dataclass(frozen=True)
 class LanguageFilter(RowFilter):
-    """Drops rows whose identified language is not allowed, when the identifier is confident."""
+    """Drops rows whose identified language is not allowed, when the identifier is confident;
+    not a row whose request names its language, nor a conversation with a user or assistant
+    turn in an allowed language (a bilingual one: `response_language` judges its answers)."""
 
     allowed: tuple[str, ...]
     min_confidence: float
+    candidates: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt", "nl")
+    min_letters: int = 20
     name: str = "language"
     Config: ClassVar[type[Strict]] = LanguageConfig
     config_key: ClassVar[str] = "language"
@@ -201,7 +206,44 @@ class LanguageFilter(RowFilter):
     def from_config(cls, config: LanguageConfig, run: RunContext) -> list[LanguageFilter]:
         if not (config.enabled and config.drop):
             return []
-        return [cls(tuple(config.allowed), config.min_confidence)]
+        return [
+            cls(
+                tuple(config.allowed),
+                config.min_confidence,
+                tuple(config.candidates),
+                config.min_letters,
+            )
+        ]
+
+    def _with_allowed_turn(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`row_id` of the conversation rows with a user or assistant turn confidently in an
+        allowed language (fastText per turn, on the few rows the filter would drop)."""
+        chats = rows.filter((pl.col("kind") == "conversation") & pl.col("messages").is_not_null())
+        if chats.is_empty():
+            return chats.select("row_id")
+        turns = (
+            chats.select("row_id", decoded().alias("m"))
+            .explode("m")
+            .filter(pl.col("m").struct.field("role").is_in(["user", "assistant"]))
+            .select(
+                "row_id",
+                pl.col("m")
+                .struct.field("content")
+                .fill_null("")
+                .str.replace_all(CODE_FENCE, " ")
+                .str.replace_all(r"\s+", " ")
+                .alias("_turn"),
+            )
+            .filter(pl.col("_turn").str.count_matches(r"\p{L}") >= max(self.min_letters, 1))
+        )
+        if turns.is_empty():
+            return turns.select("row_id")
+        langs, scores = fasttext_languages(turns["_turn"].to_list(), list(self.candidates))
+        return turns.with_columns(
+            pl.Series("_lang", langs, dtype=pl.String), pl.Series("_score", scores, pl.Float64)
+        ).filter(
+            pl.col("_lang").is_in(list(self.allowed)) & (pl.col("_score") >= self.min_confidence)
+        )
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if "lang" not in rows.columns:
@@ -226,6 +268,12 @@ class LanguageFilter(RowFilter):
                 wrong_rows.join(requests(wrong_rows), on="row_id", how="left")
                 .filter(~named)
                 .drop("request")
+            )
+            # A conversation with a turn in an allowed language is a bilingual one (a learner
+            # who writes English and is answered in French at their request): each answer's
+            # language is `response_language`'s to judge against its own request.
+            wrong_rows = wrong_rows.filter(
+                ~pl.col("row_id").is_in(self._with_allowed_turn(wrong_rows)["row_id"].implode())
             )
         return wrong_rows.select(
             "row_id",

@@ -128,6 +128,38 @@ class OpenAICompatibleModel(PricedModel):
         return {"base_url": self.base_url}
 
 
+class ScoringEndpoint(OpenAICompatibleModel):
+    """A reward or reranker model behind a server's scoring API, for `preference_pairs`
+    `signal: reward`: vLLM's `POST {base_url}/score` (`text_1`, `text_2`; the score in
+    `data[0].score`) or the Cohere-style `POST {base_url}/rerank` that vLLM and
+    Cohere-compatible rerank services serve (`query`, `documents`; the score in
+    `results[].relevance_score`). Key, retries, timeouts and failure budget as the chat
+    backend's."""
+
+    backend: Literal["openai_score"] = "openai_score"  # type: ignore[assignment]
+    api: Literal["score", "rerank"] = Field(
+        default="score",
+        description="score: vLLM's /score (text_1, text_2); rerank: /rerank (query, documents).",
+    )
+    truncate_prompt_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Sent when set: the server cuts a pair to this many tokens (vLLM) instead "
+        "of refusing one longer than the model reads.",
+    )
+
+    def lineage_params(self) -> dict:
+        return {
+            "base_url": self.base_url,
+            "api": self.api,
+            **(
+                {"truncate_prompt_tokens": self.truncate_prompt_tokens}
+                if self.truncate_prompt_tokens
+                else {}
+            ),
+        }
+
+
 class BatchSettings(Strict):
     """How a batch backend cuts its requests into files, waits for them and asks again."""
 

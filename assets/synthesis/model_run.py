@@ -179,7 +179,7 @@ class ModelRun(ModelSession):
 
     def keep(
         self,
-        model: CachedModel,
+        model: CachedModel | str | None,
         calls: Sequence[CallResult],
         lineage: Lineage,
         *,
@@ -187,7 +187,8 @@ class ModelRun(ModelSession):
         kind: str = "instruction",
         **content: object,
     ) -> None:
-        """A row of `kind` written by `model` in `calls`: `content` holds its contract columns
+        """A row of `kind` written by `model` (or the generator of that id, e.g. the seed
+        source whose text a row reuses) in `calls`: `content` holds its contract columns
         (task_type, instruction, input, response, text, answer, verified)."""
         unknown = sorted(set(content) - METHOD_COLUMNS)
         if unknown:
@@ -197,7 +198,7 @@ class ModelRun(ModelSession):
                 "kind": kind,
                 **content,
                 "attributes": json.dumps(attributes),
-                "generator_id": model.generator_id,
+                "generator_id": model if isinstance(model, str | None) else model.generator_id,
                 "method": self.method,
             }
         )

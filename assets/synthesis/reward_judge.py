@@ -1,8 +1,12 @@
-"""A reward model as a judge: the filtered stage's reward scorer (assets/filters/reward_score.py,
-a local CrossEncoder or one-output sequence-classification folder, never downloaded) behind
-the backend interface, so its scores are model calls like any other: a generator (backend
-`reward`, the folder's name and weights digest), each score a logged, cached call whose
-prompt is the (request, answer) pair as two chat messages and whose output is the score.
+"""A reward model as a judge, behind the backend interface, so its scores are model calls like
+any other: a generator, each score a logged, cached call whose prompt is the (request,
+answer) pair as two chat messages and whose output is the score. Either:
+
+- the filtered stage's reward scorer (assets/filters/reward_score.py): a local CrossEncoder or
+  one-output sequence-classification folder, never downloaded (backend `reward`, the
+  folder's name and weights digest); or
+- a server's scoring API (`ScoringEndpoint`: vLLM's `/score` or a `/rerank`; backend
+  `openai_score`, assets/models/backends/openai_score.py), its key from the environment.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag
 
 from assets.filters.reward_score import load_reward_model, model_digest, predict_rewards
 from assets.models.backends.base import Completion, Prompt
+from assets.models.backends.openai_score import OpenAIScoreBackend, scored_pair
 from assets.models.call_cache import CachedModel
-from assets.models.generators import Sampling
+from assets.models.generators import Sampling, ScoringEndpoint
 from assets.models.json_schema import JsonSchema
 from assets.models.rubric_judge import Judgement
 from assets.models.session import ModelSession
@@ -33,6 +39,20 @@ class RewardScorer(Strict):
 
     model_path: str = Field(min_length=1, description="A model folder on this machine.")
     max_length: int = Field(default=512, ge=16, description="Tokens of a pair the model reads.")
+
+
+def _reward_kind(value: object) -> str:
+    # A scoring endpoint names its server; a local model its folder.
+    if isinstance(value, dict):
+        return "endpoint" if "base_url" in value else "local"
+    return "endpoint" if isinstance(value, ScoringEndpoint) else "local"
+
+
+# `preference_pairs`' `reward`: a local folder (`model_path`) or a scoring API (`base_url`).
+Reward = Annotated[
+    Annotated[RewardScorer, Tag("local")] | Annotated[ScoringEndpoint, Tag("endpoint")],
+    Discriminator(_reward_kind),
+]
 
 
 @dataclass
@@ -64,14 +84,10 @@ class RewardBackend:
         sample_index: int,
         schema: JsonSchema | None = None,
     ) -> Completion:
-        if isinstance(prompt, str) or [m["role"] for m in prompt] != ["user", "assistant"]:
-            raise ValueError("a reward model scores a user request and an assistant answer")
+        pair = scored_pair(prompt)
         start = time.perf_counter()
         (score,) = predict_rewards(
-            self.config.model_path,
-            self.config.max_length,
-            [(prompt[0]["content"], prompt[1]["content"])],
-            batch_size=1,
+            self.config.model_path, self.config.max_length, [pair], batch_size=1
         )
         return Completion(
             text=json.dumps(score),
@@ -90,8 +106,12 @@ class RewardJudge:
         self.model = model
 
     @classmethod
-    def build(cls, session: ModelSession, config: RewardScorer) -> RewardJudge:
-        model = session.backend_model(RewardBackend(config), [], {"role": "reward"})
+    def build(cls, session: ModelSession, config: RewardScorer | ScoringEndpoint) -> RewardJudge:
+        if isinstance(config, ScoringEndpoint):
+            backend = OpenAIScoreBackend(config)
+            model = session.backend_model(backend, [], {"role": "reward"}, price=config.price)
+        else:
+            model = session.backend_model(RewardBackend(config), [], {"role": "reward"})
         return cls(model)
 
     @property

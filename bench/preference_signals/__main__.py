@@ -14,9 +14,14 @@ calls are cached under `--home`.
 
 With `--reward-model DIR`, a local reward model folder (what `signal: reward` loads) scores
 both responses of each triple (reported, not gated): right when the sound one scores higher.
+With `--reward-url URL --reward-name NAME`, a server's scoring API does (what `signal: reward`
+with `reward.base_url` calls: vLLM's `/score`, or `/rerank` with `--reward-api rerank`; the
+key from the variable `--reward-key-env` names), each score a call cached under `--home`.
 
     python bench/preference_signals [--triples FILE] [--judges [--judge-limit N]]
                                     [--reward-model DIR]
+                                    [--reward-url URL --reward-name NAME [--reward-api API]
+                                     [--reward-key-env VAR]]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -101,6 +107,29 @@ def reward_accuracy(triples: list[dict], folder: Path) -> float:
     return sum(s > f for s, f in zip(scores[::2], scores[1::2], strict=True)) / len(triples)
 
 
+def endpoint_accuracy(triples: list[dict], home: Path, endpoint: dict) -> tuple[float, int]:
+    """`reward_accuracy` through a scoring endpoint (`ScoringEndpoint` settings), and how
+    many of its scores were new calls (the rest came from the call log under `home`)."""
+    from assets.models.context import ModelContext
+    from assets.models.generators import ScoringEndpoint
+    from assets.models.session import ModelSession
+    from assets.synthesis.reward_judge import RewardJudge
+    from warehouse import Warehouse
+
+    home.mkdir(parents=True, exist_ok=True)
+    session = ModelSession(ModelContext(Warehouse(home), "bench-preference-signals"))
+    judge = RewardJudge.build(session, ScoringEndpoint.model_validate(endpoint))
+    items = []
+    for triple in triples:
+        instruction = render(
+            triple["instruction"], [Constraint(**c) for c in triple["constraints"]]
+        )
+        items += [{"instruction": instruction, "response": triple[s]} for s in ("sound", "flawed")]
+    scores = [j.score for j in judge.score(items)]
+    right = sum(s > f for s, f in zip(scores[::2], scores[1::2], strict=True))
+    return right / len(triples), session.new_calls
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -114,7 +143,13 @@ def main() -> None:
     parser.add_argument(
         "--reward-model", type=Path, default=None, help="a local reward model folder to score"
     )
+    parser.add_argument("--reward-url", default=None, help="a scoring API root, e.g. .../v1")
+    parser.add_argument("--reward-name", default=None, help="the model name the server expects")
+    parser.add_argument("--reward-api", choices=["score", "rerank"], default="score")
+    parser.add_argument("--reward-key-env", default=None, help="the API key's variable name")
     args = parser.parse_args()
+    if args.reward_url and not args.reward_name:
+        parser.error("--reward-url needs --reward-name (the model name the server expects)")
     triples = [json.loads(line) for line in args.triples.read_text(encoding="utf-8").splitlines()]
     accuracy, wrong = checks_accuracy(triples)
     kinds = sorted({c["kind"] for t in triples for c in t["constraints"]})
@@ -133,6 +168,21 @@ def main() -> None:
     if args.reward_model:
         accuracy = reward_accuracy(triples, args.reward_model)
         print(f"reward_pair_accuracy {accuracy:.3f} ({args.reward_model.name})")
+    if args.reward_url:
+        endpoint = {
+            "base_url": args.reward_url,
+            "model": args.reward_name,
+            "api": args.reward_api,
+            "api_key_env": args.reward_key_env,
+        }
+        started = time.perf_counter()
+        accuracy, new = endpoint_accuracy(triples, args.home, endpoint)
+        seconds = time.perf_counter() - started
+        print(
+            f"reward_endpoint_pair_accuracy {accuracy:.3f} ({args.reward_name} at "
+            f"{args.reward_url}, /{args.reward_api}; {new} new calls of {2 * len(triples)} "
+            f"in {seconds:.1f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import uuid
@@ -286,10 +287,15 @@ def test_the_sandbox_sees_no_environment_home_or_project(monkeypatch):
         "print(sorted(os.environ))\n"
         f"print(os.path.exists({str(Path.cwd())!r}), os.path.exists({os.path.expanduser('~')!r}))\n"
         "print(sorted(os.listdir('/')))\n"
+        "print(os.getuid(), os.getgid(), os.getgroups())\n"
     )
     result = Sandbox(SANDBOX).run(Execution(program, None, main=True))
     assert result.passed, result.evidence()
-    environment, visible, root = result.stdout.splitlines()
+    environment, visible, root, identity = result.stdout.splitlines()
+    # Started by root, the program runs as nobody with no supplementary groups (the process
+    # limit binds only a user other than root).
+    if os.geteuid() == 0:
+        assert identity == "65534 65534 []"
     assert "OPENAI_API_KEY" not in environment and "sk-secret" not in result.stdout
     assert visible == "False False"
     assert set(eval(root)) <= {"usr", "bin", "lib", "lib64", "sbin", "tmp", "dev", "proc"}
@@ -528,3 +534,16 @@ def test_a_split_verdict_round_trip_through_bubblewrap():
     result = sandbox.run(Execution(probe, "assert f() == open('/etc/hostname').read()\n"))
     assert result.status == "sandbox_violation" and result.error["where"] == "expected"
     assert result.violations[0]["kind"] == "file_read"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root switches to nobody")
+def test_without_setpriv_the_sandbox_still_runs_as_nobody(monkeypatch):
+    which = shutil.which
+    monkeypatch.setattr(
+        "assets.execution.sandbox.shutil.which",
+        lambda name: None if name == "setpriv" else which(name),
+    )
+    program = "import os\nprint(os.getuid(), os.getgroups())\n"
+    result = Sandbox(SANDBOX).run(Execution(program, None, main=True))
+    assert result.passed, result.evidence()
+    assert result.stdout.splitlines()[0] == "65534 []"

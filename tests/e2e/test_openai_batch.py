@@ -6,12 +6,14 @@ submitting anything twice; and the run's budget holds at batch prices."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -44,7 +46,7 @@ PRICE = {
     "batch_output_per_million": 4.0,
 }
 PROMPTS = [(f"tell me about topic {n}", 0) for n in range(12)]
-# Runs killed in the kill test (each costs a process start, about 1 s here).
+# Runs killed in the kill test (each a forked process).
 KILL_POINTS = 20
 
 
@@ -339,18 +341,49 @@ def test_the_sensor_completes_a_pending_version(tmp_path, monkeypatch):
     assert check.passed and check.description.endswith("promoted")
 
 
+def _alive(pid: int) -> bool:
+    """Whether `pid` runs (the fork server reaps its runs as soon as they end)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _killed_at_exit(runs: subprocess.Popen) -> Iterator[None]:
+    """The fork server and any run it started (its process group) are gone after the block,
+    even when an assertion failed with a run still going."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(runs.pid, signal.SIGKILL)
+        runs.wait(timeout=30)
+        for pipe in (runs.stdin, runs.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
 def test_kill_9_at_random_points_then_rerun_submits_nothing_twice(tmp_path):
     """A run in its own process (6 requests, 2 batches of 3) is killed (SIGKILL) right after
     the fake server answered its k-th API request, k drawn (seeded) from its first upload to
     its last download, then run again to the end: at `KILL_POINTS` points, on one home and
     one server, each point with requests of its own. Every re-run completes and the server
-    saw every request submitted exactly once."""
+    saw every request submitted exactly once. The runs are forked from one process that
+    imported the client once (tests/e2e/batch_client.py)."""
     rng = random.Random(23)
     count, home = 6, tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    # API requests of one uninterrupted run: 2 uploads, 2 creations, polls, 2 downloads.
-    with batch_server(polls_in_progress=3) as server:
+    runs = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.batch_client"],
+        cwd=REPO, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    assert runs.stdin is not None and runs.stdout is not None
+    with batch_server(polls_in_progress=3) as server, _killed_at_exit(runs):
+        # API requests of one uninterrupted run: 2 uploads, 2 creations, polls, 2 downloads.
         batch_model(home, server.base_url, "measure").complete_many(
             client_prompts(count, "measure"), CLIENT_SAMPLING
         )
@@ -358,17 +391,19 @@ def test_kill_9_at_random_points_then_rerun_submits_nothing_twice(tmp_path):
         mid_way = 0
         for point in range(KILL_POINTS):
             topic = f"point-{point}"
-            process = subprocess.Popen(
-                [sys.executable, "-m", "tests.e2e.batch_client", str(home), server.base_url,
-                 str(count), topic],
-                cwd=REPO, env=env, stdout=subprocess.PIPE, text=True,
-            )  # fmt: skip
-            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+            runs.stdin.write(f"{home}\t{server.base_url}\t{count}\t{topic}\n")
+            runs.stdin.flush()
+            ready, pid = runs.stdout.readline().split()
+            assert ready == "ready", point
             kill_at = server.handled + rng.randint(1, per_run)
-            while server.handled < kill_at and process.poll() is None:
+            while server.handled < kill_at and _alive(int(pid)):
                 time.sleep(0.001)
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=30)
+            with contextlib.suppress(ProcessLookupError):  # it ended before its kill point
+                os.kill(int(pid), signal.SIGKILL)
+            ended = runs.stdout.readline().strip()
+            if ended == "done":  # it finished before its kill point
+                ended = runs.stdout.readline().strip()
+            assert ended in ("exit 0", f"exit {-signal.SIGKILL}"), (point, ended)
             # Killed between the first submission and the last collection?
             recorded = _query(home, "SELECT collected_at FROM batches")
             mid_way += any(r["collected_at"] is None for r in recorded)
@@ -376,6 +411,8 @@ def test_kill_9_at_random_points_then_rerun_submits_nothing_twice(tmp_path):
                 client_prompts(count, topic), CLIENT_SAMPLING
             )
             assert len(results) == count, point
+        runs.stdin.close()
+        assert runs.wait(timeout=30) == 0
         submitted = dict(server.submitted)
     assert len(submitted) == count * (KILL_POINTS + 1) and set(submitted.values()) == {1}
     calls = _query(home, "SELECT DISTINCT request_hash FROM model_calls WHERE status = 'ok'")

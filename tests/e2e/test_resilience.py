@@ -14,8 +14,16 @@ from typing import IO
 import dagster as dg
 import duckdb
 import polars as pl
+import yaml
 
-from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, venv_command
+from tests.conftest import (
+    BASE_RECIPE,
+    NO_METADATA_EMBEDDINGS,
+    SELF_INSTRUCT,
+    copy_home,
+    recipe_dict,
+    venv_command,
+)
 from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions, read_version
 
@@ -68,7 +76,10 @@ EVOLVE = {
 
 
 def test_two_runs_started_together_complete_and_pay_for_each_call_once(home, write_recipe):
-    recipe = write_recipe(synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], EVOLVE]})
+    recipe = write_recipe(
+        synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], EVOLVE]},
+        reports=NO_METADATA_EMBEDDINGS,
+    )
     runs = [_start_run(home, recipe), _start_run(home, recipe)]
     for code, output in [run.finish() for run in runs]:
         assert code == 0, output
@@ -91,15 +102,21 @@ def test_two_runs_started_together_complete_and_pay_for_each_call_once(home, wri
     assert first.equals(second)
 
 
-def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(home, write_recipe):
-    baseline = write_recipe("baseline")
-    code, output = _start_run(home, baseline).finish()
-    assert code == 0, output
+def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(
+    base_flow, tmp_path, monkeypatch
+):
+    # The last promoted versions: the session's base flow, copied (this test adds versions).
+    home = copy_home(base_flow.home, tmp_path)
+    monkeypatch.setenv("SYNTHFOUNDRY_HOME", str(home))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
     before = {corpus: read_version(Warehouse(home), corpus) for corpus in CORPORA}
 
     slow = {**SELF_INSTRUCT, "num_instructions": 6}
-    recipe = write_recipe(
-        "llm", synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], slow]}
+    recipe = home / "llm.yaml"
+    methods = [*BASE_RECIPE["synthesis"]["methods"], slow]
+    recipe.write_text(
+        yaml.safe_dump(recipe_dict(synthesis={"methods": methods}, reports=NO_METADATA_EMBEDDINGS)),
+        "utf-8",
     )
     doomed = _start_run(home, recipe)
     deadline = time.monotonic() + 600

@@ -3,7 +3,12 @@ one-output head on the packaged MiniLM, the `cross_encoder` fixture: its scores 
 so this checks the plumbing, not preference quality) scores every response; the highest and
 lowest make the pair when their margin reaches `min_margin`, else `small_margin`. The reward
 model is a generator (backend `reward`) and each score a logged call, answered from the call
-log on a re-run. Responses come from a scripted loopback server, so they are known."""
+log on a re-run. Responses come from a scripted loopback server, so they are known.
+
+The same model served behind a scoring API (a loopback server running the CrossEncoder, as
+vLLM's `/score` and `/rerank` answer) gives the same scores and pairs through
+`reward.base_url`: a generator of backend `openai_score`, its calls logged and cached, the
+key read from the environment and never stored."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from assets.filters.reward_score import model_digest, predict_rewards
 from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.synthesis.context import MethodOutput, SynthesisContext
 from assets.synthesis.methods.preference_pairs import PreferencePairs, PreferencePairsMethod
-from tests.servers import Fault, fault_server
+from tests.servers import Fault, fault_server, score_server
 from warehouse import Warehouse
 from warehouse.rows import conform, with_row_ids
 
@@ -60,7 +65,7 @@ def _expected_margins(folder: Path) -> dict[str, tuple[float, float]]:
     return {q: (scores[2 * i], scores[2 * i + 1]) for i, q in enumerate(ANSWERS)}
 
 
-def _run(home: Path, folder: Path, min_margin: float) -> MethodOutput:
+def _run(home: Path, folder: Path, min_margin: float, reward: dict | None = None) -> MethodOutput:
     with fault_server(_answer) as server:
         responder = OpenAICompatibleModel(
             backend="openai", base_url=server.base_url, model="stub", max_retries=0
@@ -69,7 +74,7 @@ def _run(home: Path, folder: Path, min_margin: float) -> MethodOutput:
             PreferencePairs(
                 method="preference_pairs",
                 signal="reward",
-                reward={"model_path": str(folder)},
+                reward=reward or {"model_path": str(folder)},
                 generators=[
                     {"generator": responder, "sampling": Sampling(temperature=0.0, max_tokens=32)}
                 ],
@@ -146,3 +151,87 @@ def test_signal_reward_needs_its_model_and_only_it():
         PreferencePairs(method="preference_pairs", signal="reward")
     with pytest.raises(ValueError, match="signal reward takes a `reward` model"):
         PreferencePairs(method="preference_pairs", reward={"model_path": "x"})
+    endpoint = PreferencePairs(
+        method="preference_pairs",
+        signal="reward",
+        reward={"base_url": "http://127.0.0.1:8000/v1", "model": "m", "api": "rerank"},
+    )
+    assert endpoint.reward.backend == "openai_score" and endpoint.reward.api == "rerank"
+    with pytest.raises(ValueError, match="api"):
+        PreferencePairs(
+            method="preference_pairs",
+            signal="reward",
+            reward={"base_url": "http://127.0.0.1:8000/v1", "model": "m", "api": "embed"},
+        )
+
+
+KEY_ENV = "SYNTHFOUNDRY_TEST_REWARD_KEY"
+KEY = "reward-key-51c0de9a"
+
+
+@pytest.mark.parametrize("api", ["score", "rerank"])
+def test_a_scoring_endpoint_serving_the_model_gives_the_same_pairs(
+    cross_encoder, home, monkeypatch, api
+):
+    expected = _expected_margins(cross_encoder)
+    margins = {q: abs(a - b) for q, (a, b) in expected.items()}
+    floor = median(margins.values())
+    local = _run(home, cross_encoder, floor)
+    monkeypatch.setenv(KEY_ENV, KEY)
+
+    def scorer(pairs: list[tuple[str, str]]) -> list[float]:
+        return predict_rewards(str(cross_encoder), 512, pairs, batch_size=8)
+
+    with score_server(scorer, api_key=KEY) as server:
+        endpoint = {
+            "base_url": server.base_url,
+            "model": "minilm-reward",
+            "api": api,
+            "api_key_env": KEY_ENV,
+            "max_in_flight": 4,
+        }
+        served = _run(home, cross_encoder, floor, endpoint)
+        asked = len(server.requests)
+        again = _run(home, cross_encoder, floor, endpoint)
+        assert len(server.requests) == asked == 2 * len(ANSWERS)  # the re-run asked nothing
+
+    def pairs(output: MethodOutput) -> dict[str, tuple]:
+        rows = output.rows.to_dicts()
+        return {
+            r["instruction"]: (
+                r["response"],
+                json.loads(r["attributes"])["rejected"],
+                round(json.loads(r["attributes"])["margin"], 4),
+            )
+            for r in rows
+        }
+
+    assert pairs(served) == pairs(local) and 0 < len(pairs(served)) < len(ANSWERS)
+    assert sorted(served.rejections["rule"]) == sorted(local.rejections["rule"])
+    (generator,) = [g for g in served.generators if g.backend == "openai_score"]
+    assert (generator.model, generator.model_digest) == ("minilm-reward", None)
+    assert generator.params["base_url"] == server.base_url and generator.params["api"] == api
+    for row in served.rows.to_dicts():
+        attributes = json.loads(row["attributes"])
+        assert attributes["judge_generator_id"] == generator.generator_id
+        assert row["call_ids"][2:] == [
+            attributes["chosen_judge_call_id"],
+            attributes["rejected_judge_call_id"],
+        ]
+    with Warehouse(home).reader() as con:
+        logged = con.sql(
+            "SELECT prompt, raw_output, status FROM model_calls WHERE generator_id = ?",
+            params=[generator.generator_id],
+        ).pl()
+        stored = repr(con.sql("SELECT * FROM model_calls").fetchall())
+        stored += repr(con.sql("SELECT * FROM generators").fetchall())
+    assert logged.height == 2 * len(ANSWERS) and set(logged["status"]) == {"ok"}
+    for prompt, raw, _ in logged.iter_rows():
+        user, assistant = json.loads(prompt)
+        score = dict(zip(ANSWERS[user["content"]], expected[user["content"]], strict=True))[
+            assistant["content"]
+        ]
+        assert float(raw) == pytest.approx(score, abs=1e-5)
+    assert KEY not in stored
+    assert again.rows["row_id"].to_list() == served.rows["row_id"].to_list()
+    assert (again.model_calls, again.cached_calls) == (0, 4 * len(ANSWERS))

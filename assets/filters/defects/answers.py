@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import unless_asked
+from assets.filters.asked import REPEATS_BY_FORM, unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.defects.spans import DefectRule, SpanRule, prose, row_text
 from assets.filters.defects.units import decisions, shortened, units
@@ -207,8 +207,10 @@ class TruncatedText(DefectRule):
             units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES)
             .with_columns(cut.fill_null(False).alias("_cut"), in_word.fill_null(False).alias("_in"))
             .filter((pl.col("_cut") | pl.col("_in")) & ~asked.fill_null(False))
-            .filter(pl.col("_cut") | ~known(cut_word))
         )
+        if not found["_cut"].all():
+            # Only then: each `is_in` builds a set of the vocabulary's 21,700 words.
+            found = found.filter(pl.col("_cut") | ~known(cut_word))
         return decisions(
             found,
             self.name,
@@ -224,15 +226,40 @@ ANNOUNCEMENT = "|".join(
     (
         r":\s*$",
         r"(?i:(?:^|[.!?]\s+|\n)(?:(?:sure|certainly|of course|okay|ok|absolutely|great)[!,.]?\s*)?"
-        r"(?:here(?:'s| is| are)|below (?:is|are)|the following (?:is|are)|(?:it|they|this|"
-        r"these) (?:is|are) as follows|see below|as follows)\b[^.!?\n]{0,100}[.!]?\s*$)",
+        r"(?:here(?:'s| is| are)|here (?:it|they) (?:is|are)|below (?:is|are)|the following "
+        r"(?:is|are)|(?:it|they|this|these) (?:is|are) as follows|see below|as follows)\b"
+        r"[^.!?\n]{0,100}[.!]?\s*$)",
+        # The last sentence promises what comes next: "I'll walk you through it step by
+        # step.", "Let me list the main differences.", "Please find the summary below."
+        r"(?i:(?:^|[.!?]\s+|\n)(?:(?:now|so|first),?\s+)?(?:i'll|i will|let me|allow me to|"
+        r"i'm going to|i am going to)\s+(?:now\s+)?(?:\w+\s+){0,2}?(?:walk|list|show|give|"
+        r"share|provide|outline|explain|break (?:it|this|them|that) down|break down|go (?:through|"
+        r"over)|describe|lay (?:out|it out)|run (?:through|you through)|take you through|detail|"
+        r"summari[sz]e|suggest|recommend)\b[^.!?\n]{0,100}[.!]?\s*$)",
+        # ... pointing at what is not there ("or below." is a bound, not a pointer).
+        r"(?i:\b(?:find|see|shown|listed|given|provided|included|attached|outlined|written|"
+        r"summary|details|steps|code|list|table|answer|recipe|examples?)\b[^.!?\n]{0,40}\b"
+        r"below[.!:]?\s*$)",
+        r"(?i:\b(?:as follows|the following)[.!:]?\s*$)",
+        # An announcement followed only by a sign-off: "Here are a few podcasts:\n\nEnjoy!"
+        r"(?i::[ \t]*\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|"
+        r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
     )
+)
+# "Here's to your next chapter!" is a toast; "I'll explain more another time" or "if you
+# like" is a promise for later or an offer, not an answer left out.
+_TOAST = (
+    r"(?i)\bhere(?:'s| is) to\b|\b(?:later|soon|again|tomorrow|another time|next time|if you|"
+    r"if you'd|whenever)\b|\?"
 )
 
 
 @dataclass(frozen=True)
 class AnnouncedMissing(SpanRule):
-    """An answer announced and never given: "Sure! Here is a recipe:" and nothing after it."""
+    """An answer announced and never given: "Sure! Here is a recipe:" and nothing after it,
+    or a last sentence that promises what never comes ("I'll walk you through it step by
+    step.", "Please find the summary below."), or an announcement followed by a sign-off
+    alone."""
 
     config_key: ClassVar[str] = "announced_missing"
     fields: ClassVar = ANSWER_FIELDS
@@ -244,44 +271,122 @@ class AnnouncedMissing(SpanRule):
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # An announcement ends a turn: the end of the text or of a transcript's paragraph.
-        return text.str.contains(r"(?i):\s*(?:\n|$)|\b(?:here|below|follows)\b")
+        # An announcement ends a turn: the end of the text or of a transcript's paragraph.
+        return text.str.contains(r":[ \t]*(?:\n|$)") | text.str.contains(
+            r"(?i)\b(?:here|below|follows|following|i'll|i will|let me|allow me to|going to)\b"
+            r"[^\n]{0,160}(?:\n|$)"
+        )
 
     def exempt(self) -> pl.Expr:
-        return pl.col("prompt").str.contains(_WANTS_BLANKS)
+        return pl.col("prompt").str.contains(_WANTS_BLANKS) | pl.col("_span").str.contains(_TOAST)
 
 
-EMPTY_ITEM = r"(?m)^[ \t]*(?:\d{1,2}[.)]|[-*•]|\(\w\)|\[ \])[ \t]*$"
-# Two or more headings (bold or Markdown) with nothing under them, ending the answer.
-_EMPTY_HEADINGS = (
-    r"(?m)(?:^[ \t]*(?:\*\*[^*\n]{1,40}\*\*:?|#{1,6}[ \t][^\n]{1,60})[ \t]*(?:\n\s*|\z)){2,}\z"
+# A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.
+_MARKER = r"(?:\d{1,2}[.)]|[-*•]|[a-z][.)]|[IVX]{1,4}[.)]|\(\w\)|(?:[-*•][ \t]+)?\[[ xX]?\])"
+# An item with nothing in it: its marker alone, or with an ellipsis or a blank line to fill;
+# a table row of empty cells.
+# (The ellipsis or blank after a space: "---" alone is a rule between sections.)
+EMPTY_ITEM = (
+    r"(?m)^[ \t]*"
+    + _MARKER
+    + r"(?:[ \t]+(?:\.{2,}|…|_+|-+))?[ \t]*$|(?m)^[ \t]*\|(?:[ \t]*\|)+[ \t]*$"
 )
+# A label that announces content: an item that is only "Step one:" or "**Pros:**", or a
+# heading line ("## Methods", "**Monday:**"). Empty when nothing comes under it.
+_LABEL_ITEM = (
+    r"^[ \t]*(?:" + _MARKER + r"[ \t]+)(?:\*\*[^*\n]{1,60}\*\*:?|[^\n:*]{1,60}:(?:\*\*)?)[ \t]*$"
+)
+_BOLD_HEADING = r"^[ \t]*\*\*[^*\n]{1,60}\*\*:?[ \t]*$|^[ \t]*\*\*[^*\n]{1,60}:\*\*[ \t]*$"
+_MD_HEADING = r"^[ \t]*(#{1,6})[ \t]\S"
+_MAYBE_EMPTY = (
+    EMPTY_ITEM,
+    r"(?m)^[ \t]*" + _MARKER + r"[ \t]+[^\n]{1,64}:(?:\*\*)?[ \t]*$",
+    r"(?m)^[ \t]*\*\*[^*\n]{1,60}(?:\*\*:?|:\*\*)[ \t]*$",
+    r"(?m)^#{1,6} [^\n]*\n(?:[ \t]*\n)*#{1,6} |(?m)^#{1,6} [^\n]*\s*\z",
+)
+
+
+def empty_items(units: pl.DataFrame) -> pl.DataFrame:
+    """Per unit (`row_id`, `field`, `turn`): `_empty`, the items and headings with nothing in
+    them, and `_span`, the first of them. A label or heading is empty when the next line is
+    not its content: the end, or an item, label or heading no deeper than it."""
+    lines = (
+        units.select(
+            "row_id",
+            "field",
+            "turn",
+            prose(pl.col("text")).str.split("\n").alias("_line"),
+        )
+        .with_row_index("_unit")
+        .explode("_line")
+        .filter(pl.col("_line").str.strip_chars() != "")
+    )
+    line = pl.col("_line")
+    indent = line.str.len_chars() - line.str.strip_chars_start().str.len_chars()
+    level = (
+        pl.when(line.str.contains(_MD_HEADING))
+        .then(line.str.extract(_MD_HEADING, 1).str.len_chars())
+        .when(line.str.contains(_BOLD_HEADING))
+        .then(7)
+    )
+    lines = lines.with_columns(
+        line.str.contains(EMPTY_ITEM).alias("_bare"),
+        line.str.contains(_LABEL_ITEM).alias("_label"),
+        level.alias("_level"),
+        indent.alias("_indent"),
+        line.str.contains(r"^[ \t]*" + _MARKER + r"[ \t]").alias("_item"),
+    )
+    following = {
+        c: pl.col(c).shift(-1).over("_unit") for c in ("_line", "_indent", "_level", "_item")
+    }
+    at_end = following["_line"].is_null()
+    # The next line is no content of a label: an item no deeper than it, or a heading.
+    sibling = (
+        (following["_item"] & (following["_indent"] <= pl.col("_indent")))
+        | following["_level"].is_not_null()
+    ).fill_null(False)
+    empty_label = pl.col("_label") & (at_end | sibling)
+    empty_heading = pl.col("_level").is_not_null() & (
+        at_end | (following["_level"] <= pl.col("_level")).fill_null(False)
+    )
+    empty = pl.col("_bare") | empty_label | empty_heading
+    return (
+        lines.with_columns(empty.alias("_is_empty"))
+        .group_by("_unit", maintain_order=True)
+        .agg(
+            pl.col("row_id", "field", "turn").first(),
+            pl.col("_is_empty").sum().alias("_empty"),
+            pl.col("_line").filter(pl.col("_is_empty")).str.join("\n").alias("_span"),
+        )
+        .drop("_unit")
+    )
 
 
 @dataclass(frozen=True)
 class EmptyListItems(DefectRule):
-    """Lists with nothing in them: two or more bare numbers or bullets ("1.\\n2.\\n3."), or
-    headings with nothing under them, unless the user asked for a blank template."""
+    """Lists with nothing in them: two or more bare numbers, bullets, letters, Roman numerals
+    or checkboxes ("1.\\n2.\\n3.", "a)\\nb)", "- [ ]"), items that are an ellipsis, table rows
+    of empty cells, and labels or headings with nothing under them ("- **Pros:**\\n- **Cons:**",
+    "**Monday:**\\n\\n**Wednesday:**"), unless the user asked for a blank template."""
 
     config_key: ClassVar[str] = "empty_list"
     name: str = "empty_list"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        text = prose(pl.col("text"))
-        empty = text.str.count_matches(EMPTY_ITEM)
-        headings = text.str.strip_chars().str.contains(_EMPTY_HEADINGS)
-        asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
-        maybe = row_text().str.contains(EMPTY_ITEM) | row_text().str.contains(r"\*\*|(?m)^#{1,6} ")
-        found = (
-            units(rows.filter(maybe), ANSWER_FIELDS, ANSWER_ROLES)
-            .with_columns(empty.alias("_empty"))
-            .filter(((pl.col("_empty") >= 2) | headings) & ~asked)
+        maybe = pl.any_horizontal([row_text().str.contains(p) for p in _MAYBE_EMPTY])
+        found = units(rows.filter(maybe), ANSWER_FIELDS, ANSWER_ROLES).filter(
+            ~pl.col("prompt").str.contains(_WANTS_BLANKS)
         )
+        if found.is_empty():
+            return decisions(found.with_columns(_empty=pl.lit(0)), self.name, pl.lit(0.0))
+        counted = empty_items(found).filter(pl.col("_empty") >= 2)
+        flagged = found.join(counted, on=["row_id", "field", "turn"], nulls_equal=True)
         return decisions(
-            found,
+            flagged,
             self.name,
             pl.col("_empty"),
             empty_items=pl.col("_empty"),
-            span=shortened(pl.col("text").str.extract(r"(?m)((?:^[ \t]*\S{1,3}[ \t]*\n?){2,})", 1)),
+            span=shortened(pl.col("_span")),
         )
 
 
@@ -393,11 +498,15 @@ _FUNCTION_WORDS = [
 @dataclass(frozen=True)
 class RepeatedSentences(DefectRule):
     """The same sentence (of at least `min_words` words) twice in what the assistant says: an
-    explanation given twice, a looping generation too short for the n-gram rules."""
+    explanation given twice, a looping generation too short for the n-gram rules; and in any
+    conversation turn, a sentence of `min_loop_words` or more said `loop_times` times in a
+    row within one line (a simulated user stuck in a loop; a pasted log's lines are lines)."""
 
     config_key: ClassVar[str] = "repeated_sentences"
     min_words: ClassVar[int] = 5
     min_gist_words: ClassVar[int] = 4
+    min_loop_words: ClassVar[int] = 3
+    loop_times: ClassVar[int] = 3
     name: str = "repeated_sentences"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -420,25 +529,38 @@ class RepeatedSentences(DefectRule):
         )
         # A sentence said again in other small words ("The most moons are those orbiting a
         # planet …" / "The most moons are orbiting a planet …") has the same gist: the set of
-        # its words of four letters or more, when there are at least `min_gist_words`.
-        gist = (
+        # its words of four letters or more, when there are at least `min_gist_words`. The
+        # set is keyed by the sum of its words' hashes, which no order changes (sorting the
+        # words instead cost 40 us a row).
+        words = (
             pl.col("_sentence")
             .str.extract_all(r"\p{L}{4,}|\p{N}+")
             .list.eval(pl.element().filter(~pl.element().is_in(_FUNCTION_WORDS)))
             .list.unique()
-            .list.sort()
         )
-        sentences = sentences.with_columns(
-            pl.when(gist.list.len() >= self.min_gist_words)
-            .then(gist.list.join(" "))
-            .otherwise(pl.col("_sentence"))
-            .alias("_gist")
+        sentences = (
+            sentences.with_columns(words.alias("_words"))
+            .with_columns(
+                pl.when(pl.col("_words").list.len() >= self.min_gist_words)
+                .then(
+                    pl.col("_words")
+                    .list.eval(pl.element().hash() % (1 << 32))
+                    .list.sum()
+                    .cast(pl.String)
+                )
+                .otherwise(pl.col("_sentence"))
+                .alias("_gist")
+            )
+            .drop("_words")
         )
         repeated = (
             sentences.group_by("row_id", "kind", "_gist", maintain_order=True)
             .agg(pl.col("_sentence").first(), pl.len().alias("len"))
             .filter(pl.col("len") > 1)
-            .unique("row_id", keep="first", maintain_order=True)
+            .select("row_id", "kind", "_sentence", "len")
+        )
+        repeated = pl.concat([repeated, self._loops(rows)]).unique(
+            "row_id", keep="first", maintain_order=True
         )
         flagged = repeated.select(
             "row_id",
@@ -455,5 +577,39 @@ class RepeatedSentences(DefectRule):
             .struct.json_encode()
             .alias("evidence"),
         )
-        # "Repeat after me", in an instruction or any user turn.
-        return unless_asked(flagged, rows, ASKED_TO_REPEAT)
+        # "Repeat after me", in an instruction or any user turn; a refrain, a cheer.
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
+
+    def _loops(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`row_id, kind, _sentence, len` of conversations with a sentence said `loop_times`
+        times in a row within one line of any turn (the transcript's lines)."""
+        chats = rows.filter(pl.col("kind") == "conversation")
+        sentences = (
+            chats.select(
+                "row_id",
+                "kind",
+                prose(pl.col("text")).str.to_lowercase().str.split("\n").alias("_line"),
+            )
+            .explode("_line")
+            # A transcript's turn opens with its role ("user: ..."): no part of a sentence.
+            .with_columns(pl.col("_line").str.replace(r"^(?:system|user|assistant|tool): ", ""))
+            .with_row_index("_at")
+            .with_columns(pl.col("_line").str.extract_all(r"[^.!?]+").alias("_sentence"))
+            .explode("_sentence")
+            .with_columns(
+                pl.col("_sentence").str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+            )
+        )
+        # A run of one sentence: the same as each of the `loop_times - 1` before it.
+        same = [
+            pl.col("_sentence") == pl.col("_sentence").shift(k).over("_at")
+            for k in range(1, self.loop_times)
+        ]
+        return (
+            sentences.filter(
+                pl.all_horizontal(same).fill_null(False)
+                & (pl.col("_sentence").str.count_matches(" ") >= self.min_loop_words - 1)
+            )
+            .select("row_id", "kind", "_sentence", pl.lit(self.loop_times, pl.UInt32).alias("len"))
+            .unique("row_id", keep="first", maintain_order=True)
+        )

@@ -14,16 +14,40 @@ import polars as pl
 
 from assets.filters.defects.spans import SpanRule, mentioned
 
-# Special tokens of the common chat templates (ChatML, Llama 2/3, Gemma, Mistral, GPT-2).
+# Special tokens of the common chat templates: ChatML and Phi (`<|im_end|>`, `<|user|>`),
+# Llama 2/3, Gemma (`<start_of_turn>`, `<eos>`), Mistral (`[INST]`, `[TOOL_CALLS]`), Cohere
+# (`<|END_OF_TURN_TOKEN|>`), DeepSeek (full-width bars: `<｜end▁of▁sentence｜>`), GPT-2; and a
+# plain-text transcript's role line ("Human:", "User:", "Assistant:") in an answer, where a
+# model ran on into the next turn.
 CHAT_TOKENS = (
-    r"<\|[a-z_]{2,30}\|>|</s>|<s>|\[/?INST\]|<</?SYS>>|<(?:start|end)_of_turn>"
-    r"|<\|(?:begin|end)_of_text\|>"
+    r"<\|[A-Za-z_]{2,30}\|>|<｜[^｜\n]{1,40}｜>|</s>|<s>|<(?:eos|bos|eot|pad|unk)>"
+    r"|\[/?(?:INST|TOOL_CALLS|AVAILABLE_TOOLS|TOOL_RESULTS|SYSTEM_PROMPT)\]|<</?SYS>>"
+    r"|<(?:start|end)_of_turn>|<\|(?:begin|end)_of_text\|>"
 )
+ROLE_LINE = r"(?m:^[ \t]*(?:Human|User|Assistant|HUMAN|USER|ASSISTANT)[ \t]*:)"
 # A question about a token or template is no leak of it.
 _ABOUT_FORMATS = (
     r"(?i)\b(?:token|tokens|template|templates|format|formats|chatml|tokenizer|special|"
     r"placeholder|placeholders|marker|markers|tag|tags|alpaca|prompt format|mean|means|stand for)\b"
 )
+# An answer to a question about chat formats or markup may name their tokens.
+_ASKS_ABOUT_TOKENS = (
+    r"(?i)\b(?:tokens?|tokenizer|chat ?templates?|prompt (?:format|template)s?|chatml|special|"
+    r"llama|mistral|gemma|qwen|phi-?3|deepseek|end-of-(?:sequence|text|turn)|eos|bos|html|"
+    r"strike\w*|crossed[- ]out|markup)\b"
+)
+# ... and a dialogue asked for has its speakers' lines.
+_ASKS_FOR_DIALOGUE = (
+    r"(?i)\b(?:dialogues?|dialogs?|conversations?|scripts?|screenplay|transcripts?|exchange|"
+    r"chat logs?|role-?play|skit|scene|interview|chatbot|bot|respond|responses?|repl(?:y|ies))\b"
+)
+# A run-on into the next turn is an exchange: a user's line and an assistant's, or an answer
+# that opens with its own role. One "User:" line is a label ("User: id, name").
+_EXCHANGE = (
+    r"(?s)(?m:^[ \t]*(?:Human|User|HUMAN|USER)[ \t]*:).*(?m:^[ \t]*(?:Assistant|ASSISTANT)[ \t]*:)"
+    r"|\A\s*(?:Assistant|ASSISTANT)[ \t]*:"
+)
+
 
 # Scaffolding of instruction-generation prompts (Evol-Instruct's #Given Prompt#, Alpaca's
 # ### headers), unfilled template slots, and leftovers of "rewrite the prompt" tasks. Each
@@ -110,23 +134,48 @@ def _asked(pattern: str) -> pl.Expr:
 
 @dataclass(frozen=True)
 class ChatTokenLeak(SpanRule):
-    """Chat-template special tokens (`<|im_end|>`, `[INST]`, `</s>`) in any turn or field."""
+    """Chat-template special tokens (`<|im_end|>`, `[INST]`, `</s>`, `<eos>`) in any turn or
+    field, and "User:"/"Assistant:" lines an answer runs on into; not a token named inside a
+    sentence ("it ends every answer with <|im_end|> and then ...") or quoted, one the question
+    asks about, nor the lines of a dialogue the user asked for."""
 
     config_key: ClassVar[str] = "chat_token_leak"
     fields: ClassVar = ("instruction", "input", "response", "rejected", "text", "messages")
     roles: ClassVar = ("user", "assistant", "system", "tool")
-    pattern: ClassVar[str] = CHAT_TOKENS
+    pattern: ClassVar[str] = CHAT_TOKENS + "|" + ROLE_LINE
     name: str = "chat_token_leak"
+
+    def parts(self) -> tuple[str, ...]:
+        # A rejected side's lines are inside `attributes`' JSON, where a newline is "\\n".
+        return (CHAT_TOKENS, ROLE_LINE, r"\\n[ \t]*(?:Human|User|Assistant)[ \t]*:")
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
+        answer = pl.col("role") == "assistant"
         answer_about = (pl.col("role") != "user") & (
-            mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context"))
+            mentioned(span, pl.col("prompt"))
+            | mentioned(span, pl.col("context"))
+            | (answer & _asked(_ASKS_ABOUT_TOKENS))
         )
         user_about = (pl.col("role").is_in(["user", "context"])) & pl.col("text").str.contains(
             _ABOUT_FORMATS
         )
-        return answer_about | user_about
+        # A token between two words of a running sentence is named, not leaked.
+        at = pl.col("_prose").str.find(span, literal=True)
+        before = pl.col("_prose").str.slice(0, at)
+        after = pl.col("_prose").str.slice(at + span.str.len_chars())
+        named = before.str.contains(r"\p{L}[,:]? $") & after.str.contains(r"^[,.]? \p{L}")
+        # ... and so is a quoted one: 'What does "<|endoftext|>" do?'
+        quoted = before.str.contains(r"[\"“'‘]$|\"[^\"\n]{0,60}$") & after.str.contains(
+            r"^[\"”'’]|^[^\"\n]{0,60}\""
+        )
+        role_line = span.str.contains(r":\s*$")
+        dialogue = role_line & (
+            ~answer | _asked(_ASKS_FOR_DIALOGUE) | ~pl.col("_prose").str.contains(_EXCHANGE)
+        )
+        return (
+            pl.when(role_line).then(dialogue).otherwise(answer_about | user_about | named | quoted)
+        )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
 """Code in an answer that is not code yet: a function whose body is `pass`, `...`, `# TODO`
-or `raise NotImplementedError`, Python blocks that do not parse, and shell scripts or
-functions that do nothing or leave an `if`, `case` or loop open. Abstract methods,
-protocols and stubs the user asked for are what they should be."""
+or `raise NotImplementedError`, or in any language throws or panics "not implemented"
+(`todo!()`, `unimplemented!(..)`); a function of a brace language with an empty body; a
+block that is empty or only comments; Python blocks that do not parse; brace code left
+unclosed; and shell scripts or functions that do nothing or leave an `if`, `case` or loop
+open. Abstract methods, protocols, constructors and stubs or no-ops the user asked for are
+what they should be."""
 
 from __future__ import annotations
 
@@ -44,14 +47,20 @@ _BRACE_TAGS = {
 # Python text in an unlabelled block: a statement keyword at a line start.
 _LOOKS_PYTHON = re.compile(r"(?m)^\s*(?:def |class |import |from \w[\w.]* import |async def )")
 _TODO = re.compile(
-    r"(?i)(?:#|//|/\*|--)\s*(?:todo\b|fixme\b|your code here|implement (?:this|me|here)|"
-    r"add (?:your )?(?:code|logic|implementation) here)|unimplemented!\(\)|"
-    r"todo!\(\)|throw new (?:NotImplementedException|UnsupportedOperationException)"
+    r"(?i)(?:#|//|/\*|--)\s*(?:todo\b|fixme\b|(?:your|the) (?:\w+ ){0,2}(?:code|logic|query|"
+    r"implementation) (?:goes )?here|implement (?:this|me|here|later)|(?:add|write|put|insert) "
+    r"(?:your |the )?(?:\w+ ){0,6}here\b|(?:to be|not (?:yet )?) implemented|implement(?:ed)? later|"
+    r"left as an exercise)|\bunimplemented!\(|\btodo!\(|"
+    r"throw new NotImplementedException|"
+    # A function whose one act is to say it is not written: throw/raise/panic "not implemented".
+    r"(?:throw|raise|panic)\b[^\n]{0,60}?not (?:yet )?implemented"
 )
-# The user asked for the outline of code, not the code.
+# The user asked for the outline of code, not the code (or for code that does nothing).
 ASKED_FOR_STUBS = (
     r"(?i)\b(?:stub|stubs|skeleton|interface|abstract|protocol|signature|signatures|"
-    r"boilerplate|scaffold|template|todo|todos|placeholder|outline|pseudo-?code|base class)\b"
+    r"boilerplate|scaffold|template|todo|todos|placeholder|outline|pseudo-?code|base class|"
+    r"no-?op|noop|does nothing|do nothing|discards?|ignores? (?:every|all|the)|dummy|mock|fake|"
+    r"smallest|minimal|empty (?:program|function|method|class|main))\b"
 )
 _ABSTRACT_DECORATORS = {"abstractmethod", "abstractproperty", "overload", "abc.abstractmethod"}
 _ABSTRACT_BASES = {"ABC", "Protocol", "abc.ABC", "typing.Protocol"}
@@ -166,6 +175,35 @@ def shell_problem(code: str) -> str | None:
     return None
 
 
+# Comments of the common languages, blanked to see whether a block holds any code.
+_COMMENTS = re.compile(r"(?s)/\*.*?\*/|<!--.*?-->|(?m:(?://|#|--|;|%).*$)")
+# A function or method whose braces hold nothing (comments blanked first): `int gcd(int a,
+# int b) {\n}`, `function maxOf(xs) { }`, `fn f() -> bool {}`, `func Sum(n []int) int {}`.
+_EMPTY_BRACE_BODY = re.compile(
+    r"(?m)(?:\b(?:function|fn|func|fun)\b[ \t]*\*?[ \t]*(?:\([^()\n]*\)[ \t]*)?([\w$]*)"
+    r"|^[ \t]*(?:[\w<>\[\],?*&:]+[ \t]+)+([\w$]+))"
+    r"[ \t]*(?:<[^>\n]*>)?\([^()]*\)[^{};\n]{0,60}\{\s*\}"
+)
+# Bodies that may be empty: constructors, control flow, and no-op handlers by name.
+_MAY_BE_EMPTY = re.compile(
+    r"(?i)^(?:constructor|init|__init__|if|else|for|while|switch|catch|try|finally|with|do|"
+    r"noop|no_op|nop|dispose|close|finalize|main_loop)$|^(?:on|handle)[A-Z_]"
+)
+
+
+def empty_body_problem(code: str) -> str | None:
+    """A brace-language function whose body is empty, unless it is a constructor (the
+    class's own name), a control block or a handler that may do nothing."""
+    bare = _STRINGS_AND_COMMENTS.sub(" ", code)
+    classes = set(re.findall(r"\b(?:class|struct|record)\s+(\w+)", bare))
+    for match in _EMPTY_BRACE_BODY.finditer(bare):
+        name = match.group(1) or match.group(2) or ""
+        if name in classes or _MAY_BE_EMPTY.match(name):
+            continue
+        return f"function {name or '(anonymous)'} has an empty body"
+    return None
+
+
 def code_problem(text: str) -> str | None:
     """The first problem of a fenced code block in `text`, or None."""
     for match in _FENCE.finditer(text):
@@ -173,10 +211,12 @@ def code_problem(text: str) -> str | None:
         todo = _TODO.search(code)
         if todo:
             return f"placeholder in code: {todo.group(0).strip()}"
+        if not _COMMENTS.sub("", code).strip():
+            return "empty code block" if not code.strip() else "code block holds only comments"
         if tag in _PYTHON_TAGS or (not tag and _LOOKS_PYTHON.search(code)):
             problem = python_problem(code)
         elif tag in _BRACE_TAGS:
-            problem = brackets_problem(code)
+            problem = brackets_problem(code) or empty_body_problem(code)
         elif tag in _SHELL_TAGS or (not tag and _SHEBANG.match(code)):
             problem = shell_problem(code)
         else:

@@ -361,6 +361,11 @@ def _self_defined(sentences: pl.DataFrame) -> pl.DataFrame:
 def contradictions(frame: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found)."""
+    if frame.is_empty():
+        # Most batches hold no candidate: their dozen regex passes would find nothing.
+        return pl.DataFrame(
+            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
+        )
     sentences = _sentences(frame)
     found = pl.concat(
         [

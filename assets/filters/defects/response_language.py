@@ -1,10 +1,15 @@
 """An answer in another language than its request ("What causes tides?" answered in French),
 judged per field: the answer's language against its own request's, unless the request asks
-for a translation or names the language to answer in.
+for a translation, or it (or an earlier turn, or the system prompt) names the language the
+answer is in ("From now on, answer only in French", "en anglais"). An answer asked for in
+English that comes in French is judged.
 
-The row-level language filter reads the instruction; this rule reads each answer. Prose that
-is plainly English (a quarter of its words English function words) is taken as English
-without the model; the rest goes to fastText's lid.176, as the language filter does."""
+An answer is judged whole and paragraph by paragraph, so an English answer that goes on in
+Spanish is caught; an answer in another script than its request (Cyrillic, Chinese, Arabic
+...) is caught by its letters. The row-level language filter reads the instruction; this rule
+reads each answer. Prose that is plainly English (a quarter of its words English function
+words) is taken as English without the model; the rest goes to fastText's lid.176, as the
+language filter does."""
 
 from __future__ import annotations
 
@@ -88,7 +93,27 @@ LANGUAGE_NAMES = (
     "finnish|greek|hebrew|latin|czech|ukrainian|vietnamese|thai|indonesian|malay|swahili|"
     "romanian|hungarian|catalan|persian|urdu"
 )
-# A request that asks for another language (or to translate) is answered in it.
+# A request to translate is answered in the other language, whichever it is.
+ASKS_TO_TRANSLATE = r"(?i)\b(?:translat\w*|how (?:do|would|can) (?:you|i) say)\b"
+# A request that names a language ("in Spanish", "Spanish phrase", "en anglais", "auf
+# Deutsch") may be answered in it: the candidate languages' names, in English and in their
+# own and each other's words.
+NAMED_LANGUAGES = {
+    "en": r"english|anglais|inglés|ingles|englisch|inglese|inglês|engels",
+    "fr": r"french|français|francais|französisch|francés|frances|francese|francês|frans",
+    "de": r"german|allemand|deutsch|alemán|aleman|tedesco|alemão|duits",
+    "es": r"spanish|espagnol|español|espanol|spanisch|spagnolo|espanhol|spaans|castellano",
+    "it": r"italian|italien|italienisch|italiano|italiaans",
+    "pt": r"portuguese|portugais|portugiesisch|portugués|portoghese|português|portugees",
+    "nl": r"dutch|néerlandais|neerlandais|niederländisch|holländisch|neerlandés|olandese|"
+    r"holandês|nederlands",
+}
+_NAME_USE = (
+    r"(?:in|into|to|en|auf|em|op|a|al|in het)\s+(?:{names})\b|\b(?:{names})\s+(?:word|words|"
+    r"phrase|version|email|letter|text|sentence|translation|speaker|speakers|greeting|"
+    r"equivalent|term|poem|song|proverb)"
+)
+# Other languages named: an answer in another script is what they ask for.
 ASKS_FOR_LANGUAGE = (
     r"(?i)\b(?:translat\w*|how (?:do|would|can) (?:you|i) say|(?:in|into|to) (?:"
     + LANGUAGE_NAMES
@@ -96,6 +121,17 @@ ASKS_FOR_LANGUAGE = (
     r"|(?:" + LANGUAGE_NAMES + r") (?:word|words|phrase|version|email|letter|text|sentence|"
     r"translation|speaker|speakers|greeting|equivalent|term|poem|song|proverb))\b"
 )
+# Letters of scripts other than Latin: an answer mostly in them, to a request in Latin
+# letters (or the reverse), is in another language whatever fastText's candidates are.
+_OTHER_SCRIPT = (
+    r"[\p{Cyrillic}\p{Greek}\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}"
+    r"\p{Devanagari}\p{Bengali}\p{Thai}]"
+)
+
+
+def _asks_for(code: str) -> str:
+    names = NAMED_LANGUAGES[code]
+    return "(?i)" + _NAME_USE.format(names=names)
 
 
 class ResponseLanguageConfig(RuleConfig):
@@ -110,6 +146,11 @@ class ResponseLanguageConfig(RuleConfig):
         default=0.7, ge=0, le=1, description="fastText probability an answer's language needs."
     )
     min_letters: int = Field(default=30, ge=1, description="Shorter answers are not judged.")
+    min_paragraph_letters: int = Field(
+        default=60,
+        ge=1,
+        description="A paragraph of an answer with this many letters is also judged alone.",
+    )
 
 
 # ASCII word boundaries: Unicode ones cost several times as much, and the words are ASCII.
@@ -182,16 +223,62 @@ _FOREIGN_FUNCTION_WORDS = [
     "van",
     "zijn",
     "ook",
+    # More of their commonest words (none an English word of everyday prose).
+    *[
+        "de",
+        "du",
+        "au",
+        "aux",
+        "et",
+        "je",
+        "tu",
+        "mais",
+        "très",
+        "zu",
+        "den",
+        "dem",
+        "bei",
+        "nach",
+        "noch",
+        "oder",
+        "aber",
+        "wenn",
+        "dass",
+        "denn",
+        "sie",
+        "wir",
+        "ich",
+        "que",
+        "del",
+        "las",
+        "di",
+        "nel",
+        "ma",
+        "sono",
+        "voor",
+        "dat",
+        "met",
+    ],
 ]
-_FOREIGN = r"(?i-u:\b(?:" + "|".join(_FOREIGN_FUNCTION_WORDS) + r")\b)|[àâçèéêëîïôùûüÿñáíóúãõäöß]"
+_FOREIGN = (
+    r"(?i-u:\b(?:"
+    + "|".join(_FOREIGN_FUNCTION_WORDS)
+    + r")\b)|[àâçèéêëîïôùûüÿñáíóúãõäöß]|"
+    + _OTHER_SCRIPT
+)
 
 
 def maybe_foreign(text: pl.Expr) -> pl.Expr:
-    """Whether a text may be in another language than English: more foreign function words or
-    accented letters than English function words (two regex counts; most rows are not)."""
-    return text.str.count_matches(_FOREIGN) * 2 >= text.str.count_matches(_ENGLISH).clip(
-        lower_bound=1
-    )
+    """Whether a text may be in another language than English: more foreign function words,
+    accented or non-Latin letters than English function words, or many of them (a foreign
+    paragraph in an English answer); two regex counts, most rows are neither."""
+    foreign = text.str.count_matches(_FOREIGN)
+    return (foreign * 2 >= text.str.count_matches(_ENGLISH).clip(lower_bound=1)) | (foreign >= 5)
+
+
+def other_script(text: pl.Expr) -> pl.Expr:
+    """Whether most of a text's letters are of a script other than Latin."""
+    return text.str.count_matches(_OTHER_SCRIPT) * 2 > text.str.count_matches(r"\p{L}")
 
 
 def english_share(text: pl.Expr) -> pl.Expr:
@@ -227,6 +314,7 @@ class ResponseLanguage(DefectRule):
     candidates: tuple[str, ...] = ("en", "fr", "de", "es", "it", "pt", "nl")
     min_confidence: float = 0.7
     min_letters: int = 30
+    min_paragraph_letters: int = 60
     name: str = "response_language"
 
     @classmethod
@@ -240,48 +328,96 @@ class ResponseLanguage(DefectRule):
                 candidates=tuple(config.candidates),
                 min_confidence=config.min_confidence,
                 min_letters=config.min_letters,
+                min_paragraph_letters=config.min_paragraph_letters,
             )
         ]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        # Answers with no sign of another language (most rows) are not split into units; a
-        # conversation's `response` holds every assistant turn, so one turn in French shows.
-        maybe = maybe_foreign(pl.col("response").fill_null(""))
+        # Rows with no sign of another language (most rows) are not split into units: in the
+        # answer (a conversation's `response` holds every assistant turn, so one turn in French
+        # shows) or in the request (a Spanish question answered in English).
+        # A conversation's request is one turn of its transcript: two signs there suffice.
+        maybe = pl.any_horizontal(
+            [maybe_foreign(pl.col(c).fill_null("")) for c in ("response", "instruction")]
+        ) | ((pl.col("kind") == "conversation") & (pl.col("text").str.count_matches(_FOREIGN) >= 2))
+        # What the answer was asked: its prompt, the turns before it and the system prompt.
+        asked = pl.concat_str([pl.col("prompt"), pl.col("context")], separator="\n")
         answers = (
             units(rows.filter(maybe), ("response", "messages"), ("assistant",))
-            .filter(~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE))
+            .filter(~asked.str.contains(ASKS_TO_TRANSLATE))
             .with_columns(
-                prose(pl.col("text"), unquote=True).str.replace_all(r"\s+", " ").alias("_answer"),
+                prose(pl.col("text"), unquote=True).alias("_answer"),
                 prose(pl.col("prompt"), unquote=True)
                 .str.replace_all(r"\s+", " ")
                 .alias("_request"),
+                asked.alias("_asked"),
             )
             .filter(
                 (pl.col("_answer").str.count_matches(r"\p{L}") >= self.min_letters)
                 & (pl.col("_request").str.count_matches(r"\p{L}") >= 10)
             )
+            .with_row_index("_unit")
         )
         if answers.is_empty():
             return decisions(answers, self.name, pl.lit(1.0))
+        # The whole answer, and each of its paragraphs long enough to judge alone.
+        whole = answers.select("_unit", pl.col("_answer").alias("_piece"))
+        paragraphs = (
+            answers.select("_unit", pl.col("_answer").str.split("\n\n").alias("_piece"))
+            .filter(pl.col("_piece").list.len() > 1)
+            .explode("_piece")
+            .filter(pl.col("_piece").str.count_matches(r"\p{L}") >= self.min_paragraph_letters)
+        )
+        # Paragraphs first: the evidence names the paragraph in another language.
+        pieces = pl.concat([paragraphs, whole]).with_columns(
+            pl.col("_piece").str.replace_all(r"\s+", " ")
+        )
         candidates = list(self.candidates)
-        answer = languages(answers["_answer"], candidates)
-        request = languages(answers["_request"], candidates)
-        judged = answers.with_columns(
-            answer["lang"].alias("_lang"),
-            answer["lang_score"].alias("_score"),
-            request["lang"].alias("_request_lang"),
+        judged = pieces.with_columns(languages(pieces["_piece"], candidates).get_columns()).join(
+            answers.select(
+                "_unit",
+                "_asked",
+                languages(answers["_request"], candidates)["lang"].alias("_request_lang"),
+                other_script(pl.col("_request")).alias("_request_script"),
+            ),
+            on="_unit",
         )
-        found = judged.filter(
-            pl.col("_lang").is_not_null()
+        # The answer is in a language its request names ("reply in French"): as asked.
+        named = pl.coalesce(
+            [
+                pl.when(pl.col("lang") == code).then(pl.col("_asked").str.contains(_asks_for(code)))
+                for code in NAMED_LANGUAGES
+            ]
+        ).fill_null(False)
+        script = other_script(pl.col("_piece"))
+        wrong_script = (script != pl.col("_request_script")) & ~pl.col("_asked").str.contains(
+            ASKS_FOR_LANGUAGE
+        )
+        wrong_language = (
+            ~script
+            & ~pl.col("_request_script")
+            & pl.col("lang").is_not_null()
             & pl.col("_request_lang").is_not_null()
-            & (pl.col("_lang") != pl.col("_request_lang"))
-            & (pl.col("_score") >= self.min_confidence)
+            & (pl.col("lang") != pl.col("_request_lang"))
+            & (pl.col("lang_score") >= self.min_confidence)
+            & ~named
         )
+        wrong = (
+            judged.filter(wrong_script | wrong_language)
+            .with_columns(
+                pl.when(script).then(pl.lit("other script")).otherwise("lang").alias("lang"),
+                pl.when(script).then(pl.lit(1.0)).otherwise("lang_score").alias("lang_score"),
+            )
+            .unique("_unit", keep="first", maintain_order=True)
+        )
+        found = answers.join(wrong, on="_unit")
         return decisions(
             found,
             self.name,
-            pl.col("_score"),
-            language=pl.col("_lang"),
-            request_language=pl.col("_request_lang"),
-            span=shortened(pl.col("text"), 120),
+            pl.col("lang_score"),
+            language=pl.col("lang"),
+            request_language=pl.when(pl.col("_request_script"))
+            .then(pl.lit("other script"))
+            .otherwise(pl.col("_request_lang")),
+            span=shortened(pl.col("_piece"), 120),
         )

@@ -11,7 +11,7 @@ import polars as pl
 from pydantic import BaseModel
 
 from assets.filters.defects.units import decisions, shortened, units
-from assets.steps import RowFilter, Step
+from assets.steps import RowFilter, Step, no_flags
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
@@ -100,12 +100,13 @@ class SpanRule(DefectRule):
         return pl.lit(False)
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        candidates = rows.filter(pl.col("kind").is_in(self.kinds)).filter(
+            self.candidates(row_text())
+        )
+        if candidates.is_empty():
+            return no_flags()
         found = (
-            units(
-                rows.filter(pl.col("kind").is_in(self.kinds)).filter(self.candidates(row_text())),
-                self.fields,
-                self.roles,
-            )
+            units(candidates, self.fields, self.roles)
             .with_columns(
                 (
                     prose(pl.col("text"), unquote=self.unquote)

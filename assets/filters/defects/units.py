@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from assets.steps import no_flags
 from warehouse.conversations import decoded
 from warehouse.rows import REJECTED_PATH
 
@@ -162,6 +163,9 @@ def decisions(
 ) -> pl.DataFrame:
     """`row_id, rule, score, evidence` for flagged units (one per row): the evidence names
     the rule, the field, the turn and the offending span, plus the rule's own figures."""
+    if flagged.is_empty():
+        # Most batches flag nothing: no need to sort, encode and cast nothing.
+        return no_flags()
     flagged = first_per_row(flagged)
     return flagged.select(
         "row_id",

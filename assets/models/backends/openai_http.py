@@ -115,11 +115,12 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 class OpenAIHTTPBackend:
     backend = "openai"
 
-    def __init__(self, config: OpenAICompatibleModel):
+    def __init__(self, config: OpenAICompatibleModel, route: str = "/chat/completions"):
         self.config = config
         self.model = config.model
         self.max_in_flight = config.max_in_flight
-        self.endpoint = f"{config.base_url.rstrip('/')}/chat/completions"
+        # `route` under the API root: another of the server's APIs (e.g. `/score`) says so.
+        self.endpoint = f"{config.base_url.rstrip('/')}{route}"
         url = urlsplit(self.endpoint)
         self._https = url.scheme == "https"
         self._host = url.hostname or ""
@@ -331,19 +332,9 @@ class OpenAIHTTPBackend:
         snippet = _snippet(data, key)
         if status == 200:
             try:
-                payload = json.loads(data)
-                choice = payload["choices"][0]
-                text = choice["message"]["content"]
-                usage = payload.get("usage") or {}
-            except (ValueError, KeyError, IndexError, TypeError):
+                return self._completion(json.loads(data), started)
+            except (ValueError, KeyError, IndexError, TypeError, AttributeError):
                 raise _Retryable(f"HTTP 200 with an unparseable body: {snippet!r}") from None
-            return Completion(
-                text=text or "",
-                finish_reason=choice.get("finish_reason"),
-                prompt_tokens=usage.get("prompt_tokens"),
-                completion_tokens=usage.get("completion_tokens"),
-                latency_ms=(time.perf_counter() - started) * 1000,
-            )
         if formatted and status in FORMAT_REFUSAL_STATUSES and b"response_format" in data[:65536]:
             raise _FormatRefused(f"HTTP {status}: {snippet}")
         if status >= 500 or status in RETRYABLE_4XX:
@@ -357,6 +348,20 @@ class OpenAIHTTPBackend:
             raise BackendError(f"{self.endpoint}: HTTP {status}: the server rejected {who}")
         hint = " (is base_url the API root, usually ending in /v1?)" if status == 404 else ""
         raise BackendError(f"{self.endpoint}: HTTP {status}{hint}: {snippet}")
+
+    def _completion(self, payload: dict, started: float) -> Completion:
+        """The completion in a 200's JSON body; a KeyError, IndexError, TypeError,
+        AttributeError or ValueError when the body is not one (retried as unparseable)."""
+        choice = payload["choices"][0]
+        text = choice["message"]["content"]
+        usage = payload.get("usage") or {}
+        return Completion(
+            text=text or "",
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=usage.get("prompt_tokens"),
+            completion_tokens=usage.get("completion_tokens"),
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
 
     # -- the failure budget -----------------------------------------------------------------
 

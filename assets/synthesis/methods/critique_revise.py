@@ -290,8 +290,8 @@ class CritiqueReviseMethod:
         keep_pair(
             run,
             task.source,
-            Candidate(task.index, model, task.revision),
-            Candidate(task.index, model, task.draft),
+            Candidate.generated(task.index, model, task.revision),
+            Candidate.generated(task.index, model, task.draft),
             [task.critique, *extra],
             signal=self.config.preference,
             revision_over_draft=True,

@@ -84,7 +84,9 @@ def test_the_word_allowance_and_the_switch_come_from_the_recipe():
     rows = _rows(
         {"Describe the water cycle briefly.": ("Sure! Describe the water cycle briefly.", True)}
     )
-    strict = FilterConfig(echo=EchoRules(max_added_words=0, min_copied_fraction=1.0))
+    strict = FilterConfig(
+        echo=EchoRules(max_added_words=0, min_copied_fraction=1.0, filler_wrapped=False)
+    )
     assert filter_rows(rows, filters=strict).rows.height == 1
     off = FilterConfig(echo=EchoRules(enabled=False))
     assert filter_rows(rows, filters=off).rows.height == 1

@@ -13,6 +13,7 @@ import pytest
 from assets.constraints import Constraint
 from assets.models.call_cache import CallResult
 from assets.recipe.loader import RecipeError, parse_recipe
+from assets.synthesis.methods.preference_pairs import parse_candidates
 from assets.synthesis.pairwise_judge import PairVerdict
 from assets.synthesis.preference_checks import rank_by_checks
 
@@ -103,3 +104,90 @@ def test_pairwise_judge_compares_exactly_two_responses():
         parse_recipe(RECIPE % ", signal: pairwise_judge, responses_per_generator: 3", "r.yaml")
     two = parse_recipe(RECIPE % ", signal: pairwise_judge", "r.yaml")
     assert two.synthesis.methods[0].signal == "pairwise_judge"
+
+
+def _candidates(value: object) -> str:
+    return json.dumps({"candidates": value})
+
+
+def test_a_seed_rows_candidates_are_read_in_order_once_each():
+    found, problem = parse_candidates(
+        _candidates(
+            [
+                " Paris is the capital. ",
+                {"response": "Lyon.", "model": "small-model", "rating": 2},
+                "Paris is the capital.",  # the first again: one side of no pair
+                {"response": "Marseille."},
+            ]
+        )
+    )
+    assert problem == ""
+    assert found == [
+        (0, "Paris is the capital.", None),
+        (1, "Lyon.", "small-model"),
+        (3, "Marseille.", None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("attributes", "problem"),
+    [
+        (_candidates("one string"), "attributes.candidates is a string, expected a list"),
+        (_candidates({"a": "b"}), "attributes.candidates is an object, expected a list"),
+        (_candidates(["only one"]), "1 candidate(s), 1 distinct: a pair needs at least two"),
+        (_candidates(["same", " same "]), "2 candidate(s), 1 distinct"),
+        (_candidates([]), "0 candidate(s), 0 distinct"),
+        (_candidates(["fine", 5]), "candidates[1] is a number; a candidate is a string or"),
+        (_candidates(["fine", None]), "candidates[1] is null"),
+        (_candidates(["fine", {"text": "x"}]), "candidates[1] has no `response` string"),
+        (_candidates(["fine", {"response": "x", "model": 3}]), "candidates[1].model is a number"),
+        (_candidates(["fine", "  "]), "candidates[1] is empty"),
+        ("not json", "attributes is not a JSON object with `candidates`"),
+        ('["a", "b"]', "attributes is not a JSON object with `candidates`"),
+    ],
+)
+def test_an_unusable_candidate_list_names_its_problem(attributes, problem):
+    found, reason = parse_candidates(attributes)
+    assert found == [] and reason.startswith(problem), reason
+
+
+def test_candidates_take_no_steering_and_any_signal_and_hash_as_before_by_default():
+    with pytest.raises(RecipeError, match="nothing for `attributes` to steer"):
+        parse_recipe(RECIPE % ", responses: candidates, attributes: {tone: t}", "r.yaml")
+    # pairwise_judge's two-responses rule is about responders; candidates bring their own.
+    pairwise = parse_recipe(
+        RECIPE % ", signal: pairwise_judge, responses: candidates, responses_per_generator: 3",
+        "r.yaml",
+    )
+    assert pairwise.synthesis.methods[0].responses == "candidates"
+    checks = parse_recipe(RECIPE % ", signal: checks", "r.yaml")
+    assert "responses" not in checks.model_dump()["synthesis"]["methods"][0]
+    explicit = parse_recipe(RECIPE % ", signal: checks, responses: generated", "r.yaml")
+    assert explicit.sha256 == checks.sha256
+    seeded = parse_recipe(RECIPE % ", signal: checks, responses: candidates", "r.yaml")
+    assert seeded.sha256 != checks.sha256
+
+
+def test_signal_reward_takes_a_folder_or_a_scoring_endpoint():
+    local = parse_recipe(RECIPE % ", signal: reward, reward: {model_path: /m}", "r.yaml")
+    dumped = local.model_dump()["synthesis"]["methods"][0]["reward"]
+    assert dumped == {"model_path": "/m", "max_length": 512}  # as before endpoints existed
+    served = parse_recipe(
+        RECIPE % ", signal: reward, reward: {base_url: 'http://127.0.0.1:8000/v1', model: r,"
+        " api_key_env: RERANK_KEY}",
+        "r.yaml",
+    )
+    reward = served.synthesis.methods[0].reward
+    assert (reward.backend, reward.api, reward.api_key_env) == (
+        "openai_score",
+        "score",
+        "RERANK_KEY",
+    )
+    with pytest.raises(RecipeError, match="NAME of an environment variable"):
+        parse_recipe(
+            RECIPE % ", signal: reward, reward: {base_url: 'http://h/v1', model: r,"
+            " api_key_env: 'sk-123 secret'}",
+            "r.yaml",
+        )
+    with pytest.raises(RecipeError, match="model_path"):
+        parse_recipe(RECIPE % ", signal: reward, reward: {max_length: 64}", "r.yaml")
