@@ -7,7 +7,7 @@ import json
 import random
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_serializer, model_validator
 
 from assets.constraints.base import ConstraintKind
 from assets.registry import CONSTRAINTS
@@ -31,6 +31,12 @@ class ConstraintDraw(Strict):
     )
     min_constraints: int = Field(default=1, ge=1, le=3)
     max_constraints: int = Field(default=3, ge=1, le=3)
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Parameters fixed per kind, over the drawn ones: `{word_count: {relation: "
+        "at_most}}` asks short-answer tasks for at most a drawn number of words, never at "
+        "least (which a one-word answer meets only by padding).",
+    )
 
     @field_validator("kinds")
     @classmethod
@@ -46,7 +52,29 @@ class ConstraintDraw(Strict):
     def _bounds(self) -> ConstraintDraw:
         if self.min_constraints > self.max_constraints:
             raise ValueError("min_constraints is larger than max_constraints")
+        for name, fixed in self.params.items():
+            if name not in (self.kinds or CONSTRAINTS.names()):
+                raise ValueError(f"params names {name!r}, which is not among the kinds drawn")
+            kind = constraint_kind(name)
+            unknown = sorted(set(fixed) - set(kind.Params.model_fields))
+            if unknown:
+                raise ValueError(
+                    f"params.{name}: {kind.Params.__name__} has no {', '.join(unknown)} "
+                    f"(it has {', '.join(kind.Params.model_fields) or 'no parameters'})"
+                )
+            try:  # the fixed values over one draw: a bad value fails here, not mid-run
+                fixed_params(kind, random.Random(0), fixed)
+            except ValidationError as exc:
+                raise ValueError(f"params.{name}: {exc.errors()[0]['msg']}") from exc
         return self
+
+    @model_serializer(mode="wrap")
+    def _hash_unchanged_without_params(self, handler: Any) -> dict:
+        # Recipes that fix no parameters dump (and so hash) as before `params` existed.
+        data = handler(self)
+        if not self.params:
+            data.pop("params", None)
+        return data
 
     def for_row(self, row: dict[str, Any], key: str) -> tuple[list[Constraint], bool]:
         """The constraints of an instruction row and whether they were drawn: those its
@@ -58,7 +86,8 @@ class ConstraintDraw(Strict):
             return carried, False
         rng = random.Random(key)
         kinds = self.kinds or CONSTRAINTS.names()
-        return draw(rng, kinds, self.min_constraints, self.max_constraints), True
+        drawn = draw(rng, kinds, self.min_constraints, self.max_constraints, self.params)
+        return drawn, True
 
 
 def carried_constraints(row: dict[str, Any]) -> list[Constraint]:
@@ -89,10 +118,23 @@ def verify(response: str, constraints: list[Constraint]) -> list[dict[str, Any]]
     return results
 
 
-def draw(rng: random.Random, kinds: list[str], low: int, high: int) -> list[Constraint]:
+def fixed_params(kind: ConstraintKind, rng: random.Random, fixed: dict[str, Any]) -> dict:
+    """`kind`'s parameters drawn by `rng`, then `fixed` over them, validated."""
+    drawn = kind.draw(rng).model_dump(mode="json")
+    return kind.params({**drawn, **fixed}).model_dump(mode="json")
+
+
+def draw(
+    rng: random.Random,
+    kinds: list[str],
+    low: int,
+    high: int,
+    fixed: dict[str, dict[str, Any]] | None = None,
+) -> list[Constraint]:
     """Between `low` and `high` mutually compatible constraints of `kinds`: the kinds are
     shuffled by `rng`, taken in that order when compatible with those already taken, and
-    each one's parameters drawn by `rng` (the same `rng` state gives the same constraints)."""
+    each one's parameters drawn by `rng` (the same `rng` state gives the same constraints),
+    with `fixed[kind]` over them."""
     wanted = rng.randint(low, high)
     order = list(kinds)
     rng.shuffle(order)
@@ -103,8 +145,10 @@ def draw(rng: random.Random, kinds: list[str], low: int, high: int) -> list[Cons
             taken.append(kind)
         if len(taken) == wanted:
             break
+    fixed = fixed or {}
     return [
-        Constraint(kind=kind.name, params=kind.draw(rng).model_dump(mode="json")) for kind in taken
+        Constraint(kind=kind.name, params=fixed_params(kind, rng, fixed.get(kind.name, {})))
+        for kind in taken
     ]
 
 

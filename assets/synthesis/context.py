@@ -21,6 +21,24 @@ from warehouse.rows import (
     with_row_ids,
 )
 
+
+def checked_pattern(pattern: str | None) -> str | None:
+    """`pattern` if Polars (Rust regex syntax) compiles it; a ValueError names it otherwise."""
+    if pattern is not None:
+        try:
+            pl.Series([""]).str.contains(pattern)
+        except pl.exceptions.ComputeError as exc:
+            raise ValueError(
+                f"instruction_pattern {pattern!r} is not a regular expression: {exc}"
+            ) from exc
+    return pattern
+
+
+PATTERN_DESCRIPTION = (
+    "A regular expression (Rust regex syntax) the source instruction must contain, e.g. "
+    "`^(Who|Which|In what year)` for short factual questions; null: every instruction."
+)
+
 SOURCES_DESCRIPTION = (
     "Where the method's input rows come from: `seed` (the current seed version) and/or the "
     "names of methods listed before this one (rows they made in the same run)."
@@ -83,12 +101,16 @@ class SynthesisContext(ModelContext):
         seeds: pl.DataFrame,
         task_types: list[str] | None,
         limit: int | None,
+        pattern: str | None = None,
     ) -> pl.DataFrame:
-        """Instruction rows of `sources` (of `task_types`, when given), the first `limit` by
-        row_id: the input of methods that rework instructions."""
+        """Instruction rows of `sources` (of `task_types` and with an instruction matching the
+        regular expression `pattern`, when given), the first `limit` by row_id: the input of
+        methods that rework instructions."""
         where = (pl.col("kind") == "instruction") & pl.col("instruction").is_not_null()
         if task_types is not None:
             where = where & pl.col("task_type").is_in(task_types)
+        if pattern is not None:
+            where = where & pl.col("instruction").str.contains(pattern)
         return self.select_sources(sources, seeds, where, limit)
 
 

@@ -5,8 +5,10 @@ one chosen/rejected pair per instruction by a signal:
 - `checks`: the instruction's verifiable constraints (carried in its `attributes.constraints`,
   else drawn and rendered into it as `constrained_instruct` does) are checked on every
   response; chosen passes the most, rejected the fewest, and instructions whose responses all
-  pass as many checks are dropped (`equal_checks`, every verdict in the evidence). No judge is
-  called; the pair's `attributes` hold the constraints and both responses' verification;
+  pass as many checks are dropped (`equal_checks`, every verdict in the evidence). With
+  `chosen_passes_all`, chosen must also pass every check (as in Tulu 3's instruction-following
+  pairs), else the instruction is dropped (`chosen_failed_checks`). No judge is called; the
+  pair's `attributes` hold the constraints and both responses' verification;
 - `pairwise_judge`: exactly two responses per instruction; the judge compares them twice,
   once in each order (assets/synthesis/pairwise_judge.py); the pair is kept only when both
   orders prefer the same response, else dropped as `position_inconsistent` (or
@@ -52,7 +54,7 @@ from itertools import combinations
 from typing import ClassVar, Literal
 
 import polars as pl
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from assets.constraints import (
     Constraint,
@@ -67,7 +69,13 @@ from assets.models.prompt_templates import PromptTemplate, load_template
 from assets.models.rubric_judge import Judgement, RubricJudge
 from assets.synthesis.attributes import MethodAttributes, Steerable
 from assets.synthesis.attributes import render as render_attributes
-from assets.synthesis.context import SOURCES_DESCRIPTION, MethodOutput, SynthesisContext
+from assets.synthesis.context import (
+    PATTERN_DESCRIPTION,
+    SOURCES_DESCRIPTION,
+    MethodOutput,
+    SynthesisContext,
+    checked_pattern,
+)
 from assets.synthesis.methods.verified_cot import problem_text
 from assets.synthesis.model_run import JUDGE_OUTPUT_CHARS, Lineage, ModelRun
 from assets.synthesis.pairwise_judge import PairVerdict, PairwiseJudge
@@ -112,10 +120,16 @@ class PreferencePairs(Steerable):
         description="With signal checks: the constraints drawn for instructions that carry "
         "none in attributes.constraints.",
     )
+    chosen_passes_all: bool = Field(
+        default=False,
+        description="With signal checks: chosen must pass every constraint, not only strictly "
+        "more than rejected (a pair teaches the answer the instruction asked for).",
+    )
     generators: list[Responder] = Field(default=[Responder()], min_length=1)
     judge: GeneratorConfig = LocalModel()
     sources: list[str] = Field(default=["seed"], min_length=1, description=SOURCES_DESCRIPTION)
     task_types: list[str] | None = None
+    instruction_pattern: str | None = Field(default=None, description=PATTERN_DESCRIPTION)
     max_instructions: int = Field(default=8, gt=0)
     responses_per_generator: int = Field(default=2, ge=1, le=16)
     scale: Literal[5, 10] = 10
@@ -128,6 +142,8 @@ class PreferencePairs(Steerable):
     judge_sampling: Sampling = Sampling(temperature=0.0, max_tokens=48)
     judge_template: str = "preference_judge"
     pairwise_template: str = "preference_pairwise"
+
+    _pattern = field_validator("instruction_pattern")(checked_pattern)
 
     @model_validator(mode="after")
     def _enough_responses(self) -> PreferencePairs:
@@ -150,6 +166,8 @@ class PreferencePairs(Steerable):
             and len(self.generators) * self.responses_per_generator != 2
         ):
             raise ValueError("signal pairwise_judge compares exactly two responses per instruction")
+        if self.chosen_passes_all and self.signal != "checks":
+            raise ValueError("chosen_passes_all goes with signal checks")
         return self
 
     def unchanged_dump(self, data: dict) -> dict:
@@ -165,7 +183,7 @@ class PreferencePairs(Steerable):
 # Settings added with the signals; a rubric recipe that leaves them out hashes as before.
 _ADDED_FOR_SIGNALS = ("signal", "constraints", "pairwise_template", "reward")
 # Added after the signals: any recipe that leaves them out hashes as before.
-_ADDED_LATER = ("responses",)
+_ADDED_LATER = ("responses", "chosen_passes_all", "instruction_pattern")
 
 
 @dataclass
@@ -345,7 +363,11 @@ class PreferencePairsMethod:
             # compares answers to one request.
             instructions = attributes.attach(
                 ctx.source_instructions(
-                    config.sources, seeds, config.task_types, config.max_instructions
+                    config.sources,
+                    seeds,
+                    config.task_types,
+                    config.max_instructions,
+                    config.instruction_pattern,
                 ).to_dicts()
             )
             constraints = self._constraints(instructions, ctx)
@@ -441,6 +463,8 @@ class PreferencePairsMethod:
         )
         if config.task_types is not None:
             where = where & pl.col("task_type").is_in(config.task_types)
+        if config.instruction_pattern is not None:
+            where = where & pl.col("instruction").str.contains(config.instruction_pattern)
         rows = ctx.select_sources(config.sources, seeds, where, config.max_instructions)
         instructions: list[dict] = []
         responses: list[Candidate] = []
@@ -708,6 +732,17 @@ class PreferencePairsMethod:
             )
             return
         chosen, worst = candidates[ranking.chosen], candidates[ranking.rejected]
+        if self.config.chosen_passes_all and ranking.passed[ranking.chosen] < len(constraints):
+            run.reject_source(
+                source["row_id"],
+                "chosen_failed_checks",
+                score=float(ranking.passed[ranking.chosen]),
+                constraints=[c.model_dump() for c in constraints],
+                chosen_call_id=chosen.call.request_hash,
+                verification=ranking.verification[ranking.chosen],
+                **where,
+            )
+            return
         keep_pair(
             run,
             source,

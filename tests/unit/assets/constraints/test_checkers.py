@@ -94,3 +94,45 @@ def test_carried_constraints_win_over_drawn_ones():
     assert [c.model_dump() for c in constraints] == carried and not drawn
     constraints, drawn = ConstraintDraw(kinds=["title"]).for_row({"attributes": None}, "key")
     assert [c.kind for c in constraints] == ["title"] and drawn
+
+
+def test_fixed_params_override_only_what_they_name():
+    kinds = ["word_count", "sentence_count", "no_commas"]
+    free = ConstraintDraw(kinds=kinds, max_constraints=3)
+    fixed = ConstraintDraw(
+        kinds=kinds, max_constraints=3, params={"word_count": {"relation": "at_most"}}
+    )
+    counts = set()
+    for index in range(100):
+        row = {"attributes": None}
+        before, _ = free.for_row(row, f"7:{index}")
+        after, drawn = fixed.for_row(row, f"7:{index}")
+        assert drawn and [c.kind for c in after] == [c.kind for c in before]
+        for old, new in zip(before, after, strict=True):
+            if new.kind == "word_count":
+                # The relation is fixed; the count is still the one drawn.
+                assert new.params == {**old.params, "relation": "at_most"}
+                counts.add(new.params["count"])
+            else:
+                assert new == old
+    assert len(counts) > 5
+    # Without `params` the dump is what it was before the key existed.
+    assert "params" not in free.model_dump() and fixed.model_dump()["params"]
+
+
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ("{title: {}}", "params names 'title', which is not among the kinds drawn"),
+        ("{word_count: {relations: at_most}}", "Count has no relations \\(it has relation, count"),
+        ("{word_count: {relation: around}}", "params.word_count: Input should be"),
+        ("{word_count: {count: -1}}", "params.word_count: Input should be greater than"),
+    ],
+)
+def test_fixed_params_are_checked_when_the_recipe_is_read(params, error):
+    recipe = (
+        "name: x\nseed: {sources: [{path: a.jsonl}]}\nsynthesis: {methods: [{method: "
+        "constrained_instruct, constraints: {kinds: [word_count, no_commas], params: %s}}]}\n"
+    )
+    with pytest.raises(RecipeError, match=error):
+        parse_recipe(recipe % params, "r.yaml")

@@ -3,18 +3,24 @@ ROUGE-L screening, evolution elimination, passage splitting, QA parsing."""
 
 from __future__ import annotations
 
+import json
 import random
+from datetime import datetime
 
+import polars as pl
 import pytest
 
 from assets.answers import compare_answer, extract_final_answer, verify
 from assets.models.json_schema import SchemaMismatch
 from assets.recipe.loader import RecipeError, parse_recipe
+from assets.synthesis.context import SynthesisContext
 from assets.synthesis.methods.evol_instruct import clean_evolution, failed_evolution
 from assets.synthesis.methods.grounded_qa import parse_qa, split_passages
 from assets.synthesis.methods.self_instruct import blacklist_pattern
 from assets.synthesis.methods.verified_cot import read_rationale
 from assets.synthesis.similarity import RougePool, rouge_l
+from warehouse import Warehouse
+from warehouse.rows import conform, with_row_ids
 
 
 @pytest.mark.parametrize(
@@ -176,3 +182,43 @@ def test_rationales_are_read_from_their_json_and_compared_by_field():
     assert compare_answer(" ", "7").how == "no_answer"
     with pytest.raises(SchemaMismatch, match="cot_rationale"):
         read_rationale("3 + 4 = 7. The answer is 7.")
+
+
+def test_instruction_pattern_selects_the_matching_source_instructions(tmp_path):
+    questions = [
+        "What is the capital of Australia?",
+        "Why is the sky blue?",
+        "In what year did the Berlin Wall fall?",
+        "How do vaccines work?",
+    ]
+    seeds = with_row_ids(
+        conform(
+            pl.DataFrame(
+                [
+                    {"kind": "instruction", "task_type": "open_qa", "instruction": q}
+                    for q in questions
+                ]
+            )
+        )
+    )
+    ctx = SynthesisContext(
+        wh=Warehouse(tmp_path), run_id="r", created_at=datetime(2026, 1, 1), random_seed=0
+    )
+    pattern = "^(What is the capital|In what year)"
+    picked = ctx.source_instructions(["seed"], seeds, ["open_qa"], None, pattern)
+    assert sorted(picked["instruction"]) == sorted([questions[0], questions[2]])
+    # The limit counts matching rows only; no pattern keeps every instruction.
+    assert ctx.source_instructions(["seed"], seeds, None, 1, pattern).height == 1
+    assert ctx.source_instructions(["seed"], seeds, None, None).height == 4
+
+    recipe = (
+        "name: x\nseed: {sources: [{path: a.jsonl}]}\n"
+        "synthesis: {methods: [{method: %s, instruction_pattern: '%s'}]}\n"
+    )
+    for method in ("constrained_instruct", "preference_pairs"):
+        parsed = parse_recipe(recipe % (method, pattern), "r.yaml")
+        assert parsed.synthesis.methods[0].instruction_pattern == pattern
+        plain = parse_recipe(recipe.replace(", instruction_pattern: '%s'", "") % method, "r.yaml")
+        assert "instruction_pattern" not in json.dumps(plain.model_dump())
+        with pytest.raises(RecipeError, match="is not a regular expression"):
+            parse_recipe(recipe % (method, "(unclosed"), "r.yaml")
