@@ -234,30 +234,30 @@ class TruncatedText(DefectRule):
         )
 
 
-ANNOUNCEMENT = "|".join(
-    (
-        r":\s*$",
-        r"(?i:(?:^|[.!?]\s+|\n)(?:(?:sure|certainly|of course|okay|ok|absolutely|great)[!,.]?\s*)?"
-        r"(?:here(?:'s| is| are)|here (?:it|they) (?:is|are)|below (?:is|are)|the following "
-        r"(?:is|are)|(?:it|they|this|these) (?:is|are) as follows|see below|as follows)\b"
-        r"[^.!?\n]{0,100}[.!]?\s*$)",
-        # The last sentence promises what comes next: "I'll walk you through it step by
-        # step.", "Let me list the main differences.", "Please find the summary below."
-        r"(?i:(?:^|[.!?]\s+|\n)(?:(?:now|so|first),?\s+)?(?:i'll|i will|let me|allow me to|"
-        r"i'm going to|i am going to)\s+(?:now\s+)?(?:\w+\s+){0,2}?(?:walk|list|show|give|"
-        r"share|provide|outline|explain|break (?:it|this|them|that) down|break down|go (?:through|"
-        r"over)|describe|lay (?:out|it out)|run (?:through|you through)|take you through|detail|"
-        r"summari[sz]e|suggest|recommend)\b[^.!?\n]{0,100}[.!]?\s*$)",
-        # ... pointing at what is not there ("or below." is a bound, not a pointer).
-        r"(?i:\b(?:find|see|shown|listed|given|provided|included|attached|outlined|written|"
-        r"summary|details|steps|code|list|table|answer|recipe|examples?)\b[^.!?\n]{0,40}\b"
-        r"below[.!:]?\s*$)",
-        r"(?i:\b(?:as follows|the following)[.!:]?\s*$)",
-        # An announcement followed only by a sign-off: "Here are a few podcasts:\n\nEnjoy!"
-        r"(?i::[ \t]*\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|"
-        r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
-    )
+# Its alternatives, each searched on its own (see `SpanRule.alternatives`).
+ANNOUNCEMENT_PARTS = (
+    r":\s*$",
+    r"(?i:(?:^|[.!?]\s+|\n)(?:(?:sure|certainly|of course|okay|ok|absolutely|great)[!,.]?\s*)?"
+    r"(?:here(?:'s| is| are)|here (?:it|they) (?:is|are)|below (?:is|are)|the following "
+    r"(?:is|are)|(?:it|they|this|these) (?:is|are) as follows|see below|as follows)\b"
+    r"[^.!?\n]{0,100}[.!]?\s*$)",
+    # The last sentence promises what comes next: "I'll walk you through it step by
+    # step.", "Let me list the main differences.", "Please find the summary below."
+    r"(?i:(?:^|[.!?]\s+|\n)(?:(?:now|so|first),?\s+)?(?:i'll|i will|let me|allow me to|"
+    r"i'm going to|i am going to)\s+(?:now\s+)?(?:\w+\s+){0,2}?(?:walk|list|show|give|"
+    r"share|provide|outline|explain|break (?:it|this|them|that) down|break down|go (?:through|"
+    r"over)|describe|lay (?:out|it out)|run (?:through|you through)|take you through|detail|"
+    r"summari[sz]e|suggest|recommend)\b[^.!?\n]{0,100}[.!]?\s*$)",
+    # ... pointing at what is not there ("or below." is a bound, not a pointer).
+    r"(?i:\b(?:find|see|shown|listed|given|provided|included|attached|outlined|written|"
+    r"summary|details|steps|code|list|table|answer|recipe|examples?)\b[^.!?\n]{0,40}\b"
+    r"below[.!:]?\s*$)",
+    r"(?i:\b(?:as follows|the following)[.!:]?\s*$)",
+    # An announcement followed only by a sign-off: "Here are a few podcasts:\n\nEnjoy!"
+    r"(?i::[ \t]*\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|"
+    r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
 )
+ANNOUNCEMENT = "|".join(ANNOUNCEMENT_PARTS)
 # "Here's to your next chapter!" is a toast; "I'll explain more another time" or "if you
 # like" is a promise for later or an offer, not an answer left out.
 _TOAST = (
@@ -277,6 +277,7 @@ class AnnouncedMissing(SpanRule):
     fields: ClassVar = ANSWER_FIELDS
     roles: ClassVar = ANSWER_ROLES
     pattern: ClassVar[str] = ANNOUNCEMENT
+    alternatives: ClassVar[tuple[str, ...]] = ANNOUNCEMENT_PARTS
     # "Here is the code:" followed by a code block is an answer given.
     strip_code: ClassVar[bool] = False
     name: str = "announced_missing"

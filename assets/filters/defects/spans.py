@@ -45,6 +45,21 @@ def row_text() -> pl.Expr:
     )
 
 
+def first_match(text: pl.Expr, alternatives: Sequence[str]) -> pl.Expr:
+    """The match of `"|".join(alternatives)` in `text` (as `str.extract(..., 0)` finds it),
+    from one search per alternative: the leftmost match, the first alternative on a tie (the
+    regex engine's leftmost-first rule). Joined, alternatives anchored at the text's end lose
+    the engine's backward search: 7.7 us a row against 1.1 for announced_missing's."""
+    if len(alternatives) == 1:
+        return text.str.extract(alternatives[0], 0)
+    starts = [text.str.find(part) for part in alternatives]
+    leftmost = pl.min_horizontal(starts)
+    chosen = pl.when(starts[0] == leftmost).then(text.str.extract(alternatives[0], 0))
+    for start, part in zip(starts[1:], alternatives[1:], strict=True):
+        chosen = chosen.when(start == leftmost).then(text.str.extract(part, 0))
+    return chosen.otherwise(pl.lit(None, pl.String))
+
+
 def mentioned(span: pl.Expr, where: pl.Expr) -> pl.Expr:
     """Whether `where` contains `span` (case-insensitive): a response may repeat what the
     user wrote, a template token the question asked about."""
@@ -84,6 +99,9 @@ class SpanRule(DefectRule):
     kinds: ClassVar[Sequence[str]] = ("instruction", "preference", "conversation", "document")
     unquote: ClassVar[bool] = False
     strip_code: ClassVar[bool] = True
+    # `regex()`'s top-level alternatives (none: it is searched whole), when it is their plain
+    # join: the span is then found by `first_match`, one search per alternative.
+    alternatives: ClassVar[tuple[str, ...]] = ()
 
     def regex(self) -> str:
         """The pattern of an offending span."""
@@ -119,7 +137,9 @@ class SpanRule(DefectRule):
                     else pl.col("text")
                 ).alias("_prose")
             )
-            .with_columns(pl.col("_prose").str.extract(self.regex(), 0).alias("_span"))
+            .with_columns(
+                first_match(pl.col("_prose"), self.alternatives or (self.regex(),)).alias("_span")
+            )
             .filter(pl.col("_span").is_not_null())
         )
         hits = found.filter(~self.exempt().fill_null(False))

@@ -1,0 +1,49 @@
+"""`first_match` finds what one search of the joined alternatives finds: the leftmost match,
+the earlier alternative on a tie."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from assets.filters.defects.answers import ANNOUNCEMENT, ANNOUNCEMENT_PARTS
+from assets.filters.defects.spans import first_match
+from tests.defect_set import defect_rows
+
+pytestmark = pytest.mark.unit
+
+TEXTS = [
+    "Sure! Here is a recipe:",
+    "Here are a few podcasts:\n\nEnjoy!",
+    "I'll walk you through it step by step.",
+    "Please find the summary below.",
+    "The answer is 4. Here is why:   \n",
+    "Ingredients are as follows",
+    "ab: cd",
+    "No announcement here at all.",
+    "",
+]
+
+
+def test_first_match_is_the_joined_search() -> None:
+    rows = defect_rows(split=None)
+    texts = pl.concat(
+        [
+            pl.Series("text", TEXTS, dtype=pl.String),
+            *(rows[c].drop_nulls().alias("text") for c in ("instruction", "response", "text")),
+        ]
+    ).to_frame()
+    found = texts.select(
+        pl.col("text").str.extract(ANNOUNCEMENT, 0).alias("joined"),
+        first_match(pl.col("text"), ANNOUNCEMENT_PARTS).alias("parts"),
+    )
+    assert found["joined"].null_count() < found.height
+    assert found["joined"].to_list() == found["parts"].to_list()
+
+
+def test_ties_go_to_the_earlier_alternative() -> None:
+    frame = pl.DataFrame({"text": ["say abc now", "say ab now", "nothing"]})
+    found = frame.select(first_match(pl.col("text"), ("ab", "abc", "b"))).to_series()
+    assert found.to_list() == ["ab", "ab", None]
+    found = frame.select(first_match(pl.col("text"), ("abc", "ab"))).to_series()
+    assert found.to_list() == ["abc", "ab", None]
