@@ -7,6 +7,7 @@ import polars as pl
 import pytest
 
 from assets.filters.defects.answers import ANNOUNCEMENT, ANNOUNCEMENT_PARTS
+from assets.filters.defects.roles import _PRAISE, ASSISTANT_SPEAK, USER_SPEAK, RoleFlip
 from assets.filters.defects.spans import first_match
 from tests.defect_set import defect_rows
 
@@ -47,3 +48,31 @@ def test_ties_go_to_the_earlier_alternative() -> None:
     assert found.to_list() == ["ab", "ab", None]
     found = frame.select(first_match(pl.col("text"), ("abc", "ab"))).to_series()
     assert found.to_list() == ["abc", "ab", None]
+
+
+def test_role_flip_candidates_are_the_unsplit_search() -> None:
+    """The split, merged searches of `RoleFlip.parts` find the rows the one pattern finds."""
+    texts = [
+        "user: Is there anything else I can help you with?",
+        "user: Great question! Rayleigh scattering ...",
+        "assistant: Sure.\nuser:   thanks so much for your help",
+        "user: Could you write a haiku about rain?",
+        "user: I'm having trouble with my code",
+        "user: what should I do?",
+        "assistant: anything else I can do",
+        "assistant: There is nothing here.",
+    ]
+    rows = defect_rows(split=None).filter(pl.col("kind") == "conversation")
+    frame = pl.concat(
+        [pl.Series("text", texts, dtype=pl.String), rows["text"].drop_nulls()]
+    ).to_frame()
+    whole = (
+        f"(?i:{ASSISTANT_SPEAK.removeprefix('(?i)')})"
+        rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{USER_SPEAK.removeprefix('(?i)')})"
+    )
+    found = frame.select(
+        RoleFlip().candidates(pl.col("text")).alias("parts"),
+        pl.col("text").str.contains(whole).alias("whole"),
+    )
+    assert found["whole"].sum() >= len(texts) - 1
+    assert found["parts"].to_list() == found["whole"].to_list()
