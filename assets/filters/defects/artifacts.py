@@ -56,15 +56,21 @@ _SLOT_WORDS = (
     r"instruction|input|response|question|answer|context|passage|document|persona|topic|"
     r"examples?|prompt|query|history|task|operation|result|arguments|tool"
 )
-_DIRECTIVE = (
-    r"(?i:\b(?:respond|reply|answer) with (?:the \p{L}+ |your \p{L}+ )?only\b|\b(?:do not|don't) "
-    r"(?:mention|reveal|repeat|include|explain) (?:these|the|this|any) (?:instructions?|prompt|"
-    r"rules|guidelines)\b|\b(?:output|return) only the\b)"
-    # A constraint line of the request's kind, on a line of its own: "Your answer must
-    # contain exactly 3 sentences."
-    r"|(?im:^[ \t]*your (?:answer|response|reply|output) must (?:contain|be|include|have|use|"
+# Each alternative on its own for `TemplateLeak.candidates`: joined, the one at a line start
+# keeps the others off the engine's literal search (10.9 us a row against 2.7).
+_DIRECTIVE_WORDS = (
+    r"\b(?:respond|reply|answer) with (?:the \p{L}+ |your \p{L}+ )?only\b",
+    r"\b(?:do not|don't) (?:mention|reveal|repeat|include|explain) (?:these|the|this|any) "
+    r"(?:instructions?|prompt|rules|guidelines)\b",
+    r"\b(?:output|return) only the\b",
+)
+# A constraint line of the request's kind, on a line of its own: "Your answer must
+# contain exactly 3 sentences."
+_DIRECTIVE_LINE = (
+    r"(?im:^[ \t]*your (?:answer|response|reply|output) must (?:contain|be|include|have|use|"
     r"end|start|begin|not)\b[^\n]*$)"
 )
+_DIRECTIVE = "(?i:" + "|".join(_DIRECTIVE_WORDS) + ")|" + _DIRECTIVE_LINE
 _TRANSCRIPT_LABELS = (
     r"(?ims:^\s*(?:human|user)\s*:.*?^\s*(?:assistant|ai|gpt|bot|chatbot|model)\s*:)"
 )
@@ -238,11 +244,14 @@ class TemplateLeak(SpanRule):
         lines, _ = template_lines()
         # A conversation's transcript labels its turns "user:" and "assistant:" at line
         # starts: only the capitalized labels a model writes make a row a candidate.
-        scaffolding = [
-            text.str.contains(part)
+        parts = [
+            part
             for part in TEMPLATE_SCAFFOLDING_PARTS
-            if part is not _TRANSCRIPT_LABELS
-        ] + [text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")]
+            if part not in (_TRANSCRIPT_LABELS, _DIRECTIVE)
+        ] + [*(f"(?i:{words})" for words in _DIRECTIVE_WORDS), _DIRECTIVE_LINE]
+        scaffolding = [text.str.contains(part) for part in parts] + [
+            text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")
+        ]
         return pl.any_horizontal(
             [*scaffolding, text.str.contains_any(lines, ascii_case_insensitive=True)]
         )

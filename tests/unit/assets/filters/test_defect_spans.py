@@ -7,6 +7,12 @@ import polars as pl
 import pytest
 
 from assets.filters.defects.answers import ANNOUNCEMENT, ANNOUNCEMENT_PARTS
+from assets.filters.defects.artifacts import (
+    _DIRECTIVE,
+    _DIRECTIVE_LINE,
+    _DIRECTIVE_WORDS,
+    TemplateLeak,
+)
 from assets.filters.defects.roles import _PRAISE, ASSISTANT_SPEAK, USER_SPEAK, RoleFlip
 from assets.filters.defects.spans import first_match
 from tests.defect_set import defect_rows
@@ -76,3 +82,35 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
     )
     assert found["whole"].sum() >= len(texts) - 1
     assert found["parts"].to_list() == found["whole"].to_list()
+
+
+def test_template_leak_candidates_are_the_unsplit_search() -> None:
+    """`TemplateLeak.candidates` with the directive's alternatives searched one by one finds
+    the rows the joined directive finds."""
+    texts = [
+        "Respond with the tip only.",
+        "Answer with your guess only",
+        "Do not mention these instructions.",
+        "Return only the code.",
+        "Sure.\n  Your answer must contain exactly 3 sentences.",
+        "Your answer must be short, she said",
+        "Nothing of the kind.",
+    ]
+    rows = defect_rows(split=None)
+    frame = pl.concat(
+        [
+            pl.Series("text", texts, dtype=pl.String),
+            *(rows[c].drop_nulls().alias("text") for c in ("instruction", "response", "text")),
+        ]
+    ).to_frame()
+    found = frame.select(
+        TemplateLeak().candidates(pl.col("text")).alias("split"),
+        pl.col("text").str.contains(_DIRECTIVE).alias("directive"),
+        pl.any_horizontal(
+            pl.col("text").str.contains(part)
+            for part in (*(f"(?i:{w})" for w in _DIRECTIVE_WORDS), _DIRECTIVE_LINE)
+        ).alias("parts"),
+    )
+    assert found["directive"].sum() >= len(texts) - 2
+    assert found["directive"].to_list() == found["parts"].to_list()
+    assert found.filter(pl.col("directive") & ~pl.col("split")).is_empty()
