@@ -8,6 +8,7 @@ few-shot turns; a string prompt's request hash and call-log text are what they a
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Protocol, TypeAlias
 
@@ -63,3 +64,17 @@ class Backend(Protocol):
         """One chat completion of `prompt` (`chat_messages`); with a `schema`, its text is JSON
         held to it (or the call fails), as far as the backend can enforce it."""
         ...
+
+
+def openai_completion(result: dict, text: str | None, started: float) -> Completion:
+    """An OpenAI-shaped result (a server's body, or llama.cpp's chat or raw result) with its
+    `text` as a Completion, timed from `started`."""
+    choice = result["choices"][0]
+    usage = result.get("usage") or {}
+    return Completion(
+        text=text or "",
+        finish_reason=choice.get("finish_reason"),
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        latency_ms=(time.perf_counter() - started) * 1000,
+    )

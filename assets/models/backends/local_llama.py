@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from assets.models.backends.base import Completion, Prompt, chat_messages
+from assets.models.backends.base import Completion, Prompt, chat_messages, openai_completion
 from assets.models.backends.errors import BackendConfigError
 from assets.models.generators import LocalModel, Sampling
 from assets.models.json_schema import JsonSchema
@@ -129,7 +129,7 @@ class LocalLlamaBackend:
             seed=sampling.seed + sample_index,
             grammar=grammar,
         )
-        return _completion(result, result["choices"][0]["message"]["content"], started)
+        return openai_completion(result, result["choices"][0]["message"]["content"], started)
 
     def continue_text(
         self, text: str, sampling: Sampling, sample_index: int, stop: list[str]
@@ -145,17 +145,4 @@ class LocalLlamaBackend:
             seed=sampling.seed + sample_index,
             stop=stop,
         )
-        return _completion(result, result["choices"][0]["text"], started)
-
-
-def _completion(result: dict, text: str | None, started: float) -> Completion:
-    """A llama.cpp result (chat or raw) as a Completion, timed from `started`."""
-    choice = result["choices"][0]
-    usage = result.get("usage") or {}
-    return Completion(
-        text=text or "",
-        finish_reason=choice.get("finish_reason"),
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-        latency_ms=(time.perf_counter() - started) * 1000,
-    )
+        return openai_completion(result, result["choices"][0]["text"], started)

@@ -32,7 +32,7 @@ from collections import deque
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from assets.models.backends.base import Completion, Prompt, chat_messages
+from assets.models.backends.base import Completion, Prompt, chat_messages, openai_completion
 from assets.models.backends.errors import BackendError
 from assets.models.backends.http_connection import HTTPConnection
 from assets.models.generators import OpenAICompatibleModel, Sampling
@@ -352,16 +352,7 @@ class OpenAIHTTPBackend:
     def _completion(self, payload: dict, started: float) -> Completion:
         """The completion in a 200's JSON body; a KeyError, IndexError, TypeError,
         AttributeError or ValueError when the body is not one (retried as unparseable)."""
-        choice = payload["choices"][0]
-        text = choice["message"]["content"]
-        usage = payload.get("usage") or {}
-        return Completion(
-            text=text or "",
-            finish_reason=choice.get("finish_reason"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            latency_ms=(time.perf_counter() - started) * 1000,
-        )
+        return openai_completion(payload, payload["choices"][0]["message"]["content"], started)
 
     # -- the failure budget -----------------------------------------------------------------
 
