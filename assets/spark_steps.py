@@ -15,6 +15,9 @@
   (item vectors, fitted TF-IDF) here, once, and drop the warehouse; each task unpickles its
   own copy (its statistics are its own), and the model is loaded once per executor process
   (`embeddings._load` is a module-level cache keyed by model and device).
+- Vectors a step's executor copy encodes (the cascade's candidates) come back with their chunk
+  and go to the driver's warehouse cache (`RowStep.take_encoded`, `store_encoded`), as they
+  would in process.
 - Semantic dedup embeds on the executors (only texts missing from the warehouse cache, which
   this process reads and fills) and clusters once, here, with the in-process algorithm.
 - A step that holds the warehouse (the call log: judge scores, the decontamination judge) runs
@@ -62,7 +65,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 # One record per (chunk, step) with its funnel counts and decisions, one per chunk with the rows
-# it keeps, one per (task, step) with the step's statistics.
+# it keeps, one per (task, step) with the step's statistics, one per (chunk, step) that encoded
+# embeddings with them (for the driver's cache).
 RECORD_SCHEMA = pa.schema(
     [
         ("chunk", pa.int64()),
@@ -89,6 +93,19 @@ def to_ipc(frame: pl.DataFrame) -> bytes:
 
 def from_ipc(payload: bytes | bytearray) -> pl.DataFrame:
     return pl.read_ipc_stream(io.BytesIO(payload))
+
+
+def to_vectors(encoded: tuple[list[str], np.ndarray]) -> bytes:
+    """Cache keys and float32 vectors as Arrow IPC bytes (`take_encoded`)."""
+    keys, vectors = encoded
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    frame = pl.DataFrame({"key": keys, "vector": vectors.reshape(len(keys), -1)})
+    return to_ipc(frame)
+
+
+def from_vectors(payload: bytes | bytearray) -> tuple[list[str], np.ndarray]:
+    frame = from_ipc(payload)
+    return frame["key"].to_list(), frame["vector"].to_numpy().astype(np.float32, copy=False)
 
 
 def _holds_driver_state(step: Step) -> bool:
@@ -168,6 +185,11 @@ def chunk_runner(
                     records.append(
                         _record(chunk, index, "step", rows.height, output.rows.height, decisions)
                     )
+                    encoded = step.take_encoded()
+                    if encoded is not None:
+                        records.append(
+                            _record(chunk, index, "vectors", payload=to_vectors(encoded))
+                        )
                     rows = output.rows
                 records.append(_record(chunk, -1, "rows", payload=to_ipc(rows)))
                 yield pa.RecordBatch.from_pylist(records, schema=RECORD_SCHEMA)
@@ -314,6 +336,9 @@ def run_row_steps(
                 raise SparkStepError(f"chunk {record.chunk} came back before chunk {next_chunk}")
             next_chunk += 1
             segment.rows.append(from_ipc(record.payload))
+        elif record.kind == "vectors":
+            # What the executors encoded goes to the driver's warehouse cache, as in process.
+            steps[record.step].store_encoded(*from_vectors(record.payload))
         elif record.kind == "step":
             segment.counts[record.step][0] += record.rows_in
             segment.counts[record.step][1] += record.rows_out

@@ -38,6 +38,8 @@ from assets.run_context import RunContext
 from warehouse.rows import DECISION_SCHEMA
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from assets.spill import Spill
 
 STEP_DECISION_SCHEMA: dict[str, pl.DataType] = {
@@ -103,6 +105,16 @@ class RowStep(Step):
         its corpus-level parts (benchmark item vectors) computed here, once: they are
         broadcast with the copy. By default the step itself."""
         return self
+
+    def take_encoded(self) -> tuple[list[str], np.ndarray] | None:
+        """On an executor copy, after `apply`: the embeddings that call encoded (cache keys,
+        vectors), which the driver stores through `store_encoded` of the step it copied;
+        None when it encoded none. By default none."""
+        return None
+
+    def store_encoded(self, keys: list[str], vectors: np.ndarray) -> None:
+        """On the driver: keep what an executor copy of this step encoded (`take_encoded`)."""
+        raise NotImplementedError(f"step {self.name!r} keeps no vectors from its executors")
 
 
 @dataclass(frozen=True)

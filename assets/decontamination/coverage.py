@@ -31,6 +31,7 @@ for one cosine.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -165,13 +166,16 @@ def coverage_nearest(
     config: TokenCoverage,
     int8: bool = False,
     prepared: CoverageItems | None = None,
+    on_encoded: Callable[[list[str], np.ndarray], None] | None = None,
 ) -> pl.DataFrame:
     """`rows` (`row_id`, `content`) with the item they restate (module docstring): its cosine
     (`similarity`), the share of its docstring tokens they cover (`coverage`), the sum
     (`cascade_score`, what decides) and the `attribution` score that named it; the runner-up
     by attribution with its scores. `int8`: the CPU model with int8 Linear layers
     (bench/embeddings compares it with fp32). `prepared`: the items' vectors computed once
-    (`coverage_items`); without a warehouse the candidates' vectors are not cached."""
+    (`coverage_items`). The candidates' sentence vectors go to the warehouse cache and to
+    `on_encoded` (cache keys, vectors): a Spark executor has no warehouse, its step hands
+    them to the driver's."""
     if rows.is_empty() or benchmarks.is_empty():
         return pl.DataFrame(schema=RESCORED_SCHEMA)
     embedder = Embedder(model, device=device, int8=int8)
@@ -193,10 +197,14 @@ def coverage_nearest(
         chunk = slice(start, start + TOKEN_CHUNK)
         # One model pass per distinct text gives its sentence vector and its token vectors.
         vectors, tokens_of = embedder.encode_with_tokens(texts[chunk])
-        if wh is not None and not embedder.int8:
+        if not embedder.int8:
             # fp32/fp16 vectors go to the warehouse cache like any other embedding; int8 ones
             # (a measurement in bench/embeddings) would differ from them under the same key.
-            store_embeddings(wh, model, text_sha256(texts[chunk]), vectors)
+            keys = text_sha256(texts[chunk])
+            if wh is not None:
+                store_embeddings(wh, model, keys, vectors)
+            if on_encoded is not None:
+                on_encoded(keys, vectors)
         cosines = vectors @ item_vectors.T
         top[chunk] = np.argsort(-cosines, axis=1, kind="stable")[:, :k]
         top_cos[chunk] = np.take_along_axis(cosines, top[chunk], axis=1)

@@ -39,6 +39,7 @@ from assets.filters.text import body
 from assets.run_context import RunContext
 from assets.steps import RowStep, StepOutput, merge_stats
 from warehouse.connection import Warehouse
+from warehouse.embeddings import store_embeddings
 from warehouse.settings import Strict
 
 
@@ -177,6 +178,11 @@ class EmbeddingNearest(RowStep):
         "embedding": pl.Boolean(),
     }
     _totals: dict[str, int] = field(default_factory=dict, init=False, compare=False)
+    # Without a warehouse (a Spark executor): what the last `apply` encoded, for the driver's
+    # cache (`take_encoded`); one batch's vectors at most.
+    _encoded: list[tuple[list[str], np.ndarray]] = field(
+        default_factory=list, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def from_config(cls, config: EmbeddingDetector, run: RunContext) -> list[EmbeddingNearest]:
@@ -212,8 +218,24 @@ class EmbeddingNearest(RowStep):
             )
         return replace(self, wh=None, prepared=prepared)
 
+    def take_encoded(self) -> tuple[list[str], np.ndarray] | None:
+        if not self._encoded:
+            return None
+        keys = [key for chunk, _ in self._encoded for key in chunk]
+        vectors = np.concatenate([vectors for _, vectors in self._encoded])
+        self._encoded.clear()
+        return keys, vectors
+
+    def store_encoded(self, keys: list[str], vectors: np.ndarray) -> None:
+        if self.wh is not None:
+            store_embeddings(self.wh, self.model, keys, vectors)
+
+    def _keep_encoded(self, keys: list[str], vectors: np.ndarray) -> None:
+        self._encoded.append((keys, vectors))
+
     def apply(self, rows: pl.DataFrame) -> StepOutput:
         cascade = self.detector.candidates if self.detector else None
+        self._encoded.clear()
         if cascade is None:
             corpus = rows.select(
                 "row_id", body().alias("content"), pl.lit(None, pl.Float64).alias("cand_similarity")
@@ -248,6 +270,8 @@ class EmbeddingNearest(RowStep):
                 self.device,
                 self.detector.coverage,
                 prepared=self.prepared.coverage,
+                # On an executor (no warehouse) the candidates' vectors go back to the driver.
+                on_encoded=self._keep_encoded if self.wh is None else None,
             )
             # What the cascade saved: rows seen against rows embedded.
             self._totals.update(

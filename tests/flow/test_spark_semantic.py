@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import polars as pl
 import pytest
 import yaml
@@ -126,10 +127,19 @@ def test_semantic_steps_on_spark_match_local(spark, corpus, tmp_path):
         ("lexical", "spark executors"),
         ("benchmark_contamination", "spark executors"),
     ]
-    # The driver's warehouse cache holds the vectors the executors encoded for semantic dedup.
-    with Warehouse(tmp_path / "spark").reader() as con:
-        cached = con.execute("SELECT count(*) FROM embedding_cache").fetchone()
-    assert cached is not None and cached[0] >= len(rows)
+    # The driver's warehouse cache holds the vectors the executors encoded, for semantic dedup
+    # and for the cascade's candidates, as the local run's cache does.
+    cached = {engine: _cache(tmp_path / engine) for engine in ("local", "spark")}
+    assert cached["spark"].keys() == cached["local"].keys()
+    assert len(cached["spark"]) >= len(rows) + local.stats["embedding_candidates"]
+    for key, vector in cached["local"].items():
+        assert np.allclose(cached["spark"][key], vector, atol=1e-5), key
+
+
+def _cache(home: Path) -> dict[tuple[str, str], np.ndarray]:
+    with Warehouse(home).reader() as con:
+        found = con.execute("SELECT model, text_sha256, vector FROM embedding_cache").fetchall()
+    return {(model, key): np.array(vector, dtype=np.float32) for model, key, vector in found}
 
 
 def _materialize(home: Path, recipe: dict, selection: list[str]) -> dg.ExecuteInProcessResult:
