@@ -7,6 +7,8 @@ import io
 import polars as pl
 
 LENGTH_COLUMNS = ("instruction", "input", "response", "text")
+# Panels a row in a histogram grid.
+HISTOGRAM_COLUMNS = 4
 # Numeric columns that are bookkeeping, not scores.
 NOT_SCORES = {"version", "source_line"}
 
@@ -21,9 +23,10 @@ def _figure(width: float, height: float):
     return fig
 
 
-def _png(fig) -> bytes:
+def _png(fig, *, fit: bool = True) -> bytes:
     buffer = io.BytesIO()
-    fig.tight_layout()
+    if fit:
+        fig.tight_layout()
     fig.savefig(buffer, format="png", dpi=80)
     return buffer.getvalue()
 
@@ -70,16 +73,33 @@ def score_frame(rows: pl.DataFrame, decision_scores: pl.DataFrame) -> pl.DataFra
 
 def _histograms(frame: pl.DataFrame, key: str, value: str, title: str, xlabel: str) -> bytes:
     groups = frame.partition_by(key, as_dict=True, maintain_order=True)
-    fig = _figure(3.2 * len(groups), 2.6)
-    axes = fig.subplots(1, len(groups), squeeze=False)
-    for ax, ((name,), group) in zip(axes[0], groups.items(), strict=True):
+    # A grid, not one row: a filtered stage has a score per defect rule (20 and more), and
+    # one row of them is wider than any screen the metadata panel shows it on.
+    columns = min(HISTOGRAM_COLUMNS, len(groups))
+    grid_rows = -(-len(groups) // columns)
+    fig = _figure(3.2 * columns, 2.4 * grid_rows + 0.75)
+    panels = list(fig.subplots(grid_rows, columns, squeeze=False).flat)
+    for ax, ((name,), group) in zip(panels, groups.items(), strict=False):
         values = group[value].to_numpy()
         ax.hist(values, bins=min(30, max(5, len(values) // 3)), color="#4f6bed")
         ax.set_title(f"{name} (n={len(values)})", fontsize=9)
         ax.set_xlabel(xlabel, fontsize=8)
         ax.tick_params(labelsize=7)
-    fig.suptitle(title, fontsize=10)
-    return _png(fig)
+    for ax in panels[len(groups) :]:
+        ax.set_visible(False)
+    height = fig.get_figheight()
+    fig.suptitle(title, fontsize=10, y=1 - 0.12 / height, va="top")
+    # Fixed margins (inches, whatever the grid): tight_layout draws the figure once more to measure it, about 40% of
+    # a many-panel plot's time.
+    fig.subplots_adjust(
+        left=0.06,
+        right=0.98,
+        bottom=0.5 / height,
+        top=1 - 0.75 / height,
+        hspace=0.75,
+        wspace=0.3,
+    )
+    return _png(fig, fit=False)
 
 
 def length_plot(rows: pl.DataFrame, title: str) -> bytes | None:
