@@ -204,13 +204,19 @@ class Verdict(RowStep):
         )
 
 
-def decontamination_plan(section: Any, run: RunContext) -> StagePlan:
-    """The detectors in registry order (those the recipe's `decontamination` section turns
-    off build no step), then the verdict under the section's rule (`verdict_rule`)."""
+def section_verdict(section: Any) -> Verdict:
+    """The verdict step of a recipe's `decontamination` section: its rule over every
+    registered detector's config."""
     detectors = {
         name: getattr(section, DETECTORS.get(name).config_key) for name in DETECTORS.names()
     }
-    verdict = Verdict(section.verdict_rule, detectors)
+    return Verdict(section.verdict_rule, detectors)
+
+
+def decontamination_plan(section: Any, run: RunContext) -> StagePlan:
+    """The detectors in registry order (those the recipe's `decontamination` section turns
+    off build no step), then the verdict under the section's rule (`verdict_rule`)."""
+    verdict = section_verdict(section)
     return StagePlan(
         "decontaminated",
         (

@@ -49,9 +49,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from assets.decontamination.benchmarks import humaneval_items  # noqa: E402
 from assets.decontamination.cascade import CandidateFilter  # noqa: E402
 from assets.decontamination.detector import (  # noqa: E402
-    Verdict,
     contamination_signals,
     decontamination_steps,
+    section_verdict,
 )
 from assets.decontamination.embedding import EmbeddingDetector  # noqa: E402
 from assets.decontamination.lexical import LexicalDetector  # noqa: E402
@@ -186,7 +186,7 @@ def named_items(signals: pl.DataFrame, config: DecontaminationConfig) -> list[st
     """Per row of `signals` (sorted by row id), the benchmark item its decision evidence names;
     None where the verdict keeps the row."""
     decisions = (
-        Verdict(config)
+        section_verdict(config)
         .flag(signals)
         .select("row_id", pl.col("evidence").str.json_path_match("$.item_id").alias("named"))
     )

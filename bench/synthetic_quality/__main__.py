@@ -9,7 +9,7 @@ microseconds a row over the rows of the set repeated to `--speed-rows`, against 
 stage without the defect rules (the baseline), measured side by side.
 
     python bench/synthetic_quality [--split heldout|tune|all] [--speed-rows 20000]
-        [--no-embedding] [--show 30] [--cpu]
+        [--batch p6-] [--no-embedding] [--show 30] [--cpu]
 
 The gate is the demo recipe's `filters` block with dedup left out (a defect is a property of
 a row; the set repeats prompts on purpose) and the model scorers off, as in the demo.
@@ -157,6 +157,11 @@ def main() -> None:
     parser.add_argument("--no-embedding", action="store_true", help="off_topic off (no model)")
     parser.add_argument("--show", type=int, default=40)
     parser.add_argument(
+        "--batch",
+        metavar="PREFIX",
+        help="only rows whose id starts with PREFIX (e.g. p6-: one blind batch of the split)",
+    )
+    parser.add_argument(
         "--cpu", action="store_true", help="time by CPU seconds (a shared, loaded machine)"
     )
     args = parser.parse_args()
@@ -164,8 +169,15 @@ def main() -> None:
     demo = ROOT / "assets" / "data" / "demo_recipe.yaml"
     recipe = parse_recipe(demo.read_text(encoding="utf-8"), str(demo))
     rows = defect_rows(split=None if args.split == "all" else args.split)
+    if args.batch:
+        rows = rows.filter(pl.col("id").str.starts_with(args.batch))
+        if rows.is_empty():
+            parser.error(f"no row of split {args.split} has an id starting with {args.batch!r}")
     steps = gate_steps(recipe.filters, True, not args.no_embedding)
-    print(f"split {args.split}; steps: {', '.join(s.name for s in steps)}\n")
+    batch = f", ids {args.batch}*" if args.batch else ""
+    print(
+        f"split {args.split}{batch} ({rows.height} rows); steps: {', '.join(s.name for s in steps)}\n"
+    )
     figures = report(evaluate(rows, steps), args.show)
 
     # Speed without off_topic's model: the rules' own cost per row (the embedding is paid per
