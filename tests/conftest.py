@@ -52,6 +52,10 @@ def shared_group(item: pytest.Item) -> str:
     return item.nodeid.split("::")[0]
 
 
+# tryfirst: xdist's own hook turns each test's `xdist_group` mark into its node id's group;
+# run after it, the marks came too late and a group's tests (and its shared run) were dealt out
+# to both processes, each making the run.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     groups = {}
     for item in items:
@@ -61,6 +65,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         groups[item.nodeid] = shared_group(item)
         item.add_marker(pytest.mark.xdist_group(groups[item.nodeid]))
     items.sort(key=lambda item: groups[item.nodeid] not in FIRST_GROUPS)
+
+
+def pytest_xdist_node_collection_finished(node: object, ids: list[str]) -> None:
+    """Under `--dist loadgroup` every node id a process collected carries its group (xdist's
+    `@group` suffix), or the grouping has silently stopped and each process would make every
+    shared run (pytest-dev/pytest-xdist#1386: see the pytest pin in pyproject.toml)."""
+    config = getattr(node, "config", None)
+    if config is None or config.getoption("dist") != "loadgroup":
+        return
+    ungrouped = [nodeid for nodeid in ids if "@" not in nodeid.rpartition("]")[2]]
+    if ungrouped:
+        pytest.exit(
+            f"--dist loadgroup did not group {len(ungrouped)} of {len(ids)} tests (first: "
+            f"{ungrouped[0]}): this pytest and pytest-xdist no longer pass groups on; install "
+            "the versions pyproject.toml pins (make env)",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
