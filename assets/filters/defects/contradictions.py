@@ -884,8 +884,10 @@ def _reversed_verdict(frame: pl.DataFrame) -> pl.DataFrame:
     no (yes)."""
     opening = pl.col("text").str.extract(r"(?i)^\W*(yes|no)\b", 1).str.to_lowercase()
     later = pl.col("text").str.replace(r"^[^.!?\n]*[.!?\n]", "").str.extract(_VERDICT, 0)
+    # One lazy query: on a batch's few candidates a query's fixed cost is most of its cost.
     return (
-        frame.filter(pl.col("text").str.contains(r"(?i)^\W*(?:yes|no)\b"))
+        frame.lazy()
+        .filter(pl.col("text").str.contains(r"(?i)^\W*(?:yes|no)\b"))
         .select("_uid", opening.alias("_open"), later.alias("_later"))
         .filter(
             pl.col("_later").is_not_null()
@@ -896,6 +898,17 @@ def _reversed_verdict(frame: pl.DataFrame) -> pl.DataFrame:
             pl.format("{} / {}", "_open", "_later").alias("_span"),
             pl.lit("verdict reversed").alias("form"),
         )
+        .collect()
+    )
+
+
+def _ascii(pattern: str) -> str:
+    """`pattern` with ASCII letters and word boundaries: a Unicode letter class is compiled
+    on every call (about 1 ms each), and the words compared here are English."""
+    return (
+        pattern.replace(r"\p{L}", "[A-Za-z]")
+        .replace(r"\b", r"(?-u:\b)")
+        .replace(r"\W", "[^A-Za-z0-9_]")
     )
 
 
@@ -905,32 +918,58 @@ _WHICH = (
     r"(?i)\bwhich\b[^?]*?\b(?<qcomp>\p{L}{2,}er|more|less)\b[^?]*?,?\s+(?<left>[^,?]+?)\s+or\s+"
     r"(?<right>[^,?]+?)\s*\?"
 )
+_WHICH = _ascii(_WHICH)
 # The first sentence's pick: "The iron is heavier", "Oil weighs more".
 _PICK = (
     r"(?i)^\W*(?:the\s+)?(?<pick>\p{L}+)\s+(?<verb>is|are|was|were|weighs?|has|have)\s+"
     r"(?:much\s+|far\s+|slightly\s+|a (?:bit|little)\s+)?(?<comp>\p{L}{2,}er|more|less)\b"
 )
+_PICK = _ascii(_PICK)
 # A later sentence naming the other side the winner, or the two a tie.
 _WINNER = (
     r"(?i)(?:^|[^\p{L}])(?:the\s+)?(?<who>\p{L}+)\s+(?:is|are|was|were)\s+(?:by far\s+|much\s+|"
     r"far\s+|clearly\s+)?(?:the\s+)?(?<comp2>\p{L}{2,}er|more)\b"
 )
+_WINNER = _ascii(_WINNER)
 _TIE = (
     r"(?i)\b(?:both|they|the two)\s+(?:weigh|are|have|cost|measure)\s+(?:exactly\s+|roughly\s+|"
     r"about\s+|just\s+|precisely\s+)?(?:the same|equal)\b"
 )
+_TIE = _ascii(_TIE)
+
+
+# A later sentence that hedges, measures or negates names no winner ("... though a horse is
+# faster over long distances"): one pattern, one compile.
+_NOT_A_WIN = (
+    _HEDGED
+    + "|"
+    + _MEASURED.removeprefix("(?i)")
+    + r"|\b(?:not|never|look|looks|seem|seems)\b|n't\b"
+)
+
+
+def _grade(word: pl.Expr) -> pl.Expr:
+    """`_degree` of a one-word comparative ("bigger", "larger" -> "larg"), in one ASCII
+    pattern."""
+    return (
+        word.str.to_lowercase()
+        .str.replace(r"(?:est|er)$", "")
+        .replace({"bigg": "larg", "great": "larg", "bett": "good", "wors": "bad"})
+    )
 
 
 def _last_word(text: pl.Expr) -> pl.Expr:
-    return text.str.extract(r"(\p{L}+)\W*$", 1).str.to_lowercase()
+    return text.str.extract(r"([A-Za-z]+)[^A-Za-z]*$", 1).str.to_lowercase()
 
 
 def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: a "which is heavier, A or B?" answered "A is heavier" and later
     "B is heavier" or "they weigh the same"."""
+    # Lazy queries: on a batch's few candidates a query's fixed cost is most of its cost.
     asked = (
         # Matched before the groups are read: reading them costs a slower regex engine.
-        frame.filter(pl.col("prompt").str.contains("hich", literal=True))
+        frame.lazy()
+        .filter(pl.col("prompt").str.contains("hich", literal=True))
         .filter(pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(_PICK))
         .select(
             "_uid",
@@ -955,24 +994,19 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
             .then(pl.col("right"))
             .otherwise(pl.col("left"))
             .alias("_other"),
-            _degree(pl.col("comp")).alias("_grade"),
+            _grade(pl.col("comp")).alias("_grade"),
         )
+        .collect()
     )
     if asked.is_empty():
         return pl.DataFrame(
             schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
         )
     later = (
-        sentences.filter(pl.col("_uid").is_in(asked["_uid"].implode()) & (pl.col("_at") > 0))
-        .filter(pl.col("_sentence").str.contains(_WINNER) | pl.col("_sentence").str.contains(_TIE))
-        .filter(
-            ~pl.col("_sentence").str.contains(_HEDGED)
-            & ~pl.col("_sentence").str.contains(_MEASURED)
-            & ~pl.col("_sentence").str.contains(
-                r"(?i)\b(?:not|never|look|looks|seem|seems)\b|n't\b"
-            )
-        )
-        .join(asked.select("_uid", "_other", "_grade", "pick", "comp"), on="_uid")
+        sentences.lazy()
+        .filter(pl.col("_uid").is_in(asked["_uid"].implode()) & (pl.col("_at") > 0))
+        .filter(~pl.col("_sentence").str.contains(_NOT_A_WIN))
+        .join(asked.lazy().select("_uid", "_other", "_grade", "pick", "comp"), on="_uid")
         .with_columns(
             pl.col("_sentence").str.extract_groups(_WINNER).alias("_w"),
             pl.col("_sentence").str.extract(_TIE, 0).alias("_tie"),
@@ -982,10 +1016,11 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
             pl.col("_tie").is_not_null()
             | (
                 (pl.col("who").str.to_lowercase() == pl.col("_other"))
-                & (_degree(pl.col("comp2")) == pl.col("_grade"))
+                & (_grade(pl.col("comp2")) == pl.col("_grade"))
             )
         )
         .unique("_uid", keep="first", maintain_order=True)
+        .collect()
     )
     return later.select(
         "_uid",
