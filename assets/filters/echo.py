@@ -17,9 +17,16 @@ one space), a response echoes its instruction when
   "I/me/my" and "you/your" read as one word, so "You want me to tell you how to reset your
   router." echoes "Can you tell me how to reset my router?". "Yes"/"no"/"not" are answers.
 
+- it restates the request: every word it has is the request's ("The process of making
+  cheese." for "Describe the process of making cheese.", "Good exercises for your knees" for
+  "What are some good exercises for my knees?"), unless the request is a yes/no or either-or
+  question ("The Nile is longer.") or holds material after a colon or in quotes ("Sort:
+  pear apple fig").
+
 A simulated user turn that repeats the assistant turn before it is an echo too. A response
 that is part of the instruction with its case or punctuation changed ("Where are you going?"
-for "Add the punctuation: where are you going") did the task: no echo.
+for "Add the punctuation: where are you going") did the task: no echo; one that only raises
+its first letter, where the request holds no material, is the request as a title.
 
 "The capital of France is Paris." for "What is the capital of France?" is no echo.
 """
@@ -42,6 +49,9 @@ ASKED_TO_ECHO = (
     r"(?i)\b(?:repeat|say (?:it|this|that) back|echo|verbatim|word for word|exactly as "
     r"(?:written|given|it is)|copy (?:it|this|the following)|(?:read|say|give) (?:\w+ ){0,3}"
     r"back(?: to me)?|back to me)\b"
+    # A line asked for a number of times ("Write 'I will not talk in class' five times").
+    r"|\b(?:write|say|type|print|copy)\b[^.?!\n]{0,80}\b(?:twice|(?:\d+|two|three|four|five|"
+    r"six|seven|eight|nine|ten) times)\b"
 )
 
 
@@ -60,6 +70,14 @@ FILLER = _listed(
     "alright sounds hi hello thanks thank just really indeed what now understand "
     "understood got basically quite"
 )
+# A yes/no or either-or question, answered in its own words ("Is the Pacific the largest
+# ocean?" "Yes, the Pacific is the largest ocean."; "The Nile is longer.").
+_ANSWERED_IN_ITS_WORDS = (
+    r"(?i)^\W*(?:is|are|was|were|am|do|does|did|can|could|should|will|would|shall|may|might|"
+    r"has|have|had)\b|\bor\b"
+)
+# Material a task works on: after a colon, in quotes, on its own line.
+_MATERIAL = "[:\"\u201c\u201d\u2018\n]|(?:^|\\s)'"
 # First and second person read as one word: an echo swaps them ("my router" / "your router").
 _PERSON = r"\b(?:i|me|my|mine|myself|you|your|yours|yourself)\b"
 
@@ -200,44 +218,84 @@ class EchoesInstruction(RowFilter):
                 pl.lit(" ") + instruction.str.extract(r"(\S+)$", 1) + pl.lit(" "), literal=True
             )
         )
-        texts = texts.filter(repeats | may_copy | may_wrap).with_columns(
-            _bigrams(pl.col("_response")).alias("_pairs")
+        # Each derived value is a column computed once (an expression used twice is computed
+        # twice).
+        texts = (
+            texts.filter(repeats | may_copy | may_wrap)
+            .with_columns(_bigrams(pl.col("_response")).alias("_pairs"), _added_words())
+            .with_columns(
+                (
+                    pairs.list.set_intersection(_bigrams(instruction)).list.len()
+                    / pairs.list.len().clip(lower_bound=1)
+                )
+                .fill_null(0.0)
+                .alias("_copied")
+            )
         )
-        copied = (
-            pairs.list.set_intersection(_bigrams(instruction)).list.len()
-            / pairs.list.len().clip(lower_bound=1)
-        ).fill_null(0.0)
         copies = (pl.col("_response_words") >= self.min_copy_words) & (
-            copied >= self.min_copied_fraction
+            pl.col("_copied") >= self.min_copied_fraction
         )
         wraps = may_wrap & _wrapped(self.min_covered_fraction)
-        # "Repeat after me" is answered by repeating.
-        asked = pl.col("_raw_instruction").str.contains(ASKED_TO_ECHO)
+        # "The process of making cheese." for "Describe the process of making cheese.": an
+        # answer made only of the request's words (my/your as one) adds nothing.
+        restates = (
+            answer
+            & (pl.col("_response_words") >= self.min_copy_words)
+            & (pl.col("_new_words").list.len() == 0)
+        )
         # A user who asks back ("You're saying water boils at 100 °C?") checks, not parrots.
         asks_back = (
             ~answer
             & pl.col("_raw_response").str.strip_chars().str.ends_with("?")
             & ~(pl.col("_raw_instruction").str.strip_chars().str.ends_with("?"))
         )
-        echo = (instruction != "") & (repeats | copies | wraps) & ~asked & ~asks_back
+        # The exemptions below are read on the few echoes only.
+        # "Repeat after me" is answered by repeating.
+        asked = pl.col("_raw_instruction").str.contains(ASKED_TO_ECHO)
+        # A yes/no or either-or question is answered in its own words ("The Nile is
+        # longer."), and material after a colon or in quotes is the task's to reorder ("Sort:
+        # pear apple fig"): no restatement.
+        own_words = pl.col("_raw_instruction").str.contains(_ANSWERED_IN_ITS_WORDS) | pl.col(
+            "_raw_instruction"
+        ).str.contains(_MATERIAL)
+        only_restates = pl.col("_restates") & ~(
+            pl.col("_repeats") | pl.col("_copies") | pl.col("_wraps")
+        )
         # "Where are you going tonight?" for "Add the punctuation: where are you going
-        # tonight" is part of the request with its case or punctuation changed: the task done
-        # (read on the few echoes only).
+        # tonight" is part of the request with its case or punctuation changed: the task done.
         part = (pl.lit(" ") + instruction + pl.lit(" ")).str.contains(
             pl.lit(" ") + response + pl.lit(" "), literal=True
         ) & (response != instruction)
         verbatim = _spaced(pl.col("_raw_instruction")).str.contains(
             _spaced(pl.col("_raw_response")).str.strip_chars_end(".!?"), literal=True
         )
+        # Only its first letter raised and a full stop added ("A haiku about a train at
+        # night." for "Write a haiku about a train at night."): the request as a title, not
+        # its material re-cased ("The Great Gatsby" for "Capitalize the great gatsby").
+        raw = _spaced(pl.col("_raw_response"))
+        titled = (
+            ~pl.col("_raw_instruction").str.contains(_MATERIAL)
+            & ~raw.str.contains(r"[?!]$")
+            & _spaced(pl.col("_raw_instruction")).str.contains(
+                (raw.str.slice(0, 1).str.to_lowercase() + raw.str.slice(1)).str.strip_chars_end(
+                    "."
+                ),
+                literal=True,
+            )
+        )
         flagged = (
             texts.with_columns(
-                echo.alias("_echo"),
                 repeats.alias("_repeats"),
                 copies.alias("_copies"),
-                copied.alias("_copied"),
+                wraps.alias("_wraps"),
+                restates.alias("_restates"),
             )
-            .filter(pl.col("_echo"))
-            .filter(~(part & ~verbatim))
+            .filter(
+                (instruction != "")
+                & (pl.col("_repeats") | pl.col("_copies") | pl.col("_wraps") | pl.col("_restates"))
+                & ~asks_back
+            )
+            .filter(~asked & ~(only_restates & own_words) & ~(part & ~verbatim & ~titled))
             .with_columns(
                 pl.when(pl.col("_repeats") | ~pl.col("_copies"))
                 .then(1.0)
@@ -248,7 +306,9 @@ class EchoesInstruction(RowFilter):
                 .then(pl.lit("repeats"))
                 .when(pl.col("_copies"))
                 .then(pl.lit("copies"))
-                .otherwise(pl.lit("wraps"))
+                .when(pl.col("_wraps"))
+                .then(pl.lit("wraps"))
+                .otherwise(pl.lit("restates"))
                 .alias("_how"),
                 added.alias("_added"),
                 pl.col("_copied").round(3),
@@ -290,16 +350,26 @@ def _answers(rows: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("prompt").is_not_null())
 
 
+def _added_words() -> pl.Expr:
+    """`_new_words`, over the normalized texts: the words of the response that are not the
+    instruction's (first and second person as one word)."""
+    person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
+    added = person[1].str.split(" ").list.set_difference(person[0].str.split(" "))
+    return added.alias("_new_words")
+
+
 def _wrapped(min_covered: float) -> pl.Expr:
-    """Over the normalized texts: the response holds `min_covered` of the instruction's
-    bigrams (first and second person as one word), and every word it adds is filler."""
+    """Over the normalized texts and `_new_words`: the response holds `min_covered` of the
+    instruction's bigrams (first and second person as one word), and every word it adds is
+    filler."""
     person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
     asked_pairs, said_pairs = _bigrams(person[0]), _bigrams(person[1])
     covered = asked_pairs.list.set_intersection(
         said_pairs
     ).list.len() / asked_pairs.list.len().clip(lower_bound=1)
-    added_words = person[1].str.split(" ").list.set_difference(person[0].str.split(" "))
-    only_filler = added_words.list.eval(
-        (pl.element().is_in(FILLER) | (pl.element() == "·")).all()
-    ).list.first()
+    only_filler = (
+        pl.col("_new_words")
+        .list.eval((pl.element().is_in(FILLER) | (pl.element() == "·")).all())
+        .list.first()
+    )
     return (covered >= min_covered) & only_filler.fill_null(True)

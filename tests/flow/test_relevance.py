@@ -11,7 +11,12 @@ import pytest
 from assets.filters.defects.relevance import OffTopic, RelevanceConfig
 from assets.models.context import ModelContext
 from assets.run_context import RunContext
-from tests.unit.assets.filters.test_defect_rules import conversation, flagged, instruction
+from tests.unit.assets.filters.test_defect_rules import (
+    conversation,
+    flagged,
+    instruction,
+    preference,
+)
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.flow
@@ -103,3 +108,64 @@ def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
     )
     assert found[:3] == [None, None, None]
     assert found[3] is not None and found[4] is not None
+
+
+def test_a_same_domain_answer_to_a_how_question_is_dropped_at_the_focused_bar():
+    (rule,) = OffTopic.from_config(RelevanceConfig(), None)
+    found = flagged(
+        rule,
+        # Asked how one machine works, told how a neighbouring one does.
+        instruction(
+            "How does a dishwasher get the dishes clean?",
+            "A microwave oven heats food by sending microwaves through it, which make the water "
+            "molecules in the food vibrate and warm up. The turntable moves the dish through the "
+            "uneven field so it heats more evenly, and metal must stay out because it reflects "
+            "the waves and can spark.",
+        ),
+        conversation(
+            "Why do onions make you cry?",
+            "Garlic gets its sharp smell from allicin, which forms when a clove is crushed or "
+            "chopped. Cooking it gently mellows the flavour, while burning it quickly turns it "
+            "bitter, so add it to the pan near the end.",
+        ),
+        preference(
+            "How do I remove rust from a bike chain?",
+            "To fix a squeaky door hinge, lift the pin out, wipe it clean, coat it with a little "
+            "petroleum jelly or light oil and tap it back in. Open and close the door a few "
+            "times to spread the grease into the joint.",
+            "Use oil.",
+        ),
+        # The same questions answered in other words.
+        instruction(
+            "How does a dishwasher get the dishes clean?",
+            "Rotating arms under and over the racks spray very hot water mixed with detergent, "
+            "so the jets reach every plate and glass. The water drains, is filtered and pumped "
+            "round again, and a final hot rinse with rinse aid lets everything dry without spots.",
+        ),
+        conversation(
+            "Why do onions make you cry?",
+            "Cutting them breaks their cells and releases a sulphur compound that turns into a "
+            "gas when it meets the air. The gas reaches your eyes and irritates them, so they "
+            "water to wash it away; a sharp knife and a cold onion make less of it.",
+        ),
+        preference(
+            "How do I remove rust from a bike chain?",
+            "Scrub it with a stiff brush dipped in white vinegar or a degreaser, then rub off "
+            "what is left with fine steel wool or crumpled foil. Rinse, dry it straight away "
+            "and oil every link, wiping off the excess so the oil does not pick up grit.",
+            "Use oil.",
+        ),
+        # A question answered by naming a thing: its words need not be the question's.
+        instruction(
+            "What's a good board game for two players who like strategy?",
+            "Patchwork is a quick tile-laying game made for exactly two, with simple rules and "
+            "plenty of choices each turn. Jaipur, a card trading game set in a market, is "
+            "another favourite that rewards planning ahead.",
+        ),
+    )
+    assert all(found[:3])
+    assert found[0]["min_cosine"] > RelevanceConfig().min_cosine
+    assert found[0]["cosine"] < found[0]["min_cosine"]
+    assert found[1]["turn"] == "turn 2 (assistant)"
+    assert found[2]["field"] == "response"
+    assert found[3:] == [None, None, None, None]

@@ -6,7 +6,11 @@
 - a comparison and its reverse: "A kilobyte is larger than a megabyte ... a megabyte holds a
   thousand times as much as a kilobyte";
 - two different counts of the same thing, the first answer and a conclusion ("An adult has
-  206 bones ... So in total, an adult skeleton has 212 bones");
+  206 bones ... So in total, an adult skeleton has 212 bones", "seven continents ... That
+  makes six continents"), unless the conclusion adds to what it counts ("with substitutes");
+- a verdict reversed: "Yes, penguins can fly ... so the answer is no";
+- a pick between two things and its reverse: "Which is heavier, A or B?" "A is heavier ... so
+  B is heavier" (or "... so they weigh the same");
 - a thing defined by itself: "The Nile is a tributary of the Nile";
 - one statement made twice with another figure: "At sea level, water boils at 100 °C ... At
   sea level, though, water boils at around 90 °C";
@@ -131,7 +135,43 @@ _COMPARISON = (
 # "Larger" words against "smaller" ones: a comparison and its reverse say opposite things.
 _SMALLER = ["smaller", "lighter", "shorter", "lower", "slower", "younger", "less", "fewer"]
 
-_COUNT = r"(?<number>\d[\d,]*(?:\.\d+)?)\s+(?<noun>\p{L}{3,})"
+# Counts in figures or words ("206 bones", "seven continents"); "one" is left out ("one way").
+_NUMBER_WORDS = {
+    word: str(value)
+    for value, word in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+    if value >= 2
+}
+_NUMBER_WORD = "|".join(_NUMBER_WORDS)
+_COUNT = (
+    r"(?i)(?:^|[^\p{L}\p{N}])(?<number>\d[\d,]*(?:\.\d+)?|"
+    + _NUMBER_WORD
+    + r")\s+(?<noun>\p{L}{3,})"
+)
+_ADDED_TO = r"(?i)\b(?:with|including|plus|counting|excluding|besides|per|each|across)\b"
 _CONCLUSION = (
     r"(?i)^\s*(?:so|thus|therefore|hence|in total|in all|altogether|overall|in short|"
     r"in summary|to sum up|that makes|this gives|which gives|all in all)\b"
@@ -155,13 +195,33 @@ _SELF_NAMED = (
 # against 10.
 _CANDIDATES = (
     r"\bnot\b|n't\b|\bnever\b",
-    r"(?i)(?:\A|\n)\W{0,3}(?:yes|no)\b",
+    # An opening yes or no, of the answer or of a later turn: two searches, as the joined
+    # "(?:\A|\n)" costs 1.6 us a row against 0.25.
+    r"(?i)\A\W{0,3}(?:yes|no)\b",
+    r"(?i)\n\W{0,3}(?:yes|no)\b",
     r"\b(?:is|are|was|were) (?:\w+ )?(?:im|un|non-?|ir|il|in)\p{L}{4,}",
     r"\bthan\b|\btimes (?:as|more|larger|bigger)\b",
     r"(?i)\b(?:so|thus|therefore|hence|in total|in all|altogether|overall)\b[^.!?\n]{0,80}\d",
+    # A count in words concluded with a total ("So a spider has ten legs in total").
+    r"(?i)\b(?:in total|altogether|that makes)\b",
     r"\b(?:is|was|are|were) (?:a|an|the|one of the) (?:\w+ )?\w+ of\b",
     r"(?i)\bthe \w+ of (?:the )?\w+(?: \w+)? (?:is|was|are|were)\b",
     r"(?i)\b(?:is|are|was|were) (?:\w+ )?the (?:\w+est|most \w+)\b",
+)
+# Searched with ASCII word boundaries: the same rows (the words are ASCII), and a Unicode
+# boundary pushes the regex engine off its fast path (6.4 us a row against 4.1 for all).
+_CANDIDATE_SEARCHES = tuple(c.replace(r"\b", r"(?-u:\b)") for c in _CANDIDATES)
+# A question between two things ("Which is heavier, A or B?") and an answer that picks one in
+# its first words ("The iron is heavier."), at a turn's start: read only where the request
+# asks which (few rows), as a pick is common wording.
+_ASKS_WHICH = r"(?i)\bwhich\b[^?\n]*\bor\b"
+_PICK_START = (
+    r"(?i)(?:\A|\n)\W{0,3}(?:the\s+)?\p{L}+\s+(?:is|are|was|were|weighs?|has|have)\s+(?:\w+\s+)?"
+    r"(?:\p{L}{2,}er|more|less)\b"
+)
+_PICK_TURN = (
+    r"(?i)\bwhich\b[^?\n]*\bor\b[^?\n]*\?\s*\n\nassistant: \W{0,3}(?:the\s+)?\p{L}+\s+(?:is|are|was|"
+    r"were|weighs?|has|have)\s"
 )
 # One statement made twice with another figure needs two figures.
 _VALUE = r"\d[\d,]*(?:\.\d+)?"
@@ -319,24 +379,35 @@ def _reversed(sentences: pl.DataFrame) -> pl.DataFrame:
 def _recounted(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: the first sentence counts N things and a concluding sentence
     ("So in total ...") counts M of the same things; N is no figure given in the prompt."""
+    # Only answers with a concluding sentence (an anchored test) are read, and only their
+    # first and concluding sentences.
+    marked = sentences.with_columns(
+        pl.col("_sentence").str.contains(_CONCLUSION).alias("_concludes")
+    )
+    concluding = marked.filter(pl.col("_concludes") & (pl.col("_at") > 0))["_uid"]
     counts = (
-        sentences.filter(pl.col("_sentence").str.contains(r"\d"))
-        .with_columns(
-            pl.col("_sentence").str.extract_all(_COUNT).alias("_m"),
-            pl.col("_sentence").str.contains(_CONCLUSION).alias("_concludes"),
+        marked.filter(
+            pl.col("_uid").is_in(concluding.implode())
+            & ((pl.col("_at") == 0) | pl.col("_concludes"))
         )
-        .filter((pl.col("_at") == 0) | pl.col("_concludes"))
+        .with_columns(pl.col("_sentence").str.extract_all(_COUNT).alias("_m"))
         .explode("_m")
         .drop_nulls("_m")
         .with_columns(pl.col("_m").str.extract_groups(_COUNT).alias("_g"))
         .unnest("_g")
-        .with_columns(pl.col("number").str.replace_all(",", ""), pl.col("noun").str.to_lowercase())
+        .with_columns(
+            pl.col("number").str.replace_all(",", "").str.to_lowercase().replace(_NUMBER_WORDS),
+            pl.col("noun").str.to_lowercase(),
+            pl.col("_m").str.strip_chars(" \t,;:(").alias("_m"),
+        )
         .join(frame.select("_uid", "prompt"), on="_uid")
     )
     first = counts.filter(
         (pl.col("_at") == 0) & ~pl.col("prompt").str.contains(pl.col("number"), literal=True)
     )
-    last = counts.filter(pl.col("_at") > 0)
+    # "So in total, with substitutes, twelve players": a conclusion that adds to what it
+    # counts counts something else.
+    last = counts.filter((pl.col("_at") > 0) & ~pl.col("_sentence").str.contains(_ADDED_TO))
     return (
         first.join(last, on=["_uid", "noun"], suffix="_last")
         .filter(pl.col("number") != pl.col("number_last"))
@@ -686,7 +757,9 @@ _YES_NO = (
 # What a "do I need" question asks about: "Do I need a visa for Japan?" asks about a visa.
 _NEEDED = r"(?i)\bneed (?:a |an |any |to (?:get|have|bring|buy|apply for) (?:a |an )?)?(\p{L}{3,})"
 # What a "Can I ...?" question asks leave to do: "Can I mix them in one file?" -> "mix".
-_PERMISSION = r"(?i)(?:^|[.!?]\s+)(?:can|could|should|may) (?:i|we)\s+(\p{L}{3,})\b[^?.!]*\?\s*$"
+_PERMISSION = (
+    r"(?i)(?:^|[.!?]\s+)(?:can|could|should|may) (?:i|we|you)\s+(\p{L}{3,})\b[^?.!]*\?\s*$"
+)
 # Denials of a requirement or a category, each capturing the word it denies.
 _DENIALS = (
     r"(?i)\bno (\p{L}+) (?:is|are) (?:required|needed|necessary)\b",
@@ -799,6 +872,165 @@ def _denied(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.concat([denied, forbidden])
 
 
+# An opening verdict and a later one that reverses it: "Yes, ... so the answer is no."
+_VERDICT = (
+    r"(?i)\bthe (?:real |short |honest |correct |true |simple )?answer is (?:actually |really |"
+    r"still )?(?<verdict>yes|no)\b"
+)
+
+
+def _reversed_verdict(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: an answer that opens with yes (no) and later says the answer is
+    no (yes)."""
+    opening = pl.col("text").str.extract(r"(?i)^\W*(yes|no)\b", 1).str.to_lowercase()
+    later = pl.col("text").str.replace(r"^[^.!?\n]*[.!?\n]", "").str.extract(_VERDICT, 0)
+    # One lazy query: on a batch's few candidates a query's fixed cost is most of its cost.
+    return (
+        frame.lazy()
+        .filter(pl.col("text").str.contains(r"(?i)^\W*(?:yes|no)\b"))
+        .select("_uid", opening.alias("_open"), later.alias("_later"))
+        .filter(
+            pl.col("_later").is_not_null()
+            & (pl.col("_later").str.to_lowercase().str.extract(r"(yes|no)$", 1) != pl.col("_open"))
+        )
+        .select(
+            "_uid",
+            pl.format("{} / {}", "_open", "_later").alias("_span"),
+            pl.lit("verdict reversed").alias("form"),
+        )
+        .collect()
+    )
+
+
+def _ascii(pattern: str) -> str:
+    """`pattern` with ASCII letters and word boundaries: a Unicode letter class is compiled
+    on every call (about 1 ms each), and the words compared here are English."""
+    return (
+        pattern.replace(r"\p{L}", "[A-Za-z]")
+        .replace(r"\b", r"(?-u:\b)")
+        .replace(r"\W", "[^A-Za-z0-9_]")
+    )
+
+
+# "Which is heavier, a kilogram of feathers or a kilogram of iron?": the grade asked and the
+# two things compared (the last word of each side).
+_WHICH = (
+    r"(?i)\bwhich\b[^?]*?\b(?<qcomp>\p{L}{2,}er|more|less)\b[^?]*?,?\s+(?<left>[^,?]+?)\s+or\s+"
+    r"(?<right>[^,?]+?)\s*\?"
+)
+_WHICH = _ascii(_WHICH)
+# The first sentence's pick: "The iron is heavier", "Oil weighs more".
+_PICK = (
+    r"(?i)^\W*(?:the\s+)?(?<pick>\p{L}+)\s+(?<verb>is|are|was|were|weighs?|has|have)\s+"
+    r"(?:much\s+|far\s+|slightly\s+|a (?:bit|little)\s+)?(?<comp>\p{L}{2,}er|more|less)\b"
+)
+_PICK = _ascii(_PICK)
+# A later sentence naming the other side the winner, or the two a tie.
+_WINNER = (
+    r"(?i)(?:^|[^\p{L}])(?:the\s+)?(?<who>\p{L}+)\s+(?:is|are|was|were)\s+(?:by far\s+|much\s+|"
+    r"far\s+|clearly\s+)?(?:the\s+)?(?<comp2>\p{L}{2,}er|more)\b"
+)
+_WINNER = _ascii(_WINNER)
+_TIE = (
+    r"(?i)\b(?:both|they|the two)\s+(?:weigh|are|have|cost|measure)\s+(?:exactly\s+|roughly\s+|"
+    r"about\s+|just\s+|precisely\s+)?(?:the same|equal)\b"
+)
+_TIE = _ascii(_TIE)
+
+
+# A later sentence that hedges, measures or negates names no winner ("... though a horse is
+# faster over long distances"): one pattern, one compile.
+_NOT_A_WIN = (
+    _HEDGED
+    + "|"
+    + _MEASURED.removeprefix("(?i)")
+    + r"|\b(?:not|never|look|looks|seem|seems)\b|n't\b"
+)
+
+
+def _grade(word: pl.Expr) -> pl.Expr:
+    """`_degree` of a one-word comparative ("bigger", "larger" -> "larg"), in one ASCII
+    pattern."""
+    return (
+        word.str.to_lowercase()
+        .str.replace(r"(?:est|er)$", "")
+        .replace({"bigg": "larg", "great": "larg", "bett": "good", "wors": "bad"})
+    )
+
+
+def _last_word(text: pl.Expr) -> pl.Expr:
+    return text.str.extract(r"([A-Za-z]+)[^A-Za-z]*$", 1).str.to_lowercase()
+
+
+def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: a "which is heavier, A or B?" answered "A is heavier" and later
+    "B is heavier" or "they weigh the same"."""
+    # Lazy queries: on a batch's few candidates a query's fixed cost is most of its cost.
+    asked = (
+        # Matched before the groups are read: reading them costs a slower regex engine.
+        frame.lazy()
+        .filter(pl.col("prompt").str.contains("hich", literal=True))
+        .filter(pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(_PICK))
+        .select(
+            "_uid",
+            pl.col("prompt").str.extract_groups(_WHICH).alias("_q"),
+            pl.col("text").str.extract_groups(_PICK).alias("_p"),
+        )
+        .unnest("_q", "_p")
+        .drop_nulls(["left", "pick"])
+        .with_columns(
+            _last_word(pl.col("left")).alias("left"),
+            _last_word(pl.col("right")).alias("right"),
+            pl.col("pick").str.to_lowercase(),
+            # "weighs more" grades as "heavier".
+            pl.when(pl.col("verb").str.to_lowercase().str.starts_with("weigh"))
+            .then(pl.lit("heavier"))
+            .otherwise(pl.col("comp"))
+            .alias("comp"),
+        )
+        .filter((pl.col("pick") == pl.col("left")) | (pl.col("pick") == pl.col("right")))
+        .with_columns(
+            pl.when(pl.col("pick") == pl.col("left"))
+            .then(pl.col("right"))
+            .otherwise(pl.col("left"))
+            .alias("_other"),
+            _grade(pl.col("comp")).alias("_grade"),
+        )
+        .collect()
+    )
+    if asked.is_empty():
+        return pl.DataFrame(
+            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
+        )
+    later = (
+        sentences.lazy()
+        .filter(pl.col("_uid").is_in(asked["_uid"].implode()) & (pl.col("_at") > 0))
+        .filter(~pl.col("_sentence").str.contains(_NOT_A_WIN))
+        .join(asked.lazy().select("_uid", "_other", "_grade", "pick", "comp"), on="_uid")
+        .with_columns(
+            pl.col("_sentence").str.extract_groups(_WINNER).alias("_w"),
+            pl.col("_sentence").str.extract(_TIE, 0).alias("_tie"),
+        )
+        .unnest("_w")
+        .filter(
+            pl.col("_tie").is_not_null()
+            | (
+                (pl.col("who").str.to_lowercase() == pl.col("_other"))
+                & (_grade(pl.col("comp2")) == pl.col("_grade"))
+            )
+        )
+        .unique("_uid", keep="first", maintain_order=True)
+        .collect()
+    )
+    return later.select(
+        "_uid",
+        pl.format(
+            "{} {} / {}", "pick", "comp", pl.coalesce("_tie", pl.format("{} {}", "who", "comp2"))
+        ).alias("_span"),
+        pl.lit("choice reversed").alias("form"),
+    )
+
+
 def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found); with `prompted_only`, only in the forms that
@@ -811,15 +1043,25 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
     # Only answers with a candidate's words are split into sentences (most are not); the
     # restated form reads the answers with two figures on its own, cheaper path.
     if "_worded" not in frame.columns:
+        picks = pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(
+            _PICK_START
+        )
         frame = frame.with_columns(
-            pl.any_horizontal([pl.col("text").str.contains(c) for c in _CANDIDATES]).alias(
-                "_worded"
-            )
+            pl.any_horizontal(
+                [*(pl.col("text").str.contains(c) for c in _CANDIDATE_SEARCHES), picks]
+            ).alias("_worded")
         )
     worded = frame.filter("_worded")
     sentences = _sentences(worded)
     if prompted_only:
-        found = pl.concat([_negated(_claims(worded, sentences)), _denied(worded)])
+        found = pl.concat(
+            [
+                _negated(_claims(worded, sentences)),
+                _denied(worded),
+                _reversed_verdict(worded),
+                _choice_reversed(worded, sentences),
+            ]
+        )
         return found.unique("_uid", keep="first", maintain_order=True)
     texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
         pl.col("_text").str.count_matches(_VALUE) >= 2
@@ -833,6 +1075,8 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
             _restated(texts),
             _outranked(sentences),
             _denied(worded),
+            _reversed_verdict(worded),
+            _choice_reversed(worded, sentences),
         ]
     )
     return found.unique("_uid", keep="first", maintain_order=True)
@@ -848,11 +1092,25 @@ class SelfContradiction(DefectRule):
     name: str = "self_contradiction"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        answers = rows.with_columns(
-            pl.any_horizontal([pl.col("response").str.contains(c) for c in _CANDIDATES]).alias(
-                "_worded"
+        worded = pl.any_horizontal(
+            [pl.col("response").str.contains(c) for c in _CANDIDATE_SEARCHES]
+        )
+        rows = rows.with_columns(worded.alias("_worded"))
+        # A pick is read only in answers to a question between two things (a word searched
+        # first: the pattern costs a pass over every transcript), and marked by position (a
+        # join on the row ids costs 2 us a row).
+        request = pl.coalesce("instruction", "text")
+        picked = (
+            rows.with_row_index("_at_row")
+            .filter(~pl.col("_worded") & request.str.contains("hich", literal=True))
+            .filter(
+                request.str.contains(_ASKS_WHICH) & pl.col("response").str.contains(_PICK_START)
             )
-        ).filter(
+        )["_at_row"]
+        if picked.len():
+            marks = pl.Series("_picked", [False] * rows.height).scatter(picked, True)
+            rows = rows.with_columns(pl.col("_worded") | marks)
+        answers = rows.filter(
             pl.col("kind").is_in(["instruction", "preference", "conversation"])
             & (pl.col("_worded") | (pl.col("response").str.count_matches(_VALUE) >= 2))
         )
@@ -868,7 +1126,17 @@ class SelfContradiction(DefectRule):
         # holds its (first) span; only turns that answer a question with yes or no are read
         # again one by one, against their own user turn.
         chat = pl.col("kind") == "conversation"
-        opens = chat & pl.col("text").str.contains(r"(?i)\?\s*\n\nassistant: \W{0,3}(?:yes|no)\b")
+        # A pick answering a question between two things (a word searched first: the
+        # pattern costs a pass over every transcript).
+        which = (
+            answers.filter(chat & pl.col("text").str.contains("hich", literal=True))
+            .filter(pl.col("text").str.contains(_PICK_TURN))["row_id"]
+            .implode()
+        )
+        opens = chat & (
+            pl.col("text").str.contains(r"(?i)\?\s*\n\nassistant: \W{0,3}(?:yes|no)\b")
+            | pl.col("row_id").is_in(which)
+        )
         suspects = pl.col("row_id").is_in(found["_uid"].implode())
         flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
             found, left_on="row_id", right_on="_uid"

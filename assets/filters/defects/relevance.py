@@ -1,7 +1,15 @@
 """Off-topic answers: a fluent answer to another question. A cascade keeps it cheap: an answer
 that shares enough content words with its request is on topic; the rest are embedded
 (all-MiniLM-L6-v2, through the warehouse's embedding cache) and an answer whose cosine to its
-request is below `min_cosine` is dropped."""
+request is below `min_cosine` is dropped.
+
+A same-domain wrong answer (bubble sort for "the time complexity of binary search", a French
+press for "green tea") sits closer to its request than an unrelated one. It is dropped by a
+second, higher bar, `focused_cosine`, read only where a sound answer would name what it was
+asked about: a question about how, why or what something is (not one that asks for a thing to
+be named, recommended or written), with no input or earlier turns, answered in at least
+`focused_answer_words` words of prose (no code, no question back) that share at most a third
+of the question's content words."""
 
 from __future__ import annotations
 
@@ -23,11 +31,32 @@ from warehouse.connection import Warehouse
 if TYPE_CHECKING:
     from assets.run_context import RunContext
 
+# A question about how, why or what something is: its answer names what it is about.
+_EXPLAIN = (
+    r"(?i)(?:^|[.!?]\s+)(?:how|why|what|explain|describe|(?:can|could) you (?:explain|describe|"
+    r"help me|tell me (?:how|why|what)))\b"
+)
+# A question answered by naming a thing the question does not ("Who wrote ...?", "What's a
+# good houseplant?", "Recommend a trail"): the answer's words need not be the question's.
+_NAMES_A_THING = (
+    r"(?i)(?:^|[.!?]\s+)(?:who|which|whom|whose|where|when)\b|\bwhat(?:'s|’s| is| are| was|"
+    r" were)? (?:a |an |some |the )?(?:good|great|nice|popular|best|capital|name|word|symbol|"
+    r"meaning|term|title|author)\b|\b(?:recommend|suggest|name|examples?|ideas?)\b"
+)
+# "What's the best way to ...?" asks how, not for a thing to be named.
+_WAY = (
+    r"(?i)\bwhat(?:'s|’s| is| are)? (?:the |a )?(?:best|good|easiest|quickest|right|simplest) "
+    r"ways? (?:to|of)\b"
+)
+# Code or a template token in an answer: MiniLM puts it far from any prose question.
+_CODE_MARK = r"`|<\|"
+
 # A request for a creative piece: the piece is the answer ("Write a haiku about snow").
 _CREATIVE = (
     r"(?i)\b(?:write|compose|make up|create|give me|draft|come up with)\b[^.?!\n]{0,40}\b(?:"
     r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|caption|slogan|tagline|"
-    r"joke|riddle|dialogue|script|play|monologue|scene)s?\b"
+    r"joke|riddle|dialogue|script|play|monologue|scene|tongue[- ]twister|proverb|pun|toast|chant|"
+    r"cheer|ode|triolet|acrostic|mnemonic)s?\b"
 )
 
 _STOP = [
@@ -164,6 +193,18 @@ class RelevanceConfig(RuleConfig):
     min_answer_words: int = Field(
         default=6, ge=1, description="Shorter answers (a number, a name) are not judged."
     )
+    focused_cosine: float = Field(
+        default=0.37,
+        ge=-1.0,
+        le=1.0,
+        description="Cosine below which a prose answer to a how/why/what question that shares "
+        "few of its words is off topic (a same-domain wrong answer).",
+    )
+    focused_answer_words: int = Field(
+        default=20,
+        ge=1,
+        description="Answers judged against `focused_cosine` have this many words.",
+    )
 
 
 def _stems(text: pl.Expr) -> pl.Expr:
@@ -186,6 +227,8 @@ class OffTopic(DefectRule):
     min_cosine: float = 0.2
     max_overlap: float = 0.34
     min_answer_words: int = 6
+    focused_cosine: float = 0.37
+    focused_answer_words: int = 20
     name: str = "off_topic"
 
     @classmethod
@@ -200,6 +243,8 @@ class OffTopic(DefectRule):
                 min_cosine=config.min_cosine,
                 max_overlap=config.max_overlap,
                 min_answer_words=config.min_answer_words,
+                focused_cosine=config.focused_cosine,
+                focused_answer_words=config.focused_answer_words,
             )
         ]
 
@@ -247,8 +292,25 @@ class OffTopic(DefectRule):
         if answers.is_empty():
             return decisions(answers, self.name, pl.lit(0.0))
         cosines = self._cosines(answers["_request"].to_list(), answers["_answer"].to_list())
-        found = answers.with_columns(pl.Series("_cosine", cosines, dtype=pl.Float64)).filter(
-            pl.col("_cosine") < self.min_cosine
+        # Where a sound answer names what it was asked about, a closer answer that does not is
+        # a same-domain wrong one.
+        focused = (
+            (pl.col("context").str.strip_chars() == "")
+            & pl.col("prompt").str.contains(_EXPLAIN)
+            & (~pl.col("prompt").str.contains(_NAMES_A_THING) | pl.col("prompt").str.contains(_WAY))
+            & ~pl.col("_answer").str.contains(_CODE_MARK)
+            & ~pl.col("_answer").str.contains("?", literal=True)
+            & (pl.col("_answer").str.count_matches(r"\S+") >= self.focused_answer_words)
+        )
+        found = (
+            answers.with_columns(pl.Series("_cosine", cosines, dtype=pl.Float64))
+            .with_columns(
+                pl.when(focused)
+                .then(pl.lit(self.focused_cosine))
+                .otherwise(pl.lit(self.min_cosine))
+                .alias("_bar")
+            )
+            .filter(pl.col("_cosine") < pl.col("_bar"))
         )
         # A long conversation dilutes the request: a later turn's answer close to its own user
         # turn alone is on topic too. (An instruction's input is the task's material, not a
@@ -272,7 +334,7 @@ class OffTopic(DefectRule):
             self.name,
             pl.col("_cosine"),
             cosine=pl.col("_cosine").round(4),
-            min_cosine=pl.lit(self.min_cosine),
+            min_cosine=pl.col("_bar"),
             word_overlap=pl.col("_overlap").round(3),
             request=shortened(pl.col("prompt"), 120),
             span=shortened(pl.col("text"), 120),

@@ -1,6 +1,8 @@
 """Role consistency of conversations: a simulated user who talks like the assistant ("How can
-I assist you today?", "I'm afraid I'm not a helpful AI"), or an assistant who talks like the
-user ("Thanks for your help!")."""
+I assist you today?", "I'm afraid I'm not a helpful AI", "I'm your virtual assistant", "Would
+you like a few more ideas?", "Sure! Here's a recipe for ..."), or an assistant who talks like
+the user ("Thanks for your help!", or a life of its own and a question: "My daughter still
+wakes at 3 a.m. Do you have any tips?")."""
 
 from __future__ import annotations
 
@@ -11,6 +13,13 @@ import polars as pl
 
 from assets.filters.defects.spans import SpanRule
 
+# Introducing itself as the other side's helper, asking what it may do, offering more.
+_HELPER_SPEAK = (
+    r"\b(?:i(?:'m| am) (?:your|the) (?:\w+ )?(?:ai|assistant|chatbot|bot)\b|what would you like "
+    r"(?:to know|to learn|to talk about|help with)\b|would you like (?:a few |some |any )?(?:more|"
+    r"other|further|additional) (?:\w+ )?(?:ideas|tips|examples|suggestions|options|recipes)\b|"
+    r"here are\b[^.!?\n:]{0,40}\byou (?:might|could|may) (?:consider|like|try|enjoy|want)\b)"
+)
 ASSISTANT_SPEAK = (
     r"(?i)\bhow (?:can|may|could) i (?:help|assist) you\b"
     r"|\b(?:is there )?anything else i can (?:help|assist|do)\b"
@@ -26,11 +35,25 @@ ASSISTANT_SPEAK = (
     # An assistant's closings: an offer of more, an apology for its own earlier answer.
     r"|\blet me know if you(?:'d| would) like (?:to (?:know|learn|hear)|more)\b"
     r"|\bis there anything else you(?:'d| would) like\b"
-    r"|\b(?:in|for) my (?:previous|last|earlier) (?:response|answer|reply)\b"
+    r"|\b(?:in|for) my (?:previous|last|earlier) (?:response|answer|reply)\b" + "|" + _HELPER_SPEAK
 )
-# An assistant's opening: praise for the question it is about to answer.
-_PRAISE = r"(?:great|good|excellent|interesting|what a great) question\b"
+# An assistant's opening: praise for the question it is about to answer, or a ready "Sure!
+# Here's a recipe for ...".
+_PRAISE = (
+    r"(?:(?:great|good|excellent|interesting|what a great) question\b|(?:sure|certainly|of course|"
+    r"absolutely)[!,.]\s+here(?:'s| is) (?:a|an) (?:\w+ )?(?:recipe|guide|summary|overview|"
+    r"explanation|breakdown|plan)\b)"
+)
 ASSISTANT_OPENING = r"(?i)^\s*" + _PRAISE
+# A life of its own, then a question to the other side: "My daughter is two and still
+# wakes at 3 a.m. ... Do you have any tips?", "I'm hosting a dinner ... any ideas?".
+_OWN_LIFE = (
+    r"\b(?:my (?:son|daughter|kids?|children|wife|husband|partner|boyfriend|girlfriend|mum|mom|"
+    r"dad|mother|father|sister|brother|friend|boss|neighbou?r|landlord|dog|cat|puppy|old \w+|"
+    r"(?:lower )?back|neck|knees?|shoulders?)|i(?:'m| am) (?:in (?:exactly )?the same boat|hosting|"
+    r"planning|stuck|moving)|i(?:'ve| have) been (?:wondering|meaning to ask|struggling)|i keep "
+    r"(?:hearing|getting|forgetting))\b[^?]*\?\s*$"
+)
 USER_SPEAK_PARTS = (
     r"^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
     r"(?:help|explanation|answer|advice|information|tips)\b",
@@ -43,6 +66,7 @@ USER_SPEAK_PARTS = (
     r"a big help)\b",
     r"\b(?:could|can) you (?:please )?help me\b",
     r"^\s*(?:could|can|would|will) you (?:please )?(?:write|make|give|show|tell|explain)\b[^?]*\?\s*$",
+    _OWN_LIFE,
 )
 USER_SPEAK = "(?i)" + "|".join(USER_SPEAK_PARTS)
 _LINE_START = r"^\s*"
@@ -78,17 +102,31 @@ class RoleFlip(SpanRule):
         # with no literal to look for first costs a pass over every line (1.3 us a row each).
         assistant = [
             part.removeprefix("(?:is there )?")
-            for part in ASSISTANT_SPEAK.removeprefix("(?i)").split("|\\b")
+            for part in ASSISTANT_SPEAK.removeprefix("(?i)")
+            .removesuffix("|" + _HELPER_SPEAK)
+            .split("|\\b")
         ]
         openings = [
             p.removeprefix(_LINE_START) for p in USER_SPEAK_PARTS if p.startswith(_LINE_START)
         ]
-        return (
+        searches = (
             *[f"(?i:{part})" for part in assistant],
+            # An offer of help is common in assistant turns: searched in user turns only.
+            r"(?im:^user: [^\n]*?" + _HELPER_SPEAK + ")",
             # In the transcript a user turn starts "user: ".
             r"(?im:^(?:(?:user: )?\s*" + _PRAISE + r"|\s*(?:" + "|".join(openings) + ")))",
-            *[f"(?im:{p})" for p in USER_SPEAK_PARTS if not p.startswith(_LINE_START)],
+            *[
+                f"(?im:{p})"
+                for p in USER_SPEAK_PARTS
+                if not p.startswith(_LINE_START) and p != _OWN_LIFE
+            ],
+            # A life of its own is common in user turns: searched in assistant turns only.
+            r"(?im:^assistant: [^\n]*?" + _OWN_LIFE + ")",
         )
+        # With ASCII word boundaries: the same rows (the words are ASCII), and a Unicode one
+        # pushes the regex engine off its fast path (after a lazy scan, 1.7 us a row against
+        # 0.45).
+        return tuple(part.replace(r"\b", r"(?-u:\b)") for part in searches)
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")

@@ -13,7 +13,14 @@ from assets.filters.defects.artifacts import (
     _DIRECTIVE_WORDS,
     TemplateLeak,
 )
-from assets.filters.defects.roles import _PRAISE, ASSISTANT_SPEAK, USER_SPEAK, RoleFlip
+from assets.filters.defects.roles import (
+    _HELPER_SPEAK,
+    _OWN_LIFE,
+    _PRAISE,
+    ASSISTANT_SPEAK,
+    USER_SPEAK,
+    RoleFlip,
+)
 from assets.filters.defects.spans import first_match
 from tests.defect_set import defect_rows
 
@@ -57,7 +64,8 @@ def test_ties_go_to_the_earlier_alternative() -> None:
 
 
 def test_role_flip_candidates_are_the_unsplit_search() -> None:
-    """The split, merged searches of `RoleFlip.parts` find the rows the one pattern finds."""
+    """The split, merged searches of `RoleFlip.parts` find the rows the one pattern finds
+    (with an offer of help read in user turns, a life of its own in assistant turns)."""
     texts = [
         "user: Is there anything else I can help you with?",
         "user: Great question! Rayleigh scattering ...",
@@ -67,20 +75,30 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
         "user: what should I do?",
         "assistant: anything else I can do",
         "assistant: There is nothing here.",
+        "user: Sure! Here's a simple plan for a picnic: sandwiches.",
+        "user: Certainly! Would you like a few more storage ideas?",
+        "assistant: My daughter wakes at 3 a.m. Do you have any tips?",
+        "user: My daughter wakes at 3 a.m. Do you have any tips?",
+        "assistant: Would you like a few more storage ideas?",
     ]
     rows = defect_rows(split=None).filter(pl.col("kind") == "conversation")
     frame = pl.concat(
         [pl.Series("text", texts, dtype=pl.String), rows["text"].drop_nulls()]
     ).to_frame()
+    # An offer of help is searched in user turns only, a life of its own in assistant turns
+    # only: each is the other role's ordinary talk.
+    assistant = ASSISTANT_SPEAK.removeprefix("(?i)").removesuffix("|" + _HELPER_SPEAK)
+    user = USER_SPEAK.removeprefix("(?i)").removesuffix("|" + _OWN_LIFE)
     whole = (
-        f"(?i:{ASSISTANT_SPEAK.removeprefix('(?i)')})"
-        rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{USER_SPEAK.removeprefix('(?i)')})"
+        f"(?i:{assistant})|(?im:^user: [^\n]*?{_HELPER_SPEAK})"
+        rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{user})|(?im:^assistant: [^\n]*?{_OWN_LIFE})"
     )
     found = frame.select(
         RoleFlip().candidates(pl.col("text")).alias("parts"),
         pl.col("text").str.contains(whole).alias("whole"),
     )
-    assert found["whole"].sum() >= len(texts) - 1
+    expected = [True, True, False, False, True, True, True, False, True, True, True, False, False]
+    assert found["whole"].head(len(texts)).to_list() == expected
     assert found["parts"].to_list() == found["whole"].to_list()
 
 
