@@ -619,6 +619,8 @@ class RepeatedSentences(DefectRule):
                 pl.col("_sentence").str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
             )
             .filter(pl.col("_sentence").str.count_matches(" ") >= self.min_words - 1)
+            # One long sentence cannot repeat: its row needs no gist.
+            .filter(pl.len().over("row_id") > 1)
         )
         # A sentence said again in other small words ("The most moons are those orbiting a
         # planet …" / "The most moons are orbiting a planet …") has the same gist: the set of
@@ -684,6 +686,8 @@ class RepeatedSentences(DefectRule):
                 prose(pl.col("text")).str.to_lowercase().str.split("\n").alias("_line"),
             )
             .explode("_line")
+            # A line of fewer than `loop_times` sentences holds no run of them.
+            .filter(pl.col("_line").str.count_matches(r"[^.!?]+") >= self.loop_times)
             # A transcript's turn opens with its role ("user: ..."): no part of a sentence.
             .with_columns(pl.col("_line").str.replace(r"^(?:system|user|assistant|tool): ", ""))
             .with_row_index("_at")

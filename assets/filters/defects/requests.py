@@ -221,7 +221,8 @@ class NotATask(DefectRule):
         is_remark = pl.col("row_id").is_in(remark.implode())
         found = pl.concat(
             [
-                units(rows, ("instruction",)).filter(~pl.col("row_id").is_in(asked_back.implode())),
+                # Only the rows whose instruction asks nothing are split into units.
+                units(unasked, ("instruction",)),
                 turns.filter(
                     opening_turn
                     & ~pl.col("row_id").is_in(asked_later.implode())
@@ -395,10 +396,20 @@ _POINTERS = (
     r"(?i)\b(?:i'll|i will|let me|i'm going to|i am going to) (?:paste|send|share|attach|upload|"
     r"put)\b[^.?!;,\n]{0,30}\b(?:below|here|now|next)\b",
     r"(?i)\b(?:of|from|among|between) the (?:options|choices|alternatives|answers|following)\b",
-    r"(?i)^(?:\S+\s+){0,10}?\S*\s*the (?:passage|paragraph|essay|letter|email|message|poem|"
-    r"story|article|review|speech|excerpt|document|report|quote|lyrics|transcript|text|code|"
-    r"snippet|sentence|sequence|options|draft)\s*[?.!]?\s*$",
 )
+# ... and a short request (12 words at most) that ends on "the speech", "the poem".
+_THE_MATERIAL_AT_END = (
+    r"(?i)\bthe (?:passage|paragraph|essay|letter|email|message|poem|story|article|review|"
+    r"speech|excerpt|document|report|quote|lyrics|transcript|text|code|snippet|sentence|sequence|"
+    r"options|draft)\s*[?.!]?\s*$"
+)
+# Words one of the pointers holds, found at once: only requests with one are read further.
+_POINTER_CUES = [
+    *("this ", "these ", "following", "attached", "given", "provided", "above", "my ", "our "),
+    *("here", "below", "paste", "send ", "share", "upload", "put ", "of the ", "from the "),
+    *("among the ", "between the ", " i wrote", " i sent", " i attached", " i pasted", " i shared"),
+    *(" i gave", " i made", " i typed", " i drafted", "follows", "attach"),
+]
 # The pointed-at thing described, not pointed at: "this essay about climate change".
 _DESCRIBED = (
     r"(?i)\b(?:this|these|the following|my|our)\s+(?:\p{L}+\s+){0,2}?"
@@ -458,26 +469,33 @@ class EmptyQuestion(DefectRule):
             & pl.col("text").str.contains(_POINTED_TASK)
             & ~pl.col("text").str.contains(_NAMED_THING)
         )
-        # Material pointed at and not given ("Proofread my cover letter.", "What does this
-        # word mean?"), unless described ("this essay about ...") or given after all.
-        text = prose(pl.col("text"))
-        pointed = (
-            (context == "")
-            & (text.str.count_matches(r"\S+") < 40)
-            & pl.any_horizontal([text.str.contains(p) for p in _POINTERS])
-            & ~text.str.contains(_DESCRIBED)
-            & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
-        )
-        empty = empty | pointed
         # An instruction, or a conversation's opening user turn (a later "Explain it." points
         # at what was said before).
         opening = (pl.col("field") == "instruction") | (
             (pl.col("prompt") == "") & (pl.col("context") == "")
         )
         # A turn that announces what comes and stops is empty in any turn.
+        ends_open = pl.col("text").str.strip_chars_end().str.ends_with(":")
         announced = ((pl.col("field") == "messages") | (context == "")) & pl.col(
             "text"
         ).str.strip_chars().str.contains(_ANNOUNCED_ONLY)
+        # Material pointed at and not given ("Proofread my cover letter.", "What does this
+        # word mean?"), unless described ("this essay about ...") or given after all; read
+        # only on short openings with a pointer's word in them.
+        text = prose(pl.col("text"))
+        words_in = text.str.count_matches(r"\S+")
+        pointer = text.str.contains_any(_POINTER_CUES, ascii_case_insensitive=True) | (
+            text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
+        )
+        pointed = (
+            (words_in < 40)
+            & (
+                pl.any_horizontal([text.str.contains(p) for p in _POINTERS])
+                | text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
+            )
+            & ~text.str.contains(_DESCRIBED)
+            & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+        )
         # The first answer (an instruction's response, a conversation's first assistant turn)
         # asks for what is missing: the row is a request for the question, not an empty one.
         reply = (
@@ -486,8 +504,17 @@ class EmptyQuestion(DefectRule):
             .otherwise(pl.col("response"))
             .str.strip_chars()
         )
-        found = units(rows, ("instruction", "messages"), ("user",)).filter(
-            (opening & empty) | announced
+        # Openings, and turns that end on a colon: no other user turn can be empty here.
+        candidates = units(rows, ("instruction", "messages"), ("user",)).filter(opening | ends_open)
+        maybe_pointed = candidates.filter(
+            opening & (context == "") & (pl.col("text").str.len_bytes() < 400)
+        ).filter(pointer)
+        found = pl.concat(
+            [
+                candidates.filter(opening & empty),
+                candidates.filter(ends_open).filter(announced),
+                maybe_pointed.filter(pointed),
+            ]
         )
         # Read only on the few rows with an empty request: a short answer that asks for the
         # thing ("What would you like to know?", "Sure, paste it in.").
@@ -643,8 +670,8 @@ _POINTING_PHRASES = [
 # The phrases of `LATER_PARTS`, a superset of what they match.
 _LATER_PHRASES = [
     *[
-        f"{thing} i {verb}"
-        for thing in _words(_MATERIAL + "|" + _MEDIA)
+        f" i{have} {verb}"
+        for have in ("", "'ve", " have")
         for verb in (
             "attached",
             "sent",
@@ -658,7 +685,6 @@ _LATER_PHRASES = [
             "posted",
         )
     ],
-    *[f"{thing} i've" for thing in _words(_MATERIAL + "|" + _MEDIA)],
     *[
         f"you{have} {verb}"
         for have in ("", "'ve")
