@@ -203,8 +203,10 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
         [
             instruction("Translate 'thank you' into German.", "Formal or informal German?"),
             conversation("What's 10% of 250?", "Is this for a tip or a discount?"),
+            preference("Sort 3, 1, 2 from smallest to largest.", "Ascending or descending?", "3"),
         ],
         [
+            preference("I want to buy a bike.", "Happy to help! What kind of riding?", "Buy one."),
             conversation("Here are my grades for the year: A, B, B, C.", "What would you like?"),
             conversation("I'd like to order a pizza.", "Of course! Which pizza would you like?"),
         ],
@@ -217,23 +219,33 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "As an AI language model, I don't have recipes of my own, but ...",
             ),
             conversation("Can you write a poem?", "As an AI language model, I can try."),
+            preference("Do you have tips for sleep?", "As an AI, I don't sleep, but ...", "No."),
         ],
         [
             instruction(
                 "Do you have emotions?", "No. As an AI language model, I don't feel emotions."
             ),
             conversation("Are you sentient?", "No, I'm an AI language model without awareness."),
+            preference(
+                "Do you have feelings?", "No. As an AI language model, I have none.", "Yes."
+            ),
         ],
     ),
     # A template marker named in quotes is a mention, not a leak.
     TemplateLeak(): (
         [
             instruction("Make this question harder: what is 2+2?", "#Rewritten Prompt#: ..."),
+            preference("Make it harder: what is 2+2?", "What is 17 x 23?", "#Rewritten Prompt#: x"),
         ],
         [
             conversation(
                 "How does Evol-Instruct work?",
                 "The model rewrites a '#Given Prompt#' into a harder '#Rewritten Prompt#'.",
+            ),
+            preference(
+                "What does Evol-Instruct's template look like?",
+                "It opens with a '#Given Prompt#' header.",
+                "It has a header.",
             ),
         ],
     ),
