@@ -29,7 +29,7 @@ _IMPERATIVES = (
     "translate|turn|use|validate|verify|walk|write|"
     # Tasks on text the request itself holds: "Continue this story ...: The sea was grey".
     "continue|finish|extend|proofread|review|discuss|argue|persuade|convince|defend|reply|"
-    "respond|recite|narrate|pretend|act|play|critique|grade|quiz|remind|advise|"
+    "respond|recite|narrate|pretend|act|play|critique|grade|quiz|remind|advise|confirm|"
     # The imperatives of programming tasks: "Return the sorted list ...", "Given a list, ...".
     "given|return|flatten|split|parse|group|merge|reverse|remove|keep|filter|insert|delete|"
     "encode|decode|round|swap|rotate|shift|concatenate|join|append|print|output|scan|sum|"
@@ -59,6 +59,10 @@ REQUEST = "|".join(
         r"joke|riddle|email|letter|names?|questions?|reasons|ways|facts|arguments|"
         r"advantages|disadvantages|benefits|rules|tricks|options|alternatives)\b)",
         r":\s*$",
+        # A choice or a check to make: "True or false: ...", "Agree or disagree: ...", "Fact
+        # check: ...", and a tag question without its mark ("..., right").
+        r"(?i:^\W*(?:\p{L}+ or \p{L}+|fact[- ]?check)\s*[:?])",
+        r"(?i:,\s*(?:right|correct|true|yes or no|isn't it|aren't they|don't you think)\s*[.!]?\s*$)",
         r":\s*\n",
         # Material introduced for the reader: "Here's my paragraph: 'The meeting ...'".
         r":\s*[\"'“‘]",
@@ -167,7 +171,8 @@ class NotATask(DefectRule):
             return prose(text).str.contains(REQUEST)
 
         def statement(text: pl.Expr) -> pl.Expr:
-            plain = prose(text).str.replace(_SENTENCE_ADVERB, "")
+            # Quoted material is no statement of the user's ("Sentiment of 'I loved it'.").
+            plain = prose(text, unquote=True).str.replace(_SENTENCE_ADVERB, "")
             title = plain.str.contains(_TITLE) & ~plain.str.contains(_VERB_BEFORE_PREPOSITION)
             verb = plain.str.extract(_PLURAL_SUBJECT, 1)
             plural = (
@@ -438,7 +443,7 @@ _ASKS_FOR = (
 )
 _PASTE_IT = (
     r"(?i)\b(?:paste|share|send|upload|post|attach|provide)\b[^.!?\n]{0,60}\?|\b(?:paste|share|"
-    r"send|upload|post) (?:it|them|that|the \p{L}+)\b|\bgo ahead\b|\bi (?:don't|do not|can't|"
+    r"send|upload|post) (?:it|them|that|(?:the|your) \p{L}+)\b|\bgo ahead\b|\bi (?:don't|do not|can't|"
     r"cannot) see (?:any|the|a|an|your)\b"
 )
 

@@ -65,6 +65,7 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             ),
             conversation("I'll paste my essay below, can you mark it?", "Sure, go ahead."),
             conversation("I'll send you the file later; for now, what do you accept?", "CSV."),
+            instruction("Review my essay.", "Please paste your essay and I'll review it."),
         ],
     ),
     # A remark answered as one (agreement, congratulations), a story line, an exclamation, a
@@ -102,6 +103,11 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Lag them and keep the heating on low.",
             ),
             conversation("My cat keeps scratching the sofa.", "Put a scratching post next to it."),
+            # A choice, a check or a tag question is a task; quoted material is no statement.
+            instruction("True or false: the Sun is a star.", "True."),
+            instruction("Confirm that 7 is a prime number.", "Yes: its only divisors are 1 and 7."),
+            preference("Bats are blind, right", "No, most bats see well.", "Yes."),
+            conversation("Sentiment of 'I loved every minute of it'.", "Positive."),
         ],
     ),
     # Material the user says they gave, what "you forwarded" or "your results" say, an
