@@ -204,11 +204,17 @@ class NotATask(DefectRule):
             .otherwise(pl.col("response"))
         )
         remark = unasked.filter(answer.str.contains(_REMARK_REPLY).fill_null(False))["row_id"]
-        # An answer that only asks what the user wants ("What reason did they give?") is the
-        # right answer to a remark: the row teaches no task taken from nothing.
+        # In a conversation, an answer that only asks what the user wants ("What reason did
+        # they give?") is the right answer to a remark: the talk has just begun. An
+        # instruction row's answer is all the row has ("I am a helpful AI." / "What's on your
+        # mind?" teaches nothing).
         reply = answer.str.strip_chars()
         asked_back = unasked.filter(
-            (reply.str.ends_with("?") & (reply.str.count_matches(r"\S+") <= 30)).fill_null(False)
+            (
+                (pl.col("kind") == "conversation")
+                & reply.str.ends_with("?")
+                & (reply.str.count_matches(r"\S+") <= 30)
+            ).fill_null(False)
         )["row_id"]
         unasked = unasked.filter(~pl.col("row_id").is_in(asked_back.implode()))
         chats = unasked.filter(

@@ -82,6 +82,8 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             preference("What a sunset tonight!", "It was! The sky went pink.", "Sunsets are red."),
             conversation("Got my exam results today.", "Congratulations! That's a big day."),
             conversation("Winters here are brutal.", "They can be!", "Totally.", "Stay warm!"),
+            # An instruction row's only answer asking back teaches nothing.
+            instruction("I am a helpful AI, and I help with any text.", "What's on your mind?"),
         ],
         [
             instruction("Autumn colours: three places to see them in England.", "1. Westonbirt"),
@@ -103,6 +105,7 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Lag them and keep the heating on low.",
             ),
             conversation("My cat keeps scratching the sofa.", "Put a scratching post next to it."),
+            conversation("Here's the situation: my landlord kept my deposit.", "What reason?"),
             # A choice, a check or a tag question is a task; quoted material is no statement.
             instruction("True or false: the Sun is a star.", "True."),
             instruction("Confirm that 7 is a prime number.", "Yes: its only divisors are 1 and 7."),
