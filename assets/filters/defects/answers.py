@@ -15,7 +15,12 @@ from typing import ClassVar
 import polars as pl
 
 from assets.filters.asked import REPEATS_BY_FORM, unless_asked
-from assets.filters.defects.requests import ASKED_TO_REPEAT, GENERIC_WORDS
+from assets.filters.defects.requests import (
+    ALSO_REQUEST,
+    ASKED_TO_REPEAT,
+    GENERIC_WORDS,
+    REQUEST,
+)
 from assets.filters.defects.spans import DefectRule, SpanRule, prose, row_text
 from assets.filters.defects.units import decisions, shortened, units
 
@@ -133,9 +138,24 @@ _TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
 _LIST_OR_HEADING = r"^\s*(?:\d{1,2}[.)]|[-*•#>|]|\w[\w ]{0,30}:\s)"
 
 
-# Code on a line: an operator, a brace or a call ("f(x)"); a parenthesis in prose ("the
-# legislative branch (Congress)") is none.
-_CODE_LINE = r"[={};]|[\w\]]\("
+# Code on a line: an operator, a brace, a call ("f(x)") or a statement's semicolon; a
+# parenthesis in prose ("the legislative branch (Congress)") is none, nor a semicolon between
+# clauses ("it can flake; vegetable oil is cheaper").
+_CODE_LINE = r"[={}]|;(?:\s*$|\s*[^\s\p{Ll}])|[\w\]]\("
+# A figure whose unit never came: "bake for about 12", "preheat the oven to 200".
+_NUMBER_WITHOUT_UNIT = (
+    r"(?i)\b(?:about|around|roughly|approximately|nearly|almost|for|to|at|than|by|over|under|"
+    r"of)\s+[\d.,]+\s*$"
+)
+_UNPUNCTUATED_FORMS = (
+    r"(?i)\b(?:haiku|poem|limerick|verse|lyrics|song|rap|slogan|caption|tagline|motto|title|"
+    r"headline|tweet)s?\b"
+)
+# A table's first row: a last row with fewer cells was cut ("| Uganda |" under "| Country |
+# Capital |").
+_TABLE_ROW = r"(?m)^[ \t]*(\|.*)$"
+# A capitalized word cut at the end of a list item ("Monday, Tuesday, ..., Fri", "- Bris").
+_CUT_ITEM = r"(?:,[ \t]+|\band[ \t]+|(?:^|\n)[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+)(\p{Lu}\p{Ll}{2,})$"
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "al")
 
@@ -186,7 +206,10 @@ class TruncatedText(DefectRule):
         # The last word cut in the middle: lowercase letters right at the end (no closing
         # punctuation, no code on the line) that make no known word.
         # The vocabulary is read only on the few units that end so (after the filter below).
-        cut_word = text.str.extract(r"(?:^|[\s(\"“])(\p{Ll}{2,})$", 1)
+        cut_word = pl.coalesce(
+            text.str.extract(r"(?:^|[\s(\"“])(\p{Ll}{2,})$", 1),
+            text.str.extract(_CUT_ITEM, 1).str.to_lowercase(),
+        )
         in_word = (
             cut_word.is_not_null() & (words >= 4) & ~last_line.str.contains(r"[=(){};<>/_]|https?:")
         )
@@ -203,13 +226,22 @@ class TruncatedText(DefectRule):
                 open_end
                 & prose_line
                 & (last_line.str.count_matches(r"\S+") >= self.min_prose_words)
-                & text.str.contains(r"\p{Ll}\s*$")
+                & (text.str.contains(r"\p{Ll}\s*$") | text.str.contains(_NUMBER_WITHOUT_UNIT))
+                # A poem or a caption may end without a full stop.
+                & ~pl.col("prompt").str.contains(_UNPUNCTUATED_FORMS)
+            )
+            | (
+                last_line.str.contains(r"^\s*\|")
+                & (
+                    last_line.str.count_matches(r"\|")
+                    < text.str.extract(_TABLE_ROW, 1).str.count_matches(r"\|")
+                )
             )
         )
         # Only answers with a paragraph that ends open (a turn ends a paragraph in the
         # transcript) can be cut: the rest are not split into units.
         open_paragraph = pl.col("response").str.contains(
-            r"[\p{L}\p{N},]\s*(?:\n\n|$)|(?:^|\n)[ \t]*1[.)]\s"
+            r"[\p{L}\p{N},|]\s*(?:\n\n|$)|(?:^|\n)[ \t]*1[.)]\s"
         )
         # A blank outline the user asked for ends on a bare "3." by design.
         asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
@@ -289,6 +321,11 @@ class AnnouncedMissing(SpanRule):
             r"(?i)\b(?:here|below|follows|following|i'll|i will|let me|allow me to|going to)\b"
             r"[^\n]{0,160}(?:\n|$)"
         )
+
+    def unit_candidates(self, text: pl.Expr) -> pl.Expr:
+        # Most turns of a candidate row announce nothing: the same cheap check on each turn
+        # spares them the six end-anchored searches (10 us a row on the bench's rows).
+        return self.candidates(text)
 
     def exempt(self) -> pl.Expr:
         return pl.col("prompt").str.contains(_WANTS_BLANKS) | pl.col("_span").str.contains(_TOAST)
@@ -426,6 +463,9 @@ _PLEASANTRY = (
 )
 # "Book it for me." or "Convert this." with nothing to go on: asking back is right.
 _VAGUE_REQUEST = r"(?i)\b(?:this|it|these|those|them|the other|the usual)\b"
+_UNSPECIFIED_ORDER = (
+    r"(?i)\b(?:order|book|buy|reserve|rent|get)\s+(?:a|an|some|one)\s+\p{L}+\s*[.!]?\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -457,6 +497,11 @@ class NeedlessClarification(DefectRule):
             )
             | (request_words <= 3)
             | (content == 0)
+            # A request that asks nothing ("Here are my bills for Jan to May.") is answered
+            # by asking what the user wants.
+            | ~(prose(request).str.contains(REQUEST) | prose(request).str.contains(ALSO_REQUEST))
+            # An order with nothing but its kind ("I'd like to order a coffee."): which one?
+            | request.str.contains(_UNSPECIFIED_ORDER)
         )
         # Only a question: no statement besides it but pleasantries ("Happy to help!", "I'd
         # be glad to translate that for you."). "Yes, I'm an AI assistant. What would you
@@ -584,6 +629,8 @@ class RepeatedSentences(DefectRule):
                 pl.col("_sentence").str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
             )
             .filter(pl.col("_sentence").str.count_matches(" ") >= self.min_words - 1)
+            # One long sentence cannot repeat: its row needs no gist.
+            .filter(pl.len().over("row_id") > 1)
         )
         # A sentence said again in other small words ("The most moons are those orbiting a
         # planet …" / "The most moons are orbiting a planet …") has the same gist: the set of
@@ -649,6 +696,8 @@ class RepeatedSentences(DefectRule):
                 prose(pl.col("text")).str.to_lowercase().str.split("\n").alias("_line"),
             )
             .explode("_line")
+            # A line of fewer than `loop_times` sentences holds no run of them.
+            .filter(pl.col("_line").str.count_matches(r"[^.!?]+") >= self.loop_times)
             # A transcript's turn opens with its role ("user: ..."): no part of a sentence.
             .with_columns(pl.col("_line").str.replace(r"^(?:system|user|assistant|tool): ", ""))
             .with_row_index("_at")

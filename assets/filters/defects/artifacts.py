@@ -166,7 +166,14 @@ DISCLAIMERS = (
 # A user who asks the assistant what it is gets told.
 _ABOUT_AI = (
     r"(?i)\b(?:ai|artificial intelligence|language model|chatbot|bot|chatgpt|gpt|llm|"
-    r"are you (?:a|an|human|real|alive|conscious)|your opinion|do you (?:feel|think|like))\b"
+    r"are you (?:a|an|human|real|alive|conscious|sentient|self-aware|aware|lonely|happy|sad)|"
+    r"your opinion|do you (?:feel|think|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
+    r"lonely|sad|angry))|what are you|who (?:made|created|built|trained) you|can you (?:feel|taste|"
+    r"smell|see|hear|think|love|dream)|"
+    # What a user asks the assistant to have: "Do you have feelings?", "Have you got a body?"
+    r"(?:(?:do|does) you (?:have|experience)|have you got) (?:any |a |an |your own |real )?(?:"
+    r"feelings?|emotions?|consciousness|body|mind|soul|memor(?:y|ies)|opinions?|"
+    r"preferences|personality|favou?rites?|dreams|free will|senses|thoughts))\b"
 )
 
 
@@ -274,7 +281,14 @@ class TemplateLeak(SpanRule):
             (directive & _asked(_WANTS_PROMPT))
             | (pl.col("_span").str.contains(_TRANSCRIPT_LABELS) & _asked(_WANTS_DIALOGUE))
         )
-        return answer_about | user_about | quiz | user_directive | asked_for
+        # A marker in quotes is named, not used: "a '#Rewritten Prompt#' that adds ...".
+        quoted = pl.any_horizontal(
+            [
+                pl.col("_prose").str.contains(pl.lit(quote) + span, literal=True)
+                for quote in ("'", '"', "“", "‘", "`")
+            ]
+        )
+        return answer_about | user_about | quiz | user_directive | asked_for | quoted
 
 
 def _escaped(line: str) -> str:

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.defects.spans import DefectRule, SpanRule, prose
+from assets.filters.defects.spans import DefectRule, SpanRule, mentioned, prose
 from assets.filters.defects.units import decisions, shortened, units
 
 # An instruction asks for something when it has a question mark, opens a sentence with a
@@ -27,6 +27,9 @@ _IMPERATIVES = (
     "restate|rewrite|say|score|select|share|shorten|show|simplify|sketch|solve|sort|specify|"
     "spell|state|suggest|summari[sz]e|support|tag|take|teach|tell|test|think|trace|transform|"
     "translate|turn|use|validate|verify|walk|write|"
+    # Tasks on text the request itself holds: "Continue this story ...: The sea was grey".
+    "continue|finish|extend|proofread|review|discuss|argue|persuade|convince|defend|reply|"
+    "respond|recite|narrate|pretend|act|play|critique|grade|quiz|remind|advise|confirm|"
     # The imperatives of programming tasks: "Return the sorted list ...", "Given a list, ...".
     "given|return|flatten|split|parse|group|merge|reverse|remove|keep|filter|insert|delete|"
     "encode|decode|round|swap|rotate|shift|concatenate|join|append|print|output|scan|sum|"
@@ -45,7 +48,8 @@ REQUEST = "|".join(
         r"(?i:\b(?:please|kindly|can you|could you|would you|will you|i need|i want|i'd like|"
         r"i would like|help me|show me|tell me|give me|let me know|i'm looking for|"
         r"i am looking for|your task|you are asked|you should|you must)\b)",
-        r"(?i:\b(?:in|within|under|using|with|as) (?:\d+|one|two|three|four|five|six|a few|"
+        r"(?i:\b(?:in|within|under|using|with|as) (?:(?:\d+|one|two|three|four|five)\s*"
+        r"(?:-|–|to|or)\s*)?(?:\d+|one|two|three|four|five|six|a few|"
         r"several|a single|a short|a brief|simple) (?:words?|sentences?|paragraphs?|bullets?|"
         r"bullet points?|lines?|steps?|examples?|points?|terms)\b)",
         r"(?i:^\s*(?:a |an |the |one |two |three |five |ten |\d+ )?(?:short |brief |quick |"
@@ -58,6 +62,17 @@ REQUEST = "|".join(
         r":\s*\n",
         # Material introduced for the reader: "Here's my paragraph: 'The meeting ...'".
         r":\s*[\"'“‘]",
+    )
+)
+# Rarer request forms, searched only where `REQUEST` found none (each alternative more in
+# `REQUEST` slows its search of every row): a choice or a check to make ("True or false:
+# ...", "Agree or disagree: ...", "Fact check: ..."), a tag question without its mark ("...,
+# right"), a title and a count after a colon ("Paris in the spring: five things to do.").
+ALSO_REQUEST = "|".join(
+    (
+        r"(?i:^\W*(?:\p{L}+ or \p{L}+|fact[- ]?check)\s*[:?])",
+        r"(?i:,\s*(?:right|correct|true|yes or no|isn't it|aren't they|don't you think)\s*[.!]?\s*$)",
+        r"(?i::\s*(?:\d+|two|three|four|five|six|seven|eight|nine|ten|a few|some)\s+\p{L})",
     )
 )
 
@@ -74,6 +89,8 @@ DECLARATIVE = (
     r"built|bought|found|gave|held|kept|left|lost|met|paid|said|sold|sent|spent|stood|told|"
     r"won|wrote|\p{L}{3,}ed)\b"
     r"|(?i)^\W*(?:i|we|he|she|they|it|there|my|our|his|her|their|its)\s"
+    # A narrative "there was/lived" anywhere: "Once upon a time, ..., there lived a ...".
+    r"|(?i)\bthere (?:was|were|lived|stood|once)\b"
 )
 # A present-tense generic statement, a subject and a verb in -s: "Coffee tastes better ...",
 # "Water boils at ...".
@@ -109,6 +126,41 @@ _FIRST_PERSON = (
     r"(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
 )
 
+# A sentence adverb before a statement ("Honestly, nothing beats ...") hides its shape.
+_SENTENCE_ADVERB = r"(?i)^\W*\p{L}+ly,\s+"
+# An exclamation about a thing asks nothing even though it opens with "what": "What a game
+# last night!" ("What a day! Any ideas for dinner?" has a question mark).
+_EXCLAMATION = r"(?i)^\W*(?:what an?|such an?)\s[^?\n]*!\s*$"
+# A plural subject and a verb in its base form, in a sentence of six words or more:
+# "Sunflowers turn to follow the sun.", "Dogs need a lot more attention ...". The word after
+# the plural is the verb unless it is a preposition, a pronoun, an adjective or a form in
+# -ing/-s/-ly ("Tips for ...", "Movies everyone should see", "Books similar to Dune").
+_PLURAL_SUBJECT = (
+    r"^\W*(?:(?i:the|most|many|some|all|young|old|older)\s+)?\p{Lu}\p{Ll}+[^s\W]s\s+(\p{Ll}{2,})"
+    r"(?:\s+\S+){3,}"
+)
+_NOT_A_VERB = [
+    *("about", "across", "after", "against", "among", "and", "around", "as", "at", "before"),
+    *("between", "by", "during", "for", "from", "in", "into", "like", "near", "of", "on", "or"),
+    *("over", "per", "than", "that", "to", "under", "versus", "vs", "which", "who", "with"),
+    *("without", "please", "i", "you", "we", "they", "everyone", "anyone", "nobody", "people"),
+    *("every", "worth", "similar", "related", "suitable", "perfect", "ideal", "best", "kids"),
+    *("children", "beginners", "only", "too", "here", "there", "now", "today", "so", "then"),
+]
+# A reply that takes the opening for a remark ("It really is!", "That's true.",
+# "Congratulations!", "That sounds exhausting."): a verbless "Lovely weather today." or the
+# user's own news asked for nothing.
+_REMARK_REPLY = (
+    r"(?i)^\W*(?:yes|yeah|yep|indeed|true|so true|very true|correct|exactly|absolutely|agreed|"
+    r"definitely|totally|i agree|you're right|it (?:really |sure |certainly |truly )?(?:is|was)|"
+    r"they (?:really |sure |certainly )?(?:are|were|can be)|that's (?:so |very )?(?:true|right|"
+    r"correct|wonderful|great|fantastic|amazing|lovely|exciting|annoying|frustrating|a shame)|"
+    r"congratulations|congrats|welcome back|what a|how (?:lovely|exciting|wonderful|annoying|"
+    r"frustrating)|that sounds|sorry to hear)\b"
+)
+# The first answer: an instruction's response, a conversation's first assistant turn.
+_FIRST_ANSWER = r"(?s)\buser: .*?\n\nassistant: ([^\n]*)"
+
 
 @dataclass(frozen=True)
 class NotATask(DefectRule):
@@ -120,32 +172,85 @@ class NotATask(DefectRule):
     name: str = "not_a_task"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        def statement(text: pl.Expr) -> pl.Expr:
-            text = prose(text)
-            title = text.str.contains(_TITLE) & ~text.str.contains(_VERB_BEFORE_PREPOSITION)
-            return ~text.str.contains(REQUEST) & (
-                text.str.contains(DECLARATIVE)
-                | (text.str.contains(GENERIC_STATEMENT) & ~title)
-                | text.str.contains(_INTERJECTION)
-            )
+        def asks(text: pl.Expr) -> pl.Expr:
+            plain = prose(text)
+            return plain.str.contains(REQUEST) | plain.str.contains(ALSO_REQUEST)
 
-        # A conversation's opening user turn, read from the transcript's first user line
-        # (cheap), so that only the rare candidates are decoded into turns.
+        def statement(text: pl.Expr) -> pl.Expr:
+            # Quoted material is no statement of the user's ("Sentiment of 'I loved it'.").
+            plain = prose(text, unquote=True).str.replace(_SENTENCE_ADVERB, "")
+            title = plain.str.contains(_TITLE) & ~plain.str.contains(_VERB_BEFORE_PREPOSITION)
+            verb = plain.str.extract(_PLURAL_SUBJECT, 1)
+            plural = (
+                verb.is_not_null() & ~verb.is_in(_NOT_A_VERB) & ~verb.str.contains(r"(?:ing|s|ly)$")
+            )
+            return (
+                ~asks(text)
+                & (
+                    plain.str.contains(DECLARATIVE)
+                    | (plain.str.contains(GENERIC_STATEMENT) & ~title)
+                    | plain.str.contains(_INTERJECTION)
+                    | plural.fill_null(False)
+                )
+            ) | plain.str.contains(_EXCLAMATION)
+
+        # Rows whose first answer takes the request for a remark; read only on rows without
+        # a request marker in their instruction or first user line (cheap, so that only the
+        # rare candidates are decoded into turns).
         opening = pl.col("text").str.extract(r"(?m)^user: (.*)$", 1)
-        chats = rows.filter(
-            (pl.col("kind") == "conversation")
-            & statement(opening).fill_null(False)
-            & ~opening.str.contains(_FIRST_PERSON).fill_null(False)
+        request = (
+            pl.when(pl.col("kind") == "conversation").then(opening).otherwise(pl.col("instruction"))
         )
+        exclaims = prose(request).str.contains(_EXCLAMATION)
+        unasked = rows.filter(
+            (~prose(request).str.contains(REQUEST) | exclaims).fill_null(False)
+        ).filter((~prose(request).str.contains(ALSO_REQUEST) | exclaims).fill_null(False))
+        answer = (
+            pl.when(pl.col("kind") == "conversation")
+            .then(pl.col("text").str.extract(_FIRST_ANSWER, 1))
+            .otherwise(pl.col("response"))
+        )
+        remark = unasked.filter(answer.str.contains(_REMARK_REPLY).fill_null(False))["row_id"]
+        # In a conversation, an answer that only asks what the user wants ("What reason did
+        # they give?") is the right answer to a remark: the talk has just begun. An
+        # instruction row's answer is all the row has ("I am a helpful AI." / "What's on your
+        # mind?" teaches nothing).
+        reply = answer.str.strip_chars()
+        asked_back = unasked.filter(
+            (
+                (pl.col("kind") == "conversation")
+                & reply.str.ends_with("?")
+                & (reply.str.count_matches(r"\S+") <= 30)
+            ).fill_null(False)
+        )["row_id"]
+        unasked = unasked.filter(~pl.col("row_id").is_in(asked_back.implode()))
+        chats = unasked.filter(
+            (pl.col("kind") == "conversation")
+            & (
+                (statement(opening) & ~opening.str.contains(_FIRST_PERSON))
+                | pl.col("row_id").is_in(remark.implode())
+            ).fill_null(False)
+        )
+        # A later user turn that asks makes the opening its preamble ("Here are my bills:
+        # ...", then "Which month was the most expensive?").
+        turns = units(chats, ("messages",), ("user",))
+        asked_later = turns.filter((pl.col("prompt") != "") & asks(pl.col("text")))["row_id"]
         opening_turn = (pl.col("field") == "messages") & (pl.col("prompt") == "")
+        is_remark = pl.col("row_id").is_in(remark.implode())
         found = pl.concat(
             [
-                units(rows, ("instruction",)),
-                units(chats, ("messages",), ("user",)).filter(
-                    opening_turn & ~pl.col("text").str.contains(_FIRST_PERSON)
+                # Only the rows whose instruction asks nothing are split into units.
+                units(unasked, ("instruction",)),
+                turns.filter(
+                    opening_turn
+                    & ~pl.col("row_id").is_in(asked_later.implode())
+                    & (~pl.col("text").str.contains(_FIRST_PERSON) | is_remark)
                 ),
             ]
-        ).filter((pl.col("context").str.strip_chars() == "") & statement(pl.col("text")))
+        ).filter(
+            (pl.col("context").str.strip_chars() == "")
+            & (statement(pl.col("text")) | (is_remark & ~asks(pl.col("text"))))
+        )
         return decisions(
             found, self.name, pl.lit(1.0), span=shortened(pl.col("text"), 200), start=pl.lit(0)
         )
@@ -274,16 +379,86 @@ _POINTED_TASK = (
     r"(?i)^\W*(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:summari[sz]e|translate|fix|rewrite|"
     r"paraphrase|improve|correct|check|review|proofread|shorten|edit|analy[sz]e|explain|"
     r"simplify|debug|continue|finish|complete|rate|grade|answer|solve|respond to|reply to|"
-    r"comment on)\s+(?:it|this|that|these|those|them|the (?:text|passage|code|bug|error|"
+    r"comment on|convert|classify|format|sort|reword|mark)\s+(?:it|this|that|these|those|them|"
+    r"the (?:text|passage|code|bug|error|"
     r"sentence|paragraph|article|essay|document|problem|email|message|story|poem|function|"
     r"script|program|letter|draft|note))\b[^:\"'“‘\n]{0,60}$"
+)
+# What a request works on and can point at: "this essay", "the following review", "the poem
+# I wrote", "my cover letter".
+_WORKED_ON = (
+    r"(?:text|passage|paragraph|sentence|word|phrase|essay|letter|email|e-mail|message|poem|"
+    r"story|article|review|code|function|script|program|snippet|bug|error|equation|problem|"
+    r"question|joke|list|table|document|file|draft|report|speech|quote|verse|recipe|sequence|"
+    r"option|choice|statement|headline|abstract|r[eé]sum[eé]|cv|tweet|post|comment|answer|note|"
+    r"transcript|lyric|line|excerpt|summary)s?"
+)
+# A verb that works on given material (not one that makes it: "Write my cover letter").
+_WORKS_ON = (
+    r"(?:proofread|check|fix|review|rate|grade|mark|translate|summari[sz]e|rewrite|improve|"
+    r"edit|shorten|correct|critique|evaluate|paraphrase|debug|assess|polish|reword|analy[sz]e|"
+    r"feedback on|comments? on|look over|go over|read)"
+)
+# The pointing forms: a demonstrative, "the following", material the user says they give
+# ("the poem I wrote", "Here's my essay", "I'll paste it below"), a choice among options nobody
+# listed, or a short question about "the speech" with no speech.
+_POINTERS = (
+    r"(?i)\b(?:this|these|the following|following|the attached|the given|the provided|"
+    r"the above)\s+(?:\p{L}+\s+){0,2}?" + _WORKED_ON + r"\b",
+    r"(?i)\b" + _WORKS_ON + r"\s+(?:my|our)\s+(?:\p{L}+\s+)?" + _WORKED_ON + r"\b",
+    r"(?i)\bthe\s+(?:\p{L}+\s+)?" + _WORKED_ON + r"\s+(?:below|above|that follows|i (?:wrote|"
+    r"sent|attached|pasted|shared|gave you|made|typed|drafted))\b",
+    # ("Here's my question, what is ...?" asks it.)
+    r"(?i)\b(?:here(?:'s| is| are)|below (?:is|are)|attached (?:is|are))\s+(?:my|our|the)\s+"
+    r"(?:\p{L}+\s+)?" + _WORKED_ON.replace("question|", "").replace("problem|", "") + r"\b",
+    r"(?i)\b(?:i'll|i will|let me|i'm going to|i am going to) (?:paste|send|share|attach|upload|"
+    r"put)\b[^.?!;,\n]{0,30}\b(?:below|here|now|next)\b",
+    r"(?i)\b(?:of|from|among|between) the (?:options|choices|alternatives|answers|following)\b",
+)
+# ... and a short request (12 words at most) that ends on "the speech", "the poem".
+_THE_MATERIAL_AT_END = (
+    r"(?i)\bthe (?:passage|paragraph|essay|letter|email|message|poem|story|article|review|"
+    r"speech|excerpt|document|report|quote|lyrics|transcript|text|code|snippet|sentence|sequence|"
+    r"options|draft)\s*[?.!]?\s*$"
+)
+# Words one of the pointers holds, found at once: only requests with one are read further.
+_POINTER_CUES = [
+    *("this ", "these ", "following", "attached", "given", "provided", "above", "my ", "our "),
+    *("here", "below", "paste", "send ", "share", "upload", "put ", "of the ", "from the "),
+    *("among the ", "between the ", " i wrote", " i sent", " i attached", " i pasted", " i shared"),
+    *(" i gave", " i made", " i typed", " i drafted", "follows", "attach"),
+]
+# The pointed-at thing described, not pointed at: "this essay about climate change".
+_DESCRIBED = (
+    r"(?i)\b(?:this|these|the following|my|our)\s+(?:\p{L}+\s+){0,2}?"
+    + _WORKED_ON
+    + r" (?:about|on|of|called|titled|named|by)\b"
+)
+# The material is there after all: after a colon, on its own lines, in quotes or code, or the
+# request is long enough to hold it.
+_MATERIAL_GIVEN = (
+    r":[ \t]*\S|:\s*\n\s*\S|\n\s*\n\s*\S|`[^`\n]+`|```"
+    r"|[\"“‘][^\"”’\n]{2,}[\"”’]|(?:^|\s)'[^'\n]{2,}'"
+)
+# A user turn that announces what comes and ends there: "Ok, next question:", "Here's
+# another one:", "One more thing:". Any turn: nothing follows in it.
+_ANNOUNCED_ONLY = (
+    r"(?i)(?:\b(?:question|questions|one|thing|it|this|these|following|task|them|here(?:'s| is|"
+    r"| are)?|below)|\b" + _WORKED_ON + r")\s*:\s*\z"
 )
 # "Explain the problem of induction", "Summarize the story of Cinderella": the thing is named.
 _NAMED_THING = r"(?i)\bthe \p{L}+ (?:of|about|behind|called|named|titled|by|for)\b"
 # The reply to an empty opening turn that asks for the question ("Of course! What would you
 # like to know?") makes the opening a greeting, not an empty question.
 _FIRST_REPLY = r"(?s)^user: .*?\n\nassistant: ([^\n]*)"
-_ASKS_FOR = r"(?i)\b(?:what|which|could you|can you|would you|please|share|paste|send|provide)\b"
+_ASKS_FOR = (
+    r"(?i)\b(?:what|which|could you|can you|would you|please|share|paste|send|provide|help)\b"
+)
+_PASTE_IT = (
+    r"(?i)\b(?:paste|share|send|upload|post|attach|provide)\b[^.!?\n]{0,60}\?|\b(?:paste|share|"
+    r"send|upload|post) (?:it|them|that|(?:the|your) \p{L}+)\b|\bgo ahead\b|\bi (?:don't|do not|can't|"
+    r"cannot) see (?:any|the|a|an|your)\b"
+)
 
 
 @dataclass(frozen=True)
@@ -317,6 +492,28 @@ class EmptyQuestion(DefectRule):
         opening = (pl.col("field") == "instruction") | (
             (pl.col("prompt") == "") & (pl.col("context") == "")
         )
+        # A turn that announces what comes and stops is empty in any turn.
+        ends_open = pl.col("text").str.strip_chars_end().str.ends_with(":")
+        announced = ((pl.col("field") == "messages") | (context == "")) & pl.col(
+            "text"
+        ).str.strip_chars().str.contains(_ANNOUNCED_ONLY)
+        # Material pointed at and not given ("Proofread my cover letter.", "What does this
+        # word mean?"), unless described ("this essay about ...") or given after all; read
+        # only on short openings with a pointer's word in them.
+        text = prose(pl.col("text"))
+        words_in = text.str.count_matches(r"\S+")
+        pointer = text.str.contains_any(_POINTER_CUES, ascii_case_insensitive=True) | (
+            text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
+        )
+        pointed = (
+            (words_in < 40)
+            & (
+                pl.any_horizontal([text.str.contains(p) for p in _POINTERS])
+                | text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
+            )
+            & ~text.str.contains(_DESCRIBED)
+            & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+        )
         # The first answer (an instruction's response, a conversation's first assistant turn)
         # asks for what is missing: the row is a request for the question, not an empty one.
         reply = (
@@ -325,12 +522,26 @@ class EmptyQuestion(DefectRule):
             .otherwise(pl.col("response"))
             .str.strip_chars()
         )
-        found = units(rows, ("instruction", "messages"), ("user",)).filter(opening & empty)
-        # Read only on the few rows with an empty request.
+        # Openings, and turns that end on a colon: no other user turn can be empty here.
+        candidates = units(rows, ("instruction", "messages"), ("user",)).filter(opening | ends_open)
+        maybe_pointed = candidates.filter(
+            opening & (context == "") & (pl.col("text").str.len_bytes() < 400)
+        ).filter(pointer)
+        found = pl.concat(
+            [
+                candidates.filter(opening & empty),
+                candidates.filter(ends_open).filter(announced),
+                maybe_pointed.filter(pointed),
+            ]
+        )
+        # Read only on the few rows with an empty request: a short answer that asks for the
+        # thing ("What would you like to know?", "Sure, paste it in.").
         asked_back = rows.filter(pl.col("row_id").is_in(found["row_id"].implode())).filter(
-            reply.str.ends_with("?")
-            & (reply.str.count_matches(r"\S+") <= 25)
-            & reply.str.contains(_ASKS_FOR)
+            (reply.str.count_matches(r"\S+") <= 40)
+            & (
+                (reply.str.ends_with("?") & reply.str.contains(_ASKS_FOR))
+                | reply.str.contains(_PASTE_IT)
+            )
         )["row_id"]
         found = found.filter(~pl.col("row_id").is_in(asked_back.implode()))
         return decisions(
@@ -354,7 +565,8 @@ _MEDIA = (
 # (Not "the data" or "the recipe": "according to the data from NASA" names its source.)
 _SHOWN = (
     r"passage|text|article|excerpt|story|poem|table|list|document|paragraph|examples?|dialogue|"
-    r"conversation|email|review|code|snippet|options|choices|essay|"
+    r"conversation|email|review|code|snippet|options|choices|essay|author|writer|narrator|"
+    r"speaker|poet|speech|letter|report|results|"
 ) + _MEDIA
 _POINTING = (
     r"(?i:\b(?:based on|according to|look(?:ing)? at|referring to|refer to|with reference to) "
@@ -362,7 +574,9 @@ _POINTING = (
     r"excerpt|poem|dialogue)\b)"
 )
 _POINTING_IN = (
-    r"(?i:\b(?:in|from) the (?:passage|text|article|excerpt|story|transcript|" + _MEDIA + r")\b)"
+    r"(?i:\b(?:in|from) (?:the|this|your) (?:passage|text|article|excerpt|story|transcript|table|"
+    + _MEDIA
+    + r")\b)"
 )
 UNSEEN_PARTS = (
     _POINTING,
@@ -381,7 +595,39 @@ UNSEEN_PARTS = (
     r"(?i:\bfollowing the examples?\b)",
     r"(?i:\b(?:in|from) the (?:" + _MATERIAL + r") below\b)",
 )
-UNSEEN = "|".join(UNSEEN_PARTS)
+# Forms found by their phrases (`_LATER_PHRASES`): material the user says they gave ("the
+# chart I sent"), the three menus "you forwarded", "your results" read from nothing, an
+# earlier section or talk that never was ("As discussed in the previous section"), the
+# second paragraph of no text, "in the same pattern" with no pattern shown.
+_ORDINAL = r"first|second|third|fourth|fifth|last|final"
+_EARLIER = r"previous|preceding|last|earlier"
+_PARTS = r"section|chapter|lesson|unit|module|lecture|exercise|video"
+LATER_PARTS = (
+    r"(?i:\b(?:the|my|this|these) (?:"
+    + _MATERIAL
+    + "|"
+    + _MEDIA
+    + r")s? (?:that )?i(?:'ve| have)? "
+    r"(?:attached|sent|shared|uploaded|pasted|included|gave you|showed you|forwarded|posted)\b)",
+    r"(?i:\b(?:the|your) (?:\p{L}+ )?(?:" + _MATERIAL + "|" + _MEDIA + r"|menus?|results|notes|"
+    r"numbers|figures)s? (?:that )?you(?:'ve)? (?:forwarded|gave|listed|wrote)\b)",
+    # Whatever it is, what "you forwarded" or "you uploaded" is material: "the two plans".
+    r"(?i:\b(?:the|your|those|these) (?:\p{L}+ ){1,3}?(?:that )?you(?:'ve)? (?:forwarded|sent|"
+    r"shared|attached|uploaded|pasted)\b)",
+    r"(?i:\b(?:based on|according to|look(?:ing)? at|referring to|from) your (?:"
+    + _SHOWN
+    + r"|results|numbers|figures|data|answers|notes|scores|readings|measurements)\b)",
+    r"(?i:\b(?:in|from) the (?:" + _EARLIER + r") (?:" + _PARTS + r")\b|\bas (?:we |i )?(?:saw|"
+    r"discussed|covered|learned|explained|noted) (?:earlier|before|previously|in the (?:"
+    + _EARLIER
+    + r") (?:"
+    + _PARTS
+    + r"))\b)",
+    r"(?i:\bthe (?:" + _ORDINAL + r") (?:paragraph|sentence|line|stanza|verse|section|page|slide|"
+    r"row|column|example|chapter)s?\b)",
+    r"(?i:\b(?:in|with|following|using) the same (?:pattern|format|style|structure|layout)\b)",
+)
+UNSEEN = "|".join(UNSEEN_PARTS + LATER_PARTS)
 
 
 def _words(alternation: str) -> list[str]:
@@ -439,6 +685,71 @@ _POINTING_PHRASES = [
         for thing in ("figure", "fig.", "table", "chart", "graph", "exhibit", "appendix")
     ],
 ]
+# The phrases of `LATER_PARTS`, a superset of what they match.
+_LATER_PHRASES = [
+    *[
+        f" i{have} {verb}"
+        for have in ("", "'ve", " have")
+        for verb in (
+            "attached",
+            "sent",
+            "shared",
+            "uploaded",
+            "pasted",
+            "included",
+            "gave",
+            "showed",
+            "forwarded",
+            "posted",
+        )
+    ],
+    *[
+        f"you{have} {verb}"
+        for have in ("", "'ve")
+        for verb in ("forwarded", "gave", "listed", "wrote")
+    ],
+    *[
+        f"{verb} your"
+        for verb in ("based on", "according to", "look at", "looking at", "referring to", "from")
+    ],
+    *[f"the {when} {part}" for when in _words(_EARLIER) for part in _words(_PARTS)],
+    *[
+        f"as {who}{verb}"
+        for who in ("", "we ", "i ")
+        for verb in ("saw", "discussed", "covered", "learned", "explained", "noted")
+    ],
+    *[
+        f"the {nth} {part}"
+        for nth in _words(_ORDINAL)
+        for part in (
+            "paragraph",
+            "sentence",
+            "line",
+            "stanza",
+            "verse",
+            "section",
+            "page",
+            "slide",
+            "row",
+            "column",
+            "example",
+            "chapter",
+        )
+    ],
+    "the same pattern",
+    "the same format",
+    "the same style",
+    "the same structure",
+    "the same layout",
+    *[
+        f"{p} {d} {m}"
+        for p in ("in", "from")
+        for d in ("this", "your")
+        for m in (*_words(_MEDIA), "passage", "text", "article", "excerpt", "story", "table")
+    ],
+    "in the table",
+    "from the table",
+]
 # The older forms, one pattern (as they were searched before the phrases above).
 _OLDER_UNSEEN = "|".join(UNSEEN_PARTS[5:])
 
@@ -447,6 +758,19 @@ _CODE_TASK = (
     r"(?i)\b(?:function|program|script|regex|regular expression|python|javascript|java|sql|"
     r"code|method|class|algorithm|parse|parser)\b"
 )
+
+
+# Media, which no text turn holds.
+_MEDIA_ONLY = (
+    r"(?i)\b(?:image|picture|photo|photograph|screenshot|video|recording|audio|pdf|attach\w*)\b"
+)
+# What the user is said to have given: "your results", "the example you gave".
+_YOURS = (
+    r"(?i)\byour\b|\byou(?:'ve)? (?:gave|wrote|listed|forwarded|shared|sent|provided|attached|"
+    r"uploaded|pasted|posted|included|showed)\b"
+)
+# Material inside a turn: after a colon, in code or in quotes.
+_QUOTED_OR_AFTER_COLON = r":[ \t]*\S|`[^`\n]+`|[\"“‘][^\"”’\n]{2,}[\"”’]|(?:^|\s)'[^'\n]{2,}'"
 
 
 @dataclass(frozen=True)
@@ -465,21 +789,28 @@ class UnseenReference(SpanRule):
     name: str = "unseen_reference"
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
-        return text.str.contains_any(_POINTING_PHRASES, ascii_case_insensitive=True) | (
-            text.str.contains(_OLDER_UNSEEN)
-        )
+        return text.str.contains_any(
+            _POINTING_PHRASES + _LATER_PHRASES, ascii_case_insensitive=True
+        ) | text.str.contains(_OLDER_UNSEEN)
 
     def exempt(self) -> pl.Expr:
         def words(column: str) -> pl.Expr:
             return pl.col(column).fill_null("").str.count_matches(r"\S+")
 
-        has_block = pl.col("text").str.contains(r"```|\n\s*\n|:\s*\n")
+        # A block, or material after a colon or in quotes ("Summarize this: ...").
+        has_block = pl.col("text").str.contains(_MATERIAL_GIVEN)
         start = pl.col("text").str.find(pl.col("_span"), literal=True).fill_null(0)
         own = (pl.col("role") == "user") & (
             (words("text") >= 40)
             | has_block
             | (words("context") > 0)
-            | (pl.col("turn").fill_null(1) > 1)
+            # An earlier user turn (a system prompt alone shows no material); no text turn
+            # holds an image or a recording, though.
+            | (
+                (pl.col("field") == "messages")
+                & (pl.col("prompt").fill_null("") != "")
+                & ~pl.col("_span").str.contains(_MEDIA_ONLY)
+            )
             # "Count the words in the text": a program's input, not material to show.
             | (
                 pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
@@ -492,9 +823,40 @@ class UnseenReference(SpanRule):
             + pl.col("_span").str.len_chars(),
             3,
         )
-        named = after.str.contains(r"^\s*[\"'“‘\p{Lu}]")
+        # (Not "I": "the graph I attached" names nothing.)
+        # "the second paragraph of a ghost story" is to be written; "the first line of the
+        # Declaration of Independence" is named.
+        further = pl.col("_prose").str.slice(
+            pl.col("_prose").str.find(pl.col("_span"), literal=True).fill_null(0)
+            + pl.col("_span").str.len_chars(),
+            16,
+        )
+        ordinal = pl.col("_span").str.contains(
+            r"(?i)^the (?:" + _ORDINAL + ") "
+        ) & further.str.contains(
+            r"^\s+(?:of|for|in)\s+(?:(?:a|an|one|my own|your own)\s|(?:the\s+)?\p{Lu})"
+        )
+        named = (
+            ordinal
+            | after.str.contains(r"^\s*(?:[\"'“‘]|\p{Lu}\p{L}|[A-HJ-Z]\b)")
+            | (
+                # "in the same style as Basho": the model is named.
+                pl.col("_span").str.contains(r"(?i)\bsame ") & after.str.contains(r"^\s*as\b")
+            )
+        )
         # An answer that says "in the story" speaks of the story its request named.
-        answer_in = (pl.col("role") != "user") & pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
+        noun = pl.col("_span").str.extract(r"(\p{L}+)$", 1)
+        asked_of = pl.concat_str([pl.col("prompt"), pl.col("context")], separator="\n")
+        answer_in = (
+            (pl.col("role") != "user")
+            & pl.col("_span").str.contains(r"(?i)^(?:in|from) the ")
+            # ... but an answer that reads "the screenshot" needs one the user spoke of.
+            & (~pl.col("_span").str.contains(_MEDIA_ONLY) | mentioned(noun, asked_of))
+        )
+        # "As I explained earlier" in a later turn: there was an earlier turn.
+        earlier = (pl.col("context") != "") & pl.col("_span").str.contains(
+            r"(?i)\b(?:previous|preceding|earlier|before|previously)\b"
+        )
         # Material is a long turn, a code block or a table, not any earlier small talk.
         longest_earlier = (
             pl.col("context")
@@ -510,8 +872,20 @@ class UnseenReference(SpanRule):
             | (longest_earlier >= 40)
             | pl.col("context").str.contains(r"```|\|.*\|")
             | (start >= 150)
+            # What the user gave ("the example you gave", "your results") is in the request:
+            # quoted, after a colon, or figures.
+            | (
+                pl.col("_span").str.contains(_YOURS)
+                & (
+                    asked_of.str.contains(_QUOTED_OR_AFTER_COLON)
+                    | (asked_of.str.count_matches(r"\d+(?:[.,]\d+)?") >= 2)
+                )
+            )
+            # "The second paragraph" is what a request points at; an answer's "the first
+            # example" is its own.
+            | pl.col("_span").str.contains(r"(?i)^the (?:" + _ORDINAL + ") ")
         )
-        return own | answered | named | answer_in
+        return own | answered | named | answer_in | earlier
 
 
 # A request that asks for repetition or for blanks is answered with repeated lines.

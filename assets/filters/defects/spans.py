@@ -122,26 +122,28 @@ class SpanRule(DefectRule):
         """Over a unit's columns and `_span`: a match that is no defect there."""
         return pl.lit(False)
 
+    def unit_candidates(self, text: pl.Expr) -> pl.Expr | None:
+        """Over a unit's `_prose`: whether it may hold a match (a superset), where that is
+        cheaper than searching every unit of a candidate row for the span; None: no check."""
+        return None
+
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         candidates = rows.filter(pl.col("kind").is_in(self.kinds)).filter(
             self.candidates(row_text())
         )
         if candidates.is_empty():
             return no_flags()
-        found = (
-            units(candidates, self.fields, self.roles)
-            .with_columns(
-                (
-                    prose(pl.col("text"), unquote=self.unquote)
-                    if self.strip_code
-                    else pl.col("text")
-                ).alias("_prose")
-            )
-            .with_columns(
-                first_match(pl.col("_prose"), self.alternatives or (self.regex(),)).alias("_span")
-            )
-            .filter(pl.col("_span").is_not_null())
+        found = units(candidates, self.fields, self.roles).with_columns(
+            (
+                prose(pl.col("text"), unquote=self.unquote) if self.strip_code else pl.col("text")
+            ).alias("_prose")
         )
+        check = self.unit_candidates(pl.col("_prose"))
+        if check is not None:
+            found = found.filter(check)
+        found = found.with_columns(
+            first_match(pl.col("_prose"), self.alternatives or (self.regex(),)).alias("_span")
+        ).filter(pl.col("_span").is_not_null())
         hits = found.filter(~self.exempt().fill_null(False))
         return decisions(
             hits,
