@@ -14,7 +14,7 @@ of the question's content words."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import numpy as np
 import polars as pl
@@ -173,13 +173,15 @@ _STOP = [
 ]
 
 
+# A cosine between two normalized embeddings.
+Cosine = Annotated[float, Field(ge=-1.0, le=1.0)]
+
+
 class RelevanceConfig(RuleConfig):
     """Drop answers about something else than their request (embedding cosine)."""
 
-    min_cosine: float = Field(
+    min_cosine: Cosine = Field(
         default=0.2,
-        ge=-1.0,
-        le=1.0,
         description="Cosine between request and answer embeddings below which an answer is "
         "off topic.",
     )
@@ -193,10 +195,8 @@ class RelevanceConfig(RuleConfig):
     min_answer_words: int = Field(
         default=6, ge=1, description="Shorter answers (a number, a name) are not judged."
     )
-    focused_cosine: float = Field(
+    focused_cosine: Cosine = Field(
         default=0.37,
-        ge=-1.0,
-        le=1.0,
         description="Cosine below which a prose answer to a how/why/what question that shares "
         "few of its words is off topic (a same-domain wrong answer).",
     )
