@@ -201,10 +201,16 @@ class NotATask(DefectRule):
         request = (
             pl.when(pl.col("kind") == "conversation").then(opening).otherwise(pl.col("instruction"))
         )
-        exclaims = prose(request).str.contains(_EXCLAMATION)
-        unasked = rows.filter(
-            (~prose(request).str.contains(REQUEST) | exclaims).fill_null(False)
-        ).filter((~prose(request).str.contains(ALSO_REQUEST) | exclaims).fill_null(False))
+        # The request's prose once; the rarer request forms are searched only where REQUEST
+        # found none.
+        plain = pl.col("_request")
+        exclaims = plain.str.contains(_EXCLAMATION)
+        unasked = (
+            rows.with_columns(prose(request).alias("_request"))
+            .filter((~plain.str.contains(REQUEST) | exclaims).fill_null(False))
+            .filter((~plain.str.contains(ALSO_REQUEST) | exclaims).fill_null(False))
+            .drop("_request")
+        )
         answer = (
             pl.when(pl.col("kind") == "conversation")
             .then(pl.col("text").str.extract(_FIRST_ANSWER, 1))
@@ -502,15 +508,13 @@ class EmptyQuestion(DefectRule):
         # only on short openings with a pointer's word in them.
         text = prose(pl.col("text"))
         words_in = text.str.count_matches(r"\S+")
-        pointer = text.str.contains_any(_POINTER_CUES, ascii_case_insensitive=True) | (
-            text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
+        material_at_end = text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
+        pointer = (
+            text.str.contains_any(_POINTER_CUES, ascii_case_insensitive=True) | material_at_end
         )
         pointed = (
             (words_in < 40)
-            & (
-                pl.any_horizontal([text.str.contains(p) for p in _POINTERS])
-                | text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
-            )
+            & (pl.any_horizontal([text.str.contains(p) for p in _POINTERS]) | material_at_end)
             & ~text.str.contains(_DESCRIBED)
             & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
         )
