@@ -8,6 +8,7 @@ import json
 
 import polars as pl
 import pytest
+import yaml
 
 from assets.filters.defects.answers import (
     AnnouncedMissing,
@@ -669,3 +670,12 @@ def test_a_conversation_held_in_the_language_the_user_asked_for_is_kept():
     ).with_columns(pl.lit("es").alias("lang"), pl.lit(0.95).alias("lang_score"))
     dropped = set(LanguageFilter(("en",), 0.5).flag(rows)["row_id"])
     assert [row_id in dropped for row_id in rows["row_id"]] == [False, True, True]
+
+
+@pytest.mark.parametrize("key", ["min_cosine", "focused_cosine"])
+def test_an_off_topic_cosine_outside_minus_one_to_one_is_refused_naming_its_key(key):
+    from assets.recipe.loader import RecipeError, parse_recipe
+
+    recipe = yaml.safe_dump({"filters": {"off_topic": {key: 1.5}}})
+    with pytest.raises(RecipeError, match=rf"filters\.off_topic\.{key}: .*less than or equal to 1"):
+        parse_recipe(recipe, "recipe.yaml")
