@@ -102,14 +102,22 @@ BASE_RECIPE: dict = {
             {"method": "programmatic_math", "per_template": 3},
         ],
     },
-    "quality": {"min_rows": {"seed": 5, "synthesized": 5, "filtered": 5, "decontaminated": 5}},
+    "quality": {
+        "min_rows": {"seed": 5, "synthesized": 5, "filtered": 5, "decontaminated": 5},
+        "data_docs": False,
+    },
+    "reports": {"plots": False, "embedding_in_metadata": False},
 }
 
-# Embedding dispersion in every stage's metadata: MiniLM encodes a sample at each stage, about a
-# third of a base-recipe run's CPU (44 s against 30 s). Tests of rows, decisions and calls that
-# read no such metadata turn it off; `base_flow` (read by tests/flow/test_publish.py), the golden
-# demo and `tests/e2e/test_cli.py` keep it on.
-NO_METADATA_EMBEDDINGS = {"embedding_in_metadata": False}
+# What a materialization reports beyond its rows, decisions and checks costs about half of a
+# base-recipe run's CPU: embedding dispersion (MiniLM on a sample at each stage, ~14 s), plots
+# (~8 s) and Data Docs. Tests of rows, decisions and calls read none of it, so BASE_RECIPE turns
+# it off; the tests that read it turn it back on with these (`base_flow`, read by
+# tests/flow/test_publish.py; the CLI run of tests/e2e/test_cli.py; Data Docs in
+# tests/flow/test_gates.py; the plot in tests/e2e/test_browser.py). The golden demo runs the
+# bundled demo recipe, which reports everything.
+FULL_REPORTS = {"plots": True, "embedding_in_metadata": True}
+DATA_DOCS = {"data_docs": True}
 
 # A small self-instruct job on the embedded SmolLM2 model: real calls, a few seconds each.
 SELF_INSTRUCT = {
@@ -226,7 +234,8 @@ def updating_golden() -> bool:
 # dropped, so the filtered stage has drops and scores to report.
 PUBLISHED_RECIPE = recipe_dict(
     publish={"license": "apache-2.0", "repo_id": "synthfoundry-test/demo"},
-    reports={"sample_rows": 3},
+    reports={"sample_rows": 3, **FULL_REPORTS},
+    quality=DATA_DOCS,
     filters={"max_response_chars": 400},
 )
 

@@ -53,7 +53,7 @@ def webserver(tmp_path_factory):
     dagster_home = config.parent
     recipe = home / "recipe.yaml"
     # Embedding dispersion loads a 15 s model the UI test does not need.
-    recipe.write_text(yaml.safe_dump(recipe_dict(reports={"embedding_in_metadata": False})))
+    recipe.write_text(yaml.safe_dump(recipe_dict(reports={"plots": True})))
     env = {
         **os.environ,
         "DAGSTER_HOME": str(dagster_home),

@@ -13,7 +13,7 @@ from assets.models.call_cache import CachedModel
 from assets.models.context import ModelContext
 from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.pricing import Price
-from tests.conftest import BASE_RECIPE, NO_METADATA_EMBEDDINGS, SELF_INSTRUCT, materialize
+from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.servers import fault_server
 from warehouse import Warehouse
 
@@ -72,7 +72,6 @@ def test_a_run_over_its_call_budget_stops_cleanly_and_a_rerun_reuses_its_calls(h
         ]
         recipe = write_recipe(
             synthesis={"methods": methods, "budget": {"max_calls": 2}},
-            reports=NO_METADATA_EMBEDDINGS,
         )
         result = materialize(home, recipe)
         sent_first = len(server.requests)
@@ -98,7 +97,7 @@ def test_a_run_over_its_call_budget_stops_cleanly_and_a_rerun_reuses_its_calls(h
         assert made[0]["n"] > 0
 
         # Without the budget the re-run pays only for the calls not made yet.
-        recipe = write_recipe(synthesis={"methods": methods}, reports=NO_METADATA_EMBEDDINGS)
+        recipe = write_recipe(synthesis={"methods": methods})
         rerun = materialize(home, recipe)
         assert rerun.success
         [materialization] = rerun.asset_materializations_for_node("synthesized")

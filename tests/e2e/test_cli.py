@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from orchestration.cli import main
-from tests.conftest import recipe_dict, venv_command
+from tests.conftest import DATA_DOCS, FULL_REPORTS, recipe_dict, venv_command
 
 
 def _cli(home, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -34,12 +34,16 @@ def _cli(home, *args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def ran(tmp_path_factory):
-    """One CLI run of the base recipe, read by every test of the module (a run costs ~1 min)."""
+    """One CLI run of the base recipe, reporting all a user's run reports, read by every test
+    of the module (a run costs ~1 min)."""
     root = tmp_path_factory.mktemp("cli")
     home = root / "home"  # `run` creates it
     (root / "dagster").mkdir()
     recipe = root / "recipe.yaml"
-    recipe.write_text(yaml.safe_dump(recipe_dict(), sort_keys=False), encoding="utf-8")
+    recipe.write_text(
+        yaml.safe_dump(recipe_dict(reports=FULL_REPORTS, quality=DATA_DOCS), sort_keys=False),
+        encoding="utf-8",
+    )
     result = _cli(home, "run", "--recipe", str(recipe))
     return home, result
 

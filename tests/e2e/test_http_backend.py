@@ -18,7 +18,7 @@ from assets.models.call_cache import CachedModel
 from assets.models.context import ModelContext
 from assets.models.generators import OpenAICompatibleModel, Sampling
 from assets.models.rubric_judge import score_schema
-from tests.conftest import BASE_RECIPE, NO_METADATA_EMBEDDINGS, SELF_INSTRUCT, materialize
+from tests.conftest import BASE_RECIPE, SELF_INSTRUCT, materialize
 from tests.e2e.test_resilience import _start_run
 from tests.servers import contains_secret, llama_server
 from warehouse import Warehouse
@@ -128,7 +128,6 @@ def test_killed_run_resumes_with_only_the_missing_calls_and_never_leaks_the_key(
     }
     recipe = write_recipe(
         synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], llm]},
-        reports=NO_METADATA_EMBEDDINGS,
     )
 
     doomed = _start_run(home, recipe)

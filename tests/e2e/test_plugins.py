@@ -15,7 +15,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.conftest import NO_METADATA_EMBEDDINGS, TESTS, recipe_dict, venv_command
+from tests.conftest import TESTS, recipe_dict, venv_command
 
 PLUGIN = TESTS / "plugin_example"
 # A seed row that copies a quiz question of the plug-in's benchmark word for word.
@@ -85,7 +85,6 @@ def plugin_run(tmp_path_factory, plugin_path) -> tuple[Path, Path]:
         },
         filters={"steps": [{"step": "banned_word", "word": "zebra"}]},
         decontamination={"benchmarks": [{"builtin": "humaneval"}, {"builtin": "example_quiz"}]},
-        reports=NO_METADATA_EMBEDDINGS,
     )
     path = home / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe, sort_keys=False), encoding="utf-8")

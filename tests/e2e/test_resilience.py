@@ -18,7 +18,6 @@ import yaml
 
 from tests.conftest import (
     BASE_RECIPE,
-    NO_METADATA_EMBEDDINGS,
     SELF_INSTRUCT,
     copy_home,
     recipe_dict,
@@ -78,7 +77,6 @@ EVOLVE = {
 def test_two_runs_started_together_complete_and_pay_for_each_call_once(home, write_recipe):
     recipe = write_recipe(
         synthesis={"methods": [*BASE_RECIPE["synthesis"]["methods"], EVOLVE]},
-        reports=NO_METADATA_EMBEDDINGS,
     )
     runs = [_start_run(home, recipe), _start_run(home, recipe)]
     for code, output in [run.finish() for run in runs]:
@@ -115,7 +113,7 @@ def test_killed_run_leaves_last_promoted_versions_and_resumes_from_cache(
     recipe = home / "llm.yaml"
     methods = [*BASE_RECIPE["synthesis"]["methods"], slow]
     recipe.write_text(
-        yaml.safe_dump(recipe_dict(synthesis={"methods": methods}, reports=NO_METADATA_EMBEDDINGS)),
+        yaml.safe_dump(recipe_dict(synthesis={"methods": methods})),
         "utf-8",
     )
     doomed = _start_run(home, recipe)

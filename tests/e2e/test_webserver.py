@@ -51,7 +51,7 @@ def dagster_dev(home, write_recipe, tmp_path):
         "DAGSTER_HOME": str(dagster_home),
         "SYNTHFOUNDRY_HOME": str(home),
         # Embedding dispersion loads a 15 s model in each step's process; nothing here reads it.
-        "SYNTHFOUNDRY_RECIPE": str(write_recipe(reports={"embedding_in_metadata": False})),
+        "SYNTHFOUNDRY_RECIPE": str(write_recipe()),
     }
     args = [venv_command("dagster"), "dev", "-w", "workspace.yaml"]
     args += ["-h", "127.0.0.1", "-p", str(port)]

@@ -73,9 +73,11 @@ def _recipe(write_recipe, server, *, evol: bool = True, diversity: bool = False)
         quality={
             "min_rows": {"seed": 1, "synthesized": 1, "filtered": 1, "decontaminated": 1},
             "gates": {"diversity": {"enabled": diversity, "corpora": ["filtered"]}},
-            "data_docs": False,
         },
         export={"formats": ["parquet"]},
+        # The diversity gate's near-duplicate share reads the vectors that the metadata's
+        # embedding dispersion caches.
+        reports={"embedding_in_metadata": True},
     )
 
 

@@ -7,7 +7,7 @@ import json
 import polars as pl
 
 from assets.decontamination.benchmarks import humaneval_items
-from tests.conftest import NO_METADATA_EMBEDDINGS, materialize
+from tests.conftest import materialize
 from warehouse import Warehouse
 from warehouse.corpora import read_version
 
@@ -43,7 +43,6 @@ def test_planted_humaneval_prompt_is_removed_with_its_task_id(home, write_recipe
         encoding="utf-8",
     )
     recipe = write_recipe(
-        reports=NO_METADATA_EMBEDDINGS,
         seed={
             "sources": [
                 {"path": "bundled:demo_seeds.jsonl"},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from tests.conftest import materialize
+from tests.conftest import DATA_DOCS, materialize
 from warehouse import Warehouse
 from warehouse.corpora import current_version, list_versions
 
@@ -23,6 +23,7 @@ def _check(result, corpus: str) -> dg.AssetCheckEvaluation:
 
 def _length_gate(severity: str) -> dict:
     return {
+        **DATA_DOCS,
         "min_rows": MIN_ROWS,
         "gates": {"length": {"severity": severity, "corpora": ["synthesized"], "p95_max": 10}},
     }

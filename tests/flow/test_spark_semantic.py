@@ -173,11 +173,7 @@ def _engines_in_metadata(result: dg.ExecuteInProcessResult, corpus: str) -> list
 
 def test_each_version_records_where_its_steps_ran(spark, tmp_path):
     home = tmp_path / "home"
-    recipe = recipe_dict(
-        decontamination={"lexical": {}},
-        # Metadata embeddings cost model loads and say nothing about engines.
-        reports={"embedding_in_metadata": False},
-    )
+    recipe = recipe_dict(decontamination={"lexical": {}})
     recorded = {}
     with home_env(home):
         for engine in ("local", "spark"):

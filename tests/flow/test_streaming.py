@@ -151,8 +151,6 @@ def _recipe(home: Path, batch_rows: int | None) -> Path:
             ]
         },
         quality={"min_rows": {c: 1 for c in ("seed", "synthesized", *STAGES)}},
-        # Metadata embeddings cost model loads and say nothing about streaming.
-        reports={"embedding_in_metadata": False},
     )
     if batch_rows is not None:
         recipe["streaming"] = {"batch_rows": batch_rows}
