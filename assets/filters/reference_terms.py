@@ -9,15 +9,17 @@ source's), the real term is on the row, and the garble is visible without a mode
   word in the reference: "Rayleigh scattering", "Krebs cycle", "Pythagorean identity";
 - **inserted**: the answer writes the name, a capitalized word, then the term's word
   ("Rayleigh Scrubber scattering", "Pythagorean Theorem identity");
-- **swapped**: the reference names the term ("called Rayleigh scattering", "the Krebs
-  cycle") and the answer writes the name followed by a capitalized word in place of the term's
-  word ("the Krebs Cyclone, a series of reactions").
+- **swapped**: the reference introduces the term as a noun ("called Rayleigh scattering",
+  "the Krebs cycle") and the answer writes the name followed by a capitalized word in place of
+  the term's word, the phrase ending there ("the Krebs Cyclone, a series of reactions").
 
 Precision over recall. A unit (a response, an assistant turn) that also states the term
-exactly is kept, and so is a capitalized word the reference uses itself ("Neil Alden
-Armstrong" under "Neil Armstrong" is not a term: its second word is a name). A lowercase word
-inside ("Rayleigh elastic scattering") is an adjective, not a garble, and "Rayleigh's
-scattering law" or "the scattering Rayleigh described" say the same thing in other words.
+exactly is kept, and so is a capitalized word the reference uses itself. "Neil Alden
+Armstrong" under "Neil Armstrong" garbles nothing: a name without a lowercase word is no
+term, and a past-tense verb after a name ("a tabby named Tom loved") is no term's word. A
+lowercase word inside ("Rayleigh elastic scattering") is an adjective, not a garble, and
+"Rayleigh's scattering law" or "the scattering Rayleigh described" say the same thing in
+other words.
 Qualifiers ("Newton's Second law") are kept, and a swap to a word that heads terms of its own
 ("the Rayleigh Criterion", "the Doppler Effect") is another term, not a garble.
 """
