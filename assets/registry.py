@@ -166,6 +166,8 @@ FILTERS = Registry(
         "constraint_verify": "assets.filters.constraint_verify:ConstraintVerify",
         # A response whose final answer is not the row's own numeric reference answer.
         "reference_answer": "assets.filters.reference_answer:ReferenceAnswer",
+        # A named term of the row's reference text (`answer`) garbled in its answer.
+        "garbled_term": "assets.filters.reference_terms:GarbledTerm",
         # Defects of model-written rows (assets/filters/defects): artifacts first, then the
         # request, then the answer; the costlier per-field checks last.
         "chat_token_leak": "assets.filters.defects.artifacts:ChatTokenLeak",

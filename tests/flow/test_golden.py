@@ -104,26 +104,30 @@ def test_every_corpus_keeps_its_row_ids(demo, golden, corpus):
 
 # What the demo published before the defect rules (issue 19), one phrase of each bad row: an
 # echoed magpie turn, a statement as a self-instruct task, grounded QA's empty question and
-# its wrong answer, a simulated user speaking as an AI, a tool-use answer cut off mid-sentence.
+# its wrong answer, a simulated user speaking as an AI, a tool-use answer cut off mid-sentence,
+# a self_chat answer that garbles its seed's "Rayleigh scattering".
 DEFECTS_ONCE_PUBLISHED = (
     "a person who owns a small business is not a villain",
     "what is the answer to the question",
     "is a tributary of the nile",
     "i'm not a helpful ai",
     "fixed into sugars such",
+    "rayleigh scrubber scattering",
 )
 
 
 def defect_rule_steps(recipe) -> list:
-    """The recipe's defect rules (assets/filters/defects) but the off-topic one, which reads
-    the embedding cache of the run: it judged these rows there."""
+    """The recipe's defect rules (assets/filters/defects, and garbled_term, which holds an
+    answer to its reference's terms) but the off-topic one, which reads the embedding cache of
+    the run: it judged these rows there."""
     from assets.registry import FILTERS
     from assets.run_context import RunContext
 
     return [
         step
         for cls in FILTERS.built_in()
-        if cls.__module__.startswith("assets.filters.defects") and cls.config_key != "off_topic"
+        if (cls.__module__.startswith("assets.filters.defects") or cls.config_key == "garbled_term")
+        and cls.config_key != "off_topic"
         for step in cls.from_config(getattr(recipe.filters, cls.config_key), RunContext())
     ]
 

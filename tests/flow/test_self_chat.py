@@ -18,6 +18,7 @@ from warehouse import Warehouse
 from warehouse.rows import conform, with_row_ids
 
 PASSAGE = "Honey bees dance to tell their hive where flowers are."
+RAINBOW = "A rainbow is sunlight split into its colours by raindrops, an effect called dispersion."
 
 
 def _reply(prompt: str) -> str:
@@ -50,6 +51,8 @@ def test_self_chat_turns_stops_and_lineage(home):
                     "task_type": ["open_qa", "math", "science"],
                     "instruction": ["Explain what a rainbow is.", "Name a prime number.", None],
                     "text": [None, None, PASSAGE],
+                    "response": [RAINBOW, None, None],
+                    "answer": [None, "7", None],
                 }
             )
         )
@@ -102,3 +105,9 @@ def test_self_chat_turns_stops_and_lineage(home):
     assert rejected["turn_refusal"]["turn"] == 4 and rejected["turn_refusal"]["role"] == "assistant"
     assert rejected["turn_repeated_turn"]["turn"] == 3
     assert rows["science"]["seed_ids"] == [seeds["row_id"][2]]
+
+    # The seed's reference answer rides on the row (filters.garbled_term reads it): its
+    # `answer`, else the response it was written with; a passage opens no question of its own.
+    assert rows["open_qa"]["answer"] == RAINBOW
+    assert rows["math"]["answer"] == "7"
+    assert rows["science"]["answer"] is None

@@ -114,6 +114,17 @@ def persona_of(row_id: str, personas: list[str]) -> str:
     return personas[int(hashlib.sha256(row_id.encode()).hexdigest(), 16) % len(personas)]
 
 
+def reference_of(source: dict[str, Any]) -> str | None:
+    """A source instruction's reference answer: its `answer`, else the response it was
+    written with (a seed's hand-written answer); a document opens no question of its own."""
+    if source["kind"] != "instruction":
+        return None
+    answer = source.get("answer")
+    if answer is not None and str(answer).strip():
+        return str(answer)
+    return source.get("response") or None
+
+
 class SelfChatMethod:
     name = "self_chat"
     Config = SelfChat
@@ -268,6 +279,9 @@ class SelfChatMethod:
             kind="conversation",
             task_type=chat.source["task_type"],
             messages=encode(chat.messages),
+            # The seed's answer to the opening question: the filtered stage holds the turns to
+            # its named terms (filters.garbled_term), as reference_answer holds numbers.
+            answer=reference_of(chat.source),
             attributes={
                 "persona": chat.persona,
                 "topic_kind": chat.source["kind"],
