@@ -245,8 +245,18 @@ class NotATask(DefectRule):
         is_remark = pl.col("row_id").is_in(remark.implode())
         found = pl.concat(
             [
-                # Only the rows whose instruction asks nothing are split into units.
-                units(unasked, ("instruction",)),
+                # Only the rows whose instruction asks nothing are split into units. An
+                # instruction that tells the user's own situation ("My sourdough starter
+                # smells like nail polish remover.") asks for help, as a conversation's
+                # opening does, unless its answer takes it for a remark ("What a vivid
+                # memory.").
+                units(
+                    unasked.filter(
+                        ~pl.col("instruction").fill_null("").str.contains(_FIRST_PERSON)
+                        | pl.col("row_id").is_in(remark.implode())
+                    ),
+                    ("instruction",),
+                ),
                 turns.filter(
                     opening_turn
                     & ~pl.col("row_id").is_in(asked_later.implode())

@@ -3,7 +3,8 @@ look-alikes on the same prompts: a refusal in any assistant turn whatever its ve
 a numbered item looping, a slot by its shape ([COLORS], XX hours, ___, <friend's name>,
 {venue_1}), a talk that went before ("as we discussed"), a translation into another language
 than the one named, a follow-up answered wholly in another script; and what the request asks
-for (a requested language spoken, a quotation in the request's own language)."""
+for (a requested language spoken, a quotation in the request's own language, help with the
+user's own situation)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import json
 import pytest
 
 from assets.filters.defects.artifacts import AiDisclaimer, Placeholder, TemplateLeak
-from assets.filters.defects.requests import UnseenReference
+from assets.filters.defects.requests import NotATask, UnseenReference
 from assets.filters.defects.response_language import ResponseLanguage
 from assets.filters.heuristics import Refusal, RepeatedLines, RepeatedNgrams
 from assets.filters.language import LanguageConfig, LanguageFilter, identify
@@ -185,6 +186,30 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 '"Captain, I am an artificial intelligence bound by the Charter. I cannot."',
             ),
             conversation("Are you a chatbot or a person?", "I'm an AI chatbot, not a person."),
+        ],
+    ),
+    # The user's own situation asks for help, unless the answer takes it for a remark.
+    NotATask(): (
+        [
+            instruction(
+                "My grandmother's kitchen always smelled of cardamom.", "What a vivid memory."
+            ),
+            preference("My grandmother's kitchen smelled of cardamom.", "What a memory.", "Nice."),
+            conversation("My neighbour's dog barks every night.", "That sounds exhausting."),
+        ],
+        [
+            instruction(
+                "My sourdough starter smells like nail polish remover.",
+                "That acetone smell means it is hungry: discard most of it and feed it more often.",
+            ),
+            preference(
+                "My sourdough starter smells like nail polish remover.",
+                "Your starter is hungry: feed it more often.",
+                "Nice.",
+            ),
+            conversation(
+                "My cat keeps scratching the sofa.", "Put a scratching post next to the sofa."
+            ),
         ],
     ),
     # A talk that went before this one, with no earlier turn.
