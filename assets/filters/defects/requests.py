@@ -249,11 +249,12 @@ class NotATask(DefectRule):
                 # instruction that tells the user's own situation ("My sourdough starter
                 # smells like nail polish remover.") asks for help, as a conversation's
                 # opening does, unless its answer takes it for a remark ("What a vivid
-                # memory.").
+                # memory.") or only asks back ("What's on your mind?").
                 units(
                     unasked.filter(
                         ~pl.col("instruction").fill_null("").str.contains(_FIRST_PERSON)
                         | pl.col("row_id").is_in(remark.implode())
+                        | pl.col("response").fill_null("").str.strip_chars().str.ends_with("?")
                     ),
                     ("instruction",),
                 ),

@@ -15,6 +15,7 @@ import pytest
 from assets.filters.defects.artifacts import AiDisclaimer, Placeholder, TemplateLeak
 from assets.filters.defects.requests import NotATask, UnseenReference
 from assets.filters.defects.response_language import ResponseLanguage
+from assets.filters.gopher import GopherRepetition, GopherRepetitionRules
 from assets.filters.heuristics import Refusal, RepeatedLines, RepeatedNgrams
 from assets.filters.language import LanguageConfig, LanguageFilter, identify
 from assets.models.output_screens import REFUSAL_PATTERNS
@@ -392,3 +393,30 @@ def test_a_refusal_after_accented_turns_names_its_own_turn():
         ),
     )[0]
     assert (found["turn"], found["span"]) == (4, "I cannot provide recipes")
+
+
+PLAN = (
+    "Run 3 times a week, with a rest day between runs, and walk for five minutes before each "
+    "run to warm up.\n\n"
+    "Week 1: 1 min run / 2 min walk, repeat 8 times.\n"
+    "Week 2: 2 min run / 2 min walk, repeat 7 times.\n"
+    "Week 3: 4 min run / 2 min walk, repeat 5 times.\n"
+    "Week 4: 8 min run / 2 min walk, repeat 3 times.\n\n"
+    "After week 4 most people can run 20 to 25 minutes without stopping; keep extending the "
+    "run intervals until you can cover the whole 5 km."
+)
+LOOP = "Machine learning is a branch of computing in which computers " + (
+    "learn from data and " * 12
+)
+
+
+def test_a_plan_repeating_its_form_is_no_gopher_loop_but_a_prose_loop_is():
+    rules = GopherRepetitionRules()
+    rule = GopherRepetition(rules, rules.scope)
+    found = flagged(
+        rule,
+        instruction("Give me a 4-week plan to run 5 km.", PLAN),
+        instruction("What is machine learning?", LOOP),
+    )
+    assert found[0] is None
+    assert found[1]["rule_set"] == "gopher_repetition"
