@@ -214,7 +214,9 @@ DISCLAIMERS = (
 _ABOUT_AI = (
     r"(?i)\b(?:ai|artificial intelligence|language model|chatbot|bot|chatgpt|gpt|llm|"
     r"are you (?:a|an|human|real|alive|conscious|sentient|self-aware|aware|lonely|happy|sad)|"
-    r"your opinion|do you (?:feel|think|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
+    # ("Which do you think reads better?" asks for an answer, not about the assistant.)
+    r"your opinion|do you (?:really )?think(?:\?| for yourself| like| at all)|"
+    r"do you (?:feel|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
     r"lonely|sad|angry))|what are you|who (?:made|created|built|trained) you|can you (?:feel|taste|"
     r"smell|see|hear|think|love|dream)|"
     # What a user asks the assistant to have: "Do you have feelings?", "Have you got a body?"

@@ -367,8 +367,15 @@ class ResponseLanguage(DefectRule):
         answers = (
             units(rows.filter(maybe), ("response", "messages"), ("assistant",))
             # A translation is in another language, whichever it is, unless the request
-            # names the one it wants ("into German" answered in Spanish is wrong).
-            .filter(~asked.str.contains(ASKS_TO_TRANSLATE) | asked.str.contains(_NAMES_A_TARGET))
+            # names the one it wants ("into German" answered in Spanish is wrong). "How do I
+            # say ...?" asks for one phrase: only its own answer may be in the other language.
+            .filter(
+                ~(
+                    pl.col("prompt").fill_null("").str.contains(ASKS_TO_TRANSLATE)
+                    | pl.col("context").fill_null("").str.contains(r"(?i)\btranslat\w*")
+                )
+                | asked.str.contains(_NAMES_A_TARGET)
+            )
             .with_columns(
                 prose(pl.col("text"), unquote=True).alias("_answer"),
                 prose(pl.col("prompt"), unquote=True)

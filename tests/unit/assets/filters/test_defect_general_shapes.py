@@ -420,3 +420,32 @@ def test_a_plan_repeating_its_form_is_no_gopher_loop_but_a_prose_loop_is():
     )
     assert found[0] is None
     assert found[1]["rule_set"] == "gopher_repetition"
+
+
+def test_a_follow_up_to_how_do_i_say_answered_wholly_in_japanese_is_dropped():
+    found = flagged(
+        ResponseLanguage(),
+        conversation(
+            "How do I say 'thank you' politely in Japanese?",
+            "Say 'arigatou gozaimasu'. It's the polite form.",
+            "And how do I respond if someone thanks me?",
+            "「どういたしまして」と言います。友達同士なら「いえいえ」や「全然！」でも大丈夫です。",
+        ),
+        conversation(
+            "How do I say 'thank you' politely in Japanese?",
+            "ありがとうございます (arigatou gozaimasu) is the polite form; say it with a small bow.",
+        ),
+    )
+    assert found[0]["turn"] == "turn 4 (assistant)" and found[1] is None
+
+
+def test_an_opinion_asked_is_no_question_about_the_assistant():
+    found = flagged(
+        AiDisclaimer(),
+        instruction(
+            "Which do you think reads better: 'Baked fresh daily' or 'Warm from our oven'?",
+            "The second is more evocative. I am an AI and cannot taste baked goods, though.",
+        ),
+        instruction("Do you think for yourself?", "No: I am an AI language model."),
+    )
+    assert found[0]["span"] == "I am an AI" and found[1] is None
