@@ -254,16 +254,19 @@ class LanguageFilter(RowFilter):
 
     def _allowed_unquoted(self, rows: pl.DataFrame) -> pl.DataFrame:
         """`row_id` of the instruction rows that hold a quotation and whose instruction
-        without it, with the response, is confidently in an allowed language."""
+        without it is confidently in an allowed language (judged with the response when too
+        little of it is left: "Translate into English: '...'")."""
+        unquoted = pl.col("instruction").str.replace_all(QUOTATION, " ")
+        enough = unquoted.str.count_matches(r"\p{L}") >= max(self.min_letters, 1)
         quoted = rows.filter(
             (pl.col("kind") != "conversation")
             & pl.col("instruction").fill_null("").str.contains(QUOTATION)
         ).select(
             "row_id",
-            pl.concat_str(
-                [pl.col("instruction").str.replace_all(QUOTATION, " "), pl.col("response")],
-                separator="\n",
-                ignore_nulls=True,
+            pl.when(enough)
+            .then(unquoted)
+            .otherwise(
+                pl.concat_str([unquoted, pl.col("response")], separator="\n", ignore_nulls=True)
             )
             .str.replace_all(r"\s+", " ")
             .alias("_unquoted"),

@@ -372,14 +372,19 @@ def test_quoted_material_does_not_make_an_english_request_foreign():
             "Wie lange muss ich Spaghetti kochen?",
             "Getrocknete Spaghetti brauchen meist 8 bis 12 Minuten in kochendem Salzwasser.",
         ),
+        instruction(
+            "Traduis en anglais la phrase suivante, s'il te plaît : 'Bonjour tout le monde'",
+            "Hello everyone.",
+        ),
     )
     identified = identify(rows, LanguageConfig())
-    # Both requests are read as foreign at first: the French quotation outweighs its frame.
-    assert identified["lang"].to_list() == ["fr", "de"]
+    # All three requests are read as foreign at first: the French quotation outweighs its frame.
+    assert identified["lang"].to_list() == ["fr", "de", "fr"]
     decisions = LanguageFilter(("en",), 0.5).flag(identified)
-    # The German question stays dropped by an English-only allowlist; the translation is kept.
-    assert decisions["row_id"].to_list() == [rows["row_id"][1]]
-    assert json.loads(decisions["evidence"][0])["value"] == "de"
+    # The German question and the French request stay dropped by an English-only allowlist
+    # (a quotation taken out leaves French); the English translation request is kept.
+    assert decisions["row_id"].to_list() == [rows["row_id"][1], rows["row_id"][2]]
+    assert [json.loads(e)["value"] for e in decisions["evidence"]] == ["de", "fr"]
 
 
 def test_a_refusal_after_accented_turns_names_its_own_turn():
