@@ -7,10 +7,12 @@ import polars as pl
 
 from warehouse.conversations import decoded
 
-# Forms that repeat by design: a poem with refrains, a cheer, a chant, an affirmation.
+# Forms that repeat by design: a poem with refrains, a cheer, a chant, an affirmation, a
+# song's verse, a nursery rhyme or a lullaby ("Twinkle, twinkle, little star").
 REPEATS_BY_FORM = (
     r"(?i)\b(?:villanelles?|triolets?|pantoums?|ghazals?|rondeaus?|rondels?|sestinas?|refrains?|"
-    r"choruses|cheers?|chants?|slogans?|mantras?|affirmations?|litany|call and response)\b"
+    r"choruses|cheers?|chants?|slogans?|mantras?|affirmations?|litany|call and response|"
+    r"verses?|nursery rhymes?|lullab(?:y|ies)|hymns?|carols?|jingles?)\b"
 )
 
 

@@ -267,6 +267,28 @@ def _ngram_fractions(
     )
 
 
+# A list item or a labelled line of an answer ("- ...", "3. ...", "Week 2: ..."): a plan or a
+# schedule repeats its form line after line ("2 min walk, repeat 7 times"), which a web
+# document's n-gram statistics read as a loop. A looping answer loops in its prose, and a
+# looping list is `repeated_lines`' and `repeated_ngrams`' to find.
+_LIST_LINE = r"(?m)^[ \t]*(?:[-*•+]|\d{1,3}[.)]|\p{L}[\p{L} ]{0,20}?\d{0,3}:)[ \t]+[^\n]*$"
+
+
+def _without_list_lines(texts: pl.DataFrame, min_words: int) -> pl.DataFrame:
+    """`texts` with an answer's list and labelled lines left out of its n-gram statistics,
+    and an answer with fewer than `min_words` words left not measured (a document is read
+    whole)."""
+    prose = pl.col("text").str.replace_all(_LIST_LINE, "")
+    kept = (
+        pl.when(prose.str.count_matches(WORDS) >= max(min_words, 1))
+        .then(prose)
+        .otherwise(pl.lit(""))
+    )
+    return texts.with_columns(
+        pl.when(pl.col("is_document")).then(pl.col("text")).otherwise(kept).alias("text")
+    )
+
+
 @dataclass(frozen=True)
 class GopherRepetition(RowFilter):
     rules: GopherRepetitionRules
@@ -298,7 +320,9 @@ class GopherRepetition(RowFilter):
             .join(_duplicate_fractions(texts, "paragraph", paragraphs), "row_id", "left")
             .join(
                 _ngram_fractions(
-                    texts, r.max_top_ngram_char_fraction, r.max_duplicate_ngram_char_fraction
+                    _without_list_lines(texts, self.scope.min_response_words),
+                    r.max_top_ngram_char_fraction,
+                    r.max_duplicate_ngram_char_fraction,
                 ),
                 "row_id",
                 "left",

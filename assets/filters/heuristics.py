@@ -20,6 +20,11 @@ from warehouse.settings import Strict
 # Control, format, private-use and unassigned characters, except ordinary whitespace.
 _NON_PRINTABLE = r"[\p{Cc}\p{Cf}\p{Co}\p{Cn}--[\n\r\t]]"
 _NGRAM_WORD = r"\w{2,}"
+_LIST_NUMBER = r"^\s*\d{1,3}[.):]\s+"
+# A generation stuck on a word or a short phrase: the same one to four words this many times
+# in a row ("very very very very very", "so good so good so good so good").
+_LOOP_TIMES = 5
+_LOOP_PERIODS = (1, 2, 3, 4)
 
 
 def _flagged(
@@ -181,6 +186,63 @@ SOFTENED_REFUSALS = (
     r"discussing|helping|assisting|sharing|with)\b",
     r"(?i)^\W*i (?:must|have to|need to) (?:decline|refuse)\b",
 )
+# The general shape of a refusal: a turn that opens (after an apology or a softener, if any)
+# by saying it cannot do something, whatever the verb ("I apologize, but I cannot summarize
+# copyrighted works.", "I'm not able to give medical advice."), to the end of that sentence.
+# ("I won't write that: it promotes ..." is a choice, most often a refusal the request
+# deserved; the rule cannot weigh the request, so it reads only an inability.)
+INABILITY = (
+    r"(?i)^\W*(?:as an? [^,.!?\n]{1,40},\s*)?(?:(?:i apologi[sz]e|i'm sorry|i am sorry|sorry|"
+    r"unfortunately|regrettably|i'm afraid|i am afraid)[,.!]?\s+(?:but\s+)?)?"
+    r"i(?: cannot| can't| can not|(?: am|'m) (?:unable|not able|not allowed|not permitted) to|"
+    r"(?: must| have to| need to) (?:refrain from|decline to|avoid)|'d rather not| would rather not|"
+    r" prefer not to) \p{L}+[^.!?\n]*"
+)
+# ... unless the sentence, after its "I can't", goes on to answer ("I can't be sure, but it
+# is usually ..."), the words are a figure of speech ("I can't stress enough ..."), or what
+# it cannot do is reach or perceive something ("I can't access your bank account", "I can't
+# check live weather"): a limitation told honestly, not a task refused.
+_HEDGED = (
+    r"(?i)\b(?:but|however|though|although|except|enough|wait|believe|stress|overstate|"
+    r"emphasi[sz]e|imagine|help but|access|see|view|open|browse|check|look up|read|hear|know|"
+    r"predict|guarantee|verify|confirm|remember|be sure)\b"
+)
+# A refusal is all its turn says, or nearly: an answer that says what it cannot do and then
+# helps ("I can't check live weather, so ... For a rough idea: in winter Oslo is ...") is
+# longer than this (the turn's words, the refusal's own included).
+_MAX_REFUSAL_WORDS = 35
+_REST_OF_TURN = r"(?s:.*?)(?:\n\n(?:user|system|tool): |\z)"
+# A word every refusal shape says: rows without one are not searched for them.
+_REFUSING_WORDS = [
+    "cannot",
+    "can't",
+    "can not",
+    "won't",
+    "will not",
+    "unable to",
+    "not able to",
+    "not allowed to",
+    "not permitted to",
+    "not comfortable",
+    "refrain from",
+    "decline",
+    "refuse",
+    "rather not",
+    "prefer not to",
+]
+_UP_TO_INABILITY = (
+    r"(?is)^.*?\bi(?: can(?:not|'t)?| won't| will|'m| am| must| have to| need to|'d| would|"
+    r" prefer)\b"
+)
+# A conversation's transcript opens each assistant turn with its role: the refusal patterns
+# anchored at a response's start read every assistant turn's start there (a refusal in the
+# fourth turn after three answers).
+_TURN_START = "(?:\\A|\\n\\n)assistant: "
+
+
+def _at_turn_starts(pattern: str) -> str:
+    """`pattern`, anchored at a response's start, anchored at each assistant turn's start."""
+    return pattern.replace("^", _TURN_START, 1)
 
 
 class RefusalConfig(Strict):
@@ -221,13 +283,94 @@ class Refusal(RowFilter):
                 for p in (*self.patterns, *SOFTENED_REFUSALS)
             ]
         )
+        # The softened refusals and the inability shape, at the start of any assistant turn
+        # (a conversation's) or of the response (an instruction's), unless hedged: searched
+        # only in the rows that say one of their words anywhere.
+        turns = _turn_refusals(
+            rows.filter(response.str.contains_any(_REFUSING_WORDS, ascii_case_insensitive=True))
+        )
+        conversation = pl.col("kind") == "conversation"
+        turn_refusal = pl.col("_refusal")
         return _flagged(
-            rows,
-            matched.is_not_null(),
+            rows.join(turns, on="row_id", how="left"),
+            matched.is_not_null() | turn_refusal.is_not_null(),
             self.name,
             pl.lit(1.0),
-            _evidence(pattern=matched, response=response.str.slice(0, 200)),
+            _evidence(
+                pattern=matched.fill_null(pl.lit("inability")),
+                field=pl.when(conversation).then(pl.lit("messages")).otherwise(pl.lit("response")),
+                turn=pl.col("_turn"),
+                span=turn_refusal,
+                response=response.str.slice(0, 200),
+            ),
         )
+
+
+def _turn_refusals(rows: pl.DataFrame) -> pl.DataFrame:
+    """`row_id, _refusal, _turn`: the first unhedged refusing sentence that opens a response
+    or an assistant turn of `rows` (null: none), and its turn in a conversation."""
+    conversation = pl.col("kind") == "conversation"
+    response = pl.col("response").fill_null("")
+    transcript = pl.col("text").fill_null("")
+    said = pl.when(conversation).then(pl.lit("")).otherwise(response)
+    turns = pl.when(conversation).then(transcript).otherwise(pl.lit(""))
+    shapes = (*SOFTENED_REFUSALS, INABILITY)
+    refused = pl.concat_list(
+        [said.str.extract_all(p + r"(?s:.*)") for p in shapes]
+        + [turns.str.extract_all(_at_turn_starts(p) + _REST_OF_TURN) for p in shapes]
+    ).list.eval(
+        pl.element()
+        .filter(
+            ~pl.element()
+            .str.replace(_UP_TO_INABILITY, "")
+            .str.extract(r"^[^.!?\n]*", 0)
+            .str.contains(_HEDGED)
+            & (pl.element().str.count_matches(r"\S+") <= _MAX_REFUSAL_WORDS)
+        )
+        .drop_nulls()
+    )
+    # The refusing sentence, without the rest of its turn.
+    sentence = refused.list.first().str.extract(r"^\s*(?:assistant: )?[^.!?\n]*", 0)
+    # The turn: the role lines before the sentence's own (split there, not sliced at
+    # `str.find`, which counts bytes).
+    return (
+        rows.select("row_id", "kind", "text", sentence.alias("_sentence"))
+        .with_columns(
+            pl.col("_sentence").str.replace(r"^\s*assistant: ", "").alias("_refusal"),
+        )
+        .select(
+            "row_id",
+            "_refusal",
+            pl.when(conversation & pl.col("_sentence").is_not_null())
+            .then(
+                pl.col("text")
+                .fill_null("")
+                .str.split(pl.col("_sentence"))
+                .list.first()
+                .str.count_matches(r"(?m)^(?:system|user|assistant|tool): ")
+                + 1
+            )
+            .alias("_turn"),
+        )
+    )
+
+
+def _loops(rows: pl.DataFrame) -> pl.DataFrame:
+    """`row_id, _loop`: whether a row's words hold one to four words repeated `_LOOP_TIMES`
+    times in a row (a loop of period k: each word equal to the one k before, for
+    (times - 1) * k words on)."""
+    words = body(("response", "text")).str.to_lowercase().str.extract_all(_NGRAM_WORD)
+    looped = [
+        words.list.eval(
+            (pl.element() == pl.element().shift(k))
+            .cast(pl.Int32)
+            .rolling_sum((_LOOP_TIMES - 1) * k)
+            .max()
+        ).list.first()
+        == (_LOOP_TIMES - 1) * k
+        for k in _LOOP_PERIODS
+    ]
+    return rows.select("row_id", pl.any_horizontal(looped).fill_null(False).alias("_loop"))
 
 
 class NonPrintableConfig(Strict):
@@ -290,8 +433,13 @@ class RepeatedLines(RowFilter):
             .then(pl.col("response"))
             .otherwise(body(("response", "text")))
         )
+        # A numbered list that loops ("4. Harbor Brew\n5. Harbor Brew") repeats its items
+        # under new numbers: the numbers are not the line.
         lines = text.str.split("\n").list.eval(
-            pl.element().str.strip_chars().filter(pl.element().str.strip_chars() != "")
+            pl.element()
+            .str.replace(_LIST_NUMBER, "")
+            .str.strip_chars()
+            .filter(pl.element().str.strip_chars() != "")
         )
         count = lines.list.len()
         fraction = (1 - lines.list.n_unique() / count.clip(lower_bound=1)).fill_null(0)
@@ -344,19 +492,30 @@ class RepeatedNgrams(RowFilter):
         grams = words.list.eval(pl.concat_str(shifted, separator=" ").drop_nulls())
         # The n-grams' counts as columns, computed once (inline, the condition and the
         # evidence each built every row's n-grams again).
-        counted = rows.select("row_id", grams.alias("_grams")).select(
+        counted = rows.select("row_id", "kind", grams.alias("_grams")).select(
             "row_id",
+            "kind",
             pl.col("_grams").list.len().alias("_count"),
             pl.col("_grams").list.n_unique().alias("_distinct"),
+        )
+        # A word or phrase looping five times repeats at least two of its n-grams: only such
+        # rows (of a model's answers or turns; a web document's tags and lists are Gopher's to
+        # judge) are searched for a loop.
+        maybe = counted.filter(
+            (pl.col("_count") - pl.col("_distinct") >= 2) & (pl.col("kind") != "document")
+        )
+        loops = _loops(rows.filter(pl.col("row_id").is_in(maybe["row_id"].implode())))
+        counted = counted.join(loops, on="row_id", how="left").with_columns(
+            pl.col("_loop").fill_null(False)
         )
         count = pl.col("_count")
         fraction = (1 - pl.col("_distinct") / count.clip(lower_bound=1)).fill_null(0)
         flagged = _flagged(
             counted,
-            (count >= 2 * self.n) & (fraction > self.max_fraction),
+            ((count >= 2 * self.n) & (fraction > self.max_fraction)) | pl.col("_loop"),
             self.name,
             fraction,
-            _evidence(fraction=fraction, ngrams=count, n=pl.lit(self.n)),
+            _evidence(fraction=fraction, ngrams=count, n=pl.lit(self.n), loop=pl.col("_loop")),
         )
         # A tongue twister asked for three times loops on purpose.
         return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")

@@ -188,6 +188,13 @@ class LanguageIdentification(RowStep):
         return {"languages": dict(ranked)}
 
 
+# A quotation of two words or more: the material a request quotes ('...', "...", «...»).
+QUOTATION = (
+    r"(?:^|[^\p{L}\p{N}])'[^'\n]{3,}'(?:[^\p{L}\p{N}]|$)"
+    r'|"[^"\n]{3,}"|“[^”\n]{3,}”|«[^»\n]{3,}»|‘[^’\n]{3,}’'
+)
+
+
 @dataclass(frozen=True)
 class LanguageFilter(RowFilter):
     """Drops rows whose identified language is not allowed, when the identifier is confident;
@@ -245,6 +252,37 @@ class LanguageFilter(RowFilter):
             pl.col("_lang").is_in(list(self.allowed)) & (pl.col("_score") >= self.min_confidence)
         )
 
+    def _allowed_unquoted(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """`row_id` of the instruction rows that hold a quotation and whose instruction
+        without it is confidently in an allowed language (judged with the response when too
+        little of it is left: "Translate into English: '...'")."""
+        unquoted = pl.col("instruction").str.replace_all(QUOTATION, " ")
+        enough = unquoted.str.count_matches(r"\p{L}") >= max(self.min_letters, 1)
+        quoted = rows.filter(
+            (pl.col("kind") != "conversation")
+            & pl.col("instruction").fill_null("").str.contains(QUOTATION)
+        ).select(
+            "row_id",
+            pl.when(enough)
+            .then(unquoted)
+            .otherwise(
+                pl.concat_str([unquoted, pl.col("response")], separator="\n", ignore_nulls=True)
+            )
+            .str.replace_all(r"\s+", " ")
+            .alias("_unquoted"),
+        )
+        quoted = quoted.filter(
+            pl.col("_unquoted").str.count_matches(r"\p{L}") >= max(self.min_letters, 1)
+        )
+        if quoted.is_empty():
+            return quoted.select("row_id")
+        langs, scores = fasttext_languages(quoted["_unquoted"].to_list(), list(self.candidates))
+        return quoted.with_columns(
+            pl.Series("_lang", langs, dtype=pl.String), pl.Series("_score", scores, pl.Float64)
+        ).filter(
+            pl.col("_lang").is_in(list(self.allowed)) & (pl.col("_score") >= self.min_confidence)
+        )
+
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if "lang" not in rows.columns:
             return rows.clear().select("row_id")
@@ -268,6 +306,12 @@ class LanguageFilter(RowFilter):
                 wrong_rows.join(requests(wrong_rows), on="row_id", how="left")
                 .filter(~named)
                 .drop("request")
+            )
+            # Quoted words are material, not the writer's language: "Translate into English:
+            # 'En tant que ...'" answered in English is an English row. An instruction row is
+            # judged again without its quotations, beside its answer.
+            wrong_rows = wrong_rows.filter(
+                ~pl.col("row_id").is_in(self._allowed_unquoted(wrong_rows)["row_id"].implode())
             )
             # A conversation with a turn in an allowed language is a bilingual one (a learner
             # who writes English and is answered in French at their request): each answer's

@@ -74,6 +74,25 @@ _DIRECTIVE = "(?i:" + "|".join(_DIRECTIVE_WORDS) + ")|" + _DIRECTIVE_LINE
 _TRANSCRIPT_LABELS = (
     r"(?ims:^\s*(?:human|user)\s*:.*?^\s*(?:assistant|ai|gpt|bot|chatbot|model)\s*:)"
 )
+# A generated example's label left in the data, on the line after the prompt that asked for
+# it: "Generate a user question ... Output only the question.\nUser question: How do I ...".
+# The span starts with that prompt's line, so that its directive is no user's own.
+GENERATED_LABEL = (
+    r"(?im:^[^\n]*\n[ \t]*(?:user|generated|synthetic)[ _-](?:question|query|prompt|request|"
+    r"message|instruction)[ \t]*:)"
+)
+PIPELINE_NOTE = (
+    r"(?i:\[\s*end of (?:the )?(?:response|answer|assistant turn|turn|conversation|output)\b"
+    r"[^\]\n]*\]|\(\s*(?:respond|answer|reply|write|keep (?:it|the answer|your answer))\b"
+    r"[^)\n]{0,60}\b(?:words?|sentences?|characters?|lines?|paragraphs?)\b[^)\n]*\))"
+)
+SLOT = r"(?:^|[\s(\[\"'])\{[a-z][a-z0-9]*(?:_[a-z0-9]+)*\}"
+# A request about formatting or code may show a slot: "How do I print {name} in an f-string?"
+_ASKS_ABOUT_SLOTS = (
+    r"(?i)\b(?:f-?strings?|format\w*|templat\w*|placeholders?|variables?|interpolat\w*|jinja|"
+    r"mustache|handlebars|python|javascript|code|programming|string|brace|braces|curly|json|"
+    r"latex|sets?)\b"
+)
 TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?i:#\s*(?:given|rewritten|created|new|original|evolved|revised|base)\s+"
     r"(?:prompt|instruction)\s*#)",
@@ -82,6 +101,10 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?im:^\s*(?:instruction|response)\s*:)",
     r"(?i:\{\{?\s*(?:[a-z]+_)*(?:" + _SLOT_WORDS + r")(?:_[a-z]+)*\s*\}?\})",
     r"\$(?:" + _SLOT_WORDS + r")\b",
+    # Any unfilled slot of a format string, whatever its name: "You are {assistant_name}",
+    # "{venue_1}" (a lower-case identifier in single braces standing in prose; not LaTeX's
+    # "\\frac{a}{b}" nor a set "{1, 2}").
+    SLOT,
     r"(?i:\b(?:rewrite|rewritten) (?:the )?(?:given|following) (?:prompt|instruction))",
     r"(?i:\bhere is (?:the|a|my) (?:rewritten|new|created|evolved|more complex) "
     r"(?:prompt|instruction))",
@@ -89,12 +112,16 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?im:^\s*task \d+\s*:)",
     r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
     # A model that writes the next few-shot example after its answer.
-    r"(?im:^\s*question\s*:[^\n]*\n\s*answer\s*:)",
+    r"(?im:^\s*(?:next |new |another )?question\s*:[^\n]*\n\s*answer\s*:)",
+    # A pipeline's own note or a constraint of the generation prompt in brackets: "[End of
+    # assistant turn. Now write the next user message.]", "(Respond in under 20 words.)".
+    PIPELINE_NOTE,
     r"(?im:^\s*prompt\s*:[^\n]*\n\s*(?:completion|response|output|answer)\s*:)",
     # A generation prompt's header without its # marks: "Rewritten prompt:", "Evolved
     # Instruction:".
     r"(?im:^\s*(?:rewritten|evolved|created|revised|given|original|improved|generated|"
     r"(?:more )?complex)\s+(?:prompt|instruction|question|task)\s*:)",
+    GENERATED_LABEL,
     # A chat transcript's role labels inside one turn or answer: "Human: ...\nAssistant:"
     # (a user turn and then the assistant's label; a dialogue between people or a robot is
     # no transcript of this chat).
@@ -105,6 +132,15 @@ TEMPLATE_SCAFFOLDING_PARTS = (
 )
 TEMPLATE_SCAFFOLDING = "|".join(TEMPLATE_SCAFFOLDING_PARTS)
 
+SLOT_SHAPES = (
+    r"\p{L}[,:]?[ \t]+\[[A-Z]{2,}(?:[ _/'-][A-Z0-9]+)*\]",
+    r"[$£€]XX\b|\bXX(?:[ \t]?%|[ \t]+(?:hours?|minutes?|days?|weeks?|months?|years?|percent|"
+    r"times|people|ml|mg|g|kg|oz|lbs?|cm|mm|km|miles?|inches|feet)\b)",
+    r"\p{L}[ \t]*:?[ \t]*_{3,}|_{3,}[ \t]*\p{L}",
+    r"(?:^|[ \t(])<(?:[A-Z]|\p{Ll}+(?:'s)?(?:[ _]\p{Ll}+){1,3})>",
+)
+# The slot itself in a span of SLOT_SHAPES (which take a letter or a space before it).
+_SLOT_CORE = r"\[[^\]\n]+\]|<[^>\n]+>|_{3,}|XX"
 PLACEHOLDER_PARTS = (
     r"(?i:\[(?:insert|your|add|enter|company|name|date|fill|put|include|recipient|"
     r"specific|relevant|describe|placeholder|mention|type|write|link|url|address|phone|"
@@ -112,11 +148,19 @@ PLACEHOLDER_PARTS = (
     r"[^\]\n]{0,60}\])",
     r"(?i:\[(?:step|reason|item|point|example|option|detail|fact|tip|idea|topic|benefit|"
     r"feature|name|answer)\s*\d+\])",
+    # A bracket that ends in what a slot stands for: "[Sister's name]", "[time]", "[price]".
+    r"(?i:\[[^\]\n]{0,30}\b(?:name|time|date|day|number|amount|address|phone number|email|"
+    r"price|location|city|company)\])",
     r"(?i:<(?:insert|your|add|enter|fill|placeholder)[^>\n]{0,60}>)",
     r"\{\{\s*[A-Za-z_ ]{1,30}\s*\}\}",
     r"(?i:\blorem ipsum\b)",
     r"\bX{3,}\b",
     r"\bTBD\b",
+    # The general shapes of a slot, whatever its words: an upper-case label in brackets inside
+    # a sentence ("Available in [COLORS]."; not a "[CHORUS]" line of a song), a figure left as
+    # XX ("for XX hours", "$XX"), a blank to fill ("Capacity: ___ ml"), a spaced label or a
+    # lone capital in angle brackets ("Hey <friend's name>", "<X> minutes"; not an HTML tag).
+    *SLOT_SHAPES,
 )
 PLACEHOLDERS = "|".join(PLACEHOLDER_PARTS)
 _WANTS_QUESTIONS = (
@@ -146,6 +190,9 @@ DISCLAIMERS = (
     r"|\bas an? (?:large |helpful |responsible )?(?:language model|llm)\b"
     r"|\b(?:i am|i'm) (?:just |only |merely )?an? (?:ai|artificial intelligence)"
     r"(?: language)? model\b"
+    # "I am an AI and cannot taste ...": the self named, whatever it then says.
+    r"|\b(?:i am|i'm) (?:just |only |merely |simply )?an? (?:ai|artificial intelligence|"
+    r"language model|large language model|llm|chatbot|virtual assistant|digital assistant)\b"
     r"|\b(?:trained|developed|created) by (?:openai|anthropic|google|meta)\b"
     r"|\bi (?:do not|don't) have (?:personal )?(?:opinions|feelings|beliefs|emotions|"
     r"experiences?)\b"
@@ -154,7 +201,7 @@ DISCLAIMERS = (
     # just a computer program, so I can't taste food".
     r"|\b(?:as|being) an? (?:ai|artificial intelligence|machine|machine learning model|"
     r"computer program|program|bot|chatbot|virtual assistant|digital assistant)\b[^.!?\n]{0,40}?"
-    r"\bi (?:do not|don't|cannot|can't|am not|have no|lack)\b"
+    r"\bi (?:do not|don't|cannot|can't|am not|have no|have never|never|lack)\b"
     r"|\bi(?:'m| am) (?:just |only |merely |simply )?an? (?:computer program|machine|bot|"
     r"piece of software|program)\b[^.!?\n]{0,40}?\b(?:can't|cannot|do not|don't|have no)\b"
     # A knowledge cut-off stated instead of an answer.
@@ -167,7 +214,9 @@ DISCLAIMERS = (
 _ABOUT_AI = (
     r"(?i)\b(?:ai|artificial intelligence|language model|chatbot|bot|chatgpt|gpt|llm|"
     r"are you (?:a|an|human|real|alive|conscious|sentient|self-aware|aware|lonely|happy|sad)|"
-    r"your opinion|do you (?:feel|think|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
+    # ("Which do you think reads better?" asks for an answer, not about the assistant.)
+    r"your opinion|do you (?:really )?think(?:\?| for yourself| like| at all)|"
+    r"do you (?:feel|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
     r"lonely|sad|angry))|what are you|who (?:made|created|built|trained) you|can you (?:feel|taste|"
     r"smell|see|hear|think|love|dream)|"
     # What a user asks the assistant to have: "Do you have feelings?", "Have you got a body?"
@@ -175,6 +224,18 @@ _ABOUT_AI = (
     r"feelings?|emotions?|consciousness|body|mind|soul|memor(?:y|ies)|opinions?|"
     r"preferences|personality|favou?rites?|dreams|free will|senses|thoughts))\b"
 )
+
+
+_ASKS_FOR_FICTION = (
+    r"(?i)\b(?:story|stories|fiction|novel|character|dialogue|script|screenplay|scene|"
+    r"role-?play|line|lines)\b"
+)
+
+
+def _before(span: pl.Expr) -> pl.Expr:
+    """The unit's `_prose` before the first `span` (`str.find` counts bytes, `str.slice`
+    characters: a letter such as "ß" before the span would shift a slice by `find`)."""
+    return pl.col("_prose").str.split(span).list.first()
 
 
 def _asked(pattern: str) -> pl.Expr:
@@ -276,7 +337,10 @@ class TemplateLeak(SpanRule):
         # The user's own directives ("Reply with the name only") are a request; so is a
         # dialogue, transcript or prompt the user asked for.
         directive = pl.col("_span").str.contains(_DIRECTIVE)
-        user_directive = (pl.col("role") == "user") & directive
+        user_directive = (pl.col("role") == "user") & (
+            (directive & ~pl.col("_span").str.contains(GENERATED_LABEL))
+            | pl.col("_span").str.contains(PIPELINE_NOTE)
+        )
         asked_for = (pl.col("role") != "user") & (
             (directive & _asked(_WANTS_PROMPT))
             | (pl.col("_span").str.contains(_TRANSCRIPT_LABELS) & _asked(_WANTS_DIALOGUE))
@@ -288,7 +352,12 @@ class TemplateLeak(SpanRule):
                 for quote in ("'", '"', "“", "‘", "`")
             ]
         )
-        return answer_about | user_about | quiz | user_directive | asked_for | quoted
+        # A slot in braces asked about, or in a template the user asked for, is no leak.
+        # (A web document's braces are C4's curly-brace rule's to judge.)
+        slot = pl.col("_span").str.contains(SLOT) & (
+            _asked(_ASKS_ABOUT_SLOTS) | _asked(_WANTS_TEMPLATE) | (pl.col("field") == "text")
+        )
+        return answer_about | user_about | quiz | user_directive | asked_for | quoted | slot
 
 
 def _escaped(line: str) -> str:
@@ -336,18 +405,22 @@ class Placeholder(SpanRule):
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
-        before = pl.col("_prose").str.slice(
-            0, pl.col("_prose").str.find(span, literal=True).fill_null(0)
-        )
+        before = _before(span)
         # "Sincerely,\n[Your Name]": a letter written for the user leaves the signature to
         # them (the first placeholder found; one in the body is found before it).
         signature = before.str.contains(_SIGN_OFF)
+        # A slot by its shape only in what the model wrote: the user's own blank ("Which
+        # word fits: 'The policy will ___ everyone'?") is their question, and an answer may
+        # name the slot or token the user wrote ("What do [INST] and [/INST] mean?").
+        shaped = pl.any_horizontal([span.str.contains(shape) for shape in SLOT_SHAPES])
+        core = span.str.extract(f"({_SLOT_CORE})", 1).fill_null(span)
         return (
             _asked(_WANTS_TEMPLATE)
             | signature
+            | (shaped & (pl.col("role") == "user"))
             | (
                 (pl.col("role") != "user")
-                & (mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context")))
+                & (mentioned(core, pl.col("prompt")) | mentioned(core, pl.col("context")))
             )
         )
 
@@ -367,4 +440,11 @@ class AiDisclaimer(SpanRule):
     name: str = "ai_disclaimer"
 
     def exempt(self) -> pl.Expr:
-        return (pl.col("role") == "assistant") & pl.col("prompt").str.contains(_ABOUT_AI)
+        answer = pl.col("role") == "assistant"
+        # A character's line in a story asked for ('"Captain, I am an artificial intelligence
+        # bound by ..."'): the self is the character's, inside its quotation.
+        before = _before(pl.col("_span"))
+        in_fiction = (
+            answer & _asked(_ASKS_FOR_FICTION) & (before.str.count_matches(r"[\"“”]") % 2 == 1)
+        )
+        return (answer & pl.col("prompt").str.contains(_ABOUT_AI)) | in_fiction

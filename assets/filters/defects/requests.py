@@ -245,8 +245,19 @@ class NotATask(DefectRule):
         is_remark = pl.col("row_id").is_in(remark.implode())
         found = pl.concat(
             [
-                # Only the rows whose instruction asks nothing are split into units.
-                units(unasked, ("instruction",)),
+                # Only the rows whose instruction asks nothing are split into units. An
+                # instruction that tells the user's own situation ("My sourdough starter
+                # smells like nail polish remover.") asks for help, as a conversation's
+                # opening does, unless its answer takes it for a remark ("What a vivid
+                # memory.") or only asks back ("What's on your mind?").
+                units(
+                    unasked.filter(
+                        ~pl.col("instruction").fill_null("").str.contains(_FIRST_PERSON)
+                        | pl.col("row_id").is_in(remark.implode())
+                        | pl.col("response").fill_null("").str.strip_chars().str.ends_with("?")
+                    ),
+                    ("instruction",),
+                ),
                 turns.filter(
                     opening_turn
                     & ~pl.col("row_id").is_in(asked_later.implode())
@@ -606,6 +617,16 @@ UNSEEN_PARTS = (
 _ORDINAL = r"first|second|third|fourth|fifth|last|final"
 _EARLIER = r"previous|preceding|last|earlier"
 _PARTS = r"section|chapter|lesson|unit|module|lecture|exercise|video"
+# A talk that went before this one: "As we discussed", "where we left off", "in our last
+# session". Without an earlier turn, nobody can see what was said.
+CONTINUED = (
+    r"(?i:\b(?:as|like) (?:we|i|you) (?:discussed|agreed|talked about|said|mentioned|planned|"
+    r"decided)\b|\bwhere (?:we|you|i) left off\b|\bin our (?:last|previous|earlier) (?:session|"
+    r"chat|conversation|talk|discussion|call|lesson)\b|\blast time (?:we|you|i) (?:talked|spoke|"
+    r"discussed|chatted|met)\b|\b(?:i|we) (?:told|showed|sent|gave) you (?:last|yesterday|earlier|"
+    r"before|the other)\b|\b(?:yesterday's|last week's|our (?:last|previous|earlier)|the "
+    r"(?:previous|other|earlier)) (?:chat|conversation|session|talk|discussion)\b)"
+)
 LATER_PARTS = (
     r"(?i:\b(?:the|my|this|these) (?:"
     + _MATERIAL
@@ -630,6 +651,7 @@ LATER_PARTS = (
     r"(?i:\bthe (?:" + _ORDINAL + r") (?:paragraph|sentence|line|stanza|verse|section|page|slide|"
     r"row|column|example|chapter)s?\b)",
     r"(?i:\b(?:in|with|following|using) the same (?:pattern|format|style|structure|layout)\b)",
+    CONTINUED,
 )
 UNSEEN = "|".join(UNSEEN_PARTS + LATER_PARTS)
 
@@ -740,6 +762,31 @@ _LATER_PHRASES = [
             "chapter",
         )
     ],
+    *[
+        f"{lead} {who} {verb}"
+        for lead in ("as", "like")
+        for who in ("we", "i", "you")
+        for verb in (
+            "discussed",
+            "agreed",
+            "talked about",
+            "said",
+            "mentioned",
+            "planned",
+            "decided",
+        )
+    ],
+    "left off",
+    *[f"{who} {verb} you" for who in ("i", "we") for verb in ("told", "showed", "sent", "gave")],
+    *[
+        f"{when} {what}"
+        for when in ("yesterday's", "last week's", "previous", "other", "earlier")
+        for what in ("chat", "conversation", "session")
+    ],
+    *[f"in our {when} " for when in ("last", "previous", "earlier")],
+    "last time we",
+    "last time you",
+    "last time i",
     "the same pattern",
     "the same format",
     "the same style",
@@ -775,6 +822,35 @@ _YOURS = (
 )
 # Material inside a turn: after a colon, in code or in quotes.
 _QUOTED_OR_AFTER_COLON = r":[ \t]*\S|`[^`\n]+`|[\"“‘][^\"”’\n]{2,}[\"”’]|(?:^|\s)'[^'\n]{2,}'"
+
+
+def _after_span(chars: int) -> pl.Expr:
+    """The `chars` characters of the unit's `_prose` after its first `_span` (by splitting:
+    `str.find` counts bytes and `str.slice` characters, which part ways after an "é")."""
+    return (
+        pl.col("_prose")
+        .str.split(pl.col("_span"))
+        .list.get(1, null_on_oob=True)
+        .fill_null("")
+        .str.slice(0, chars)
+    )
+
+
+def _said_given() -> pl.Expr:
+    """The unit's `_span` is followed by "I sent", "that I've attached": given, it says."""
+    after = _after_span(30)
+    return after.str.contains(
+        r"(?i)^\s+(?:that\s+)?i(?:'ve| have)?\s+(?:attached|sent|shared|uploaded|pasted|included|"
+        r"gave|showed|forwarded|posted)\b"
+    )
+
+
+_ASKS_OF_EARLIER = (
+    r"(?i)\b(?:remember|yesterday|last (?:time|week|session)|earlier|before|previous(?:ly)?|"
+    r"talked|discussed|left off)\b"
+)
+# Words after "as we discussed" that place the talk elsewhere: "As I said to my boss".
+_TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|his|her|their|my)\b"
 
 
 @dataclass(frozen=True)
@@ -815,26 +891,20 @@ class UnseenReference(SpanRule):
                 & (pl.col("prompt").fill_null("") != "")
                 & ~pl.col("_span").str.contains(_MEDIA_ONLY)
             )
-            # "Count the words in the text": a program's input, not material to show.
+            # "Count the words in the text": a program's input, not material to show (but
+            # not "the function from the screenshot I sent": material the user says they gave).
             | (
                 pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
                 & pl.col("text").str.contains(_CODE_TASK)
+                & ~_said_given()
             )
         )
         # "In the story 'The Gift of the Magi'": a named work, not material to show.
-        after = pl.col("_prose").str.slice(
-            pl.col("_prose").str.find(pl.col("_span"), literal=True).fill_null(0)
-            + pl.col("_span").str.len_chars(),
-            3,
-        )
+        after = _after_span(3)
         # (Not "I": "the graph I attached" names nothing.)
         # "the second paragraph of a ghost story" is to be written; "the first line of the
         # Declaration of Independence" is named.
-        further = pl.col("_prose").str.slice(
-            pl.col("_prose").str.find(pl.col("_span"), literal=True).fill_null(0)
-            + pl.col("_span").str.len_chars(),
-            16,
-        )
+        further = _after_span(16)
         ordinal = pl.col("_span").str.contains(
             r"(?i)^the (?:" + _ORDINAL + ") "
         ) & further.str.contains(
@@ -889,12 +959,25 @@ class UnseenReference(SpanRule):
             # example" is its own.
             | pl.col("_span").str.contains(r"(?i)^the (?:" + _ORDINAL + ") ")
         )
-        return own | answered | named | answer_in | earlier
+        # "As we discussed" after an earlier turn speaks of it.
+        # "As I said to my boss" was said elsewhere.
+        after_continued = _after_span(20)
+        # ... and an answer may speak of the earlier talk its user asked about ("Do you
+        # remember what we talked about yesterday?" "No, I can't see yesterday's chat.").
+        continued = pl.col("_span").str.contains(CONTINUED) & (
+            (pl.col("context").fill_null("") != "")
+            | after_continued.str.contains(_TOLD_ELSEWHERE)
+            | (
+                (pl.col("role") != "user")
+                & pl.col("prompt").fill_null("").str.contains(_ASKS_OF_EARLIER)
+            )
+        )
+        return own | answered | named | answer_in | earlier | continued
 
 
 # A request that asks for repetition or for blanks is answered with repeated lines.
 ASKED_TO_REPEAT = (
-    r"(?i)\b(?:repeat|repeated|chorus|refrain|song|lyrics|chant|mantra|again|twice|drill|"
+    r"(?i)\b(?:repeat|repeats|repeated|repeating|repetition|chorus|refrain|song|lyrics|chant|mantra|again|twice|drill|"
     r"blank|template|form|fill in|fill-in|checklist|worksheet|verbatim|word for word|"
     r"tongue[- ]twisters?|(?:two|three|four|five|six|seven|eight|nine|ten|\d+) times)\b"
 )

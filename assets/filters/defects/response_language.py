@@ -112,6 +112,11 @@ _NAME_USE = (
     r"(?:in|into|to|en|auf|em|op|a|al|in het)\s+(?:{names})\b|\b(?:{names})\s+(?:word|words|"
     r"phrase|version|email|letter|text|sentence|translation|speaker|speakers|greeting|"
     r"equivalent|term|poem|song|proverb)"
+    # A language the user wants spoken or practises: "Only speak Spanish", "reply only in
+    # French", "switch to German", "I'm practicing Italian" (not "I speak Spanish at home").
+    r"|\b(?:only|just|please)\s+(?:speak|talk|reply|respond|answer|write|use)(?:\s+in)?\s+(?:{names})\b"
+    r"|\b(?:speak|talk|reply|respond|answer|write)(?:\s+to me)?\s+only\s+(?:in\s+)?(?:{names})\b"
+    r"|\b(?:practi[cs]e|practi[cs]ing|switch to|stick to)\s+(?:my\s+)?(?:{names})\b"
 )
 # Other languages named: an answer in another script is what they ask for.
 ASKS_FOR_LANGUAGE = (
@@ -127,6 +132,23 @@ _OTHER_SCRIPT = (
     r"[\p{Cyrillic}\p{Greek}\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}\p{Arabic}\p{Hebrew}"
     r"\p{Devanagari}\p{Bengali}\p{Thai}]"
 )
+
+
+# A request that names the language it wants a translation in.
+_NAMES_A_TARGET = r"(?i)\b(?:into|to|in)\s+(?:" + "|".join(NAMED_LANGUAGES.values()) + r")\b"
+# A language set for the rest of a conversation ("from now on", "only", "always").
+_FOR_THE_REST = (
+    r"(?i)\b(?:from now on|only|always|for the rest|keep (?:speaking|talking|answering|"
+    r"replying)|stick to|switch to|role-?play|practi[cs]e|practi[cs]ing)\b"
+)
+
+
+def _letters(text: pl.Expr) -> pl.Expr:
+    """Letters, a Han, kana or Hangul character counted as three: each is a syllable or a
+    word, so "どういたしましてと言います" is as long a text as a Latin sentence of 40 letters."""
+    return text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(
+        r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]"
+    )
 
 
 def _asks_for(code: str) -> str:
@@ -344,7 +366,16 @@ class ResponseLanguage(DefectRule):
         asked = pl.concat_str([pl.col("prompt"), pl.col("context")], separator="\n")
         answers = (
             units(rows.filter(maybe), ("response", "messages"), ("assistant",))
-            .filter(~asked.str.contains(ASKS_TO_TRANSLATE))
+            # A translation is in another language, whichever it is, unless the request
+            # names the one it wants ("into German" answered in Spanish is wrong). "How do I
+            # say ...?" asks for one phrase: only its own answer may be in the other language.
+            .filter(
+                ~(
+                    pl.col("prompt").fill_null("").str.contains(ASKS_TO_TRANSLATE)
+                    | pl.col("context").fill_null("").str.contains(r"(?i)\btranslat\w*")
+                )
+                | asked.str.contains(_NAMES_A_TARGET)
+            )
             .with_columns(
                 prose(pl.col("text"), unquote=True).alias("_answer"),
                 prose(pl.col("prompt"), unquote=True)
@@ -353,7 +384,7 @@ class ResponseLanguage(DefectRule):
                 asked.alias("_asked"),
             )
             .filter(
-                (pl.col("_answer").str.count_matches(r"\p{L}") >= self.min_letters)
+                (_letters(pl.col("_answer")) >= self.min_letters)
                 & (pl.col("_request").str.count_matches(r"\p{L}") >= 10)
             )
             .with_row_index("_unit")
@@ -377,6 +408,7 @@ class ResponseLanguage(DefectRule):
             answers.select(
                 "_unit",
                 "_asked",
+                pl.col("prompt").fill_null("").alias("_prompt"),
                 languages(answers["_request"], candidates)["lang"].alias("_request_lang"),
                 other_script(pl.col("_request")).alias("_request_script"),
             ),
@@ -390,9 +422,14 @@ class ResponseLanguage(DefectRule):
             ]
         ).fill_null(False)
         script = other_script(pl.col("_piece"))
-        wrong_script = (script != pl.col("_request_script")) & ~pl.col("_asked").str.contains(
-            ASKS_FOR_LANGUAGE
+        # Another script is asked for by this turn's request, or by an earlier one that set
+        # the language for the rest of the talk; "How do I say 'thank you' in Japanese?" does
+        # not make the next answer wholly Japanese.
+        asked_script = pl.col("_prompt").str.contains(ASKS_FOR_LANGUAGE) | (
+            pl.col("_asked").str.contains(ASKS_FOR_LANGUAGE)
+            & pl.col("_asked").str.contains(_FOR_THE_REST)
         )
+        wrong_script = (script != pl.col("_request_script")) & ~asked_script
         wrong_language = (
             ~script
             & ~pl.col("_request_script")
