@@ -14,8 +14,9 @@ one space), a response echoes its instruction when
 - it wraps the instruction in filler: it holds at least `min_covered_fraction` of the
   instruction's word pairs, and every word it adds is a pleasantry or function word ("I'd be
   happy to help! You asked: ...", "Good question! How does X work? Let me explain."), with
-  "I/me/my" and "you/your" read as one word, so "You want me to tell you how to reset your
-  router." echoes "Can you tell me how to reset my router?". "Yes"/"no"/"not" are answers.
+  "I/me/my" and "you/your" read as one word and a closing "Let's explore." as filler, so
+  "You want me to tell you how to reset your router." echoes "Can you tell me how to reset
+  my router?". "Yes"/"no"/"not" are answers.
 
 - it restates the request: every word it has is the request's ("The process of making
   cheese." for "Describe the process of making cheese.", "Good exercises for your knees" for
@@ -350,10 +351,23 @@ def _answers(rows: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("prompt").is_not_null())
 
 
+# A closing that only announces the answer ("Let's explore.", "Let me break it down."): a
+# wrapped echo ends on it as filler does.
+# (Read after first and second person became "·": "let me" is "let ·".)
+_ANNOUNCING_TAIL = r" (?:let s|let ·|let us|here we go)(?: \S+){0,3}$"
+
+
+def _person(column: str) -> pl.Expr:
+    """A normalized text with first and second person as one word; a response's closing
+    announcement left out."""
+    text = pl.col(column).str.replace_all(_PERSON, "·")
+    return text.str.replace(_ANNOUNCING_TAIL, "") if column == "_response" else text
+
+
 def _added_words() -> pl.Expr:
     """`_new_words`, over the normalized texts: the words of the response that are not the
     instruction's (first and second person as one word)."""
-    person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
+    person = [_person(c) for c in ("_instruction", "_response")]
     added = person[1].str.split(" ").list.set_difference(person[0].str.split(" "))
     return added.alias("_new_words")
 
@@ -362,7 +376,7 @@ def _wrapped(min_covered: float) -> pl.Expr:
     """Over the normalized texts and `_new_words`: the response holds `min_covered` of the
     instruction's bigrams (first and second person as one word), and every word it adds is
     filler."""
-    person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
+    person = [_person(c) for c in ("_instruction", "_response")]
     asked_pairs, said_pairs = _bigrams(person[0]), _bigrams(person[1])
     covered = asked_pairs.list.set_intersection(
         said_pairs

@@ -266,6 +266,17 @@ class TruncatedText(DefectRule):
         )
 
 
+# An announcement in mid-paragraph that its paragraph then talks about instead of giving
+# it: "Here is the query you need. It joins the two tables ...", "The planets are listed
+# below. Remember ..." and nothing below ("Here is X." wants a word pointing back: `exempt`).
+MID_PARAGRAPH = (
+    r"(?i:(?:^|[.!?]\s+)(?:(?:sure|certainly|of course|okay|ok|absolutely|great)[!,.]?\s*)?"
+    r"(?:here(?:'s| is| are) (?:[^.!?:\n]{0,40}?\b)?(?:query|code|script|function|snippet|"
+    r"program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|template|"
+    r"outline|schedule|plan|checklist|itinerary)s?\b[^.!?:\n]{0,60}|[^.!?:\n]{0,80}\b(?:listed|"
+    r"shown|given|provided|outlined|included|written|set out) below|below (?:is|are)\b"
+    r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]{1,300}$)"
+)
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
     r":\s*$",
@@ -285,11 +296,18 @@ ANNOUNCEMENT_PARTS = (
     r"summary|details|steps|code|list|table|answer|recipe|examples?)\b[^.!?\n]{0,40}\b"
     r"below[.!:]?\s*$)",
     r"(?i:\b(?:as follows|the following)[.!:]?\s*$)",
+    MID_PARAGRAPH,
     # An announcement followed only by a sign-off: "Here are a few podcasts:\n\nEnjoy!"
     r"(?i::[ \t]*\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|"
     r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
 )
 ANNOUNCEMENT = "|".join(ANNOUNCEMENT_PARTS)
+# What is given in the sentences after an announcement: a sequence, numbered items, a
+# greeting that opens a letter.
+_GIVEN_INLINE = (
+    r"(?i)[.!]\s+(?:dear|hi|hello)\b|\b(?:first|firstly|second|then|next|finally|step \d)\b|"
+    r"\d[.)]\s"
+)
 # "Here's to your next chapter!" is a toast; "I'll explain more another time" or "if you
 # like" is a promise for later or an offer, not an answer left out.
 _TOAST = (
@@ -303,7 +321,8 @@ class AnnouncedMissing(SpanRule):
     """An answer announced and never given: "Sure! Here is a recipe:" and nothing after it,
     or a last sentence that promises what never comes ("I'll walk you through it step by
     step.", "Please find the summary below."), or an announcement followed by a sign-off
-    alone."""
+    alone, or one in mid-paragraph whose paragraph talks about what it announced instead of
+    giving it ("Here is the query you need. It joins the two tables ...")."""
 
     config_key: ClassVar[str] = "announced_missing"
     fields: ClassVar = ANSWER_FIELDS
@@ -315,11 +334,15 @@ class AnnouncedMissing(SpanRule):
     name: str = "announced_missing"
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
-        # An announcement ends a turn: the end of the text or of a transcript's paragraph.
-        # An announcement ends a turn: the end of the text or of a transcript's paragraph.
-        return text.str.contains(r":[ \t]*(?:\n|$)") | text.str.contains(
-            r"(?i)\b(?:here|below|follows|following|i'll|i will|let me|allow me to|going to)\b"
-            r"[^\n]{0,160}(?:\n|$)"
+        # An announcement ends a turn: the end of the text or of a transcript's paragraph;
+        # one in mid-paragraph is followed by a paragraph that ends the turn.
+        return (
+            text.str.contains(r":[ \t]*(?:\n|$)")
+            | text.str.contains(
+                r"(?i)\b(?:here|below|follows|following|i'll|i will|let me|allow me to|going to)\b"
+                r"[^\n]{0,160}(?:\n|$)"
+            )
+            | text.str.contains(r"(?i)\b(?:here|below)\b[^\n]{160,460}$")
         )
 
     def unit_candidates(self, text: pl.Expr) -> pl.Expr:
@@ -328,7 +351,19 @@ class AnnouncedMissing(SpanRule):
         return self.candidates(text)
 
     def exempt(self) -> pl.Expr:
-        return pl.col("prompt").str.contains(_WANTS_BLANKS) | pl.col("_span").str.contains(_TOAST)
+        span = pl.col("_span")
+        # A mid-paragraph announcement is followed by its sentences: the thing given inline
+        # ("Here are the steps. First, ..."), or talk about it that points back at what never
+        # came ("It joins ...", "Once you have done them ..."). A pointer below with no line
+        # after it points at nothing.
+        inline = span.str.contains(MID_PARAGRAPH) & (
+            span.str.contains(_GIVEN_INLINE)
+            | (
+                ~span.str.contains(r"(?i)\bbelow\b")
+                & ~span.str.contains(r"(?i)[.!]\s+.*\b(?:it|its|them|they|this|these|those|each)\b")
+            )
+        )
+        return pl.col("prompt").str.contains(_WANTS_BLANKS) | span.str.contains(_TOAST) | inline
 
 
 # A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.
