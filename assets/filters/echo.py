@@ -4,8 +4,9 @@ pair's chosen response, or a conversation's assistant turn against the user turn
 On normalized words (lowercase, every run of characters that are not letters or digits made
 one space), a response echoes its instruction when
 
-- it starts with the whole instruction, or contains it adding at most `max_added_words`
-  words: "Name three rivers" or "Sure! Name three rivers." for "Name three rivers."; or
+- it starts with the whole instruction (of three words or more), or contains it adding at
+  most `max_added_words` words: "Name three rivers" or "Sure! Name three rivers." for "Name
+  three rivers."; or
 - it copies part of the instruction: at least `min_copied_fraction` of its distinct word pairs
   (bigrams) occur in the instruction, in a response of at least `min_copy_words` words ("The
   sky is blue." for 'Rewrite this for a child: "The sky is blue."'). A shorter response, such
@@ -190,7 +191,11 @@ class EchoesInstruction(RowFilter):
         contains = (pl.lit(" ") + response + pl.lit(" ")).str.contains(
             pl.lit(" ") + instruction + pl.lit(" "), literal=True
         )
-        starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" "))
+        # A one- or two-word request ("level" in a word game) is naturally the first word of
+        # its answer ("level - it's a palindrome"): only a longer one repeated opens an echo.
+        starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" ")) & (
+            pl.col("_instruction_words") >= 3
+        )
         added = pl.col("_response_words") - pl.col("_instruction_words")
         repeats = starts | (contains & (added <= self.max_added_words))
         # Bigrams (most of the rule's cost) only where a copy is possible: a response with

@@ -1,9 +1,9 @@
 """Answers that talk about what they were asked instead of giving it, keyed on the request:
 a question between two things answered naming neither, a numbered thing answered about its
 neighbour, an answer announced mid-paragraph and never shown, an echo closed by "Let's
-explore.", a quiz the user asked to take turned round, a conclusion that restates a worked
-result with another figure. Each in every row kind its rule reads, beside the look-alikes
-that share its words."""
+explore." (and no echo in a word game's one-word turn answered first with that word), a quiz
+the user asked to take turned round, a conclusion that restates a worked result with another
+figure. Each in every row kind its rule reads, beside the look-alikes that share its words."""
 
 from __future__ import annotations
 
@@ -168,6 +168,14 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "chill the onion first.",
             ),
             instruction("Repeat after me: 'Let's explore.'", "Let's explore."),
+            # A one-word request is the first word of its answer in a word game.
+            conversation(
+                "Let's play: I say a word and you say it backwards. 'stressed'",
+                "desserts",
+                "level",
+                "level - it's a palindrome, so it reads the same backwards.",
+            ),
+            preference("Kayak", "Kayak is a palindrome: it reads the same backwards.", "Kayak"),
         ],
     ),
     RoleFlip(): (
