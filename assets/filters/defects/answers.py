@@ -270,12 +270,14 @@ class TruncatedText(DefectRule):
 # it: "Here is the query you need. It joins the two tables ...", "The planets are listed
 # below. Remember ..." and nothing below ("Here is X." wants a word pointing back: `exempt`).
 MID_PARAGRAPH = (
-    r"(?i:(?:^|[.!?]\s+)(?:(?:sure|certainly|of course|okay|ok|absolutely|great)[!,.]?\s*)?"
-    r"(?:here(?:'s| is| are) (?:[^.!?:\n]{0,40}?\b)?(?:query|code|script|function|snippet|"
-    r"program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|template|"
-    r"outline|schedule|plan|checklist|itinerary)s?\b[^.!?:\n]{0,60}|[^.!?:\n]{0,80}\b(?:listed|"
-    r"shown|given|provided|outlined|included|written|set out) below|below (?:is|are)\b"
-    r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]{1,300}$)"
+    # Each branch starts on a word to look for ("here", "below"), case-sensitively but for
+    # its first letter: a branch that starts on a class, or a case-insensitive one, is tried
+    # at every position (the rule's cost doubled).
+    r"(?:[Hh]ere(?:'s| is| are) (?:[^.!?:\n]{0,40}?(?-u:\b))?(?:query|code|script|function|"
+    r"snippet|program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|"
+    r"template|outline|schedule|plan|checklist|itinerary)s?(?-u:\b)[^.!?:\n]{0,60}|(?:listed|"
+    r"shown|given|provided|outlined|included|written|set out) below|[Bb]elow (?:is|are)(?-u:\b)"
+    r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
 )
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
@@ -342,7 +344,7 @@ class AnnouncedMissing(SpanRule):
                 r"(?i)\b(?:here|below|follows|following|i'll|i will|let me|allow me to|going to)\b"
                 r"[^\n]{0,160}(?:\n|$)"
             )
-            | text.str.contains(r"(?i)\b(?:here|below)\b[^\n]{160,460}$")
+            | text.str.contains(r"(?i)(?-u:\b)(?:here|below)(?-u:\b)[^\n]+$")
         )
 
     def unit_candidates(self, text: pl.Expr) -> pl.Expr:

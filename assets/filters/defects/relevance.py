@@ -62,7 +62,8 @@ _CREATIVE = (
     r"(?i)\b(?:write|compose|make up|create|give me|draft|come up with)\b[^.?!\n]{0,40}\b(?:"
     r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|caption|slogan|tagline|"
     r"joke|riddle|dialogue|script|play|monologue|scene|tongue[- ]twister|proverb|pun|toast|chant|"
-    r"cheer|ode|triolet|acrostic|mnemonic)s?\b"
+    r"cheer|ode|triolet|acrostic|mnemonic|novel|chapter|(?:opening|first|closing|last) (?:line|"
+    r"sentence|paragraph))s?\b"
 )
 
 # A question between two things: "the difference between a stock and a bond", "..., QWERTY or

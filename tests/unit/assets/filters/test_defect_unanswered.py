@@ -329,7 +329,7 @@ def test_an_announcement_in_mid_paragraph_names_its_turn_and_span():
     assert evidence["turn"] == "turn 4 (assistant)"
     # The announcement and the talk about it that stands where the script should be.
     assert evidence["span"] == (
-        "Sure! Here is the script you need. It sends one message and prints the reply."
+        "Here is the script you need. It sends one message and prints the reply."
     )
 
 
