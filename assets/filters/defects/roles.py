@@ -82,8 +82,11 @@ _VERDICT = (
     r"^\s*(?:correct|incorrect|that's (?:right|correct|wrong)|that is (?:right|correct|wrong)|"
     r"right|wrong|well done|good job|nice try|not quite|exactly)\s*[!.,]"
 )
-_QUIZ_ME = r"(?i)\b(?:quiz|test|drill|question) me\b|\bask me (?:some |a few )?questions\b"
-_USER_SETS_GAME = r"(?i)\b(?:guess|riddle|quiz you|test you|trivia for you)\b"
+_QUIZ_ME = (
+    r"(?i)(?-u:\b)(?:quiz|test|drill|question) me(?-u:\b)|(?-u:\b)ask me (?:some |a few )?"
+    r"questions(?-u:\b)"
+)
+_USER_SETS_GAME = r"(?i)(?-u:\b)(?:guess|riddle|quiz you|test you|trivia for you)(?-u:\b)"
 
 ROLE_PLAY = (
     r"(?i)\b(?:role-?play|pretend (?:to be|you(?:'re| are))|you(?:'ll| will)? play (?:the|a|my)|"
