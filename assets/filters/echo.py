@@ -4,8 +4,9 @@ pair's chosen response, or a conversation's assistant turn against the user turn
 On normalized words (lowercase, every run of characters that are not letters or digits made
 one space), a response echoes its instruction when
 
-- it starts with the whole instruction, or contains it adding at most `max_added_words`
-  words: "Name three rivers" or "Sure! Name three rivers." for "Name three rivers."; or
+- it starts with the whole instruction (of three words or more), or contains it adding at
+  most `max_added_words` words: "Name three rivers" or "Sure! Name three rivers." for "Name
+  three rivers."; or
 - it copies part of the instruction: at least `min_copied_fraction` of its distinct word pairs
   (bigrams) occur in the instruction, in a response of at least `min_copy_words` words ("The
   sky is blue." for 'Rewrite this for a child: "The sky is blue."'). A shorter response, such
@@ -14,8 +15,9 @@ one space), a response echoes its instruction when
 - it wraps the instruction in filler: it holds at least `min_covered_fraction` of the
   instruction's word pairs, and every word it adds is a pleasantry or function word ("I'd be
   happy to help! You asked: ...", "Good question! How does X work? Let me explain."), with
-  "I/me/my" and "you/your" read as one word, so "You want me to tell you how to reset your
-  router." echoes "Can you tell me how to reset my router?". "Yes"/"no"/"not" are answers.
+  "I/me/my" and "you/your" read as one word and a closing "Let's explore." as filler, so
+  "You want me to tell you how to reset your router." echoes "Can you tell me how to reset
+  my router?". "Yes"/"no"/"not" are answers.
 
 - it restates the request: every word it has is the request's ("The process of making
   cheese." for "Describe the process of making cheese.", "Good exercises for your knees" for
@@ -189,7 +191,11 @@ class EchoesInstruction(RowFilter):
         contains = (pl.lit(" ") + response + pl.lit(" ")).str.contains(
             pl.lit(" ") + instruction + pl.lit(" "), literal=True
         )
-        starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" "))
+        # A one- or two-word request ("level" in a word game) is naturally the first word of
+        # its answer ("level - it's a palindrome"): only a longer one repeated opens an echo.
+        starts = (response + pl.lit(" ")).str.starts_with(instruction + pl.lit(" ")) & (
+            pl.col("_instruction_words") >= 3
+        )
         added = pl.col("_response_words") - pl.col("_instruction_words")
         repeats = starts | (contains & (added <= self.max_added_words))
         # Bigrams (most of the rule's cost) only where a copy is possible: a response with
@@ -350,10 +356,23 @@ def _answers(rows: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("prompt").is_not_null())
 
 
+# A closing that only announces the answer ("Let's explore.", "Let me break it down."): a
+# wrapped echo ends on it as filler does.
+# (Read after first and second person became "·": "let me" is "let ·".)
+_ANNOUNCING_TAIL = r" (?:let s|let ·|let us|here we go)(?: \S+){0,3}$"
+
+
+def _person(column: str) -> pl.Expr:
+    """A normalized text with first and second person as one word; a response's closing
+    announcement left out."""
+    text = pl.col(column).str.replace_all(_PERSON, "·")
+    return text.str.replace(_ANNOUNCING_TAIL, "") if column == "_response" else text
+
+
 def _added_words() -> pl.Expr:
     """`_new_words`, over the normalized texts: the words of the response that are not the
     instruction's (first and second person as one word)."""
-    person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
+    person = [_person(c) for c in ("_instruction", "_response")]
     added = person[1].str.split(" ").list.set_difference(person[0].str.split(" "))
     return added.alias("_new_words")
 
@@ -362,7 +381,7 @@ def _wrapped(min_covered: float) -> pl.Expr:
     """Over the normalized texts and `_new_words`: the response holds `min_covered` of the
     instruction's bigrams (first and second person as one word), and every word it adds is
     filler."""
-    person = [pl.col(c).str.replace_all(_PERSON, "·") for c in ("_instruction", "_response")]
+    person = [_person(c) for c in ("_instruction", "_response")]
     asked_pairs, said_pairs = _bigrams(person[0]), _bigrams(person[1])
     covered = asked_pairs.list.set_intersection(
         said_pairs

@@ -67,7 +67,7 @@ def test_off_topic_answers_are_dropped_and_look_alikes_kept(home):
     assert json.dumps(found[0])  # evidence is plain JSON
 
 
-def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
+def test_a_poem_a_novel_line_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
     (rule,) = OffTopic.from_config(RelevanceConfig(), None)
     found = flagged(
         rule,
@@ -75,6 +75,11 @@ def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
         instruction(
             "Write a haiku about snow.",
             "Soft white silence falls\ncovering the sleeping fields\nfootprints disappear",
+        ),
+        instruction(
+            "Write the opening line of a suspense novel that ends with an ellipsis.",
+            "The lights in the house across the street had been off for three days, until "
+            "tonight, when one of them blinked on in the attic...",
         ),
         # In a role-play the user set up, the answer is the character's line.
         conversation(
@@ -106,8 +111,8 @@ def test_a_poem_a_role_play_line_and_an_answer_to_its_own_turn_are_on_topic():
             "the absolute monarchy of Louis XVI.",
         ),
     )
-    assert found[:3] == [None, None, None]
-    assert found[3] is not None and found[4] is not None
+    assert found[:4] == [None, None, None, None]
+    assert found[4] is not None and found[5] is not None
 
 
 def test_a_same_domain_answer_to_a_how_question_is_dropped_at_the_focused_bar():

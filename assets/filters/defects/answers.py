@@ -266,6 +266,19 @@ class TruncatedText(DefectRule):
         )
 
 
+# An announcement in mid-paragraph that its paragraph then talks about instead of giving
+# it: "Here is the query you need. It joins the two tables ...", "The planets are listed
+# below. Remember ..." and nothing below ("Here is X." wants a word pointing back: `exempt`).
+MID_PARAGRAPH = (
+    # Each branch starts on a word to look for ("here", "below"), case-sensitively but for
+    # its first letter: a branch that starts on a class, or a case-insensitive one, is tried
+    # at every position (the rule's cost doubled).
+    r"(?:[Hh]ere(?:'s| is| are) (?:[^.!?:\n]{0,40}?(?-u:\b))?(?:query|code|script|function|"
+    r"snippet|program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|"
+    r"template|outline|schedule|plan|checklist|itinerary)s?(?-u:\b)[^.!?:\n]{0,60}|(?:listed|"
+    r"shown|given|provided|outlined|included|written|set out) below|[Bb]elow (?:is|are)(?-u:\b)"
+    r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
+)
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
     r":\s*$",
@@ -290,6 +303,12 @@ ANNOUNCEMENT_PARTS = (
     r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
 )
 ANNOUNCEMENT = "|".join(ANNOUNCEMENT_PARTS)
+# What is given in the sentences after an announcement: a sequence, numbered items, a
+# greeting that opens a letter.
+_GIVEN_INLINE = (
+    r"(?i)[.!]\s+(?:dear|hi|hello)\b|\b(?:first|firstly|second|then|next|finally|step \d)\b|"
+    r"\d[.)]\s"
+)
 # "Here's to your next chapter!" is a toast; "I'll explain more another time" or "if you
 # like" is a promise for later or an offer, not an answer left out.
 _TOAST = (
@@ -303,7 +322,8 @@ class AnnouncedMissing(SpanRule):
     """An answer announced and never given: "Sure! Here is a recipe:" and nothing after it,
     or a last sentence that promises what never comes ("I'll walk you through it step by
     step.", "Please find the summary below."), or an announcement followed by a sign-off
-    alone."""
+    alone, or one in mid-paragraph whose paragraph talks about what it announced instead of
+    giving it ("Here is the query you need. It joins the two tables ...")."""
 
     config_key: ClassVar[str] = "announced_missing"
     fields: ClassVar = ANSWER_FIELDS
@@ -315,8 +335,8 @@ class AnnouncedMissing(SpanRule):
     name: str = "announced_missing"
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
-        # An announcement ends a turn: the end of the text or of a transcript's paragraph.
-        # An announcement ends a turn: the end of the text or of a transcript's paragraph.
+        # An announcement ends a turn: the end of the text or of a transcript's paragraph;
+        # one in mid-paragraph is followed by a paragraph that ends the turn.
         return text.str.contains(r":[ \t]*(?:\n|$)") | text.str.contains(
             r"(?i)\b(?:here|below|follows|following|i'll|i will|let me|allow me to|going to)\b"
             r"[^\n]{0,160}(?:\n|$)"
@@ -327,8 +347,52 @@ class AnnouncedMissing(SpanRule):
         # spares them the six end-anchored searches (10 us a row on the bench's rows).
         return self.candidates(text)
 
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        found = super().flag(rows)
+        # The mid-paragraph form is searched apart, on the few rows whose last paragraph
+        # holds "here is ..." or "below" and a sentence after it: as a seventh alternative
+        # of every candidate turn it cost 5 us a row.
+        rest = rows.join(found.select("row_id"), on="row_id", how="anti")
+        return pl.concat([found, _AnnouncedMidParagraph().flag(rest)])
+
     def exempt(self) -> pl.Expr:
-        return pl.col("prompt").str.contains(_WANTS_BLANKS) | pl.col("_span").str.contains(_TOAST)
+        return _announcement_exempt()
+
+
+@dataclass(frozen=True)
+class _AnnouncedMidParagraph(SpanRule):
+    """`AnnouncedMissing`'s mid-paragraph form: "Here is the query you need. It joins ..."
+    (not a step of its own: `AnnouncedMissing.flag` reads it)."""
+
+    fields: ClassVar = ANSWER_FIELDS
+    roles: ClassVar = ANSWER_ROLES
+    pattern: ClassVar[str] = MID_PARAGRAPH
+    strip_code: ClassVar[bool] = False
+    name: str = "announced_missing"
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # An announcement with a sentence after it on its line, anywhere in a transcript.
+        return text.str.contains(r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S")
+
+    def exempt(self) -> pl.Expr:
+        return _announcement_exempt()
+
+
+def _announcement_exempt() -> pl.Expr:
+    """Over a unit's columns and `_span`: an announcement that is no defect there."""
+    span = pl.col("_span")
+    # A mid-paragraph announcement is followed by its sentences: the thing given inline
+    # ("Here are the steps. First, ..."), or talk about it that points back at what never
+    # came ("It joins ...", "Once you have done them ..."). A pointer below with no line
+    # after it points at nothing.
+    inline = span.str.contains(MID_PARAGRAPH) & (
+        span.str.contains(_GIVEN_INLINE)
+        | (
+            ~span.str.contains(r"(?i)\bbelow\b")
+            & ~span.str.contains(r"(?i)[.!]\s+.*\b(?:it|its|them|they|this|these|those|each)\b")
+        )
+    )
+    return pl.col("prompt").str.contains(_WANTS_BLANKS) | span.str.contains(_TOAST) | inline
 
 
 # A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.

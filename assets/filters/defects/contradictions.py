@@ -8,6 +8,9 @@
 - two different counts of the same thing, the first answer and a conclusion ("An adult has
   206 bones ... So in total, an adult skeleton has 212 bones", "seven continents ... That
   makes six continents"), unless the conclusion adds to what it counts ("with substitutes");
+- a worked result and a conclusion with another figure of its kind: "$40 - $10 = $30. So the
+  shirt costs $35" (unless the conclusion's figure was given before, or is the result plus or
+  minus one: a saving, a total with tax);
 - a verdict reversed: "Yes, penguins can fly ... so the answer is no";
 - a pick between two things and its reverse: "Which is heavier, A or B?" "A is heavier ... so
   B is heavier" (or "... so they weigh the same");
@@ -174,7 +177,8 @@ _COUNT = (
 _ADDED_TO = r"(?i)\b(?:with|including|plus|counting|excluding|besides|per|each|across)\b"
 _CONCLUSION = (
     r"(?i)^\s*(?:so|thus|therefore|hence|in total|in all|altogether|overall|in short|"
-    r"in summary|to sum up|that makes|this gives|which gives|all in all)\b"
+    r"in summary|in sum|in conclusion|to sum up|to sum it up|to summari[sz]e|that makes|"
+    r"this gives|which gives|all in all|the (?:final )?answer is)\b"
 )
 
 _SELF_DEFINED = (
@@ -201,7 +205,8 @@ _CANDIDATES = (
     r"(?i)\n\W{0,3}(?:yes|no)\b",
     r"\b(?:is|are|was|were) (?:\w+ )?(?:im|un|non-?|ir|il|in)\p{L}{4,}",
     r"\bthan\b|\btimes (?:as|more|larger|bigger)\b",
-    r"(?i)\b(?:so|thus|therefore|hence|in total|in all|altogether|overall)\b[^.!?\n]{0,80}\d",
+    r"(?i)\b(?:so|thus|therefore|hence|in total|in all|altogether|overall|in (?:short|sum|summary|"
+    r"conclusion)|to sum (?:up|it up)|all in all|the (?:final )?answer is)\b[^.!?\n]{0,80}\d",
     # A count in words concluded with a total ("So a spider has ten legs in total").
     r"(?i)\b(?:in total|altogether|that makes)\b",
     r"\b(?:is|was|are|were) (?:a|an|the|one of the) (?:\w+ )?\w+ of\b",
@@ -396,18 +401,25 @@ def _recounted(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col("_m").str.extract_groups(_COUNT).alias("_g"))
         .unnest("_g")
         .with_columns(
+            pl.col("number").alias("_raw"),
             pl.col("number").str.replace_all(",", "").str.to_lowercase().replace(_NUMBER_WORDS),
             pl.col("noun").str.to_lowercase(),
             pl.col("_m").str.strip_chars(" \t,;:(").alias("_m"),
         )
-        .join(frame.select("_uid", "prompt"), on="_uid")
+        .join(frame.select("_uid", "prompt", "text"), on="_uid")
     )
     first = counts.filter(
         (pl.col("_at") == 0) & ~pl.col("prompt").str.contains(pl.col("number"), literal=True)
     )
     # "So in total, with substitutes, twelve players": a conclusion that adds to what it
     # counts counts something else.
-    last = counts.filter((pl.col("_at") > 0) & ~pl.col("_sentence").str.contains(_ADDED_TO))
+    # "24 hours of 60 minutes, so 24 × 60 = 1,440 minutes": a conclusion whose figure was
+    # worked out before it ("= 1,440") restates that result, not the first count.
+    # (Literal searches: a pattern made per row is compiled per row, 5 us a row.)
+    last = counts.filter((pl.col("_at") > 0) & ~pl.col("_sentence").str.contains(_ADDED_TO)).filter(
+        ~pl.col("text").str.contains(pl.lit("= ") + pl.col("_raw"), literal=True)
+        & ~pl.col("text").str.contains(pl.lit("=") + pl.col("_raw"), literal=True)
+    )
     return (
         first.join(last, on=["_uid", "noun"], suffix="_last")
         .filter(pl.col("number") != pl.col("number_last"))
@@ -418,6 +430,108 @@ def _recounted(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
                 "{} / {}", pl.col("_m").str.strip_chars(), pl.col("_m_last").str.strip_chars()
             ).alias("_span"),
             pl.lit("two counts").alias("form"),
+        )
+    )
+
+
+# A worked result ("$40 - $10 = $30") and a figure a concluding sentence states after it: a
+# currency sign, a per cent sign or a unit word tells that they are the same quantity.
+_RESULT = r"=\s*(?<sym>[$€£]?)\s*(?<val>\d[\d,]*(?:\.\d+)?)(?:\s*(?<unit>%|\p{L}{2,}))?"
+_STATED = r"(?<sym>[$€£]?)(?<val>\d[\d,]*(?:\.\d+)?)(?:\s*(?<unit>%|\p{L}{2,}))?"
+# Any figure given before a conclusion (empty sign and unit: read by value alone).
+_GIVEN = r"(?<sym>)(?<val>\d[\d,]*(?:\.\d+)?)(?<unit>)"
+_FIGURED_SENTENCE = r"(?:[^.!?;\n—]|\.\d)+"
+
+
+def _figures(sentences: pl.DataFrame, pattern: str, *, last: bool) -> pl.DataFrame:
+    """The figures `pattern` matches in each sentence (only the last one with `last`): its
+    groups, the value as a number and the match as `_m`."""
+    found = sentences.with_columns(pl.col("_sentence").str.extract_all(pattern).alias("_m"))
+    found = found.with_columns(pl.col("_m").list.last()) if last else found.explode("_m")
+    return (
+        found.drop_nulls("_m")
+        .with_columns(pl.col("_m").str.extract_groups(pattern).alias("_g"))
+        .unnest("_g")
+        .with_columns(
+            pl.col("val").str.replace_all(",", "").cast(pl.Float64, strict=False).alias("_v"),
+            pl.col("unit").str.to_lowercase(),
+        )
+    )
+
+
+def _result_restated(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: a worked result ("... = $30") and a concluding sentence after it
+    that states the same kind of figure with another value ("So the shirt costs $35"). A
+    conclusion's figure given before it, or the result plus or minus a figure given before
+    it (the saving, the change, a total with tax), is another quantity."""
+    # Sentences whose decimals stay whole ("$69.12 with tax" is one clause).
+    sentences = (
+        frame.filter(pl.col("text").str.contains("=", literal=True))
+        .select("_uid", prose(pl.col("text")).str.extract_all(_FIGURED_SENTENCE).alias("_sentence"))
+        .explode("_sentence")
+        .drop_nulls("_sentence")
+        .with_columns(pl.int_range(pl.len()).over("_uid").alias("_at"))
+    )
+    worked = sentences.filter(pl.col("_sentence").str.contains("=", literal=True))
+    if worked.is_empty():
+        return pl.DataFrame(
+            schema={"_uid": sentences.schema["_uid"], "_span": pl.String, "form": pl.String}
+        )
+    results = (
+        _figures(worked, _RESULT, last=True)
+        .sort("_at")
+        .unique("_uid", keep="last")
+        .select("_uid", pl.col("_at").alias("_res_at"), "sym", "_v", "unit", pl.col("_m"))
+    )
+    concluding = sentences.filter(
+        pl.col("_uid").is_in(results["_uid"].implode())
+        & pl.col("_sentence").str.contains(_CONCLUSION)
+        & ~pl.col("_sentence").str.contains("=", literal=True)
+        & ~pl.col("_sentence").str.contains(_ADDED_TO)
+    )
+    stated = (
+        _figures(concluding, _STATED, last=False)
+        .join(results, on="_uid", suffix="_r")
+        .filter(pl.col("_at") > pl.col("_res_at"))
+        .filter(
+            pl.when(pl.col("sym_r") != "")
+            .then(pl.col("sym") == pl.col("sym_r"))
+            # Two bare figures ("= 12. The answer is 14.") are one quantity too.
+            .otherwise(pl.col("unit").eq_missing(pl.col("unit_r")))
+        )
+        .filter(pl.col("_v") != pl.col("_v_r"))
+    )
+    if stated.is_empty():
+        return pl.DataFrame(
+            schema={"_uid": sentences.schema["_uid"], "_span": pl.String, "form": pl.String}
+        )
+    # The figures given before each conclusion.
+    earlier = _figures(
+        sentences.filter(pl.col("_uid").is_in(stated["_uid"].implode())),
+        _GIVEN,
+        last=False,
+    ).select("_uid", pl.col("_at").alias("_e_at"), pl.col("_v").alias("_e"))
+    explained = (
+        stated.join(earlier, on="_uid")
+        .filter(pl.col("_e_at") < pl.col("_at"))
+        .filter(
+            (pl.col("_e") == pl.col("_v"))
+            | ((pl.col("_v_r") - pl.col("_e")).abs() == pl.col("_v"))
+            | ((pl.col("_v_r") + pl.col("_e")) == pl.col("_v"))
+        )
+        .select("_uid", "_at", "_m")
+    )
+    return (
+        stated.join(explained, on=["_uid", "_at", "_m"], how="anti")
+        .unique("_uid", keep="first", maintain_order=True)
+        .select(
+            pl.col("_uid").cast(sentences.schema["_uid"]),
+            pl.format(
+                "{} / {}",
+                pl.col("_m_r").str.strip_chars("= "),
+                pl.col("_m").str.strip_chars(),
+            ).alias("_span"),
+            pl.lit("result restated").alias("form"),
         )
     )
 
@@ -1071,6 +1185,7 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
             _negated(_claims(worded, sentences)),
             _reversed(sentences),
             _recounted(worded, sentences),
+            _result_restated(worded),
             _self_defined(sentences),
             _restated(texts),
             _outranked(sentences),

@@ -9,7 +9,13 @@ second, higher bar, `focused_cosine`, read only where a sound answer would name 
 asked about: a question about how, why or what something is (not one that asks for a thing to
 be named, recommended or written), with no input or earlier turns, answered in at least
 `focused_answer_words` words of prose (no code, no question back) that share at most a third
-of the question's content words."""
+of the question's content words.
+
+A question between two named things ("QWERTY or Dvorak?", "the difference between a stock and
+a bond") is answered by naming at least one of them: an answer of prose that names neither,
+and no "both", "neither" or yes/no, answers something else; so does one that names the
+question's numbered thing ("type 2 diabetes") only with another number ("Type 1 diabetes is
+..."). These need no embedding."""
 
 from __future__ import annotations
 
@@ -56,8 +62,33 @@ _CREATIVE = (
     r"(?i)\b(?:write|compose|make up|create|give me|draft|come up with)\b[^.?!\n]{0,40}\b(?:"
     r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|caption|slogan|tagline|"
     r"joke|riddle|dialogue|script|play|monologue|scene|tongue[- ]twister|proverb|pun|toast|chant|"
-    r"cheer|ode|triolet|acrostic|mnemonic)s?\b"
+    r"cheer|ode|triolet|acrostic|mnemonic|novel|chapter|(?:opening|first|closing|last) (?:line|"
+    r"sentence|paragraph))s?\b"
 )
+
+# A question between two things: "the difference between a stock and a bond", "..., QWERTY or
+# Dvorak?" (the last word before "or" and the first after it, in a question's last clause).
+# ASCII letters: a Unicode letter class is compiled on every call (about 1 ms each).
+_BETWEEN = (
+    r"(?i)(?-u:\b)difference between (?:an? |the )?(?:[A-Za-z-]+ ){0,2}?(?<x>[A-Za-z-]{3,}) and "
+    r"(?:an? |the )?(?<y>[A-Za-z-]{3,})"
+)
+_EITHER_OR = (
+    r"(?i)(?<x>[A-Za-z-]{3,}),? or (?:an? |the )?(?<y>[A-Za-z-]{3,})(?: [A-Za-z-]+){0,4}\s*\?\s*$"
+)
+# An answer that takes up both or neither, or answers yes or no ("No, they are toxic"), need
+# not name them; "or not?" and "or so?" ask no choice.
+_TAKES_BOTH = (
+    r"(?i)^[^A-Za-z0-9]*(?:yes|no|yeah|nope)(?-u:\b)|(?-u:\b)(?:both|neither|either|former|latter|"
+    r"depends|same|whichever)(?-u:\b)"
+)
+# A thing the question names by a word and a number ("type 2 diabetes", "Python 3", "World
+# War 2"): an answer that names the same word with another number, and never the asked one,
+# answers about its neighbour ("Type 1 diabetes is ...").
+# Only small numbers name a variant: "reach 60 words per minute" is a measure.
+_NUMBERED = r"(?i)(?-u:\b)(?<name>[A-Za-z]{3,})\s+(?<number>1?\d|20)(?-u:\b)(?:[^\d.,:/]|$)"
+_NOT_A_NAME = ["for", "over", "under", "about", "than", "top", "with", "from", "into", "and"]
+_NO_CHOICE = ["not", "else", "less", "more", "otherwise", "later", "never", "now", "two", "three"]
 
 _STOP = [
     "the",
@@ -249,9 +280,10 @@ class OffTopic(DefectRule):
         ]
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        found_units = units(rows, ("response", "messages"), ("assistant",))
+        unchosen = pl.concat([self._neither_named(found_units), self._neighbour(found_units)])
         answers = (
-            units(rows, ("response", "messages"), ("assistant",))
-            .with_columns(
+            found_units.with_columns(
                 # Code is part of an answer's topic (a request for a function is answered by
                 # one), so the answer is compared whole.
                 pl.col("text").alias("_answer"),
@@ -290,7 +322,7 @@ class OffTopic(DefectRule):
             )
         )
         if answers.is_empty():
-            return decisions(answers, self.name, pl.lit(0.0))
+            return self._decided(unchosen)
         cosines = self._cosines(answers["_request"].to_list(), answers["_answer"].to_list())
         # Where a sound answer names what it was asked about, a closer answer that does not is
         # a same-domain wrong one.
@@ -329,15 +361,121 @@ class OffTopic(DefectRule):
                 how="anti",
                 nulls_equal=True,
             )
+        # An answer found by both reads keeps its cosine's evidence.
+        unchosen = unchosen.join(found.select("row_id"), on="row_id", how="anti")
+        return pl.concat(
+            [
+                decisions(
+                    found,
+                    self.name,
+                    pl.col("_cosine"),
+                    cosine=pl.col("_cosine").round(4),
+                    min_cosine=pl.col("_bar"),
+                    word_overlap=pl.col("_overlap").round(3),
+                    request=shortened(pl.col("prompt"), 120),
+                    span=shortened(pl.col("text"), 120),
+                ),
+                self._decided(unchosen),
+            ]
+        )
+
+    def _decided(self, unchosen: pl.DataFrame) -> pl.DataFrame:
         return decisions(
-            found,
+            unchosen,
             self.name,
-            pl.col("_cosine"),
-            cosine=pl.col("_cosine").round(4),
-            min_cosine=pl.col("_bar"),
-            word_overlap=pl.col("_overlap").round(3),
+            pl.lit(0.0),
+            how=pl.col("_how"),
+            asked=pl.col("_x"),
+            named=pl.col("_y"),
             request=shortened(pl.col("prompt"), 120),
             span=shortened(pl.col("text"), 120),
+        )
+
+    def _neighbour(self, found: pl.DataFrame) -> pl.DataFrame:
+        """Answers that name the question's numbered thing with another number only."""
+        # A cheap first pass (ASCII classes): a Unicode class costs a scan of every prompt.
+        asked = found.filter(pl.col("prompt").str.contains(r"[A-Za-z]{3} [0-9]")).filter(
+            pl.col("prompt").str.contains(_NUMBERED)
+            & (pl.col("text").str.count_matches(r"\S+") >= self.min_answer_words)
+        )
+        if asked.is_empty():
+            return asked.with_columns(
+                _x=pl.lit(None, pl.String), _y=pl.lit(None, pl.String), _how=pl.lit(None, pl.String)
+            )
+        numbered = pl.col("prompt").str.extract_groups(_NUMBERED)
+        asked = asked.with_columns(
+            numbered.struct.field("name").alias("_x"), numbered.struct.field("number").alias("_n")
+        ).filter(
+            ~pl.col("_x").str.to_lowercase().is_in(_STOP)
+            & ~pl.col("_x").str.to_lowercase().is_in(_NOT_A_NAME)
+        )
+        name = pl.lit(r"(?i)\b") + pl.col("_x").str.escape_regex()
+        return (
+            asked.filter(
+                pl.col("text").str.contains(name + pl.lit(r"\s+\d"))
+                # "python3" names Python 3.
+                & ~pl.col("text").str.contains(name + pl.lit(r"\s*") + pl.col("_n") + pl.lit(r"\b"))
+            )
+            .with_columns(
+                pl.format("{} {}", "_x", "_n").alias("_x"),
+                pl.col("text").str.extract(name + pl.lit(r"\s+\d+"), 0).alias("_y"),
+                pl.lit("names another number").alias("_how"),
+            )
+            .drop("_n")
+        )
+
+    def _neither_named(self, found: pl.DataFrame) -> pl.DataFrame:
+        """Answers of prose to a question between two things that name neither of them
+        (a word starting with an option's stem counts as naming it)."""
+        # Literal first passes: most prompts hold neither word.
+        asked = found.filter(
+            pl.col("prompt").str.contains(" or ", literal=True)
+            | pl.col("prompt").str.contains("between", literal=True)
+        )
+        # The question's shape first (few prompts have it), then the exemptions on those.
+        asked = asked.filter(
+            pl.col("prompt").str.contains(_BETWEEN) | pl.col("prompt").str.contains(_EITHER_OR)
+        ).filter(
+            ~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE)
+            & ~pl.col("prompt").str.contains(_CREATIVE)
+            & ~pl.concat_str(["context", "prompt"], separator="\n").str.contains(ROLE_PLAY)
+            & (pl.col("text").str.count_matches(r"\S+") >= self.min_answer_words)
+            & ~pl.col("text").str.contains(_CODE_MARK)
+            & ~pl.col("text").str.contains(_TAKES_BOTH)
+        )
+        if asked.is_empty():
+            return asked.with_columns(
+                _x=pl.lit(None, pl.String), _y=pl.lit(None, pl.String), _how=pl.lit(None, pl.String)
+            )
+        between = pl.col("prompt").str.extract_groups(_BETWEEN)
+        either = pl.col("prompt").str.extract_groups(_EITHER_OR)
+        # An option's stem: "tabs" is named by "the Tab key", "renting" by "rent"; a long
+        # word keeps more ("longitude" is not named by "km long").
+        stems = [pl.col(side).str.replace(r"(?:es|s)$", "") for side in ("_x", "_y")]
+        # Literal searches in the lowercased answer: a pattern made per row is compiled per
+        # row (2 us a row on the bench's rows).
+        said = pl.col("text").str.to_lowercase()
+        named = [
+            said.str.contains(
+                stem.str.to_lowercase().str.slice(
+                    0, pl.max_horizontal(stem.str.len_chars() - 3, 4)
+                ),
+                literal=True,
+            )
+            for stem in stems
+        ]
+        return (
+            asked.with_columns(
+                pl.coalesce(between.struct.field("x"), either.struct.field("x")).alias("_x"),
+                pl.coalesce(between.struct.field("y"), either.struct.field("y")).alias("_y"),
+            )
+            .filter(
+                pl.col("_x").is_not_null()
+                & ~pl.col("_y").str.to_lowercase().is_in(_NO_CHOICE)
+                & ~pl.col("_x").str.to_lowercase().is_in(_NO_CHOICE)
+            )
+            .filter(~named[0] & ~named[1])
+            .with_columns(pl.lit("names neither option").alias("_how"))
         )
 
     def _cosines(self, requests: list[str], answers: list[str]) -> list[float]:

@@ -1,8 +1,9 @@
 """Role consistency of conversations: a simulated user who talks like the assistant ("How can
 I assist you today?", "I'm afraid I'm not a helpful AI", "I'm your virtual assistant", "Would
-you like a few more ideas?", "Sure! Here's a recipe for ..."), or an assistant who talks like
-the user ("Thanks for your help!", or a life of its own and a question: "My daughter still
-wakes at 3 a.m. Do you have any tips?")."""
+you like a few more ideas?", "Sure! Here's a recipe for ...", "You're welcome!", or "Correct!
+Next: ..." in a quiz the user asked to take), or an assistant who talks like the user
+("Thanks for your help!", or a life of its own and a question: "My daughter still wakes at 3
+a.m. Do you have any tips?")."""
 
 from __future__ import annotations
 
@@ -45,6 +46,9 @@ _PRAISE = (
     r"explanation|breakdown|plan)\b)"
 )
 ASSISTANT_OPENING = r"(?i)^\s*" + _PRAISE
+# "You're welcome!" answers thanks: opening a user turn, which follows an assistant's
+# answer, it is the voice of the one who helped.
+_WELCOME = r"(?i)^\s*you(?:'re| are) (?:very |most )?welcome\b"
 # A life of its own, then a question to the other side: "My daughter is two and still
 # wakes at 3 a.m. ... Do you have any tips?", "I'm hosting a dinner ... any ideas?".
 _OWN_LIFE = (
@@ -71,6 +75,19 @@ USER_SPEAK_PARTS = (
 USER_SPEAK = "(?i)" + "|".join(USER_SPEAK_PARTS)
 _LINE_START = r"^\s*"
 
+# A verdict on the other side's answer opening a turn ("Correct! Next: ..."): the quizzer's
+# voice. A user grades the assistant only where the user asked to be quizzed ("Quiz me on
+# capitals") and the roles swapped; a user who set the riddle or the guessing game grades.
+_VERDICT = (
+    r"^\s*(?:correct|incorrect|that's (?:right|correct|wrong)|that is (?:right|correct|wrong)|"
+    r"right|wrong|well done|good job|nice try|not quite|exactly)\s*[!.,]"
+)
+_QUIZ_ME = (
+    r"(?i)(?-u:\b)(?:quiz|test|drill|question) me(?-u:\b)|(?-u:\b)ask me (?:some |a few )?"
+    r"questions(?-u:\b)"
+)
+_USER_SETS_GAME = r"(?i)(?-u:\b)(?:guess|riddle|quiz you|test you|trivia for you)(?-u:\b)"
+
 ROLE_PLAY = (
     r"(?i)\b(?:role-?play|pretend (?:to be|you(?:'re| are))|you(?:'ll| will)? play (?:the|a|my)|"
     r"i(?:'ll| will) (?:be|play) (?:the|a|your)|act as (?:the|a|my)|play the (?:role|part) of|"
@@ -93,7 +110,7 @@ class RoleFlip(SpanRule):
 
     def regex(self) -> str:
         # One pattern for both roles; `exempt` keeps each match to the role it betrays.
-        return f"{ASSISTANT_SPEAK}|{ASSISTANT_OPENING}|{USER_SPEAK}"
+        return f"{ASSISTANT_SPEAK}|{ASSISTANT_OPENING}|{USER_SPEAK}|(?i:{_VERDICT})|{_WELCOME}"
 
     def parts(self) -> tuple[str, ...]:
         # The user-speak openings hold at a turn's start: a line start in the transcript.
@@ -122,6 +139,9 @@ class RoleFlip(SpanRule):
             ],
             # A life of its own is common in user turns: searched in assistant turns only.
             r"(?im:^assistant: [^\n]*?" + _OWN_LIFE + ")",
+            # A verdict in a user turn, read only where the user asked to be quizzed.
+            r"(?im:^user: " + _VERDICT.removeprefix(r"^\s*") + ")",
+            r"(?im:^user: " + _WELCOME.removeprefix(r"(?i)^\s*") + ")",
         )
         # With ASCII word boundaries: the same rows (the words are ASCII), and a Unicode one
         # pushes the regex engine off its fast path (after a lazy scan, 1.7 us a row against
@@ -131,7 +151,20 @@ class RoleFlip(SpanRule):
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
         as_assistant = span.str.contains(ASSISTANT_SPEAK) | span.str.contains(ASSISTANT_OPENING)
-        wrong_voice = pl.when(pl.col("role") == "user").then(as_assistant).otherwise(~as_assistant)
+        # A user's verdict is the quizzer's only in a quiz the user asked to take.
+        before = pl.concat_str(["context", "prompt"], separator="\n", ignore_nulls=True)
+        quizzed = (
+            before.str.contains(_QUIZ_ME)
+            & ~before.str.contains(_USER_SETS_GAME)
+            & span.str.contains("(?i)" + _VERDICT)
+        )
+        welcomes = span.str.contains(_WELCOME)
+        as_user = span.str.contains(USER_SPEAK)
+        wrong_voice = (
+            pl.when(pl.col("role") == "user")
+            .then(as_assistant | quizzed | welcomes)
+            .otherwise(~as_assistant & as_user)
+        )
         # A role-play the user set up ("You play the customer and I'll be the shop
         # assistant") swaps the voices on purpose.
         setup = pl.concat_str(

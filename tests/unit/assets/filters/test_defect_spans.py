@@ -17,6 +17,8 @@ from assets.filters.defects.roles import (
     _HELPER_SPEAK,
     _OWN_LIFE,
     _PRAISE,
+    _VERDICT,
+    _WELCOME,
     ASSISTANT_SPEAK,
     USER_SPEAK,
     RoleFlip,
@@ -80,24 +82,31 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
         "assistant: My daughter wakes at 3 a.m. Do you have any tips?",
         "user: My daughter wakes at 3 a.m. Do you have any tips?",
         "assistant: Would you like a few more storage ideas?",
+        "user: Correct! Next: what is the capital of Peru?",
+        "assistant: Correct! Next: what is the capital of Peru?",
+        "user: You're welcome! Enjoy your trip.",
+        "assistant: You're welcome! Enjoy your trip.",
     ]
     rows = defect_rows(split=None).filter(pl.col("kind") == "conversation")
     frame = pl.concat(
         [pl.Series("text", texts, dtype=pl.String), rows["text"].drop_nulls()]
     ).to_frame()
-    # An offer of help is searched in user turns only, a life of its own in assistant turns
-    # only: each is the other role's ordinary talk.
+    # An offer of help, a verdict and a "you're welcome" are searched in user turns only, a
+    # life of its own in assistant turns only: each is the other role's ordinary talk.
     assistant = ASSISTANT_SPEAK.removeprefix("(?i)").removesuffix("|" + _HELPER_SPEAK)
     user = USER_SPEAK.removeprefix("(?i)").removesuffix("|" + _OWN_LIFE)
+    verdict, welcome = _VERDICT.removeprefix(r"^\s*"), _WELCOME.removeprefix(r"(?i)^\s*")
     whole = (
         f"(?i:{assistant})|(?im:^user: [^\n]*?{_HELPER_SPEAK})"
         rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{user})|(?im:^assistant: [^\n]*?{_OWN_LIFE})"
+        rf"|(?im:^user: {verdict})|(?im:^user: {welcome})"
     )
     found = frame.select(
         RoleFlip().candidates(pl.col("text")).alias("parts"),
         pl.col("text").str.contains(whole).alias("whole"),
     )
     expected = [True, True, False, False, True, True, True, False, True, True, True, False, False]
+    expected += [True, False, True, False]
     assert found["whole"].head(len(texts)).to_list() == expected
     assert found["parts"].to_list() == found["whole"].to_list()
 
