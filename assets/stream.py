@@ -126,6 +126,10 @@ def stream_steps(
         funnel.extend(entries)
         held = hold() if hold is not None else spill.batches_folder(f"held-{index}")
         for batch in batches:
+            # One contiguous chunk per column: Polars 2.1 panics ("i < self.len()") in a string
+            # expression of self_contradiction on a slice of a frame made of several chunks
+            # (a version concatenated, then cut into batches). A no-op for one chunk.
+            batch = batch.rechunk()
             decisions = []
             for step, entry in zip(row_steps, entries, strict=True):
                 entry[2] += batch.height

@@ -8,11 +8,13 @@ import pytest
 
 from assets.dedup.exact import ExactDedup
 from assets.dedup.near import NearDedup, NearDedupConfig, find_near_duplicates
+from assets.filters.defects.contradictions import SelfContradiction
 from assets.filters.pipeline import filtered_steps
 from assets.recipe.sections import DedupConfig, FilterConfig
 from assets.run_context import RunContext
 from assets.spill import Spill
 from assets.stream import run_steps
+from tests.defect_set import defect_rows, without_labels
 from tests.unit.assets.dedup.test_near import base_text, frame, substituted
 from tests.unit.assets.test_steps import sample
 from warehouse.rows import conform
@@ -86,3 +88,16 @@ def test_the_filtered_stage_is_the_same_in_any_batch_size(batch_rows):
     assert batched.rows.sort("row_id").equals(whole.rows.sort("row_id"))
     assert batched.decisions.sort("row_id", "rule").equals(whole.decisions.sort("row_id", "rule"))
     assert batched.funnel.equals(whole.funnel)
+
+
+def test_a_slice_of_a_frame_made_of_several_chunks_is_filtered_like_one_chunk():
+    # Polars 2.1 panicked in self_contradiction's string expressions on such a slice (a
+    # version concatenated, then cut into batches); the runner now rechunks each batch.
+    rows = without_labels(defect_rows(split="tune"))
+    copies = [rows.with_columns(pl.col("row_id") + f"-{n}") for n in range(4)]
+    sliced = pl.concat(copies, rechunk=False).head(4 * rows.height - 7)
+    assert max(sliced.n_chunks("all")) > 1
+    steps = [SelfContradiction()]
+    found = run_steps(sliced, steps, "filtered").decisions
+    assert not found.is_empty()
+    assert found.equals(run_steps(sliced.rechunk(), steps, "filtered").decisions)
