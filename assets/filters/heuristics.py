@@ -356,17 +356,18 @@ def _turn_refusals(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def _loops(rows: pl.DataFrame) -> pl.DataFrame:
-    """`row_id, _loop`: whether a row's words hold one to four words repeated `_LOOP_TIMES`
-    times in a row (a loop of period k: each word equal to the one k before, for
-    (times - 1) * k words on)."""
-    words = body(("response", "text")).str.to_lowercase().str.extract_all(_NGRAM_WORD)
+    """`row_id, _loop`: whether a row's words (`_words`) hold one to four words repeated
+    `_LOOP_TIMES` times in a row (a loop of period k: each word equal to the one k before,
+    for (times - 1) * k words on)."""
     looped = [
-        words.list.eval(
+        pl.col("_words")
+        .list.eval(
             (pl.element() == pl.element().shift(k))
             .cast(pl.Int32)
             .rolling_sum((_LOOP_TIMES - 1) * k)
             .max()
-        ).list.first()
+        )
+        .list.first()
         == (_LOOP_TIMES - 1) * k
         for k in _LOOP_PERIODS
     ]
@@ -489,14 +490,20 @@ class RepeatedNgrams(RowFilter):
         # repeat without any loop in the generation.
         words = body(("response", "text")).str.to_lowercase().str.extract_all(_NGRAM_WORD)
         shifted = [pl.element().shift(-k) for k in range(self.n)]
-        grams = words.list.eval(pl.concat_str(shifted, separator=" ").drop_nulls())
-        # The n-grams' counts as columns, computed once (inline, the condition and the
-        # evidence each built every row's n-grams again).
-        counted = rows.select("row_id", "kind", grams.alias("_grams")).select(
-            "row_id",
-            "kind",
-            pl.col("_grams").list.len().alias("_count"),
-            pl.col("_grams").list.n_unique().alias("_distinct"),
+        grams = pl.col("_words").list.eval(pl.concat_str(shifted, separator=" ").drop_nulls())
+        # The words and the n-grams' counts as columns, computed once (inline, the condition
+        # and the evidence each built every row's n-grams again; the loop search reads the
+        # same words).
+        counted = (
+            rows.select("row_id", "kind", words.alias("_words"))
+            .with_columns(grams.alias("_grams"))
+            .select(
+                "row_id",
+                "kind",
+                "_words",
+                pl.col("_grams").list.len().alias("_count"),
+                pl.col("_grams").list.n_unique().alias("_distinct"),
+            )
         )
         # A word or phrase looping five times repeats at least two of its n-grams: only such
         # rows (of a model's answers or turns; a web document's tags and lists are Gopher's to
@@ -504,9 +511,10 @@ class RepeatedNgrams(RowFilter):
         maybe = counted.filter(
             (pl.col("_count") - pl.col("_distinct") >= 2) & (pl.col("kind") != "document")
         )
-        loops = _loops(rows.filter(pl.col("row_id").is_in(maybe["row_id"].implode())))
-        counted = counted.join(loops, on="row_id", how="left").with_columns(
-            pl.col("_loop").fill_null(False)
+        counted = (
+            counted.drop("_words")
+            .join(_loops(maybe), on="row_id", how="left")
+            .with_columns(pl.col("_loop").fill_null(False))
         )
         count = pl.col("_count")
         fraction = (1 - pl.col("_distinct") / count.clip(lower_bound=1)).fill_null(0)

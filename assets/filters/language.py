@@ -241,12 +241,19 @@ class LanguageFilter(RowFilter):
                 .str.replace_all(r"\s+", " ")
                 .alias("_turn"),
             )
-            .filter(pl.col("_turn").str.count_matches(r"\p{L}") >= max(self.min_letters, 1))
         )
-        if turns.is_empty():
-            return turns.select("row_id")
-        langs, scores = fasttext_languages(turns["_turn"].to_list(), list(self.candidates))
-        return turns.with_columns(
+        return self._confidently_allowed(turns, "_turn")
+
+    def _confidently_allowed(self, texts: pl.DataFrame, column: str) -> pl.DataFrame:
+        """The rows of `texts` whose `column` has enough letters to judge and is, by fastText,
+        confidently in an allowed language."""
+        judged = texts.filter(
+            pl.col(column).str.count_matches(r"\p{L}") >= max(self.min_letters, 1)
+        )
+        if judged.is_empty():
+            return judged.select("row_id")
+        langs, scores = fasttext_languages(judged[column].to_list(), list(self.candidates))
+        return judged.with_columns(
             pl.Series("_lang", langs, dtype=pl.String), pl.Series("_score", scores, pl.Float64)
         ).filter(
             pl.col("_lang").is_in(list(self.allowed)) & (pl.col("_score") >= self.min_confidence)
@@ -271,17 +278,7 @@ class LanguageFilter(RowFilter):
             .str.replace_all(r"\s+", " ")
             .alias("_unquoted"),
         )
-        quoted = quoted.filter(
-            pl.col("_unquoted").str.count_matches(r"\p{L}") >= max(self.min_letters, 1)
-        )
-        if quoted.is_empty():
-            return quoted.select("row_id")
-        langs, scores = fasttext_languages(quoted["_unquoted"].to_list(), list(self.candidates))
-        return quoted.with_columns(
-            pl.Series("_lang", langs, dtype=pl.String), pl.Series("_score", scores, pl.Float64)
-        ).filter(
-            pl.col("_lang").is_in(list(self.allowed)) & (pl.col("_score") >= self.min_confidence)
-        )
+        return self._confidently_allowed(quoted, "_unquoted")
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         if "lang" not in rows.columns:
