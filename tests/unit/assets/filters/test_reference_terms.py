@@ -256,3 +256,20 @@ def test_a_possessive_name_and_a_word_of_the_reference_itself():
     assert set(dropped) == {garbled}
     assert dropped[garbled]["span"] == "Newton's Frosty law"
     assert dropped[garbled]["reference_term"] == "Newton's law"
+
+
+def test_hostile_reference_and_answer_texts_are_read_as_text():
+    # The reference and the answer come from seed files and models: regex metacharacters, a
+    # catastrophic-backtracking shape, NULs and a quarter-million characters are judged
+    # without error, and only the real garble is dropped.
+    tricky = "an effect called Rayleigh (a+)+$ scattering, or the Krebs .* cycle"
+    dropped = flagged(
+        instruction("Explain.", tricky, "It is Rayleigh (a+)+$ scattering and the Krebs .* cycle."),
+        instruction("Explain.", "called Rayleigh scattering\x00", "Rayleigh\x00 Big scattering"),
+        instruction("Explain.", "the Krebs cycle " * 20_000, "the Krebs Cyclone " * 20_000),
+        instruction("Explain.", SKY_REFERENCE, SCRUBBER.replace("Rayleigh", "Rayleigh.*")),
+        instruction("Explain.", SKY_REFERENCE, SCRUBBER),
+    )
+    assert [e["reference_term"] for e in dropped.values()].count("Rayleigh scattering") >= 1
+    assert SCRUBBER in dropped
+    assert "It is Rayleigh (a+)+$ scattering and the Krebs .* cycle." not in dropped
