@@ -78,6 +78,8 @@ _ANSWERED_IN_ITS_WORDS = (
     r"(?i)^\W*(?:is|are|was|were|am|do|does|did|can|could|should|will|would|shall|may|might|"
     r"has|have|had)\b|\bor\b"
 )
+# Content words (not filler) a filler-wrapped restatement takes from its request.
+_MIN_RESTATED_WORDS = 3
 # Material a task works on: after a colon, in quotes, on its own line.
 _MATERIAL = "[:\"\u201c\u201d\u2018\n]|(?:^|\\s)'"
 # First and second person read as one word: an echo swaps them ("my router" / "your router").
@@ -244,10 +246,22 @@ class EchoesInstruction(RowFilter):
         wraps = may_wrap & _wrapped(self.min_covered_fraction)
         # "The process of making cheese." for "Describe the process of making cheese.": an
         # answer made only of the request's words (my/your as one) adds nothing.
+        # So is one that wraps three or more of them in filler alone ("Okay, so you want to
+        # get candle wax out of a tablecloth.").
+        only_filler = (
+            pl.col("_new_words")
+            .list.eval((pl.element().is_in(FILLER) | (pl.element() == "·")).all())
+            .list.first()
+            .fill_null(True)
+        )
+        content = response.str.split(" ").list.set_difference(FILLER).list.len()
         restates = (
             answer
             & (pl.col("_response_words") >= self.min_copy_words)
-            & (pl.col("_new_words").list.len() == 0)
+            & (
+                (pl.col("_new_words").list.len() == 0)
+                | (only_filler & (content >= _MIN_RESTATED_WORDS))
+            )
         )
         # A user who asks back ("You're saying water boils at 100 °C?") checks, not parrots.
         asks_back = (

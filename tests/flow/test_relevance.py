@@ -174,3 +174,52 @@ def test_a_same_domain_answer_to_a_how_question_is_dropped_at_the_focused_bar():
     assert found[1]["turn"] == "turn 2 (assistant)"
     assert found[2]["field"] == "response"
     assert found[3:] == [None, None, None, None]
+
+
+def test_a_finished_sentence_more_of_it_a_question_back_and_one_about_itself_are_on_topic():
+    (rule,) = OffTopic.from_config(RelevanceConfig(), None)
+    found = flagged(
+        rule,
+        # A piece finished on request, and a short follow-up that asks for another.
+        instruction(
+            "Write a suspenseful one-line ending for a horror story that trails off with an "
+            "ellipsis.",
+            "She turned off the light, and from under the bed, something whispered her name "
+            "back...",
+        ),
+        conversation(
+            "Finish the sentence with something funny: 'The cat looked at the Roomba and...'",
+            "...decided it had finally found a chauffeur worthy of its dignity.",
+            "Another one!",
+            "...filed a formal noise complaint with the management.",
+        ),
+        # A short answer that asks back.
+        conversation(
+            "My parcel says delivered but it isn't here.",
+            "I'm sorry to hear that. Could you check with your neighbours and around your "
+            "property, in case the driver left it somewhere safe?",
+        ),
+        # A question about the assistant, answered in the first person.
+        preference(
+            "Tell me something about yourself. What can't you do?",
+            "I can't browse the internet or see live information unless a tool is connected. "
+            "I don't remember earlier conversations, and I can be wrong with confidence.",
+            "Nothing.",
+        ),
+        # Still dropped: an answer about something else to the same shapes of request.
+        conversation(
+            "Finish the sentence with something funny: 'The cat looked at the Roomba and...'",
+            "...decided it had finally found a chauffeur worthy of its dignity.",
+            "How do I descale my kettle?",
+            "The French Revolution began in 1789 with the storming of the Bastille and ended "
+            "the absolute monarchy of Louis XVI.",
+        ),
+        instruction(
+            "Tell me something about yourself as an assistant. What can't you do?",
+            "The French Revolution began in 1789 with the storming of the Bastille and ended "
+            "the absolute monarchy of Louis XVI.",
+        ),
+    )
+    assert found[:4] == [None, None, None, None]
+    assert found[4] is not None and found[4]["turn"] == "turn 4 (assistant)"
+    assert found[5] is not None

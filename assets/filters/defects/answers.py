@@ -14,15 +14,17 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import REPEATS_BY_FORM, unless_asked
+from assets.filters.asked import REPEATS_BY_FORM, requests, unless_asked
 from assets.filters.defects.requests import (
     ALSO_REQUEST,
     ASKED_TO_REPEAT,
     GENERIC_WORDS,
     REQUEST,
 )
-from assets.filters.defects.spans import DefectRule, SpanRule, prose, row_text
+from assets.filters.defects.spans import DefectRule, SpanRule, mentioned, prose, row_text
 from assets.filters.defects.units import decisions, shortened, units
+from assets.filters.language import CODE_LINE
+from assets.steps import no_flags
 
 ANSWER_FIELDS = ("response", "messages")
 ANSWER_ROLES = ("assistant",)
@@ -288,7 +290,8 @@ ANNOUNCEMENT_PARTS = (
     r"[^.!?\n]{0,100}[.!]?\s*$)",
     # The last sentence promises what comes next: "I'll walk you through it step by
     # step.", "Let me list the main differences.", "Please find the summary below."
-    r"(?i:(?:^|[.!?]\s+|\n)(?:(?:now|so|first),?\s+)?(?:i'll|i will|let me|allow me to|"
+    r"(?i:(?:^|[.!?]\s+|\n)(?:(?:now|so|first|sure|okay|ok|of course|certainly|absolutely|"
+    r"right),?\s+)?(?:i'll|i will|let me|allow me to|"
     r"i'm going to|i am going to)\s+(?:now\s+)?(?:\w+\s+){0,2}?(?:walk|list|show|give|"
     r"share|provide|outline|explain|break (?:it|this|them|that) down|break down|go (?:through|"
     r"over)|describe|lay (?:out|it out)|run (?:through|you through)|take you through|detail|"
@@ -315,6 +318,25 @@ _TOAST = (
     r"(?i)\bhere(?:'s| is) to\b|\b(?:later|soon|again|tomorrow|another time|next time|if you|"
     r"if you'd|whenever)\b|\?"
 )
+
+
+# A request for code ("Write a bash one-liner that ...", "Give me a regex for ...").
+_CODE_KINDS = (
+    r"functions?|scripts?|query|queries|regex(?:es)?|regular expressions?|one-liners?|commands?|"
+    r"snippets?|programs?|methods?|classes|sql|bash|code"
+)
+# ASCII word boundaries: it is searched in every row, and a Unicode boundary pushes the regex
+# engine off its fast path.
+_CODE_ASKED = (
+    r"(?i)(?-u:\b)(?:write|give|show|create|make|implement|need|want|provide)(?-u:\b)"
+    r"[^.?!\n]{0,60}(?-u:\b)(?:" + _CODE_KINDS + r")(?-u:\b)"
+)
+# An answer that points at what it gives and names it as code ("Here's a pattern that ...").
+_POINTER = r"(?i)\b(?:here(?:'s| is| are)|below|the following|as follows)\b[^.!?\n]{0,60}"
+_CODE_NAMED = r"(?i)\b(?:" + _CODE_KINDS + r"|pattern|expression|one-liner)\b"
+# Code in an answer: a backtick, brackets or operators prose has no use for, a call
+# ("SUM(qty)"), a dotted name ("str.isdigit").
+_HAS_CODE = r"[`{}\[\]=;<>|\\$^]|\w\(|\b[a-z_]+\.[a-z_]+\b"
 
 
 @dataclass(frozen=True)
@@ -353,7 +375,38 @@ class AnnouncedMissing(SpanRule):
         # holds "here is ..." or "below" and a sentence after it: as a seventh alternative
         # of every candidate turn it cost 5 us a row.
         rest = rows.join(found.select("row_id"), on="row_id", how="anti")
-        return pl.concat([found, _AnnouncedMidParagraph().flag(rest)])
+        found = pl.concat([found, _AnnouncedMidParagraph().flag(rest)])
+        rest = rest.join(found.select("row_id"), on="row_id", how="anti")
+        return pl.concat([found, self._code_described(rest)])
+
+    def _code_described(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Answers to a request for code that announce it ("Here's a one-liner that does
+        exactly that.", "The function below ...", "Below is a query that ...") and hold no
+        code at all: the code asked for is talked about, never given."""
+        # The request alone (an instruction, else a conversation's transcript) is searched
+        # first: most rows ask for no code.
+        asked = rows.filter(pl.coalesce("instruction", "text").str.contains(_CODE_ASKED))
+        if asked.is_empty():
+            return no_flags()
+        found = (
+            units(asked, ANSWER_FIELDS, ANSWER_ROLES)
+            .filter(
+                pl.col("prompt").str.contains(_CODE_ASKED)
+                & pl.col("text").str.contains(_POINTER)
+                & pl.col("text").str.contains(_CODE_NAMED)
+                & ~pl.col("text").str.contains(_HAS_CODE)
+                & ~pl.col("text").str.contains(CODE_LINE)
+            )
+            .with_columns(pl.col("text").str.extract(_POINTER, 0).alias("_span"))
+        )
+        return decisions(
+            found,
+            self.name,
+            pl.lit(1.0),
+            span=shortened(pl.col("_span")),
+            how=pl.lit("code announced, none given"),
+            start=pl.col("text").str.find(_POINTER),
+        )
 
     def exempt(self) -> pl.Expr:
         return _announcement_exempt()
@@ -392,7 +445,16 @@ def _announcement_exempt() -> pl.Expr:
             & ~span.str.contains(r"(?i)[.!]\s+.*\b(?:it|its|them|they|this|these|those|each)\b")
         )
     )
-    return pl.col("prompt").str.contains(_WANTS_BLANKS) | span.str.contains(_TOAST) | inline
+    # A label the request itself gives ("Use an 'Original question:' and 'Rewritten
+    # question:' format") ends a template asked for, not an answer left out.
+    label = pl.col("text").str.extract(r"([^\n:]{3,}):\s*$", 1)
+    asked_label = label.is_not_null() & mentioned(label, pl.col("prompt"))
+    return (
+        pl.col("prompt").str.contains(_WANTS_BLANKS)
+        | span.str.contains(_TOAST)
+        | inline
+        | asked_label.fill_null(False)
+    )
 
 
 # A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.
@@ -662,6 +724,14 @@ _FUNCTION_WORDS = [
 ]
 
 
+# A request for two parts of the piece to be the same: "Make the first and last lines
+# identical", "open and close with the same sentence".
+_ASKED_SAME = (
+    r"(?i)\b(?:first|open(?:s|ing)?|start(?:s|ing)?|begin(?:s|ning)?)\b[^.?!\n]{0,40}\b(?:last|"
+    r"clos(?:e|es|ing)|end(?:s|ing)?|final)\b[^.?!\n]{0,40}\b(?:same|identical|match(?:es|ing)?)\b"
+)
+
+
 @dataclass(frozen=True)
 class RepeatedSentences(DefectRule):
     """The same sentence (of at least `min_words` words) twice in what the assistant says: an
@@ -677,12 +747,61 @@ class RepeatedSentences(DefectRule):
     name: str = "repeated_sentences"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        # Sentences as rows (explode, then count) rather than a list expression per row: the
-        # response column already holds every assistant turn, so no units are needed.
+        # Sentences as rows (explode, then count) rather than a list expression per row. A
+        # repeat is counted within one answer: an instruction's response, or one assistant
+        # turn. Across turns, an answer the user asked to change ("Make it shorter", "Add a
+        # line with my number") keeps the sentences it does not change; only a turn copied
+        # whole is said twice (`_copied_turns`).
+        # A conversation's `response` holds all its assistant turns: a repeat found there
+        # (few rows) is read again turn by turn.
+        whole = self._repeated(
+            rows.select("row_id", "kind", pl.lit(0, pl.UInt32).alias("_turn"), "response")
+        )
+        chats = rows.filter(
+            (pl.col("kind") == "conversation")
+            & pl.col("row_id").is_in(whole["row_id"].unique().implode())
+        )
+        turns = _assistant_turns(chats)
+        repeated = pl.concat(
+            [
+                whole.filter(pl.col("kind") != "conversation"),
+                self._repeated(turns),
+                _copied_turns(turns),
+            ]
+        )
+        # A loop in a user turn is its own request's words: only answers are checked for
+        # the sentences their request gave.
+        answered = _unless_given(repeated, rows)
+        repeated = pl.concat([answered, self._loops(rows)]).unique(
+            "row_id", keep="first", maintain_order=True
+        )
+        flagged = repeated.select(
+            "row_id",
+            pl.lit(self.name).alias("rule"),
+            pl.col("len").cast(pl.Float64).alias("score"),
+            pl.struct(
+                rule=pl.lit(self.name),
+                field=pl.when(pl.col("kind") == "conversation")
+                .then(pl.lit("messages"))
+                .otherwise(pl.lit("response")),
+                times=pl.col("len"),
+                span=shortened(pl.col("_sentence")),
+            )
+            .struct.json_encode()
+            .alias("evidence"),
+        )
+        # "Repeat after me", in an instruction or any user turn; a refrain, a cheer; two parts
+        # asked to be the same.
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{_ASKED_SAME}")
+
+    def _repeated(self, answers: pl.DataFrame) -> pl.DataFrame:
+        """`row_id, kind, _sentence, len`: a sentence (or its gist) said more than once in
+        one answer (`answers`: `row_id, kind, _turn, response`)."""
         sentences = (
-            rows.select(
+            answers.select(
                 "row_id",
                 "kind",
+                "_turn",
                 prose(pl.col("response"))
                 .str.to_lowercase()
                 .str.extract_all(r"[^.!?\n]+")
@@ -693,8 +812,8 @@ class RepeatedSentences(DefectRule):
                 pl.col("_sentence").str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
             )
             .filter(pl.col("_sentence").str.count_matches(" ") >= self.min_words - 1)
-            # One long sentence cannot repeat: its row needs no gist.
-            .filter(pl.len().over("row_id") > 1)
+            # One long sentence cannot repeat: its answer needs no gist.
+            .filter(pl.len().over("row_id", "_turn") > 1)
         )
         # A sentence said again in other small words ("The most moons are those orbiting a
         # planet …" / "The most moons are orbiting a planet …") has the same gist: the set of
@@ -722,32 +841,12 @@ class RepeatedSentences(DefectRule):
             )
             .drop("_words")
         )
-        repeated = (
-            sentences.group_by("row_id", "kind", "_gist", maintain_order=True)
+        return (
+            sentences.group_by("row_id", "kind", "_turn", "_gist", maintain_order=True)
             .agg(pl.col("_sentence").first(), pl.len().alias("len"))
             .filter(pl.col("len") > 1)
             .select("row_id", "kind", "_sentence", "len")
         )
-        repeated = pl.concat([repeated, self._loops(rows)]).unique(
-            "row_id", keep="first", maintain_order=True
-        )
-        flagged = repeated.select(
-            "row_id",
-            pl.lit(self.name).alias("rule"),
-            pl.col("len").cast(pl.Float64).alias("score"),
-            pl.struct(
-                rule=pl.lit(self.name),
-                field=pl.when(pl.col("kind") == "conversation")
-                .then(pl.lit("messages"))
-                .otherwise(pl.lit("response")),
-                times=pl.col("len"),
-                span=shortened(pl.col("_sentence")),
-            )
-            .struct.json_encode()
-            .alias("evidence"),
-        )
-        # "Repeat after me", in an instruction or any user turn; a refrain, a cheer.
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
 
     def _loops(self, rows: pl.DataFrame) -> pl.DataFrame:
         """`row_id, kind, _sentence, len` of conversations with a sentence said `loop_times`
@@ -784,3 +883,64 @@ class RepeatedSentences(DefectRule):
             .select("row_id", "kind", "_sentence", pl.lit(self.loop_times, pl.UInt32).alias("len"))
             .unique("row_id", keep="first", maintain_order=True)
         )
+
+
+# A conversation's transcript marks each turn "\n\n<role>: "; a control character no turn
+# holds splits it (the regex engine has no look-ahead to split before a role).
+_TURN_MARK = "\x1e"
+
+
+def _assistant_turns(rows: pl.DataFrame) -> pl.DataFrame:
+    """`row_id, kind, _turn, response`: each assistant turn of the conversations, numbered."""
+    marked = pl.col("text")
+    for role in ("system", "user", "assistant", "tool"):
+        marked = marked.str.replace_all(f"\n\n{role}: ", f"{_TURN_MARK}{role}: ", literal=True)
+    return (
+        rows.filter(pl.col("kind") == "conversation")
+        .select("row_id", "kind", marked.str.split(_TURN_MARK).alias("response"))
+        .explode("response")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.UInt32).over("row_id").alias("_turn"))
+        .filter(pl.col("response").str.starts_with("assistant: "))
+        .with_columns(pl.col("response").str.strip_prefix("assistant: "))
+        .select("row_id", "kind", "_turn", "response")
+    )
+
+
+def _copied_turns(turns: pl.DataFrame) -> pl.DataFrame:
+    """`row_id, kind, _sentence, len`: an assistant turn said again word for word in a later
+    turn (the same answer given to another question)."""
+    letters = (
+        pl.col("response")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .str.strip_chars()
+    )
+    return (
+        turns.with_columns(letters.alias("_said"))
+        .filter(pl.col("_said").str.count_matches(" ") >= RepeatedSentences.min_words - 1)
+        .group_by("row_id", "kind", "_said", maintain_order=True)
+        .agg(pl.len().alias("len"))
+        .filter(pl.col("len") > 1)
+        .select("row_id", "kind", pl.col("_said").alias("_sentence"), "len")
+    )
+
+
+def _unless_given(repeated: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """`repeated` without the sentences the request itself gives ("end with the line we always
+    close with: 'Thank you for your continued partnership.'"): the user's words, placed where
+    the user asked."""
+    if repeated.is_empty():
+        return repeated
+    asked = requests(rows.filter(pl.col("row_id").is_in(repeated["row_id"].implode()))).select(
+        "row_id",
+        pl.col("request")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}]+", " ")
+        .alias("_request"),
+    )
+    given = repeated.join(asked, on="row_id", how="left").filter(
+        pl.col("_request").fill_null("").str.contains(pl.col("_sentence"), literal=True)
+    )
+    return repeated.join(
+        given.select("row_id", "_sentence"), on=["row_id", "_sentence"], how="anti"
+    )

@@ -667,6 +667,7 @@ _FILLER = [
     "well",
 ]
 _YEAR = r"^(?:1[5-9]|20)\d\d$"
+_TABLE_ROW = r"(?m)^[ \t]*\|[^\n]*\|[ \t]*$"
 
 
 def _restated(texts: pl.DataFrame) -> pl.DataFrame:
@@ -727,6 +728,19 @@ _SUPERLATIVE = (
     r"(?:\s+(?<noun>\p{L}+))?(?<after>(?:\s+\p{L}+){0,3})"
 )
 _TOP = r"(?i)\bthe (?:\p{L}+est|most)\b"
+# The same top said of a count or by "than any other": "Saturn has the most known moons",
+# "Jupiter, with 95 moons, has more moons than any other planet", "Nile is longer than any
+# other river". (An appositive may stand between the holder and its verb.)
+_HOLDER = r"(?i)(?:^|[^\p{L}])(?<holder>\p{L}[\p{L}\p{N}'-]+)(?:,[^,.;]{1,60},)?\s+"
+_HAS_TOP = (
+    _HOLDER + r"(?:has|have|had|holds?)\s+the\s+(?<sup>most|fewest|least)\s+(?:\p{L}+\s+)?"
+    r"(?<noun>\p{L}+)"
+)
+_ANY_OTHER = (
+    _HOLDER + r"(?:(?<has>has|have|had)\s+(?<many>more|fewer|less)\s+(?:\p{L}+\s+)?(?<counted>"
+    r"\p{L}+)|(?:is|are|was|were)\s+(?<comp>\p{L}{2,}er|more\s+\p{L}+))\s+than\s+any\s+other\s+"
+    r"(?<noun>\p{L}+)"
+)
 # "Venus is even hotter than Mercury": a rival over the holder.
 _RIVAL = r"(?i)\b(?<comp>\p{L}{2,}er|more\s+\p{L}+)\s+than\s+(?:the\s+)?(?<rival>\p{L}[\p{L}'-]+)"
 # Words in -est that are no superlative ("the test case", "the forest floor").
@@ -819,6 +833,58 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
             pl.col("_m").str.strip_chars().alias("_span"),
         )
     )
+    # A count's top ("has the most moons", "has more moons than any other planet") is keyed
+    # by what it counts; "larger than any other planet" by its degree and the planet.
+    count = (
+        pl.col("sup")
+        .str.to_lowercase()
+        .is_in(["most"])
+        .replace_strict({True: "many", False: "few"})
+    )
+    counted = (
+        sentences.filter(pl.col("_sentence").str.contains(r"(?i)\bhas the|\bhave the|\bhad the"))
+        .pipe(_asserted_matches, _HAS_TOP)
+        .select(
+            "_uid",
+            "_at",
+            "_sentence",
+            pl.col("holder").str.to_lowercase().alias("holder"),
+            count.alias("degree"),
+            pl.col("noun").str.to_lowercase().str.strip_suffix("s").alias("noun"),
+            pl.lit("").alias("qualifier"),
+            pl.col("_m").str.strip_chars().alias("_span"),
+        )
+    )
+    any_other = (
+        sentences.filter(pl.col("_sentence").str.contains("than any other", literal=True))
+        .pipe(_asserted_matches, _ANY_OTHER)
+        .select(
+            "_uid",
+            "_at",
+            "_sentence",
+            pl.col("holder").str.to_lowercase().alias("holder"),
+            pl.when(pl.col("has").is_not_null())
+            .then(
+                pl.col("many")
+                .str.to_lowercase()
+                .eq("more")
+                .replace_strict({True: "many", False: "few"})
+            )
+            .otherwise(_degree(pl.col("comp")))
+            .alias("degree"),
+            pl.when(pl.col("has").is_not_null())
+            .then(pl.col("counted"))
+            .otherwise(pl.col("noun"))
+            .str.to_lowercase()
+            .str.strip_suffix("s")
+            .alias("noun"),
+            pl.lit("").alias("qualifier"),
+            pl.col("_m").str.strip_chars().alias("_span"),
+        )
+    )
+    tops = pl.concat(
+        [tops.with_columns(pl.col("noun").str.strip_suffix("s")), counted, any_other]
+    ).filter(~pl.col("holder").is_in(_HOLDERS_NOT))
     # Only answers with a superlative have a rival to read.
     rivals = (
         sentences.filter(pl.col("_uid").is_in(tops["_uid"].implode()))
@@ -1177,8 +1243,11 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
             ]
         )
         return found.unique("_uid", keep="first", maintain_order=True)
-    texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
-        pl.col("_text").str.count_matches(_VALUE) >= 2
+    # A table's rows give each row its own figures (a plan's weeks): no statement made twice.
+    texts = (
+        frame.select("_uid", prose(pl.col("text")).alias("_text"))
+        .filter(pl.col("_text").str.count_matches(_VALUE) >= 2)
+        .with_columns(pl.col("_text").str.replace_all(_TABLE_ROW, " "))
     )
     found = pl.concat(
         [

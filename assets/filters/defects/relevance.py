@@ -58,12 +58,29 @@ _WAY = (
 _CODE_MARK = r"`|<\|"
 
 # A request for a creative piece: the piece is the answer ("Write a haiku about snow").
+# A piece finished or continued on request ("Finish the sentence: 'The cat looked at the
+# Roomba and...'") is one too.
 _CREATIVE = (
-    r"(?i)\b(?:write|compose|make up|create|give me|draft|come up with)\b[^.?!\n]{0,40}\b(?:"
-    r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|caption|slogan|tagline|"
-    r"joke|riddle|dialogue|script|play|monologue|scene|tongue[- ]twister|proverb|pun|toast|chant|"
-    r"cheer|ode|triolet|acrostic|mnemonic|novel|chapter|(?:opening|first|closing|last) (?:line|"
-    r"sentence|paragraph))s?\b"
+    r"(?i)\b(?:write|compose|make up|create|give me|draft|come up with|finish|complete|continue"
+    r")\b[^.?!\n]{0,60}\b(?:haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|"
+    r"caption|slogan|tagline|joke|riddle|dialogue|script|play|monologue|scene|tongue[- ]twister|"
+    r"proverb|pun|punchline|one-liner|toast|chant|cheer|ode|triolet|acrostic|mnemonic|novel|"
+    r"chapter|ending|sentence|(?:opening|first|closing|last) (?:line|sentence|paragraph))s?\b"
+)
+# A short follow-up ("Another one!", "Do another") asks for more of what the conversation
+# asked for before: a creative piece there makes this answer one too.
+_MORE_OF_THE_SAME_WORDS = 5
+# Answers of at most this many words that end in a question ask back.
+_ASKING_BACK_WORDS = 40
+# A question about the assistant itself ("What can't you do?", "Are you able to remember
+# ...?") is answered in the first person, in words of its own.
+_ABOUT_YOU = (
+    r"(?i)\b(?:yourself|(?:are|were|do|did|can|could|will|have) you|what (?:can(?:'t|not)?|"
+    r"do(?:n't)?) you)\b"
+)
+_FIRST_PERSON = (
+    r"\bI(?:'m| am| can(?:'t|not)?| don't| do not| have(?:n't)?| was| won't| keep| know| "
+    r"remember| sometimes)\b"
 )
 
 # A question between two things: "the difference between a stock and a bond", "..., QWERTY or
@@ -314,6 +331,21 @@ class OffTopic(DefectRule):
                 # A poem, a caption or a role-play's line is the thing asked for, not an
                 # answer about it: its words need not be the request's.
                 & ~pl.col("prompt").str.contains(_CREATIVE)
+                & ~(
+                    (pl.col("prompt").str.count_matches(r"\S+") <= _MORE_OF_THE_SAME_WORDS)
+                    & pl.col("context").str.contains(_CREATIVE)
+                )
+                # A short answer that ends asking back ("I'm sorry to hear that. Could you
+                # check with your neighbours?") answers with a question, not about something
+                # else: `needless_clarification` judges whether it had to ask.
+                & ~(
+                    pl.col("_answer").str.strip_chars().str.ends_with("?")
+                    & (pl.col("_answer").str.count_matches(r"\S+") <= _ASKING_BACK_WORDS)
+                )
+                & ~(
+                    pl.col("prompt").str.contains(_ABOUT_YOU)
+                    & (pl.col("_answer").str.count_matches(_FIRST_PERSON) >= 2)
+                )
                 & ~pl.col("_request").str.contains(ROLE_PLAY)
                 & (pl.col("_request_letters") >= 20)
                 & (pl.col("_asked").list.len() >= 2)

@@ -12,14 +12,23 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.defects.spans import SpanRule
+from assets.filters.defects.spans import SpanRule, first_match, prose, row_text
+from assets.filters.defects.units import decisions, shortened, units
+from assets.steps import no_flags
 
 # Introducing itself as the other side's helper, asking what it may do, offering more.
 _HELPER_SPEAK = (
     r"\b(?:i(?:'m| am) (?:your|the) (?:\w+ )?(?:ai|assistant|chatbot|bot)\b|what would you like "
     r"(?:to know|to learn|to talk about|help with)\b|would you like (?:a few |some |any )?(?:more|"
     r"other|further|additional) (?:\w+ )?(?:ideas|tips|examples|suggestions|options|recipes)\b|"
-    r"here are\b[^.!?\n:]{0,40}\byou (?:might|could|may) (?:consider|like|try|enjoy|want)\b)"
+    r"here are\b[^.!?\n:]{0,40}\byou (?:might|could|may) (?:consider|like|try|enjoy|want)\b|"
+    # A helper's or an agent's greeting or sign-off: "What seems to be the problem?", "Glad I
+    # could help!", "Thank you for contacting support! Your ticket number is 55102", "we'll
+    # email you an update".
+    r"glad (?:i|we) could help\b|thank(?:s| you) for (?:contacting|reaching out to) (?:us|support|"
+    r"our)\b|your (?:ticket|case|claim|reference|order) (?:number |reference |id )?is\b|(?:i|we)"
+    r"(?:'ll| will) (?:email|call|contact|text) you (?:back|an update|within|shortly)\b|if you "
+    r"have any (?:more|other|further) questions\b|what seems to be the (?:problem|issue|trouble)\b)"
 )
 ASSISTANT_SPEAK = (
     r"(?i)\bhow (?:can|may|could) i (?:help|assist) you\b"
@@ -58,6 +67,16 @@ _OWN_LIFE = (
     r"planning|stuck|moving)|i(?:'ve| have) been (?:wondering|meaning to ask|struggling)|i keep "
     r"(?:hearing|getting|forgetting))\b[^?]*\?\s*$"
 )
+# The asker's side taken by the one asked: sharing the question ("I've always wondered that
+# too", "Same here, I'm thinking about picking up Rust too", "mine did the same thing") or
+# asking for its own case ("I'm trying to decide for my own mortgage").
+_ME_TOO = (
+    r"\b(?:same here|me too|mine (?:did|does|is|was|has|had) (?:the same|that|this)|i(?:'ve| "
+    r"have) always (?:wondered|found (?:that|it|this) (?:confusing|hard|tricky|difficult))|i(?:'ve| "
+    r"have| was) (?:just |also )?(?:been )?wondering (?:the same|that|about that)|(?:for|on|with) my"
+    r" own\b|i(?:'m| am) (?:planning|thinking about|trying to decide)\b[^.?!\n]{0,60}\b(?:myself|"
+    r"too)\b)"
+)
 USER_SPEAK_PARTS = (
     r"^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
     r"(?:help|explanation|answer|advice|information|tips)\b",
@@ -71,6 +90,7 @@ USER_SPEAK_PARTS = (
     r"\b(?:could|can) you (?:please )?help me\b",
     r"^\s*(?:could|can|would|will) you (?:please )?(?:write|make|give|show|tell|explain)\b[^?]*\?\s*$",
     _OWN_LIFE,
+    _ME_TOO,
 )
 USER_SPEAK = "(?i)" + "|".join(USER_SPEAK_PARTS)
 _LINE_START = r"^\s*"
@@ -135,10 +155,12 @@ class RoleFlip(SpanRule):
             *[
                 f"(?im:{p})"
                 for p in USER_SPEAK_PARTS
-                if not p.startswith(_LINE_START) and p != _OWN_LIFE
+                if not p.startswith(_LINE_START) and p not in (_OWN_LIFE, _ME_TOO)
             ],
-            # A life of its own is common in user turns: searched in assistant turns only.
-            r"(?im:^assistant: [^\n]*?" + _OWN_LIFE + ")",
+            # A life of its own, a shared question: common in user turns, searched in
+            # assistant turns only.
+            # (One search: each costs a scan from every line start.)
+            r"(?im:^assistant: [^\n]*?(?:" + _OWN_LIFE + "|" + _ME_TOO + "))",
             # A verdict in a user turn, read only where the user asked to be quizzed.
             r"(?im:^user: " + _VERDICT.removeprefix(r"^\s*") + ")",
             r"(?im:^user: " + _WELCOME.removeprefix(r"(?i)^\s*") + ")",
@@ -147,6 +169,54 @@ class RoleFlip(SpanRule):
         # pushes the regex engine off its fast path (after a lazy scan, 1.7 us a row against
         # 0.45).
         return tuple(part.replace(r"\b", r"(?-u:\b)") for part in searches)
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        # SpanRule's flag, but an assistant turn's span is first its asker's voice: a turn
+        # that opens as an assistant would ("Good question, I was wondering the same thing
+        # myself. Could you explain it to me?", "You're welcome! By the way, I'm hosting a
+        # dinner ... any ideas?") would otherwise be judged by its opening alone.
+        candidates = rows.filter(pl.col("kind").is_in(self.kinds)).filter(
+            self.candidates(row_text())
+        )
+        if candidates.is_empty():
+            return no_flags()
+        # A role-play a system prompt sets up holds for every turn, the first user turn too
+        # (whose context is empty).
+        staged = candidates.select(
+            "row_id",
+            pl.col("text")
+            .str.extract(r"^system: [^\n]*", 0)
+            .str.contains(ROLE_PLAY)
+            .alias("_staged"),
+        )
+        found = (
+            units(candidates, self.fields, self.roles)
+            .join(staged, on="row_id", how="left")
+            .with_columns(prose(pl.col("text"), unquote=self.unquote).alias("_prose"))
+        )
+        asker = pl.coalesce(
+            pl.col("_prose").str.extract(f"(?i){_ME_TOO}", 0),
+            pl.col("_prose").str.extract(f"(?i){_OWN_LIFE}", 0),
+        )
+        # The asker's voice is one of the pattern's alternatives: only units that match it
+        # at all (few) are searched for it.
+        found = (
+            found.with_columns(first_match(pl.col("_prose"), (self.regex(),)).alias("_span"))
+            .filter(pl.col("_span").is_not_null())
+            .with_columns(
+                pl.coalesce(pl.when(pl.col("role") == "assistant").then(asker), "_span").alias(
+                    "_span"
+                )
+            )
+        )
+        hits = found.filter(~self.exempt().fill_null(False))
+        return decisions(
+            hits,
+            self.name,
+            pl.lit(1.0),
+            span=shortened(pl.col("_span")),
+            start=pl.col("text").str.find(pl.col("_span"), literal=True),
+        )
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
@@ -172,4 +242,4 @@ class RoleFlip(SpanRule):
             separator="\n",
             ignore_nulls=True,
         )
-        return ~wrong_voice | setup.str.contains(ROLE_PLAY)
+        return ~wrong_voice | setup.str.contains(ROLE_PLAY) | pl.col("_staged").fill_null(False)

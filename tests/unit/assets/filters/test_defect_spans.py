@@ -15,6 +15,7 @@ from assets.filters.defects.artifacts import (
 )
 from assets.filters.defects.roles import (
     _HELPER_SPEAK,
+    _ME_TOO,
     _OWN_LIFE,
     _PRAISE,
     _VERDICT,
@@ -86,6 +87,8 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
         "assistant: Correct! Next: what is the capital of Peru?",
         "user: You're welcome! Enjoy your trip.",
         "assistant: You're welcome! Enjoy your trip.",
+        "assistant: I've always wondered that too. Which do you eat?",
+        "user: I've always wondered that too. Which is healthier?",
     ]
     rows = defect_rows(split=None).filter(pl.col("kind") == "conversation")
     frame = pl.concat(
@@ -94,11 +97,12 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
     # An offer of help, a verdict and a "you're welcome" are searched in user turns only, a
     # life of its own in assistant turns only: each is the other role's ordinary talk.
     assistant = ASSISTANT_SPEAK.removeprefix("(?i)").removesuffix("|" + _HELPER_SPEAK)
-    user = USER_SPEAK.removeprefix("(?i)").removesuffix("|" + _OWN_LIFE)
+    user = USER_SPEAK.removeprefix("(?i)").removesuffix(f"|{_OWN_LIFE}|{_ME_TOO}")
     verdict, welcome = _VERDICT.removeprefix(r"^\s*"), _WELCOME.removeprefix(r"(?i)^\s*")
     whole = (
         f"(?i:{assistant})|(?im:^user: [^\n]*?{_HELPER_SPEAK})"
-        rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{user})|(?im:^assistant: [^\n]*?{_OWN_LIFE})"
+        rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{user})"
+        rf"|(?im:^assistant: [^\n]*?(?:{_OWN_LIFE}|{_ME_TOO}))"
         rf"|(?im:^user: {verdict})|(?im:^user: {welcome})"
     )
     found = frame.select(
@@ -106,7 +110,7 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
         pl.col("text").str.contains(whole).alias("whole"),
     )
     expected = [True, True, False, False, True, True, True, False, True, True, True, False, False]
-    expected += [True, False, True, False]
+    expected += [True, False, True, False, True, False]
     assert found["whole"].head(len(texts)).to_list() == expected
     assert found["parts"].to_list() == found["whole"].to_list()
 
