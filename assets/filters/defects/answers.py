@@ -325,6 +325,22 @@ _CODE_KINDS = (
     r"functions?|scripts?|query|queries|regex(?:es)?|regular expressions?|one-liners?|commands?|"
     r"snippets?|programs?|methods?|classes|sql|bash|code"
 )
+_CODE_WORDS = [
+    "function",
+    "script",
+    "quer",
+    "regex",
+    "regular expression",
+    "one-liner",
+    "command",
+    "snippet",
+    "program",
+    "method",
+    "class",
+    "sql",
+    "bash",
+    "code",
+]
 # ASCII word boundaries: it is searched in every row, and a Unicode boundary pushes the regex
 # engine off its fast path.
 _CODE_ASKED = (
@@ -383,9 +399,12 @@ class AnnouncedMissing(SpanRule):
         """Answers to a request for code that announce it ("Here's a one-liner that does
         exactly that.", "The function below ...", "Below is a query that ...") and hold no
         code at all: the code asked for is talked about, never given."""
-        # The request alone (an instruction, else a conversation's transcript) is searched
-        # first: most rows ask for no code.
-        asked = rows.filter(pl.coalesce("instruction", "text").str.contains(_CODE_ASKED))
+        # The request alone (an instruction, else a conversation's transcript), for a kind
+        # of code by its words first (one literal pass): most rows ask for no code.
+        request = pl.coalesce("instruction", "text")
+        asked = rows.filter(
+            request.str.contains_any(_CODE_WORDS, ascii_case_insensitive=True)
+        ).filter(request.str.contains(_CODE_ASKED))
         if asked.is_empty():
             return no_flags()
         found = (
@@ -754,9 +773,7 @@ class RepeatedSentences(DefectRule):
         # whole is said twice (`_copied_turns`).
         # A conversation's `response` holds all its assistant turns: a repeat found there
         # (few rows) is read again turn by turn.
-        whole = self._repeated(
-            rows.select("row_id", "kind", pl.lit(0, pl.UInt32).alias("_turn"), "response")
-        )
+        whole = self._repeated(rows.select("row_id", "kind", "response"), ("row_id",))
         chats = rows.filter(
             (pl.col("kind") == "conversation")
             & pl.col("row_id").is_in(whole["row_id"].unique().implode())
@@ -765,7 +782,7 @@ class RepeatedSentences(DefectRule):
         repeated = pl.concat(
             [
                 whole.filter(pl.col("kind") != "conversation"),
-                self._repeated(turns),
+                self._repeated(turns, ("row_id", "_turn")),
                 _copied_turns(turns),
             ]
         )
@@ -794,14 +811,14 @@ class RepeatedSentences(DefectRule):
         # asked to be the same.
         return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{_ASKED_SAME}")
 
-    def _repeated(self, answers: pl.DataFrame) -> pl.DataFrame:
+    def _repeated(self, answers: pl.DataFrame, answer: tuple[str, ...]) -> pl.DataFrame:
         """`row_id, kind, _sentence, len`: a sentence (or its gist) said more than once in
-        one answer (`answers`: `row_id, kind, _turn, response`)."""
+        one answer (`answers`: `row_id, kind, response` and the `answer` key's columns)."""
         sentences = (
             answers.select(
                 "row_id",
                 "kind",
-                "_turn",
+                *answer[1:],
                 prose(pl.col("response"))
                 .str.to_lowercase()
                 .str.extract_all(r"[^.!?\n]+")
@@ -813,7 +830,7 @@ class RepeatedSentences(DefectRule):
             )
             .filter(pl.col("_sentence").str.count_matches(" ") >= self.min_words - 1)
             # One long sentence cannot repeat: its answer needs no gist.
-            .filter(pl.len().over("row_id", "_turn") > 1)
+            .filter(pl.len().over(answer) > 1)
         )
         # A sentence said again in other small words ("The most moons are those orbiting a
         # planet …" / "The most moons are orbiting a planet …") has the same gist: the set of
@@ -842,7 +859,7 @@ class RepeatedSentences(DefectRule):
             .drop("_words")
         )
         return (
-            sentences.group_by("row_id", "kind", "_turn", "_gist", maintain_order=True)
+            sentences.group_by(*answer, "kind", "_gist", maintain_order=True)
             .agg(pl.col("_sentence").first(), pl.len().alias("len"))
             .filter(pl.col("len") > 1)
             .select("row_id", "kind", "_sentence", "len")

@@ -667,7 +667,6 @@ _FILLER = [
     "well",
 ]
 _YEAR = r"^(?:1[5-9]|20)\d\d$"
-_TABLE_ROW = r"(?m)^[ \t]*\|[^\n]*\|[ \t]*$"
 
 
 def _restated(texts: pl.DataFrame) -> pl.DataFrame:
@@ -682,6 +681,9 @@ def _restated(texts: pl.DataFrame) -> pl.DataFrame:
         # Two clauses with a figure at least, or nothing to compare.
         .filter(pl.col("_clause").list.len() >= 2)
         .explode("_clause")
+        # A table's cells give each row its own figures (a plan's weeks): no statement made
+        # twice.
+        .filter(~pl.col("_clause").str.contains("|", literal=True))
         .filter(
             ~pl.col("_clause").str.contains(_SEQUENCE)
             & ~pl.col("_clause").str.contains(_NOT_ASSERTED)
@@ -842,7 +844,12 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
         .replace_strict({True: "many", False: "few"})
     )
     counted = (
-        sentences.filter(pl.col("_sentence").str.contains(r"(?i)\bhas the|\bhave the|\bhad the"))
+        sentences.filter(
+            pl.col("_sentence").str.contains_any(
+                ["has the", "have the", "had the", "holds the", "hold the"],
+                ascii_case_insensitive=True,
+            )
+        )
         .pipe(_asserted_matches, _HAS_TOP)
         .select(
             "_uid",
@@ -1243,11 +1250,8 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
             ]
         )
         return found.unique("_uid", keep="first", maintain_order=True)
-    # A table's rows give each row its own figures (a plan's weeks): no statement made twice.
-    texts = (
-        frame.select("_uid", prose(pl.col("text")).alias("_text"))
-        .filter(pl.col("_text").str.count_matches(_VALUE) >= 2)
-        .with_columns(pl.col("_text").str.replace_all(_TABLE_ROW, " "))
+    texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
+        pl.col("_text").str.count_matches(_VALUE) >= 2
     )
     found = pl.concat(
         [

@@ -180,19 +180,8 @@ class RoleFlip(SpanRule):
         )
         if candidates.is_empty():
             return no_flags()
-        # A role-play a system prompt sets up holds for every turn, the first user turn too
-        # (whose context is empty).
-        staged = candidates.select(
-            "row_id",
-            pl.col("text")
-            .str.extract(r"^system: [^\n]*", 0)
-            .str.contains(ROLE_PLAY)
-            .alias("_staged"),
-        )
-        found = (
-            units(candidates, self.fields, self.roles)
-            .join(staged, on="row_id", how="left")
-            .with_columns(prose(pl.col("text"), unquote=self.unquote).alias("_prose"))
+        found = units(candidates, self.fields, self.roles).with_columns(
+            prose(pl.col("text"), unquote=self.unquote).alias("_prose")
         )
         asker = pl.coalesce(
             pl.col("_prose").str.extract(f"(?i){_ME_TOO}", 0),
@@ -200,15 +189,28 @@ class RoleFlip(SpanRule):
         )
         # The asker's voice is one of the pattern's alternatives: only units that match it
         # at all (few) are searched for it.
-        found = (
-            found.with_columns(first_match(pl.col("_prose"), (self.regex(),)).alias("_span"))
-            .filter(pl.col("_span").is_not_null())
-            .with_columns(
-                pl.coalesce(pl.when(pl.col("role") == "assistant").then(asker), "_span").alias(
-                    "_span"
-                )
-            )
+        found = found.with_columns(
+            first_match(pl.col("_prose"), (self.regex(),)).alias("_span")
+        ).filter(pl.col("_span").is_not_null())
+        # (User turns are most of the matches: their own voice is the user's.)
+        found = pl.concat(
+            [
+                found.filter(pl.col("role") != "assistant"),
+                found.filter(pl.col("role") == "assistant").with_columns(
+                    pl.coalesce(asker, "_span").alias("_span")
+                ),
+            ]
         )
+        # A role-play a system prompt sets up holds for every turn, the first user turn too
+        # (whose context is empty): read on the rows of the units that matched.
+        staged = candidates.filter(pl.col("row_id").is_in(found["row_id"].implode())).select(
+            "row_id",
+            pl.col("text")
+            .str.extract(r"^system: [^\n]*", 0)
+            .str.contains(ROLE_PLAY)
+            .alias("_staged"),
+        )
+        found = found.join(staged, on="row_id", how="left")
         hits = found.filter(~self.exempt().fill_null(False))
         return decisions(
             hits,
