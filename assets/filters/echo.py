@@ -21,9 +21,10 @@ one space), a response echoes its instruction when
 
 - it restates the request: every word it has is the request's ("The process of making
   cheese." for "Describe the process of making cheese.", "Good exercises for your knees" for
-  "What are some good exercises for my knees?"), unless the request is a yes/no or either-or
-  question ("The Nile is longer.") or holds material after a colon or in quotes ("Sort:
-  pear apple fig").
+  "What are some good exercises for my knees?"), or three or more of the request's words
+  wrapped in filler alone ("Okay, so you want to get candle wax out of a tablecloth."),
+  unless the request is a yes/no or either-or question ("The Nile is longer.") or holds
+  material after a colon or in quotes ("Sort: pear apple fig").
 
 A simulated user turn that repeats the assistant turn before it is an echo too. A response
 that is part of the instruction with its case or punctuation changed ("Where are you going?"

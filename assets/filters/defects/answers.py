@@ -361,7 +361,8 @@ class AnnouncedMissing(SpanRule):
     or a last sentence that promises what never comes ("I'll walk you through it step by
     step.", "Please find the summary below."), or an announcement followed by a sign-off
     alone, or one in mid-paragraph whose paragraph talks about what it announced instead of
-    giving it ("Here is the query you need. It joins the two tables ...")."""
+    giving it ("Here is the query you need. It joins the two tables ..."), or code asked for,
+    announced and only described, with no code anywhere in the answer."""
 
     config_key: ClassVar[str] = "announced_missing"
     fields: ClassVar = ANSWER_FIELDS
@@ -753,10 +754,13 @@ _ASKED_SAME = (
 
 @dataclass(frozen=True)
 class RepeatedSentences(DefectRule):
-    """The same sentence (of at least `min_words` words) twice in what the assistant says: an
-    explanation given twice, a looping generation too short for the n-gram rules; and in any
-    conversation turn, a sentence of `min_loop_words` or more said `loop_times` times in a
-    row within one line (a simulated user stuck in a loop; a pasted log's lines are lines)."""
+    """The same sentence (of at least `min_words` words) twice in one answer (an instruction's
+    response, one assistant turn) or an assistant turn copied whole into a later one: an
+    explanation given twice, a looping generation too short for the n-gram rules. Not a
+    revision the user asked for, a sentence the request gives, or parts asked to be the
+    same. And in any conversation turn, a sentence of `min_loop_words` or more said
+    `loop_times` times in a row within one line (a simulated user stuck in a loop; a pasted
+    log's lines are lines)."""
 
     config_key: ClassVar[str] = "repeated_sentences"
     min_words: ClassVar[int] = 5

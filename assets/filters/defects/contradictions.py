@@ -18,7 +18,8 @@
 - one statement made twice with another figure: "At sea level, water boils at 100 °C ... At
   sea level, though, water boils at around 90 °C";
 - a superlative and its rival: "Mercury is the hottest planet ... Venus is even hotter than
-  Mercury", "Asia is the largest continent ... Africa is the largest continent";
+  Mercury", "Asia is the largest continent ... Africa is the largest continent", "Saturn has
+  the most moons ... Jupiter has more moons than any other planet";
 - a yes that the answer then denies, in the forms of a requirement or a category: "Do I need
   a visa?" "Yes, ... no visa is required"; "Are spiders insects?" "Yes, ... biologists do not
   count them as insects"; or, after an unreserved yes, as an act ("Can I mix them?" "Yes,

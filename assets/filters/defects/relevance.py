@@ -15,7 +15,11 @@ A question between two named things ("QWERTY or Dvorak?", "the difference betwee
 a bond") is answered by naming at least one of them: an answer of prose that names neither,
 and no "both", "neither" or yes/no, answers something else; so does one that names the
 question's numbered thing ("type 2 diabetes") only with another number ("Type 1 diabetes is
-..."). These need no embedding."""
+..."). These need no embedding.
+
+Not judged: a piece asked for (a poem, a sentence to finish, and a short follow-up such as
+"Another one!" that asks for more of it), a short answer that ends asking back, and an answer
+in the first person to a question about the assistant itself ("What can't you do?")."""
 
 from __future__ import annotations
 

@@ -3,7 +3,11 @@ I assist you today?", "I'm afraid I'm not a helpful AI", "I'm your virtual assis
 you like a few more ideas?", "Sure! Here's a recipe for ...", "You're welcome!", or "Correct!
 Next: ..." in a quiz the user asked to take), or an assistant who talks like the user
 ("Thanks for your help!", or a life of its own and a question: "My daughter still wakes at 3
-a.m. Do you have any tips?")."""
+a.m. Do you have any tips?", or the asker's side of the question: "I've always wondered that
+too", "Same here, I'm thinking about picking up Rust too"), whatever an assistant's opening
+before it ("Good question, ..."). A user turn in an agent's voice ("What seems to be the
+problem?", "Thank you for contacting support! Your ticket number is ...") is one too. A
+role-play the user or a system prompt sets up swaps the voices on purpose."""
 
 from __future__ import annotations
 
