@@ -349,6 +349,7 @@ _CODE_ASKED = (
 )
 # An answer that points at what it gives and names it as code ("Here's a pattern that ...").
 _POINTER = r"(?i)\b(?:here(?:'s| is| are)|below|the following|as follows)\b[^.!?\n]{0,60}"
+_POINTER_WORDS = ["here's", "here is", "here are", "below", "the following", "as follows"]
 _CODE_NAMED = r"(?i)\b(?:" + _CODE_KINDS + r"|pattern|expression|one-liner)\b"
 # Code in an answer: a backtick, brackets or operators prose has no use for, a call
 # ("SUM(qty)"), a dotted name ("str.isdigit").
@@ -402,10 +403,15 @@ class AnnouncedMissing(SpanRule):
         code at all: the code asked for is talked about, never given."""
         # The request alone (an instruction, else a conversation's transcript), for a kind
         # of code by its words first (one literal pass): most rows ask for no code.
+        # An answer that points at nothing it gives is rarer still: its pointer words first.
         request = pl.coalesce("instruction", "text")
-        asked = rows.filter(
-            request.str.contains_any(_CODE_WORDS, ascii_case_insensitive=True)
-        ).filter(request.str.contains(_CODE_ASKED))
+        asked = (
+            rows.filter(
+                pl.col("response").str.contains_any(_POINTER_WORDS, ascii_case_insensitive=True)
+            )
+            .filter(request.str.contains_any(_CODE_WORDS, ascii_case_insensitive=True))
+            .filter(request.str.contains(_CODE_ASKED))
+        )
         if asked.is_empty():
             return no_flags()
         found = (
