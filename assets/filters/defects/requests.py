@@ -717,7 +717,7 @@ CONTINUED = (
 # format as the previous examples", "like sample 2". Before the plain "in the same format"
 # below: on a tie the leftmost-first engine takes the earlier alternative, the longer span.
 SAME_AS_UNSEEN = (
-    r"(?i:(?:\b(?:in|with|following|using) )?\bthe same \p{L}+ as (?:(?:the|these|those) "
+    r"(?i:(?:\b(?:in|with|following|using) )?\bthe same [a-z]+ as (?:(?:the|these|those) "
     r"(?:(?:previous|preceding|earlier|above|last|other) (?:examples?|samples?|ones?|questions?|"
     r"answers?|posts?)|(?:examples?|samples?|ones?) (?:above|before|earlier))|(?:example|sample|"
     r"exhibit|listing|answer|version|draft)s? (?:#?\d+|(?-i:[A-D]))\b)"
@@ -726,12 +726,14 @@ SAME_AS_UNSEEN = (
 )
 # Something said before that never was, named by what it is: "Plug the numbers into the
 # formula from earlier" in a first answer, "Use the method mentioned before".
+# (Their free words are ASCII letters: the Unicode letter class would grow the automaton of
+# the joined pattern every candidate unit is searched with.)
 _SAID_THINGS = (
     r"formula|method|approach|rule|trick|recipe|example|list|table|code|steps?|numbers|figures|"
     r"values|equation|definition|version|ones?|tips?|advice|plan"
 )
 SAID_BEFORE = (
-    r"(?i:\b(?:the|that|this|those|these) (?:\p{L}+ ){0,2}?(?:" + _SAID_THINGS + r") (?:(?:from|"
+    r"(?i:\b(?:the|that|this|those|these) (?:[a-z]+ ){0,2}?(?:" + _SAID_THINGS + r") (?:(?:from|"
     r"(?:i |you )?gave|(?:i )?showed|(?:i )?mentioned|given|shown) (?:earlier|before)|(?:we |i )?"
     r"used earlier|mentioned previously)\b)"
 )
