@@ -15,6 +15,26 @@ REPEATS_BY_FORM = (
     r"verses?|nursery rhymes?|lullab(?:y|ies)|hymns?|carols?|jingles?)\b"
 )
 
+# A request a careful assistant declines: to deceive someone as someone else, to get into what
+# is another's without their consent, to steal or to defraud. A refusal is the answer it
+# should get, so a refusal rule lets it stand. Read on the request only (an answer that
+# refuses says "phishing" of any request it turns down).
+ASKS_FOR_HARM = (
+    r"(?i)\b(?:pretend(?:ing)? to be (?:from |an? |the )?(?-i:\p{Lu})|impersonat\w*|"
+    r"pos(?:e|ing) as (?:an? |the )?(?:(?-i:\p{Lu})|bank|police|officer|doctor)|phishing|"
+    r"scam (?:people|someone|elderly|old)|without (?:their|his|her|them|anyone|the owner's|"
+    r"my \p{L}+'s|\p{L}+'s) (?:knowing|knowledge|permission|consent|noticing|finding out)|"
+    r"without (?:knowing|having) the password|(?:get|break|hack|log|sneak) (?:in)?to (?:my |his |"
+    r"her |their |a |the )?(?:neighbou?r|ex|boss|partner|wife|husband|girlfriend|boyfriend|"
+    r"coworker|colleague|someone)(?:'s|s')|someone else's|steal (?:someone|a |an |money|their|"
+    r"his|her|people|from)|shoplift\w*|untraceable|fake (?:id|passport|reviews?|doctor's note|"
+    r"sick note|receipts?|invoices?)|forge[sd]? (?:a |an |my |his |her )?(?:signature|document|"
+    r"note|check|cheque|prescription|id|passport|letter)|read (?:my |his |her |their )(?:\p{L}+ )?"
+    r"(?:wife|husband|partner|girlfriend|boyfriend|kid|daughter|son|ex)(?:'s|s') (?:messages|"
+    r"texts|email|dms)|spy on|stalk\w*|track (?:my |his |her )?(?:ex|wife|husband|partner|"
+    r"girlfriend|boyfriend)\b)"
+)
+
 
 def requests(rows: pl.DataFrame) -> pl.DataFrame:
     """`row_id, request`: an instruction row's instruction and input, or every user turn of a
@@ -28,15 +48,24 @@ def requests(rows: pl.DataFrame) -> pl.DataFrame:
     if chats.is_empty():
         return out
     turns = (
-        chats.select("row_id", decoded().alias("m"))
-        .explode("m")
-        .filter(pl.col("m").struct.field("role") == "user")
+        turn_texts(chats, "user")
         .group_by("row_id")
-        .agg(pl.col("m").struct.field("content").fill_null("").str.join("\n").alias("_user"))
+        .agg(pl.col("content").fill_null("").str.join("\n").alias("_user"))
     )
     return out.join(turns, on="row_id", how="left").select(
         "row_id",
         pl.concat_str(["request", "_user"], separator="\n", ignore_nulls=True).alias("request"),
+    )
+
+
+def turn_texts(chats: pl.DataFrame, role: str) -> pl.DataFrame:
+    """`row_id, content`: each turn of `role` of the conversations `chats`, in order. Decodes
+    them: call it on a few rows."""
+    return (
+        chats.select("row_id", decoded().alias("m"))
+        .explode("m")
+        .filter(pl.col("m").struct.field("role") == role)
+        .select("row_id", pl.col("m").struct.field("content").alias("content"))
     )
 
 

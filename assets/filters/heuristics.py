@@ -3,13 +3,15 @@ non-printable characters, repeated lines and repeated word n-grams. All vectoriz
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from typing import ClassVar
 
 import polars as pl
 from pydantic import Field, model_validator
 
-from assets.filters.asked import REPEATS_BY_FORM, unless_asked
+from assets.filters.asked import ASKS_FOR_HARM, REPEATS_BY_FORM, turn_texts, unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.text import body
 from assets.models.output_screens import REFUSAL_PATTERNS
@@ -25,6 +27,18 @@ _LIST_NUMBER = r"^\s*\d{1,3}[.):]\s+"
 # in a row ("very very very very very", "so good so good so good so good").
 _LOOP_TIMES = 5
 _LOOP_PERIODS = (1, 2, 3, 4)
+# A longer phrase looping needs fewer turns to be a loop: five to eight words three times in
+# a row ("and the museum and the gallery and the museum and the gallery and the museum ...").
+_LONG_LOOP_TIMES = 3
+_LONG_LOOP_PERIODS = (5, 6, 7, 8)
+# ... which repeats at least this many of its three-word n-grams (fewer: no such loop).
+_LONG_LOOP_MIN_REPEATS = 5
+# An n-gram's number: its words' hashes (this seed) weighted by powers of this base.
+_GRAM_SEED = 20_261_207
+_GRAM_BASE = 1_000_003
+# A markdown table's row: a plan's or a schedule's cells repeat by design ("Run 1 min / walk
+# 2 min" on three days of a week); a table whose rows loop is `repeated_lines`' to find.
+_TABLE_LINE = r"(?m)^[ \t]*\|[^\n]*$"
 
 
 def _flagged(
@@ -230,9 +244,11 @@ _REFUSING_WORDS = [
     "rather not",
     "prefer not to",
 ]
+# Up to the inability itself: past an apology's own "I'm" ("I'm sorry, but I can't ..."),
+# whose "but" belongs to the apology and hedges nothing.
 _UP_TO_INABILITY = (
-    r"(?is)^.*?\bi(?: can(?:not|'t)?| won't| will|'m| am| must| have to| need to|'d| would|"
-    r" prefer)\b"
+    r"(?is)^.*?\bi(?: can(?:not|'t)?| won't| will|(?:'m| am) (?:unable|not)| must| have to|"
+    r" need to|'d| would| prefer)\b"
 )
 # A conversation's transcript opens each assistant turn with its role: the refusal patterns
 # anchored at a response's start read every assistant turn's start there (a refusal in the
@@ -291,7 +307,7 @@ class Refusal(RowFilter):
         )
         conversation = pl.col("kind") == "conversation"
         turn_refusal = pl.col("_refusal")
-        return _flagged(
+        flagged = _flagged(
             rows.join(turns, on="row_id", how="left"),
             matched.is_not_null() | turn_refusal.is_not_null(),
             self.name,
@@ -304,6 +320,8 @@ class Refusal(RowFilter):
                 response=response.str.slice(0, 200),
             ),
         )
+        # A phishing email or a way into another's account is a request to refuse.
+        return unless_asked(flagged, rows, ASKS_FOR_HARM)
 
 
 def _turn_refusals(rows: pl.DataFrame) -> pl.DataFrame:
@@ -355,11 +373,12 @@ def _turn_refusals(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _loops(rows: pl.DataFrame) -> pl.DataFrame:
-    """`row_id, _loop`: whether a row's words (`_words`) hold one to four words repeated
-    `_LOOP_TIMES` times in a row (a loop of period k: each word equal to the one k before,
-    for (times - 1) * k words on)."""
-    looped = [
+def _loops(maybe: pl.DataFrame, rows: pl.DataFrame, tables: bool = True) -> pl.DataFrame:
+    """`row_id, _loop`: whether a row of `maybe` holds one to four words (`_words`) repeated
+    `_LOOP_TIMES` times in a row (a loop of period k: each word equal to the one k before, for
+    (times - 1) * k words on), or five to eight words, digits counted (a plan's lines differ
+    by their figures), nearly `_LONG_LOOP_TIMES` times: the last word may be cut off."""
+    short = [
         pl.col("_words")
         .list.eval(
             (pl.element() == pl.element().shift(k))
@@ -371,7 +390,25 @@ def _loops(rows: pl.DataFrame) -> pl.DataFrame:
         == (_LOOP_TIMES - 1) * k
         for k in _LOOP_PERIODS
     ]
-    return rows.select("row_id", pl.any_horizontal(looped).fill_null(False).alias("_loop"))
+    span = [(_LONG_LOOP_TIMES - 1) * k - 1 for k in _LONG_LOOP_PERIODS]
+    long = [
+        pl.col("_all_words")
+        .list.eval((pl.element() == pl.element().shift(k)).cast(pl.Int32).rolling_sum(width).max())
+        .list.first()
+        == width
+        for k, width in zip(_LONG_LOOP_PERIODS, span, strict=True)
+    ]
+    # The words with digits, of the rows whose n-grams repeat enough for a long loop only.
+    longer = maybe.filter(pl.col("_count") - pl.col("_distinct") >= _LONG_LOOP_MIN_REPEATS)
+    text = body(("response", "text"))
+    if not tables:
+        text = text.str.replace_all(_TABLE_LINE, "")
+    texts = rows.filter(pl.col("row_id").is_in(longer["row_id"].implode())).select(
+        "row_id", text.str.to_lowercase().str.extract_all(r"\w+").alias("_all_words")
+    )
+    return maybe.join(texts, on="row_id", how="left").select(
+        "row_id", pl.any_horizontal(short + long).fill_null(False).alias("_loop")
+    )
 
 
 class NonPrintableConfig(Strict):
@@ -434,14 +471,7 @@ class RepeatedLines(RowFilter):
             .then(pl.col("response"))
             .otherwise(body(("response", "text")))
         )
-        # A numbered list that loops ("4. Harbor Brew\n5. Harbor Brew") repeats its items
-        # under new numbers: the numbers are not the line.
-        lines = text.str.split("\n").list.eval(
-            pl.element()
-            .str.replace(_LIST_NUMBER, "")
-            .str.strip_chars()
-            .filter(pl.element().str.strip_chars() != "")
-        )
+        lines = _lines_of(text)
         count = lines.list.len()
         fraction = (1 - lines.list.n_unique() / count.clip(lower_bound=1)).fill_null(0)
         flagged = _flagged(
@@ -451,9 +481,47 @@ class RepeatedLines(RowFilter):
             fraction,
             _evidence(fraction=fraction, lines=count),
         )
+        flagged = self._within_a_turn(flagged, rows)
         # A chorus sung twice, a cheer or a blank form is what the request asked for (in an
         # instruction or any user turn of a conversation).
         return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
+
+    def _within_a_turn(self, flagged: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+        """`flagged` without the conversations whose lines repeat only across turns: a turn
+        that restates an earlier one ("add a last line": the poem again, one line longer)
+        revises it, it does not loop. Decodes only the flagged conversations."""
+        chats = rows.filter(
+            (pl.col("kind") == "conversation")
+            & pl.col("messages").is_not_null()
+            & pl.col("row_id").is_in(flagged["row_id"].implode())
+        )
+        if chats.is_empty():
+            return flagged
+        turns = (
+            turn_texts(chats, "assistant")
+            .select("row_id", _lines_of(pl.col("content")).alias("_lines"))
+            .with_columns(pl.col("_lines").list.len().alias("_count"))
+            .filter(
+                (pl.col("_count") >= 3)
+                & (
+                    1 - pl.col("_lines").list.n_unique() / pl.col("_count").clip(lower_bound=1)
+                    > self.max_fraction
+                )
+            )
+        )
+        across = chats.filter(~pl.col("row_id").is_in(turns["row_id"].implode()))["row_id"]
+        return flagged.filter(~pl.col("row_id").is_in(across.implode()))
+
+
+def _lines_of(text: pl.Expr) -> pl.Expr:
+    """A text's non-blank lines, stripped, without a list item's number: a numbered list
+    that loops ("4. Harbor Brew\n5. Harbor Brew") repeats its items under new numbers."""
+    return text.str.split("\n").list.eval(
+        pl.element()
+        .str.replace(_LIST_NUMBER, "")
+        .str.strip_chars()
+        .filter(pl.element().str.strip_chars() != "")
+    )
 
 
 class RepeatedNgramsConfig(Strict):
@@ -486,11 +554,42 @@ class RepeatedNgrams(RowFilter):
         return [cls(config.n, config.max_fraction)] if config.enabled else []
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        flagged = self._measured(rows, tables=True)
+        # A table's cells repeat by design (a plan's weeks, a timetable): a row flagged with a
+        # table in it is measured again without its table rows (only those few rows pay).
+        tabled = rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode())).filter(
+            body(("response", "text")).str.contains("|", literal=True)
+        )
+        if not tabled.is_empty():
+            flagged = pl.concat(
+                [
+                    flagged.filter(~pl.col("row_id").is_in(tabled["row_id"].implode())),
+                    self._measured(tabled, tables=False),
+                ]
+            )
+        # A tongue twister asked for three times loops on purpose.
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
+
+    def _measured(self, rows: pl.DataFrame, tables: bool) -> pl.DataFrame:
+        """The rows whose n-grams repeat past the limit or loop (with or without the rows of
+        a markdown table), as decisions."""
         # Words of two or more characters: the digits and one-letter variables of a formula
         # repeat without any loop in the generation.
-        words = body(("response", "text")).str.to_lowercase().str.extract_all(_NGRAM_WORD)
-        shifted = [pl.element().shift(-k) for k in range(self.n)]
-        grams = pl.col("_words").list.eval(pl.concat_str(shifted, separator=" ").drop_nulls())
+        text = body(("response", "text"))
+        if not tables:
+            text = text.str.replace_all(_TABLE_LINE, "")
+        words = text.str.to_lowercase().str.extract_all(_NGRAM_WORD)
+        # An n-gram as one 64-bit number (its words' hashes, weighted by position, wrapping):
+        # counted and told apart as the joined strings are, without building the strings.
+        weighted = [
+            pl.element().shift(-k) * pl.lit(pow(_GRAM_BASE, k, 1 << 64), dtype=pl.UInt64)
+            for k in range(self.n)
+        ]
+        grams = (
+            pl.col("_words")
+            .list.eval(pl.element().hash(_GRAM_SEED))
+            .list.eval(reduce(operator.add, weighted).drop_nulls())
+        )
         # The words and the n-grams' counts as columns, computed once (inline, the condition
         # and the evidence each built every row's n-grams again; the loop search reads the
         # same words).
@@ -513,17 +612,15 @@ class RepeatedNgrams(RowFilter):
         )
         counted = (
             counted.drop("_words")
-            .join(_loops(maybe), on="row_id", how="left")
+            .join(_loops(maybe, rows, tables), on="row_id", how="left")
             .with_columns(pl.col("_loop").fill_null(False))
         )
         count = pl.col("_count")
         fraction = (1 - pl.col("_distinct") / count.clip(lower_bound=1)).fill_null(0)
-        flagged = _flagged(
+        return _flagged(
             counted,
             ((count >= 2 * self.n) & (fraction > self.max_fraction)) | pl.col("_loop"),
             self.name,
             fraction,
             _evidence(fraction=fraction, ngrams=count, n=pl.lit(self.n), loop=pl.col("_loop")),
         )
-        # A tongue twister asked for three times loops on purpose.
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")

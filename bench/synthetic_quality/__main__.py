@@ -67,15 +67,28 @@ def _defect(step: object) -> bool:
     return type(step).__module__.startswith(DEFECT_MODULE)
 
 
+# The recipe's language allowlist is a policy, not a defect rule: a question wholly in Spanish
+# answered in Spanish is sound data that an English-only recipe drops on purpose.
+POLICY_RULES = ("language.not_allowed",)
+
+
 def evaluate(rows: pl.DataFrame, steps: list) -> pl.DataFrame:
-    """Per row of the set: dropped or not, and by which rule (the first that dropped it)."""
+    """Per row of the set: dropped or not, by which rule (the first that dropped it), and
+    whether only the language policy dropped it."""
     out = run_steps(without_labels(rows), steps, "filtered")
-    first = out.decisions.filter(pl.col("action") == "drop").unique(
-        "row_id", keep="first", maintain_order=True
+    drops = out.decisions.filter(pl.col("action") == "drop")
+    first = drops.unique("row_id", keep="first", maintain_order=True)
+    policy_only = drops.group_by("row_id").agg(
+        pl.col("rule").is_in(POLICY_RULES).all().alias("policy_only")
     )
-    return rows.join(
-        first.select("row_id", "rule", "evidence"), on="row_id", how="left"
-    ).with_columns(pl.col("rule").is_not_null().alias("dropped"))
+    return (
+        rows.join(first.select("row_id", "rule", "evidence"), on="row_id", how="left")
+        .join(policy_only, on="row_id", how="left")
+        .with_columns(
+            pl.col("rule").is_not_null().alias("dropped"),
+            pl.col("policy_only").fill_null(False),
+        )
+    )
 
 
 LABEL_COLUMNS = LABELS
@@ -112,6 +125,15 @@ def report(judged: pl.DataFrame, show: int) -> dict[str, float]:
     dropped_share = defective["dropped"].mean() or 0.0
     kept_share = 1 - (sound["dropped"].mean() or 0.0)
     print(f"\ngate: defective rows dropped {dropped_share:.3f}, sound rows kept {kept_share:.3f}")
+    by_policy = sound.filter(pl.col("policy_only")).height
+    if by_policy:
+        # Reported beside the headline, never instead of it: the headline counts every drop.
+        rest = sound.filter(~pl.col("policy_only"))
+        print(
+            f"  {by_policy} sound rows were dropped only by the recipe's language allowlist "
+            f"({', '.join(POLICY_RULES)}); of the other {rest.height} sound rows "
+            f"{1 - (rest['dropped'].mean() or 0.0):.3f} were kept"
+        )
     for title, frame in (
         ("sound rows dropped", sound.filter(pl.col("dropped"))),
         ("defective rows kept", defective.filter(~pl.col("dropped"))),

@@ -64,7 +64,7 @@ def main() -> None:
         kinds=["instruction", "preference", "conversation"],
     )
     judge = JudgeScores(config, ModelContext(Warehouse(home), "bench-scorers"))
-    extra = (*bench.LABEL_COLUMNS, "rule", "evidence", "dropped")
+    extra = (*bench.LABEL_COLUMNS, "rule", "evidence", "dropped", "policy_only")
     scored = judge.apply(passed.drop([c for c in passed.columns if c in extra])).rows
     labelled = scored.select("row_id", "judge_score").join(
         passed.select("row_id", "label", "category"), on="row_id"

@@ -81,6 +81,29 @@ GENERATED_LABEL = (
     r"(?im:^[^\n]*\n[ \t]*(?:user|generated|synthetic)[ _-](?:question|query|prompt|request|"
     r"message|instruction)[ \t]*:)"
 )
+# A generator's prompt line and the slot it filled, left in a turn: "Generate a realistic
+# question a beginner gardener might ask.\nQuestion: How often ...". The prompt's line is a
+# finished directive (a line ending on a colon introduces an example the user gives).
+GENERATOR_PROMPT = (
+    r"(?im:^(?:user: )?[ \t]*(?:please )?(?:generate|write|create|produce|come up with|invent|"
+    r"simulate)\b"
+    r"[^\n]*\b(?:question|prompt|instruction|query|request|message|task)\b[^\n]*[^:\n]\n[ \t]*"
+    r"(?:question|prompt|instruction|query|request|message|task):)"
+)
+# The labels GENERATOR_PROMPT ends on, found at once: only rows with one are searched for it.
+_GENERATOR_LABELS = [
+    f"\n{label}:" for label in ("question", "prompt", "instruction", "query", "request", "message")
+] + ["\ntask:"]
+# A self-chat generator's header on a simulated turn: "[Simulated user | persona: retired
+# teacher, 67 | goal: ...]", "[Synthetic user turn]".
+PERSONA_HEADER = (
+    r"(?i:\[[^\]\n]{0,60}\b(?:persona|goal|intent|scenario|user profile):[^\]\n]{0,200}\]"
+    r"|\[(?:simulated|synthetic|generated) (?:user|assistant|persona|turn|dialogue|"
+    r"conversation)\b[^\]\n]{0,200}\])"
+)
+_PERSONA_CUES = ["persona:", "goal:", "intent:", "scenario:", "user profile:"] + [
+    f"[{kind} " for kind in ("simulated", "synthetic", "generated")
+]
 PIPELINE_NOTE = (
     r"(?i:\[\s*end of (?:the )?(?:response|answer|assistant turn|turn|conversation|output)\b"
     r"[^\]\n]*\]|\(\s*(?:respond|answer|reply|write|keep (?:it|the answer|your answer))\b"
@@ -122,6 +145,8 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?im:^\s*(?:rewritten|evolved|created|revised|given|original|improved|generated|"
     r"(?:more )?complex)\s+(?:prompt|instruction|question|task)\s*:)",
     GENERATED_LABEL,
+    GENERATOR_PROMPT,
+    PERSONA_HEADER,
     # A chat transcript's role labels inside one turn or answer: "Human: ...\nAssistant:"
     # (a user turn and then the assistant's label; a dialogue between people or a robot is
     # no transcript of this chat).
@@ -200,6 +225,7 @@ DISCLAIMERS = (
     # don't have a body", "As a machine learning model, I don't experience weekends", "I'm
     # just a computer program, so I can't taste food".
     r"|\b(?:as|being) an? (?:ai|artificial intelligence|machine|machine learning model|"
+    r"(?:large )?language model|llm|"
     r"computer program|program|bot|chatbot|virtual assistant|digital assistant)\b[^.!?\n]{0,40}?"
     r"\bi (?:do not|don't|cannot|can't|am not|have no|have never|never|lack)\b"
     r"|\bi(?:'m| am) (?:just |only |merely |simply )?an? (?:computer program|machine|bot|"
@@ -315,21 +341,30 @@ class TemplateLeak(SpanRule):
         parts = [
             part
             for part in TEMPLATE_SCAFFOLDING_PARTS
-            if part not in (_TRANSCRIPT_LABELS, _DIRECTIVE)
+            if part not in (_TRANSCRIPT_LABELS, _DIRECTIVE, GENERATOR_PROMPT, PERSONA_HEADER)
         ] + [*(f"(?i:{words})" for words in _DIRECTIVE_WORDS), _DIRECTIVE_LINE]
         scaffolding = [text.str.contains(part) for part in parts] + [
             text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")
         ]
+        cues = lines + _GENERATOR_LABELS + _PERSONA_CUES
         return pl.any_horizontal(
-            [*scaffolding, text.str.contains_any(lines, ascii_case_insensitive=True)]
+            [*scaffolding, text.str.contains_any(cues, ascii_case_insensitive=True)]
         )
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")
+        # (The label the user named: "Use a clear 'Original question:' format", found
+        # without the line break the span starts with.)
+        label = span.str.strip_chars()
         answer_about = (pl.col("role") != "user") & (
-            mentioned(span, pl.col("prompt")) | mentioned(span, pl.col("context"))
+            mentioned(label, pl.col("prompt")) | mentioned(label, pl.col("context"))
         )
         user_about = (pl.col("role") == "user") & pl.col("text").str.contains(_ABOUT_FORMATS)
+        # A prompt or a persona the user asked for holds slots and headers.
+        asked_prompt = (pl.col("role") != "user") & _asked(_WANTS_PROMPT + r"|(?i)\bpersonas?\b")
+        prompt_parts = asked_prompt & (
+            pl.col("_span").str.contains(SLOT) | pl.col("_span").str.contains(PERSONA_HEADER)
+        )
         # Question/answer pairs are what a quiz or flashcards request asks for.
         quiz = pl.col("_span").str.contains(r"(?i)^\s*question") & (
             (pl.col("role") == "user") | _asked(_WANTS_QUESTIONS)
@@ -357,7 +392,16 @@ class TemplateLeak(SpanRule):
         slot = pl.col("_span").str.contains(SLOT) & (
             _asked(_ASKS_ABOUT_SLOTS) | _asked(_WANTS_TEMPLATE) | (pl.col("field") == "text")
         )
-        return answer_about | user_about | quiz | user_directive | asked_for | quoted | slot
+        return (
+            answer_about
+            | user_about
+            | quiz
+            | user_directive
+            | asked_for
+            | quoted
+            | slot
+            | prompt_parts
+        )
 
 
 def _escaped(line: str) -> str:

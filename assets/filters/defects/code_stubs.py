@@ -53,7 +53,11 @@ _TODO = re.compile(
     r"left as an exercise)|\bunimplemented!\(|\btodo!\(|"
     r"throw new NotImplementedException|"
     # A function whose one act is to say it is not written: throw/raise/panic "not implemented".
-    r"(?:throw|raise|panic)\b[^\n]{0,60}?not (?:yet )?implemented"
+    r"(?:throw|raise|panic)\b[^\n]{0,60}?not (?:yet )?implemented|"
+    # A comment that holds the place of the code, whoever's it is: "// implementation goes
+    # here", "# logic here", "/* solution here */" (a whole comment, to its line's end).
+    r"(?m:(?:#|//|/\*|--)[ \t]*(?:\w+ ){0,3}(?:code|logic|implementation|body|algorithm|"
+    r"solution|steps?)(?: \w+){0,2} (?:goes |go )?here[.!]?[ \t]*(?:\*/)?[ \t]*$)"
 )
 # The user asked for the outline of code, not the code (or for code that does nothing).
 ASKED_FOR_STUBS = (
@@ -103,8 +107,9 @@ def python_problem(code: str) -> str | None:
     """Why a Python block is not working code (a syntax error, a stub function), or None."""
     if ">>>" in code:
         return None  # a doctest session, not a module
+    source = textwrap.dedent(code)
     try:
-        tree = ast.parse(textwrap.dedent(code))
+        tree = ast.parse(source)
     except SyntaxError as exc:
         return f"does not parse: {exc.msg} (line {exc.lineno})"
     abstract_classes: set[int] = set()
@@ -114,6 +119,7 @@ def python_problem(code: str) -> str | None:
             and {ast.unparse(b) for b in node.bases} & _ABSTRACT_BASES
         ):
             abstract_classes.update(id(child) for child in node.body)
+    lines = source.splitlines()
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
@@ -121,7 +127,32 @@ def python_problem(code: str) -> str | None:
             continue
         if _is_stub_body(node.body):
             return f"function {node.name} is a stub"
+        if _comment_and_constant(node, lines):
+            return f"function {node.name} returns a constant under a comment"
     return None
+
+
+def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: list[str]) -> bool:
+    """A function whose one statement (a docstring aside) returns a constant, with a comment
+    in its body: the comment stands where the work should be."""
+    statements = [
+        s for s in node.body if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+    ]
+    if len(statements) != 1 or not isinstance(statements[0], ast.Return):
+        return False
+    value = statements[0].value
+    constant = (
+        value is None
+        or isinstance(value, ast.Constant)
+        or (
+            isinstance(value, ast.List | ast.Dict | ast.Tuple)
+            and not getattr(value, "elts", None)
+            and not getattr(value, "keys", None)
+        )
+    )
+    # The lines after the signature: a comment before the first statement is the body's.
+    body = source[node.lineno : (node.end_lineno or node.lineno)]
+    return constant and any(line.lstrip().startswith("#") for line in body)
 
 
 _STRINGS_AND_COMMENTS = re.compile(
@@ -191,6 +222,30 @@ _MAY_BE_EMPTY = re.compile(
 )
 
 
+# A function whose body is comments and a constant returned: the comment stands in for the
+# work ("// ...\n return \"\";", "// search here\n return -1;").
+_CONSTANT_RETURN_BODY = re.compile(
+    r"(?m)(?:\b(?:function|fn|func|fun)\b[ \t]*\*?[ \t]*(?:\([^()\n]*\)[ \t]*)?([\w$]*)"
+    r"|^[ \t]*(?:[\w<>\[\],?*&:]+[ \t]+)+([\w$]+))"
+    r"[ \t]*(?:<[^>\n]*>)?\([^()]*\)[^{};\n]{0,60}\{((?:\s|//[^\n]*|/\*.*?\*/)*)"
+    r"return\s+(?:-?\d+(?:\.\d+)?|\"\"|''|null|nil|None|nullptr|false|true|\[\]|\{\}|"
+    r"string\.Empty|String::new\(\))\s*;?((?:\s|//[^\n]*|/\*.*?\*/)*)\}",
+    re.S,
+)
+
+
+def constant_return_problem(code: str) -> str | None:
+    """A brace-language function whose only statement returns a constant and whose body
+    holds a comment: the comment stands where the work should be."""
+    for match in _CONSTANT_RETURN_BODY.finditer(code):
+        name = match.group(1) or match.group(2) or ""
+        if _MAY_BE_EMPTY.match(name):
+            continue
+        if "/" in (match.group(3) or "") + (match.group(4) or ""):
+            return f"function {name or '(anonymous)'} returns a constant under a comment"
+    return None
+
+
 def empty_body_problem(code: str) -> str | None:
     """A brace-language function whose body is empty, unless it is a constructor (the
     class's own name), a control block or a handler that may do nothing."""
@@ -216,7 +271,9 @@ def code_problem(text: str) -> str | None:
         if tag in _PYTHON_TAGS or (not tag and _LOOKS_PYTHON.search(code)):
             problem = python_problem(code)
         elif tag in _BRACE_TAGS:
-            problem = brackets_problem(code) or empty_body_problem(code)
+            problem = (
+                brackets_problem(code) or empty_body_problem(code) or constant_return_problem(code)
+            )
         elif tag in _SHELL_TAGS or (not tag and _SHEBANG.match(code)):
             problem = shell_problem(code)
         else:

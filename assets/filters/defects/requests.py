@@ -432,6 +432,37 @@ _POINTERS = (
     r"put)\b[^.?!;,\n]{0,30}\b(?:below|here|now|next)\b",
     r"(?i)\b(?:of|from|among|between) the (?:options|choices|alternatives|answers|following)\b",
 )
+# A task on material only named by its kind: "Classify the sentiment of the text as positive,
+# negative or neutral.", "Identify the verbs in the sentence." (Not "the text of the
+# Constitution": `_MATERIAL_NAMED`.)
+_NAMED_MATERIAL = (
+    *("text", "passage", "sentence", "paragraph", "review", "tweet", "excerpt", "snippet"),
+    *("email", "message", "comment", "post", "article", "document", "story", "poem", "essay"),
+)
+_TASK_ON_THE_MATERIAL = (
+    r"(?i)^\W*(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:classify|label|tag|extract|identify|"
+    r"find|list|count|detect|determine|summari[sz]e|translate|proofread|rewrite|paraphrase|"
+    r"analy[sz]e|rate|score|correct|fix|underline|highlight)\b[^.?!\n:]{0,60}\b(?:of|in|from|on) "
+    r"the (?:" + "|".join(_NAMED_MATERIAL) + r")\b"
+)
+_MATERIAL_NAMED = (
+    r"(?i)\bthe (?:" + "|".join(_NAMED_MATERIAL) + r") (?:of|about|by|called|titled|named|from|"
+    r"in (?:the )?\p{Lu})"
+)
+# A later turn that says the material follows and gives none: "Please proofread the
+# paragraph below." (An earlier turn may hold what "above" points at; nothing is below.)
+_FORWARD_POINTER = (
+    r"(?i)\b(?:the|my|this|these)\s+(?:\p{L}+\s+){0,2}?" + _WORKED_ON + r"\s+(?:below|that "
+    r"follows)\b|\b(?:below (?:is|are)|here(?:'s| is| are) (?:my|our))\b"
+)
+_HERE_IS_MINE = [f"here{verb} {whose}" for verb in ("'s", " is", " are") for whose in ("my", "our")]
+# A task whose object is "the following", and nothing follows: "Rate the following on a scale
+# of 1 to 5."
+_TASK_ON_THE_FOLLOWING = (
+    r"(?i)\b(?:rate|grade|rank|score|review|check|translate|summari[sz]e|rewrite|proofread|"
+    r"classify|evaluate|critique|improve|fix|correct|edit|answer|solve|explain|analy[sz]e|"
+    r"paraphrase|shorten|simplify|sort|categori[sz]e) the following\b"
+)
 # ... and a short request (12 words at most) that ends on "the speech", "the poem".
 _THE_MATERIAL_AT_END = (
     r"(?i)\bthe (?:passage|paragraph|essay|letter|email|message|poem|story|article|review|"
@@ -444,6 +475,12 @@ _POINTER_CUES = [
     *("here", "below", "paste", "send ", "share", "upload", "put ", "of the ", "from the "),
     *("among the ", "between the ", " i wrote", " i sent", " i attached", " i pasted", " i shared"),
     *(" i gave", " i made", " i typed", " i drafted", "follows", "attach"),
+    # ... and the material `_TASK_ON_THE_MATERIAL` names ("in the paragraph").
+    *(
+        f"{preposition} the {thing}"
+        for preposition in ("of", "in", "from", "on")
+        for thing in _NAMED_MATERIAL
+    ),
 ]
 # The pointed-at thing described, not pointed at: "this essay about climate change".
 _DESCRIBED = (
@@ -523,9 +560,15 @@ class EmptyQuestion(DefectRule):
         pointer = (
             text.str.contains_any(_POINTER_CUES, ascii_case_insensitive=True) | material_at_end
         )
+        on_material = text.str.contains(_TASK_ON_THE_MATERIAL) & ~text.str.contains(_MATERIAL_NAMED)
         pointed = (
             (words_in < 40)
-            & (pl.any_horizontal([text.str.contains(p) for p in _POINTERS]) | material_at_end)
+            & (
+                pl.any_horizontal([text.str.contains(p) for p in _POINTERS])
+                | material_at_end
+                | on_material
+                | text.str.contains(_TASK_ON_THE_FOLLOWING)
+            )
             & ~text.str.contains(_DESCRIBED)
             & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
         )
@@ -537,8 +580,10 @@ class EmptyQuestion(DefectRule):
             .otherwise(pl.col("response"))
             .str.strip_chars()
         )
-        # Openings, and turns that end on a colon: no other user turn can be empty here.
-        candidates = units(rows, ("instruction", "messages"), ("user",)).filter(opening | ends_open)
+        # Openings, and turns that end on a colon: no other user turn can be empty here (but
+        # a later turn that says the material follows: `_forward_unanswered`).
+        user_turns = units(rows, ("instruction", "messages"), ("user",))
+        candidates = user_turns.filter(opening | ends_open)
         maybe_pointed = candidates.filter(
             opening & (context == "") & (pl.col("text").str.len_bytes() < 400)
         ).filter(pointer)
@@ -558,10 +603,48 @@ class EmptyQuestion(DefectRule):
                 | reply.str.contains(_PASTE_IT)
             )
         )["row_id"]
-        found = found.filter(~pl.col("row_id").is_in(asked_back.implode()))
+        found = pl.concat(
+            [
+                found.filter(~pl.col("row_id").is_in(asked_back.implode())),
+                _forward_unanswered(user_turns, rows),
+            ]
+        )
         return decisions(
             found, self.name, pl.lit(1.0), span=shortened(pl.col("text")), start=pl.lit(0)
         )
+
+
+def _forward_unanswered(user_turns: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """Later user turns (of `user_turns`, the units of `rows`) that say the material follows
+    and hold none ("Please proofread the paragraph below."), unless the next assistant turn
+    asks for it."""
+    said = prose(pl.col("text"))
+    later = (
+        user_turns.filter(
+            (pl.col("field") == "messages")
+            & (pl.col("prompt") != "")
+            & pl.col("text").str.contains_any(
+                ["below", "that follows", *_HERE_IS_MINE], ascii_case_insensitive=True
+            )
+        )
+        .filter(said.str.contains(_FORWARD_POINTER))
+        .filter(
+            (said.str.count_matches(r"\S+") < 40) & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+        )
+    )
+    if later.is_empty():
+        return later
+    chats = rows.filter(pl.col("row_id").is_in(later["row_id"].implode()))
+    replies = units(chats, ("messages",), ("assistant",)).select(
+        "row_id",
+        (pl.col("turn") - 1).alias("turn"),
+        pl.col("text").str.strip_chars().alias("_reply"),
+    )
+    reply = pl.col("_reply").fill_null("")
+    asks_back = (reply.str.count_matches(r"\S+") <= 40) & (
+        (reply.str.ends_with("?") & reply.str.contains(_ASKS_FOR)) | reply.str.contains(_PASTE_IT)
+    )
+    return later.join(replies, on=["row_id", "turn"], how="left").filter(~asks_back).drop("_reply")
 
 
 _MATERIAL = (
@@ -617,6 +700,8 @@ UNSEEN_PARTS = (
 _ORDINAL = r"first|second|third|fourth|fifth|last|final"
 _EARLIER = r"previous|preceding|last|earlier"
 _PARTS = r"section|chapter|lesson|unit|module|lecture|exercise|video"
+# What the user or the assistant said in an earlier turn of this chat.
+_MINE = ("message", "messages", "email", "reply", "answer", "response", "turn", "post", "comment")
 # A talk that went before this one: "As we discussed", "where we left off", "in our last
 # session". Without an earlier turn, nobody can see what was said.
 CONTINUED = (
@@ -625,9 +710,36 @@ CONTINUED = (
     r"chat|conversation|talk|discussion|call|lesson)\b|\blast time (?:we|you|i) (?:talked|spoke|"
     r"discussed|chatted|met)\b|\b(?:i|we) (?:told|showed|sent|gave) you (?:last|yesterday|earlier|"
     r"before|the other)\b|\b(?:yesterday's|last week's|our (?:last|previous|earlier)|the "
-    r"(?:previous|other|earlier)) (?:chat|conversation|session|talk|discussion)\b)"
+    r"(?:previous|other|earlier)) (?:chat|conversation|session|talk|discussion)\b"
+    r"|\b(?:in|from|see|per) my (?:last|previous|earlier|first) (?:" + "|".join(_MINE) + r")\b)"
+)
+# A model to follow that nobody shows: "in the same style as example 3", "using the same
+# format as the previous examples", "like sample 2". Before the plain "in the same format"
+# below: on a tie the leftmost-first engine takes the earlier alternative, the longer span.
+SAME_AS_UNSEEN = (
+    r"(?i:(?:\b(?:in|with|following|using) )?\bthe same [a-z]+ as (?:(?:the|these|those) "
+    r"(?:(?:previous|preceding|earlier|above|last|other) (?:examples?|samples?|ones?|questions?|"
+    r"answers?|posts?)|(?:examples?|samples?|ones?) (?:above|before|earlier))|(?:example|sample|"
+    r"exhibit|listing|answer|version|draft)s? (?:#?\d+|(?-i:[A-D]))\b)"
+    r"|\b(?:as|like|in|from|see|per|following|matching|follow|of) (?:example|sample|exhibit|"
+    r"listing|answer|version|draft) (?:#?\d+|(?-i:[A-D]))\b)"
+)
+# Something said before that never was, named by what it is: "Plug the numbers into the
+# formula from earlier" in a first answer, "Use the method mentioned before".
+# (Their free words are ASCII letters: the Unicode letter class would grow the automaton of
+# the joined pattern every candidate unit is searched with.)
+_SAID_THINGS = (
+    r"formula|method|approach|rule|trick|recipe|example|list|table|code|steps?|numbers|figures|"
+    r"values|equation|definition|version|ones?|tips?|advice|plan"
+)
+SAID_BEFORE = (
+    r"(?i:\b(?:the|that|this|those|these) (?:[a-z]+ ){0,2}?(?:" + _SAID_THINGS + r") (?:(?:from|"
+    r"(?:i |you )?gave|(?:i )?showed|(?:i )?mentioned|given|shown) (?:earlier|before)|(?:we |i )?"
+    r"used earlier|mentioned previously)\b)"
 )
 LATER_PARTS = (
+    SAME_AS_UNSEEN,
+    SAID_BEFORE,
     r"(?i:\b(?:the|my|this|these) (?:"
     + _MATERIAL
     + "|"
@@ -800,6 +912,24 @@ _LATER_PHRASES = [
     ],
     "in the table",
     "from the table",
+    *[
+        f"{lead} {thing}"
+        for lead in (
+            *("as", "like", "in", "from", "see", "per", "following", "matching", "follow", "of"),
+        )
+        for thing in ("example", "sample", "exhibit", "listing", "answer", "version", "draft")
+    ],
+    *[f"the same {form} as" for form in ("format", "style", "voice", "tone", "way", "structure")],
+    "ones above",
+    "examples above",
+    *[f"my {when} {what}" for when in ("last", "previous", "earlier", "first") for what in _MINE],
+    *[
+        f"{verb} {when}"
+        for verb in ("from", "gave", "showed", "mentioned", "given", "shown")
+        for when in ("earlier", "before")
+    ],
+    "used earlier",
+    "mentioned previously",
 ]
 # The older forms, one pattern (as they were searched before the phrases above).
 _OLDER_UNSEEN = "|".join(UNSEEN_PARTS[5:])
@@ -851,6 +981,8 @@ _ASKS_OF_EARLIER = (
 )
 # Words after "as we discussed" that place the talk elsewhere: "As I said to my boss".
 _TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|his|her|their|my)\b"
+# ... but "As I said in my earlier reply" places it in this chat.
+_TOLD_HERE = r"(?i)^\s+in (?:my|our|your) (?:last|previous|earlier|first|other) \p{L}+"
 
 
 @dataclass(frozen=True)
@@ -880,23 +1012,38 @@ class UnseenReference(SpanRule):
         # A block, or material after a colon or in quotes ("Summarize this: ...").
         has_block = pl.col("text").str.contains(_MATERIAL_GIVEN)
         start = pl.col("text").str.find(pl.col("_span"), literal=True).fill_null(0)
-        own = (pl.col("role") == "user") & (
-            (words("text") >= 40)
-            | has_block
-            | (words("context") > 0)
-            # An earlier user turn (a system prompt alone shows no material); no text turn
-            # holds an image or a recording, though.
-            | (
-                (pl.col("field") == "messages")
-                & (pl.col("prompt").fill_null("") != "")
-                & ~pl.col("_span").str.contains(_MEDIA_ONLY)
-            )
-            # "Count the words in the text": a program's input, not material to show (but
-            # not "the function from the screenshot I sent": material the user says they gave).
-            | (
-                pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
-                & pl.col("text").str.contains(_CODE_TASK)
-                & ~_said_given()
+        # "Like example 3" after earlier turns that show no example points at nothing.
+        pointed_model = pl.col("_span").str.contains(SAME_AS_UNSEEN)
+        model_noun = pl.col("_span").str.extract(
+            r"(?i)\b(example|sample|exhibit|listing|template|question|answer|response|version|"
+            r"draft|post|one)",
+            1,
+        )
+        shown = pl.concat_str(
+            [pl.col("prompt"), pl.col("context")], separator="\n", ignore_nulls=True
+        )
+        model_unseen = pointed_model & ~mentioned(model_noun.fill_null("example"), shown)
+        own = (
+            (pl.col("role") == "user")
+            & ~model_unseen
+            & (
+                (words("text") >= 40)
+                | has_block
+                | (words("context") > 0)
+                # An earlier user turn (a system prompt alone shows no material); no text turn
+                # holds an image or a recording, though.
+                | (
+                    (pl.col("field") == "messages")
+                    & (pl.col("prompt").fill_null("") != "")
+                    & ~pl.col("_span").str.contains(_MEDIA_ONLY)
+                )
+                # "Count the words in the text": a program's input, not material to show (but
+                # not "the function from the screenshot I sent": material the user says they gave).
+                | (
+                    pl.col("_span").str.contains(r"(?i)^(?:in|from) ")
+                    & pl.col("text").str.contains(_CODE_TASK)
+                    & ~_said_given()
+                )
             )
         )
         # "In the story 'The Gift of the Magi'": a named work, not material to show.
@@ -910,7 +1057,7 @@ class UnseenReference(SpanRule):
         ) & further.str.contains(
             r"^\s+(?:of|for|in)\s+(?:(?:a|an|one|my own|your own)\s|(?:the\s+)?\p{Lu})"
         )
-        named = (
+        named = ~pointed_model & (
             ordinal
             | after.str.contains(r"^\s*(?:[\"'“‘]|\p{Lu}\p{L}|[A-HJ-Z]\b)")
             | (
@@ -966,7 +1113,10 @@ class UnseenReference(SpanRule):
         # remember what we talked about yesterday?" "No, I can't see yesterday's chat.").
         continued = pl.col("_span").str.contains(CONTINUED) & (
             (pl.col("context").fill_null("") != "")
-            | after_continued.str.contains(_TOLD_ELSEWHERE)
+            | (
+                after_continued.str.contains(_TOLD_ELSEWHERE)
+                & ~_after_span(40).str.contains(_TOLD_HERE)
+            )
             | (
                 (pl.col("role") != "user")
                 & pl.col("prompt").fill_null("").str.contains(_ASKS_OF_EARLIER)
@@ -979,5 +1129,10 @@ class UnseenReference(SpanRule):
 ASKED_TO_REPEAT = (
     r"(?i)\b(?:repeat|repeats|repeated|repeating|repetition|chorus|refrain|song|lyrics|chant|mantra|again|twice|drill|"
     r"blank|template|form|fill in|fill-in|checklist|worksheet|verbatim|word for word|"
-    r"tongue[- ]twisters?|(?:two|three|four|five|six|seven|eight|nine|ten|\d+) times)\b"
+    r"tongue[- ]twisters?|(?:two|three|four|five|six|seven|eight|nine|ten|\d+) times|"
+    # A line or a sentence asked to come back: "make the first and last lines identical",
+    # "end with the same sentence we always close with", "open and close with the line ...".
+    r"identical|the same (?:\p{L}+ ){0,2}(?:line|lines|sentence|sentences|phrase|words|"
+    r"greeting|sign-?off|closing|opening)|(?:line|lines|sentence|sentences|words) (?:are|is|be) "
+    r"(?:the same|identical)|(?:open|start|begin)s? and (?:close|end)s? with)\b"
 )

@@ -22,10 +22,12 @@ if TYPE_CHECKING:
 _CODE = r"(?s)```.*?(?:```|$)|`[^`\n]*`"
 # Quoted text is a mention: 'What does "<|im_end|>" mean?' asks about the token. A single
 # quote opens only after a non-letter and closes only before one, so the apostrophe of "I'm"
-# opens no quotation ("I'm writing a greeting. Is 'How can I assist you?' too formal?").
+# opens no quotation ("I'm writing a greeting. Is 'How can I assist you?' too formal?"),
+# and one between letters inside a quotation closes nothing ("'As an AI, I don't ...'").
 _QUOTED = (
     r"\"[^\"\n]{1,80}\"|“[^”\n]{1,80}”|‘[^’\n]{2,80}’"
     r"|(?:^|[^\p{L}\p{N}])'[^'\n]{2,80}'(?:[^\p{L}\p{N}]|$)"
+    r"|(?:^|[^\p{L}\p{N}])'[^'\n]{1,40}\p{L}'\p{L}[^'\n]{1,40}'(?:[^\p{L}\p{N}]|$)"
 )
 
 
