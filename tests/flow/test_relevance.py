@@ -176,7 +176,7 @@ def test_a_same_domain_answer_to_a_how_question_is_dropped_at_the_focused_bar():
     assert found[3:] == [None, None, None, None]
 
 
-def test_a_finished_sentence_more_of_it_a_question_back_and_one_about_itself_are_on_topic():
+def test_a_finished_sentence_more_of_it_a_question_back_one_about_itself_and_steps_are_on_topic():
     (rule,) = OffTopic.from_config(RelevanceConfig(), None)
     found = flagged(
         rule,
@@ -206,6 +206,14 @@ def test_a_finished_sentence_more_of_it_a_question_back_and_one_about_itself_are
             "I don't remember earlier conversations, and I can be wrong with confidence.",
             "Nothing.",
         ),
+        # A how-to answered in steps that open on a verb and its object.
+        instruction(
+            "My support bot keeps starting replies with 'As an AI, I don't have ...'. How do I "
+            "stop that in the system prompt?",
+            "Add a line such as: 'Never describe yourself or your limitations unless the user "
+            "asks. Start directly with the answer.' Put it near the top, and give one short "
+            "example reply that opens with the answer itself.",
+        ),
         # Still dropped: an answer about something else to the same shapes of request.
         conversation(
             "Finish the sentence with something funny: 'The cat looked at the Roomba and...'",
@@ -220,6 +228,6 @@ def test_a_finished_sentence_more_of_it_a_question_back_and_one_about_itself_are
             "the absolute monarchy of Louis XVI.",
         ),
     )
-    assert found[:4] == [None, None, None, None]
-    assert found[4] is not None and found[4]["turn"] == "turn 4 (assistant)"
-    assert found[5] is not None
+    assert found[:5] == [None, None, None, None, None]
+    assert found[5] is not None and found[5]["turn"] == "turn 4 (assistant)"
+    assert found[6] is not None

@@ -74,6 +74,45 @@ _CREATIVE = (
 # A short follow-up ("Another one!", "Do another") asks for more of what the conversation
 # asked for before: a creative piece there makes this answer one too.
 _MORE_OF_THE_SAME_WORDS = 5
+# An answer that opens on an instruction, a verb and its object ("Use a longer, cooler
+# fermentation", "Add a line such as ...", "Dry it completely"), answers a how-to in steps
+# that need not name what was asked: it is judged at `min_cosine` only. (A capitalized word
+# and an object word; prepositions and quantifiers open no instruction.)
+_INSTRUCTS = (
+    r"^\W*(?<verb>[A-Z][a-z]+)\s+(?:a|an|the|it|them|your|this|that|these|those|some|each|one|up|"
+    r"out|off|down)\s"
+)
+_NOT_A_VERB = [
+    "In",
+    "On",
+    "At",
+    "For",
+    "With",
+    "As",
+    "By",
+    "Of",
+    "From",
+    "Like",
+    "All",
+    "Both",
+    "Not",
+    "Only",
+    "If",
+    "When",
+    "Once",
+    "After",
+    "Before",
+    "During",
+    "Since",
+    "Unlike",
+    "Into",
+    "About",
+    "To",
+    "Is",
+    "Are",
+    "Was",
+    "Were",
+]
 # Answers of at most this many words that end in a question ask back.
 _ASKING_BACK_WORDS = 40
 # A question about the assistant itself ("What can't you do?", "Are you able to remember
@@ -369,6 +408,10 @@ class OffTopic(DefectRule):
             & ~pl.col("_answer").str.contains(_CODE_MARK)
             & ~pl.col("_answer").str.contains("?", literal=True)
             & (pl.col("_answer").str.count_matches(r"\S+") >= self.focused_answer_words)
+            & (
+                pl.col("_answer").str.extract(_INSTRUCTS, 1).is_in(_NOT_A_VERB)
+                | ~pl.col("_answer").str.contains(_INSTRUCTS)
+            )
         )
         found = (
             answers.with_columns(pl.Series("_cosine", cosines, dtype=pl.Float64))
