@@ -200,8 +200,8 @@ def test_each_version_records_where_its_steps_ran(spark, tmp_path):
 def test_executor_copies_carry_the_benchmark_side_without_the_warehouse(tmp_path):
     # The copy Spark ships has no warehouse, and the benchmark side is computed once on the
     # driver: the cascade's fitted first stage and one docstring vector per item (a model
-    # load, so a flow test). The first `ITEMS` items: their vectors are the ones the Spark
-    # test above computed in this process (all 164 would cost a minute of encoding here).
+    # load, so a flow test). The first `ITEMS` items, as the module's other tests use: all 164
+    # cost 88 s of encoding here, for nothing the copy's checks need.
     wh = Warehouse(tmp_path)
     items = humaneval_items().head(ITEMS)
     detector = EmbeddingNearest(items, wh, EmbeddingDetector(enabled=True))
