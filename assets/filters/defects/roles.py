@@ -16,9 +16,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.defects.spans import SpanRule, first_match, prose, row_text
-from assets.filters.defects.units import decisions, shortened, units
-from assets.steps import no_flags
+from assets.filters.defects.spans import SpanRule
 
 # Introducing itself as the other side's helper, asking what it may do, offering more.
 _HELPER_SPEAK = (
@@ -174,28 +172,16 @@ class RoleFlip(SpanRule):
         # 0.45).
         return tuple(part.replace(r"\b", r"(?-u:\b)") for part in searches)
 
-    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        # SpanRule's flag, but an assistant turn's span is first its asker's voice: a turn
-        # that opens as an assistant would ("Good question, I was wondering the same thing
-        # myself. Could you explain it to me?", "You're welcome! By the way, I'm hosting a
-        # dinner ... any ideas?") would otherwise be judged by its opening alone.
-        candidates = rows.filter(pl.col("kind").is_in(self.kinds)).filter(
-            self.candidates(row_text())
-        )
-        if candidates.is_empty():
-            return no_flags()
-        found = units(candidates, self.fields, self.roles).with_columns(
-            prose(pl.col("text"), unquote=self.unquote).alias("_prose")
-        )
+    def read_matches(self, found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+        # An assistant turn's span is first its asker's voice: a turn that opens as an
+        # assistant would ("Good question, I was wondering the same thing myself. Could you
+        # explain it to me?", "You're welcome! By the way, I'm hosting a dinner ... any
+        # ideas?") would otherwise be judged by its opening alone. The asker's voice is one of
+        # the pattern's alternatives: only units that match it at all (few) are searched.
         asker = pl.coalesce(
             pl.col("_prose").str.extract(f"(?i){_ME_TOO}", 0),
             pl.col("_prose").str.extract(f"(?i){_OWN_LIFE}", 0),
         )
-        # The asker's voice is one of the pattern's alternatives: only units that match it
-        # at all (few) are searched for it.
-        found = found.with_columns(
-            first_match(pl.col("_prose"), (self.regex(),)).alias("_span")
-        ).filter(pl.col("_span").is_not_null())
         # (User turns are most of the matches: their own voice is the user's.)
         found = pl.concat(
             [
@@ -214,15 +200,7 @@ class RoleFlip(SpanRule):
             .str.contains(ROLE_PLAY)
             .alias("_staged"),
         )
-        found = found.join(staged, on="row_id", how="left")
-        hits = found.filter(~self.exempt().fill_null(False))
-        return decisions(
-            hits,
-            self.name,
-            pl.lit(1.0),
-            span=shortened(pl.col("_span")),
-            start=pl.col("text").str.find(pl.col("_span"), literal=True),
-        )
+        return found.join(staged, on="row_id", how="left")
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")

@@ -129,6 +129,11 @@ class SpanRule(DefectRule):
         cheaper than searching every unit of a candidate row for the span; None: no check."""
         return None
 
+    def read_matches(self, found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+        """The units that matched (`_span` set), before `exempt`: where a rule re-reads a span
+        or adds what its `exempt` reads from the candidate rows. Read on the matches only."""
+        return found
+
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         candidates = rows.filter(pl.col("kind").is_in(self.kinds)).filter(
             self.candidates(row_text())
@@ -146,7 +151,7 @@ class SpanRule(DefectRule):
         found = found.with_columns(
             first_match(pl.col("_prose"), self.alternatives or (self.regex(),)).alias("_span")
         ).filter(pl.col("_span").is_not_null())
-        hits = found.filter(~self.exempt().fill_null(False))
+        hits = self.read_matches(found, candidates).filter(~self.exempt().fill_null(False))
         return decisions(
             hits,
             self.name,
