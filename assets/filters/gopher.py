@@ -6,9 +6,7 @@ row per line, paragraph or word) with Polars group-bys, not per-row Python."""
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
-from functools import reduce
 from typing import ClassVar
 
 import polars as pl
@@ -16,6 +14,7 @@ from pydantic import Field
 
 from assets.filters.asked import REPEATS_BY_FORM, unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
+from assets.filters.ngrams import ngram_numbers, word_hashes
 from assets.filters.rule_sets import (
     WORDS,
     DocumentRuleScope,
@@ -195,11 +194,6 @@ def _duplicate_fractions(texts: pl.DataFrame, unit: str, pieces: pl.Expr) -> pl.
     )
 
 
-# An n-gram's number: its words' hashes (this seed) weighted by powers of this base.
-_GRAM_SEED = 20_261_207
-_GRAM_BASE = 1_000_003
-
-
 def _ngram_fractions(
     texts: pl.DataFrame, top: dict[int, float], duplicate: dict[int, float]
 ) -> pl.DataFrame:
@@ -218,20 +212,11 @@ def _ngram_fractions(
     sizes = sorted(set(top) | set(duplicate))
     # Global shifts are cheap; an n-gram exists only where it fits inside its row, so nothing
     # crosses from one row into the next. All sizes share one pass per step. An n-gram is one
-    # 64-bit number (its words' hashes weighted by position, wrapping): grouped and counted
-    # as the joined strings would be, without building them.
-    words = words.with_columns(pl.col("w").hash(_GRAM_SEED).alias("_h"))
+    # 64-bit number (`ngrams.py`).
+    words = words.with_columns(word_hashes(pl.col("w")).alias("_h"))
     words = words.with_columns(
         pl.when(pl.col("pos") + n <= pl.col("len"))
-        .then(
-            reduce(
-                operator.add,
-                [
-                    pl.col("_h").shift(-k) * pl.lit(pow(_GRAM_BASE, k, 1 << 64), dtype=pl.UInt64)
-                    for k in range(n)
-                ],
-            )
-        )
+        .then(ngram_numbers(pl.col("_h"), n))
         .alias(f"g{n}")
         for n in sizes
     ).with_columns(

@@ -3,9 +3,7 @@ non-printable characters, repeated lines and repeated word n-grams. All vectoriz
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
-from functools import reduce
 from typing import ClassVar
 
 import polars as pl
@@ -13,6 +11,7 @@ from pydantic import Field, model_validator
 
 from assets.filters.asked import ASKS_FOR_HARM, REPEATS_BY_FORM, turn_texts, unless_asked
 from assets.filters.defects.requests import ASKED_TO_REPEAT
+from assets.filters.ngrams import ngram_numbers, word_hashes
 from assets.filters.text import body
 from assets.models.output_screens import REFUSAL_PATTERNS
 from assets.run_context import RunContext
@@ -33,9 +32,6 @@ _LONG_LOOP_TIMES = 3
 _LONG_LOOP_PERIODS = (5, 6, 7, 8)
 # ... which repeats at least this many of its three-word n-grams (fewer: no such loop).
 _LONG_LOOP_MIN_REPEATS = 5
-# An n-gram's number: its words' hashes (this seed) weighted by powers of this base.
-_GRAM_SEED = 20_261_207
-_GRAM_BASE = 1_000_003
 # A markdown table's row: a plan's or a schedule's cells repeat by design ("Run 1 min / walk
 # 2 min" on three days of a week); a table whose rows loop is `repeated_lines`' to find.
 _TABLE_LINE = r"(?m)^[ \t]*\|[^\n]*$"
@@ -579,16 +575,11 @@ class RepeatedNgrams(RowFilter):
         if not tables:
             text = text.str.replace_all(_TABLE_LINE, "")
         words = text.str.to_lowercase().str.extract_all(_NGRAM_WORD)
-        # An n-gram as one 64-bit number (its words' hashes, weighted by position, wrapping):
-        # counted and told apart as the joined strings are, without building the strings.
-        weighted = [
-            pl.element().shift(-k) * pl.lit(pow(_GRAM_BASE, k, 1 << 64), dtype=pl.UInt64)
-            for k in range(self.n)
-        ]
+        # An n-gram as one 64-bit number (`ngrams.py`).
         grams = (
             pl.col("_words")
-            .list.eval(pl.element().hash(_GRAM_SEED))
-            .list.eval(reduce(operator.add, weighted).drop_nulls())
+            .list.eval(word_hashes(pl.element()))
+            .list.eval(ngram_numbers(pl.element(), self.n).drop_nulls())
         )
         # The words and the n-grams' counts as columns, computed once (inline, the condition
         # and the evidence each built every row's n-grams again; the loop search reads the
