@@ -301,3 +301,20 @@ def test_two_holders_of_a_count_top_are_both_spans():
     (evidence,) = flagged(SelfContradiction(), SHAPES[SelfContradiction()][0][0])
     assert "Saturn has the most known moons" in evidence["span"]
     assert "than any other planet" in evidence["span"]
+
+
+def test_hostile_turns_are_read_as_text_and_the_real_voice_still_found():
+    # Model output is hostile: apostrophes between letters by the thousand (the quotation
+    # pattern's contraction form), NULs, regex metacharacters, 120,000 characters. The turn in
+    # the asker's voice is still the one flagged, by its own words; the noise alone is kept.
+    noise = ("it's 'a'b'c' don't (.*)+[^\\d]{2,}\x00 " * 3_000).strip()
+    quoted = "I said 'I was wondering the same' to him."
+    flip = conversation(
+        "Why do cats purr?",
+        noise + "\n\nGood question, I was wondering the same thing myself. Do you know?",
+    )
+    kept = conversation("Why do cats purr?", noise + "\n\n" + quoted)
+    evidence, none = flagged(RoleFlip(), flip, kept)
+    assert none is None
+    assert evidence["turn"] == "turn 2 (assistant)"
+    assert evidence["span"] == "I was wondering the same"
