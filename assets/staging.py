@@ -129,40 +129,42 @@ def staged_metadata(
     """Describe a staged version in standard Dagster metadata, read back from the warehouse:
     counts by SQL, previews, plots and diversity on one fixed-size sample (`version_sample`),
     so the cost does not grow with the version."""
-    dropped = version_dropped_count(wh, corpus, number)
-    context.log.info(f"staged {corpus} v{number}: {row_count} rows, {dropped} dropped")
-    sample = version_sample(wh, corpus, number, METADATA_SAMPLE_ROWS)
-    preview = sample.select([c for c in PREVIEW_COLUMNS if c in sample.columns]).head(5)
-    report = materialization_metadata(
-        wh,
-        corpus,
-        number,
-        sample,
-        recipe.reports,
-        embedder=Embedder(),
-        row_count=row_count,
-    )
-    return dg.MaterializeResult(
-        metadata={
-            "version": dg.MetadataValue.int(number),
-            "dagster/row_count": dg.MetadataValue.int(row_count),
-            "dagster/column_schema": schema,
-            "rows_in": dg.MetadataValue.int(rows_in),
-            "dropped": dg.MetadataValue.int(dropped),
-            "decisions_by_rule": dg.MetadataValue.json(decisions_by_rule(wh, corpus, number)),
-            "parents": dg.MetadataValue.text(
-                ", ".join(f"{p.corpus} v{p.version}" for p in parents) or "none"
-            ),
-            "recipe": dg.MetadataValue.text(f"{recipe.name} ({recipe.sha256[:12]})"),
-            "preview": dg.MetadataValue.md(markdown_table(preview)),
-            "query": dg.MetadataValue.text(
-                f"SELECT * FROM corpus_{corpus} WHERE version = {number}; "
-                f"SELECT * FROM decisions WHERE corpus = '{corpus}' AND version = {number}"
-            ),
-            **report,
-            **(metadata or {}),
-        }
-    )
+    # Its reads (counts, sample, previews, decisions) share one connection.
+    with wh.reading():
+        dropped = version_dropped_count(wh, corpus, number)
+        context.log.info(f"staged {corpus} v{number}: {row_count} rows, {dropped} dropped")
+        sample = version_sample(wh, corpus, number, METADATA_SAMPLE_ROWS)
+        preview = sample.select([c for c in PREVIEW_COLUMNS if c in sample.columns]).head(5)
+        report = materialization_metadata(
+            wh,
+            corpus,
+            number,
+            sample,
+            recipe.reports,
+            embedder=Embedder(),
+            row_count=row_count,
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "version": dg.MetadataValue.int(number),
+                "dagster/row_count": dg.MetadataValue.int(row_count),
+                "dagster/column_schema": schema,
+                "rows_in": dg.MetadataValue.int(rows_in),
+                "dropped": dg.MetadataValue.int(dropped),
+                "decisions_by_rule": dg.MetadataValue.json(decisions_by_rule(wh, corpus, number)),
+                "parents": dg.MetadataValue.text(
+                    ", ".join(f"{p.corpus} v{p.version}" for p in parents) or "none"
+                ),
+                "recipe": dg.MetadataValue.text(f"{recipe.name} ({recipe.sha256[:12]})"),
+                "preview": dg.MetadataValue.md(markdown_table(preview)),
+                "query": dg.MetadataValue.text(
+                    f"SELECT * FROM corpus_{corpus} WHERE version = {number}; "
+                    f"SELECT * FROM decisions WHERE corpus = '{corpus}' AND version = {number}"
+                ),
+                **report,
+                **(metadata or {}),
+            }
+        )
 
 
 @dataclass(frozen=True)

@@ -98,22 +98,24 @@ def build_corpus_check(
     ) -> dg.AssetCheckResult:
         wh = warehouse.get()
         plan = recipe.gate_policy(wh.home)
-        previous = current_version(wh, corpus)
-        report = gate_run(wh, corpus, context.run.run_id, plan)
-        if report is not None:
-            if not report.passed:
-                context.log.error(
-                    f"{corpus} v{report.version} rejected; v{previous} stays current. "
-                    f"Failed: {[f'{o.expectation}({o.column})' for o in report.failures]}"
+        # The gate makes dozens of small reads: one connection serves them.
+        with wh.reading():
+            previous = current_version(wh, corpus)
+            report = gate_run(wh, corpus, context.run.run_id, plan)
+            if report is not None:
+                if not report.passed:
+                    context.log.error(
+                        f"{corpus} v{report.version} rejected; v{previous} stays current. "
+                        f"Failed: {[f'{o.expectation}({o.column})' for o in report.failures]}"
+                    )
+                return _result(report, report.promoted, previous)
+            if previous is None:
+                return dg.AssetCheckResult(
+                    passed=False,
+                    severity=dg.AssetCheckSeverity.ERROR,
+                    description=f"{corpus} has no version to check",
                 )
-            return _result(report, report.promoted, previous)
-        if previous is None:
-            return dg.AssetCheckResult(
-                passed=False,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=f"{corpus} has no version to check",
-            )
-        return _result(audit(wh, corpus, previous, plan), None, previous)
+            return _result(audit(wh, corpus, previous, plan), None, previous)
 
     return _check
 
