@@ -104,6 +104,12 @@ def audit(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> GateR
     whole version in SQL, judged with great-expectations on the rows they name plus a spot
     sample; then the row count and the distribution gates on one summary row; Data Docs if
     the recipe asks for them."""
+    # Dozens of small reads: one connection serves them.
+    with wh.reading():
+        return _audit(wh, corpus, version, policy)
+
+
+def _audit(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) -> GateReport:
     quality = policy.quality
     outcomes: dict[str, Outcome] = {}
     expectations = row_expectations(corpus, quality)
@@ -197,10 +203,11 @@ def _gate_suite(wh: Warehouse, corpus: str, version: int, policy: GatePolicy) ->
 
 def gate_run(wh: Warehouse, corpus: str, run_id: str, policy: GatePolicy) -> GateReport | None:
     """Audit the version `run_id` staged, then promote it (and apply retention) or reject it."""
-    version = staged_version_of_run(wh, corpus, run_id)
-    if version is None:
-        return None
-    report = audit(wh, corpus, version, policy)
+    with wh.reading():
+        version = staged_version_of_run(wh, corpus, run_id)
+        if version is None:
+            return None
+        report = audit(wh, corpus, version, policy)
     decide_version(wh, corpus, version, promote=report.passed, check_results=report.as_dict())
     report.promoted = report.passed
     if report.passed:
