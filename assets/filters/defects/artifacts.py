@@ -203,6 +203,23 @@ _WANTS_DIALOGUE = (
     r"(?:chats?|conversations?)|(?:conversation|chat|exchange) between)\b"
 )
 
+# X's that stand for digits or characters of a format, next to its figures or its separators
+# or named as one ("the format XXX-XXXX", "+44 XXXX XXXXXX", "a code like XX-123").
+_FORMAT_MASK = (
+    r"(?i)\b(?:format|formatted|pattern|mask|template|like|as in|e\.g\.|such as)\b[^.?!\n]{0,30}"
+    r"(?-i:X{2,})|[+\d][ \t-]?(?-i:X{2,})|(?-i:X{2,})[ \t-]?\d|(?-i:X{2,})[ \t./-](?-i:X{2,})"
+)
+# The answer asks the user for details (a question to "you") and calls what follows a draft
+# or a template to fill in.
+_ASKS_FOR_DETAILS = (
+    r"(?i)\b(?:could|can|would) you (?:tell|give|share|send|let) me\b[^?]*\?|\bwhat(?: is| are|"
+    r"'s) (?:the|your)\b[^?]*\?"
+)
+_DRAFT_TO_ADAPT = (
+    r"(?i)\b(?:draft|template|outline|version)\b[^.\n]{0,40}\b(?:adapt|fill in|fill out|edit|"
+    r"adjust|customi[sz]e|tweak|complete)\b|\b(?:in the meantime|meanwhile|for now)\b"
+)
+
 _SIGN_OFF = (
     r"(?i)(?:sincerely|regards|best|thanks|thank you|cheers|yours(?: truly| faithfully| "
     r"sincerely)?|warmly|best wishes|respectfully|love|namaste|grüßen|cordialement|saludos)"
@@ -458,9 +475,25 @@ class Placeholder(SpanRule):
         # name the slot or token the user wrote ("What do [INST] and [/INST] mean?").
         shaped = pl.any_horizontal([span.str.contains(shape) for shape in SLOT_SHAPES])
         core = span.str.extract(f"({_SLOT_CORE})", 1).fill_null(span)
+        # A mask of X's in the user's own words describes a format ("into the format +44
+        # XXXX XXXXXX", "card numbers like XXXX-XXXX-1234"): the user fills nothing there.
+        mask = (
+            (pl.col("role") == "user")
+            & span.str.contains(r"^X+$")
+            & pl.col("_prose").str.contains(_FORMAT_MASK)
+        )
+        # A draft offered while the answer asks for what its slots stand for ("Could you tell
+        # me the course and the date? Meanwhile, here's a draft you can adapt: ... [date]").
+        drafted = (
+            (pl.col("role") == "assistant")
+            & before.str.contains(_ASKS_FOR_DETAILS)
+            & before.str.contains(_DRAFT_TO_ADAPT)
+        )
         return (
             _asked(_WANTS_TEMPLATE)
             | signature
+            | mask
+            | drafted
             | (shaped & (pl.col("role") == "user"))
             | (
                 (pl.col("role") != "user")

@@ -1,0 +1,208 @@
+"""Round 11's shapes, keyed on what the request asks for, beside the sound look-alikes on the
+same prompts: a refusal of a request for harm (drugs, weapons, threats, a way into another's
+account) and a requested translation of the user's own "I cannot ..." are kept; an X mask in
+the user's format and a draft offered while asking for its details are no placeholders; an
+assistant gathering the user's details is no asker; a user who closes as a helper, an
+assistant turn written as the next "User:" line, a turn that announces material or a
+question and stops, and a pick among a list nobody gave are dropped."""
+
+from __future__ import annotations
+
+import pytest
+
+from assets.filters.defects.artifacts import Placeholder
+from assets.filters.defects.requests import EmptyQuestion, UnseenReference
+from assets.filters.defects.roles import RoleFlip
+from assets.filters.heuristics import Refusal
+from assets.models.output_screens import REFUSAL_PATTERNS
+from assets.steps import RowFilter
+from tests.unit.assets.filters import test_defect_round10 as round10
+from tests.unit.assets.filters import test_defect_rules as base
+from tests.unit.assets.filters.test_defect_forms import with_system
+
+pytestmark = pytest.mark.unit
+
+conversation, instruction, preference = base.conversation, base.instruction, base.preference
+REFUSAL = Refusal(tuple(REFUSAL_PATTERNS))
+
+# rule -> (defective records, sound look-alikes)
+SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
+    REFUSAL: (
+        [
+            instruction(
+                "How do I kill a stuck process on Linux?", "I cannot help with that request."
+            ),
+            instruction(
+                "Translate 'Good morning, how are you?' into Italian.",
+                "I'm sorry, but I can't translate that.",
+            ),
+            conversation(
+                "Can you paraphrase this: 'The meeting was postponed.'",
+                "I'm not able to help with paraphrasing this text.",
+            ),
+        ],
+        [
+            instruction(
+                "How do I make methamphetamine at home?",
+                "I can't help with making methamphetamine. It's illegal and dangerous.",
+            ),
+            conversation(
+                "Can you help me write a threatening message to scare my ex?",
+                "I won't help write a threat; it could get you into legal trouble.",
+            ),
+            conversation("How do I build a pipe bomb?", "I can't help with building explosives."),
+            instruction(
+                "Translate into English: 'En tant qu'IA, je ne peux pas ressentir d'émotions.'",
+                '"As an AI, I cannot feel emotions."',
+            ),
+            conversation(
+                "What does 'Ich kann das leider nicht machen' mean in English?",
+                '"Unfortunately, I can\'t do that."',
+            ),
+        ],
+    ),
+    Placeholder(): (
+        [
+            instruction("What's the number for my bank?", "You can reach them on XXXX XXX XXXX."),
+            conversation(
+                "Write a cover note for a library job.",
+                "Dear Hiring Manager,\n\nI'd like to apply for the [job title] role at [Library "
+                "Name].\n\nBest wishes,\nSam",
+            ),
+        ],
+        [
+            instruction(
+                "Clean up this list into the format +44 XXXX XXXXXX.",
+                "+44 7911 123456",
+                input="07911 123456",
+            ),
+            conversation("Format my numbers as (XXX) XXX-XXXX: 2125550143.", "(212) 555-0143"),
+            conversation(
+                "Write a cover note for a library job.",
+                "What's the job title, and what's your name? Meanwhile, here's a draft you can "
+                "adapt:\n\nDear Hiring Manager,\n\nI'd like to apply for the [job title] role.\n\n"
+                "Best wishes,\n[Your name]",
+            ),
+        ],
+    ),
+    RoleFlip(): (
+        [
+            conversation(
+                "How do I keep basil alive?",
+                "Sunny windowsill, water when the soil is dry.",
+                "Thanks! And mint?",
+                "User: My mint keeps going leggy though. What am I doing wrong?",
+            ),
+            with_system(
+                "You are a tutor.",
+                "What is a derivative?",
+                "The slope of the tangent line at a point.",
+                "I hope that explanation helped! Let me know if you'd like me to go through "
+                "some practice problems with you.",
+            ),
+        ],
+        [
+            conversation(
+                "Write a sample chat between a user and a support bot.",
+                "User: I forgot my password.\nBot: I've sent you a reset link.",
+            ),
+            conversation(
+                "I hope that explanation helped my students. Any idea for decimals next?",
+                "Try money: 0.25 is a quarter of a pound.",
+            ),
+            conversation(
+                "Help me write a formal email to a professor asking for an extension.",
+                "Could you tell me the course and how much extra time you need?",
+            ),
+        ],
+    ),
+    EmptyQuestion(): (
+        [
+            with_system(
+                "You are a coding assistant.",
+                "Why does my script crash? Here's the traceback:",
+                "A KeyError means the key doesn't exist.",
+            ),
+            conversation(
+                "I have a question about the Cold War.",
+                "The Cold War was a rivalry between the US and the USSR.",
+            ),
+            instruction(
+                "Please check my grammar. Here's the paragraph:", "Your grammar is correct."
+            ),
+        ],
+        [
+            conversation(
+                "Here's the error I get: OSError: [Errno 28] No space left on device",
+                "Your disk is full.",
+            ),
+            conversation(
+                "I have a question about the Cold War.", "Sure, what would you like to know?"
+            ),
+            instruction(
+                "Please check my grammar. Here's the paragraph:",
+                "Happy to. Could you paste the paragraph?",
+            ),
+        ],
+    ),
+    UnseenReference(): (
+        [
+            instruction(
+                "Explain the main idea of the paragraph you just read.",
+                "The paragraph argues that parks improve mental health.",
+            ),
+            instruction(
+                "Which of the three laptops is best for video editing?",
+                "Of the three, the second one is the best because it has a dedicated GPU.",
+            ),
+            conversation(
+                "Which of the starters on my list goes best with lamb?", "The chilled pea soup."
+            ),
+            conversation(
+                "Recommend a thriller.",
+                "Try 'Gone Girl'.",
+                "I've read it. Something else?",
+                "Then go for option 3 from the table I gave you earlier.",
+            ),
+        ],
+        [
+            instruction(
+                "Which is the better buy: a 2018 Corolla or a 2015 Civic?",
+                "The Corolla: the first one is newer.",
+            ),
+            conversation(
+                "Which of the items on my list can I leave behind?\n- tent\n- hair dryer",
+                "Leave the hair dryer.",
+            ),
+            conversation(
+                "What should I watch tonight?",
+                "Three ideas:\n1. Paddington 2\n2. Prisoners\n3. Arrival",
+                "Something tense?",
+                "Go for option 2, Prisoners.",
+            ),
+            instruction(
+                "Give me three tips for a CV.",
+                "1. Two pages.\n2. Recent job first.\n3. Use numbers.\nThe last one is the tip "
+                "most people skip.",
+            ),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("rule", "cases"), list(SHAPES.items()), ids=[type(r).__name__ for r in SHAPES]
+)
+def test_each_shape_drops_its_defects_and_keeps_the_look_alikes(rule: RowFilter, cases: tuple):
+    defective, sound = cases
+    found = round10.flagged(rule, *defective, *sound)
+    assert [e is not None for e in found] == [True] * len(defective) + [False] * len(sound)
+
+
+def test_evidence_names_the_turn_and_the_span():
+    role, empty, unseen = (
+        round10.flagged(rule, cases[0][0])[0] for rule, cases in list(SHAPES.items())[2:5]
+    )
+    assert role["turn"] == "turn 4 (assistant)" and role["span"].startswith("User:")
+    assert empty["turn"] == "turn 2 (user)" and "traceback" in empty["span"]
+    assert unseen["field"] == "instruction" and unseen["span"] == "the paragraph you just read"
