@@ -304,6 +304,11 @@ ANNOUNCEMENT_PARTS = (
     # An announcement followed only by a sign-off: "Here are a few podcasts:\n\nEnjoy!"
     r"(?i::[ \t]*\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|"
     r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
+    # ... also without its colon: "Below is the full recipe with quantities for a small jar.
+    # \n\nEnjoy your salad!"
+    r"(?i:(?:^|[.!?]\s+|\n)(?:here(?:'s| is| are)|below (?:is|are)|see below|the following "
+    r"(?:is|are))\b[^\n]{0,160}\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|"
+    r"let me know|feel free|good luck|have fun|cheers|bon app[eé]tit)[^\n]{0,100}$)",
 )
 ANNOUNCEMENT = "|".join(ANNOUNCEMENT_PARTS)
 # What is given in the sentences after an announcement: a sequence, numbered items, a
@@ -348,8 +353,13 @@ _CODE_ASKED = (
     r"[^.?!\n]{0,60}(?-u:\b)(?:" + _CODE_KINDS + r")(?-u:\b)"
 )
 # An answer that points at what it gives and names it as code ("Here's a pattern that ...").
-_POINTER = r"(?i)\b(?:here(?:'s| is| are)|below|the following|as follows)\b[^.!?\n]{0,60}"
-_POINTER_WORDS = ["here's", "here is", "here are", "below", "the following", "as follows"]
+# ... or names it and opens a colon for it ("The query is:", "The command you need is:").
+_POINTER = (
+    r"(?i)\b(?:here(?:'s| is| are)|below|the following|as follows)\b[^.!?\n]{0,60}|\b(?:the|your|"
+    r"this|that) (?:\w+ ){0,2}?(?:" + _CODE_KINDS + r"|one-liner)(?: you need| to use)? (?:is|"
+    r"would be|looks like)\s*:"
+)
+_POINTER_WORDS = ["here's", "here is", "here are", "below", "the following", "as follows", "is:"]
 _CODE_NAMED = r"(?i)\b(?:" + _CODE_KINDS + r"|pattern|expression|one-liner)\b"
 # Code in an answer: a backtick, brackets or operators prose has no use for, a call
 # ("SUM(qty)"), a dotted name ("str.isdigit").

@@ -508,7 +508,7 @@ _ANNOUNCED_ONLY = (
 # An opening that only says a question is coming ("I have a question about the Cold War.",
 # "Can I ask you something about taxes?"), answered as if one were asked.
 _QUESTION_COMING = (
-    r"(?i)^\W*(?:(?:hi|hello|hey)(?: there)?[,!.]?\s+)?(?:i(?:'ve| have| got) (?:a|one|another|"
+    r"(?i)^\W*(?:(?:hi|hello|hey)(?: there)?[,!.]?\s+)?(?:i(?:'ve got| have got|'ve| have| got) (?:a|one|another|"
     r"some|a quick|a few) (?:quick |small |little )?questions? (?:about|on|regarding|for you|"
     r"concerning)?[^.?!\n]{0,40}|(?:can|could|may) i ask (?:you )?(?:a|something|one)"
     r"[^.?!\n]{0,40})[.!?]?\s*\z"
@@ -1074,7 +1074,8 @@ class UnseenReference(SpanRule):
             & ~model_unseen
             & (
                 (words("text") >= 40)
-                | has_block
+                # (Quoted words are no image or video.)
+                | (has_block & ~pl.col("_span").str.contains(_MEDIA_ONLY))
                 | (words("context") > 0)
                 # An earlier user turn (a system prompt alone shows no material); no text turn
                 # holds an image or a recording, though.

@@ -4,15 +4,19 @@ account) and a requested translation of the user's own "I cannot ..." are kept; 
 the user's format and a draft offered while asking for its details are no placeholders; an
 assistant gathering the user's details is no asker; a user who closes as a helper, an
 assistant turn written as the next "User:" line, a turn that announces material or a
-question and stops, and a pick among a list nobody gave are dropped."""
+question and stops, a pick among a list nobody gave, code named ("The query is:") and only
+described, an announcement followed by a sign-off, and the request as a heading around its
+quoted word ("Two synonyms for 'angry'.") are dropped."""
 
 from __future__ import annotations
 
 import pytest
 
+from assets.filters.defects.answers import AnnouncedMissing
 from assets.filters.defects.artifacts import Placeholder
 from assets.filters.defects.requests import EmptyQuestion, UnseenReference
 from assets.filters.defects.roles import RoleFlip
+from assets.filters.echo import EchoesInstruction
 from assets.filters.heuristics import Refusal
 from assets.models.output_screens import REFUSAL_PATTERNS
 from assets.steps import RowFilter
@@ -152,6 +156,10 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "The paragraph argues that parks improve mental health.",
             ),
             instruction(
+                "What did the speaker mean by 'the long road' in the video?",
+                "She meant that recovery takes years.",
+            ),
+            instruction(
                 "Which of the three laptops is best for video editing?",
                 "Of the three, the second one is the best because it has a dedicated GPU.",
             ),
@@ -184,6 +192,53 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Give me three tips for a CV.",
                 "1. Two pages.\n2. Recent job first.\n3. Use numbers.\nThe last one is the tip "
                 "most people skip.",
+            ),
+        ],
+    ),
+    AnnouncedMissing(): (
+        [
+            instruction(
+                "Write a SQL query that counts orders per customer.",
+                "Group the orders by customer. The query is:\n\nThis counts each customer's "
+                "orders.",
+            ),
+            conversation(
+                "Write a bash one-liner that counts lines in all .txt files.",
+                "Use find with wc. The command is:\n\nIt prints a total at the end.",
+            ),
+            preference(
+                "Give me a basic pancake recipe.",
+                "Pancakes are quick. Below is the full recipe for four people.\n\nEnjoy!",
+                "Mix flour, eggs and milk.",
+            ),
+        ],
+        [
+            instruction(
+                "Write a SQL query that counts orders per customer.",
+                "The query is:\n\nSELECT customer_id, COUNT(*) FROM orders GROUP BY customer_id;",
+            ),
+            conversation(
+                "Give me a basic pancake recipe.",
+                "Below is the recipe.\n\n- 200 g flour\n- 2 eggs\n- 300 ml milk\n\nEnjoy!",
+            ),
+        ],
+    ),
+    EchoesInstruction(): (
+        [
+            instruction("I need two synonyms for 'angry' for a poem.", "Two synonyms for 'angry'."),
+            instruction(
+                "I need three synonyms for the word 'happy' for an essay.",
+                "Three synonyms for 'happy'.",
+            ),
+        ],
+        [
+            instruction(
+                "I need two synonyms for 'angry'.", "Two synonyms for 'angry': irate, livid."
+            ),
+            instruction("What is the plural of 'sheep'?", "The plural of 'sheep' is 'sheep'."),
+            instruction("Sort these words: pear apple fig", "apple fig pear"),
+            instruction(
+                "Add the punctuation: where are you going tonight", "Where are you going tonight?"
             ),
         ],
     ),
