@@ -19,6 +19,8 @@ from assets.filters.defects.requests import (
     ALSO_REQUEST,
     ASKED_TO_REPEAT,
     GENERIC_WORDS,
+    MATERIAL_GIVEN,
+    QUESTION_COMING,
     REQUEST,
 )
 from assets.filters.defects.spans import DefectRule, SpanRule, mentioned, prose, row_text
@@ -623,6 +625,11 @@ _PLEASANTRY = (
     r"(?:idea|request|task)|i(?:'d| would) (?:love|be happy|be glad|be delighted) to"
     r"[^.!?]*)[.!]"
 )
+_REPLY_TO_UNGIVEN = (
+    r"(?i)\b(?:repl(?:y|ies)|respon(?:d|se|ses)|answer) to (?:a|an|the|my|this|that|her|his|"
+    r"their|our) (?:\p{L}+ ){0,2}?(?:customer|client|email|e-mail|message|review|complaint|"
+    r"comment|post|letter|text|tweet|colleague|boss|landlord|recruiter)s?\b[^:\"“'\n]*$"
+)
 # "Book it for me." or "Convert this." with nothing to go on: asking back is right.
 _VAGUE_REQUEST = r"(?i)\b(?:this|it|these|those|them|the other|the usual)\b"
 _UNSPECIFIED_ORDER = (
@@ -664,6 +671,11 @@ class NeedlessClarification(DefectRule):
             | ~(prose(request).str.contains(REQUEST) | prose(request).str.contains(ALSO_REQUEST))
             # An order with nothing but its kind ("I'd like to order a coffee."): which one?
             | request.str.contains(_UNSPECIFIED_ORDER)
+            # A question announced and not asked ("Can I ask you something about dogs?").
+            | request.str.contains(QUESTION_COMING)
+            # A reply to a message that is not given ("Help me draft a reply to a customer."):
+            # what the customer wrote is the answer's to ask.
+            | (request.str.contains(_REPLY_TO_UNGIVEN) & ~request.str.contains(MATERIAL_GIVEN))
         )
         # Only a question: no statement besides it but pleasantries ("Happy to help!", "I'd
         # be glad to translate that for you."). "Yes, I'm an AI assistant. What would you

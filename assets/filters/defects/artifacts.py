@@ -46,6 +46,8 @@ _ASKS_FOR_DIALOGUE = (
 _EXCHANGE = (
     r"(?s)(?m:^[ \t]*(?:Human|User|HUMAN|USER)[ \t]*:).*(?m:^[ \t]*(?:Assistant|ASSISTANT)[ \t]*:)"
     r"|\A\s*(?:Assistant|ASSISTANT)[ \t]*:"
+    # ... in either order: the answer again under its label, then the user's next line.
+    r"|(?s)(?m:^[ \t]*(?:Assistant|ASSISTANT)[ \t]*:).*(?m:^[ \t]*(?:Human|User|HUMAN|USER)[ \t]*:)"
 )
 
 
@@ -133,6 +135,13 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?:prompt|instruction))",
     r"(?i:\bgiven prompt\s*:)",
     r"(?im:^\s*task \d+\s*:)",
+    # The instruction-tuning preambles everyone trained on (Alpaca's, Vicuna's), left in a
+    # request or an answer.
+    r"(?i:\bbelow is an instruction that describes a task\b|\bwrite a response that "
+    r"appropriately completes the request\b|\ba chat between a curious (?:user|human) and an "
+    r"artificial intelligence assistant\b)",
+    # An upper-case slot in double angle brackets: "<<USER_QUESTION>>" (not Llama's "<<SYS>>").
+    r"<<[A-Z][A-Z0-9_]{3,}>>",
     r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
     # A model that writes the next few-shot example after its answer.
     r"(?im:^\s*(?:next |new |another )?question\s*:[^\n]*\n\s*answer\s*:)",

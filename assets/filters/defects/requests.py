@@ -192,7 +192,7 @@ class NotATask(DefectRule):
                     | plain.str.contains(_INTERJECTION)
                     | plural.fill_null(False)
                 )
-            ) | plain.str.contains(_EXCLAMATION)
+            ) & ~text.str.contains(_GIVES_MATERIAL) | plain.str.contains(_EXCLAMATION)
 
         # Rows whose first answer takes the request for a remark; read only on rows without
         # a request marker in their instruction or first user line (cheap, so that only the
@@ -410,6 +410,13 @@ _WORKED_ON = (
     r"option|choice|statement|headline|abstract|r[eé]sum[eé]|cv|tweet|post|comment|answer|note|"
     r"transcript|lyric|line|excerpt|summary)s?"
 )
+# A turn that hands over material ("Here's the error message I keep getting: OSError: ...")
+# asks for help with it.
+_GIVES_MATERIAL = (
+    r"(?i)^\W*here(?:'s| is| are) (?:the|my|our|an?|some|this) (?:\p{L}+ ){0,2}?(?:"
+    + _WORKED_ON
+    + r"|errors?|tracebacks?|logs?|outputs?|data|results?|numbers|figures)\b[^:\n]{0,60}:\s*\S"
+)
 # A verb that works on given material (not one that makes it: "Write my cover letter").
 _WORKS_ON = (
     r"(?:proofread|check|fix|review|rate|grade|mark|translate|summari[sz]e|rewrite|improve|"
@@ -490,7 +497,7 @@ _DESCRIBED = (
 )
 # The material is there after all: after a colon, on its own lines, in quotes or code, or the
 # request is long enough to hold it.
-_MATERIAL_GIVEN = (
+MATERIAL_GIVEN = (
     r":[ \t]*\S|:\s*\n\s*\S|\n\s*\n\s*\S|`[^`\n]+`|```"
     r"|[\"“‘][^\"”’\n]{2,}[\"”’]|(?:^|\s)'[^'\n]{2,}'"
 )
@@ -507,7 +514,7 @@ _ANNOUNCED_ONLY = (
 )
 # An opening that only says a question is coming ("I have a question about the Cold War.",
 # "Can I ask you something about taxes?"), answered as if one were asked.
-_QUESTION_COMING = (
+QUESTION_COMING = (
     r"(?i)^\W*(?:(?:hi|hello|hey)(?: there)?[,!.]?\s+)?(?:i(?:'ve got| have got|'ve| have| got) (?:a|one|another|"
     r"some|a quick|a few) (?:quick |small |little )?questions? (?:about|on|regarding|for you|"
     r"concerning)?[^.?!\n]{0,40}|(?:can|could|may) i ask (?:you )?(?:a|something|one)"
@@ -549,7 +556,7 @@ class EmptyQuestion(DefectRule):
         )
         # "Here is the passage:" and nothing after it, nor an input holding it.
         empty = empty | ((context == "") & pl.col("text").str.contains(_ANNOUNCES_AND_STOPS))
-        empty = empty | ((context == "") & pl.col("text").str.contains(_QUESTION_COMING))
+        empty = empty | ((context == "") & pl.col("text").str.contains(QUESTION_COMING))
         empty = empty | (
             (context == "")
             & pl.col("text").str.contains(_POINTED_TASK)
@@ -584,7 +591,7 @@ class EmptyQuestion(DefectRule):
                 | text.str.contains(_TASK_ON_THE_FOLLOWING)
             )
             & ~text.str.contains(_DESCRIBED)
-            & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+            & ~pl.col("text").str.contains(MATERIAL_GIVEN)
         )
         # The first answer (an instruction's response, a conversation's first assistant turn)
         # asks for what is missing: the row is a request for the question, not an empty one.
@@ -643,7 +650,7 @@ def _forward_unanswered(user_turns: pl.DataFrame, rows: pl.DataFrame) -> pl.Data
         )
         .filter(said.str.contains(_FORWARD_POINTER))
         .filter(
-            (said.str.count_matches(r"\S+") < 40) & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+            (said.str.count_matches(r"\S+") < 40) & ~pl.col("text").str.contains(MATERIAL_GIVEN)
         )
     )
     if later.is_empty():
@@ -1056,7 +1063,7 @@ class UnseenReference(SpanRule):
             return pl.col(column).fill_null("").str.count_matches(r"\S+")
 
         # A block, or material after a colon or in quotes ("Summarize this: ...").
-        has_block = pl.col("text").str.contains(_MATERIAL_GIVEN)
+        has_block = pl.col("text").str.contains(MATERIAL_GIVEN)
         start = pl.col("text").str.find(pl.col("_span"), literal=True).fill_null(0)
         # "Like example 3" after earlier turns that show no example points at nothing.
         pointed_model = pl.col("_span").str.contains(SAME_AS_UNSEEN)

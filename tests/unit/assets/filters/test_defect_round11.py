@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from assets.filters.defects.answers import AnnouncedMissing
-from assets.filters.defects.artifacts import Placeholder
-from assets.filters.defects.requests import EmptyQuestion, UnseenReference
+from assets.filters.defects.answers import AnnouncedMissing, NeedlessClarification
+from assets.filters.defects.artifacts import ChatTokenLeak, Placeholder, TemplateLeak
+from assets.filters.defects.requests import EmptyQuestion, NotATask, UnseenReference
 from assets.filters.defects.roles import RoleFlip
 from assets.filters.echo import EchoesInstruction
 from assets.filters.heuristics import Refusal
@@ -239,6 +239,78 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction("Sort these words: pear apple fig", "apple fig pear"),
             instruction(
                 "Add the punctuation: where are you going tonight", "Where are you going tonight?"
+            ),
+        ],
+    ),
+    TemplateLeak(): (
+        [
+            instruction(
+                "Below is an instruction that describes a task. Write a response that "
+                "appropriately completes the request.\n\nSummarize Romeo and Juliet in one "
+                "sentence.",
+                "Two young lovers from feuding families die after a chain of mistakes.",
+            ),
+            with_system(
+                "You are a helpful assistant.",
+                "<<USER_QUESTION>>",
+                "Could you tell me what you'd like help with?",
+            ),
+        ],
+        [
+            instruction(
+                "What does the Alpaca prompt 'Below is an instruction that describes a task' "
+                "do in fine-tuning?",
+                "It frames every example the same way, so the model learns where the task starts.",
+            ),
+            conversation(
+                "How do I print a heredoc in bash?", "Use cat <<EOF, then your lines, then EOF."
+            ),
+        ],
+    ),
+    ChatTokenLeak(): (
+        [
+            instruction(
+                "What's a good name for a fantasy tavern?",
+                "The Gilded Griffin.\n\nAssistant: The Gilded Griffin.\nHuman: Thanks!",
+            ),
+        ],
+        [
+            instruction(
+                "Write a short exchange between a human and a robot.",
+                "Assistant: Good morning.\nHuman: Is it?",
+            ),
+            instruction("What's a good name for a fantasy tavern?", "The Gilded Griffin."),
+        ],
+    ),
+    NeedlessClarification(): (
+        [
+            conversation(
+                "Give me three synonyms for 'happy'.",
+                "Could you tell me what tone you're going for?",
+            ),
+        ],
+        [
+            conversation(
+                "Can you help me draft a reply to a customer?",
+                "Of course. Could you tell me what the customer wrote?",
+            ),
+            conversation(
+                "Can I ask you something about dogs?",
+                "Of course! What would you like to know about dogs?",
+            ),
+        ],
+    ),
+    NotATask(): (
+        [
+            conversation("Coffee tastes better in the morning.", "Many people find that, yes."),
+            instruction(
+                "Photosynthesis happens in the leaves of plants.", "Yes, in the chloroplasts."
+            ),
+        ],
+        [
+            conversation(
+                "Here's the error message I keep getting: OSError: [Errno 28] No space left",
+                "Your disk is full.",
             ),
         ],
     ),
