@@ -159,6 +159,8 @@ _UNPUNCTUATED_FORMS = (
 # Capital |").
 _TABLE_ROW = r"(?m)^[ \t]*(\|.*)$"
 # A capitalized word cut at the end of a list item ("Monday, Tuesday, ..., Fri", "- Bris").
+_SHORT_ITEM = r"^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+\S+(?:[ \t]+\S+)?[ \t]*$"
+_SENTENCE_ITEM = r"^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+(?:\S+[ \t]+){4,}\S*[.!?][ \t]*$"
 _CUT_ITEM = r"(?:,[ \t]+|\band[ \t]+|(?:^|\n)[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+)(\p{Lu}\p{Ll}{2,})$"
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "al")
@@ -240,6 +242,13 @@ class TruncatedText(DefectRule):
                     last_line.str.count_matches(r"\|")
                     < text.str.extract(_TABLE_ROW, 1).str.count_matches(r"\|")
                 )
+            )
+            # A list of whole sentences whose last item stops after a word or two ("4. Keep
+            # notes beside the camera.\n5. Close").
+            | (
+                open_end
+                & last_line.str.contains(_SHORT_ITEM)
+                & text.str.extract(r"([^\n]*)\n[^\n]*$", 1).str.contains(_SENTENCE_ITEM)
             )
         )
         # Only answers with a paragraph that ends open (a turn ends a paragraph in the
@@ -504,6 +513,8 @@ EMPTY_ITEM = (
     r"(?m)^[ \t]*"
     + _MARKER
     + r"(?:[ \t]+(?:\.{2,}|…|_+|-+))?[ \t]*$|(?m)^[ \t]*\|(?:[ \t]*\|)+[ \t]*$"
+    # ... or a row whose label is all it holds: "| Licence | | |".
+    r"|(?m)^[ \t]*\|[^|\n]*[^|\s-][^|\n]*\|(?:[ \t]*\|){2,}[ \t]*$"
 )
 # A label that announces content: an item that is only "Step one:" or "**Pros:**", or a
 # heading line ("## Methods", "**Monday:**"). Empty when nothing comes under it.

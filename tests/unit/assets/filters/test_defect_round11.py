@@ -6,13 +6,21 @@ assistant gathering the user's details is no asker; a user who closes as a helpe
 assistant turn written as the next "User:" line, a turn that announces material or a
 question and stops, a pick among a list nobody gave, code named ("The query is:") and only
 described, an announcement followed by a sign-off, and the request as a heading around its
-quoted word ("Two synonyms for 'angry'.") are dropped."""
+quoted word ("Two synonyms for 'angry'."), the Alpaca and Vicuna preambles, an exchange run
+on in either order, a list of sentences whose last item stops after a word, and a table of
+labels with empty cells are dropped; asking back after a question only announced, or for a
+message to reply to that is not given, is kept."""
 
 from __future__ import annotations
 
 import pytest
 
-from assets.filters.defects.answers import AnnouncedMissing, NeedlessClarification
+from assets.filters.defects.answers import (
+    AnnouncedMissing,
+    EmptyListItems,
+    NeedlessClarification,
+    TruncatedText,
+)
 from assets.filters.defects.artifacts import ChatTokenLeak, Placeholder, TemplateLeak
 from assets.filters.defects.requests import EmptyQuestion, NotATask, UnseenReference
 from assets.filters.defects.roles import RoleFlip
@@ -311,6 +319,52 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             conversation(
                 "Here's the error message I keep getting: OSError: [Errno 28] No space left",
                 "Your disk is full.",
+            ),
+        ],
+    ),
+    TruncatedText(): (
+        [
+            instruction(
+                "Give me three tips for a video interview.",
+                "1. Test your camera and microphone half an hour before.\n2. Put the camera at "
+                "eye level and look into it.\n3. Close",
+            ),
+            conversation(
+                "What should I pack for a hike?",
+                "- Carry two litres of water, more if it's hot.\n- Pack a light jacket even "
+                "if the forecast is good.\n- Take",
+                "Thanks.",
+            ),
+        ],
+        [
+            instruction(
+                "Give me three tips for a video interview.",
+                "1. Test your camera and microphone half an hour before.\n2. Put the camera at "
+                "eye level and look into it.\n3. Smile!",
+            ),
+            conversation("What should I pack? Just a list.", "- water\n- snacks\n- map"),
+        ],
+    ),
+    EmptyListItems(): (
+        [
+            instruction(
+                "Compare PostgreSQL and MySQL in a table.",
+                "| Feature | PostgreSQL | MySQL |\n|---|---|---|\n| Licence | | |\n| JSON | | |",
+            ),
+            conversation(
+                "Make a meal plan table for Monday and Tuesday.",
+                "| Day | Lunch | Dinner |\n|---|---|---|\n| Monday | | |\n| Tuesday | | |",
+            ),
+        ],
+        [
+            conversation(
+                "Give me a blank meal plan table for Monday and Tuesday to fill in.",
+                "| Day | Lunch | Dinner |\n|---|---|---|\n| Monday | | |\n| Tuesday | | |",
+            ),
+            instruction(
+                "Which browsers support WebGPU and View Transitions? Table please.",
+                "| Feature | Chrome | Firefox | Safari |\n|---|---|---|---|\n| WebGPU | Yes | | "
+                "Yes |\n| View Transitions | Yes | | Yes |",
             ),
         ],
     ),
