@@ -315,13 +315,19 @@ ANNOUNCEMENT_PARTS = (
     # An announcement followed only by a sign-off: "Here are a few podcasts:\n\nEnjoy!"
     r"(?i::[ \t]*\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|"
     r"feel free|good luck|have fun|cheers)[^\n]{0,100}$)",
-    # ... also without its colon: "Below is the full recipe with quantities for a small jar.
-    # \n\nEnjoy your salad!"
-    r"(?i:(?:^|[.!?]\s+|\n)(?:here(?:'s| is| are)|below (?:is|are)|see below|the following "
-    r"(?:is|are))\b[^\n]{0,160}\n\s*(?:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|"
-    r"let me know|feel free|good luck|have fun|cheers|bon app[eé]tit)[^\n]{0,100}$)",
 )
 ANNOUNCEMENT = "|".join(ANNOUNCEMENT_PARTS)
+# A turn that ends on a sign-off line ("Enjoy your salad!"): only such turns are searched
+# for an announcement without its colon just before it (`_AnnouncedThenSignOff`).
+_SIGN_OFF_LINE = (
+    r"\n\s*(?i:i hope|hope (?:this|these|that|you)|enjoy|happy \w+ing|let me know|feel free|"
+    r"good luck|have fun|cheers|bon app[eé]tit)[^\n]{0,100}"
+)
+# "Below is the full recipe with quantities for a small jar.\n\nEnjoy your salad!"
+ANNOUNCED_THEN_SIGN_OFF = (
+    r"(?i:(?:^|[.!?]\s+|\n)(?:here(?:'s| is| are)|below (?:is|are)|see below|the following "
+    r"(?:is|are))\b[^\n]{0,160})" + _SIGN_OFF_LINE + "$"
+)
 # What is given in the sentences after an announcement: a sequence, numbered items, a
 # greeting that opens a letter.
 _GIVEN_INLINE = (
@@ -416,6 +422,8 @@ class AnnouncedMissing(SpanRule):
         rest = rows.join(found.select("row_id"), on="row_id", how="anti")
         found = pl.concat([found, _AnnouncedMidParagraph().flag(rest)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
+        found = pl.concat([found, _AnnouncedThenSignOff().flag(rest)])
+        rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat([found, self._code_described(rest)])
 
     def _code_described(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -473,6 +481,32 @@ class _AnnouncedMidParagraph(SpanRule):
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # An announcement with a sentence after it on its line, anywhere in a transcript.
         return text.str.contains(r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S")
+
+    def exempt(self) -> pl.Expr:
+        return _announcement_exempt()
+
+
+@dataclass(frozen=True)
+class _AnnouncedThenSignOff(SpanRule):
+    """`AnnouncedMissing`'s announcement followed by a sign-off alone, without its colon
+    (not a step of its own: `AnnouncedMissing.flag` reads it on the few turns that end on a
+    sign-off line)."""
+
+    fields: ClassVar = ANSWER_FIELDS
+    roles: ClassVar = ANSWER_ROLES
+    pattern: ClassVar[str] = ANNOUNCED_THEN_SIGN_OFF
+    strip_code: ClassVar[bool] = False
+    name: str = "announced_missing"
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # On the answer columns themselves: the whole row's text is not built for this.
+        ends = _SIGN_OFF_LINE + r"(?:\n|$)"
+        return pl.any_horizontal(
+            [pl.col(c).fill_null("").str.contains(ends) for c in ("response", "text", "attributes")]
+        )
+
+    def unit_candidates(self, text: pl.Expr) -> pl.Expr:
+        return text.str.contains(_SIGN_OFF_LINE + "$")
 
     def exempt(self) -> pl.Expr:
         return _announcement_exempt()

@@ -118,6 +118,21 @@ _ASKS_ABOUT_SLOTS = (
     r"mustache|handlebars|python|javascript|code|programming|string|brace|braces|curly|json|"
     r"latex|sets?)\b"
 )
+# The instruction-tuning preambles everyone trained on (Alpaca's, Vicuna's), left in a
+# request or an answer; found first by their phrases (`_PREAMBLE_CUES`).
+_PREAMBLES = (
+    r"(?i:\bbelow is an instruction that describes a task\b|\bwrite a response that "
+    r"appropriately completes the request\b|\ba chat between a curious (?:user|human) and an "
+    r"artificial intelligence assistant\b)"
+)
+# An upper-case slot in double angle brackets: "<<USER_QUESTION>>" (not Llama's "<<SYS>>").
+_UPPER_SLOT = r"<<[A-Z][A-Z0-9_]{3,}>>"
+_PREAMBLE_CUES = [
+    "below is an instruction that describes a task",
+    "write a response that appropriately completes the request",
+    "a chat between a curious",
+    "<<",
+]
 TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?i:#\s*(?:given|rewritten|created|new|original|evolved|revised|base)\s+"
     r"(?:prompt|instruction)\s*#)",
@@ -135,13 +150,8 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?:prompt|instruction))",
     r"(?i:\bgiven prompt\s*:)",
     r"(?im:^\s*task \d+\s*:)",
-    # The instruction-tuning preambles everyone trained on (Alpaca's, Vicuna's), left in a
-    # request or an answer.
-    r"(?i:\bbelow is an instruction that describes a task\b|\bwrite a response that "
-    r"appropriately completes the request\b|\ba chat between a curious (?:user|human) and an "
-    r"artificial intelligence assistant\b)",
-    # An upper-case slot in double angle brackets: "<<USER_QUESTION>>" (not Llama's "<<SYS>>").
-    r"<<[A-Z][A-Z0-9_]{3,}>>",
+    _PREAMBLES,
+    _UPPER_SLOT,
     r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
     # A model that writes the next few-shot example after its answer.
     r"(?im:^\s*(?:next |new |another )?question\s*:[^\n]*\n\s*answer\s*:)",
@@ -367,12 +377,20 @@ class TemplateLeak(SpanRule):
         parts = [
             part
             for part in TEMPLATE_SCAFFOLDING_PARTS
-            if part not in (_TRANSCRIPT_LABELS, _DIRECTIVE, GENERATOR_PROMPT, PERSONA_HEADER)
+            if part
+            not in (
+                _TRANSCRIPT_LABELS,
+                _DIRECTIVE,
+                GENERATOR_PROMPT,
+                PERSONA_HEADER,
+                _PREAMBLES,
+                _UPPER_SLOT,
+            )
         ] + [*(f"(?i:{words})" for words in _DIRECTIVE_WORDS), _DIRECTIVE_LINE]
         scaffolding = [text.str.contains(part) for part in parts] + [
             text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")
         ]
-        cues = lines + _GENERATOR_LABELS + _PERSONA_CUES
+        cues = lines + _GENERATOR_LABELS + _PERSONA_CUES + _PREAMBLE_CUES
         return pl.any_horizontal(
             [*scaffolding, text.str.contains_any(cues, ascii_case_insensitive=True)]
         )
