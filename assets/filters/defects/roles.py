@@ -106,6 +106,7 @@ USER_SPEAK = "(?i)" + "|".join(USER_SPEAK_PARTS)
 # An assistant turn that opens with the user's label and goes on as the user ("User: I'd love
 # to try kaiseki but I'm on a budget. Any ideas?"): the model wrote the next user turn.
 _USER_LABEL = r"(?i)^\s*(?:user|human)\s*:\s*\S"
+_USER_LABEL_OPENINGS = ["assistant: user:", "assistant: human:"]
 # ... unless the user asked for a dialogue or a transcript to be written.
 _WANTS_EXCHANGE = (
     r"(?i)\b(?:dialogues?|dialogs?|transcripts?|scripts?|screenplays?|skits?|scenes?|exchanges?|"
@@ -191,12 +192,18 @@ class RoleFlip(SpanRule):
             # A verdict in a user turn, read only where the user asked to be quizzed.
             r"(?im:^user: " + _VERDICT.removeprefix(r"^\s*") + ")",
             r"(?im:^user: " + _WELCOME.removeprefix(r"(?i)^\s*") + ")",
-            r"(?im:^assistant: " + _USER_LABEL.removeprefix(r"(?i)^\s*") + ")",
         )
         # With ASCII word boundaries: the same rows (the words are ASCII), and a Unicode one
         # pushes the regex engine off its fast path (after a lazy scan, 1.7 us a row against
         # 0.45).
         return tuple(part.replace(r"\b", r"(?-u:\b)") for part in searches)
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # An assistant turn opened with the user's label, found by its phrase (a regex pass
+        # from every line start costs more).
+        return super().candidates(text) | text.str.contains_any(
+            _USER_LABEL_OPENINGS, ascii_case_insensitive=True
+        )
 
     def read_matches(self, found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
         # An assistant turn's span is first its asker's voice: a turn that opens as an
