@@ -158,9 +158,11 @@ _UNPUNCTUATED_FORMS = (
 # A table's first row: a last row with fewer cells was cut ("| Uganda |" under "| Country |
 # Capital |").
 _TABLE_ROW = r"(?m)^[ \t]*(\|.*)$"
-# A capitalized word cut at the end of a list item ("Monday, Tuesday, ..., Fri", "- Bris").
+# A list item of a word or two without a full stop, after an item that is a whole sentence
+# of five words or more.
 _SHORT_ITEM = r"^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+\S+(?:[ \t]+\S+)?[ \t]*$"
 _SENTENCE_ITEM = r"^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+(?:\S+[ \t]+){4,}\S*[.!?][ \t]*$"
+# A capitalized word cut at the end of a list item ("Monday, Tuesday, ..., Fri", "- Bris").
 _CUT_ITEM = r"(?:,[ \t]+|\band[ \t]+|(?:^|\n)[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+)(\p{Lu}\p{Ll}{2,})$"
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "est", "ness", "ment", "al")
