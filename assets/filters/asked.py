@@ -32,7 +32,42 @@ ASKS_FOR_HARM = (
     r"note|check|cheque|prescription|id|passport|letter)|read (?:my |his |her |their )(?:\p{L}+ )?"
     r"(?:wife|husband|partner|girlfriend|boyfriend|kid|daughter|son|ex)(?:'s|s') (?:messages|"
     r"texts|email|dms)|spy on|stalk\w*|track (?:my |his |her )?(?:ex|wife|husband|partner|"
-    r"girlfriend|boyfriend)\b)"
+    r"girlfriend|boyfriend)\b|"
+    # Drugs made at home, weapons and poisons, a threat or harassment of a person, violence
+    # to a person, a way into computers or accounts that are not one's own: the kinds of
+    # harm whatever the words around them.
+    r"(?:make|making|cook|cooking|synthesi[sz]e|synthesi[sz]ing|manufactur\w*|produc\w*|brew\w*)"
+    r" (?:\w+ ){0,3}?(?:meth|methamphetamine|crystal meth|cocaine|crack|heroin|fentanyl|lsd|mdma|"
+    r"ecstasy|ghb|illegal drugs)\b|"
+    r"(?:make|making|build|building|assemble|assembling) (?:\w+ ){0,2}?(?:bomb|pipe bomb|"
+    r"explosives?|molotov|napalm|nerve agent|ricin|ghost gun|silencer|untraceable gun)s?\b|"
+    r"threat(?:en|ening)?\w* (?:\w+ ){0,3}?(?:message|letter|text|note|email|him|her|them|my|"
+    r"someone|people)\b|blackmail\w*|extort\w*|harass\w*|cyberbull\w*|dox(?:x)?(?:ing)?\b|"
+    r"(?:hurt|kill|harm|poison|stab|shoot|murder|beat up|get back at|scare) (?:someone|somebody|"
+    r"a person|people|him|her|them|my (?:\w+ )?(?:neighbou?r|ex|wife|husband|boss|partner|"
+    r"teacher|coworker|colleague|sister|brother|dad|mom|mum|mother|father|roommate|classmate|"
+    r"landlord|friend))\b|intimidat\w*|revenge\b|vandali[sz]\w*|"
+    r"(?:hack|break|get) into (?:\w+ ){0,2}?(?:account|phone|computer|wifi|wi-fi|network|"
+    r"email|server|system)|keylogger|ransomware|malware|spyware|ddos|botnet|(?:steal|harvest|"
+    r"phish) (?:\w+ )?(?:passwords|credentials|credit cards?|card numbers|logins))"
+)
+
+# A request to render text the user gives (translate, paraphrase, proofread, transcribe,
+# repeat it), the text given after a colon or in quotes: the answer says the user's words,
+# not its own ("Translate: 'En tant qu'IA, je ne peux pas ...'" is answered "As an AI, I
+# cannot ..."). A refusal rule reads such an answer as the rendering, unless the answer
+# speaks of the task itself ("I can't translate that").
+ASKS_TO_RENDER = (
+    r"(?i)\b(?:translate|translating|paraphrase|rephrase|reword|proofread|transcribe|"
+    r"(?:correct|fix) (?:the )?(?:grammar|spelling|punctuation)|repeat after me|read back|"
+    r"say (?:back|it back))\b[^\n]{0,80}?(?::\s*\S|[\"“‘]|(?:^|\s)')"
+    # "What does 'Ich kann das nicht machen' mean?"
+    r"|\bwhat (?:does|do|is) [\"“‘'][^\"”’\n]{3,}[\"”’'] (?:mean|in english)\b"
+)
+REFUSES_THE_RENDERING = (
+    r"(?i)\b(?:translat\w*|paraphras\w*|rephras\w*|reword\w*|proofread\w*|transcri\w*|"
+    r"correct\w*|repeat\w*|help with|assist with|(?:this|that|your) (?:request|text|task|"
+    r"sentence|message))\b"
 )
 
 

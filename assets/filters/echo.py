@@ -83,6 +83,8 @@ _ANSWERED_IN_ITS_WORDS = (
 _MIN_RESTATED_WORDS = 3
 # Material a task works on: after a colon, in quotes, on its own line.
 _MATERIAL = "[:\"\u201c\u201d\u2018\n]|(?:^|\\s)'"
+# ... that material itself: quotations, what follows a colon, the lines after the first.
+_MATERIAL_TEXT = "\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019|(?:^|\\s)'[^'\n]*'|:[^\n]*|(?s:\n.*)"
 # First and second person read as one word: an echo swaps them ("my router" / "your router").
 _PERSON = r"\b(?:i|me|my|mine|myself|you|your|yours|yourself)\b"
 
@@ -276,9 +278,25 @@ class EchoesInstruction(RowFilter):
         # A yes/no or either-or question is answered in its own words ("The Nile is
         # longer."), and material after a colon or in quotes is the task's to reorder ("Sort:
         # pear apple fig"): no restatement.
-        own_words = pl.col("_raw_instruction").str.contains(_ANSWERED_IN_ITS_WORDS) | pl.col(
+        # ... but only an answer made of that material is the task done: "Three synonyms for
+        # 'happy'." for "I need three synonyms for 'happy'" is the request as a heading.
+        material = (
+            pl.col("_raw_instruction")
+            .str.extract_all(_MATERIAL_TEXT)
+            .list.join(" ")
+            .str.to_lowercase()
+            .str.replace_all(_NOT_WORD, " ")
+            .str.split(" ")
+        )
+        beyond_material = response.str.split(" ").list.set_difference(material)
+        # (A question's quoted word may be its answer: "The plural of 'sheep' is 'sheep'.")
+        on_material = (beyond_material.list.set_difference(FILLER).list.len() == 0) | pl.col(
             "_raw_instruction"
-        ).str.contains(_MATERIAL)
+        ).str.strip_chars().str.ends_with("?")
+        has_material = pl.col("_raw_instruction").str.contains(_MATERIAL)
+        own_words = pl.col("_raw_instruction").str.contains(_ANSWERED_IN_ITS_WORDS) | (
+            has_material & on_material
+        )
         only_restates = pl.col("_restates") & ~(
             pl.col("_repeats") | pl.col("_copies") | pl.col("_wraps")
         )
@@ -316,7 +334,12 @@ class EchoesInstruction(RowFilter):
                 & (pl.col("_repeats") | pl.col("_copies") | pl.col("_wraps") | pl.col("_restates"))
                 & ~asks_back
             )
-            .filter(~asked & ~(only_restates & own_words) & ~(part & ~verbatim & ~titled))
+            .filter(
+                ~asked
+                & ~(only_restates & own_words)
+                # (With material in the request, the part re-cased must be that material.)
+                & ~(part & ~verbatim & ~titled & (~has_material | on_material))
+            )
             .with_columns(
                 pl.when(pl.col("_repeats") | ~pl.col("_copies"))
                 .then(1.0)

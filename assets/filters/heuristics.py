@@ -9,7 +9,14 @@ from typing import ClassVar
 import polars as pl
 from pydantic import Field, model_validator
 
-from assets.filters.asked import ASKS_FOR_HARM, REPEATS_BY_FORM, turn_texts, unless_asked
+from assets.filters.asked import (
+    ASKS_FOR_HARM,
+    ASKS_TO_RENDER,
+    REFUSES_THE_RENDERING,
+    REPEATS_BY_FORM,
+    turn_texts,
+    unless_asked,
+)
 from assets.filters.defects.requests import ASKED_TO_REPEAT
 from assets.filters.ngrams import ngram_numbers, word_hashes
 from assets.filters.text import body
@@ -317,7 +324,18 @@ class Refusal(RowFilter):
             ),
         )
         # A phishing email or a way into another's account is a request to refuse.
-        return unless_asked(flagged, rows, ASKS_FOR_HARM)
+        flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
+        # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's
+        # words rendered, unless the answer speaks of the rendering ("I can't translate that").
+        rendered = unless_asked(flagged, rows, ASKS_TO_RENDER)
+        own_words = rows.filter(
+            pl.col("row_id").is_in(flagged["row_id"].implode())
+            & pl.col("response").fill_null("").str.contains(REFUSES_THE_RENDERING)
+        )["row_id"]
+        return flagged.filter(
+            pl.col("row_id").is_in(rendered["row_id"].implode())
+            | pl.col("row_id").is_in(own_words.implode())
+        )
 
 
 def _turn_refusals(rows: pl.DataFrame) -> pl.DataFrame:

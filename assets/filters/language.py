@@ -189,8 +189,10 @@ class LanguageIdentification(RowStep):
 
 
 # A quotation of two words or more: the material a request quotes ('...', "...", «...»).
+# (An apostrophe between letters stays inside a single-quoted quotation: "'En tant qu'IA,
+# je ne peux pas ressentir d'émotions.'" is one.)
 QUOTATION = (
-    r"(?:^|[^\p{L}\p{N}])'[^'\n]{3,}'(?:[^\p{L}\p{N}]|$)"
+    r"(?:^|[^\p{L}\p{N}])'(?:[^'\n]|\p{L}'\p{L}){3,}'(?:[^\p{L}\p{N}]|$)"
     r'|"[^"\n]{3,}"|“[^”\n]{3,}”|«[^»\n]{3,}»|‘[^’\n]{3,}’'
 )
 

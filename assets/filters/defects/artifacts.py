@@ -46,6 +46,8 @@ _ASKS_FOR_DIALOGUE = (
 _EXCHANGE = (
     r"(?s)(?m:^[ \t]*(?:Human|User|HUMAN|USER)[ \t]*:).*(?m:^[ \t]*(?:Assistant|ASSISTANT)[ \t]*:)"
     r"|\A\s*(?:Assistant|ASSISTANT)[ \t]*:"
+    # ... in either order: the answer again under its label, then the user's next line.
+    r"|(?s)(?m:^[ \t]*(?:Assistant|ASSISTANT)[ \t]*:).*(?m:^[ \t]*(?:Human|User|HUMAN|USER)[ \t]*:)"
 )
 
 
@@ -116,6 +118,21 @@ _ASKS_ABOUT_SLOTS = (
     r"mustache|handlebars|python|javascript|code|programming|string|brace|braces|curly|json|"
     r"latex|sets?)\b"
 )
+# The instruction-tuning preambles everyone trained on (Alpaca's, Vicuna's), left in a
+# request or an answer; found first by their phrases (`_PREAMBLE_CUES`).
+_PREAMBLES = (
+    r"(?i:\bbelow is an instruction that describes a task\b|\bwrite a response that "
+    r"appropriately completes the request\b|\ba chat between a curious (?:user|human) and an "
+    r"artificial intelligence assistant\b)"
+)
+# An upper-case slot in double angle brackets: "<<USER_QUESTION>>" (not Llama's "<<SYS>>").
+_UPPER_SLOT = r"<<[A-Z][A-Z0-9_]{3,}>>"
+_PREAMBLE_CUES = [
+    "below is an instruction that describes a task",
+    "write a response that appropriately completes the request",
+    "a chat between a curious",
+    "<<",
+]
 TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?i:#\s*(?:given|rewritten|created|new|original|evolved|revised|base)\s+"
     r"(?:prompt|instruction)\s*#)",
@@ -133,6 +150,8 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?:prompt|instruction))",
     r"(?i:\bgiven prompt\s*:)",
     r"(?im:^\s*task \d+\s*:)",
+    _PREAMBLES,
+    _UPPER_SLOT,
     r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
     # A model that writes the next few-shot example after its answer.
     r"(?im:^\s*(?:next |new |another )?question\s*:[^\n]*\n\s*answer\s*:)",
@@ -201,6 +220,23 @@ _WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
 _WANTS_DIALOGUE = (
     r"(?i)\b(?:dialogues?|dialogs?|transcripts?|scripts?|(?:example|sample|mock|fake) "
     r"(?:chats?|conversations?)|(?:conversation|chat|exchange) between)\b"
+)
+
+# X's that stand for digits or characters of a format, next to its figures or its separators
+# or named as one ("the format XXX-XXXX", "+44 XXXX XXXXXX", "a code like XX-123").
+_FORMAT_MASK = (
+    r"(?i)\b(?:format|formatted|pattern|mask|template|like|as in|e\.g\.|such as)\b[^.?!\n]{0,30}"
+    r"(?-i:X{2,})|[+\d][ \t-]?(?-i:X{2,})|(?-i:X{2,})[ \t-]?\d|(?-i:X{2,})[ \t./-](?-i:X{2,})"
+)
+# The answer asks the user for details (a question to "you") and calls what follows a draft
+# or a template to fill in.
+_ASKS_FOR_DETAILS = (
+    r"(?i)\b(?:could|can|would) you (?:tell|give|share|send|let) me\b[^?]*\?|\bwhat(?: is| are|"
+    r"'s) (?:the|your)\b[^?]*\?"
+)
+_DRAFT_TO_ADAPT = (
+    r"(?i)\b(?:draft|template|outline|version)\b[^.\n]{0,40}\b(?:adapt|fill in|fill out|edit|"
+    r"adjust|customi[sz]e|tweak|complete)\b|\b(?:in the meantime|meanwhile|for now)\b"
 )
 
 _SIGN_OFF = (
@@ -341,12 +377,20 @@ class TemplateLeak(SpanRule):
         parts = [
             part
             for part in TEMPLATE_SCAFFOLDING_PARTS
-            if part not in (_TRANSCRIPT_LABELS, _DIRECTIVE, GENERATOR_PROMPT, PERSONA_HEADER)
+            if part
+            not in (
+                _TRANSCRIPT_LABELS,
+                _DIRECTIVE,
+                GENERATOR_PROMPT,
+                PERSONA_HEADER,
+                _PREAMBLES,
+                _UPPER_SLOT,
+            )
         ] + [*(f"(?i:{words})" for words in _DIRECTIVE_WORDS), _DIRECTIVE_LINE]
         scaffolding = [text.str.contains(part) for part in parts] + [
             text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")
         ]
-        cues = lines + _GENERATOR_LABELS + _PERSONA_CUES
+        cues = lines + _GENERATOR_LABELS + _PERSONA_CUES + _PREAMBLE_CUES
         return pl.any_horizontal(
             [*scaffolding, text.str.contains_any(cues, ascii_case_insensitive=True)]
         )
@@ -458,9 +502,25 @@ class Placeholder(SpanRule):
         # name the slot or token the user wrote ("What do [INST] and [/INST] mean?").
         shaped = pl.any_horizontal([span.str.contains(shape) for shape in SLOT_SHAPES])
         core = span.str.extract(f"({_SLOT_CORE})", 1).fill_null(span)
+        # A mask of X's in the user's own words describes a format ("into the format +44
+        # XXXX XXXXXX", "card numbers like XXXX-XXXX-1234"): the user fills nothing there.
+        mask = (
+            (pl.col("role") == "user")
+            & span.str.contains(r"^X+$")
+            & pl.col("_prose").str.contains(_FORMAT_MASK)
+        )
+        # A draft offered while the answer asks for what its slots stand for ("Could you tell
+        # me the course and the date? Meanwhile, here's a draft you can adapt: ... [date]").
+        drafted = (
+            (pl.col("role") == "assistant")
+            & before.str.contains(_ASKS_FOR_DETAILS)
+            & before.str.contains(_DRAFT_TO_ADAPT)
+        )
         return (
             _asked(_WANTS_TEMPLATE)
             | signature
+            | mask
+            | drafted
             | (shaped & (pl.col("role") == "user"))
             | (
                 (pl.col("role") != "user")

@@ -192,7 +192,7 @@ class NotATask(DefectRule):
                     | plain.str.contains(_INTERJECTION)
                     | plural.fill_null(False)
                 )
-            ) | plain.str.contains(_EXCLAMATION)
+            ) & ~text.str.contains(_GIVES_MATERIAL) | plain.str.contains(_EXCLAMATION)
 
         # Rows whose first answer takes the request for a remark; read only on rows without
         # a request marker in their instruction or first user line (cheap, so that only the
@@ -410,6 +410,13 @@ _WORKED_ON = (
     r"option|choice|statement|headline|abstract|r[eé]sum[eé]|cv|tweet|post|comment|answer|note|"
     r"transcript|lyric|line|excerpt|summary)s?"
 )
+# A turn that hands over material ("Here's the error message I keep getting: OSError: ...")
+# asks for help with it.
+_GIVES_MATERIAL = (
+    r"(?i)^\W*here(?:'s| is| are) (?:the|my|our|an?|some|this) (?:\p{L}+ ){0,2}?(?:"
+    + _WORKED_ON
+    + r"|errors?|tracebacks?|logs?|outputs?|data|results?|numbers|figures)\b[^:\n]{0,60}:\s*\S"
+)
 # A verb that works on given material (not one that makes it: "Write my cover letter").
 _WORKS_ON = (
     r"(?:proofread|check|fix|review|rate|grade|mark|translate|summari[sz]e|rewrite|improve|"
@@ -490,7 +497,7 @@ _DESCRIBED = (
 )
 # The material is there after all: after a colon, on its own lines, in quotes or code, or the
 # request is long enough to hold it.
-_MATERIAL_GIVEN = (
+MATERIAL_GIVEN = (
     r":[ \t]*\S|:\s*\n\s*\S|\n\s*\n\s*\S|`[^`\n]+`|```"
     r"|[\"“‘][^\"”’\n]{2,}[\"”’]|(?:^|\s)'[^'\n]{2,}'"
 )
@@ -499,6 +506,19 @@ _MATERIAL_GIVEN = (
 _ANNOUNCED_ONLY = (
     r"(?i)(?:\b(?:question|questions|one|thing|it|this|these|following|task|them|here(?:'s| is|"
     r"| are)?|below)|\b" + _WORKED_ON + r")\s*:\s*\z"
+    # ... or whose last sentence says it gives something, whatever it names: "Why does my
+    # script crash? Here's the traceback:", "Here's my next question for the quiz practice:".
+    r"|(?:^|[.!?]\s+)(?:(?:ok(?:ay)?|so|and|now|right)[,!]?\s+)?(?:here(?:'s| is| are| "
+    r"comes| it is| they are)|below (?:is|are)|(?:this|these) (?:is|are) (?:my|the))\b"
+    r"[^.!?:\n]{0,80}:\s*\z"
+)
+# An opening that only says a question is coming ("I have a question about the Cold War.",
+# "Can I ask you something about taxes?"), answered as if one were asked.
+QUESTION_COMING = (
+    r"(?i)^\W*(?:(?:hi|hello|hey)(?: there)?[,!.]?\s+)?(?:i(?:'ve got| have got|'ve| have| got) (?:a|one|another|"
+    r"some|a quick|a few) (?:quick |small |little )?questions? (?:about|on|regarding|for you|"
+    r"concerning)?[^.?!\n]{0,40}|(?:can|could|may) i ask (?:you )?(?:a|something|one)"
+    r"[^.?!\n]{0,40})[.!?]?\s*\z"
 )
 # "Explain the problem of induction", "Summarize the story of Cinderella": the thing is named.
 _NAMED_THING = r"(?i)\bthe \p{L}+ (?:of|about|behind|called|named|titled|by|for)\b"
@@ -536,6 +556,7 @@ class EmptyQuestion(DefectRule):
         )
         # "Here is the passage:" and nothing after it, nor an input holding it.
         empty = empty | ((context == "") & pl.col("text").str.contains(_ANNOUNCES_AND_STOPS))
+        empty = empty | ((context == "") & pl.col("text").str.contains(QUESTION_COMING))
         empty = empty | (
             (context == "")
             & pl.col("text").str.contains(_POINTED_TASK)
@@ -570,7 +591,7 @@ class EmptyQuestion(DefectRule):
                 | text.str.contains(_TASK_ON_THE_FOLLOWING)
             )
             & ~text.str.contains(_DESCRIBED)
-            & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+            & ~pl.col("text").str.contains(MATERIAL_GIVEN)
         )
         # The first answer (an instruction's response, a conversation's first assistant turn)
         # asks for what is missing: the row is a request for the question, not an empty one.
@@ -629,7 +650,7 @@ def _forward_unanswered(user_turns: pl.DataFrame, rows: pl.DataFrame) -> pl.Data
         )
         .filter(said.str.contains(_FORWARD_POINTER))
         .filter(
-            (said.str.count_matches(r"\S+") < 40) & ~pl.col("text").str.contains(_MATERIAL_GIVEN)
+            (said.str.count_matches(r"\S+") < 40) & ~pl.col("text").str.contains(MATERIAL_GIVEN)
         )
     )
     if later.is_empty():
@@ -737,6 +758,14 @@ SAID_BEFORE = (
     r"(?:i |you )?gave|(?:i )?showed|(?:i )?mentioned|given|shown) (?:earlier|before)|(?:we |i )?"
     r"used earlier|mentioned previously)\b)"
 )
+_PICKED_BY_PLACE = (
+    r"(?i:\bthe (?:first|second|third|fourth|fifth|last) (?:one|option|choice|pick)\b(?: (?:is|"
+    r"would|will|has))|\b(?:go (?:for|with)|choose|pick|take) option (?:#?\d+|[A-D])\b)"
+)
+# Options shown: list lines or a table (an answer's own list too), and in a request a series
+# with commas, "A or B", "between".
+_LIST_LINES = r"(?im)^\s*(?:\d+[.)]|[-*•]|[a-d][.)])\s|\|.*\|"
+_LIST_SHOWN = _LIST_LINES + r"|,[^,\n]+,|\bor\b|\bvs\.?|\bversus\b|\bbetween\b"
 LATER_PARTS = (
     SAME_AS_UNSEEN,
     SAID_BEFORE,
@@ -764,6 +793,17 @@ LATER_PARTS = (
     r"row|column|example|chapter)s?\b)",
     r"(?i:\b(?:in|with|following|using) the same (?:pattern|format|style|structure|layout)\b)",
     CONTINUED,
+    # Material the reader is said to have just taken in: "the paragraph you just read".
+    r"(?i:\b(?:the|that|this) (?:" + _MATERIAL + "|" + _MEDIA + r")s? (?:that )?you(?:'ve| have)? "
+    r"(?:just (?:read|seen|saw|watched|heard|looked at|been given|been shown)|were (?:given|"
+    r"shown))\b)",
+    # A pick among the user's own list that no turn holds: "Which of the starters on my list
+    # goes best with lamb?"
+    r"(?i:\bwhich (?:one |ones )?of (?:the |my |these )?(?:[a-z]+ ){0,2}?(?:on|in|from) my "
+    r"(?:list|shortlist|notes|menu|spreadsheet|table)\b)",
+    # An answer that picks by place in a list nobody gave: "the second one is best", "go for
+    # option 3".
+    _PICKED_BY_PLACE,
 )
 UNSEEN = "|".join(UNSEEN_PARTS + LATER_PARTS)
 
@@ -825,6 +865,19 @@ _POINTING_PHRASES = [
 ]
 # The phrases of `LATER_PARTS`, a superset of what they match.
 _LATER_PHRASES = [
+    *[f"you{have} just" for have in ("", "'ve", " have")],
+    *("you were given", "you were shown"),
+    *[
+        f"{preposition} my {thing}"
+        for preposition in ("on", "in", "from")
+        for thing in ("list", "shortlist", "notes", "menu", "spreadsheet", "table")
+    ],
+    *[
+        f"the {nth} {what}"
+        for nth in ("first", "second", "third", "fourth", "fifth", "last")
+        for what in ("one", "option", "choice", "pick")
+    ],
+    *[f"{verb} option" for verb in ("go for", "go with", "choose", "pick", "take")],
     *[
         f" i{have} {verb}"
         for have in ("", "'ve", " have")
@@ -1010,7 +1063,7 @@ class UnseenReference(SpanRule):
             return pl.col(column).fill_null("").str.count_matches(r"\S+")
 
         # A block, or material after a colon or in quotes ("Summarize this: ...").
-        has_block = pl.col("text").str.contains(_MATERIAL_GIVEN)
+        has_block = pl.col("text").str.contains(MATERIAL_GIVEN)
         start = pl.col("text").str.find(pl.col("_span"), literal=True).fill_null(0)
         # "Like example 3" after earlier turns that show no example points at nothing.
         pointed_model = pl.col("_span").str.contains(SAME_AS_UNSEEN)
@@ -1028,7 +1081,8 @@ class UnseenReference(SpanRule):
             & ~model_unseen
             & (
                 (words("text") >= 40)
-                | has_block
+                # (Quoted words are no image or video.)
+                | (has_block & ~pl.col("_span").str.contains(_MEDIA_ONLY))
                 | (words("context") > 0)
                 # An earlier user turn (a system prompt alone shows no material); no text turn
                 # holds an image or a recording, though.
@@ -1071,6 +1125,8 @@ class UnseenReference(SpanRule):
         answer_in = (
             (pl.col("role") != "user")
             & pl.col("_span").str.contains(r"(?i)^(?:in|from) the ")
+            # ... but not "from the table I gave you earlier": given in this chat, it says.
+            & ~_said_given()
             # ... but an answer that reads "the screenshot" needs one the user spoke of.
             & (~pl.col("_span").str.contains(_MEDIA_ONLY) | mentioned(noun, asked_of))
         )
@@ -1091,7 +1147,7 @@ class UnseenReference(SpanRule):
             (words("prompt") >= 40)
             | pl.col("prompt").str.contains(r"```|\n")
             | (longest_earlier >= 40)
-            | pl.col("context").str.contains(r"```|\|.*\|")
+            | pl.col("context").str.contains(r"```|\|.*\||(?m)^\s*(?:\d+[.)]|[-*•])\s")
             | (start >= 150)
             # What the user gave ("the example you gave", "your results") is in the request:
             # quoted, after a colon, or figures.
@@ -1122,7 +1178,20 @@ class UnseenReference(SpanRule):
                 & pl.col("prompt").fill_null("").str.contains(_ASKS_OF_EARLIER)
             )
         )
-        return own | answered | named | answer_in | earlier | continued
+        # A pick among a list ("which of the starters on my list", "the second one is best")
+        # needs the list: options in the request or an earlier turn.
+        pick = pl.col("_span").str.contains(_PICKED_BY_PLACE) | pl.col("_span").str.contains(
+            r"(?i)\b(?:on|in|from) my \p{L}+$"
+        )
+        listed = pl.concat_str(
+            [pl.col("prompt"), pl.col("context"), pl.when(pl.col("role") == "user").then("text")],
+            separator="\n",
+            ignore_nulls=True,
+        ).str.contains(_LIST_SHOWN) | pl.col("text").str.contains(_LIST_LINES)
+        unlisted_pick = pick & ~listed
+        return ((own | answered | named | answer_in | earlier | continued) & ~unlisted_pick) | (
+            pick & listed
+        )
 
 
 # A request that asks for repetition or for blanks is answered with repeated lines.

@@ -30,7 +30,15 @@ _HELPER_SPEAK = (
     r"glad (?:i|we) could help\b|thank(?:s| you) for (?:contacting|reaching out to) (?:us|support|"
     r"our)\b|your (?:ticket|case|claim|reference|order) (?:number |reference |id )?is\b|(?:i|we)"
     r"(?:'ll| will) (?:email|call|contact|text) you (?:back|an update|within|shortly)\b|if you "
-    r"have any (?:more|other|further) questions\b|what seems to be the (?:problem|issue|trouble)\b)"
+    r"have any (?:more|other|further) questions\b|what seems to be the (?:problem|issue|trouble)\b|"
+    # A teacher's or a helper's close: a hope that its own explanation helped, an offer to
+    # take the other through more ("Let me know if you'd like me to go through some practice
+    # problems with you").
+    r"i hope (?:this|that|my|the) (?:explanation|answer|breakdown|overview|summary|example|"
+    r"walkthrough|walk-through|lesson) (?:helps|helped|was helpful|is helpful|clears|cleared)"
+    r"(?:\s*[!.,;]|\s*$| you\b| things up\b)|"
+    r"let me know if you(?:'d| would) like me to (?:\w+ ){0,3}?(?:walk you|show you|"
+    r"help you|give you|teach you|quiz you|go (?:through|over) (?:\w+ ){0,3}?with you)\b)"
 )
 ASSISTANT_SPEAK = (
     r"(?i)\bhow (?:can|may|could) i (?:help|assist) you\b"
@@ -95,6 +103,16 @@ USER_SPEAK_PARTS = (
     _ME_TOO,
 )
 USER_SPEAK = "(?i)" + "|".join(USER_SPEAK_PARTS)
+# An assistant turn that opens with the user's label and goes on as the user ("User: I'd love
+# to try kaiseki but I'm on a budget. Any ideas?"): the model wrote the next user turn.
+_USER_LABEL = r"(?i)^\s*(?:user|human)\s*:\s*\S"
+_USER_LABEL_OPENINGS = ["assistant: user:", "assistant: human:"]
+# ... unless the user asked for a dialogue or a transcript to be written.
+_WANTS_EXCHANGE = (
+    r"(?i)\b(?:dialogues?|dialogs?|transcripts?|scripts?|screenplays?|skits?|scenes?|exchanges?|"
+    r"interviews?|chat logs?|(?:example|sample|mock|fake) (?:chats?|conversations?)|"
+    r"(?:conversation|chat) between)\b"
+)
 _LINE_START = r"^\s*"
 
 # A verdict on the other side's answer opening a turn ("Correct! Next: ..."): the quizzer's
@@ -109,6 +127,11 @@ _QUIZ_ME = (
     r"questions(?-u:\b)"
 )
 _USER_SETS_GAME = r"(?i)(?-u:\b)(?:guess|riddle|quiz you|test you|trivia for you)(?-u:\b)"
+
+_GATHERS_DETAILS = (
+    r"(?i)^\W*(?:(?:sure|of course|happy to help|certainly)[!,.]?\s+)?(?:can|could|would) you "
+    r"(?:please )?(?:tell|give|send|share with) me\b[^?]*\b(?:you|your|you're|you've)\b[^?]*\?"
+)
 
 ROLE_PLAY = (
     r"(?i)\b(?:role-?play|pretend (?:to be|you(?:'re| are))|you(?:'ll| will)? play (?:the|a|my)|"
@@ -132,7 +155,10 @@ class RoleFlip(SpanRule):
 
     def regex(self) -> str:
         # One pattern for both roles; `exempt` keeps each match to the role it betrays.
-        return f"{ASSISTANT_SPEAK}|{ASSISTANT_OPENING}|{USER_SPEAK}|(?i:{_VERDICT})|{_WELCOME}"
+        return (
+            f"{ASSISTANT_SPEAK}|{ASSISTANT_OPENING}|{USER_SPEAK}|(?i:{_VERDICT})|{_WELCOME}"
+            f"|{_USER_LABEL}"
+        )
 
     def parts(self) -> tuple[str, ...]:
         # The user-speak openings hold at a turn's start: a line start in the transcript.
@@ -171,6 +197,13 @@ class RoleFlip(SpanRule):
         # pushes the regex engine off its fast path (after a lazy scan, 1.7 us a row against
         # 0.45).
         return tuple(part.replace(r"\b", r"(?-u:\b)") for part in searches)
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # An assistant turn opened with the user's label, found by its phrase (a regex pass
+        # from every line start costs more).
+        return super().candidates(text) | text.str.contains_any(
+            _USER_LABEL_OPENINGS, ascii_case_insensitive=True
+        )
 
     def read_matches(self, found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
         # An assistant turn's span is first its asker's voice: a turn that opens as an
@@ -213,7 +246,11 @@ class RoleFlip(SpanRule):
             & span.str.contains("(?i)" + _VERDICT)
         )
         welcomes = span.str.contains(_WELCOME)
-        as_user = span.str.contains(USER_SPEAK)
+        # "Could you tell me the course and how much time you need?" asks the user about the
+        # user's own case: an assistant gathering details, not an asker.
+        gathers = (pl.col("role") == "assistant") & pl.col("_prose").str.contains(_GATHERS_DETAILS)
+        labelled = span.str.contains(_USER_LABEL) & ~before.str.contains(_WANTS_EXCHANGE)
+        as_user = (span.str.contains(USER_SPEAK) & ~gathers) | labelled
         wrong_voice = (
             pl.when(pl.col("role") == "user")
             .then(as_assistant | quizzed | welcomes)

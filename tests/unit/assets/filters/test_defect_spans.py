@@ -18,6 +18,7 @@ from assets.filters.defects.roles import (
     _ME_TOO,
     _OWN_LIFE,
     _PRAISE,
+    _USER_LABEL,
     _VERDICT,
     _WELCOME,
     ASSISTANT_SPEAK,
@@ -89,6 +90,7 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
         "assistant: You're welcome! Enjoy your trip.",
         "assistant: I've always wondered that too. Which do you eat?",
         "user: I've always wondered that too. Which is healthier?",
+        "assistant: User: I'd love to try kaiseki. Any ideas?",
     ]
     rows = defect_rows(split=None).filter(pl.col("kind") == "conversation")
     frame = pl.concat(
@@ -99,18 +101,19 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
     assistant = ASSISTANT_SPEAK.removeprefix("(?i)").removesuffix("|" + _HELPER_SPEAK)
     user = USER_SPEAK.removeprefix("(?i)").removesuffix(f"|{_OWN_LIFE}|{_ME_TOO}")
     verdict, welcome = _VERDICT.removeprefix(r"^\s*"), _WELCOME.removeprefix(r"(?i)^\s*")
+    label = _USER_LABEL.removeprefix(r"(?i)^\s*")
     whole = (
         f"(?i:{assistant})|(?im:^user: [^\n]*?{_HELPER_SPEAK})"
         rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{user})"
         rf"|(?im:^assistant: [^\n]*?(?:{_OWN_LIFE}|{_ME_TOO}))"
-        rf"|(?im:^user: {verdict})|(?im:^user: {welcome})"
+        rf"|(?im:^user: {verdict})|(?im:^user: {welcome})|(?im:^assistant: {label})"
     )
     found = frame.select(
         RoleFlip().candidates(pl.col("text")).alias("parts"),
         pl.col("text").str.contains(whole).alias("whole"),
     )
     expected = [True, True, False, False, True, True, True, False, True, True, True, False, False]
-    expected += [True, False, True, False, True, False]
+    expected += [True, False, True, False, True, False, True]
     assert found["whole"].head(len(texts)).to_list() == expected
     assert found["parts"].to_list() == found["whole"].to_list()
 
