@@ -199,11 +199,10 @@ class TruncatedText(DefectRule):
     name: str = "truncated_text"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        text = pl.col("text").str.strip_chars()
-        last_line = text.str.extract(r"([^\n]*)$", 1)
+        # Read once as columns: each expression below would search them again (2 us a row).
+        text, last_line, words = pl.col("_text"), pl.col("_last_line"), pl.col("_words")
         last_word = text.str.to_lowercase().str.extract(r"([\p{L}']+)[^\p{L}\n]*$", 1)
         open_end = ~text.str.contains(_TERMINAL) & ~text.str.ends_with("```")
-        words = text.str.count_matches(r"\S+")
         prose_line = ~last_line.str.contains(_LIST_OR_HEADING) & ~last_line.str.contains(_CODE_LINE)
         # The last word cut in the middle: lowercase letters right at the end (no closing
         # punctuation, no code on the line) that make no known word.
@@ -249,6 +248,11 @@ class TruncatedText(DefectRule):
         asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
         found = (
             units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES)
+            .with_columns(pl.col("text").str.strip_chars().alias("_text"))
+            .with_columns(
+                text.str.extract(r"([^\n]*)$", 1).alias("_last_line"),
+                text.str.count_matches(r"\S+").alias("_words"),
+            )
             .with_columns(cut.fill_null(False).alias("_cut"), in_word.fill_null(False).alias("_in"))
             .filter((pl.col("_cut") | pl.col("_in")) & ~asked.fill_null(False))
         )
