@@ -161,8 +161,13 @@ class SpanRule(DefectRule):
         return found
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        candidates = rows.filter(pl.col("kind").is_in(self.kinds)).filter(
-            self.candidates(row_text())
+        # The row's text joined once, as a column: each of the candidate searches would join
+        # it again.
+        candidates = (
+            rows.filter(pl.col("kind").is_in(self.kinds))
+            .with_columns(row_text().alias("_row_text"))
+            .filter(self.candidates(pl.col("_row_text")))
+            .drop("_row_text")
         )
         if candidates.is_empty():
             return no_flags()
