@@ -1252,6 +1252,15 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
     )
 
 
+def _worded() -> pl.Expr:
+    """Over `text` and `prompt`: whether an answer holds a candidate's words (or a pick
+    between the two things its question names)."""
+    picks = pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(_PICK_START)
+    return pl.any_horizontal(
+        [*(pl.col("text").str.contains(c) for c in _CANDIDATE_SEARCHES), picks]
+    )
+
+
 def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found); with `prompted_only`, only in the forms that
@@ -1262,14 +1271,7 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
     # Only answers with a candidate's words are split into sentences (most are not); the
     # restated form reads the answers with two figures on its own, cheaper path.
     if "_worded" not in frame.columns:
-        picks = pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(
-            _PICK_START
-        )
-        frame = frame.with_columns(
-            pl.any_horizontal(
-                [*(pl.col("text").str.contains(c) for c in _CANDIDATE_SEARCHES), picks]
-            ).alias("_worded")
-        )
+        frame = frame.with_columns(_worded().alias("_worded"))
     worded = frame.filter("_worded")
     if prompted_only:
         if worded.is_empty():
@@ -1349,7 +1351,6 @@ class SelfContradiction(DefectRule):
             pl.col("instruction").fill_null("").alias("prompt"),
             "_worded",
         )
-        found = contradictions(whole)
         # An instruction's or a pair's answer is its one response unit: the whole reading is
         # its reading. A conversation's finding is named by the first assistant turn that
         # holds its (first) span; only turns that answer a question with yes or no are read
@@ -1366,6 +1367,12 @@ class SelfContradiction(DefectRule):
             pl.col("text").str.contains(r"(?i)\?\s*\n\nassistant: \W{0,3}(?:yes|no)\b")
             | pl.col("row_id").is_in(which)
         )
+        # The turns' candidate words are searched now, while the patterns just searched in
+        # the responses are still compiled (Polars keeps 32 a thread; the forms use more).
+        turns = units(answers.filter(opens), ("messages",), ("assistant",)).with_row_index("_uid")
+        if turns.height:
+            turns = turns.with_columns(_worded().alias("_worded"))
+        found = contradictions(whole)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())
         flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
             found, left_on="row_id", right_on="_uid"
@@ -1380,13 +1387,14 @@ class SelfContradiction(DefectRule):
                 )
             )
         )
-        turns = units(answers.filter(opens), ("messages",), ("assistant",)).with_row_index("_uid")
         hits = (
             pl.concat(
                 [
                     flat,
                     located,
-                    turns.join(contradictions(turns, prompted_only=True), on="_uid").drop("_uid"),
+                    turns.join(contradictions(turns, prompted_only=True), on="_uid").drop(
+                        "_uid", "_worded", strict=False
+                    ),
                 ],
                 how="diagonal",
             )
