@@ -1,18 +1,23 @@
 """The cheaper forms of the defect rules' reads find what the plain forms find: a span rule's
-first match read from its alternatives' starts as columns, and a word cut in the middle
-judged against the vocabulary's sets built once."""
+first match read from its alternatives' starts as columns, a word cut in the middle judged
+against the vocabulary's sets built once, and self_contradiction's letter classes written as
+their case folding."""
 
 from __future__ import annotations
+
+import re
 
 import polars as pl
 import pytest
 
+from assets.filters.defects import contradictions
 from assets.filters.defects.answers import (
     ANNOUNCEMENT_PARTS,
     _begun_unknown,
     known,
     known_prefixes,
 )
+from assets.filters.defects.contradictions import _unfolded
 from assets.filters.defects.spans import _with_first_match, first_match
 from tests.defect_set import defect_rows
 
@@ -50,3 +55,39 @@ def test_begun_unknown_is_known_and_prefixes_per_form() -> None:
     cheap = _begun_unknown(frame, word)
     assert plain.to_list() == cheap.to_list()
     assert True in cheap.to_list() and False in cheap.to_list()
+
+
+def _rewritten_classes() -> set[str]:
+    """Every letter class `_unfolded` wrote into self_contradiction's patterns."""
+    found: set[str] = set()
+    for value in vars(contradictions).values():
+        for pattern in value if isinstance(value, tuple) else (value,):
+            if isinstance(pattern, str):
+                found.update(re.findall(r"\(\?-i:\[\^?\\x\{345\}[^\]]*\]\)", pattern))
+    return found
+
+
+def test_unfolded_letter_classes_match_what_the_folded_ones_match() -> None:
+    """Over every code point, each class as written (`(?-i:[\\x{345}\\p{L}...])`) matches
+    exactly what the class it replaces matches under `(?i)`."""
+    classes = _rewritten_classes()
+    assert {r"(?-i:[\x{345}\p{L}])", r"(?-i:[^\x{345}\p{L}])"} <= classes
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    chars = pl.DataFrame({"c": [chr(c) for c in points]})
+    for written in classes:
+        original = written.removeprefix("(?-i:").removesuffix(")").replace(r"\x{345}", "")
+        assert _unfolded(f"(?i)^{original}$") == f"(?i)^{written}$"
+        matches = chars.select(
+            pl.col("c").str.contains(f"(?i)^{original}$").alias("folded"),
+            pl.col("c").str.contains(f"^{written}$").alias("written"),
+        )
+        assert matches["folded"].equals(matches["written"]), written
+
+
+def test_unfolded_keeps_what_is_no_letter_class() -> None:
+    pattern = r"(?i)\bthe (?:\p{L}+est|most)\b[^,.;]{1,60}\\p{L}"
+    assert _unfolded(pattern) == (
+        r"(?i)\bthe (?:(?-i:[\x{345}\p{L}])+est|most)\b[^,.;]{1,60}\\p{L}"
+    )
+    with pytest.raises(ValueError):
+        _unfolded(r"\p{L}+")
