@@ -42,6 +42,44 @@ import polars as pl
 from assets.filters.defects.spans import DefectRule, prose
 from assets.filters.defects.units import decisions, shortened, units
 
+# A letter class under `(?i)` matches the letters and U+0345 (a combining mark whose case
+# folding is a letter): checked over every code point in test_defect_cost_forms.
+_FOLDED_LETTER_EXTRA = r"\x{345}"
+
+
+def _unfolded(pattern: str) -> str:
+    r"""`pattern` (case-insensitive throughout) with each class of letters written as its case
+    folding (`(?-i:[\x{345}\p{L}])` for `\p{L}`): the same matches, and half the compile. A
+    pattern is compiled again in every batch (see `_no_finding`), and folding a Unicode
+    letter class is most of compiling it (_CLAIM: 6.2 -> 2.9 ms)."""
+    if not pattern.startswith("(?i)") or "(?-i" in pattern or "(?i:" in pattern:
+        raise ValueError(f"not a pattern case-insensitive throughout: {pattern!r}")
+    out: list[str] = []
+    at = 0
+    while at < len(pattern):
+        if pattern.startswith(r"\p{L}", at):
+            out.append(rf"(?-i:[{_FOLDED_LETTER_EXTRA}\p{{L}}])")
+            at += len(r"\p{L}")
+        elif pattern[at] == "\\":
+            out.append(pattern[at : at + 2])
+            at += 2
+        elif pattern[at] == "[":
+            end = at + 1 + (pattern[at + 1] == "^")
+            start = end
+            while pattern[end] != "]" or end == start:
+                end += 2 if pattern[end] == "\\" else 1
+            body = pattern[start:end]
+            if r"\p{L}" in body:
+                out.append(f"(?-i:{pattern[at:start]}{_FOLDED_LETTER_EXTRA}{body}])")
+            else:
+                out.append(pattern[at : end + 1])
+            at = end + 1
+        else:
+            out.append(pattern[at])
+            at += 1
+    return "".join(out)
+
+
 # A sentence (or clause after a semicolon or dash) of an answer.
 _SENTENCE = r"[^.!?;\n—]+"
 # What turns the rest of a sentence into no assertion of the answer's own: "Many people
@@ -233,6 +271,16 @@ _PICK_TURN = (
 _VALUE = r"\d[\d,]*(?:\.\d+)?"
 
 
+def _no_finding(frame: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form` with no row: what a form returns as soon as it has nothing left to
+    read. Polars compiles a pattern even for no rows, and keeps only 32 compiled patterns a
+    thread (the filtered stage runs hundreds), so each batch compiles every pattern it runs
+    again (1 to 5 ms each for these): a form stops before its patterns where it can."""
+    return pl.DataFrame(
+        schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
+    )
+
+
 def _sentences(frame: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _sentence, _at` (its order): each answer's sentences, code left out."""
     return (
@@ -346,9 +394,11 @@ def _negated(claims: pl.DataFrame) -> pl.DataFrame:
 def _reversed(sentences: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: "A is larger than B" and "B is larger than A" (or "B holds ten
     times as much as A")."""
+    compared = sentences.filter(pl.col("_sentence").str.contains(r"\b(?:than|times)\b"))
+    if compared.is_empty():
+        return _no_finding(sentences)
     comparisons = (
-        sentences.filter(pl.col("_sentence").str.contains(r"\b(?:than|times)\b"))
-        .pipe(_asserted_matches, _COMPARISON)
+        compared.pipe(_asserted_matches, _COMPARISON)
         .filter(~pl.col("_sentence").str.contains(r"(?i)\bnot\b|n't\b"))
         .select(
             "_uid",
@@ -391,6 +441,8 @@ def _recounted(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
         pl.col("_sentence").str.contains(_CONCLUSION).alias("_concludes")
     )
     concluding = marked.filter(pl.col("_concludes") & (pl.col("_at") > 0))["_uid"]
+    if concluding.is_empty():
+        return _no_finding(sentences)
     counts = (
         marked.filter(
             pl.col("_uid").is_in(concluding.implode())
@@ -475,9 +527,7 @@ def _result_restated(frame: pl.DataFrame) -> pl.DataFrame:
     )
     worked = sentences.filter(pl.col("_sentence").str.contains("=", literal=True))
     if worked.is_empty():
-        return pl.DataFrame(
-            schema={"_uid": sentences.schema["_uid"], "_span": pl.String, "form": pl.String}
-        )
+        return _no_finding(sentences)
     results = (
         _figures(worked, _RESULT, last=True)
         .sort("_at")
@@ -503,9 +553,7 @@ def _result_restated(frame: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_v") != pl.col("_v_r"))
     )
     if stated.is_empty():
-        return pl.DataFrame(
-            schema={"_uid": sentences.schema["_uid"], "_span": pl.String, "form": pl.String}
-        )
+        return _no_finding(sentences)
     # The figures given before each conclusion.
     earlier = _figures(
         sentences.filter(pl.col("_uid").is_in(stated["_uid"].implode())),
@@ -540,6 +588,8 @@ def _result_restated(frame: pl.DataFrame) -> pl.DataFrame:
 def _self_defined(sentences: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: "X is a tributary of X", "The language of Spanish is Spanish"."""
     related = sentences.filter(pl.col("_sentence").str.contains(" of ", literal=True))
+    if related.is_empty():
+        return _no_finding(sentences)
     return pl.concat(
         [
             related.with_columns(pl.col("_sentence").str.extract_all(pattern).alias("_m"))
@@ -815,9 +865,55 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: "X is the hottest planet" and "... hotter than X", or two holders
     of one superlative of one thing with the same qualifier ("Asia is the largest continent"
     / "Africa is the largest continent")."""
-    tops = (
-        sentences.filter(pl.col("_sentence").str.contains(_TOP))
-        .pipe(_asserted_matches, _SUPERLATIVE)
+    # The three shapes of a top, each read only where its words are (most batches hold
+    # few or none of "than any other").
+    shapes = []
+    superlatives = sentences.filter(pl.col("_sentence").str.contains(_TOP))
+    if superlatives.height:
+        shapes.append(_superlatives(superlatives))
+    counts = sentences.filter(
+        pl.col("_sentence").str.contains_any(
+            ["has the", "have the", "had the", "holds the", "hold the"],
+            ascii_case_insensitive=True,
+        )
+    )
+    if counts.height:
+        shapes.append(_counted_tops(counts))
+    others = sentences.filter(pl.col("_sentence").str.contains("than any other", literal=True))
+    if others.height:
+        shapes.append(_any_other(others))
+    if not shapes:
+        return _no_finding(sentences)
+    tops = pl.concat(shapes).filter(~pl.col("holder").is_in(_HOLDERS_NOT))
+    if tops.is_empty():
+        return _no_finding(sentences)
+    # Only answers with a superlative have a rival to read.
+    compared = (
+        sentences.filter(pl.col("_uid").is_in(tops["_uid"].implode()))
+        .filter(pl.col("_sentence").str.contains(r"\bthan\b"))
+        .filter(
+            ~pl.col("_sentence").str.contains(r"(?i)\b(?:no|nothing|none|not|never|nobody)\b|n't\b")
+        )
+    )
+    found = [] if compared.is_empty() else [_outdone(tops, compared)]
+    rival_tops = (
+        tops.drop_nulls("noun")
+        .join(tops.drop_nulls("noun"), on=["_uid", "degree", "noun", "qualifier"], suffix="_b")
+        .filter((pl.col("_at") < pl.col("_at_b")) & (pl.col("holder") != pl.col("holder_b")))
+        .filter(~pl.col("_sentence").str.contains(_MEASURED))
+        .select(
+            "_uid",
+            pl.format("{} / {}", "_span", "_span_b").alias("_span"),
+            pl.lit("two holders of a superlative").alias("form"),
+        )
+    )
+    return pl.concat([*found, rival_tops]).unique("_uid", keep="first", maintain_order=True)
+
+
+def _superlatives(sentences: pl.DataFrame) -> pl.DataFrame:
+    """The tops of `_outranked` said by a superlative: "Mercury is the hottest planet"."""
+    return (
+        sentences.pipe(_asserted_matches, _SUPERLATIVE)
         .filter(
             ~pl.col("sup").str.to_lowercase().is_in(_NOT_SUPERLATIVE)
             & ~pl.col("holder").str.to_lowercase().is_in(_HOLDERS_NOT)
@@ -835,7 +931,12 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
             .alias("qualifier"),
             pl.col("_m").str.strip_chars().alias("_span"),
         )
+        .with_columns(pl.col("noun").str.strip_suffix("s"))
     )
+
+
+def _counted_tops(sentences: pl.DataFrame) -> pl.DataFrame:
+    """The tops of `_outranked` said of a count: "Saturn has the most known moons"."""
     # A count's top ("has the most moons", "has more moons than any other planet") is keyed
     # by what it counts; "larger than any other planet" by its degree and the planet.
     count = (
@@ -844,72 +945,57 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
         .is_in(["most"])
         .replace_strict({True: "many", False: "few"})
     )
-    counted = (
-        sentences.filter(
-            pl.col("_sentence").str.contains_any(
-                ["has the", "have the", "had the", "holds the", "hold the"],
-                ascii_case_insensitive=True,
-            )
-        )
-        .pipe(_asserted_matches, _HAS_TOP)
-        .select(
-            "_uid",
-            "_at",
-            "_sentence",
-            pl.col("holder").str.to_lowercase().alias("holder"),
-            count.alias("degree"),
-            pl.col("noun").str.to_lowercase().str.strip_suffix("s").alias("noun"),
-            pl.lit("").alias("qualifier"),
-            pl.col("_m").str.strip_chars().alias("_span"),
-        )
+    return sentences.pipe(_asserted_matches, _HAS_TOP).select(
+        "_uid",
+        "_at",
+        "_sentence",
+        pl.col("holder").str.to_lowercase().alias("holder"),
+        count.alias("degree"),
+        pl.col("noun").str.to_lowercase().str.strip_suffix("s").alias("noun"),
+        pl.lit("").alias("qualifier"),
+        pl.col("_m").str.strip_chars().alias("_span"),
     )
-    any_other = (
-        sentences.filter(pl.col("_sentence").str.contains("than any other", literal=True))
-        .pipe(_asserted_matches, _ANY_OTHER)
-        .select(
-            "_uid",
-            "_at",
-            "_sentence",
-            pl.col("holder").str.to_lowercase().alias("holder"),
-            pl.when(pl.col("has").is_not_null())
-            .then(
-                pl.col("many")
-                .str.to_lowercase()
-                .eq("more")
-                .replace_strict({True: "many", False: "few"})
-            )
-            .otherwise(_degree(pl.col("comp")))
-            .alias("degree"),
-            pl.when(pl.col("has").is_not_null())
-            .then(pl.col("counted"))
-            .otherwise(pl.col("noun"))
+
+
+def _any_other(sentences: pl.DataFrame) -> pl.DataFrame:
+    """The tops of `_outranked` said "than any other": "Jupiter, with 95 moons, has more
+    moons than any other planet", "Nile is longer than any other river"."""
+    return sentences.pipe(_asserted_matches, _ANY_OTHER).select(
+        "_uid",
+        "_at",
+        "_sentence",
+        pl.col("holder").str.to_lowercase().alias("holder"),
+        pl.when(pl.col("has").is_not_null())
+        .then(
+            pl.col("many")
             .str.to_lowercase()
-            .str.strip_suffix("s")
-            .alias("noun"),
-            pl.lit("").alias("qualifier"),
-            pl.col("_m").str.strip_chars().alias("_span"),
+            .eq("more")
+            .replace_strict({True: "many", False: "few"})
         )
+        .otherwise(_degree(pl.col("comp")))
+        .alias("degree"),
+        pl.when(pl.col("has").is_not_null())
+        .then(pl.col("counted"))
+        .otherwise(pl.col("noun"))
+        .str.to_lowercase()
+        .str.strip_suffix("s")
+        .alias("noun"),
+        pl.lit("").alias("qualifier"),
+        pl.col("_m").str.strip_chars().alias("_span"),
     )
-    tops = pl.concat(
-        [tops.with_columns(pl.col("noun").str.strip_suffix("s")), counted, any_other]
-    ).filter(~pl.col("holder").is_in(_HOLDERS_NOT))
-    # Only answers with a superlative have a rival to read.
-    rivals = (
-        sentences.filter(pl.col("_uid").is_in(tops["_uid"].implode()))
-        .filter(pl.col("_sentence").str.contains(r"\bthan\b"))
-        .filter(
-            ~pl.col("_sentence").str.contains(r"(?i)\b(?:no|nothing|none|not|never|nobody)\b|n't\b")
-        )
-        .pipe(_asserted_matches, _RIVAL)
-        .select(
-            "_uid",
-            pl.col("_sentence").alias("_rival_sentence"),
-            pl.col("rival").str.to_lowercase().alias("holder"),
-            _degree(pl.col("comp")).alias("degree"),
-            pl.col("_m").str.strip_chars().alias("_rival_span"),
-        )
+
+
+def _outdone(tops: pl.DataFrame, compared: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: a top of `_outranked` and a rival over its holder in a sentence
+    of `compared` ("Venus is even hotter than Mercury")."""
+    rivals = compared.pipe(_asserted_matches, _RIVAL).select(
+        "_uid",
+        pl.col("_sentence").alias("_rival_sentence"),
+        pl.col("rival").str.to_lowercase().alias("holder"),
+        _degree(pl.col("comp")).alias("degree"),
+        pl.col("_m").str.strip_chars().alias("_rival_span"),
     )
-    outdone = (
+    return (
         tops.join(rivals, on=["_uid", "holder", "degree"])
         .filter(
             ~pl.col("_sentence").str.contains(_MEASURED)
@@ -921,18 +1007,6 @@ def _outranked(sentences: pl.DataFrame) -> pl.DataFrame:
             pl.lit("superlative outranked").alias("form"),
         )
     )
-    rival_tops = (
-        tops.drop_nulls("noun")
-        .join(tops.drop_nulls("noun"), on=["_uid", "degree", "noun", "qualifier"], suffix="_b")
-        .filter((pl.col("_at") < pl.col("_at_b")) & (pl.col("holder") != pl.col("holder_b")))
-        .filter(~pl.col("_sentence").str.contains(_MEASURED))
-        .select(
-            "_uid",
-            pl.format("{} / {}", "_span", "_span_b").alias("_span"),
-            pl.lit("two holders of a superlative").alias("form"),
-        )
-    )
-    return pl.concat([outdone, rival_tops]).unique("_uid", keep="first", maintain_order=True)
 
 
 # A yes/no question (the request's last sentence) and the word it asks about, its last ("I'm
@@ -956,6 +1030,7 @@ _DENIALS = (
     r"(?i)(?:\bnot|n't) (?:\p{L}+ ){0,2}(?:as|considered|classed as|classified as|counted as|"
     r"regarded as) (?:a |an )?(\p{L}+)",
 )
+_DENIALS = tuple(_unfolded(p) for p in _DENIALS)
 _DENIAL = "|".join(f"(?:{p.removeprefix('(?i)')})" for p in _DENIALS).join(("(?i)(?:", ")"))
 # A ban on an act: the one or two words after the negation, one of them the act.
 _FORBIDDING = r"(?i)(?:\bnever|\bnot|n't|\bcannot)\s+(?<first>\p{L}+)(?:\s+(?<second>\p{L}+))?"
@@ -973,37 +1048,54 @@ _HEDGED = (
     r"(?i)\b(?:but|however|although|though|except|only if|as long as|provided|depends|unless|if)\b"
 )
 
+# The case-insensitive patterns with letter classes, those written folded (`_unfolded`).
+_CLAIM = _unfolded(_CLAIM)
+_YES_NO_NOMINAL = _unfolded(_YES_NO_NOMINAL)
+_YES_NO_ADJECTIVE = _unfolded(_YES_NO_ADJECTIVE)
+_COMPARISON = _unfolded(_COMPARISON)
+_COUNT = _unfolded(_COUNT)
+_SELF_DEFINED = _unfolded(_SELF_DEFINED)
+_SELF_NAMED = _unfolded(_SELF_NAMED)
+_PICK_START = _unfolded(_PICK_START)
+_PICK_TURN = _unfolded(_PICK_TURN)
+_SUPERLATIVE = _unfolded(_SUPERLATIVE)
+_TOP = _unfolded(_TOP)
+_HAS_TOP = _unfolded(_HAS_TOP)
+_ANY_OTHER = _unfolded(_ANY_OTHER)
+_RIVAL = _unfolded(_RIVAL)
+_YES_NO = _unfolded(_YES_NO)
+_NEEDED = _unfolded(_NEEDED)
+_PERMISSION = _unfolded(_PERMISSION)
+_FORBIDDING = _unfolded(_FORBIDDING)
+
 
 def _denied(frame: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: an answer that opens with "Yes" to a yes/no question and later
     denies the asked word as a requirement ("no visa is required", "you don't need a visa"),
     a category ("do not count them as insects", "is not considered an insect") or an act
     ("you should never mix them")."""
-    asked = (
-        frame.filter(pl.col("text").str.contains(r"(?i)^\W*yes\b"))
-        .select(
-            "_uid",
-            "text",
-            "prompt",
-            pl.when(pl.col("prompt").str.contains(_YES_NO))
-            .then(
-                pl.coalesce(
-                    pl.col("prompt").str.extract(_NEEDED, 1),
-                    pl.col("prompt").str.extract(_YES_NO, 1),
-                )
+    yes = frame.filter(pl.col("text").str.contains(r"(?i)^\W*yes\b"))
+    if yes.is_empty():
+        return _no_finding(frame)
+    asked = yes.select(
+        "_uid",
+        "text",
+        "prompt",
+        pl.when(pl.col("prompt").str.contains(_YES_NO))
+        .then(
+            pl.coalesce(
+                pl.col("prompt").str.extract(_NEEDED, 1),
+                pl.col("prompt").str.extract(_YES_NO, 1),
             )
-            .str.to_lowercase()
-            .alias("_q"),
         )
-        .filter(
-            pl.col("_q").is_not_null()
-            & ~pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_HEDGED)
-        )
+        .str.to_lowercase()
+        .alias("_q"),
+    ).filter(
+        pl.col("_q").is_not_null()
+        & ~pl.col("text").str.extract(r"^([^.!?\n]*)", 1).str.contains(_HEDGED)
     )
     if asked.is_empty():
-        return pl.DataFrame(
-            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
-        )
+        return _no_finding(frame)
     # The denials as fixed patterns, each capturing the word it denies, compared with the
     # asked word after (no pattern built per row).
     rest = pl.col("text").str.replace(r"^[^.!?\n]*[.!?\n]", "")
@@ -1153,6 +1245,8 @@ def _last_word(text: pl.Expr) -> pl.Expr:
 def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: a "which is heavier, A or B?" answered "A is heavier" and later
     "B is heavier" or "they weigh the same"."""
+    if not frame["prompt"].str.contains("hich", literal=True).any():
+        return _no_finding(frame)
     # Lazy queries: on a batch's few candidates a query's fixed cost is most of its cost.
     asked = (
         # Matched before the groups are read: reading them costs a slower regex engine.
@@ -1187,9 +1281,7 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
         .collect()
     )
     if asked.is_empty():
-        return pl.DataFrame(
-            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
-        )
+        return _no_finding(frame)
     later = (
         sentences.lazy()
         .filter(pl.col("_uid").is_in(asked["_uid"].implode()) & (pl.col("_at") > 0))
@@ -1219,29 +1311,31 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
     )
 
 
+def _worded() -> pl.Expr:
+    """Over `text` and `prompt`: whether an answer holds a candidate's words (or a pick
+    between the two things its question names)."""
+    picks = pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(_PICK_START)
+    return pl.any_horizontal(
+        [*(pl.col("text").str.contains(c) for c in _CANDIDATE_SEARCHES), picks]
+    )
+
+
 def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.DataFrame:
     """`_uid, _span, form` of each answer in `frame` (`_uid, text, prompt`) that
     contradicts itself (the first form found); with `prompted_only`, only in the forms that
     read the answer against its question (a yes or no that the answer goes back on)."""
     if frame.is_empty():
         # Most batches hold no candidate: their dozen regex passes would find nothing.
-        return pl.DataFrame(
-            schema={"_uid": frame.schema["_uid"], "_span": pl.String, "form": pl.String}
-        )
+        return _no_finding(frame)
     # Only answers with a candidate's words are split into sentences (most are not); the
     # restated form reads the answers with two figures on its own, cheaper path.
     if "_worded" not in frame.columns:
-        picks = pl.col("prompt").str.contains(_ASKS_WHICH) & pl.col("text").str.contains(
-            _PICK_START
-        )
-        frame = frame.with_columns(
-            pl.any_horizontal(
-                [*(pl.col("text").str.contains(c) for c in _CANDIDATE_SEARCHES), picks]
-            ).alias("_worded")
-        )
+        frame = frame.with_columns(_worded().alias("_worded"))
     worded = frame.filter("_worded")
-    sentences = _sentences(worded)
     if prompted_only:
+        if worded.is_empty():
+            return _no_finding(frame)
+        sentences = _sentences(worded)
         found = pl.concat(
             [
                 _negated(_claims(worded, sentences)),
@@ -1254,21 +1348,28 @@ def contradictions(frame: pl.DataFrame, *, prompted_only: bool = False) -> pl.Da
     texts = frame.select("_uid", prose(pl.col("text")).alias("_text")).filter(
         pl.col("_text").str.count_matches(_VALUE) >= 2
     )
-    found = pl.concat(
-        [
+    # The forms in order (the first found names a row's finding); those with nothing to read
+    # are not run (see `_no_finding`).
+    restated = [_restated(texts)] if texts.height else []
+    if worded.is_empty():
+        found = restated
+    else:
+        sentences = _sentences(worded)
+        found = [
             _negated(_claims(worded, sentences)),
             _reversed(sentences),
             _recounted(worded, sentences),
             _result_restated(worded),
             _self_defined(sentences),
-            _restated(texts),
+            *restated,
             _outranked(sentences),
             _denied(worded),
             _reversed_verdict(worded),
             _choice_reversed(worded, sentences),
         ]
-    )
-    return found.unique("_uid", keep="first", maintain_order=True)
+    if not found:
+        return _no_finding(frame)
+    return pl.concat(found).unique("_uid", keep="first", maintain_order=True)
 
 
 @dataclass(frozen=True)
@@ -1309,7 +1410,6 @@ class SelfContradiction(DefectRule):
             pl.col("instruction").fill_null("").alias("prompt"),
             "_worded",
         )
-        found = contradictions(whole)
         # An instruction's or a pair's answer is its one response unit: the whole reading is
         # its reading. A conversation's finding is named by the first assistant turn that
         # holds its (first) span; only turns that answer a question with yes or no are read
@@ -1326,6 +1426,12 @@ class SelfContradiction(DefectRule):
             pl.col("text").str.contains(r"(?i)\?\s*\n\nassistant: \W{0,3}(?:yes|no)\b")
             | pl.col("row_id").is_in(which)
         )
+        # The turns' candidate words are searched now, while the patterns just searched in
+        # the responses are still compiled (Polars keeps 32 a thread; the forms use more).
+        turns = units(answers.filter(opens), ("messages",), ("assistant",)).with_row_index("_uid")
+        if turns.height:
+            turns = turns.with_columns(_worded().alias("_worded"))
+        found = contradictions(whole)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())
         flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
             found, left_on="row_id", right_on="_uid"
@@ -1340,13 +1446,14 @@ class SelfContradiction(DefectRule):
                 )
             )
         )
-        turns = units(answers.filter(opens), ("messages",), ("assistant",)).with_row_index("_uid")
         hits = (
             pl.concat(
                 [
                     flat,
                     located,
-                    turns.join(contradictions(turns, prompted_only=True), on="_uid").drop("_uid"),
+                    turns.join(contradictions(turns, prompted_only=True), on="_uid").drop(
+                        "_uid", "_worded", strict=False
+                    ),
                 ],
                 how="diagonal",
             )

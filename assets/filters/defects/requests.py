@@ -575,7 +575,8 @@ class EmptyQuestion(DefectRule):
         # Material pointed at and not given ("Proofread my cover letter.", "What does this
         # word mean?"), unless described ("this essay about ...") or given after all; read
         # only on short openings with a pointer's word in them.
-        text = prose(pl.col("text"))
+        # The prose read once as a column: each search below would strip the code again.
+        text = pl.col("_prose")
         words_in = text.str.count_matches(r"\S+")
         material_at_end = text.str.contains(_THE_MATERIAL_AT_END) & (words_in <= 12)
         pointer = (
@@ -605,14 +606,17 @@ class EmptyQuestion(DefectRule):
         # a later turn that says the material follows: `_forward_unanswered`).
         user_turns = units(rows, ("instruction", "messages"), ("user",))
         candidates = user_turns.filter(opening | ends_open)
-        maybe_pointed = candidates.filter(
-            opening & (context == "") & (pl.col("text").str.len_bytes() < 400)
-        ).filter(pointer)
+        maybe_pointed = (
+            candidates.filter(opening & (context == "") & (pl.col("text").str.len_bytes() < 400))
+            .with_columns(prose(pl.col("text")).alias("_prose"))
+            .filter(pointer)
+        )
         found = pl.concat(
             [
                 candidates.filter(opening & empty),
                 candidates.filter(ends_open).filter(announced),
-                maybe_pointed.filter(pointed),
+                # (The short ones first: `pointed` holds that test, and its searches are many.)
+                maybe_pointed.filter(words_in < 40).filter(pointed).drop("_prose"),
             ]
         )
         # Read only on the few rows with an empty request: a short answer that asks for the

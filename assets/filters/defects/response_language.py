@@ -430,17 +430,19 @@ class ResponseLanguage(DefectRule):
             & pl.col("_asked").str.contains(_FOR_THE_REST)
         )
         wrong_script = (script != pl.col("_request_script")) & ~asked_script
-        wrong_language = (
+        other_language = (
             ~script
             & ~pl.col("_request_script")
             & pl.col("lang").is_not_null()
             & pl.col("_request_lang").is_not_null()
             & (pl.col("lang") != pl.col("_request_lang"))
             & (pl.col("lang_score") >= self.min_confidence)
-            & ~named
         )
+        # `wrong_script | (other_language & ~named)`, its named languages' searches read
+        # only on the pieces the rest lets through (one search a language, every piece).
         wrong = (
-            judged.filter(wrong_script | wrong_language)
+            judged.filter(wrong_script | other_language)
+            .filter(wrong_script | ~named)
             .with_columns(
                 pl.when(script).then(pl.lit("other script")).otherwise("lang").alias("lang"),
                 pl.when(script).then(pl.lit(1.0)).otherwise("lang_score").alias("lang_score"),
