@@ -410,7 +410,21 @@ _HAS_CODE = r"[`{}\[\]=;<>|\\$^]|\w\(|\b[a-z_]+\.[a-z_]+\b"
 
 
 @dataclass(frozen=True)
-class AnnouncedMissing(SpanRule):
+class _Announcement(SpanRule):
+    """What every form of `AnnouncedMissing` reads and excuses: the answer fields and turns,
+    code blocks left in ("Here is the code:" followed by a code block is an answer given)."""
+
+    fields: ClassVar = ANSWER_FIELDS
+    roles: ClassVar = ANSWER_ROLES
+    strip_code: ClassVar[bool] = False
+    name: str = "announced_missing"
+
+    def exempt(self) -> pl.Expr:
+        return _announcement_exempt()
+
+
+@dataclass(frozen=True)
+class AnnouncedMissing(_Announcement):
     """An answer announced and never given: "Sure! Here is a recipe:" and nothing after it,
     or a last sentence that promises what never comes ("I'll walk you through it step by
     step.", "Please find the summary below."), or an announcement followed by a sign-off
@@ -419,13 +433,8 @@ class AnnouncedMissing(SpanRule):
     announced and only described, with no code anywhere in the answer."""
 
     config_key: ClassVar[str] = "announced_missing"
-    fields: ClassVar = ANSWER_FIELDS
-    roles: ClassVar = ANSWER_ROLES
     pattern: ClassVar[str] = ANNOUNCEMENT
     alternatives: ClassVar[tuple[str, ...]] = ANNOUNCEMENT_PARTS
-    # "Here is the code:" followed by a code block is an answer given.
-    strip_code: ClassVar[bool] = False
-    name: str = "announced_missing"
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # An announcement ends a turn: the end of the text or of a transcript's paragraph;
@@ -500,40 +509,26 @@ class AnnouncedMissing(SpanRule):
             start=pl.col("text").str.find(_POINTER),
         )
 
-    def exempt(self) -> pl.Expr:
-        return _announcement_exempt()
-
 
 @dataclass(frozen=True)
-class _AnnouncedMidParagraph(SpanRule):
+class _AnnouncedMidParagraph(_Announcement):
     """`AnnouncedMissing`'s mid-paragraph form: "Here is the query you need. It joins ..."
     (not a step of its own: `AnnouncedMissing.flag` reads it)."""
 
-    fields: ClassVar = ANSWER_FIELDS
-    roles: ClassVar = ANSWER_ROLES
     pattern: ClassVar[str] = MID_PARAGRAPH
-    strip_code: ClassVar[bool] = False
-    name: str = "announced_missing"
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # An announcement with a sentence after it on its line, anywhere in a transcript.
         return text.str.contains(r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S")
 
-    def exempt(self) -> pl.Expr:
-        return _announcement_exempt()
-
 
 @dataclass(frozen=True)
-class _AnnouncedThenSignOff(SpanRule):
+class _AnnouncedThenSignOff(_Announcement):
     """`AnnouncedMissing`'s announcement followed by a sign-off alone, without its colon
     (not a step of its own: `AnnouncedMissing.flag` reads it on the few turns that end on a
     sign-off line)."""
 
-    fields: ClassVar = ANSWER_FIELDS
-    roles: ClassVar = ANSWER_ROLES
     pattern: ClassVar[str] = ANNOUNCED_THEN_SIGN_OFF
-    strip_code: ClassVar[bool] = False
-    name: str = "announced_missing"
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # On the answer columns themselves: the whole row's text is not built for this.
@@ -544,9 +539,6 @@ class _AnnouncedThenSignOff(SpanRule):
 
     def unit_candidates(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(_SIGN_OFF_LINE + "$")
-
-    def exempt(self) -> pl.Expr:
-        return _announcement_exempt()
 
 
 def _announcement_exempt() -> pl.Expr:
