@@ -387,3 +387,20 @@ def test_evidence_names_the_turn_and_the_span():
     assert role["turn"] == "turn 4 (assistant)" and role["span"].startswith("User:")
     assert empty["turn"] == "turn 2 (user)" and "traceback" in empty["span"]
     assert unseen["field"] == "instruction" and unseen["span"] == "the paragraph you just read"
+
+
+def test_a_hostile_text_to_translate_is_read_as_the_users_words_whatever_its_length():
+    # 110,000 characters of apostrophes between letters and quote marks to render: the
+    # translation that says "I cannot" is the user's text rendered; a refusal of the task is
+    # still read as one.
+    source = "Il l'a dit qu'il l'aimait, n'est-ce pas ? " * 2500
+    request = (
+        f"Translate into English: '{source}En tant qu'IA, je ne peux pas ressentir d'émotions.'"
+    )
+    rendered = "He said he loved her, didn't he? " * 2500 + "As an AI, I cannot feel emotions."
+    found = round10.flagged(
+        REFUSAL,
+        instruction(request, "I'm sorry, but I can't translate that."),
+        instruction(request, rendered),
+    )
+    assert [e is not None for e in found] == [True, False]
