@@ -207,6 +207,23 @@ def _steady(value: Any) -> Any:
     return value
 
 
+# Embedding similarities and the scores made from them move in their last bits between
+# machines and library releases (a new venv of 2026-12-07 moved back_translation's and
+# grounded_qa's): a row's and a decision's numbers are compared to 4 decimals, which no
+# threshold here comes near. The config's and generators' numbers are the recipe's, exact.
+_DECIMALS = 4
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, float):
+        return round(value, _DECIMALS)
+    return value
+
+
 def _stable_ids(text: str, stable: dict[str, str]) -> str:
     for generator_id, digest in stable.items():
         text = text.replace(generator_id, digest)
@@ -239,9 +256,9 @@ def fingerprint(method: str, home: Path) -> dict[str, str]:
         "row_id", "kind", "seed_ids", "parent_ids", "call_ids", "attributes", "method"
     ).to_dicts()
     for row in rows:
-        row["attributes"] = _steady(json.loads(_stable_ids(row["attributes"], stable)))
+        row["attributes"] = _rounded(_steady(json.loads(_stable_ids(row["attributes"], stable))))
     decisions = [
-        {**d, "evidence": _steady(json.loads(_stable_ids(d["evidence"], stable)))}
+        _rounded({**d, "evidence": _steady(json.loads(_stable_ids(d["evidence"], stable)))})
         for d in output.rejections.select("row_id", "rule", "score", "evidence").to_dicts()
     ]
     return {
