@@ -14,6 +14,9 @@
 - a verdict reversed: "Yes, penguins can fly ... so the answer is no";
 - a pick between two things and its reverse: "Which is heavier, A or B?" "A is heavier ... so
   B is heavier" (or "... so they weigh the same");
+- an either-or question's pick reversed in the wrap-up: "Should I buy or lease?" "Buying is
+  usually better ... In short, leasing is the better deal." (in the same answer or a later
+  turn; a wrap-up that sets a condition, or names the pick first, picks nothing new);
 - a thing defined by itself: "The Nile is a tributary of the Nile";
 - one statement made twice with another figure: "At sea level, water boils at 100 °C ... At
   sea level, though, water boils at around 90 °C";
@@ -34,6 +37,7 @@ preference pair and every assistant turn."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -1311,6 +1315,133 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
     )
 
 
+# An either-or question ("Should I buy or lease a car?", "Arborio or basmati rice?"): the word
+# each side of "or" (a preposition or article after it skipped). ASCII classes throughout.
+_EITHER_OR = (
+    r"(?i)(?-u:\b)(?<x>[A-Za-z][A-Za-z0-9-]+),? or (?:(?:in|on|at|to|the|a|an|with|by) )*"
+    r"(?<y>[A-Za-z][A-Za-z0-9-]+)[^?\n]{0,80}\?"
+)
+# A wrap-up sentence: it sums the answer up ("In short, ...", "The bottom line: ...", "My
+# recommendation, then, ...").
+_WRAP_UP = (
+    r"(?i)(?:^|\n|[.!?:]\s+)(?:so|thus|therefore|overall|in short|in summary|in sum|"
+    r"in conclusion|to sum up|to sum it up|to summari[sz]e|to wrap up|the bottom line|"
+    r"bottom line|all in all|in the end|ultimately|my (?:recommendation|advice|pick|verdict), "
+    r"then|in your (?:situation|case), then)(?-u:\b)"
+)
+# What makes a wrap-up a pick, and what makes it no pick (a condition, a reservation).
+_PICK_CUE = (
+    r"(?i)(?-u:\b)(?:better|best|stronger|preferable|prefer|winner|wins|way to go|go with|"
+    r"choose|choice|option|pick|recommend|start with|you want|considered|classed|classified|"
+    r"counts as)(?-u:\b)"
+)
+_RESERVED = (
+    r"(?i)(?-u:\b)(?:if|unless|when|whenever|only|except|otherwise|but|though|although|"
+    r"however|depends|both|either|neither|too)(?-u:\b)"
+)
+# An option named after these is the one not picked ("before you run, never after").
+_PASSED_OVER = re.compile(
+    r"(?:\bnot|\bnever|\brather than|\binstead of|\bover|\bthan|\bavoid|\bskip)\W+(?:\w+\W+){0,2}$"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _python(pattern: str) -> re.Pattern[str]:
+    """A Polars pattern of these forms for Python's `re` (read on a batch's few candidates)."""
+    return re.compile(
+        re.sub(r"\(\?<(?=[a-z])", "(?P<", pattern.replace("(?-u:\\b)", "\\b")), re.ASCII
+    )
+
+
+def _stem(word: str) -> str:
+    """An option's stem: "lease" is named by "leasing", "evening" not by "even"."""
+    word = word.lower()
+    return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
+
+
+def _named_at(stem: str, sentence: str) -> int | None:
+    """Where `sentence` first names the option `stem`, not passed over; None if it never
+    does."""
+    for found in re.finditer(r"(?<![a-z])" + re.escape(stem), sentence):
+        if not _PASSED_OVER.search(sentence[: found.start()]):
+            return found.start()
+    return None
+
+
+def _answer_after(text: str, at: int, conversation: bool) -> str:
+    """The answer to a question that ends at `at`: an instruction's response, or a
+    transcript's assistant turns after it."""
+    if not conversation:
+        return text
+    turns = re.split(r"\n\n(?=(?:user|assistant|system|tool): )", text[at:])
+    return "\n\n".join(t.removeprefix("assistant: ") for t in turns if t.startswith("assistant: "))
+
+
+def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: an either-or question answered with one side up front and the
+    other picked in a wrap-up sentence."""
+    chat = pl.col("kind") == "conversation"
+    request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
+    answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
+    # Literal first passes: few requests ask "or", few answers wrap up.
+    candidates = (
+        rows.filter(request.str.contains(" or ", literal=True))
+        .filter(answer.str.contains(_WRAP_UP) & request.str.contains(_EITHER_OR))
+        .select(
+            pl.col("row_id").alias("_uid"),
+            chat.alias("_chat"),
+            request.alias("_request"),
+            answer.alias("_answer"),
+        )
+    )
+    found: list[dict[str, str]] = []
+    either_or, wrap_up, cue, reserved = (
+        _python(p) for p in (_EITHER_OR, _WRAP_UP, _PICK_CUE, _RESERVED)
+    )
+    for uid, is_chat, asked, said in candidates.iter_rows():
+        question = either_or.search(asked)
+        if question is None or (is_chat and not _in_user_turn(asked, question.start())):
+            continue
+        stems = [_stem(question["x"]), _stem(question["y"])]
+        if stems[0] == stems[1]:
+            continue
+        sentences = [
+            s.strip()
+            for s in _SENTENCE_END.split(_answer_after(said, question.end(), is_chat))
+            if s.strip()
+        ]
+        if len(sentences) < 2:
+            continue
+        # The opening's pick is its first clause ("Arborio.", "Roth is better: ...").
+        opening = re.split(r"[:;]", sentences[0], maxsplit=1)[0].lower()
+        named = [_named_at(stem, opening) is not None for stem in stems]
+        if named[0] == named[1]:
+            continue
+        pick, other = (stems[0], stems[1]) if named[0] else (stems[1], stems[0])
+        for sentence in sentences[1:]:
+            if not wrap_up.match(sentence) and not wrap_up.search("\n" + sentence):
+                continue
+            if reserved.search(sentence) or not cue.search(sentence):
+                continue
+            lower = sentence.lower()
+            at_other, at_pick = _named_at(other, lower), _named_at(pick, lower)
+            if at_other is not None and (at_pick is None or at_pick > at_other):
+                found.append(
+                    {"_uid": uid, "_span": f"{sentence} / {sentences[0]}", "form": "pick reversed"}
+                )
+                break
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
+def _in_user_turn(transcript: str, at: int) -> bool:
+    """Whether position `at` of a transcript is in a user turn."""
+    before = transcript[:at]
+    starts = [before.rfind(f"{role}: ") for role in ("user", "assistant", "system", "tool")]
+    return max(starts) == starts[0] and starts[0] >= 0
+
+
 def _worded() -> pl.Expr:
     """Over `text` and `prompt`: whether an answer holds a candidate's words (or a pick
     between the two things its question names)."""
@@ -1432,12 +1563,16 @@ class SelfContradiction(DefectRule):
         if turns.height:
             turns = turns.with_columns(_worded().alias("_worded"))
         found = contradictions(whole)
+        # An either-or pick reversed in a wrap-up reads the request and answer as written.
+        picks = _pick_reversed(rows)
+        if picks.height:
+            found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())
-        flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
+        flat = units(rows.filter(~chat & suspects), ("response",), ("assistant",)).join(
             found, left_on="row_id", right_on="_uid"
         )
         located = (
-            units(answers.filter(chat & suspects), ("messages",), ("assistant",))
+            units(rows.filter(chat & suspects), ("messages",), ("assistant",))
             .join(found, left_on="row_id", right_on="_uid")
             .rechunk()
             .filter(
