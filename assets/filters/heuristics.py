@@ -203,6 +203,15 @@ SOFTENED_REFUSALS = (
     r"discussing|helping|assisting|sharing|with)\b",
     r"(?i)^\W*i (?:must|have to|need to) (?:decline|refuse)\b",
 )
+# An apology of sympathy opens no refusal: "I'm sorry to hear that. Could you check with your
+# neighbours?", "I'm sorry for the delay." (unless the same paragraph then declines).
+_SYMPATHY = (
+    r"(?i)^\W*(?:i'm|i am|we're|we are) (?:so |very |really |truly )?sorry (?:to hear|for (?:your|"
+    r"the) (?:loss|inconvenience|delay|trouble|wait|confusion|frustration|experience)|about "
+    r"(?:that|this|the|your)|(?:that|this) (?:happened|is happening))(?-u:\b)"
+)
+_DECLINES = r"(?i)^[^\n]*?(?-u:\b)(?:can't|cannot|can not|unable to|won't|will not) (?:help|assist)"
+
 # The general shape of a refusal: a turn that opens (after an apology or a softener, if any)
 # by saying it cannot do something, whatever the verb ("I apologize, but I cannot summarize
 # copyrighted works.", "I'm not able to give medical advice."), to the end of that sentence.
@@ -292,10 +301,12 @@ class Refusal(RowFilter):
         # often in a conversation's transcript than in what its assistant said.
         request = pl.col("instruction").fill_null("")
         transcript = pl.col("text").fill_null("")
+        sympathy = response.str.contains(_SYMPATHY) & ~response.str.contains(_DECLINES)
         matched = pl.coalesce(
             [
                 pl.when(
                     response.str.contains(p)
+                    & ~sympathy
                     & ~request.str.contains(p)
                     & (transcript.str.count_matches(p) <= response.str.count_matches(p))
                 ).then(pl.lit(p))

@@ -30,6 +30,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from assets.filters.asked import ASKS_FOR_HARM
 from assets.filters.defects.response_language import ASKS_FOR_LANGUAGE
 from assets.filters.defects.roles import ROLE_PLAY
 from assets.filters.defects.spans import DefectRule, RuleConfig
@@ -440,6 +441,10 @@ class OffTopic(DefectRule):
                 how="anti",
                 nulls_equal=True,
             )
+        # A request for harm is answered by declining it, in words of its own: the refusal
+        # rule judges that answer (read on the few answers found).
+        if found.height:
+            found = found.filter(~pl.col("prompt").str.contains(ASKS_FOR_HARM))
         # An answer found by both reads keeps its cosine's evidence.
         unchosen = unchosen.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat(
