@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import REPEATS_BY_FORM, requests, unless_asked
+from assets.filters.asked import ASKS_FOR_OPEN_ENDING, REPEATS_BY_FORM, requests, unless_asked
 from assets.filters.defects.requests import (
     ALSO_REQUEST,
     ASKED_TO_REPEAT,
@@ -274,8 +274,11 @@ class TruncatedText(DefectRule):
         open_paragraph = pl.col("response").str.contains(
             r"[\p{L}\p{N},|]\s*(?:\n\n|$)|(?:^|\n)[ \t]*1[.)]\s"
         )
-        # A blank outline the user asked for ends on a bare "3." by design.
-        asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
+        # A blank outline the user asked for ends on a bare "3." by design; a piece asked to
+        # end open, or on words the request gives, ends there.
+        asked = pl.col("prompt").str.contains(_WANTS_BLANKS) | pl.col("prompt").str.contains(
+            ASKS_FOR_OPEN_ENDING
+        )
         found = (
             units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES)
             .with_columns(pl.col("text").str.strip_chars().alias("_text"))
@@ -313,9 +316,24 @@ MID_PARAGRAPH = (
     # at every position (the rule's cost doubled).
     r"(?:[Hh]ere(?:'s| is| are) (?:[^.!?:\n]{0,40}?(?-u:\b))?(?:query|code|script|function|"
     r"snippet|program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|"
-    r"template|outline|schedule|plan|checklist|itinerary)s?(?-u:\b)[^.!?:\n]{0,60}|(?:listed|"
+    r"template|outline|schedule|plan|checklist|itinerary|translation|summary|names|suggestions|"
+    r"ideas|conversions|rewrite|version)s?(?-u:\b)[^.!?:\n]{0,80}|(?:listed|"
     r"shown|given|provided|outlined|included|written|set out) below|[Bb]elow (?:is|are)(?-u:\b)"
     r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
+)
+# An announcement with its colon, followed only by talk about what it announced: "Here is the
+# script:\n\nSave it as count.sh ...", "Here are the main points:\n\nOverall, the author
+# argues ...", "The following query does it:\n\nRun it against your table." (a rule line
+# between them is no content). What comes after the colon opens on words that point back
+# at the thing (it, this, what the writer did with it) or close the answer.
+TALK_AFTER_COLON = (
+    r"(?i:(?:here(?:'s| is| are)|the following|below (?:is|are))(?-u:\b)[^\n]{0,120}:[ \t]*\n"
+    r"(?:[ \t]*(?:[-*_=]{3,})?[ \t]*\n)*[ \t]*(?:(?:it|this|these|they|that) (?:keeps|uses|"
+    r"follows|covers|moves|has|is (?:written|organi[sz]ed|based)|works|takes|joins|returns|"
+    r"checks|prints|counts|loops|reads|lists|includes|gives|should|will)|(?:use|run|save|paste|"
+    r"copy|try|call|test) (?:it|this|them)|i (?:kept|used|put|left|made|wrote|chose|added|"
+    r"included|followed|tried|focused)|overall|in short|in summary|let me know|hope (?:this|"
+    r"that|it)|feel free)(?-u:\b)[^\n]*(?:\n+[^\n:]*)*$)"
 )
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
@@ -470,6 +488,9 @@ class AnnouncedMissing(_Announcement):
         )
         found = pl.concat([found, _AnnouncedThenSignOff().flag(rest.filter(pointing))])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
+        # ... and the talk-after-colon form on those rows too.
+        found = pl.concat([found, _AnnouncedThenTalk().flag(rest.filter(pointing))])
+        rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat([found, self._code_described(rest)])
 
     def _code_described(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -541,6 +562,18 @@ class _AnnouncedThenSignOff(_Announcement):
         return text.str.contains(_SIGN_OFF_LINE + "$")
 
 
+@dataclass(frozen=True)
+class _AnnouncedThenTalk(_Announcement):
+    """`AnnouncedMissing`'s announcement with its colon followed only by talk about it (not a
+    step of its own: `AnnouncedMissing.flag` reads it on the few rows that point at
+    something)."""
+
+    pattern: ClassVar[str] = TALK_AFTER_COLON
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        return text.str.contains(r":[ \t]*\n")
+
+
 def _announcement_exempt() -> pl.Expr:
     """Over a unit's columns and `_span`: an announcement that is no defect there."""
     span = pl.col("_span")
@@ -559,12 +592,20 @@ def _announcement_exempt() -> pl.Expr:
     # question:' format") ends a template asked for, not an answer left out.
     label = pl.col("text").str.extract(r"([^\n:]{3,}):\s*$", 1)
     asked_label = label.is_not_null() & mentioned(label, pl.col("prompt"))
-    return (
-        pl.col("prompt").str.contains(_WANTS_BLANKS)
-        | span.str.contains(_TOAST)
-        | inline
-        | asked_label.fill_null(False)
+    # A toast or an offer is read in the announcement itself: the talk after a colon may
+    # offer more ("Let me know if you'd like ...") and still give nothing.
+    talk = span.str.contains(TALK_AFTER_COLON)
+    toast = (
+        pl.when(talk)
+        .then(span.str.extract(r"^[^\n]*", 0).str.contains(_TOAST))
+        .otherwise(span.str.contains(_TOAST))
     )
+    # A blank checklist or template asked for ends on its label; an announcement followed by
+    # sentences about it gave nothing, blank or not.
+    blanks = pl.col("prompt").str.contains(_WANTS_BLANKS) & ~(
+        talk | span.str.contains(MID_PARAGRAPH)
+    )
+    return blanks | toast | inline | asked_label.fill_null(False)
 
 
 # A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.
@@ -751,6 +792,15 @@ class NeedlessClarification(DefectRule):
             # what the customer wrote is the answer's to ask.
             | (request.str.contains(_REPLY_TO_UNGIVEN) & ~request.str.contains(MATERIAL_GIVEN))
         )
+        # Material under a label and nothing asked of it ("Sales by region, 2023 vs 2024:\n|
+        # Region | ..."): the colon introduces data, not a task.
+        label = request.str.extract(r"^([^\n?]{1,80}):[ \t]*\n", 1)
+        vague = vague | (
+            label.is_not_null()
+            & ~request.str.contains("?", literal=True)
+            & ~prose(label).str.contains(REQUEST)
+            & ~prose(label).str.contains(ALSO_REQUEST)
+        ).fill_null(False)
         # Only a question: no statement besides it but pleasantries ("Happy to help!", "I'd
         # be glad to translate that for you."). "Yes, I'm an AI assistant. What would you
         # like to do?" and "Cheerful, joyful and content. Would you like more?" answer, then
