@@ -23,7 +23,7 @@ _IMPERATIVES = (
     "help|highlight|identify|illustrate|imagine|implement|improve|infer|interpret|invent|"
     "justify|label|let|list|locate|make|map|match|measure|mention|modify|name|note|optimi[sz]e|"
     "order|organi[sz]e|outline|paraphrase|pick|plan|point|predict|prepare|present|produce|"
-    "prove|provide|put|rank|rate|read|recommend|refactor|reformat|rephrase|replace|report|"
+    "prove|provide|put|quote|rank|rate|read|recommend|refactor|reformat|rephrase|replace|report|"
     "restate|rewrite|say|score|select|share|shorten|show|simplify|sketch|solve|sort|specify|"
     "spell|state|suggest|summari[sz]e|support|tag|take|teach|tell|test|think|trace|transform|"
     "translate|turn|use|validate|verify|walk|write|"
@@ -126,6 +126,28 @@ _FIRST_PERSON = (
     r"(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
 )
 
+# ... but the user's account of a finished event, with its time and no trouble in it ("We
+# repainted the kitchen over the weekend.", "Our daughter started kindergarten on Monday.")
+# is news, not a request for help ("My starter smells like nail polish remover." asks).
+_PAST_EVENT = (
+    r"(?i)(?-u:\b)(?:yesterday|last (?:night|week|weekend|month|year|quarter|summer|winter|"
+    r"spring|autumn|fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|this "
+    r"(?:morning|afternoon|evening|weekend)|over the weekend|earlier today|on (?:monday|"
+    r"tuesday|wednesday|thursday|friday|saturday|sunday)|\d+ (?:days|weeks|months|years) ago|"
+    r"finally)(?-u:\b)"
+)
+_TROUBLE = (
+    r"(?i)(?-u:\b)(?:not|never|no|nothing|again|keeps?|still|broke|broken|hurts?|problem|issue|"
+    r"error|fail\w*|wrong|stuck|split|leak\w*|smell\w*|crack\w*|stopped|help|worried|confused|"
+    r"wondering|unsure|how|why|what|should|but|sick|ill|pain|lost|died|late)(?-u:\b)|n't(?-u:\b)"
+)
+# A bare heading asks for nothing: "Chapter 4: The Salt Road", "Part 3: Lessons learned".
+_BARE_HEADING = (
+    r"(?i)^\W*(?:chapter|part|section|act|scene|lesson|unit|module|episode|book|volume)\s+"
+    r"(?:\d+|[ivxl]+|one|two|three|four|five|six|seven|eight|nine|ten)\s*[:.\-–—]\s*"
+    r"[^\n.?!:]{1,60}$"
+)
+
 # A sentence adverb before a statement ("Honestly, nothing beats ...") hides its shape.
 _SENTENCE_ADVERB = r"(?i)^\W*\p{L}+ly,\s+"
 # An exclamation about a thing asks nothing even though it opens with "what": "What a game
@@ -188,6 +210,7 @@ class NotATask(DefectRule):
                 ~asks(text)
                 & (
                     plain.str.contains(DECLARATIVE)
+                    | plain.str.contains(_BARE_HEADING)
                     | (plain.str.contains(GENERIC_STATEMENT) & ~title)
                     | plain.str.contains(_INTERJECTION)
                     | plural.fill_null(False)
@@ -230,10 +253,14 @@ class NotATask(DefectRule):
             ).fill_null(False)
         )["row_id"]
         unasked = unasked.filter(~pl.col("row_id").is_in(asked_back.implode()))
+
+        def news(text: pl.Expr) -> pl.Expr:
+            return text.str.contains(_PAST_EVENT) & ~text.str.contains(_TROUBLE)
+
         chats = unasked.filter(
             (pl.col("kind") == "conversation")
             & (
-                (statement(opening) & ~opening.str.contains(_FIRST_PERSON))
+                (statement(opening) & (~opening.str.contains(_FIRST_PERSON) | news(opening)))
                 | pl.col("row_id").is_in(remark.implode())
             ).fill_null(False)
         )
@@ -253,6 +280,7 @@ class NotATask(DefectRule):
                 units(
                     unasked.filter(
                         ~pl.col("instruction").fill_null("").str.contains(_FIRST_PERSON)
+                        | news(pl.col("instruction").fill_null(""))
                         | pl.col("row_id").is_in(remark.implode())
                         | pl.col("response").fill_null("").str.strip_chars().str.ends_with("?")
                     ),
@@ -261,7 +289,11 @@ class NotATask(DefectRule):
                 turns.filter(
                     opening_turn
                     & ~pl.col("row_id").is_in(asked_later.implode())
-                    & (~pl.col("text").str.contains(_FIRST_PERSON) | is_remark)
+                    & (
+                        ~pl.col("text").str.contains(_FIRST_PERSON)
+                        | news(pl.col("text"))
+                        | is_remark
+                    )
                 ),
             ]
         ).filter(
@@ -1036,6 +1068,26 @@ _ASKS_OF_EARLIER = (
     r"(?i)\b(?:remember|yesterday|last (?:time|week|session)|earlier|before|previous(?:ly)?|"
     r"talked|discussed|left off)\b"
 )
+# A user who asks whether the assistant remembers ("Are you able to remember what I told you
+# last week?") speaks of the earlier talk to ask about it, not as material to read.
+_ASKS_IF_REMEMBERED = (
+    r"(?i)\b(?:(?:do|can|could|will|would|did) you|are you able to) (?:\w+ ){0,2}?(?:remember|"
+    r"recall|still have|keep|see)\b"
+)
+# A piece the request asks for has lines of its own: "Write a haiku ... Leave the last line
+# trailing off", "Write a limerick. Make the last line a pun."
+_WRITES_A_PIECE = (
+    r"(?i)\b(?:write|compose|make up|create|draft|give me|come up with)\b[^.?!\n]{0,60}\b(?:"
+    r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|acrostic|ode|ballad|essay|"
+    r"speech|toast|letter|paragraph|chapter|scene|script)s?\b"
+)
+_OWN_PART = (
+    r"(?i)^the (?:" + _ORDINAL + r"|opening|closing) (?:line|lines|stanza|verse|sentence|word|"
+    r"couplet)\b"
+)
+# A code block, an indented block or a table that an answer shows before it points "above".
+_SHOWN_ABOVE = r"```|(?m)^(?: {4}|\t)\S|(?m)^\s*\|.*\|"
+
 # Words after "as we discussed" that place the talk elsewhere: "As I said to my boss".
 _TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|his|her|their|my)\b"
 # ... but "As I said in my earlier reply" places it in this chat.
@@ -1193,8 +1245,26 @@ class UnseenReference(SpanRule):
             ignore_nulls=True,
         ).str.contains(_LIST_SHOWN) | pl.col("text").str.contains(_LIST_LINES)
         unlisted_pick = pick & ~listed
-        return ((own | answered | named | answer_in | earlier | continued) & ~unlisted_pick) | (
-            pick & listed
+        user = pl.col("role") == "user"
+        # The request's own piece ("the last line" of the haiku it asks for), the answer's
+        # own block above its pointer ("The function above ..."), the user's question whether
+        # the assistant remembers.
+        own_piece = (
+            user
+            & pl.col("_span").str.contains(_OWN_PART)
+            & pl.col("text").str.contains(_WRITES_A_PIECE)
+        )
+        shown_above = ~user & pl.col("text").str.split(pl.col("_span")).list.first().str.contains(
+            _SHOWN_ABOVE
+        )
+        asks_memory = user & pl.col("text").str.contains(_ASKS_IF_REMEMBERED)
+        return (
+            (
+                (own | answered | named | answer_in | earlier | continued | own_piece | shown_above)
+                & ~unlisted_pick
+            )
+            | (pick & listed)
+            | asks_memory
         )
 
 
