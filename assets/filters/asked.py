@@ -51,8 +51,8 @@ ASKS_FOR_HARM = (
     r"email|server|system)|keylogger|ransomware|malware|spyware|ddos|botnet|(?:steal|harvest|"
     r"phish) (?:\w+ )?(?:passwords|credentials|credit cards?|card numbers|logins)|"
     # Something slipped into another's drink or food, a person drugged or knocked out.
-    r"(?:crush|slip|put|mix|pour) (?:\w+ ){0,3}?into (?:\w+ ){0,2}?(?:\w+'s )?(?:drink|food|"
-    r"coffee|tea|meal)|spik(?:e|ing) (?:\w+ ){0,2}?drinks?|drug(?:ging)? (?:someone|somebody|"
+    r"(?:crush|slip|put|mix|pour) (?:[a-z]+ ){0,3}?into (?:[a-z]+ ){0,2}?(?:[a-z]+'s )?(?:drink|"
+    r"food|coffee|tea|meal)|spik(?:e|ing) (?:[a-z]+ ){0,2}?drinks?|drug(?:ging)? (?:someone|somebody|"
     r"him|her|them|my |a )|knock (?:someone|somebody|him|her|them) out)"
 )
 
@@ -72,9 +72,10 @@ ASKS_TO_RENDER = (
 # gives ("no punctuation at the end", "leave it trailing off", "end the last sentence with
 # '...and the light kept turning'"). An answer that ends so is not cut off.
 ASKS_FOR_OPEN_ENDING = (
-    r"(?i)\b(?:no|without(?: a| any)?) (?:final |ending |closing |end )?(?:punctuation|full "
-    r"stops?|periods?)\b|\b(?:trail(?:ing|s)? off|unfinished|cliffhanger|mid-sentence|ellipsis)"
-    r"\b|\bend(?:s|ing)? (?:\w+ ){0,4}(?:with|on) (?:the (?:words?|phrase|line) )?[\"“‘']"
+    r"(?i)(?-u:\b)(?:no|without(?: a| any)?) (?:final |ending |closing |end )?(?:punctuation|full "
+    r"stops?|periods?)(?-u:\b)|(?-u:\b)(?:trail(?:ing|s)? off|unfinished|cliffhanger|"
+    r"mid-sentence|ellipsis)(?-u:\b)|(?-u:\b)end(?:s|ing)? (?:[a-z]+ ){0,4}(?:with|on) (?:the "
+    r"(?:words?|phrase|line) )?[\"“‘']"
 )
 REFUSES_THE_RENDERING = (
     r"(?i)\b(?:translat\w*|paraphras\w*|rephras\w*|reword\w*|proofread\w*|transcri\w*|"

@@ -54,7 +54,7 @@ ASKED_TO_ECHO = (
     r"back(?: to me)?|back to me)\b"
     # A template or blanks to fill in: the answer is the request's sentence, filled ("Fill in
     # this template for my dog: 'My pet's name is {name} ...'").
-    r"|\bfill (?:in|out) (?:\w+ ){0,3}?(?:template|blanks?|gaps?|form|placeholders?|slots?)\b"
+    r"|\bfill (?:in|out) (?:[a-z]+ ){0,3}?(?:template|blanks?|gaps?|form|placeholders?|slots?)\b"
     # A line asked for a number of times ("Write 'I will not talk in class' five times").
     r"|\b(?:write|say|type|print|copy)\b[^.?!\n]{0,80}\b(?:twice|(?:\d+|two|three|four|five|"
     r"six|seven|eight|nine|ten) times)\b"

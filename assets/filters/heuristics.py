@@ -206,7 +206,7 @@ SOFTENED_REFUSALS = (
 # An apology of sympathy opens no refusal: "I'm sorry to hear that. Could you check with your
 # neighbours?", "I'm sorry for the delay." (unless the same paragraph then declines).
 _SYMPATHY = (
-    r"(?i)^\W*(?:i'm|i am|we're|we are) (?:so |very |really |truly )?sorry (?:to hear|for (?:your|"
+    r"(?i)^[^A-Za-z0-9]*(?:i'm|i am|we're|we are) (?:so |very |really |truly )?sorry (?:to hear|for (?:your|"
     r"the) (?:loss|inconvenience|delay|trouble|wait|confusion|frustration|experience)|about "
     r"(?:that|this|the|your)|(?:that|this) (?:happened|is happening))(?-u:\b)"
 )
@@ -301,12 +301,10 @@ class Refusal(RowFilter):
         # often in a conversation's transcript than in what its assistant said.
         request = pl.col("instruction").fill_null("")
         transcript = pl.col("text").fill_null("")
-        sympathy = response.str.contains(_SYMPATHY) & ~response.str.contains(_DECLINES)
         matched = pl.coalesce(
             [
                 pl.when(
                     response.str.contains(p)
-                    & ~sympathy
                     & ~request.str.contains(p)
                     & (transcript.str.count_matches(p) <= response.str.count_matches(p))
                 ).then(pl.lit(p))
@@ -334,6 +332,20 @@ class Refusal(RowFilter):
                 response=response.str.slice(0, 200),
             ),
         )
+        # An apology of sympathy that opens an answer ("I'm sorry to hear that. Could you
+        # ...?") matches an apology pattern and refuses nothing, unless the answer then
+        # declines or says what it cannot do (read on the flagged rows only).
+        if flagged.height:
+            sympathetic = (
+                rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode()))
+                .join(turns, on="row_id", how="left")
+                .filter(
+                    pl.col("_refusal").is_null()
+                    & response.str.contains(_SYMPATHY)
+                    & ~response.str.contains(_DECLINES)
+                )["row_id"]
+            )
+            flagged = flagged.filter(~pl.col("row_id").is_in(sympathetic.implode()))
         # A phishing email or a way into another's account is a request to refuse.
         flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
         # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's

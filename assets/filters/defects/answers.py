@@ -287,7 +287,9 @@ class TruncatedText(DefectRule):
                 text.str.count_matches(r"\S+").alias("_words"),
             )
             .with_columns(cut.fill_null(False).alias("_cut"), in_word.fill_null(False).alias("_in"))
-            .filter((pl.col("_cut") | pl.col("_in")) & ~asked.fill_null(False))
+            .filter(pl.col("_cut") | pl.col("_in"))
+            # What was asked, read on the few units that end open.
+            .filter(~asked.fill_null(False))
         )
         if not found["_cut"].all():
             # Only then: each `is_in` builds a set of the vocabulary's 21,700 words.
@@ -327,13 +329,19 @@ MID_PARAGRAPH = (
 # between them is no content). What comes after the colon opens on words that point back
 # at the thing (it, this, what the writer did with it) or close the answer.
 TALK_AFTER_COLON = (
-    r"(?i:(?:here(?:'s| is| are)|the following|below (?:is|are))(?-u:\b)[^\n]{0,120}:[ \t]*\n"
+    r"(?i:(?:here(?:'s| is| are)|the following|below (?:is|are))(?-u:\b)[^\n]*:[ \t]*\n"
     r"(?:[ \t]*(?:[-*_=]{3,})?[ \t]*\n)*[ \t]*(?:(?:it|this|these|they|that) (?:keeps|uses|"
     r"follows|covers|moves|has|is (?:written|organi[sz]ed|based)|works|takes|joins|returns|"
     r"checks|prints|counts|loops|reads|lists|includes|gives|should|will)|(?:use|run|save|paste|"
     r"copy|try|call|test) (?:it|this|them)|i (?:kept|used|put|left|made|wrote|chose|added|"
     r"included|followed|tried|focused)|overall|in short|in summary|let me know|hope (?:this|"
     r"that|it)|feel free)(?-u:\b)[^\n]*(?:\n+[^\n:]*)*$)"
+)
+# Its shape up to the talk's first word, on a row's answer columns (no end to anchor at).
+_TALK_CANDIDATE = (
+    r"(?i:(?:here(?:'s| is| are)|the following|below (?:is|are))(?-u:\b)[^\n]*:\n"
+    r"(?:[ \t]*(?:[-*_=]{3,})?[ \t]*\n)*[ \t]*(?:it|this|these|they|that|use|run|save|paste|copy|"
+    r"try|call|test|i|overall|in short|in summary|let me know|hope|feel free)(?-u:\b))"
 )
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
@@ -486,10 +494,17 @@ class AnnouncedMissing(_Announcement):
                 for c in ("response", "text", "attributes")
             ]
         )
-        found = pl.concat([found, _AnnouncedThenSignOff().flag(rest.filter(pointing))])
+        pointed = rest.filter(pointing)
+        found = pl.concat([found, _AnnouncedThenSignOff().flag(pointed)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
-        # ... and the talk-after-colon form on those rows too.
-        found = pl.concat([found, _AnnouncedThenTalk().flag(rest.filter(pointing))])
+        # ... and the talk-after-colon form on the few of those whose answer has its shape
+        # (a conversation's `response` holds its assistant turns).
+        talking = (
+            pointed.join(found.select("row_id"), on="row_id", how="anti")
+            .filter(pl.col("response").str.contains(":\n", literal=True))
+            .filter(pl.col("response").str.contains(_TALK_CANDIDATE))
+        )
+        found = pl.concat([found, _AnnouncedThenTalk().flag(talking)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat([found, self._code_described(rest)])
 

@@ -203,8 +203,8 @@ PLACEHOLDER_PARTS = (
     r"price|location|city|company)\])",
     # ... and what a slot holds of a person's record: "[X years]", "[previous job]", "[waiver
     # link]" (not a Markdown link: "[this link](...)").
-    r"(?i:\[(?:[^\]\n]{0,30}[ \t])?(?:years|job|role|skills?|employer|tools|degree|link|url|"
-    r"website|handle|username)\](?:[^(\w]|$))",
+    r"\[(?:[^\]\n]{0,30}[ \t])?(?i:years|job|role|skills?|employer|tools|degree|link|url|"
+    r"website|handle|username)\](?:[^(A-Za-z0-9_]|$)",
     r"(?i:<(?:insert|your|add|enter|fill|placeholder)[^>\n]{0,60}>)",
     r"\{\{\s*[A-Za-z_ ]{1,30}\s*\}\}",
     r"(?i:\blorem ipsum\b)",
@@ -531,10 +531,12 @@ class Placeholder(SpanRule):
         )
         # A slot the user quotes ("How do I make a 'Dear [Name]' mail merge?", "Why does my
         # email say 'Hello [FNAME]'?") is their question about it, not a blank they left.
-        quoted = (pl.col("role") == "user") & pl.col("_prose").str.contains(
-            pl.lit(r"['\"“‘][^\n'\"”’]{0,40}")
-            + core.str.escape_regex()
-            + pl.lit(r"[^\n\"”’]{0,40}['\"”’]")
+        # (Read on both sides of the span: a pattern made per row is compiled per row.)
+        after = pl.col("_prose").str.split(span).list.get(1, null_on_oob=True)
+        quoted = (
+            (pl.col("role") == "user")
+            & before.str.contains(r"['\"“‘][^\n'\"”’]{0,40}$")
+            & after.str.contains(r"^[^\n\"”’]{0,40}['\"”’]")
         )
         # The PII step's own redactions ("<EMAIL>", "<IP_ADDRESS>") are the pipeline's, not a
         # slot the model left.

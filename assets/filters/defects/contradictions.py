@@ -1329,6 +1329,13 @@ _WRAP_UP = (
     r"bottom line|all in all|in the end|ultimately|my (?:recommendation|advice|pick|verdict), "
     r"then|in your (?:situation|case), then)(?-u:\b)"
 )
+# Words every wrap-up holds ("So" after a sentence's end).
+_WRAP_UP_WORDS = [
+    *(". so", "\nso", ": so", "? so", "! so", "thus", "therefore", "overall", "in short"),
+    *("in sum", "in conclusion", "to sum", "to summar", "to wrap up", "bottom line", "all in all"),
+    *("in the end", "ultimately", "recommendation, then", "advice, then", "pick, then"),
+    *("verdict, then", "situation, then", "case, then"),
+]
 # What makes a wrap-up a pick, and what makes it no pick (a condition, a reservation).
 _PICK_CUE = (
     r"(?i)(?-u:\b)(?:better|best|stronger|preferable|prefer|winner|wins|way to go|go with|"
@@ -1383,10 +1390,13 @@ def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
     chat = pl.col("kind") == "conversation"
     request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
     answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
-    # Literal first passes: few requests ask "or", few answers wrap up.
+    # Literal first passes (few requests ask "or", few answers wrap up), then the question's
+    # shape and the wrap-up's.
     candidates = (
-        rows.filter(request.str.contains(" or ", literal=True))
-        .filter(answer.str.contains(_WRAP_UP) & request.str.contains(_EITHER_OR))
+        rows.filter(pl.coalesce("instruction", "text").str.contains(" or ", literal=True))
+        .filter(answer.str.contains_any(_WRAP_UP_WORDS, ascii_case_insensitive=True))
+        .filter(request.str.contains(_EITHER_OR))
+        .filter(answer.str.contains(_WRAP_UP))
         .select(
             pl.col("row_id").alias("_uid"),
             chat.alias("_chat"),

@@ -138,13 +138,13 @@ _PAST_EVENT = (
 )
 _TROUBLE = (
     r"(?i)(?-u:\b)(?:not|never|no|nothing|again|keeps?|still|broke|broken|hurts?|problem|issue|"
-    r"error|fail\w*|wrong|stuck|split|leak\w*|smell\w*|crack\w*|stopped|help|worried|confused|"
+    r"error|fail[a-z]*|wrong|stuck|split|leak[a-z]*|smell[a-z]*|crack[a-z]*|stopped|help|worried|confused|"
     r"wondering|unsure|how|why|what|should|but|sick|ill|pain|lost|died|late)(?-u:\b)|n't(?-u:\b)"
 )
 # A bare heading asks for nothing: "Chapter 4: The Salt Road", "Part 3: Lessons learned".
 _BARE_HEADING = (
-    r"(?i)^\W*(?:chapter|part|section|act|scene|lesson|unit|module|episode|book|volume)\s+"
-    r"(?:\d+|[ivxl]+|one|two|three|four|five|six|seven|eight|nine|ten)\s*[:.\-–—]\s*"
+    r"(?i)^[^A-Za-z0-9]*(?:chapter|part|section|act|scene|lesson|unit|module|episode|book|volume)\s+"
+    r"(?:[0-9]+|[ivxl]+|one|two|three|four|five|six|seven|eight|nine|ten)[ \t]*[:.\-–—][ \t]*"
     r"[^\n.?!:]{1,60}$"
 )
 
@@ -1071,22 +1071,22 @@ _ASKS_OF_EARLIER = (
 # A user who asks whether the assistant remembers ("Are you able to remember what I told you
 # last week?") speaks of the earlier talk to ask about it, not as material to read.
 _ASKS_IF_REMEMBERED = (
-    r"(?i)\b(?:(?:do|can|could|will|would|did) you|are you able to) (?:\w+ ){0,2}?(?:remember|"
-    r"recall|still have|keep|see)\b"
+    r"(?i)(?-u:\b)(?:(?:do|can|could|will|would|did) you|are you able to) (?:[a-z]+ ){0,2}?"
+    r"(?:remember|recall|still have|keep|see)(?-u:\b)"
 )
 # A piece the request asks for has lines of its own: "Write a haiku ... Leave the last line
 # trailing off", "Write a limerick. Make the last line a pun."
-_WRITES_A_PIECE = (
-    r"(?i)\b(?:write|compose|make up|create|draft|give me|come up with)\b[^.?!\n]{0,60}\b(?:"
-    r"haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|acrostic|ode|ballad|essay|"
-    r"speech|toast|letter|paragraph|chapter|scene|script)s?\b"
+_WRITES = r"(?i)(?-u:\b)(?:write|compose|make up|create|draft|give me|come up with)(?-u:\b)"
+_A_PIECE = (
+    r"(?i)(?-u:\b)(?:haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|acrostic|ode|"
+    r"ballad|essay|speech|toast|letter|paragraph|chapter|scene|script)s?(?-u:\b)"
 )
 _OWN_PART = (
     r"(?i)^the (?:" + _ORDINAL + r"|opening|closing) (?:line|lines|stanza|verse|sentence|word|"
-    r"couplet)\b"
+    r"couplet)(?-u:\b)"
 )
 # A code block, an indented block or a table that an answer shows before it points "above".
-_SHOWN_ABOVE = r"```|(?m)^(?: {4}|\t)\S|(?m)^\s*\|.*\|"
+_SHOWN_ABOVE = r"```|(?m)^(?: {4}|\t)[^ \t\n]|(?m)^[ \t]*\|.*\|"
 
 # Words after "as we discussed" that place the talk elsewhere: "As I said to my boss".
 _TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|his|her|their|my)\b"
@@ -1252,7 +1252,8 @@ class UnseenReference(SpanRule):
         own_piece = (
             user
             & pl.col("_span").str.contains(_OWN_PART)
-            & pl.col("text").str.contains(_WRITES_A_PIECE)
+            & pl.col("text").str.contains(_WRITES)
+            & pl.col("text").str.contains(_A_PIECE)
         )
         shown_above = ~user & pl.col("text").str.split(pl.col("_span")).list.first().str.contains(
             _SHOWN_ABOVE
