@@ -278,7 +278,7 @@ _STOP = [
 _WHO_DID = re.compile(r"(?i)^\W*who (\w+) (.{3,80}?)\s*\?")
 _DONE_BY = re.compile(r"^\W*(.{3,80}?) (?:was|were) (?:first |originally )?(\w+) by\b")
 _IN_NAMED = re.compile(r"^\W*In ((?:[A-Z][\w.+-]*\s?){1,4}),")
-_TO_DO = re.compile(r"^\W*To (\w+) ((?:\w+ ?){1,5}?)(?: out of| out| off| from| on| in|,)")
+_TO_DO = re.compile(r"^\W*To (\w+) (\w+(?: \w+){0,4}?)(?: out of| out| off| from| on| in|,)")
 _FRAME_WORDS = {"the", "and", "for", "with", "from", "into", "your", "our", "their", "his", "her"}
 _FRAME_WORDS |= {"some", "this", "that", "its", "out", "off"}
 
@@ -303,7 +303,7 @@ def _substitution(prompt: str, text: str) -> tuple[str, str] | None:
         asked = re.search(
             r"(?i)\b"
             + re.escape(task[1])
-            + r" ((?:[\w'-]+ ?){1,5}?)(?: out of| out| off| from| on| in|[,?])",
+            + r" ([\w'-]+(?: [\w'-]+){0,4}?)(?: out of| out| off| from| on| in|[,?])",
             prompt,
         )
         if asked:

@@ -139,7 +139,9 @@ _PAST_EVENT = (
 _TROUBLE = (
     r"(?i)(?-u:\b)(?:not|never|no|nothing|again|keeps?|still|broke|broken|hurts?|problem|issue|"
     r"error|fail[a-z]*|wrong|stuck|split|leak[a-z]*|smell[a-z]*|crack[a-z]*|stopped|help|worried|confused|"
-    r"wondering|unsure|how|why|what|should|but|sick|ill|pain|lost|died|late)(?-u:\b)|n't(?-u:\b)"
+    r"wondering|unsure|how|why|what|should|but|sick|ill|pain|lost|died|late|since|been|noise|"
+    r"noises|noisy|loud|slow|strange|weird|odd|fever|cough|rash|swollen|crash[a-z]*|froze|"
+    r"freez[a-z]*|overheat[a-z]*)(?-u:\b)|n't(?-u:\b)"
 )
 # A bare heading asks for nothing: "Chapter 4: The Salt Road", "Part 3: Lessons learned".
 _BARE_HEADING = (
