@@ -157,6 +157,9 @@ _TAKES_BOTH = (
 # Only small numbers name a variant: "reach 60 words per minute" is a measure.
 _NUMBERED = r"(?i)(?-u:\b)(?<name>[A-Za-z]{3,})\s+(?<number>1?\d|20)(?-u:\b)(?:[^\d.,:/]|$)"
 _NOT_A_NAME = ["for", "over", "under", "about", "than", "top", "with", "from", "into", "and"]
+# ... nor does a verb and its figure ("my loop prints 10"): a measure, not a variant.
+_NOT_A_NAME += ["prints", "returns", "outputs", "shows", "gives", "takes", "costs", "equals"]
+_NOT_A_NAME += ["makes", "gets", "has", "have", "had", "was", "were", "are", "is", "got"]
 _NO_CHOICE = ["not", "else", "less", "more", "otherwise", "later", "never", "now", "two", "three"]
 
 _STOP = [
