@@ -74,7 +74,10 @@ FILLER = _listed(
     "nice excellent interesting question questions asked ask asking want wanted like "
     "love need know tell explain help happy glad thing things here well right "
     "alright sounds hi hello thanks thank just really indeed what now understand "
-    "understood got basically quite"
+    "understood got basically quite "
+    # The request's verbs turned into a heading: "... described in two sentences:", "The three
+    # primary colours are listed as follows: ...".
+    "describe described describing list listed listing follows following as"
 )
 # A yes/no or either-or question, answered in its own words ("Is the Pacific the largest
 # ocean?" "Yes, the Pacific is the largest ocean."; "The Nile is longer.").

@@ -138,6 +138,12 @@ _WANTS_BLANKS = (
     r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
     r"(?:blank|empty))\b"
 )
+# ... but a checklist asked for is a list of things to check: its boxes are blank, its items
+# are not ("Give me a checklist for closing the café" answered "[ ]\n[ ]\n[ ]").
+_WANTS_BLANK_ITEMS = (
+    r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|form|leave (?:\w+ ){0,3}"
+    r"(?:blank|empty))\b"
+)
 _TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
 _LIST_OR_HEADING = r"^\s*(?:\d{1,2}[.)]|[-*•#>|]|\w[\w ]{0,30}:\s)"
 
@@ -720,7 +726,7 @@ class EmptyListItems(DefectRule):
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         maybe = pl.any_horizontal([row_text().str.contains(p) for p in _MAYBE_EMPTY])
         found = units(rows.filter(maybe), ANSWER_FIELDS, ANSWER_ROLES).filter(
-            ~pl.col("prompt").str.contains(_WANTS_BLANKS)
+            ~pl.col("prompt").str.contains(_WANTS_BLANK_ITEMS)
         )
         if found.is_empty():
             return decisions(found.with_columns(_empty=pl.lit(0)), self.name, pl.lit(0.0))

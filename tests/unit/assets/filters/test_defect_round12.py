@@ -9,13 +9,20 @@ announced thing given, a template asked for, a slot the user quotes, the PII ste
 redactions, a question under the account, a piece asked to end open or on given words, the
 lines of the piece the request asks for, an answer's own code above its pointer, a user who
 asks whether the assistant remembers, a sympathy opener, a refusal of harm, a template
-filled in, asking back under a label with nothing asked."""
+filled in, asking back under a label with nothing asked, a blank checklist asked for. Also
+dropped: the request's verbs turned into a heading ("... listed as follows: ...") and a
+checklist asked for whose items are empty boxes."""
 
 from __future__ import annotations
 
 import pytest
 
-from assets.filters.defects.answers import AnnouncedMissing, NeedlessClarification, TruncatedText
+from assets.filters.defects.answers import (
+    AnnouncedMissing,
+    EmptyListItems,
+    NeedlessClarification,
+    TruncatedText,
+)
 from assets.filters.defects.artifacts import Placeholder
 from assets.filters.defects.contradictions import SelfContradiction
 from assets.filters.defects.relevance import OffTopic
@@ -319,12 +326,36 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Describe the water cycle in two sentences.",
                 "Describe the water cycle in two sentences.",
             ),
+            # The request's verbs turned into a heading around its own words.
+            instruction(
+                "Describe the smell of rain in two sentences.",
+                "The smell of rain, described in two sentences: the smell of rain.",
+            ),
+            conversation(
+                "List the three states of matter.",
+                "The three states of matter are listed as follows: the three states of matter.",
+            ),
         ],
         [
             instruction(
                 'Fill in the blanks for my plant: "My plant is called ___ and it likes ___." '
                 "It's called Fern and it likes shade.",
                 '"My plant is called Fern and it likes shade."',
+            ),
+        ],
+    ),
+    EmptyListItems(): (
+        [
+            conversation(
+                "Give me a checklist for packing a lunchbox.",
+                "Lunchbox checklist:\n- [ ]\n- [ ]\n- [ ]",
+            ),
+        ],
+        [
+            instruction("Give me a blank checklist with three empty boxes.", "- [ ]\n- [ ]\n- [ ]"),
+            conversation(
+                "Give me a checklist for packing a lunchbox.",
+                "- [ ] Sandwich\n- [ ] Fruit\n- [ ] Water bottle",
             ),
         ],
     ),
