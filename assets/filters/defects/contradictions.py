@@ -14,6 +14,8 @@
 - a verdict reversed: "Yes, penguins can fly ... so the answer is no";
 - a pick between two things and its reverse: "Which is heavier, A or B?" "A is heavier ... so
   B is heavier" (or "... so they weigh the same");
+- a closing "Answer:" line with another figure than the working's last result of its kind:
+  "... the total is 4 × $2 = $8. Answer: $6";
 - an either-or question's pick reversed in the wrap-up: "Should I buy or lease?" "Buying is
   usually better ... In short, leasing is the better deal." (in the same answer or a later
   turn; a wrap-up that sets a condition, or names the pick first, picks nothing new);
@@ -1445,6 +1447,60 @@ def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
 
 
+# A closing "Answer:" line and the working before it: the line's figure against the last result
+# of its kind the working reached ("... so the total is 4 × $2 = $8.\n\nAnswer: $6").
+_ANSWER_LINE = re.compile(r"(?im)^[^A-Za-z0-9\n]*(?:final )?answer\s*:[ \t]*(\S[^\n]*)$")
+_FIGURE = r"([$€£]?)(\d[\d,]*(?:\.\d+)?)(?:[ \t]*(%|[A-Za-z]{2,}))?"
+_LINE_FIGURE = re.compile(_FIGURE)
+_RESULT_FIGURE = re.compile(
+    r"(?i)(?:=|\bis|\bthat's|\bso|\bequals|\bcomes to|\bgives|\bmakes|\btotal of)[ \t]+"
+    r"(?:about |around |roughly |exactly )?" + _FIGURE
+)
+
+
+def _kind(sym: str, unit: str | None) -> str:
+    """A figure's kind: its currency sign, else its unit word without a plural s."""
+    return sym or (unit or "").lower().removesuffix("s")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _answer_restated(rows: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: an answer whose closing "Answer:" line gives another figure than
+    the last result of its kind its working reached."""
+    candidates = rows.filter(pl.col("response").str.contains("nswer:", literal=True)).select(
+        pl.col("row_id").alias("_uid"), pl.col("response").alias("_answer")
+    )
+    found: list[dict[str, str]] = []
+    for uid, said in candidates.iter_rows():
+        lines = _ANSWER_LINE.findall(said)
+        # Question/Answer pairs are a quiz or scaffolding, not a working and its answer.
+        if len(lines) != 1 or re.search(r"(?im)^\W*question\s*:", said):
+            continue
+        stated = list(_LINE_FIGURE.finditer(lines[0]))
+        if not stated:
+            continue
+        figure = stated[-1]
+        kind = _kind(figure[1], figure[3])
+        working = said[: said.rfind(lines[0])]
+        results = [
+            r for r in _RESULT_FIGURE.finditer(working) if kind and _kind(r[1], r[3]) == kind
+        ]
+        if results and _number(results[-1][2]) != _number(figure[2]):
+            found.append(
+                {
+                    "_uid": uid,
+                    "_span": f"{lines[0].strip()} / {results[-1][0].strip()}",
+                    "form": "answer restated",
+                }
+            )
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
 def _in_user_turn(transcript: str, at: int) -> bool:
     """Whether position `at` of a transcript is in a user turn."""
     before = transcript[:at]
@@ -1574,7 +1630,7 @@ class SelfContradiction(DefectRule):
             turns = turns.with_columns(_worded().alias("_worded"))
         found = contradictions(whole)
         # An either-or pick reversed in a wrap-up reads the request and answer as written.
-        picks = _pick_reversed(rows)
+        picks = pl.concat([_pick_reversed(rows), _answer_restated(rows)])
         if picks.height:
             found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())

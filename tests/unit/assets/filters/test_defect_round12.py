@@ -68,6 +68,16 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "exam.",
             ),
             preference(BAGS, BAGS_ANSWER + "So, plastic is the better pick for you.", "Either."),
+            # A closing "Answer:" line against the working's last result of its kind.
+            instruction(
+                "Tickets cost $7 each. How much do 6 tickets cost?",
+                "6 × $7 = $42.\n\nAnswer: 6 tickets cost $48.",
+            ),
+            conversation(
+                "How many full crates do 50 bottles fill, 8 to a crate?",
+                "50 ÷ 8 = 6.25, so 6 crates are filled and 2 bottles are left over.\n\nAnswer: "
+                "7 crates.",
+            ),
         ],
         [
             instruction(
@@ -84,6 +94,21 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             ),
             # The pick named first, the other passed over.
             preference(BAGS, BAGS_ANSWER + "So, paper is the better pick over plastic.", "Either."),
+            instruction(
+                "Tickets cost $7 each. How much do 6 tickets cost?",
+                "6 × $7 = $42.\n\nAnswer: 6 tickets cost $42.",
+            ),
+            conversation(
+                "How many full crates do 50 bottles fill, 8 to a crate?",
+                "50 ÷ 8 = 6.25, so 6 crates are filled and 2 bottles are left over (a 7th crate "
+                "would be a quarter full).\n\nAnswer: 6 crates.",
+            ),
+            # A quiz's Question/Answer pairs are no working and its answer.
+            instruction(
+                "Write two quiz questions on fractions with answers.",
+                "Question: What is 1/2 + 1/4?\nAnswer: 3/4\n\nQuestion: What is 2/3 of 9?\n"
+                "Answer: 6",
+            ),
         ],
     ),
     AnnouncedMissing(): (
