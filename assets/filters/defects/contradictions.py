@@ -14,6 +14,8 @@
 - a verdict reversed: "Yes, penguins can fly ... so the answer is no";
 - a pick between two things and its reverse: "Which is heavier, A or B?" "A is heavier ... so
   B is heavier" (or "... so they weigh the same");
+- "Do I need to X?" answered no and later "X always needs to be done" (or yes and later "X
+  isn't needed"), without a condition;
 - a closing "Answer:" line with another figure than the working's last result of its kind:
   "... the total is 4 × $2 = $8. Answer: $6";
 - an either-or question's pick reversed in the wrap-up: "Should I buy or lease?" "Buying is
@@ -1501,6 +1503,85 @@ def _answer_restated(rows: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
 
 
+# "Do I need to peel ginger?" answered "No, ..." and later "ginger always needs to be peeled",
+# or "Yes, ..." and later "Resting isn't needed at all": the need reversed, of the question's
+# own action (a stem of its words), without a condition.
+_NEED_QUESTION = re.compile(
+    r"(?i)\b(?:do|does|should|must|will) (?:i|we|you|they|it) (?:really |still |actually )?"
+    r"(?:need|have) to ((?:[a-z']+ ){0,3}[a-z']+)[^?\n]*\?"
+)
+_NEED_WORDS = ["need to", "have to"]
+_NOT_NEEDED = re.compile(
+    r"(?i)\b(?:isn't|is not|aren't|are not|not) (?:really |at all )?(?:needed|necessary|required|"
+    r"essential)|\bno need\b|\b(?:don't|doesn't|do not|does not|needn't) (?:really )?need\b|"
+    r"\bunnecessary\b"
+)
+_ALWAYS_NEEDED = re.compile(
+    r"(?i)\b(?:always|must|has to|have to|needs? to be|needs to|is required|are required|"
+    r"is necessary|is essential)\b"
+)
+_NEGATED = re.compile(r"(?i)\b(?:not|never|no)\b|n't\b")
+_CONDITIONED = re.compile(r"(?i)\b(?:if|unless|when|whenever|only|except|some|old|older|thick)\b")
+_NOT_ACTIONS = {"let", "get", "make", "the", "and", "your", "my", "them", "this", "that", "its"}
+
+
+def _need_reversed(rows: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: "Do I need to X?" answered yes (no) up front and later told X is
+    not needed (always needed)."""
+    chat = pl.col("kind") == "conversation"
+    request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
+    answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
+    candidates = (
+        rows.filter(
+            pl.coalesce("instruction", "text").str.contains_any(
+                _NEED_WORDS, ascii_case_insensitive=True
+            )
+        )
+        .filter(answer.str.contains(r"(?i)(?:^|assistant: )[^A-Za-z0-9]*(?:yes|no)(?-u:\b)"))
+        .select(
+            pl.col("row_id").alias("_uid"),
+            chat.alias("_chat"),
+            request.alias("_request"),
+            answer.alias("_answer"),
+        )
+    )
+    found: list[dict[str, str]] = []
+    for uid, is_chat, asked, said in candidates.iter_rows():
+        question = _NEED_QUESTION.search(asked)
+        if question is None or (is_chat and not _in_user_turn(asked, question.start())):
+            continue
+        stems = [
+            w[: max(4, len(w) - 2)]
+            for w in re.findall(r"[a-z]{3,}", question[1].lower())
+            if w not in _NOT_ACTIONS
+        ]
+        sentences = [
+            x.strip()
+            for x in _SENTENCE_END.split(_answer_after(said, question.end(), is_chat))
+            if x.strip()
+        ]
+        opening = re.match(r"[^A-Za-z0-9]*(yes|no)\b", sentences[0], re.I) if sentences else None
+        if not stems or opening is None:
+            continue
+        yes = opening[1].lower() == "yes"
+        for sentence in sentences[1:]:
+            lower = sentence.lower()
+            if _CONDITIONED.search(sentence) or not any(
+                re.search(r"(?<![a-z])" + re.escape(stem), lower) for stem in stems
+            ):
+                continue
+            if (yes and _NOT_NEEDED.search(sentence)) or (
+                not yes and _ALWAYS_NEEDED.search(sentence) and not _NEGATED.search(sentence)
+            ):
+                found.append(
+                    {"_uid": uid, "_span": f"{sentence} / {sentences[0]}", "form": "need reversed"}
+                )
+                break
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
 def _in_user_turn(transcript: str, at: int) -> bool:
     """Whether position `at` of a transcript is in a user turn."""
     before = transcript[:at]
@@ -1630,7 +1711,7 @@ class SelfContradiction(DefectRule):
             turns = turns.with_columns(_worded().alias("_worded"))
         found = contradictions(whole)
         # An either-or pick reversed in a wrap-up reads the request and answer as written.
-        picks = pl.concat([_pick_reversed(rows), _answer_restated(rows)])
+        picks = pl.concat([_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows)])
         if picks.height:
             found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())

@@ -1,7 +1,8 @@
 """Round 12's shapes, keyed on what the request asks for, beside the sound look-alikes on the
 same prompts, in each kind of row a shape reads (an instruction, a later conversation turn,
 a preference pair's chosen side and, for the artifact rules, its rejected side): an
-either-or question's pick reversed in a wrap-up; an announcement followed only by talk about
+either-or question's pick reversed in a wrap-up, a need reversed, a closing "Answer:" line
+against the working's result; an announcement followed only by talk about
 what it announced; slots in angle brackets and a record's slots in brackets; the user's
 account of a finished event and a bare heading as a request; an answer that puts another
 thing in the request's frame. Kept: a wrap-up that keeps the pick or sets a condition, the
@@ -68,6 +69,17 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "exam.",
             ),
             preference(BAGS, BAGS_ANSWER + "So, plastic is the better pick for you.", "Either."),
+            # "Do I need to X?" answered no, then "X always ...", or yes, then "X isn't needed".
+            instruction(
+                "Do I need to soak dried chickpeas before cooking?",
+                "No, you don't need to soak them; unsoaked chickpeas just take longer to simmer."
+                "\n\nRemember that chickpeas must always be soaked overnight before cooking.",
+            ),
+            conversation(
+                "Do I need to warm up before a short jog?",
+                "Yes, five minutes of brisk walking and leg swings lowers the risk of a strain. "
+                "A warm-up isn't needed for a short jog, so just go.",
+            ),
             # A closing "Answer:" line against the working's last result of its kind.
             instruction(
                 "Tickets cost $7 each. How much do 6 tickets cost?",
@@ -102,6 +114,16 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "How many full crates do 50 bottles fill, 8 to a crate?",
                 "50 ÷ 8 = 6.25, so 6 crates are filled and 2 bottles are left over (a 7th crate "
                 "would be a quarter full).\n\nAnswer: 6 crates.",
+            ),
+            instruction(
+                "Do I need to soak dried chickpeas before cooking?",
+                "No, you don't need to soak them; unsoaked chickpeas just take longer to simmer."
+                "\n\nIf you want them creamier, soaking them overnight helps.",
+            ),
+            conversation(
+                "Do I need to warm up before a short jog?",
+                "Yes, five minutes of brisk walking and leg swings lowers the risk of a strain. "
+                "A long warm-up is only needed before a hard session.",
             ),
             # A quiz's Question/Answer pairs are no working and its answer.
             instruction(
