@@ -28,6 +28,7 @@ from assets.filters.defects.artifacts import Placeholder
 from assets.filters.defects.contradictions import SelfContradiction
 from assets.filters.defects.relevance import OffTopic
 from assets.filters.defects.requests import NotATask, UnseenReference
+from assets.filters.defects.roles import RoleFlip
 from assets.filters.echo import EchoesInstruction
 from assets.filters.heuristics import Refusal
 from assets.models.output_screens import REFUSAL_PATTERNS
@@ -403,6 +404,36 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             conversation(
                 "Give me a checklist for packing a lunchbox.",
                 "- [ ] Sandwich\n- [ ] Fruit\n- [ ] Water bottle",
+            ),
+        ],
+    ),
+    RoleFlip(): (
+        [
+            conversation(
+                "How do I descale a coffee machine?",
+                "Run a descaling solution through a brewing cycle, then two cycles of water.",
+                "Would you like me to walk you through cleaning the milk frother too?",
+            ),
+            conversation(
+                "Does baking soda clean grout?",
+                "A paste of baking soda and water, scrubbed in with an old toothbrush, works.",
+                "Will vinegar work too?",
+                "Oh, I haven't tried vinegar on grout yet! Do you think it would damage the tiles?",
+            ),
+        ],
+        [
+            conversation(
+                "My daughter asked: would you like me to walk you through my drawing? How do I "
+                "get her to talk about her art more?",
+                "Ask about her choices and let her lead.",
+            ),
+            conversation(
+                "My script crashes on start. Would you like me to show you the code?",
+                "Yes, paste the function and the full error message.",
+            ),
+            conversation(
+                "Will vinegar clean grout?",
+                "Vinegar can etch cement grout over time, so stick to baking soda.",
             ),
         ],
     ),
