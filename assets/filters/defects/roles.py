@@ -94,7 +94,10 @@ _ME_TOO = (
     r"have) always (?:wondered|found (?:that|it|this) (?:confusing|hard|tricky|difficult))|i(?:'ve| "
     r"have| was) (?:just |also )?(?:been )?wondering (?:the same|that|about that)|(?:for|on|with) my"
     r" own\b|i(?:'m| am) (?:planning|thinking about|trying to decide)\b[^.?!\n]{0,60}\b(?:myself|"
-    r"too)\b)"
+    r"too)\b|"
+    # ... or its own try told and the other's opinion asked: "Oh, I haven't tried lemon juice
+    # yet! Do you think it would be strong enough?"
+    r"i(?:'ve| have)(?:n't| not| never) (?:yet )?tried\b[^?\n]*\bdo you think\b)"
 )
 USER_SPEAK_PARTS = (
     r"^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
@@ -110,9 +113,6 @@ USER_SPEAK_PARTS = (
     r"^\s*(?:could|can|would|will) you (?:please )?(?:write|make|give|show|tell|explain)\b[^?]*\?\s*$",
     _OWN_LIFE,
     _ME_TOO,
-    # Its own try, then the other's opinion asked: "Oh, I haven't tried lemon juice yet! Do you
-    # think it would be strong enough?"
-    r"\bi(?:'ve| have)(?:n't| not| never) (?:yet )?tried\b[^?]*\bdo you think\b[^?]*\?",
 )
 USER_SPEAK = "(?i)" + "|".join(USER_SPEAK_PARTS)
 # An assistant turn that opens with the user's label and goes on as the user ("User: I'd love
