@@ -723,7 +723,7 @@ _MEDIA = (
 _SHOWN = (
     r"passage|text|article|excerpt|story|poem|table|list|document|paragraph|examples?|dialogue|"
     r"conversation|email|review|code|snippet|options|choices|essay|author|writer|narrator|"
-    r"speaker|poet|speech|letter|report|results|"
+    r"speaker|poet|speech|letter|report|results|resume|résumé|cv|cover letter|portfolio|draft|"
 ) + _MEDIA
 _POINTING = (
     r"(?i:\b(?:based on|according to|look(?:ing)? at|referring to|refer to|with reference to) "
@@ -1057,6 +1057,28 @@ def _after_span(chars: int) -> pl.Expr:
     )
 
 
+# A span that says the user gave the material: "the recipe I pasted", "the list I sent you".
+_I_GAVE = (
+    r"(?i)(?-u:\b)i(?:'ve| have)? (?:attached|sent|shared|uploaded|pasted|included|gave|showed|"
+    r"forwarded|posted)(?-u:\b)"
+)
+
+
+def _material_before() -> pl.Expr:
+    """The turns before the unit (its prompt and context) hold material: a long turn, code,
+    a table or a list."""
+    before = pl.concat_str(
+        [pl.col("context"), pl.col("prompt")], separator="\n\n", ignore_nulls=True
+    )
+    longest = (
+        before.str.split("\n\n")
+        .list.eval(pl.element().str.count_matches(r"\S+"))
+        .list.max()
+        .fill_null(0)
+    )
+    return (longest >= 40) | before.str.contains(r"```|\|.*\||(?m)^[ \t]*(?:\d+[.)]|[-*•])[ \t]")
+
+
 def _said_given() -> pl.Expr:
     """The unit's `_span` is followed by "I sent", "that I've attached": given, it says."""
     after = _after_span(30)
@@ -1143,11 +1165,13 @@ class UnseenReference(SpanRule):
                 | (has_block & ~pl.col("_span").str.contains(_MEDIA_ONLY))
                 | (words("context") > 0)
                 # An earlier user turn (a system prompt alone shows no material); no text turn
-                # holds an image or a recording, though.
+                # holds an image or a recording, though; and what the user says they pasted or
+                # sent ("the recipe I pasted earlier") needs material in the turns before.
                 | (
                     (pl.col("field") == "messages")
                     & (pl.col("prompt").fill_null("") != "")
                     & ~pl.col("_span").str.contains(_MEDIA_ONLY)
+                    & ~(pl.col("_span").str.contains(_I_GAVE) & ~_material_before())
                 )
                 # "Count the words in the text": a program's input, not material to show (but
                 # not "the function from the screenshot I sent": material the user says they gave).

@@ -284,6 +284,16 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Why is my script so slow?",
                 "The code above copies the whole list on every pass of the loop.",
             ),
+            # Material the user says they pasted, with none in the turns before.
+            conversation(
+                "I'm making soup for ten people. Which soup scales best?",
+                "A lentil soup: it doubles easily and keeps well.",
+                "Can you scale the recipe I pasted earlier for ten?",
+            ),
+            instruction(
+                "How do I make my CV stand out for a nursing job?",
+                "Looking at your CV, the summary is too long: lead with your ward experience.",
+            ),
         ],
         [
             instruction(
@@ -301,6 +311,16 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Write a Python function that reverses a string.",
                 "```python\ndef reverse(s):\n    return s[::-1]\n```\n\nThe code above uses "
                 "slicing with a step of -1.",
+            ),
+            conversation(
+                "Here's my recipe:\n- 200 g red lentils\n- 1 onion\n- 1 litre stock",
+                "That makes about four bowls.",
+                "Can you scale the recipe I pasted earlier for ten?",
+            ),
+            instruction(
+                "How do I make my CV stand out for a nursing job? Here it is:\nSummary: "
+                "registered nurse, five years on a surgical ward.",
+                "Looking at your CV, lead with the surgical ward and add one result.",
             ),
             conversation(
                 "Can you remember what I told you about my sister last time?",
