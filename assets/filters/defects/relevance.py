@@ -145,6 +145,11 @@ _BETWEEN = (
 _EITHER_OR = (
     r"(?i)(?<x>[A-Za-z-]{3,}),? or (?:an? |the )?(?<y>[A-Za-z-]{3,})(?: [A-Za-z-]+){0,4}\s*\?\s*$"
 )
+# "Roth IRA vs traditional IRA: what's the difference?": the first word of each side.
+_VERSUS = (
+    r"(?i)(?:^|[.?!:]\s+)(?:an? |the )?(?<x>[A-Za-z-]{3,})(?: [A-Za-z0-9()-]+){0,2} (?:vs\.?|"
+    r"versus) (?:an? |the )?(?<y>[A-Za-z-]{3,})"
+)
 # An answer that takes up both or neither, or answers yes or no ("No, they are toxic"), need
 # not name them; "or not?" and "or so?" ask no choice.
 _TAKES_BOTH = (
@@ -613,12 +618,13 @@ class OffTopic(DefectRule):
         (a word starting with an option's stem counts as naming it)."""
         # Literal first passes: most prompts hold neither word.
         asked = found.filter(
-            pl.col("prompt").str.contains(" or ", literal=True)
-            | pl.col("prompt").str.contains("between", literal=True)
+            pl.col("prompt").str.contains_any([" or ", "between", " vs", "versus"])
         )
         # The question's shape first (few prompts have it), then the exemptions on those.
         asked = asked.filter(
-            pl.col("prompt").str.contains(_BETWEEN) | pl.col("prompt").str.contains(_EITHER_OR)
+            pl.col("prompt").str.contains(_BETWEEN)
+            | pl.col("prompt").str.contains(_EITHER_OR)
+            | pl.col("prompt").str.contains(_VERSUS)
         ).filter(
             ~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE)
             & ~pl.col("prompt").str.contains(_CREATIVE)
@@ -633,6 +639,7 @@ class OffTopic(DefectRule):
             )
         between = pl.col("prompt").str.extract_groups(_BETWEEN)
         either = pl.col("prompt").str.extract_groups(_EITHER_OR)
+        versus = pl.col("prompt").str.extract_groups(_VERSUS)
         # An option's stem: "tabs" is named by "the Tab key", "renting" by "rent"; a long
         # word keeps more ("longitude" is not named by "km long").
         stems = [pl.col(side).str.replace(r"(?:es|s)$", "") for side in ("_x", "_y")]
@@ -650,8 +657,12 @@ class OffTopic(DefectRule):
         ]
         return (
             asked.with_columns(
-                pl.coalesce(between.struct.field("x"), either.struct.field("x")).alias("_x"),
-                pl.coalesce(between.struct.field("y"), either.struct.field("y")).alias("_y"),
+                pl.coalesce(
+                    between.struct.field("x"), either.struct.field("x"), versus.struct.field("x")
+                ).alias("_x"),
+                pl.coalesce(
+                    between.struct.field("y"), either.struct.field("y"), versus.struct.field("y")
+                ).alias("_y"),
             )
             .filter(
                 pl.col("_x").is_not_null()

@@ -488,6 +488,12 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "minutes and wipe gently.",
                 "Wash it.",
             ),
+            # "A vs B" answered naming neither.
+            instruction(
+                "Tabs vs spaces: which should I use in Python?",
+                "Line length is usually capped at 79 characters by PEP 8, and 99 is common in "
+                "modern projects.",
+            ),
         ],
         [
             instruction(
@@ -498,6 +504,10 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "In Notion, how do I make a page public?",
                 "In Notion, click Share at the top right, open the Publish tab and switch on "
                 "Publish to web.",
+            ),
+            instruction(
+                "Tabs vs spaces: which should I use in Python?",
+                "Spaces: PEP 8 asks for four per indentation level, and most editors insert them.",
             ),
             preference(
                 "How do I get tree sap off a car?",
@@ -536,4 +546,5 @@ def test_another_thing_in_the_frame_names_what_was_asked_and_what_came():
         ("'Spirited Away'", "My Neighbor Totoro'"),
         ("Notion", "Confluence"),
         ("tree sap", "bird droppings"),
+        ("Tabs", "spaces"),
     ]
