@@ -1397,7 +1397,10 @@ def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
     # Literal first passes (few requests ask "or", few answers wrap up), then the question's
     # shape and the wrap-up's.
     candidates = (
-        rows.filter(pl.coalesce("instruction", "text").str.contains(" or ", literal=True))
+        rows.filter(
+            pl.col("instruction").str.contains(" or ", literal=True)
+            | pl.col("text").str.contains(" or ", literal=True)
+        )
         .filter(answer.str.contains_any(_WRAP_UP_WORDS, ascii_case_insensitive=True))
         .filter(request.str.contains(_EITHER_OR))
         .filter(answer.str.contains(_WRAP_UP))
@@ -1533,9 +1536,8 @@ def _need_reversed(rows: pl.DataFrame) -> pl.DataFrame:
     answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
     candidates = (
         rows.filter(
-            pl.coalesce("instruction", "text").str.contains_any(
-                _NEED_WORDS, ascii_case_insensitive=True
-            )
+            pl.col("instruction").str.contains_any(_NEED_WORDS, ascii_case_insensitive=True)
+            | pl.col("text").str.contains_any(_NEED_WORDS, ascii_case_insensitive=True)
         )
         .filter(answer.str.contains(r"(?i)(?:^|assistant: )[^A-Za-z0-9]*(?:yes|no)(?-u:\b)"))
         .select(
