@@ -53,7 +53,8 @@ _EXPLAIN = (
 _NAMES_A_THING = (
     r"(?i)(?:^|[.!?]\s+)(?:who|which|whom|whose|where|when)\b|\bwhat(?:'s|’s| is| are| was|"
     r" were)? (?:a |an |some |the )?(?:good|great|nice|popular|best|capital|name|word|symbol|"
-    r"meaning|term|title|author)\b|\b(?:recommend|suggest|name|examples?|ideas?)\b"
+    r"meaning|term|title|author|realistic|typical|normal|reasonable|simple|easy|quick|healthy)\b|"
+    r"\b(?:recommend|suggest|name|examples?|ideas?)\b"
 )
 # "What's the best way to ...?" asks how, not for a thing to be named.
 _WAY = (

@@ -16,6 +16,7 @@ checklist asked for whose items are empty boxes."""
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
 
 from assets.filters.defects.answers import (
@@ -26,7 +27,7 @@ from assets.filters.defects.answers import (
 )
 from assets.filters.defects.artifacts import Placeholder
 from assets.filters.defects.contradictions import SelfContradiction
-from assets.filters.defects.relevance import OffTopic
+from assets.filters.defects.relevance import _NAMES_A_THING, OffTopic
 from assets.filters.defects.requests import NotATask, UnseenReference
 from assets.filters.defects.roles import RoleFlip
 from assets.filters.echo import EchoesInstruction
@@ -548,3 +549,16 @@ def test_another_thing_in_the_frame_names_what_was_asked_and_what_came():
         ("tree sap", "bird droppings"),
         ("Tabs", "spaces"),
     ]
+
+
+def test_a_question_for_a_typical_thing_asks_for_a_thing_to_be_named():
+    # "What's a realistic daily routine for a puppy?" is answered by naming one, in words of
+    # its own: off_topic's focused bar (for a same-domain answer) is not applied to it.
+    asks = pl.Series(
+        [
+            "Dogs need attention. What's a realistic daily routine for a puppy?",
+            "What is a healthy breakfast for a runner?",
+            "How do puppies learn their names?",
+        ]
+    ).str.contains(_NAMES_A_THING)
+    assert asks.to_list() == [True, True, False]
