@@ -49,7 +49,11 @@ ASKS_FOR_HARM = (
     r"landlord|friend))\b|intimidat\w*|revenge\b|vandali[sz]\w*|"
     r"(?:hack|break|get) into (?:\w+ ){0,2}?(?:account|phone|computer|wifi|wi-fi|network|"
     r"email|server|system)|keylogger|ransomware|malware|spyware|ddos|botnet|(?:steal|harvest|"
-    r"phish) (?:\w+ )?(?:passwords|credentials|credit cards?|card numbers|logins))"
+    r"phish) (?:\w+ )?(?:passwords|credentials|credit cards?|card numbers|logins)|"
+    # Something slipped into another's drink or food, a person drugged or knocked out.
+    r"(?:crush|slip|put|mix|pour) (?:[a-z]+ ){0,3}?into (?:[a-z]+ ){0,2}?(?:[a-z]+'s )?(?:drink|"
+    r"food|coffee|tea|meal)|spik(?:e|ing) (?:[a-z]+ ){0,2}?drinks?|drug(?:ging)? (?:someone|somebody|"
+    r"him|her|them|my |a )|knock (?:someone|somebody|him|her|them) out)"
 )
 
 # A request to render text the user gives (translate, paraphrase, proofread, transcribe,
@@ -63,6 +67,15 @@ ASKS_TO_RENDER = (
     r"say (?:back|it back))\b[^\n]{0,80}?(?::\s*\S|[\"“‘]|(?:^|\s)')"
     # "What does 'Ich kann das nicht machen' mean?"
     r"|\bwhat (?:does|do|is) [\"“‘'][^\"”’\n]{3,}[\"”’'] (?:mean|in english)\b"
+)
+# A request that dictates how the piece ends: without a full stop, trailing off, on words it
+# gives ("no punctuation at the end", "leave it trailing off", "end the last sentence with
+# '...and the light kept turning'"). An answer that ends so is not cut off.
+ASKS_FOR_OPEN_ENDING = (
+    r"(?i)(?-u:\b)(?:no|without(?: a| any)?) (?:final |ending |closing |end )?(?:punctuation|full "
+    r"stops?|periods?)(?-u:\b)|(?-u:\b)(?:trail(?:ing|s)? off|unfinished|cliffhanger|"
+    r"mid-sentence|ellipsis)(?-u:\b)|(?-u:\b)end(?:s|ing)? (?:[a-z]+ ){0,4}(?:with|on) (?:the "
+    r"(?:words?|phrase|line) )?[\"“‘']"
 )
 REFUSES_THE_RENDERING = (
     r"(?i)\b(?:translat\w*|paraphras\w*|rephras\w*|reword\w*|proofread\w*|transcri\w*|"

@@ -52,6 +52,9 @@ ASKED_TO_ECHO = (
     r"(?i)\b(?:repeat|say (?:it|this|that) back|echo|verbatim|word for word|exactly as "
     r"(?:written|given|it is)|copy (?:it|this|the following)|(?:read|say|give) (?:\w+ ){0,3}"
     r"back(?: to me)?|back to me)\b"
+    # A template or blanks to fill in: the answer is the request's sentence, filled ("Fill in
+    # this template for my dog: 'My pet's name is {name} ...'").
+    r"|\bfill (?:in|out) (?:[a-z]+ ){0,3}?(?:template|blanks?|gaps?|form|placeholders?|slots?)\b"
     # A line asked for a number of times ("Write 'I will not talk in class' five times").
     r"|\b(?:write|say|type|print|copy)\b[^.?!\n]{0,80}\b(?:twice|(?:\d+|two|three|four|five|"
     r"six|seven|eight|nine|ten) times)\b"
@@ -71,7 +74,10 @@ FILLER = _listed(
     "nice excellent interesting question questions asked ask asking want wanted like "
     "love need know tell explain help happy glad thing things here well right "
     "alright sounds hi hello thanks thank just really indeed what now understand "
-    "understood got basically quite"
+    "understood got basically quite "
+    # The request's verbs turned into a heading: "... described in two sentences:", "The three
+    # primary colours are listed as follows: ...".
+    "describe described describing list listed listing follows following as"
 )
 # A yes/no or either-or question, answered in its own words ("Is the Pacific the largest
 # ocean?" "Yes, the Pacific is the largest ocean."; "The Nile is longer.").

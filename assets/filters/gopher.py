@@ -274,7 +274,11 @@ def _ngram_fractions(
 # schedule repeats its form line after line ("2 min walk, repeat 7 times"), which a web
 # document's n-gram statistics read as a loop. A looping answer loops in its prose, and a
 # looping list is `repeated_lines`' and `repeated_ngrams`' to find.
-_LIST_LINE = r"(?m)^[ \t]*(?:[-*•+]|\d{1,3}[.)]|\p{L}[\p{L} ]{0,20}?\d{0,3}:)[ \t]+[^\n]*$"
+_LIST_LINE = r"(?m)^[ \t]*(?:[-*•+]|\d{1,3}[.)]|\p{L}[\p{L} –-]{0,30}?\d{0,3}:)[ \t]+[^\n]*$"
+
+
+# A request to rewrite or rephrase a text: its answer quotes the text and its new form.
+_ASKS_REWRITE = r"(?i)\b(?:rewrite|rephrase|reword|revise|before and after)\b"
 
 
 def _without_list_lines(texts: pl.DataFrame, min_words: int) -> pl.DataFrame:
@@ -366,5 +370,6 @@ class GopherRepetition(RowFilter):
             ],
         ]
         flagged = flag_thresholds(measured, self.name, checks, None)
-        # A refrain, a chorus or a cheer the request asked for repeats its lines by design.
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
+        # A refrain, a chorus or a cheer the request asked for repeats its lines by design; a
+        # rewrite asked for shows the text before and after.
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{_ASKS_REWRITE}")

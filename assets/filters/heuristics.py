@@ -203,6 +203,15 @@ SOFTENED_REFUSALS = (
     r"discussing|helping|assisting|sharing|with)\b",
     r"(?i)^\W*i (?:must|have to|need to) (?:decline|refuse)\b",
 )
+# An apology of sympathy opens no refusal: "I'm sorry to hear that. Could you check with your
+# neighbours?", "I'm sorry for the delay." (unless the same paragraph then declines).
+_SYMPATHY = (
+    r"(?i)^[^A-Za-z0-9]*(?:i'm|i am|we're|we are) (?:so |very |really |truly )?sorry (?:to hear|for (?:your|"
+    r"the) (?:loss|inconvenience|delay|trouble|wait|confusion|frustration|experience)|about "
+    r"(?:that|this|the|your)|(?:that|this) (?:happened|is happening))(?-u:\b)"
+)
+_DECLINES = r"(?i)^[^\n]*?(?-u:\b)(?:can't|cannot|can not|unable to|won't|will not) (?:help|assist)"
+
 # The general shape of a refusal: a turn that opens (after an apology or a softener, if any)
 # by saying it cannot do something, whatever the verb ("I apologize, but I cannot summarize
 # copyrighted works.", "I'm not able to give medical advice."), to the end of that sentence.
@@ -323,6 +332,20 @@ class Refusal(RowFilter):
                 response=response.str.slice(0, 200),
             ),
         )
+        # An apology of sympathy that opens an answer ("I'm sorry to hear that. Could you
+        # ...?") matches an apology pattern and refuses nothing, unless the answer then
+        # declines or says what it cannot do (read on the flagged rows only).
+        if flagged.height:
+            sympathetic = (
+                rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode()))
+                .join(turns, on="row_id", how="left")
+                .filter(
+                    pl.col("_refusal").is_null()
+                    & response.str.contains(_SYMPATHY)
+                    & ~response.str.contains(_DECLINES)
+                )["row_id"]
+            )
+            flagged = flagged.filter(~pl.col("row_id").is_in(sympathetic.implode()))
         # A phishing email or a way into another's account is a request to refuse.
         flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
         # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import REPEATS_BY_FORM, requests, unless_asked
+from assets.filters.asked import ASKS_FOR_OPEN_ENDING, REPEATS_BY_FORM, requests, unless_asked
 from assets.filters.defects.requests import (
     ALSO_REQUEST,
     ASKED_TO_REPEAT,
@@ -136,6 +136,12 @@ _DANGLING = [
 _BARE_MARKER_AT_END = r"(?s)(?:^|\n)[ \t]*1[.)]\s.*\s(?:[2-9]|1\d)[.)]\s*$|\n[ \t]*[-*•][ \t]*$"
 _WANTS_BLANKS = (
     r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
+    r"(?:blank|empty))\b"
+)
+# ... but a checklist asked for is a list of things to check: its boxes are blank, its items
+# are not ("Give me a checklist for closing the café" answered "[ ]\n[ ]\n[ ]").
+_WANTS_BLANK_ITEMS = (
+    r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|form|leave (?:\w+ ){0,3}"
     r"(?:blank|empty))\b"
 )
 _TERMINAL = r"[.!?…\"'”’)\]}>*`:;|~]\s*$"
@@ -274,8 +280,11 @@ class TruncatedText(DefectRule):
         open_paragraph = pl.col("response").str.contains(
             r"[\p{L}\p{N},|]\s*(?:\n\n|$)|(?:^|\n)[ \t]*1[.)]\s"
         )
-        # A blank outline the user asked for ends on a bare "3." by design.
-        asked = pl.col("prompt").str.contains(_WANTS_BLANKS)
+        # A blank outline the user asked for ends on a bare "3." by design; a piece asked to
+        # end open, or on words the request gives, ends there.
+        asked = pl.col("prompt").str.contains(_WANTS_BLANKS) | pl.col("prompt").str.contains(
+            ASKS_FOR_OPEN_ENDING
+        )
         found = (
             units(rows.filter(open_paragraph), ANSWER_FIELDS, ANSWER_ROLES)
             .with_columns(pl.col("text").str.strip_chars().alias("_text"))
@@ -284,7 +293,9 @@ class TruncatedText(DefectRule):
                 text.str.count_matches(r"\S+").alias("_words"),
             )
             .with_columns(cut.fill_null(False).alias("_cut"), in_word.fill_null(False).alias("_in"))
-            .filter((pl.col("_cut") | pl.col("_in")) & ~asked.fill_null(False))
+            .filter(pl.col("_cut") | pl.col("_in"))
+            # What was asked, read on the few units that end open.
+            .filter(~asked.fill_null(False))
         )
         if not found["_cut"].all():
             # Only then: each `is_in` builds a set of the vocabulary's 21,700 words.
@@ -313,9 +324,31 @@ MID_PARAGRAPH = (
     # at every position (the rule's cost doubled).
     r"(?:[Hh]ere(?:'s| is| are) (?:[^.!?:\n]{0,40}?(?-u:\b))?(?:query|code|script|function|"
     r"snippet|program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|"
-    r"template|outline|schedule|plan|checklist|itinerary)s?(?-u:\b)[^.!?:\n]{0,60}|(?:listed|"
+    r"template|outline|schedule|plan|checklist|itinerary|translation|summary|names|suggestions|"
+    r"ideas|conversions|rewrite|version)s?(?-u:\b)[^.!?:\n]{0,80}|(?:listed|"
     r"shown|given|provided|outlined|included|written|set out) below|[Bb]elow (?:is|are)(?-u:\b)"
     r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
+)
+# An announcement with its colon, followed only by talk about what it announced: "Here is the
+# script:\n\nSave it as count.sh ...", "Here are the main points:\n\nOverall, the author
+# argues ...", "The following query does it:\n\nRun it against your table." (a rule line
+# between them is no content). What comes after the colon opens on words that point back
+# at the thing (it, this, what the writer did with it) or close the answer.
+TALK_AFTER_COLON = (
+    r"(?i:(?:here(?:'s| is| are)|the following|below (?:is|are))(?-u:\b)[^\n]*:[ \t]*\n"
+    r"(?:[ \t]*(?:[-*_=]{3,})?[ \t]*\n)*[ \t]*(?:(?:it|this|these|they|that) (?:keeps|uses|"
+    r"follows|covers|moves|has|is (?:written|organi[sz]ed|based)|works|takes|joins|returns|"
+    r"checks|prints|counts|loops|reads|lists|includes|gives|serves|makes|feeds|fits|needs|"
+    r"contains|should|will)|(?:use|run|save|paste|"
+    r"copy|try|call|test) (?:it|this|them)|i (?:kept|used|put|left|made|wrote|chose|added|"
+    r"included|followed|tried|focused)|overall|in short|in summary|let me know|hope (?:this|"
+    r"that|it)|feel free)(?-u:\b)[^\n]*(?:\n+[^\n:]*)*$)"
+)
+# Its shape up to the talk's first word, on a row's answer columns (no end to anchor at).
+_TALK_CANDIDATE = (
+    r"(?i:(?:here(?:'s| is| are)|the following|below (?:is|are))(?-u:\b)[^\n]*:\n"
+    r"(?:[ \t]*(?:[-*_=]{3,})?[ \t]*\n)*[ \t]*(?:it|this|these|they|that|use|run|save|paste|copy|"
+    r"try|call|test|i|overall|in short|in summary|let me know|hope|feel free)(?-u:\b))"
 )
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
@@ -468,7 +501,17 @@ class AnnouncedMissing(_Announcement):
                 for c in ("response", "text", "attributes")
             ]
         )
-        found = pl.concat([found, _AnnouncedThenSignOff().flag(rest.filter(pointing))])
+        pointed = rest.filter(pointing)
+        found = pl.concat([found, _AnnouncedThenSignOff().flag(pointed)])
+        rest = rest.join(found.select("row_id"), on="row_id", how="anti")
+        # ... and the talk-after-colon form on the few of those whose answer has its shape
+        # (a conversation's `response` holds its assistant turns).
+        talking = (
+            pointed.join(found.select("row_id"), on="row_id", how="anti")
+            .filter(pl.col("response").str.contains(":\n", literal=True))
+            .filter(pl.col("response").str.contains(_TALK_CANDIDATE))
+        )
+        found = pl.concat([found, _AnnouncedThenTalk().flag(talking)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat([found, self._code_described(rest)])
 
@@ -541,6 +584,18 @@ class _AnnouncedThenSignOff(_Announcement):
         return text.str.contains(_SIGN_OFF_LINE + "$")
 
 
+@dataclass(frozen=True)
+class _AnnouncedThenTalk(_Announcement):
+    """`AnnouncedMissing`'s announcement with its colon followed only by talk about it (not a
+    step of its own: `AnnouncedMissing.flag` reads it on the few rows that point at
+    something)."""
+
+    pattern: ClassVar[str] = TALK_AFTER_COLON
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        return text.str.contains(r":[ \t]*\n")
+
+
 def _announcement_exempt() -> pl.Expr:
     """Over a unit's columns and `_span`: an announcement that is no defect there."""
     span = pl.col("_span")
@@ -559,12 +614,20 @@ def _announcement_exempt() -> pl.Expr:
     # question:' format") ends a template asked for, not an answer left out.
     label = pl.col("text").str.extract(r"([^\n:]{3,}):\s*$", 1)
     asked_label = label.is_not_null() & mentioned(label, pl.col("prompt"))
-    return (
-        pl.col("prompt").str.contains(_WANTS_BLANKS)
-        | span.str.contains(_TOAST)
-        | inline
-        | asked_label.fill_null(False)
+    # A toast or an offer is read in the announcement itself: the talk after a colon may
+    # offer more ("Let me know if you'd like ...") and still give nothing.
+    talk = span.str.contains(TALK_AFTER_COLON)
+    toast = (
+        pl.when(talk)
+        .then(span.str.extract(r"^[^\n]*", 0).str.contains(_TOAST))
+        .otherwise(span.str.contains(_TOAST))
     )
+    # A blank checklist or template asked for ends on its label; an announcement followed by
+    # sentences about it gave nothing, blank or not.
+    blanks = pl.col("prompt").str.contains(_WANTS_BLANKS) & ~(
+        talk | span.str.contains(MID_PARAGRAPH)
+    )
+    return blanks | toast | inline | asked_label.fill_null(False)
 
 
 # A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.
@@ -663,7 +726,7 @@ class EmptyListItems(DefectRule):
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         maybe = pl.any_horizontal([row_text().str.contains(p) for p in _MAYBE_EMPTY])
         found = units(rows.filter(maybe), ANSWER_FIELDS, ANSWER_ROLES).filter(
-            ~pl.col("prompt").str.contains(_WANTS_BLANKS)
+            ~pl.col("prompt").str.contains(_WANTS_BLANK_ITEMS)
         )
         if found.is_empty():
             return decisions(found.with_columns(_empty=pl.lit(0)), self.name, pl.lit(0.0))
@@ -751,6 +814,15 @@ class NeedlessClarification(DefectRule):
             # what the customer wrote is the answer's to ask.
             | (request.str.contains(_REPLY_TO_UNGIVEN) & ~request.str.contains(MATERIAL_GIVEN))
         )
+        # Material under a label and nothing asked of it ("Sales by region, 2023 vs 2024:\n|
+        # Region | ..."): the colon introduces data, not a task.
+        label = request.str.extract(r"^([^\n?]{1,80}):[ \t]*\n", 1)
+        vague = vague | (
+            label.is_not_null()
+            & ~request.str.contains("?", literal=True)
+            & ~prose(label).str.contains(REQUEST)
+            & ~prose(label).str.contains(ALSO_REQUEST)
+        ).fill_null(False)
         # Only a question: no statement besides it but pleasantries ("Happy to help!", "I'd
         # be glad to translate that for you."). "Yes, I'm an AI assistant. What would you
         # like to do?" and "Cheerful, joyful and content. Would you like more?" answer, then

@@ -13,6 +13,7 @@ from typing import ClassVar
 import polars as pl
 
 from assets.filters.defects.spans import SpanRule, mentioned
+from assets.filters.pii import ENTITIES
 
 # Special tokens of the common chat templates: ChatML and Phi (`<|im_end|>`, `<|user|>`),
 # Llama 2/3, Gemma (`<start_of_turn>`, `<eos>`), Mistral (`[INST]`, `[TOOL_CALLS]`), Cohere
@@ -181,7 +182,12 @@ SLOT_SHAPES = (
     r"[$£€]XX\b|\bXX(?:[ \t]?%|[ \t]+(?:hours?|minutes?|days?|weeks?|months?|years?|percent|"
     r"times|people|ml|mg|g|kg|oz|lbs?|cm|mm|km|miles?|inches|feet)\b)",
     r"\p{L}[ \t]*:?[ \t]*_{3,}|_{3,}[ \t]*\p{L}",
-    r"(?:^|[ \t(])<(?:[A-Z]|\p{Ll}+(?:'s)?(?:[ _]\p{Ll}+){1,3})>",
+    # ... or an upper-case label in angle brackets ("to <MENTOR_NAME>", "#<SHOP_TAG>", "at
+    # <COMPANY>") or a lower-case one that names what it stands for ("by <publisher> in
+    # <year>"; not an HTML tag).
+    r"(?:^|[ \t(#])<(?:[A-Z]|\p{Ll}+(?:'s)?(?:[ _]\p{Ll}+){1,3}|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|"
+    r"COMPANY|NAME|DATE|YEAR|CITY|NUMBER|PRICE|LINK|URL|LOCATION|PRODUCT|BRAND|"
+    r"publisher|year|date|company|author|price|city|phone|email|url|amount|number|location)>",
 )
 # The slot itself in a span of SLOT_SHAPES (which take a letter or a space before it).
 _SLOT_CORE = r"\[[^\]\n]+\]|<[^>\n]+>|_{3,}|XX"
@@ -191,10 +197,14 @@ PLACEHOLDER_PARTS = (
     r"email|city|title|author|job|position|product|brand|number|amount|location)"
     r"[^\]\n]{0,60}\])",
     r"(?i:\[(?:step|reason|item|point|example|option|detail|fact|tip|idea|topic|benefit|"
-    r"feature|name|answer)\s*\d+\])",
+    r"feature|name|answer|skill|quality|strength|achievement)\s*\d+\])",
     # A bracket that ends in what a slot stands for: "[Sister's name]", "[time]", "[price]".
     r"(?i:\[[^\]\n]{0,30}\b(?:name|time|date|day|number|amount|address|phone number|email|"
     r"price|location|city|company)\])",
+    # ... and what a slot holds of a person's record: "[X years]", "[previous job]", "[waiver
+    # link]" (not a Markdown link: "[this link](...)").
+    r"\[(?:[^\]\n]{0,30}[ \t])?(?i:years|job|role|skills?|employer|tools|degree|link|url|"
+    r"website|handle|username)\](?:[^(A-Za-z0-9_]|$)",
     r"(?i:<(?:insert|your|add|enter|fill|placeholder)[^>\n]{0,60}>)",
     r"\{\{\s*[A-Za-z_ ]{1,30}\s*\}\}",
     r"(?i:\blorem ipsum\b)",
@@ -207,6 +217,9 @@ PLACEHOLDER_PARTS = (
     *SLOT_SHAPES,
 )
 PLACEHOLDERS = "|".join(PLACEHOLDER_PARTS)
+_REDACTIONS = sorted(
+    {entity.placeholder for entity in ENTITIES} | {"<PERSON>", "<EMAIL>", "<PHONE>"}
+)
 _WANTS_QUESTIONS = (
     r"(?i)\b(?:quiz|quizzes|questions|flashcards?|q&a|exam|test|trivia|faq|interview)\b"
 )
@@ -516,8 +529,22 @@ class Placeholder(SpanRule):
             & before.str.contains(_ASKS_FOR_DETAILS)
             & before.str.contains(_DRAFT_TO_ADAPT)
         )
+        # A slot the user quotes ("How do I make a 'Dear [Name]' mail merge?", "Why does my
+        # email say 'Hello [FNAME]'?") is their question about it, not a blank they left.
+        # (Read on both sides of the span: a pattern made per row is compiled per row.)
+        after = pl.col("_prose").str.split(span).list.get(1, null_on_oob=True)
+        quoted = (
+            (pl.col("role") == "user")
+            & before.str.contains(r"['\"“‘][^\n'\"”’]{0,40}$")
+            & after.str.contains(r"^[^\n\"”’]{0,40}['\"”’]")
+        )
+        # The PII step's own redactions ("<EMAIL>", "<IP_ADDRESS>") are the pipeline's, not a
+        # slot the model left.
+        redacted = core.is_in(_REDACTIONS)
         return (
             _asked(_WANTS_TEMPLATE)
+            | quoted
+            | redacted
             | signature
             | mask
             | drafted

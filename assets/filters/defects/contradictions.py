@@ -14,6 +14,13 @@
 - a verdict reversed: "Yes, penguins can fly ... so the answer is no";
 - a pick between two things and its reverse: "Which is heavier, A or B?" "A is heavier ... so
   B is heavier" (or "... so they weigh the same");
+- "Do I need to X?" answered no and later "X always needs to be done" (or yes and later "X
+  isn't needed"), without a condition;
+- a closing "Answer:" line with another figure than the working's last result of its kind:
+  "... the total is 4 × $2 = $8. Answer: $6";
+- an either-or question's pick reversed in the wrap-up: "Should I buy or lease?" "Buying is
+  usually better ... In short, leasing is the better deal." (in the same answer or a later
+  turn; a wrap-up that sets a condition, or names the pick first, picks nothing new);
 - a thing defined by itself: "The Nile is a tributary of the Nile";
 - one statement made twice with another figure: "At sea level, water boils at 100 °C ... At
   sea level, though, water boils at around 90 °C";
@@ -34,6 +41,7 @@ preference pair and every assistant turn."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -1311,6 +1319,278 @@ def _choice_reversed(frame: pl.DataFrame, sentences: pl.DataFrame) -> pl.DataFra
     )
 
 
+# An either-or question ("Should I buy or lease a car?", "Arborio or basmati rice?"): the word
+# each side of "or" (a preposition or article after it skipped). ASCII classes throughout.
+_EITHER_OR = (
+    r"(?i)(?-u:\b)(?<x>[A-Za-z][A-Za-z0-9-]+),? or (?:(?:in|on|at|to|the|a|an|with|by) )*"
+    r"(?<y>[A-Za-z][A-Za-z0-9-]+)[^?\n]{0,80}\?"
+)
+# A wrap-up sentence: it sums the answer up ("In short, ...", "The bottom line: ...", "My
+# recommendation, then, ...").
+_WRAP_UP = (
+    r"(?i)(?:^|\n|[.!?:]\s+)(?:so|thus|therefore|overall|in short|in summary|in sum|"
+    r"in conclusion|to sum up|to sum it up|to summari[sz]e|to wrap up|the bottom line|"
+    r"bottom line|all in all|in the end|ultimately|my (?:recommendation|advice|pick|verdict), "
+    r"then|in your (?:situation|case), then)(?-u:\b)"
+)
+# Words every wrap-up holds ("So" after a sentence's end).
+_WRAP_UP_WORDS = [
+    *(". so", "\nso", ": so", "? so", "! so", "thus", "therefore", "overall", "in short"),
+    *("in sum", "in conclusion", "to sum", "to summar", "to wrap up", "bottom line", "all in all"),
+    *("in the end", "ultimately", "recommendation, then", "advice, then", "pick, then"),
+    *("verdict, then", "situation, then", "case, then"),
+]
+# What makes a wrap-up a pick, and what makes it no pick (a condition, a reservation).
+_PICK_CUE = (
+    r"(?i)(?-u:\b)(?:better|best|stronger|preferable|prefer|winner|wins|way to go|go with|"
+    r"choose|choice|option|pick|recommend|start with|you want|considered|classed|classified|"
+    r"counts as)(?-u:\b)"
+)
+_RESERVED = (
+    r"(?i)(?-u:\b)(?:if|unless|when|whenever|only|except|otherwise|but|though|although|"
+    r"however|depends|both|either|neither|too)(?-u:\b)"
+)
+# An option named after these is the one not picked ("before you run, never after").
+_PASSED_OVER = re.compile(
+    r"(?:\bnot|\bnever|\brather than|\binstead of|\bover|\bthan|\bavoid|\bskip)\W+(?:\w+\W+){0,2}$"
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def _python(pattern: str) -> re.Pattern[str]:
+    """A Polars pattern of these forms for Python's `re` (read on a batch's few candidates)."""
+    return re.compile(
+        re.sub(r"\(\?<(?=[a-z])", "(?P<", pattern.replace("(?-u:\\b)", "\\b")), re.ASCII
+    )
+
+
+def _stem(word: str) -> str:
+    """An option's stem: "lease" is named by "leasing", "evening" not by "even"."""
+    word = word.lower()
+    return word if len(word) <= 4 else word[: max(4, len(word) - 2)]
+
+
+def _named_at(stem: str, sentence: str) -> int | None:
+    """Where `sentence` first names the option `stem`, not passed over; None if it never
+    does."""
+    for found in re.finditer(r"(?<![a-z])" + re.escape(stem), sentence):
+        if not _PASSED_OVER.search(sentence[: found.start()]):
+            return found.start()
+    return None
+
+
+def _answer_after(text: str, at: int, conversation: bool) -> str:
+    """The answer to a question that ends at `at`: an instruction's response, or a
+    transcript's assistant turns after it."""
+    if not conversation:
+        return text
+    turns = re.split(r"\n\n(?=(?:user|assistant|system|tool): )", text[at:])
+    return "\n\n".join(t.removeprefix("assistant: ") for t in turns if t.startswith("assistant: "))
+
+
+def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: an either-or question answered with one side up front and the
+    other picked in a wrap-up sentence."""
+    chat = pl.col("kind") == "conversation"
+    request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
+    answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
+    # Literal first passes (few requests ask "or", few answers wrap up), then the question's
+    # shape and the wrap-up's.
+    candidates = (
+        rows.filter(
+            pl.col("instruction").str.contains(" or ", literal=True)
+            | pl.col("text").str.contains(" or ", literal=True)
+        )
+        .filter(answer.str.contains_any(_WRAP_UP_WORDS, ascii_case_insensitive=True))
+        .filter(request.str.contains(_EITHER_OR))
+        .filter(answer.str.contains(_WRAP_UP))
+        .select(
+            pl.col("row_id").alias("_uid"),
+            chat.alias("_chat"),
+            request.alias("_request"),
+            answer.alias("_answer"),
+        )
+    )
+    found: list[dict[str, str]] = []
+    either_or, wrap_up, cue, reserved = (
+        _python(p) for p in (_EITHER_OR, _WRAP_UP, _PICK_CUE, _RESERVED)
+    )
+    for uid, is_chat, asked, said in candidates.iter_rows():
+        question = either_or.search(asked)
+        if question is None or (is_chat and not _in_user_turn(asked, question.start())):
+            continue
+        stems = [_stem(question["x"]), _stem(question["y"])]
+        if stems[0] == stems[1]:
+            continue
+        sentences = [
+            s.strip()
+            for s in _SENTENCE_END.split(_answer_after(said, question.end(), is_chat))
+            if s.strip()
+        ]
+        if len(sentences) < 2:
+            continue
+        # The opening's pick is its first clause ("Arborio.", "Roth is better: ...").
+        opening = re.split(r"[:;]", sentences[0], maxsplit=1)[0].lower()
+        named = [_named_at(stem, opening) is not None for stem in stems]
+        if named[0] == named[1]:
+            continue
+        pick, other = (stems[0], stems[1]) if named[0] else (stems[1], stems[0])
+        for sentence in sentences[1:]:
+            if not wrap_up.match(sentence) and not wrap_up.search("\n" + sentence):
+                continue
+            if reserved.search(sentence) or not cue.search(sentence):
+                continue
+            lower = sentence.lower()
+            at_other, at_pick = _named_at(other, lower), _named_at(pick, lower)
+            if at_other is not None and (at_pick is None or at_pick > at_other):
+                found.append(
+                    {"_uid": uid, "_span": f"{sentence} / {sentences[0]}", "form": "pick reversed"}
+                )
+                break
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
+# A closing "Answer:" line and the working before it: the line's figure against the last result
+# of its kind the working reached ("... so the total is 4 × $2 = $8.\n\nAnswer: $6").
+_ANSWER_LINE = re.compile(r"(?im)^[^A-Za-z0-9\n]*(?:final )?answer\s*:[ \t]*(\S[^\n]*)$")
+_FIGURE = r"([$€£]?)(\d[\d,]*(?:\.\d+)?)(?:[ \t]*(%|[A-Za-z]{2,}))?"
+_LINE_FIGURE = re.compile(_FIGURE)
+_RESULT_FIGURE = re.compile(
+    r"(?i)(?:=|\bis|\bthat's|\bso|\bequals|\bcomes to|\bgives|\bmakes|\btotal of)[ \t]+"
+    r"(?:about |around |roughly |exactly )?" + _FIGURE
+)
+
+
+def _kind(sym: str, unit: str | None) -> str:
+    """A figure's kind: its currency sign, else its unit word without a plural s."""
+    return sym or (unit or "").lower().removesuffix("s")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _answer_restated(rows: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: an answer whose closing "Answer:" line gives another figure than
+    the last result of its kind its working reached."""
+    candidates = rows.filter(pl.col("response").str.contains("nswer:", literal=True)).select(
+        pl.col("row_id").alias("_uid"), pl.col("response").alias("_answer")
+    )
+    found: list[dict[str, str]] = []
+    for uid, said in candidates.iter_rows():
+        lines = _ANSWER_LINE.findall(said)
+        # Question/Answer pairs are a quiz or scaffolding, not a working and its answer.
+        if len(lines) != 1 or re.search(r"(?im)^\W*question\s*:", said):
+            continue
+        stated = list(_LINE_FIGURE.finditer(lines[0]))
+        if not stated:
+            continue
+        figure = stated[-1]
+        kind = _kind(figure[1], figure[3])
+        working = said[: said.rfind(lines[0])]
+        results = [
+            r for r in _RESULT_FIGURE.finditer(working) if kind and _kind(r[1], r[3]) == kind
+        ]
+        if results and _number(results[-1][2]) != _number(figure[2]):
+            found.append(
+                {
+                    "_uid": uid,
+                    "_span": f"{lines[0].strip()} / {results[-1][0].strip()}",
+                    "form": "answer restated",
+                }
+            )
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
+# "Do I need to peel ginger?" answered "No, ..." and later "ginger always needs to be peeled",
+# or "Yes, ..." and later "Resting isn't needed at all": the need reversed, of the question's
+# own action (a stem of its words), without a condition.
+_NEED_QUESTION = re.compile(
+    r"(?i)\b(?:do|does|should|must|will) (?:i|we|you|they|it) (?:really |still |actually )?"
+    r"(?:need|have) to ((?:[a-z']+ ){0,3}[a-z']+)[^?\n]*\?"
+)
+_NEED_WORDS = ["need to", "have to"]
+_NOT_NEEDED = re.compile(
+    r"(?i)\b(?:isn't|is not|aren't|are not|not) (?:really |at all )?(?:needed|necessary|required|"
+    r"essential)|\bno need\b|\b(?:don't|doesn't|do not|does not|needn't) (?:really )?need\b|"
+    r"\bunnecessary\b"
+)
+_ALWAYS_NEEDED = re.compile(
+    r"(?i)\b(?:always|must|has to|have to|needs? to be|needs to|is required|are required|"
+    r"is necessary|is essential)\b"
+)
+_NEGATED = re.compile(r"(?i)\b(?:not|never|no)\b|n't\b")
+_CONDITIONED = re.compile(r"(?i)\b(?:if|unless|when|whenever|only|except|some|old|older|thick)\b")
+_NOT_ACTIONS = {"let", "get", "make", "the", "and", "your", "my", "them", "this", "that", "its"}
+
+
+def _need_reversed(rows: pl.DataFrame) -> pl.DataFrame:
+    """`_uid, _span, form`: "Do I need to X?" answered yes (no) up front and later told X is
+    not needed (always needed)."""
+    chat = pl.col("kind") == "conversation"
+    request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
+    answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
+    candidates = (
+        rows.filter(
+            pl.col("instruction").str.contains_any(_NEED_WORDS, ascii_case_insensitive=True)
+            | pl.col("text").str.contains_any(_NEED_WORDS, ascii_case_insensitive=True)
+        )
+        .filter(answer.str.contains(r"(?i)(?:^|assistant: )[^A-Za-z0-9]*(?:yes|no)(?-u:\b)"))
+        .select(
+            pl.col("row_id").alias("_uid"),
+            chat.alias("_chat"),
+            request.alias("_request"),
+            answer.alias("_answer"),
+        )
+    )
+    found: list[dict[str, str]] = []
+    for uid, is_chat, asked, said in candidates.iter_rows():
+        question = _NEED_QUESTION.search(asked)
+        if question is None or (is_chat and not _in_user_turn(asked, question.start())):
+            continue
+        stems = [
+            w[: max(4, len(w) - 2)]
+            for w in re.findall(r"[a-z]{3,}", question[1].lower())
+            if w not in _NOT_ACTIONS
+        ]
+        sentences = [
+            x.strip()
+            for x in _SENTENCE_END.split(_answer_after(said, question.end(), is_chat))
+            if x.strip()
+        ]
+        opening = re.match(r"[^A-Za-z0-9]*(yes|no)\b", sentences[0], re.I) if sentences else None
+        if not stems or opening is None:
+            continue
+        yes = opening[1].lower() == "yes"
+        for sentence in sentences[1:]:
+            lower = sentence.lower()
+            if _CONDITIONED.search(sentence) or not any(
+                re.search(r"(?<![a-z])" + re.escape(stem), lower) for stem in stems
+            ):
+                continue
+            if (yes and _NOT_NEEDED.search(sentence)) or (
+                not yes and _ALWAYS_NEEDED.search(sentence) and not _NEGATED.search(sentence)
+            ):
+                found.append(
+                    {"_uid": uid, "_span": f"{sentence} / {sentences[0]}", "form": "need reversed"}
+                )
+                break
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
+def _in_user_turn(transcript: str, at: int) -> bool:
+    """Whether position `at` of a transcript is in a user turn."""
+    before = transcript[:at]
+    starts = [before.rfind(f"{role}: ") for role in ("user", "assistant", "system", "tool")]
+    return max(starts) == starts[0] and starts[0] >= 0
+
+
 def _worded() -> pl.Expr:
     """Over `text` and `prompt`: whether an answer holds a candidate's words (or a pick
     between the two things its question names)."""
@@ -1432,12 +1712,16 @@ class SelfContradiction(DefectRule):
         if turns.height:
             turns = turns.with_columns(_worded().alias("_worded"))
         found = contradictions(whole)
+        # An either-or pick reversed in a wrap-up reads the request and answer as written.
+        picks = pl.concat([_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows)])
+        if picks.height:
+            found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())
-        flat = units(answers.filter(~chat & suspects), ("response",), ("assistant",)).join(
+        flat = units(rows.filter(~chat & suspects), ("response",), ("assistant",)).join(
             found, left_on="row_id", right_on="_uid"
         )
         located = (
-            units(answers.filter(chat & suspects), ("messages",), ("assistant",))
+            units(rows.filter(chat & suspects), ("messages",), ("assistant",))
             .join(found, left_on="row_id", right_on="_uid")
             .rechunk()
             .filter(

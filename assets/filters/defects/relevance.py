@@ -23,6 +23,7 @@ in the first person to a question about the assistant itself ("What can't you do
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, ClassVar
 
@@ -30,6 +31,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
+from assets.filters.asked import ASKS_FOR_HARM
 from assets.filters.defects.response_language import ASKS_FOR_LANGUAGE
 from assets.filters.defects.roles import ROLE_PLAY
 from assets.filters.defects.spans import DefectRule, RuleConfig
@@ -51,7 +53,8 @@ _EXPLAIN = (
 _NAMES_A_THING = (
     r"(?i)(?:^|[.!?]\s+)(?:who|which|whom|whose|where|when)\b|\bwhat(?:'s|’s| is| are| was|"
     r" were)? (?:a |an |some |the )?(?:good|great|nice|popular|best|capital|name|word|symbol|"
-    r"meaning|term|title|author)\b|\b(?:recommend|suggest|name|examples?|ideas?)\b"
+    r"meaning|term|title|author|realistic|typical|normal|reasonable|simple|easy|quick|healthy)\b|"
+    r"\b(?:recommend|suggest|name|examples?|ideas?)\b"
 )
 # "What's the best way to ...?" asks how, not for a thing to be named.
 _WAY = (
@@ -126,6 +129,13 @@ _FIRST_PERSON = (
     r"remember| sometimes)\b"
 )
 
+# An answer that declines ("I can't help with sedating someone ...").
+_DECLINING = (
+    r"(?i)^\W*(?:(?:sorry|i'm sorry|i am sorry|no)[,.!]?\s+)?(?:i|we) (?:can't|cannot|can not|"
+    r"won't|will not|am not able to|'m not able to|am unable to|'m unable to) (?:help|assist|"
+    r"provide|give|tell|share|support)"
+)
+
 # A question between two things: "the difference between a stock and a bond", "..., QWERTY or
 # Dvorak?" (the last word before "or" and the first after it, in a question's last clause).
 # ASCII letters: a Unicode letter class is compiled on every call (about 1 ms each).
@@ -135,6 +145,11 @@ _BETWEEN = (
 )
 _EITHER_OR = (
     r"(?i)(?<x>[A-Za-z-]{3,}),? or (?:an? |the )?(?<y>[A-Za-z-]{3,})(?: [A-Za-z-]+){0,4}\s*\?\s*$"
+)
+# "Roth IRA vs traditional IRA: what's the difference?": the first word of each side.
+_VERSUS = (
+    r"(?i)(?:^|[.?!:]\s+)(?:an? |the )?(?<x>[A-Za-z-]{3,})(?: [A-Za-z0-9()-]+){0,2} (?:vs\.?|"
+    r"versus) (?:an? |the )?(?<y>[A-Za-z-]{3,})"
 )
 # An answer that takes up both or neither, or answers yes or no ("No, they are toxic"), need
 # not name them; "or not?" and "or so?" ask no choice.
@@ -148,6 +163,9 @@ _TAKES_BOTH = (
 # Only small numbers name a variant: "reach 60 words per minute" is a measure.
 _NUMBERED = r"(?i)(?-u:\b)(?<name>[A-Za-z]{3,})\s+(?<number>1?\d|20)(?-u:\b)(?:[^\d.,:/]|$)"
 _NOT_A_NAME = ["for", "over", "under", "about", "than", "top", "with", "from", "into", "and"]
+# ... nor does a verb and its figure ("my loop prints 10"): a measure, not a variant.
+_NOT_A_NAME += ["prints", "returns", "outputs", "shows", "gives", "takes", "costs", "equals"]
+_NOT_A_NAME += ["makes", "gets", "has", "have", "had", "was", "were", "are", "is", "got"]
 _NO_CHOICE = ["not", "else", "less", "more", "otherwise", "later", "never", "now", "two", "three"]
 
 _STOP = [
@@ -264,6 +282,51 @@ _STOP = [
 ]
 
 
+# The request's frame and the answer's opening in it: "Who designed X?" / "Y was designed by";
+# "In X, how ...?" / "In Y, ..."; "get X out of ..." / "To get Y out of ...".
+_WHO_DID = re.compile(r"(?i)^\W*who (\w+) (.{3,80}?)\s*\?")
+_DONE_BY = re.compile(r"^\W*(.{3,80}?) (?:was|were) (?:first |originally )?(\w+) by\b")
+_IN_NAMED = re.compile(r"^\W*In ((?:[A-Z][\w.+-]*\s?){1,4}),")
+_TO_DO = re.compile(r"^\W*To (\w+) (\w+(?: \w+){0,4}?)(?: out of| out| off| from| on| in|,)")
+_FRAME_WORDS = {"the", "and", "for", "with", "from", "into", "your", "our", "their", "his", "her"}
+_FRAME_WORDS |= {"some", "this", "that", "its", "out", "off"}
+
+
+def _content(words: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]{3,}", words.lower()) if w not in _FRAME_WORDS}
+
+
+def _substitution(prompt: str, text: str) -> tuple[str, str] | None:
+    """(what was asked, what the answer names instead) where the answer's opening puts
+    another thing in the request's frame and never names the asked one."""
+    said = _content(text)
+    pairs: list[tuple[str, str]] = []
+    who, done = _WHO_DID.search(prompt), _DONE_BY.search(text)
+    if who and done and who[1].lower() == done[2].lower():
+        pairs.append((who[2], done[1]))
+    place, there = _IN_NAMED.search(prompt), _IN_NAMED.search(text)
+    if place and there:
+        pairs.append((place[1], there[1]))
+    task = _TO_DO.search(text)
+    if task:
+        asked = re.search(
+            r"(?i)\b"
+            + re.escape(task[1])
+            + r" ([\w'-]+(?: [\w'-]+){0,4}?)(?: out of| out| off| from| on| in|[,?])",
+            prompt,
+        )
+        if asked:
+            pairs.append((asked[1], task[2]))
+    for thing, other in pairs:
+        asked_words, other_words = _content(thing), _content(other)
+        # Something new in the answer's slot, and nothing that sets the asked thing apart
+        # anywhere in the answer.
+        distinct = asked_words - other_words
+        if distinct and other_words - asked_words and not distinct & said:
+            return thing.strip(), other.strip()
+    return None
+
+
 # A cosine between two normalized embeddings.
 Cosine = Annotated[float, Field(ge=-1.0, le=1.0)]
 
@@ -341,7 +404,13 @@ class OffTopic(DefectRule):
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         found_units = units(rows, ("response", "messages"), ("assistant",))
-        unchosen = pl.concat([self._neither_named(found_units), self._neighbour(found_units)])
+        unchosen = pl.concat(
+            [
+                self._neither_named(found_units),
+                self._neighbour(found_units),
+                self._substituted(found_units),
+            ]
+        )
         answers = (
             found_units.with_columns(
                 # Code is part of an answer's topic (a request for a function is answered by
@@ -440,6 +509,11 @@ class OffTopic(DefectRule):
                 how="anti",
                 nulls_equal=True,
             )
+        # A request for harm is answered by declining it, in words of its own: the refusal
+        # rule judges that answer (read on the few answers found).
+        declining = pl.col("_answer").str.contains(_DECLINING)
+        if found.height and found.select(declining.any()).item():
+            found = found.filter(~(declining & pl.col("prompt").str.contains(ASKS_FOR_HARM)))
         # An answer found by both reads keeps its cosine's evidence.
         unchosen = unchosen.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat(
@@ -503,17 +577,55 @@ class OffTopic(DefectRule):
             .drop("_n")
         )
 
+    def _substituted(self, found: pl.DataFrame) -> pl.DataFrame:
+        """Answers that open on the request's own frame with another thing in it: "Who
+        designed the Sydney Opera House?" "The Guggenheim Museum Bilbao was designed by ...",
+        "In Excel, how do I ...?" "In Google Sheets, go to ...", "How do I get candle wax out
+        of a rug?" "To get chewing gum out of a rug, ...", when the answer never names what
+        was asked."""
+        # Literal first passes on the answer's opening and the request's (few open so).
+        opening = pl.col("text").str.strip_chars_start(" '\"“‘*")
+        asks_who = (
+            pl.col("prompt").str.strip_chars_start().str.to_lowercase().str.starts_with("who ")
+        )
+        maybe = found.filter(
+            opening.str.starts_with("In ")
+            | opening.str.starts_with("To ")
+            | (asks_who & opening.str.slice(0, 120).str.contains(" by ", literal=True))
+        ).filter(pl.col("text").str.count_matches(r"\S+") >= self.min_answer_words)
+        empty = found.clear().with_columns(
+            _x=pl.lit(None, pl.String), _y=pl.lit(None, pl.String), _how=pl.lit(None, pl.String)
+        )
+        if maybe.is_empty():
+            return empty
+        keep, asked, named = [], [], []
+        for prompt, text in maybe.select("prompt", "text").iter_rows():
+            pair = _substitution(prompt or "", text or "")
+            keep.append(pair is not None)
+            asked.append(pair[0] if pair else None)
+            named.append(pair[1] if pair else None)
+        return (
+            maybe.with_columns(
+                pl.Series("_x", asked, pl.String),
+                pl.Series("_y", named, pl.String),
+                pl.lit("names another thing in the request's frame").alias("_how"),
+            )
+            .filter(pl.Series(keep, dtype=pl.Boolean))
+            .select(empty.columns)
+        )
+
     def _neither_named(self, found: pl.DataFrame) -> pl.DataFrame:
         """Answers of prose to a question between two things that name neither of them
         (a word starting with an option's stem counts as naming it)."""
         # Literal first passes: most prompts hold neither word.
         asked = found.filter(
-            pl.col("prompt").str.contains(" or ", literal=True)
-            | pl.col("prompt").str.contains("between", literal=True)
+            pl.col("prompt").str.contains_any([" or ", "between", " vs", "versus"])
         )
         # The question's shape first (few prompts have it), then the exemptions on those.
         asked = asked.filter(
-            pl.col("prompt").str.contains(_BETWEEN) | pl.col("prompt").str.contains(_EITHER_OR)
+            pl.col("prompt").str.contains(_BETWEEN)
+            | pl.col("prompt").str.contains(_EITHER_OR)
+            | pl.col("prompt").str.contains(_VERSUS)
         ).filter(
             ~pl.col("prompt").str.contains(ASKS_FOR_LANGUAGE)
             & ~pl.col("prompt").str.contains(_CREATIVE)
@@ -528,6 +640,7 @@ class OffTopic(DefectRule):
             )
         between = pl.col("prompt").str.extract_groups(_BETWEEN)
         either = pl.col("prompt").str.extract_groups(_EITHER_OR)
+        versus = pl.col("prompt").str.extract_groups(_VERSUS)
         # An option's stem: "tabs" is named by "the Tab key", "renting" by "rent"; a long
         # word keeps more ("longitude" is not named by "km long").
         stems = [pl.col(side).str.replace(r"(?:es|s)$", "") for side in ("_x", "_y")]
@@ -545,8 +658,12 @@ class OffTopic(DefectRule):
         ]
         return (
             asked.with_columns(
-                pl.coalesce(between.struct.field("x"), either.struct.field("x")).alias("_x"),
-                pl.coalesce(between.struct.field("y"), either.struct.field("y")).alias("_y"),
+                pl.coalesce(
+                    between.struct.field("x"), either.struct.field("x"), versus.struct.field("x")
+                ).alias("_x"),
+                pl.coalesce(
+                    between.struct.field("y"), either.struct.field("y"), versus.struct.field("y")
+                ).alias("_y"),
             )
             .filter(
                 pl.col("_x").is_not_null()

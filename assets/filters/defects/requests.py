@@ -23,7 +23,7 @@ _IMPERATIVES = (
     "help|highlight|identify|illustrate|imagine|implement|improve|infer|interpret|invent|"
     "justify|label|let|list|locate|make|map|match|measure|mention|modify|name|note|optimi[sz]e|"
     "order|organi[sz]e|outline|paraphrase|pick|plan|point|predict|prepare|present|produce|"
-    "prove|provide|put|rank|rate|read|recommend|refactor|reformat|rephrase|replace|report|"
+    "prove|provide|put|quote|rank|rate|read|recommend|refactor|reformat|rephrase|replace|report|"
     "restate|rewrite|say|score|select|share|shorten|show|simplify|sketch|solve|sort|specify|"
     "spell|state|suggest|summari[sz]e|support|tag|take|teach|tell|test|think|trace|transform|"
     "translate|turn|use|validate|verify|walk|write|"
@@ -126,6 +126,30 @@ _FIRST_PERSON = (
     r"(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
 )
 
+# ... but the user's account of a finished event, with its time and no trouble in it ("We
+# repainted the kitchen over the weekend.", "Our daughter started kindergarten on Monday.")
+# is news, not a request for help ("My starter smells like nail polish remover." asks).
+_PAST_EVENT = (
+    r"(?i)(?-u:\b)(?:yesterday|last (?:night|week|weekend|month|year|quarter|summer|winter|"
+    r"spring|autumn|fall|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|this "
+    r"(?:morning|afternoon|evening|weekend)|over the weekend|earlier today|on (?:monday|"
+    r"tuesday|wednesday|thursday|friday|saturday|sunday)|\d+ (?:days|weeks|months|years) ago|"
+    r"finally)(?-u:\b)"
+)
+_TROUBLE = (
+    r"(?i)(?-u:\b)(?:not|never|no|nothing|again|keeps?|still|broke|broken|hurts?|problem|issue|"
+    r"error|fail[a-z]*|wrong|stuck|split|leak[a-z]*|smell[a-z]*|crack[a-z]*|stopped|help|worried|confused|"
+    r"wondering|unsure|how|why|what|should|but|sick|ill|pain|lost|died|late|since|been|noise|"
+    r"noises|noisy|loud|slow|strange|weird|odd|fever|cough|rash|swollen|crash[a-z]*|froze|"
+    r"freez[a-z]*|overheat[a-z]*)(?-u:\b)|n't(?-u:\b)"
+)
+# A bare heading asks for nothing: "Chapter 4: The Salt Road", "Part 3: Lessons learned".
+_BARE_HEADING = (
+    r"(?i)^[^A-Za-z0-9]*(?:chapter|part|section|act|scene|lesson|unit|module|episode|book|volume)\s+"
+    r"(?:[0-9]+|[ivxl]+|one|two|three|four|five|six|seven|eight|nine|ten)[ \t]*[:.\-–—][ \t]*"
+    r"[^\n.?!:]{1,60}$"
+)
+
 # A sentence adverb before a statement ("Honestly, nothing beats ...") hides its shape.
 _SENTENCE_ADVERB = r"(?i)^\W*\p{L}+ly,\s+"
 # An exclamation about a thing asks nothing even though it opens with "what": "What a game
@@ -188,6 +212,7 @@ class NotATask(DefectRule):
                 ~asks(text)
                 & (
                     plain.str.contains(DECLARATIVE)
+                    | plain.str.contains(_BARE_HEADING)
                     | (plain.str.contains(GENERIC_STATEMENT) & ~title)
                     | plain.str.contains(_INTERJECTION)
                     | plural.fill_null(False)
@@ -230,10 +255,14 @@ class NotATask(DefectRule):
             ).fill_null(False)
         )["row_id"]
         unasked = unasked.filter(~pl.col("row_id").is_in(asked_back.implode()))
+
+        def news(text: pl.Expr) -> pl.Expr:
+            return text.str.contains(_PAST_EVENT) & ~text.str.contains(_TROUBLE)
+
         chats = unasked.filter(
             (pl.col("kind") == "conversation")
             & (
-                (statement(opening) & ~opening.str.contains(_FIRST_PERSON))
+                (statement(opening) & (~opening.str.contains(_FIRST_PERSON) | news(opening)))
                 | pl.col("row_id").is_in(remark.implode())
             ).fill_null(False)
         )
@@ -253,6 +282,7 @@ class NotATask(DefectRule):
                 units(
                     unasked.filter(
                         ~pl.col("instruction").fill_null("").str.contains(_FIRST_PERSON)
+                        | news(pl.col("instruction").fill_null(""))
                         | pl.col("row_id").is_in(remark.implode())
                         | pl.col("response").fill_null("").str.strip_chars().str.ends_with("?")
                     ),
@@ -261,7 +291,11 @@ class NotATask(DefectRule):
                 turns.filter(
                     opening_turn
                     & ~pl.col("row_id").is_in(asked_later.implode())
-                    & (~pl.col("text").str.contains(_FIRST_PERSON) | is_remark)
+                    & (
+                        ~pl.col("text").str.contains(_FIRST_PERSON)
+                        | news(pl.col("text"))
+                        | is_remark
+                    )
                 ),
             ]
         ).filter(
@@ -689,7 +723,7 @@ _MEDIA = (
 _SHOWN = (
     r"passage|text|article|excerpt|story|poem|table|list|document|paragraph|examples?|dialogue|"
     r"conversation|email|review|code|snippet|options|choices|essay|author|writer|narrator|"
-    r"speaker|poet|speech|letter|report|results|"
+    r"speaker|poet|speech|letter|report|results|resume|résumé|cv|cover letter|portfolio|draft|"
 ) + _MEDIA
 _POINTING = (
     r"(?i:\b(?:based on|according to|look(?:ing)? at|referring to|refer to|with reference to) "
@@ -1023,6 +1057,28 @@ def _after_span(chars: int) -> pl.Expr:
     )
 
 
+# A span that says the user gave the material: "the recipe I pasted", "the list I sent you".
+_I_GAVE = (
+    r"(?i)(?-u:\b)i(?:'ve| have)? (?:attached|sent|shared|uploaded|pasted|included|gave|showed|"
+    r"forwarded|posted)(?-u:\b)"
+)
+
+
+def _material_before() -> pl.Expr:
+    """The turns before the unit (its prompt and context) hold material: a long turn, code,
+    a table or a list."""
+    before = pl.concat_str(
+        [pl.col("context"), pl.col("prompt")], separator="\n\n", ignore_nulls=True
+    )
+    longest = (
+        before.str.split("\n\n")
+        .list.eval(pl.element().str.count_matches(r"\S+"))
+        .list.max()
+        .fill_null(0)
+    )
+    return (longest >= 40) | before.str.contains(r"```|\|.*\||(?m)^[ \t]*(?:\d+[.)]|[-*•])[ \t]")
+
+
 def _said_given() -> pl.Expr:
     """The unit's `_span` is followed by "I sent", "that I've attached": given, it says."""
     after = _after_span(30)
@@ -1036,6 +1092,26 @@ _ASKS_OF_EARLIER = (
     r"(?i)\b(?:remember|yesterday|last (?:time|week|session)|earlier|before|previous(?:ly)?|"
     r"talked|discussed|left off)\b"
 )
+# A user who asks whether the assistant remembers ("Are you able to remember what I told you
+# last week?") speaks of the earlier talk to ask about it, not as material to read.
+_ASKS_IF_REMEMBERED = (
+    r"(?i)(?-u:\b)(?:(?:do|can|could|will|would|did) you|are you able to) (?:[a-z]+ ){0,2}?"
+    r"(?:remember|recall|still have|keep|see)(?-u:\b)"
+)
+# A piece the request asks for has lines of its own: "Write a haiku ... Leave the last line
+# trailing off", "Write a limerick. Make the last line a pun."
+_WRITES = r"(?i)(?-u:\b)(?:write|compose|make up|create|draft|give me|come up with)(?-u:\b)"
+_A_PIECE = (
+    r"(?i)(?-u:\b)(?:haiku|poem|limerick|sonnet|song|lyrics|verse|rhyme|story|tale|acrostic|ode|"
+    r"ballad|essay|speech|toast|letter|paragraph|chapter|scene|script)s?(?-u:\b)"
+)
+_OWN_PART = (
+    r"(?i)^the (?:" + _ORDINAL + r"|opening|closing) (?:line|lines|stanza|verse|sentence|word|"
+    r"couplet)(?-u:\b)"
+)
+# A code block, an indented block or a table that an answer shows before it points "above".
+_SHOWN_ABOVE = r"```|(?m)^(?: {4}|\t)[^ \t\n]|(?m)^[ \t]*\|.*\|"
+
 # Words after "as we discussed" that place the talk elsewhere: "As I said to my boss".
 _TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|his|her|their|my)\b"
 # ... but "As I said in my earlier reply" places it in this chat.
@@ -1089,11 +1165,13 @@ class UnseenReference(SpanRule):
                 | (has_block & ~pl.col("_span").str.contains(_MEDIA_ONLY))
                 | (words("context") > 0)
                 # An earlier user turn (a system prompt alone shows no material); no text turn
-                # holds an image or a recording, though.
+                # holds an image or a recording, though; and what the user says they pasted or
+                # sent ("the recipe I pasted earlier") needs material in the turns before.
                 | (
                     (pl.col("field") == "messages")
                     & (pl.col("prompt").fill_null("") != "")
                     & ~pl.col("_span").str.contains(_MEDIA_ONLY)
+                    & ~(pl.col("_span").str.contains(_I_GAVE) & ~_material_before())
                 )
                 # "Count the words in the text": a program's input, not material to show (but
                 # not "the function from the screenshot I sent": material the user says they gave).
@@ -1193,8 +1271,27 @@ class UnseenReference(SpanRule):
             ignore_nulls=True,
         ).str.contains(_LIST_SHOWN) | pl.col("text").str.contains(_LIST_LINES)
         unlisted_pick = pick & ~listed
-        return ((own | answered | named | answer_in | earlier | continued) & ~unlisted_pick) | (
-            pick & listed
+        user = pl.col("role") == "user"
+        # The request's own piece ("the last line" of the haiku it asks for), the answer's
+        # own block above its pointer ("The function above ..."), the user's question whether
+        # the assistant remembers.
+        own_piece = (
+            user
+            & pl.col("_span").str.contains(_OWN_PART)
+            & pl.col("text").str.contains(_WRITES)
+            & pl.col("text").str.contains(_A_PIECE)
+        )
+        shown_above = ~user & pl.col("text").str.split(pl.col("_span")).list.first().str.contains(
+            _SHOWN_ABOVE
+        )
+        asks_memory = user & pl.col("text").str.contains(_ASKS_IF_REMEMBERED)
+        return (
+            (
+                (own | answered | named | answer_in | earlier | continued | own_piece | shown_above)
+                & ~unlisted_pick
+            )
+            | (pick & listed)
+            | asks_memory
         )
 
 

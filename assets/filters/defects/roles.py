@@ -18,6 +18,9 @@ import polars as pl
 
 from assets.filters.defects.spans import SpanRule
 
+# Where an offer starts its own sentence (the candidate search in a transcript reads it after
+# "user: " without this).
+_OFFER_START = r"(?:^|[.!?]\s+)"
 # Introducing itself as the other side's helper, asking what it may do, offering more.
 _HELPER_SPEAK = (
     r"\b(?:i(?:'m| am) (?:your|the) (?:\w+ )?(?:ai|assistant|chatbot|bot)\b|what would you like "
@@ -38,7 +41,13 @@ _HELPER_SPEAK = (
     r"walkthrough|walk-through|lesson) (?:helps|helped|was helpful|is helpful|clears|cleared)"
     r"(?:\s*[!.,;]|\s*$| you\b| things up\b)|"
     r"let me know if you(?:'d| would) like me to (?:\w+ ){0,3}?(?:walk you|show you|"
-    r"help you|give you|teach you|quiz you|go (?:through|over) (?:\w+ ){0,3}?with you)\b)"
+    r"help you|give you|teach you|quiz you|go (?:through|over) (?:\w+ ){0,3}?with you)\b|"
+    # ... or an offer, its own sentence, to take the other through something ("Would you like
+    # me to walk you through descaling a coffee machine too?"; not "Would you like me to show
+    # you the code?", nor a child's offer reported after "asked:").
+    + _OFFER_START
+    + r"would you like me to (?:\w+ ){0,2}?(?:walk you|take you|show you how|"
+    r"teach you|help you)\b)"
 )
 ASSISTANT_SPEAK = (
     r"(?i)\bhow (?:can|may|could) i (?:help|assist) you\b"
@@ -85,7 +94,10 @@ _ME_TOO = (
     r"have) always (?:wondered|found (?:that|it|this) (?:confusing|hard|tricky|difficult))|i(?:'ve| "
     r"have| was) (?:just |also )?(?:been )?wondering (?:the same|that|about that)|(?:for|on|with) my"
     r" own\b|i(?:'m| am) (?:planning|thinking about|trying to decide)\b[^.?!\n]{0,60}\b(?:myself|"
-    r"too)\b)"
+    r"too)\b|"
+    # ... or its own try told and the other's opinion asked: "Oh, I haven't tried lemon juice
+    # yet! Do you think it would be strong enough?"
+    r"i(?:'ve| have)(?:n't| not| never) (?:yet )?tried\b[^?\n]*\bdo you think\b)"
 )
 USER_SPEAK_PARTS = (
     r"^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
@@ -177,7 +189,7 @@ class RoleFlip(SpanRule):
         searches = (
             *[f"(?i:{part})" for part in assistant],
             # An offer of help is common in assistant turns: searched in user turns only.
-            r"(?im:^user: [^\n]*?" + _HELPER_SPEAK + ")",
+            r"(?im:^user: [^\n]*?" + _HELPER_SPEAK.replace(_OFFER_START, "") + ")",
             # In the transcript a user turn starts "user: ".
             r"(?im:^(?:(?:user: )?\s*" + _PRAISE + r"|\s*(?:" + "|".join(openings) + ")))",
             *[

@@ -16,6 +16,7 @@ from assets.filters.defects.artifacts import (
 from assets.filters.defects.roles import (
     _HELPER_SPEAK,
     _ME_TOO,
+    _OFFER_START,
     _OWN_LIFE,
     _PRAISE,
     _USER_LABEL,
@@ -102,8 +103,11 @@ def test_role_flip_candidates_are_the_unsplit_search() -> None:
     user = USER_SPEAK.removeprefix("(?i)").removesuffix(f"|{_OWN_LIFE}|{_ME_TOO}")
     verdict, welcome = _VERDICT.removeprefix(r"^\s*"), _WELCOME.removeprefix(r"(?i)^\s*")
     label = _USER_LABEL.removeprefix(r"(?i)^\s*")
+    # (In a transcript an offer that opens its turn follows "user: ", not a line start: the
+    # candidate search reads the offer wherever it is, the turn's own search where it starts.)
+    helper = _HELPER_SPEAK.replace(_OFFER_START, "")
     whole = (
-        f"(?i:{assistant})|(?im:^user: [^\n]*?{_HELPER_SPEAK})"
+        f"(?i:{assistant})|(?im:^user: [^\n]*?{helper})"
         rf"|(?im:^(?:user: )?\s*{_PRAISE})|(?im:{user})"
         rf"|(?im:^assistant: [^\n]*?(?:{_OWN_LIFE}|{_ME_TOO}))"
         rf"|(?im:^user: {verdict})|(?im:^user: {welcome})|(?im:^assistant: {label})"
