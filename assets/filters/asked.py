@@ -15,6 +15,33 @@ REPEATS_BY_FORM = (
     r"verses?|nursery rhymes?|lullab(?:y|ies)|hymns?|carols?|jingles?)\b"
 )
 
+# A user who asks the assistant what it is ("Are you an AI?", "Do you have feelings?") gets
+# told: an answer that says what it is ("As an AI assistant, I don't ...") is no disclaimer
+# and no refusal.
+ASKS_ABOUT_THE_ASSISTANT = (
+    r"(?i)\b(?:ai|artificial intelligence|language model|chatbot|bot|chatgpt|gpt|llm|"
+    r"are you (?:a|an|human|real|alive|conscious|sentient|self-aware|aware|lonely|happy|sad)|"
+    # ("Which do you think reads better?" asks for an answer, not about the assistant.)
+    r"your opinion|do you (?:really )?think(?:\?| for yourself| like| at all)|"
+    r"do you (?:feel|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
+    r"lonely|sad|angry))|what are you|who (?:made|created|built|trained) you|can you (?:feel|taste|"
+    r"smell|see|hear|think|love|dream)|"
+    # What a user asks the assistant to have: "Do you have feelings?", "Have you got a body?"
+    r"(?:(?:do|does) you (?:have|experience)|have you got) (?:any |a |an |your own |real )?(?:"
+    r"feelings?|emotions?|consciousness|body|mind|soul|memor(?:y|ies)|opinions?|"
+    r"preferences|personality|favou?rites?|dreams|free will|senses|thoughts))\b"
+)
+
+# ... of which a question about what the assistant is or can do ("Are AI chatbots like you
+# able to use a screen reader, or are you just text?", "Can you taste food?"), not its taste or
+# its opinion ("Which season do you like best?" is answered, not disclaimed).
+ASKS_WHAT_THE_ASSISTANT_IS = (
+    r"(?i)(?-u:\b)(?:(?:ai|chatbots?|bots?|assistants?|language models?|llms?) like you|are you "
+    r"(?:just|only|a|an|human|real|alive|conscious|sentient|able to)|what are you|who (?:made|"
+    r"created|built|trained) you|can you (?:feel|taste|smell|see|hear|read|use|remember|browse)|"
+    r"(?:do|does) you (?:have|experience|use|need|run on)|have you got)(?-u:\b)"
+)
+
 # A request a careful assistant declines: to deceive someone as someone else, to get into what
 # is another's without their consent, to steal or to defraud. A refusal is the answer it
 # should get, so a refusal rule lets it stand. Read on the request only (an answer that

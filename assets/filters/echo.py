@@ -56,8 +56,10 @@ ASKED_TO_ECHO = (
     # this template for my dog: 'My pet's name is {name} ...'").
     r"|\bfill (?:in|out) (?:[a-z]+ ){0,3}?(?:template|blanks?|gaps?|form|placeholders?|slots?)\b"
     # A line asked for a number of times ("Write 'I will not talk in class' five times").
-    r"|\b(?:write|say|type|print|copy)\b[^.?!\n]{0,80}\b(?:twice|(?:\d+|two|three|four|five|"
-    r"six|seven|eight|nine|ten) times)\b"
+    # (A sentence quoted between them may hold its own full stop: 'write the sentence "The
+    # quick brown fox jumps over the lazy dog." five times'.)
+    r"|\b(?:write|say|type|print|copy)\b[^?!\n]{0,120}?\b"
+    r"(?:twice|(?:\d+|two|three|four|five|six|seven|eight|nine|ten) times)\b"
 )
 
 

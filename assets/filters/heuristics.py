@@ -12,8 +12,10 @@ from pydantic import Field, model_validator
 from assets.filters.asked import (
     ASKS_FOR_HARM,
     ASKS_TO_RENDER,
+    ASKS_WHAT_THE_ASSISTANT_IS,
     REFUSES_THE_RENDERING,
     REPEATS_BY_FORM,
+    requests,
     turn_texts,
     unless_asked,
 )
@@ -346,6 +348,17 @@ class Refusal(RowFilter):
                 )["row_id"]
             )
             flagged = flagged.filter(~pl.col("row_id").is_in(sympathetic.implode()))
+        # A question about the assistant itself ("Are AI chatbots like you able to use a
+        # screen reader?") is answered by what it is ("As an AI assistant, I don't use one
+        # myself ..."), unless the answer declines the task (read on the flagged rows only).
+        if flagged.height:
+            about_itself = (
+                requests(rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode())))
+                .filter(pl.col("request").str.contains(ASKS_WHAT_THE_ASSISTANT_IS))
+                .join(rows.join(turns, on="row_id", how="left"), on="row_id")
+                .filter(pl.col("_refusal").is_null() & ~response.str.contains(_DECLINES))["row_id"]
+            )
+            flagged = flagged.filter(~pl.col("row_id").is_in(about_itself.implode()))
         # A phishing email or a way into another's account is a request to refuse.
         flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
         # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's

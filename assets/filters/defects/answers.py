@@ -350,6 +350,49 @@ _TALK_CANDIDATE = (
     r"(?:[ \t]*(?:[-*_=]{3,})?[ \t]*\n)*[ \t]*(?:it|this|these|they|that|use|run|save|paste|copy|"
     r"try|call|test|i|overall|in short|in summary|let me know|hope|feel free)(?-u:\b))"
 )
+# An announcement of a thing with a shape of its own (steps, a table, a formula, a poem, a
+# schedule) followed to the answer's end only by paragraphs of talk, each one line: "Here are
+# the steps:\n\nA running toilet wastes ...", "The formula below pulls out the domain.\n\nIt
+# works by ...", "... the on-call contacts listed below.\n\nEnjoy the weekend!\n\nBest,\nPriya".
+# Steps, rows, lines or code given would break the talk into lines, markers or symbols.
+_SHAPED = (
+    r"steps|instructions|what to do|how to|tables?|charts?|formulas?|quer(?:y|ies)|code|script|"
+    r"commands?|haiku|poem|limerick|schedule|timetable|contacts|contact list"
+)
+# The words of `_SHAPED` (and "list"), found at once: only answers with one are searched.
+_SHAPED_WORDS = [
+    *("step", "instruction", "what to do", "how to", "table", "chart", "formula", "quer"),
+    *("code", "script", "command", "haiku", "poem", "limerick", "schedule", "timetable"),
+    *("contact", "list"),
+]
+THEN_PROSE = (
+    r"(?i:(?:here(?:'s| is| are)|below (?:is|are)|the following)(?-u:\b)[^\n]{0,80}?"
+    r"(?-u:\b)(?:" + _SHAPED + r")(?-u:\b)|(?-u:\b)(?:" + _SHAPED + r"|list)(?-u:\b)"
+    r"[^\n]{0,40}?(?-u:\b)below(?-u:\b))[^\n]*\n\n"
+    # ... then one-line paragraphs of talk, not a marker, a row, code or a heading ...
+    # (each ends as a sentence ends: a command, a formula or a poem's line does not)
+    r"(?:[ \t]*[^ \t\n|`#>*0-9\-•][^\n]*[.!?)\"'”][ \t]*(?:\n\n+|\n?$))+"
+    # ... and at most a signature ("Best,\nPriya").
+    r"(?:[^\n,]{1,30},[ \t]*\n[^\n]{1,40}\n?)?$"
+)
+# What the talk gives after all: a sequence ("First, ...", ", then ..."), code or a formula
+# (an HTML tag, not the PII step's `<EMAIL>`).
+_PROSE_GIVES = (
+    r"(?:^|[.!?;:]\s+)(?:First|Firstly|Second|Then|Next|Finally|After that|Step [0-9])(?-u:\b)|"
+    r", then(?-u:\b)|[`=|{}\\]|<[a-z/!]|[A-Za-z]\("
+)
+_ASKS_FOR_PROSE = (
+    r"(?i)(?-u:\b)(?:(?:a|one|single|short|quick) paragraph|in prose|as prose|in (?:a|one) "
+    r"(?:sentence|line)|in sentences|no (?:list|bullets|bullet points|table))(?-u:\b)"
+)
+# Steps given as prose: an imperative opening a sentence ("Shift to the smallest cog ...").
+_IMPERATIVE = (
+    r"(?:^|[.!?:]\s+)(?:Open|Click|Go|Select|Press|Turn|Tap|Choose|Remove|Add|Take|Run|Type|"
+    r"Enter|Lift|Pull|Push|Unscrew|Drain|Shut|Close|Check|Set|Place|Mix|Stir|Cut|Attach|"
+    r"Install|Hold|Wait|Fill|Flush|Replace|Start|Repeat|Clean|Shift|Bring|Pack|Slide|Loosen|"
+    r"Tighten|Insert|Unplug|Plug|Restart|Find|Drag|Scroll|Pour|Heat|Boil|Bake|Preheat|Whisk|"
+    r"Combine|Spread|Fold|Measure|Drill|Apply|Rinse|Soak|Sprinkle|Feed|Discard)(?-u:\b)"
+)
 # Its alternatives, each searched on its own (see `SpanRule.alternatives`).
 ANNOUNCEMENT_PARTS = (
     r":\s*$",
@@ -438,8 +481,9 @@ _POINTER = (
 _POINTER_WORDS = ["here's", "here is", "here are", "below", "the following", "as follows", "is:"]
 _CODE_NAMED = r"(?i)\b(?:" + _CODE_KINDS + r"|pattern|expression|one-liner)\b"
 # Code in an answer: a backtick, brackets or operators prose has no use for, a call
-# ("SUM(qty)"), a dotted name ("str.isdigit").
-_HAS_CODE = r"[`{}\[\]=;<>|\\$^]|\w\(|\b[a-z_]+\.[a-z_]+\b"
+# ("SUM(qty)"), a dotted name ("str.isdigit"), a command line's option ("find ~ -type f",
+# "ls --all").
+_HAS_CODE = r"[`{}\[\]=;<>|\\$^]|\w\(|\b[a-z_]+\.[a-z_]+\b|\s--?[a-z][a-z-]*\s"
 
 
 @dataclass(frozen=True)
@@ -447,7 +491,8 @@ class _Announcement(SpanRule):
     """What every form of `AnnouncedMissing` reads and excuses: the answer fields and turns,
     code blocks left in ("Here is the code:" followed by a code block is an answer given)."""
 
-    fields: ClassVar = ANSWER_FIELDS
+    # (A pair's rejected side too: an answer announced and left out is no answer at all.)
+    fields: ClassVar = ("response", "rejected", "messages")
     roles: ClassVar = ANSWER_ROLES
     strip_code: ClassVar[bool] = False
     name: str = "announced_missing"
@@ -512,6 +557,26 @@ class AnnouncedMissing(_Announcement):
             .filter(pl.col("response").str.contains(_TALK_CANDIDATE))
         )
         found = pl.concat([found, _AnnouncedThenTalk().flag(talking)])
+        rest = rest.join(found.select("row_id"), on="row_id", how="anti")
+        # ... and the shaped-thing-then-talk form on the few of those with a paragraph break.
+        prose_after = (
+            rest.join(pointed.select("row_id"), on="row_id", how="semi")
+            .filter(
+                pl.any_horizontal(
+                    pl.col(c)
+                    .fill_null("")
+                    .str.contains_any(_SHAPED_WORDS, ascii_case_insensitive=True)
+                    for c in ("response", "text", "attributes")
+                )
+            )
+            .filter(
+                pl.any_horizontal(
+                    pl.col(c).fill_null("").str.contains_any(["\n\n", "\\n\\n"])
+                    for c in ("response", "text", "attributes")
+                )
+            )
+        )
+        found = pl.concat([found, _AnnouncedThenProse().flag(prose_after)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat([found, self._code_described(rest)])
 
@@ -594,6 +659,39 @@ class _AnnouncedThenTalk(_Announcement):
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         return text.str.contains(r":[ \t]*\n")
+
+
+@dataclass(frozen=True)
+class _AnnouncedThenProse(_Announcement):
+    """`AnnouncedMissing`'s announcement of steps, a table, a formula or a poem followed only by
+    one-line paragraphs of talk (not a step of its own: `AnnouncedMissing.flag` reads it on
+    the few rows that point at something and break a paragraph)."""
+
+    pattern: ClassVar[str] = THEN_PROSE
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # (A pair's rejected side is JSON in the row's text: its line breaks are escaped.)
+        return text.str.contains(
+            r"(?i)(?-u:\b)(?:" + _SHAPED + r"|list)(?-u:\b)[^\n]*(?:\n\n|\\n\\n)"
+        )
+
+    def exempt(self) -> pl.Expr:
+        span = pl.col("_span")
+        head = span.str.extract(r"^[^\n]*", 0)
+        talk = span.str.replace(r"^[^\n]*\n\n", "")
+        # Steps told in sentences are steps given: an imperative opens one of them.
+        steps = head.str.contains(r"(?i)(?-u:\b)(?:steps|instructions|what to do|how to)(?-u:\b)")
+        # A paragraph asked for ("a quick paragraph, please", "in one paragraph") is prose.
+        prose_asked = pl.concat_str(["prompt", head], separator="\n").str.contains(_ASKS_FOR_PROSE)
+        # (A blank checklist or template asked for; a toast or an offer in the announcement,
+        # not in the talk after it: "I'll update it whenever ..." promises nothing more.)
+        return (
+            pl.col("prompt").str.contains(_WANTS_BLANKS)
+            | prose_asked
+            | head.str.contains(_TOAST)
+            | talk.str.contains(_PROSE_GIVES)
+            | (steps & talk.str.contains(_IMPERATIVE))
+        )
 
 
 def _announcement_exempt() -> pl.Expr:

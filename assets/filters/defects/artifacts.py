@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from assets.filters.asked import ASKS_ABOUT_THE_ASSISTANT
 from assets.filters.defects.spans import SpanRule, mentioned
 from assets.filters.pii import ENTITIES
 
@@ -227,9 +228,24 @@ _WANTS_QUESTIONS = (
 _WANTS_TEMPLATE = (
     r"(?i)\b(?:template|templates|placeholder|placeholders|fill[- ]in|fill in|blank|blanks|"
     r"form|boilerplate|mad ?libs?|lorem|skeleton|outline with)\b"
+    # ... or leaves room for what the user does not have yet: "Leave a spot for the on-call
+    # names since I don't have them yet."
+    r"|(?-u:\b)(?:leave|leaving|keep|with) (?:a |an |some |the )?(?:spots?|space|spaces|room|"
+    r"gaps?|slots?|blanks?) (?:for|to (?:add|fill|put))(?-u:\b)|(?-u:\b)(?:don't|don’t|do not) "
+    r"(?:have|know) (?:them|it|those|these|that|the [a-z]+(?: [a-z]+)?) yet(?-u:\b)"
 )
 
 _WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
+# A prompt the user gives to be rewritten ("Take this weak prompt and rewrite it"): the answer
+# may head its version "Rewritten prompt:" or "Improved prompt:", as a generator's would.
+_ASKS_TO_REWRITE = (
+    r"(?i)(?-u:\b)(?:rewrite|rewriting|revise|revising|improve|improving|rework|reword|tighten|"
+    r"sharpen|make (?:it|this|them) (?:more|better|clearer))(?-u:\b)"
+)
+_REWRITE_HEADER = (
+    r"(?i)^\s*(?:rewritten|revised|improved|new|better)\s+(?:prompt|instruction|question|task)"
+    r"\s*:"
+)
 _WANTS_DIALOGUE = (
     r"(?i)\b(?:dialogues?|dialogs?|transcripts?|scripts?|(?:example|sample|mock|fake) "
     r"(?:chats?|conversations?)|(?:conversation|chat|exchange) between)\b"
@@ -285,20 +301,8 @@ DISCLAIMERS = (
     r"|\b(?:as of|since) my (?:last )?(?:knowledge |training )?(?:cut-?off|update)\b"
     r"|\bmy knowledge cut-?off\b"
 )
-# A user who asks the assistant what it is gets told.
-_ABOUT_AI = (
-    r"(?i)\b(?:ai|artificial intelligence|language model|chatbot|bot|chatgpt|gpt|llm|"
-    r"are you (?:a|an|human|real|alive|conscious|sentient|self-aware|aware|lonely|happy|sad)|"
-    # ("Which do you think reads better?" asks for an answer, not about the assistant.)
-    r"your opinion|do you (?:really )?think(?:\?| for yourself| like| at all)|"
-    r"do you (?:feel|like|love|dream|sleep|eat|remember|get (?:tired|bored|"
-    r"lonely|sad|angry))|what are you|who (?:made|created|built|trained) you|can you (?:feel|taste|"
-    r"smell|see|hear|think|love|dream)|"
-    # What a user asks the assistant to have: "Do you have feelings?", "Have you got a body?"
-    r"(?:(?:do|does) you (?:have|experience)|have you got) (?:any |a |an |your own |real )?(?:"
-    r"feelings?|emotions?|consciousness|body|mind|soul|memor(?:y|ies)|opinions?|"
-    r"preferences|personality|favou?rites?|dreams|free will|senses|thoughts))\b"
-)
+# A user who asks the assistant what it is gets told (`asked.ASKS_ABOUT_THE_ASSISTANT`).
+_ABOUT_AI = ASKS_ABOUT_THE_ASSISTANT
 
 
 _ASKS_FOR_FICTION = (
@@ -420,7 +424,9 @@ class TemplateLeak(SpanRule):
         # A prompt or a persona the user asked for holds slots and headers.
         asked_prompt = (pl.col("role") != "user") & _asked(_WANTS_PROMPT + r"|(?i)\bpersonas?\b")
         prompt_parts = asked_prompt & (
-            pl.col("_span").str.contains(SLOT) | pl.col("_span").str.contains(PERSONA_HEADER)
+            pl.col("_span").str.contains(SLOT)
+            | pl.col("_span").str.contains(PERSONA_HEADER)
+            | (pl.col("_span").str.contains(_REWRITE_HEADER) & _asked(_ASKS_TO_REWRITE))
         )
         # Question/answer pairs are what a quiz or flashcards request asks for.
         quiz = pl.col("_span").str.contains(r"(?i)^\s*question") & (

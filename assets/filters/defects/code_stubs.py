@@ -57,7 +57,13 @@ _TODO = re.compile(
     # A comment that holds the place of the code, whoever's it is: "// implementation goes
     # here", "# logic here", "/* solution here */" (a whole comment, to its line's end).
     r"(?m:(?:#|//|/\*|--)[ \t]*(?:\w+ ){0,3}(?:code|logic|implementation|body|algorithm|"
-    r"solution|steps?)(?: \w+){0,2} (?:goes |go )?here[.!]?[ \t]*(?:\*/)?[ \t]*$)"
+    r"solution|steps?)(?: \w+){0,2} (?:goes |go )?here[.!]?[ \t]*(?:\*/)?[ \t]*$|"
+    # ... or names the work left to do there: "// implement formula here", "# compute the
+    # maximum here", "# ... copy files here ...", "# ... delete the old files ..." (a
+    # comment held between ellipses stands for the lines it leaves out).
+    r"(?:#|//|/\*|--)[ \t]*(?:implement|compute|calculate|handle|copy|delete|remove|process|"
+    r"parse|sort|filter|validate|convert|check)\b[^\n]{0,40}\bhere[.!]?[ \t]*(?:\*/)?[ \t]*$|"
+    r"(?:#|//|--)[ \t]*(?:\.\.\.|…)[^\n]*?\w[^\n]*?(?:\.\.\.|…)[ \t]*$)"
 )
 # The user asked for the outline of code, not the code (or for code that does nothing).
 ASKED_FOR_STUBS = (
@@ -99,6 +105,29 @@ def _is_stub_body(body: list[ast.stmt]) -> bool:
     return False
 
 
+def _is_ellipsis(statement: ast.stmt) -> bool:
+    return (
+        isinstance(statement, ast.Expr)
+        and isinstance(statement.value, ast.Constant)
+        and statement.value.value is Ellipsis
+    )
+
+
+def _holds_ellipsis(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A `...` statement beside the work of a function ("count = 0\n...\nreturn count") or
+    as a block of it ("for ch in text:\n    ...", "if amount > self.balance:\n    ..."): the
+    elided lines are the work. (A body that is `...` alone is a stub: `_is_stub_body`; a
+    nested function or class is read as its own.)"""
+    if len(node.body) > 1 and any(_is_ellipsis(s) for s in node.body):
+        return True
+    blocks = (ast.If, ast.For, ast.AsyncFor, ast.While, ast.With, ast.AsyncWith, ast.Try)
+    return any(
+        isinstance(inner, blocks)
+        and any(_is_ellipsis(s) for s in (*inner.body, *getattr(inner, "orelse", [])))
+        for inner in ast.walk(node)
+    )
+
+
 def _decorator_names(node: ast.FunctionDef | ast.AsyncFunctionDef) -> set[str]:
     return {ast.unparse(d.func if isinstance(d, ast.Call) else d) for d in node.decorator_list}
 
@@ -127,6 +156,8 @@ def python_problem(code: str) -> str | None:
             continue
         if _is_stub_body(node.body):
             return f"function {node.name} is a stub"
+        if _holds_ellipsis(node):
+            return f"function {node.name} leaves '...' in place of code"
         if _comment_and_constant(node, lines):
             return f"function {node.name} returns a constant under a comment"
     return None
@@ -206,8 +237,30 @@ def shell_problem(code: str) -> str | None:
     return None
 
 
+_SQL_TAGS = {"sql", "mysql", "postgresql", "postgres", "psql", "sqlite", "tsql", "plsql", "pgsql"}
+_LOOKS_SQL = re.compile(r"(?is)^\s*(?:select|with)\b.*\bfrom\b")
+_SQL_COMMENTS = re.compile(r"(?s)--[^\n]*|/\*.*?\*/")
+# A clause that names nothing: its keyword followed (past blank space and line breaks) by the
+# next clause, the statement's end or the block's ("JOIN order_items oi ON\nGROUP BY",
+# "WHERE\nGROUP BY region;", "GROUP BY\nORDER BY ...").
+_SQL_EMPTY_CLAUSE = re.compile(
+    r"(?i)\b(ON|WHERE|GROUP BY|ORDER BY|HAVING|SET|AND|OR)\s*"
+    r"(?=(?:GROUP BY|ORDER BY|WHERE|HAVING|LIMIT|OFFSET|UNION|(?:INNER |LEFT |RIGHT |FULL |CROSS )?"
+    r"(?:OUTER )?JOIN)\b|;|\Z)"
+)
+
+
+def sql_problem(code: str) -> str | None:
+    """A SQL clause left empty (comments blanked first): an `ON`, `WHERE` or `GROUP BY` with
+    nothing after it before the next clause or the end."""
+    match = _SQL_EMPTY_CLAUSE.search(_SQL_COMMENTS.sub(" ", code))
+    return f"empty {match.group(1).upper()} clause" if match else None
+
+
 # Comments of the common languages, blanked to see whether a block holds any code.
-_COMMENTS = re.compile(r"(?s)/\*.*?\*/|<!--.*?-->|(?m:(?://|#|--|;|%).*$)")
+# (A line comment ends at its line: under the block comments' `(?s)`, `.*` would run on to
+# the block's end, and a block opened by "#!/bin/bash" or a comment would read as comments.)
+_COMMENTS = re.compile(r"(?s)/\*.*?\*/|<!--.*?-->|(?m:(?://|#|--|;|%)[^\n]*$)")
 # A function or method whose braces hold nothing (comments blanked first): `int gcd(int a,
 # int b) {\n}`, `function maxOf(xs) { }`, `fn f() -> bool {}`, `func Sum(n []int) int {}`.
 _EMPTY_BRACE_BODY = re.compile(
@@ -232,6 +285,36 @@ _CONSTANT_RETURN_BODY = re.compile(
     r"string\.Empty|String::new\(\))\s*;?((?:\s|//[^\n]*|/\*.*?\*/)*)\}",
     re.S,
 )
+
+
+# A loop whose body is only comments: it does nothing, or never ends ("while (lo <= hi) {\n
+# int mid = ...;\n // compare arr[mid] with target and move lo/hi accordingly\n }" holds a
+# statement: see `_LOOP_COMMENTED_OUT`).
+_LOOP_COMMENTED_OUT = re.compile(
+    r"\b(?:while|for)[ \t]*\([^{};\n]*(?:;[^{};\n]*){0,2}\)[ \t]*\{((?:[^{}]|\{[^{}]*\})*)\}"
+)
+
+
+def loop_problem(code: str) -> str | None:
+    """A brace-language loop whose last line before its close is a comment that says what
+    the body should do, after at most a declaration: the work is described, not written."""
+    for match in _LOOP_COMMENTED_OUT.finditer(code):
+        lines = [line.strip() for line in match.group(1).splitlines() if line.strip()]
+        if (
+            lines
+            and lines[-1].startswith(("//", "/*"))
+            and all(
+                line.startswith(("//", "/*", "*"))
+                or re.match(
+                    r"^(?:const |let |var |int |"
+                    r"long |double |float |auto |[A-Z]\w* )?\w+ = [^;]*;$",
+                    line,
+                )
+                for line in lines
+            )
+        ):
+            return "loop body is a comment"
+    return None
 
 
 def constant_return_problem(code: str) -> str | None:
@@ -272,10 +355,15 @@ def code_problem(text: str) -> str | None:
             problem = python_problem(code)
         elif tag in _BRACE_TAGS:
             problem = (
-                brackets_problem(code) or empty_body_problem(code) or constant_return_problem(code)
+                brackets_problem(code)
+                or empty_body_problem(code)
+                or constant_return_problem(code)
+                or loop_problem(code)
             )
         elif tag in _SHELL_TAGS or (not tag and _SHEBANG.match(code)):
             problem = shell_problem(code)
+        elif tag in _SQL_TAGS or (not tag and _LOOKS_SQL.match(code)):
+            problem = sql_problem(code)
         else:
             problem = None
         if problem:
@@ -294,8 +382,12 @@ class CodeStub(DefectRule):
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         # Python reads each block: only answers with a code fence, a small share of rows.
-        fenced = rows.filter(pl.col("response").str.contains("```", literal=True))
-        found = units(fenced, ("response", "messages"), ("assistant",)).filter(
+        # A pair's rejected side is read too: a stub is no wrong answer but no answer.
+        fenced = rows.filter(
+            pl.col("response").str.contains("```", literal=True)
+            | pl.col("attributes").fill_null("").str.contains("```", literal=True)
+        )
+        found = units(fenced, ("response", "rejected", "messages"), ("assistant",)).filter(
             pl.col("text").str.contains("```", literal=True)
             & ~pl.col("prompt").str.contains(ASKED_FOR_STUBS)
         )

@@ -743,6 +743,8 @@ def _restated(texts: pl.DataFrame) -> pl.DataFrame:
         # A table's cells give each row its own figures (a plan's weeks): no statement made
         # twice.
         .filter(~pl.col("_clause").str.contains("|", literal=True))
+        # ... nor do a template's numbered slots ("- [On-call name 1] – [phone]").
+        .filter(~pl.col("_clause").str.contains(r"\[[^\]\n]*[0-9][^\]\n]*\]"))
         .filter(
             ~pl.col("_clause").str.contains(_SEQUENCE)
             & ~pl.col("_clause").str.contains(_NOT_ASSERTED)

@@ -92,10 +92,10 @@ DECLARATIVE = (
     # A narrative "there was/lived" anywhere: "Once upon a time, ..., there lived a ...".
     r"|(?i)\bthere (?:was|were|lived|stood|once)\b"
 )
-# A present-tense generic statement, a subject and a verb in -s: "Coffee tastes better ...",
-# "Water boils at ...".
+# A present-tense generic statement, a subject (up to three words) and a verb in -s: "Coffee
+# tastes better ...", "Water boils at ...", "Hydrangea flower colour depends on soil pH.".
 GENERIC_STATEMENT = (
-    r"(?i)^\W*(?:(?:the|a|an|most|many|some|all|every|fresh|good)\s+)?\p{L}+(?:\s+\p{L}+)?\s+"
+    r"(?i)^\W*(?:(?:the|a|an|most|many|some|all|every|fresh|good)\s+)?\p{L}+(?:\s+\p{L}+){0,2}\s+"
     r"\p{L}{2,}[^s\W]s\s+\p{L}+"
 )
 # What follows a plural noun in a terse request ("Healthy breakfast ideas for kids", "Key
@@ -110,11 +110,11 @@ _VERBS_IN_S = (
     r"relies|varies|differs|matters|thinks|knows|says|wants|needs|likes|loves|hates"
 )
 _TITLE = (
-    r"(?i)^\W*(?:\p{L}+\s+){0,2}\p{L}{2,}s\s+(?:for|about|of|on|to|from|between|with|and|vs|"
+    r"(?i)^\W*(?:\p{L}+\s+){0,3}\p{L}{2,}s\s+(?:for|about|of|on|to|from|between|with|and|vs|"
     r"versus|among|across|under|like|in|that|when|you|i|we|to)\b"
 )
 _VERB_BEFORE_PREPOSITION = (
-    r"(?i)^\W*(?:\p{L}+\s+){0,2}(?:" + _VERBS_IN_S + r")\s+(?:for|about|of|on|to|from|between|"
+    r"(?i)^\W*(?:\p{L}+\s+){0,3}(?:" + _VERBS_IN_S + r")\s+(?:for|about|of|on|to|from|between|"
     r"with|among|across|under|like|in|at|into|through)\b"
 )
 # An exclamation or a sigh opens no request: "Ah, the smell of fresh bread in the morning."
@@ -442,7 +442,7 @@ _WORKED_ON = (
     r"story|article|review|code|function|script|program|snippet|bug|error|equation|problem|"
     r"question|joke|list|table|document|file|draft|report|speech|quote|verse|recipe|sequence|"
     r"option|choice|statement|headline|abstract|r[eé]sum[eé]|cv|tweet|post|comment|answer|note|"
-    r"transcript|lyric|line|excerpt|summary)s?"
+    r"transcript|lyric|line|excerpt|summary|query|queries|formula|measurement)s?"
 )
 # A turn that hands over material ("Here's the error message I keep getting: OSError: ...")
 # asks for help with it.
@@ -464,7 +464,9 @@ _POINTERS = (
     r"(?i)\b(?:this|these|the following|following|the attached|the given|the provided|"
     r"the above)\s+(?:\p{L}+\s+){0,2}?" + _WORKED_ON + r"\b",
     r"(?i)\b" + _WORKS_ON + r"\s+(?:my|our)\s+(?:\p{L}+\s+)?" + _WORKED_ON + r"\b",
-    r"(?i)\bthe\s+(?:\p{L}+\s+)?" + _WORKED_ON + r"\s+(?:below|above|that follows|i (?:wrote|"
+    r"(?i)\b(?:the|my|our)\s+(?:\p{L}+\s+)?"
+    + _WORKED_ON
+    + r"\s+(?:below|above|that follows|i (?:wrote|"
     r"sent|attached|pasted|shared|gave you|made|typed|drafted))\b",
     # ("Here's my question, what is ...?" asks it.)
     r"(?i)\b(?:here(?:'s| is| are)|below (?:is|are)|attached (?:is|are))\s+(?:my|our|the)\s+"
@@ -502,7 +504,8 @@ _HERE_IS_MINE = [f"here{verb} {whose}" for verb in ("'s", " is", " are") for who
 _TASK_ON_THE_FOLLOWING = (
     r"(?i)\b(?:rate|grade|rank|score|review|check|translate|summari[sz]e|rewrite|proofread|"
     r"classify|evaluate|critique|improve|fix|correct|edit|answer|solve|explain|analy[sz]e|"
-    r"paraphrase|shorten|simplify|sort|categori[sz]e) the following\b"
+    r"paraphrase|shorten|simplify|sort|categori[sz]e|convert|format|reformat|calculate|"
+    r"compare|match|count) the following\b"
 )
 # ... and a short request (12 words at most) that ends on "the speech", "the poem".
 _THE_MATERIAL_AT_END = (
@@ -539,11 +542,12 @@ MATERIAL_GIVEN = (
 # another one:", "One more thing:". Any turn: nothing follows in it.
 _ANNOUNCED_ONLY = (
     r"(?i)(?:\b(?:question|questions|one|thing|it|this|these|following|task|them|here(?:'s| is|"
-    r"| are)?|below)|\b" + _WORKED_ON + r")\s*:\s*\z"
+    r"| are)?|below)|\b" + _WORKED_ON + r")(?:\s+for me)?\s*:\s*\z"
     # ... or whose last sentence says it gives something, whatever it names: "Why does my
     # script crash? Here's the traceback:", "Here's my next question for the quiz practice:".
     r"|(?:^|[.!?]\s+)(?:(?:ok(?:ay)?|so|and|now|right)[,!]?\s+)?(?:here(?:'s| is| are| "
-    r"comes| it is| they are)|below (?:is|are)|(?:this|these) (?:is|are) (?:my|the))\b"
+    r"comes| it is| they are| you go| you are)|below (?:is|are)|(?:this|these) (?:is|are) "
+    r"(?:my|the))\b"
     r"[^.!?:\n]{0,80}:\s*\z"
 )
 # An opening that only says a question is coming ("I have a question about the Cold War.",
@@ -653,18 +657,41 @@ class EmptyQuestion(DefectRule):
                 maybe_pointed.filter(words_in < 40).filter(pointed).drop("_prose"),
             ]
         )
+
         # Read only on the few rows with an empty request: a short answer that asks for the
         # thing ("What would you like to know?", "Sure, paste it in.").
-        asked_back = rows.filter(pl.col("row_id").is_in(found["row_id"].implode())).filter(
-            (reply.str.count_matches(r"\S+") <= 40)
-            & (
+        def asks_back(reply: pl.Expr) -> pl.Expr:
+            return (reply.str.count_matches(r"\S+") <= 40) & (
                 (reply.str.ends_with("?") & reply.str.contains(_ASKS_FOR))
                 | reply.str.contains(_PASTE_IT)
             )
+
+        asked_back = rows.filter(pl.col("row_id").is_in(found["row_id"].implode())).filter(
+            asks_back(reply)
         )["row_id"]
+        # The first answer answers the opening only: a later turn that announces material and
+        # stops ("Here it is:", "Answer these three questions for me:") is asked back by the
+        # answer after it, whatever the first one asked for ("Sure, go ahead and paste it.").
+        later = found.filter(~opening)
+        if later.height:
+            after = (
+                later.select("row_id", "text")
+                .join(rows.select("row_id", pl.col("text").alias("_transcript")), on="row_id")
+                .with_columns(
+                    pl.col("_transcript")
+                    .str.split(pl.col("text"))
+                    .list.get(1, null_on_oob=True)
+                    .str.extract(r"^\s*assistant: ([^\n]*)", 1)
+                    .str.strip_chars()
+                    .alias("_reply")
+                )
+                .filter(asks_back(pl.col("_reply")).fill_null(False))
+            )
+            later = later.join(after.select("row_id", "text"), on=["row_id", "text"], how="anti")
         found = pl.concat(
             [
-                found.filter(~pl.col("row_id").is_in(asked_back.implode())),
+                found.filter(opening & ~pl.col("row_id").is_in(asked_back.implode())),
+                later,
                 _forward_unanswered(user_turns, rows),
             ]
         )

@@ -30,7 +30,8 @@ _HELPER_SPEAK = (
     # A helper's or an agent's greeting or sign-off: "What seems to be the problem?", "Glad I
     # could help!", "Thank you for contacting support! Your ticket number is 55102", "we'll
     # email you an update".
-    r"glad (?:i|we) could help\b|thank(?:s| you) for (?:contacting|reaching out to) (?:us|support|"
+    r"glad (?:i|we) could help\b|(?:happy|glad) to help!|let me know if you(?:'d| would) like "
+    r"(?:some |a few |any |more )?(?:tips|ideas|examples|suggestions|advice|recommendations)\b|thank(?:s| you) for (?:contacting|reaching out to) (?:us|support|"
     r"our)\b|your (?:ticket|case|claim|reference|order) (?:number |reference |id )?is\b|(?:i|we)"
     r"(?:'ll| will) (?:email|call|contact|text) you (?:back|an update|within|shortly)\b|if you "
     r"have any (?:more|other|further) questions\b|what seems to be the (?:problem|issue|trouble)\b|"
@@ -103,6 +104,16 @@ USER_SPEAK_PARTS = (
     r"^\s*(?:thanks|thank you)(?: so much| very much| a lot)?,? for (?:your|the) "
     r"(?:help|explanation|answer|advice|information|tips)\b",
     r"^\s*(?:can|could) you (?:please )?(?:help|explain|tell|show) me\b",
+    # The asker's relief or lingering doubt after an explanation: "Oh thanks, that really
+    # clears it up for me!", "That makes a lot of sense, thank you!", "Thanks so much for
+    # explaining all this earlier!"
+    r"^\s*(?:(?:oh|ah|ok|okay|wow)[,!]?\s+)?(?:thanks|thank you)(?: so much| very much| a lot)?"
+    r"[,!.]?\s+(?:that|this|it) (?:really |totally |finally )?(?:clears|cleared) (?:it|things|"
+    r"that|this) up\b",
+    r"^\s*(?:that|this|it) (?:really |totally )?(?:makes|made) (?:a lot of |so much |total |"
+    r"perfect )?sense,? thank(?:s| you)\b",
+    r"^\s*(?:thanks|thank you)(?: so much| very much| a lot)? for explaining (?:all )?(?:this|"
+    r"that|it)\b",
     r"^\s*i (?:have|had) a question\b",
     r"\bwhat should i do\?",
     r"\bi(?:'m| am) having (?:trouble|problems|issues|difficulty|a problem)\b",
@@ -150,6 +161,57 @@ ROLE_PLAY = (
     r"i(?:'ll| will) (?:be|play) (?:the|a|your)|act as (?:the|a|my)|play the (?:role|part) of|"
     r"you be the|let's practi[cs]e)\b"
 )
+
+
+# A request written in the assistant's voice: an instruction (a preference pair's prompt)
+# that opens, after at most a greeting and one sentence, by introducing itself as the
+# other's helper or offering its help ("As your assistant, I'd be glad to help you plan ...",
+# "Hello! I'm your friendly assistant. How can I help you today?", "Thanks for reaching out!
+# I can help you ..."). Quoted words are read out first (a greeting the user quotes).
+INSTRUCTION_AS_ASSISTANT = (
+    r"(?i)^[^A-Za-z]{0,3}(?:(?:hi|hello|hey|welcome|greetings)(?: there)?[!,.]?[ \t\n]+)?"
+    r"(?:[^.!?\n]{0,60}[.!][ \t\n]+)?(?:as your (?:[A-Za-z-]+ ){0,3}assistant(?-u:\b)|i(?:'m| am) your "
+    r"(?:[A-Za-z-]+ ){0,3}(?:assistant|chatbot|bot|ai)(?-u:\b)|i(?:'d| would) be (?:happy|glad|"
+    r"delighted) to (?:help|assist)(?: you(?-u:\b)|[!.,])|i(?:'m| am) (?:here|happy|glad) to "
+    r"(?:help|assist)(?: you(?-u:\b)|[!.,])|(?:happy|glad) to help[!.]|thank(?:s| you) for "
+    r"(?:reaching out|contacting us|getting in touch)(?-u:\b)|i can help you (?:with|to|sort|"
+    r"find|plan|choose|prepare|get)(?-u:\b)|how (?:can|may) i (?:help|assist) you(?-u:\b)|what "
+    r"can i (?:help|assist) you with(?-u:\b))"
+)
+# Words every match of it holds, found at once: only instructions with one are searched.
+_ASSISTANT_VOICE_WORDS = [
+    *("assistant", "i'm your", "i am your", "to help", "to assist", "help you", "assist you"),
+    *("reaching out", "contacting us", "getting in touch"),
+]
+# ... unless the request asks for those words: a greeting written, translated, repeated,
+# replied to or judged, or a role the user sets up.
+_ASKS_FOR_THE_WORDS = (
+    r"(?i)(?-u:\b)(?:write|draft|translate|rewrite|rephrase|repeat|reply|respond|proofread|"
+    r"greeting|script|message|email|say|quote|role-?play|pretend|act as|you(?:'re| are) my)"
+    r"(?-u:\b)"
+)
+
+
+@dataclass(frozen=True)
+class _InstructionAsAssistant(SpanRule):
+    """`RoleFlip`'s request in the assistant's voice (not a step of its own: `RoleFlip.flag`
+    reads it on instruction and preference rows)."""
+
+    fields: ClassVar = ("instruction",)
+    kinds: ClassVar = ("instruction", "preference")
+    unquote: ClassVar[bool] = True
+    pattern: ClassVar[str] = INSTRUCTION_AS_ASSISTANT
+    name: str = "role_flip"
+
+    def candidates(self, text: pl.Expr) -> pl.Expr:
+        # The row's text starts with its instruction, and the pattern holds at its start: one
+        # anchored search a row.
+        return text.str.contains(INSTRUCTION_AS_ASSISTANT)
+
+    def exempt(self) -> pl.Expr:
+        return pl.col("prompt").str.contains(_ASKS_FOR_THE_WORDS) | pl.col("prompt").str.contains(
+            ROLE_PLAY
+        )
 
 
 @dataclass(frozen=True)
@@ -276,3 +338,17 @@ class RoleFlip(SpanRule):
             ignore_nulls=True,
         )
         return ~wrong_voice | setup.str.contains(ROLE_PLAY) | pl.col("_staged").fill_null(False)
+
+    def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
+        found = super().flag(rows)
+        # A request in the assistant's voice: its words (one literal pass), then its anchored
+        # pattern, on the instruction column (the row's joined text is built only for the
+        # few rows it finds).
+        request = pl.col("instruction").fill_null("")
+        voiced = rows.filter(
+            pl.col("kind").is_in(_InstructionAsAssistant.kinds)
+            & request.str.contains_any(_ASSISTANT_VOICE_WORDS, ascii_case_insensitive=True)
+        ).filter(request.str.contains(INSTRUCTION_AS_ASSISTANT))
+        if voiced.is_empty():
+            return found
+        return pl.concat([found, _InstructionAsAssistant().flag(voiced)])
