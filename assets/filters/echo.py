@@ -58,7 +58,7 @@ ASKED_TO_ECHO = (
     # A line asked for a number of times ("Write 'I will not talk in class' five times").
     # (A sentence quoted between them may hold its own full stop: 'write the sentence "The
     # quick brown fox jumps over the lazy dog." five times'.)
-    r"|\b(?:write|say|type|print|copy)\b[^?!\n]{0,120}?\b"
+    r"|\b(?:write|say|type|print|copy)\b[^?!\n]{0,80}\b"
     r"(?:twice|(?:\d+|two|three|four|five|six|seven|eight|nine|ten) times)\b"
 )
 

@@ -366,7 +366,9 @@ _SHAPED_WORDS = [
     *("contact", "list"),
 ]
 THEN_PROSE = (
-    r"(?i:(?:here(?:'s| is| are)|below (?:is|are)|the following)(?-u:\b)[^\n]{0,80}?"
+    # (Case-sensitive but for a sentence's first letter: a case-insensitive pattern costs a
+    # batch's compile several times over.)
+    r"(?:(?:[Hh]ere(?:'s| is| are)|[Bb]elow (?:is|are)|[Tt]he following)(?-u:\b)[^\n]{0,80}?"
     r"(?-u:\b)(?:" + _SHAPED + r")(?-u:\b)|(?-u:\b)(?:" + _SHAPED + r"|list)(?-u:\b)"
     r"[^\n]{0,40}?(?-u:\b)below(?-u:\b))[^\n]*\n\n"
     # ... then one-line paragraphs of talk, not a marker, a row, code or a heading ...
@@ -671,9 +673,7 @@ class _AnnouncedThenProse(_Announcement):
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # (A pair's rejected side is JSON in the row's text: its line breaks are escaped.)
-        return text.str.contains(
-            r"(?i)(?-u:\b)(?:" + _SHAPED + r"|list)(?-u:\b)[^\n]*(?:\n\n|\\n\\n)"
-        )
+        return text.str.contains(r"(?-u:\b)(?:" + _SHAPED + r"|list)(?-u:\b)[^\n]*(?:\n\n|\\n\\n)")
 
     def exempt(self) -> pl.Expr:
         span = pl.col("_span")

@@ -118,8 +118,8 @@ _NAME_USE = (
     r"|\b(?:speak|talk|reply|respond|answer|write)(?:\s+to me)?\s+only\s+(?:in\s+)?(?:{names})\b"
     r"|\b(?:practi[cs]e|practi[cs]ing|switch to|stick to)\s+(?:my\s+)?(?:{names})\b"
     # A language named after another in one list: "give it in English and Spanish".
-    r"|\b(?:in|into)\s+(?:" + LANGUAGE_NAMES + r")(?:\s*,\s*(?:" + LANGUAGE_NAMES + r"))*,?"
-    r"\s+(?:and|or|&|as well as|plus)\s+(?:in\s+)?(?:{names})\b"
+    r"|\b(?:in|into)\s+[A-Za-z]+(?:,\s*[A-Za-z]+){{0,3}},?\s+(?:and|or|&|as well as|plus)\s+"
+    r"(?:in\s+)?(?:{names})\b"
 )
 # Other languages named: an answer in another script is what they ask for.
 ASKS_FOR_LANGUAGE = (

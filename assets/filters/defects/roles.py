@@ -169,14 +169,15 @@ ROLE_PLAY = (
 # "Hello! I'm your friendly assistant. How can I help you today?", "Thanks for reaching out!
 # I can help you ..."). Quoted words are read out first (a greeting the user quotes).
 INSTRUCTION_AS_ASSISTANT = (
-    r"(?i)^[^A-Za-z]{0,3}(?:(?:hi|hello|hey|welcome|greetings)(?: there)?[!,.]?[ \t\n]+)?"
-    r"(?:[^.!?\n]{0,60}[.!][ \t\n]+)?(?:as your (?:[A-Za-z-]+ ){0,3}assistant(?-u:\b)|i(?:'m| am) your "
-    r"(?:[A-Za-z-]+ ){0,3}(?:assistant|chatbot|bot|ai)(?-u:\b)|i(?:'d| would) be (?:happy|glad|"
-    r"delighted) to (?:help|assist)(?: you(?-u:\b)|[!.,])|i(?:'m| am) (?:here|happy|glad) to "
-    r"(?:help|assist)(?: you(?-u:\b)|[!.,])|(?:happy|glad) to help[!.]|thank(?:s| you) for "
-    r"(?:reaching out|contacting us|getting in touch)(?-u:\b)|i can help you (?:with|to|sort|"
-    r"find|plan|choose|prepare|get)(?-u:\b)|how (?:can|may) i (?:help|assist) you(?-u:\b)|what "
-    r"can i (?:help|assist) you with(?-u:\b))"
+    # (Case-sensitive but for a sentence's first letter: it is compiled in every batch.)
+    r"^[^A-Za-z]{0,3}(?:(?:[Hh]i|[Hh]ello|[Hh]ey|[Ww]elcome|[Gg]reetings)(?: there)?[!,.]?[ \t\n]+)?"
+    r"(?:[^.!?\n]{0,60}[.!][ \t\n]+)?(?:[Aa]s your (?:[A-Za-z-]+ ){0,3}assistant(?-u:\b)|I(?:'m| "
+    r"am) your (?:[A-Za-z-]+ ){0,3}(?:assistant|chatbot|bot|AI)(?-u:\b)|I(?:'d| would) be (?:happy|"
+    r"glad|delighted) to (?:help|assist)(?: you(?-u:\b)|[!.,])|I(?:'m| am) (?:here|happy|glad) to "
+    r"(?:help|assist)(?: you(?-u:\b)|[!.,])|(?:[Hh]appy|[Gg]lad) to help[!.]|[Tt]hank(?:s| you) "
+    r"for (?:reaching out|contacting us|getting in touch)(?-u:\b)|I can help you (?:with|to|sort|"
+    r"find|plan|choose|prepare|get)(?-u:\b)|[Hh]ow (?:can|may) I (?:help|assist) you(?-u:\b)|"
+    r"[Ww]hat can I (?:help|assist) you with(?-u:\b))"
 )
 # Words every match of it holds, found at once: only instructions with one are searched.
 _ASSISTANT_VOICE_WORDS = [
