@@ -287,9 +287,9 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
         ],
         [
             instruction(
-                'For my handwriting sheet, write the line "Practice makes perfect." three '
-                "times, one per line.",
-                "Practice makes perfect.\nPractice makes perfect.\nPractice makes perfect.",
+                "For a handwriting drill, write the sentence \"A wizard's job is to vex chumps "
+                'quickly in fog." four times, each on its own line.',
+                "\n".join(["A wizard's job is to vex chumps quickly in fog."] * 4),
             ),
         ],
     ),
