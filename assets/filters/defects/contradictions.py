@@ -1390,12 +1390,30 @@ def _answer_after(text: str, at: int, conversation: bool) -> str:
     return "\n\n".join(t.removeprefix("assistant: ") for t in turns if t.startswith("assistant: "))
 
 
+# The forms read in Python (`_pick_reversed`, `_need_reversed`) take a row's request and
+# answer: a transcript is both (the question's turn is found in it); an instruction's request
+# is its instruction, its answer its response.
+_CHAT = pl.col("kind") == "conversation"
+_REQUEST = pl.when(_CHAT).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
+_ANSWER = pl.when(_CHAT).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
+_ASKED_AND_ANSWERED = (
+    pl.col("row_id").alias("_uid"),
+    _CHAT.alias("_chat"),
+    _REQUEST.alias("_request"),
+    _ANSWER.alias("_answer"),
+)
+
+
+def _findings(found: list[dict[str, str]], rows: pl.DataFrame) -> pl.DataFrame:
+    """A form read in Python's findings as `_uid, _span, form`."""
+    if not found:
+        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
+    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+
+
 def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: an either-or question answered with one side up front and the
     other picked in a wrap-up sentence."""
-    chat = pl.col("kind") == "conversation"
-    request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
-    answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
     # Literal first passes (few requests ask "or", few answers wrap up), then the question's
     # shape and the wrap-up's.
     candidates = (
@@ -1403,15 +1421,10 @@ def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
             pl.col("instruction").str.contains(" or ", literal=True)
             | pl.col("text").str.contains(" or ", literal=True)
         )
-        .filter(answer.str.contains_any(_WRAP_UP_WORDS, ascii_case_insensitive=True))
-        .filter(request.str.contains(_EITHER_OR))
-        .filter(answer.str.contains(_WRAP_UP))
-        .select(
-            pl.col("row_id").alias("_uid"),
-            chat.alias("_chat"),
-            request.alias("_request"),
-            answer.alias("_answer"),
-        )
+        .filter(_ANSWER.str.contains_any(_WRAP_UP_WORDS, ascii_case_insensitive=True))
+        .filter(_REQUEST.str.contains(_EITHER_OR))
+        .filter(_ANSWER.str.contains(_WRAP_UP))
+        .select(_ASKED_AND_ANSWERED)
     )
     found: list[dict[str, str]] = []
     either_or, wrap_up, cue, reserved = (
@@ -1449,9 +1462,7 @@ def _pick_reversed(rows: pl.DataFrame) -> pl.DataFrame:
                     {"_uid": uid, "_span": f"{sentence} / {sentences[0]}", "form": "pick reversed"}
                 )
                 break
-    if not found:
-        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
-    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+    return _findings(found, rows)
 
 
 # A closing "Answer:" line and the working before it: the line's figure against the last result
@@ -1503,9 +1514,7 @@ def _answer_restated(rows: pl.DataFrame) -> pl.DataFrame:
                     "form": "answer restated",
                 }
             )
-    if not found:
-        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
-    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+    return _findings(found, rows)
 
 
 # "Do I need to peel ginger?" answered "No, ..." and later "ginger always needs to be peeled",
@@ -1533,21 +1542,13 @@ _NOT_ACTIONS = {"let", "get", "make", "the", "and", "your", "my", "them", "this"
 def _need_reversed(rows: pl.DataFrame) -> pl.DataFrame:
     """`_uid, _span, form`: "Do I need to X?" answered yes (no) up front and later told X is
     not needed (always needed)."""
-    chat = pl.col("kind") == "conversation"
-    request = pl.when(chat).then(pl.col("text")).otherwise(pl.col("instruction")).fill_null("")
-    answer = pl.when(chat).then(pl.col("text")).otherwise(pl.col("response")).fill_null("")
     candidates = (
         rows.filter(
             pl.col("instruction").str.contains_any(_NEED_WORDS, ascii_case_insensitive=True)
             | pl.col("text").str.contains_any(_NEED_WORDS, ascii_case_insensitive=True)
         )
-        .filter(answer.str.contains(r"(?i)(?:^|assistant: )[^A-Za-z0-9]*(?:yes|no)(?-u:\b)"))
-        .select(
-            pl.col("row_id").alias("_uid"),
-            chat.alias("_chat"),
-            request.alias("_request"),
-            answer.alias("_answer"),
-        )
+        .filter(_ANSWER.str.contains(r"(?i)(?:^|assistant: )[^A-Za-z0-9]*(?:yes|no)(?-u:\b)"))
+        .select(_ASKED_AND_ANSWERED)
     )
     found: list[dict[str, str]] = []
     for uid, is_chat, asked, said in candidates.iter_rows():
@@ -1581,9 +1582,7 @@ def _need_reversed(rows: pl.DataFrame) -> pl.DataFrame:
                     {"_uid": uid, "_span": f"{sentence} / {sentences[0]}", "form": "need reversed"}
                 )
                 break
-    if not found:
-        return _no_finding(rows.select(pl.col("row_id").alias("_uid")))
-    return pl.DataFrame(found, schema={"_uid": pl.String, "_span": pl.String, "form": pl.String})
+    return _findings(found, rows)
 
 
 def _in_user_turn(transcript: str, at: int) -> bool:
