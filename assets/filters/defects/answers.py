@@ -488,6 +488,15 @@ _CODE_NAMED = r"(?i)\b(?:" + _CODE_KINDS + r"|pattern|expression|one-liner)\b"
 _HAS_CODE = r"[`{}\[\]=;<>|\\$^]|\w\(|\b[a-z_]+\.[a-z_]+\b|\s--?[a-z][a-z-]*\s"
 
 
+def _answer_holds(words: list[str], *, any_case: bool = False) -> pl.Expr:
+    """Whether a row's answer columns (a pair's rejected side is in `attributes`) hold one of
+    `words`: the literal pass before a form of `AnnouncedMissing` searches its pattern."""
+    return pl.any_horizontal(
+        pl.col(c).fill_null("").str.contains_any(words, ascii_case_insensitive=any_case)
+        for c in ("response", "text", "attributes")
+    )
+
+
 @dataclass(frozen=True)
 class _Announcement(SpanRule):
     """What every form of `AnnouncedMissing` reads and excuses: the answer fields and turns,
@@ -540,15 +549,7 @@ class AnnouncedMissing(_Announcement):
         found = pl.concat([found, _AnnouncedMidParagraph().flag(rest)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         # ... and the sign-off form on the few rows that point at something at all.
-        pointing = pl.any_horizontal(
-            [
-                pl.col(c)
-                .fill_null("")
-                .str.contains_any(_ANNOUNCING_WORDS, ascii_case_insensitive=True)
-                for c in ("response", "text", "attributes")
-            ]
-        )
-        pointed = rest.filter(pointing)
+        pointed = rest.filter(_answer_holds(_ANNOUNCING_WORDS, any_case=True))
         found = pl.concat([found, _AnnouncedThenSignOff().flag(pointed)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
         # ... and the talk-after-colon form on the few of those whose answer has its shape
@@ -563,20 +564,8 @@ class AnnouncedMissing(_Announcement):
         # ... and the shaped-thing-then-talk form on the few of those with a paragraph break.
         prose_after = (
             rest.join(pointed.select("row_id"), on="row_id", how="semi")
-            .filter(
-                pl.any_horizontal(
-                    pl.col(c)
-                    .fill_null("")
-                    .str.contains_any(_SHAPED_WORDS, ascii_case_insensitive=True)
-                    for c in ("response", "text", "attributes")
-                )
-            )
-            .filter(
-                pl.any_horizontal(
-                    pl.col(c).fill_null("").str.contains_any(["\n\n", "\\n\\n"])
-                    for c in ("response", "text", "attributes")
-                )
-            )
+            .filter(_answer_holds(_SHAPED_WORDS, any_case=True))
+            .filter(_answer_holds(["\n\n", "\\n\\n"]))
         )
         found = pl.concat([found, _AnnouncedThenProse().flag(prose_after)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
