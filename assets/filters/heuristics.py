@@ -334,31 +334,23 @@ class Refusal(RowFilter):
                 response=response.str.slice(0, 200),
             ),
         )
-        # An apology of sympathy that opens an answer ("I'm sorry to hear that. Could you
-        # ...?") matches an apology pattern and refuses nothing, unless the answer then
-        # declines or says what it cannot do (read on the flagged rows only).
+        # Two answers that match an apology pattern and refuse nothing, unless the answer
+        # declines or says what it cannot do (read on the flagged rows only): an apology of
+        # sympathy that opens it ("I'm sorry to hear that. Could you ...?"), and what the
+        # assistant is, told to a question about it ("Are AI chatbots like you able to use a
+        # screen reader?" "As an AI assistant, I don't use one myself ...").
         if flagged.height:
-            sympathetic = (
+            undeclined = (
                 rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode()))
                 .join(turns, on="row_id", how="left")
-                .filter(
-                    pl.col("_refusal").is_null()
-                    & response.str.contains(_SYMPATHY)
-                    & ~response.str.contains(_DECLINES)
-                )["row_id"]
+                .filter(pl.col("_refusal").is_null() & ~response.str.contains(_DECLINES))
             )
-            flagged = flagged.filter(~pl.col("row_id").is_in(sympathetic.implode()))
-        # A question about the assistant itself ("Are AI chatbots like you able to use a
-        # screen reader?") is answered by what it is ("As an AI assistant, I don't use one
-        # myself ..."), unless the answer declines the task (read on the flagged rows only).
-        if flagged.height:
-            about_itself = (
-                requests(rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode())))
-                .filter(pl.col("request").str.contains(ASKS_WHAT_THE_ASSISTANT_IS))
-                .join(rows.join(turns, on="row_id", how="left"), on="row_id")
-                .filter(pl.col("_refusal").is_null() & ~response.str.contains(_DECLINES))["row_id"]
-            )
-            flagged = flagged.filter(~pl.col("row_id").is_in(about_itself.implode()))
+            sympathetic = undeclined.filter(response.str.contains(_SYMPATHY))["row_id"]
+            about_itself = requests(undeclined).filter(
+                pl.col("request").str.contains(ASKS_WHAT_THE_ASSISTANT_IS)
+            )["row_id"]
+            answered = pl.concat([sympathetic, about_itself])
+            flagged = flagged.filter(~pl.col("row_id").is_in(answered.implode()))
         # A phishing email or a way into another's account is a request to refuse.
         flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
         # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's
