@@ -1352,9 +1352,14 @@ _RESERVED = (
     r"(?i)(?-u:\b)(?:if|unless|when|whenever|only|except|otherwise|but|though|although|"
     r"however|depends|both|either|neither|too)(?-u:\b)"
 )
-# An option named after these is the one not picked ("before you run, never after").
-_PASSED_OVER = re.compile(
-    r"(?:\bnot|\bnever|\brather than|\binstead of|\bover|\bthan|\bavoid|\bskip)\W+(?:\w+\W+){0,2}$"
+# An option named after these is the one not picked ("before you run, never after"): one of
+# them, then at most two words, right before the option. Read backwards: matched at the start
+# of the text before the option, reversed, a search costs the few words it spans, not the
+# whole text before it (an answer that names an option thousands of times, each passed over,
+# took seconds, quadratic in its length). test_defect_cost_forms checks it against the
+# forward pattern at every position.
+PASSED_OVER_BEFORE = re.compile(
+    r"(?:\W+\w+){0,2}\W+(?:ton|reven|naht rehtar|fo daetsni|revo|naht|diova|piks)\b"
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
@@ -1375,8 +1380,9 @@ def _stem(word: str) -> str:
 def _named_at(stem: str, sentence: str) -> int | None:
     """Where `sentence` first names the option `stem`, not passed over; None if it never
     does."""
+    backwards = sentence[::-1]
     for found in re.finditer(r"(?<![a-z])" + re.escape(stem), sentence):
-        if not _PASSED_OVER.search(sentence[: found.start()]):
+        if not PASSED_OVER_BEFORE.match(backwards, len(sentence) - found.start()):
             return found.start()
     return None
 

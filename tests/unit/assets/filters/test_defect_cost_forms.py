@@ -91,3 +91,33 @@ def test_unfolded_keeps_what_is_no_letter_class() -> None:
     )
     with pytest.raises(ValueError):
         _unfolded(r"\p{L}+")
+
+
+# An option passed over, read forwards on the whole text before it (the form it replaces).
+_PASSED_OVER = re.compile(
+    r"(?:\bnot|\bnever|\brather than|\binstead of|\bover|\bthan|\bavoid|\bskip)\W+(?:\w+\W+){0,2}$"
+)
+
+
+def test_passed_over_read_backwards_is_the_forward_search_at_every_position() -> None:
+    texts = [
+        *(t for t in defect_rows()["response"].drop_nulls().to_list() if t),
+        "rather than  --  lease, buy; never ever lease. Not   buy!\tinstead of, really, it",
+        "I'd go with the Roth rather than the traditional one, not a 401(k), skip it.",
+        "über nicht, not über-fast ... than than than, avoid: x",
+        "notlease cannot lease overly lease than-lease (skip) (lease)",
+    ]
+    for text in texts:
+        backwards = text[::-1]
+        for at in range(len(text) + 1):
+            forward = _PASSED_OVER.search(text[:at]) is not None
+            backward = contradictions.PASSED_OVER_BEFORE.match(backwards, len(text) - at)
+            assert forward == (backward is not None), (text[:at][-60:], at)
+
+
+def test_an_option_passed_over_thousands_of_times_is_read_once_each():
+    # A looping answer ("not buy not buy ...", 64 KB): each "buy" is passed over, and each was
+    # read against the whole text before it; now against the few words before it.
+    sentence = "in short, " + "not buy " * 8_000 + "so in the end leasing is the better deal."
+    assert contradictions._named_at("buy", sentence) is None
+    assert contradictions._named_at("leas", sentence) == sentence.index("leasing")
