@@ -357,13 +357,15 @@ _TALK_CANDIDATE = (
 # Steps, rows, lines or code given would break the talk into lines, markers or symbols.
 _SHAPED = (
     r"steps|instructions|what to do|how to|tables?|charts?|formulas?|quer(?:y|ies)|code|script|"
-    r"commands?|haiku|poem|limerick|schedule|timetable|contacts|contact list"
+    r"commands?|haiku|poem|limerick|schedule|timetable|contacts|contact list|"
+    # A worked example is lines of figures too: "The calculation below uses $1,000 at 5%."
+    r"calculations?|worked example"
 )
 # The words of `_SHAPED` (and "list"), found at once: only answers with one are searched.
 _SHAPED_WORDS = [
     *("step", "instruction", "what to do", "how to", "table", "chart", "formula", "quer"),
     *("code", "script", "command", "haiku", "poem", "limerick", "schedule", "timetable"),
-    *("contact", "list"),
+    *("contact", "list", "calculation", "worked example"),
 ]
 THEN_PROSE = (
     # (Case-sensitive but for a sentence's first letter: a case-insensitive pattern costs a
@@ -859,6 +861,18 @@ _VAGUE_REQUEST = r"(?i)\b(?:this|it|these|those|them|the other|the usual)\b"
 _UNSPECIFIED_ORDER = (
     r"(?i)\b(?:order|book|buy|reserve|rent|get)\s+(?:a|an|some|one)\s+\p{L}+\s*[.!]?\s*$"
 )
+# The user's own goal told, nothing asked of the assistant ("I want to learn an instrument
+# this year.", "We're hoping to start running."): what it takes is theirs to say, so asking
+# back ("What kind of music do you enjoy?") is the right first answer. ("I want to learn
+# how to ..." and "I want to know ..." ask for the how.)
+_OWN_GOAL = (
+    r"(?i)^\W*(?:i|we)(?:'m| am|'re| are)?\s+(?:want|plan|planning|hope|hoping|intend|"
+    r"would like|'d like|thinking of|thinking about|going)\s+(?:to\s+)?(?:learn|start|"
+    r"take up|get into|pick up|begin|try|become|get better at|improve)(?-u:\b)[^?.!\n]*[.!]?\s*$"
+)
+_GOAL_ASKS_HOW = (
+    r"(?i)(?-u:\b)(?:learn|start|try)\s+(?:how|what|why|when|where|which|about)(?-u:\b)"
+)
 
 
 @dataclass(frozen=True)
@@ -895,6 +909,8 @@ class NeedlessClarification(DefectRule):
             | ~(prose(request).str.contains(REQUEST) | prose(request).str.contains(ALSO_REQUEST))
             # An order with nothing but its kind ("I'd like to order a coffee."): which one?
             | request.str.contains(_UNSPECIFIED_ORDER)
+            # The user's own goal, and no task in it ("I want to learn an instrument.").
+            | (request.str.contains(_OWN_GOAL) & ~request.str.contains(_GOAL_ASKS_HOW))
             # A question announced and not asked ("Can I ask you something about dogs?").
             | request.str.contains(QUESTION_COMING)
             # A reply to a message that is not given ("Help me draft a reply to a customer."):

@@ -54,6 +54,8 @@ _TODO = re.compile(
     r"throw new NotImplementedException|"
     # A function whose one act is to say it is not written: throw/raise/panic "not implemented".
     r"(?:throw|raise|panic)\b[^\n]{0,60}?not (?:yet )?implemented|"
+    # ... or whose message is a to-do marker: `panic("todo")`, `throw new Error("TODO")`.
+    r"(?:throw|raise|panic)\b[^\n]{0,40}?[(\"'`][ \t]*(?:todo|tbd|fixme)(?:\b|!)|"
     # A comment that holds the place of the code, whoever's it is: "// implementation goes
     # here", "# logic here", "/* solution here */" (a whole comment, to its line's end).
     r"(?m:(?:#|//|/\*|--)[ \t]*(?:\w+ ){0,3}(?:code|logic|implementation|body|algorithm|"
@@ -181,9 +183,19 @@ def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: 
             and not getattr(value, "keys", None)
         )
     )
-    # The lines after the signature: a comment before the first statement is the body's.
+    # The lines after the signature: a comment before the first statement is the body's,
+    # and one after the constant that calls it a stand-in ("return 0  # placeholder").
     body = source[node.lineno : (node.end_lineno or node.lineno)]
-    return constant and any(line.lstrip().startswith("#") for line in body)
+    return constant and any(
+        line.lstrip().startswith("#") or _STAND_IN_COMMENT.search(line) for line in body
+    )
+
+
+# A comment that calls the line it ends a stand-in for the work: "# placeholder", "# stub",
+# "# dummy value", "# real logic later", "# for now".
+_STAND_IN_COMMENT = re.compile(
+    r"#[ \t]*(?:placeholder|stub|dummy|fake|temporary|temp\b|for now|until\b)|#[^\n]*\blater\b"
+)
 
 
 _STRINGS_AND_COMMENTS = re.compile(

@@ -48,6 +48,7 @@ from typing import ClassVar
 import polars as pl
 
 from assets.filters.defects.spans import DefectRule, prose
+from assets.filters.defects.table_claims import tables_against_text
 from assets.filters.defects.units import decisions, shortened, units
 
 # A letter class under `(?i)` matches the letters and U+0345 (a combining mark whose case
@@ -1720,7 +1721,11 @@ class SelfContradiction(DefectRule):
             turns = turns.with_columns(_worded().alias("_worded"))
         found = contradictions(whole)
         # An either-or pick reversed in a wrap-up reads the request and answer as written.
-        picks = pl.concat([_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows)])
+        # ... and a table that the answer's text then contradicts, in the request's measure.
+        tables = _findings(tables_against_text(rows, _REQUEST, _ANSWER), rows)
+        picks = pl.concat(
+            [_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows), tables]
+        )
         if picks.height:
             found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)
         suspects = pl.col("row_id").is_in(found["_uid"].implode())

@@ -118,6 +118,16 @@ _NOT_A_VERB = [
 ]
 # Answers of at most this many words that end in a question ask back.
 _ASKING_BACK_WORDS = 40
+# A short answer that asks for the user's material ("Of course! Paste it in and tell me which
+# role it's for.") to a request about something of theirs ("my cover letter"): it asks back in
+# an imperative, not about something else; whether it had to is `empty_question`'s and
+# `needless_clarification`'s to judge.
+_ASKS_FOR_THEIRS = (
+    r"(?i)(?:^|[.!?]\s+)(?:(?:sure|of course|certainly|yes|ok|okay|absolutely|gladly)[,!.]?\s+)?"
+    r"(?:please\s+)?(?:paste|share|send|upload|post|drop|copy)\s+(?:it|them|that|"
+    r"(?:it|them) (?:in|here|below)|(?:the|your) \p{L}+)(?-u:\b)"
+)
+_MINE = r"(?i)(?-u:\b)(?:my|our)(?-u:\b)"
 # A question about the assistant itself ("What can't you do?", "Are you able to remember
 # ...?") is answered in the first person, in words of its own.
 _ABOUT_YOU = (
@@ -452,6 +462,11 @@ class OffTopic(DefectRule):
                 # else: `needless_clarification` judges whether it had to ask.
                 & ~(
                     pl.col("_answer").str.strip_chars().str.ends_with("?")
+                    & (pl.col("_answer").str.count_matches(r"\S+") <= _ASKING_BACK_WORDS)
+                )
+                & ~(
+                    pl.col("_answer").str.contains(_ASKS_FOR_THEIRS)
+                    & pl.col("prompt").str.contains(_MINE)
                     & (pl.col("_answer").str.count_matches(r"\S+") <= _ASKING_BACK_WORDS)
                 )
                 & ~(

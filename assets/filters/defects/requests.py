@@ -430,7 +430,10 @@ _POINTED_TASK = (
     r"(?i)^\W*(?:please\s+)?(?:(?:can|could|would) you\s+)?(?:summari[sz]e|translate|fix|rewrite|"
     r"paraphrase|improve|correct|check|review|proofread|shorten|edit|analy[sz]e|explain|"
     r"simplify|debug|continue|finish|complete|rate|grade|answer|solve|respond to|reply to|"
-    r"comment on|convert|classify|format|sort|reword|mark)\s+(?:it|this|that|these|those|them|"
+    r"comment on|convert|classify|format|sort|reword|mark|"
+    # ... or orders, groups or compares things only pointed at: "Rank these from most to least
+    # expensive."
+    r"rank|arrange|alphabeti[sz]e|categori[sz]e|group|compare)\s+(?:it|this|that|these|those|them|"
     r"the (?:text|passage|code|bug|error|"
     r"sentence|paragraph|article|essay|document|problem|email|message|story|poem|function|"
     r"script|program|letter|draft|note))\b[^:\"'“‘\n]{0,60}$"
@@ -1138,6 +1141,19 @@ _OWN_PART = (
 )
 # A code block, an indented block or a table that an answer shows before it points "above".
 _SHOWN_ABOVE = r"```|(?m)^(?: {4}|\t)[^ \t\n]|(?m)^[ \t]*\|.*\|"
+# A work named before the pointer ("In Van Gogh's painting The Starry Night, ... the village
+# in the image"): the image is the named work's, which anyone can look up, not material to
+# show. The work's kind with its title or its maker's name.
+_WORK_KINDS = (
+    r"(?:painting|photograph|photo|film|movie|novel|poem|song|album|sculpture|mural|artwork|"
+    r"fresco|portrait|etching|poster|cartoon|opera|ballet)"
+)
+_NAMED_WORK_BEFORE = (
+    r"(?-u:\b)"
+    + _WORK_KINDS
+    + r"s?[ \t]+(?:[\"'“‘]|\p{Lu})|\p{Lu}\p{L}+(?:'s|’s)[ \t]+(?:famous[ \t]+|"
+    r"well-known[ \t]+|last[ \t]+|first[ \t]+)?" + _WORK_KINDS + r"(?-u:\b)"
+)
 
 # Words after "as we discussed" that place the talk elsewhere: "As I said to my boss".
 _TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|his|her|their|my)\b"
@@ -1312,9 +1328,22 @@ class UnseenReference(SpanRule):
             _SHOWN_ABOVE
         )
         asks_memory = user & pl.col("text").str.contains(_ASKS_IF_REMEMBERED)
+        work_named = (
+            pl.col("text").str.split(pl.col("_span")).list.first().str.contains(_NAMED_WORK_BEFORE)
+        )
         return (
             (
-                (own | answered | named | answer_in | earlier | continued | own_piece | shown_above)
+                (
+                    own
+                    | answered
+                    | named
+                    | answer_in
+                    | earlier
+                    | continued
+                    | own_piece
+                    | shown_above
+                    | work_named
+                )
                 & ~unlisted_pick
             )
             | (pick & listed)

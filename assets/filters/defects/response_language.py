@@ -117,6 +117,11 @@ _NAME_USE = (
     r"|\b(?:only|just|please)\s+(?:speak|talk|reply|respond|answer|write|use)(?:\s+in)?\s+(?:{names})\b"
     r"|\b(?:speak|talk|reply|respond|answer|write)(?:\s+to me)?\s+only\s+(?:in\s+)?(?:{names})\b"
     r"|\b(?:practi[cs]e|practi[cs]ing|switch to|stick to)\s+(?:my\s+)?(?:{names})\b"
+    # Someone else the text is for, who reads only that language: "My neighbour only speaks
+    # Spanish", "for my grandmother, who reads only German" (not the user: "I speak ...").
+    r"|\b(?:only|just|mostly)\s+(?:speaks|reads|understands)\s+(?:{names})\b"
+    r"|\bwho\s+(?:only\s+)?(?:speaks|reads|understands)\s+(?:only\s+)?(?:{names})\b"
+    r"|\b(?:speaks|reads|understands)\s+only\s+(?:{names})\b"
     # A language named after another in one list: "give it in English and Spanish".
     r"|\b(?:in|into)\s+[A-Za-z]+(?:,\s*[A-Za-z]+){{0,3}},?\s+(?:and|or|&|as well as|plus)\s+"
     r"(?:in\s+)?(?:{names})\b"
