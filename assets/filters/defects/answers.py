@@ -844,6 +844,12 @@ CLARIFYING = (
 )
 # An either-or question about the answer's form ("Formal or informal synonyms?").
 _EITHER_OR = r"(?i)(?:^|[.!?]\s+)(?:\p{L}+\s+){0,3}\p{L}+ or \p{L}+(?:\s+\p{L}+){0,2}\?\s*$"
+# A question that lists what the request might mean, figures and all: "Is the 15% a discount,
+# a tip or a tax?"
+_OPTIONS = (
+    r"(?i)(?:^|[.!?]\s+)(?:is|are|was|were|do|does|did|should|would|will)\s[^.?!\n]{0,60}?,\s+"
+    r"(?:(?:a|an|the)\s+)?\p{L}+(?:\s+\p{L}+)? or (?:(?:a|an|the)\s+)?\p{L}+(?:\s+\p{L}+)?\?\s*$"
+)
 _PLEASANTRY = (
     r"(?i)(?:^|(?:[.!?]\s+))(?:sure|of course|certainly|absolutely|great|okay|ok|no problem|"
     r"happy to(?: help)?|glad to(?: help)?|i can do that|i can help(?: with that)?|"
@@ -861,6 +867,8 @@ _VAGUE_REQUEST = r"(?i)\b(?:this|it|these|those|them|the other|the usual)\b"
 _UNSPECIFIED_ORDER = (
     r"(?i)\b(?:order|book|buy|reserve|rent|get)\s+(?:a|an|some|one)\s+\p{L}+\s*[.!]?\s*$"
 )
+# "... a tip or a tax? Let me know and I'll work it out for you." (after a question mark).
+_HANDED_BACK = r"(?i)\?\s+(?:just\s+)?(?:let me know|tell me)(?-u:\b)[^.?!\n]{0,80}[.!]\s*$"
 # The user's own goal told, nothing asked of the assistant ("I want to learn an instrument
 # this year.", "We're hoping to start running."): what it takes is theirs to say, so asking
 # back ("What kind of music do you enjoy?") is the right first answer. ("I want to learn
@@ -886,7 +894,9 @@ class NeedlessClarification(DefectRule):
     name: str = "needless_clarification"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        text = pl.col("text").str.strip_chars()
+        # A closing "Let me know and I'll work it out." after the question only hands the
+        # task back: the answer still ends on asking.
+        text = pl.col("text").str.strip_chars().str.replace(_HANDED_BACK, "?")
         request = pl.col("prompt")
         request_words = request.str.count_matches(r"\S+")
         # A request of generic words only ("Hi, I have a question.") names nothing to do.
@@ -901,6 +911,8 @@ class NeedlessClarification(DefectRule):
                 (request_words <= 6)
                 & request.str.contains(_VAGUE_REQUEST)
                 & (pl.col("context").str.strip_chars() == "")
+                # ("Alphabetize these: pear, apple, fig." gives what "these" points at.)
+                & ~request.str.contains(MATERIAL_GIVEN)
             )
             | (request_words <= 3)
             | (content == 0)
@@ -936,7 +948,11 @@ class NeedlessClarification(DefectRule):
             text.str.ends_with("?")
             & (text.str.count_matches(r"\S+") <= self.max_words)
             & ~text.str.contains("```")
-            & (text.str.contains(CLARIFYING) | text.str.contains(_EITHER_OR))
+            & (
+                text.str.contains(CLARIFYING)
+                | text.str.contains(_EITHER_OR)
+                | text.str.contains(_OPTIONS)
+            )
             & (statements == 0)
         )
         maybe = rows.filter(pl.col("response").str.contains("?", literal=True)).filter(
@@ -963,8 +979,9 @@ class NeedlessClarification(DefectRule):
             pl.lit(1.0),
             span=shortened(
                 pl.coalesce(
-                    pl.col("text").str.extract(CLARIFYING, 0),
-                    pl.col("text").str.extract(_EITHER_OR, 0).str.strip_chars(),
+                    text.str.extract(CLARIFYING, 0),
+                    text.str.extract(_EITHER_OR, 0).str.strip_chars(),
+                    text.str.extract(_OPTIONS, 0).str.strip_chars(),
                 )
             ),
             response=shortened(pl.col("text")),

@@ -47,6 +47,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from assets.filters.defects.asked_figure import figures_restated
 from assets.filters.defects.spans import DefectRule, prose
 from assets.filters.defects.table_claims import tables_against_text
 from assets.filters.defects.units import decisions, shortened, units
@@ -625,7 +626,9 @@ _SEQUENCE = (
     r"(?i)\b(?:another|more|less|additional|extra|again|then|next|after|before|later|until|"
     r"each|per|every|first|second|third|last|previous|earlier|now|today|currently|once|twice|"
     r"instead|when|whereas|compared|versus|vs|than|between|range|ranges|up to|total|"
-    r"average|times|or)\b"
+    r"average|times|or|"
+    # ... or by a measured extreme ("about 384,400 km ... at its closest, about 363,000 km").
+    r"closest|nearest|farthest|furthest|minimum|maximum)\b"
 )
 # Words of no content for the restated form: two clauses that differ only in these and a
 # figure say one thing with two figures.
@@ -1723,8 +1726,10 @@ class SelfContradiction(DefectRule):
         # An either-or pick reversed in a wrap-up reads the request and answer as written.
         # ... and a table that the answer's text then contradicts, in the request's measure.
         tables = _findings(tables_against_text(rows, _REQUEST, _ANSWER), rows)
+        # ... and the quantity a question asks for given a second figure.
+        figures = _findings(figures_restated(rows), rows)
         picks = pl.concat(
-            [_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows), tables]
+            [_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows), tables, figures]
         )
         if picks.height:
             found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)

@@ -298,6 +298,14 @@ _WHO_DID = re.compile(r"(?i)^\W*who (\w+) (.{3,80}?)\s*\?")
 _DONE_BY = re.compile(r"^\W*(.{3,80}?) (?:was|were) (?:first |originally )?(\w+) by\b")
 _IN_NAMED = re.compile(r"^\W*In ((?:[A-Z][\w.+-]*\s?){1,4}),")
 _TO_DO = re.compile(r"^\W*To (\w+) (\w+(?: \w+){0,4}?)(?: out of| out| off| from| on| in|,)")
+# "What's the capital of Australia?" / "The capital of New Zealand is ..."; "When was the
+# Eiffel Tower finished?" / "The Statue of Liberty was finished in 1886".
+_WHAT_OF = re.compile(
+    r"(?i)^\W*what(?:'s| is| was| are| were) the ([a-z][a-z ]{2,30}?) of (.{2,60}?)\s*\?"
+)
+_THE_OF = re.compile(r"^\W*The ([a-z][a-z ]{2,30}?) of (.{2,60}?) (?:is|was|are|were)\b")
+_WHEN_DONE = re.compile(r"(?i)^\W*when (?:was|were) (.{3,80}?) (\w+)\s*\?")
+_DONE_IN = re.compile(r"^\W*(.{3,80}?) (?:was|were) (?:first |originally |only )?(\w+) (?:in|on)\b")
 _FRAME_WORDS = {"the", "and", "for", "with", "from", "into", "your", "our", "their", "his", "her"}
 _FRAME_WORDS |= {"some", "this", "that", "its", "out", "off"}
 
@@ -314,6 +322,12 @@ def _substitution(prompt: str, text: str) -> tuple[str, str] | None:
     who, done = _WHO_DID.search(prompt), _DONE_BY.search(text)
     if who and done and who[1].lower() == done[2].lower():
         pairs.append((who[2], done[1]))
+    what, the_of = _WHAT_OF.search(prompt), _THE_OF.search(text)
+    if what and the_of and what[1].lower() == the_of[1].lower():
+        pairs.append((what[2], the_of[2]))
+    when, done_in = _WHEN_DONE.search(prompt), _DONE_IN.search(text)
+    if when and done_in and when[2].lower() == done_in[2].lower():
+        pairs.append((when[1], done_in[1]))
     place, there = _IN_NAMED.search(prompt), _IN_NAMED.search(text)
     if place and there:
         pairs.append((place[1], there[1]))
@@ -600,13 +614,28 @@ class OffTopic(DefectRule):
         was asked."""
         # Literal first passes on the answer's opening and the request's (few open so).
         opening = pl.col("text").str.strip_chars_start(" '\"“‘*")
-        asks_who = (
-            pl.col("prompt").str.strip_chars_start().str.to_lowercase().str.starts_with("who ")
-        )
+        asked = pl.col("prompt").str.strip_chars_start().str.to_lowercase()
+        asks_who = asked.str.starts_with("who ")
+        # ("What's the capital of ...?" / "The capital of ...", "When was ... finished?" / "...
+        # was finished in": the literal words of both frames first.)
+        asks_what_of = asked.str.starts_with("what") & asked.str.contains(" of ", literal=True)
+        asks_when = asked.str.starts_with("when was ") | asked.str.starts_with("when were ")
         maybe = found.filter(
             opening.str.starts_with("In ")
             | opening.str.starts_with("To ")
             | (asks_who & opening.str.slice(0, 120).str.contains(" by ", literal=True))
+            | (
+                asks_what_of
+                & opening.str.starts_with("The ")
+                & opening.str.slice(0, 60).str.contains(" of ", literal=True)
+            )
+            | (
+                asks_when
+                & (
+                    opening.str.slice(0, 120).str.contains(" was ", literal=True)
+                    | opening.str.slice(0, 120).str.contains(" were ", literal=True)
+                )
+            )
         ).filter(pl.col("text").str.count_matches(r"\S+") >= self.min_answer_words)
         empty = found.clear().with_columns(
             _x=pl.lit(None, pl.String), _y=pl.lit(None, pl.String), _how=pl.lit(None, pl.String)

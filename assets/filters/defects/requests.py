@@ -26,7 +26,7 @@ _IMPERATIVES = (
     "prove|provide|put|quote|rank|rate|read|recommend|refactor|reformat|rephrase|replace|report|"
     "restate|rewrite|say|score|select|share|shorten|show|simplify|sketch|solve|sort|specify|"
     "spell|state|suggest|summari[sz]e|support|tag|take|teach|tell|test|think|trace|transform|"
-    "translate|turn|use|validate|verify|walk|write|"
+    "translate|turn|use|validate|verify|walk|write|alphabeti[sz]e|"
     # Tasks on text the request itself holds: "Continue this story ...: The sea was grey".
     "continue|finish|extend|proofread|review|discuss|argue|persuade|convince|defend|reply|"
     "respond|recite|narrate|pretend|act|play|critique|grade|quiz|remind|advise|confirm|"
@@ -696,6 +696,7 @@ class EmptyQuestion(DefectRule):
                 found.filter(opening & ~pl.col("row_id").is_in(asked_back.implode())),
                 later,
                 _forward_unanswered(user_turns, rows),
+                _still_not_given(rows),
             ]
         )
         return decisions(
@@ -734,6 +735,53 @@ def _forward_unanswered(user_turns: pl.DataFrame, rows: pl.DataFrame) -> pl.Data
         (reply.str.ends_with("?") & reply.str.contains(_ASKS_FOR)) | reply.str.contains(_PASTE_IT)
     )
     return later.join(replies, on=["row_id", "turn"], how="left").filter(~asks_back).drop("_reply")
+
+
+# A task on material the user was asked for and never gave: "Just make the second paragraph
+# shorter.", "Now fix the typos." (a verb that works on given material, or "make it shorter").
+_TASK_ON_GIVEN = (
+    r"(?i)(?-u:\b)(?:" + _WORKS_ON + r"|make (?:it|them|the|my|this|that)\b[^.?!\n]{0,40}"
+    r"(?-u:\b)(?:shorter|longer|clearer|tighter|simpler|better|more|less)(?-u:\b))"
+)
+# What an assistant says to ask for the material: "Paste it in", "share it here".
+_ASKED_FOR_IT = ["paste", "share it", "send it", "send me", "upload", "share the", "share your"]
+
+
+def _still_not_given(rows: pl.DataFrame) -> pl.DataFrame:
+    """Later user turns that ask for work on material the assistant asked them for in the
+    turn before ("Paste it in and tell me the role.") and do not give it ("Thanks. Just make
+    the second paragraph shorter."), unless the next assistant turn asks for it again."""
+    chats = rows.filter(
+        (pl.col("kind") == "conversation")
+        & pl.col("text").str.contains_any(_ASKED_FOR_IT, ascii_case_insensitive=True)
+    )
+    if chats.is_empty():
+        return units(chats, ("messages",), ("user",))
+    turns = units(chats, ("messages",), ("user", "assistant"))
+    replies = turns.filter(pl.col("role") == "assistant").select(
+        "row_id", "turn", pl.col("text").str.strip_chars().alias("_reply")
+    )
+    asked_for = replies.filter(pl.col("_reply").str.contains(_PASTE_IT)).select(
+        "row_id", (pl.col("turn") + 1).alias("turn")
+    )
+    said = prose(pl.col("text"))
+    later = (
+        turns.filter((pl.col("role") == "user") & (pl.col("prompt") != ""))
+        .join(asked_for, on=["row_id", "turn"])
+        .filter(
+            (said.str.count_matches(r"\S+") < 25)
+            & ~pl.col("text").str.contains(MATERIAL_GIVEN)
+            & said.str.contains(_TASK_ON_GIVEN)
+        )
+    )
+    if later.is_empty():
+        return later
+    reply = pl.col("_reply").fill_null("")
+    asks_back = (reply.str.count_matches(r"\S+") <= 40) & (
+        (reply.str.ends_with("?") & reply.str.contains(_ASKS_FOR)) | reply.str.contains(_PASTE_IT)
+    )
+    after = replies.with_columns(pl.col("turn") - 1)
+    return later.join(after, on=["row_id", "turn"], how="left").filter(~asks_back).drop("_reply")
 
 
 _MATERIAL = (

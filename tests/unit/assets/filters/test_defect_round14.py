@@ -50,6 +50,17 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Can you put the three highest peaks in a table with their heights?",
                 f"Sure:\n\n{PEAKS}\n\nScafell Pike is the highest, so save it for your last day.",
             ),
+            # The quantity asked for, given a second figure.
+            instruction(
+                "How many strings does a standard violin have?",
+                "A standard violin has 4 strings, tuned G, D, A and E from the lowest. They are "
+                "usually steel or synthetic. So a violin is strung with 5 strings in all.",
+            ),
+            conversation(
+                "How far is the Moon from Earth?",
+                "The Moon is about 384,400 km from Earth. Light covers that in just over a "
+                "second. So the Moon is roughly 300,000 km from Earth.",
+            ),
         ],
         [
             instruction(
@@ -66,6 +77,16 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction(
                 "Tabulate the three highest peaks in Great Britain.",
                 f"{PEAKS}\n\nSnowdon is not the highest, but it is the most climbed.",
+            ),
+            instruction(
+                "How many strings does a standard violin have?",
+                "A standard violin has 4 strings, tuned G, D, A and E from the lowest. A viola "
+                "also has 4, and a five-string violin is sold for fiddlers who want 5 strings.",
+            ),
+            conversation(
+                "How far is the Moon from Earth?",
+                "The Moon is about 384,400 km from Earth. So at its closest, the Moon is about "
+                "363,000 km from Earth.",
             ),
         ],
     ),
@@ -123,6 +144,12 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
         [
             instruction("Rank these by how healthy they are.", "Vegetables come first."),
             instruction("Group these into fruits and vegetables.", "Apples are fruits."),
+            conversation(
+                "Could you look over my wedding speech?",
+                "Happy to! Paste it here and tell me how long you have to speak.",
+                "Great, now fix the jokes so they land better.",
+                "Here's a punchier version of your jokes: 'Sam and I met at a bus stop.'",
+            ),
         ],
         [
             instruction(
@@ -133,6 +160,19 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Group these into fruits and vegetables.",
                 "Fruits: tomato, pear. Vegetables: carrot, leek.",
                 input="tomato, carrot, pear, leek",
+            ),
+            conversation(
+                "Could you look over my wedding speech?",
+                "Happy to! Paste it here and tell me how long you have to speak.",
+                "Great, now fix the jokes so they land better: 'I met Sam at a bus stop, which "
+                "explains a lot about our timing.'",
+                "Try: 'I met Sam at a bus stop. We've been running late together ever since.'",
+            ),
+            conversation(
+                "Could you look over my wedding speech?",
+                "Happy to! Paste it here and tell me how long you have to speak.",
+                "Great, now fix the jokes so they land better.",
+                "I don't see the speech yet. Could you paste it?",
             ),
         ],
     ),
@@ -146,6 +186,14 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "I'd like to start running. Give me a three-week plan for a beginner.",
                 "How fit would you say you are right now?",
             ),
+            instruction(
+                "What is 20% of 150?",
+                "Is that 20% a discount, a markup or a tip? Let me know and I'll calculate it.",
+            ),
+            conversation(
+                "Alphabetize these names: Zoe, Adam, Maya.",
+                "Do you want them sorted from A to Z or from Z to A?",
+            ),
         ],
         [
             conversation(
@@ -155,6 +203,40 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             instruction(
                 "We're planning to learn Italian before our trip.",
                 "Lovely! What level are you starting from?",
+            ),
+            instruction(
+                "What is 20% of 150?",
+                "20% of 150 is 30. Is that for a discount or a tip? I can work out the final "
+                "price too.",
+            ),
+            conversation("Alphabetize these names: Zoe, Adam, Maya.", "Adam, Maya, Zoe."),
+        ],
+    ),
+    # Without the model: another thing in the request's own frame, the asked one never named.
+    OffTopic(max_overlap=-1.0): (
+        [
+            instruction(
+                "What's the population of Canada?",
+                "The population of Australia is about 27 million, most of it along the coasts.",
+            ),
+            instruction(
+                "When was the Golden Gate Bridge opened?",
+                "The Brooklyn Bridge was opened in 1883 after fourteen years of work.",
+            ),
+        ],
+        [
+            instruction(
+                "What's the population of Canada?",
+                "The population of Canada is about 40 million, and Australia's about 27 million.",
+            ),
+            instruction(
+                "When was the Golden Gate Bridge opened?",
+                "It was opened in May 1937, after four years of construction.",
+            ),
+            instruction(
+                "What's the boiling point of water in Denver?",
+                "The boiling point of water at sea level is 100 °C; in Denver, at 1,600 m, it is "
+                "about 95 °C.",
             ),
         ],
     ),
