@@ -186,16 +186,23 @@ def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: 
     # The lines after the signature: a comment before the first statement is the body's,
     # and one after the constant that calls it a stand-in ("return 0  # placeholder").
     body = source[node.lineno : (node.end_lineno or node.lineno)]
-    return constant and any(
-        line.lstrip().startswith("#") or _STAND_IN_COMMENT.search(line) for line in body
-    )
+    return constant and any(line.lstrip().startswith("#") or _stand_in(line) for line in body)
 
 
 # A comment that calls the line it ends a stand-in for the work: "# placeholder", "# stub",
 # "# dummy value", "# real logic later", "# for now".
-_STAND_IN_COMMENT = re.compile(
-    r"#[ \t]*(?:placeholder|stub|dummy|fake|temporary|temp\b|for now|until\b)|#[^\n]*\blater\b"
-)
+_STAND_IN = re.compile(r"[ \t]*(?:placeholder|stub|dummy|fake|temporary|temp\b|for now|until\b)")
+_LATER = re.compile(r"\blater\b")
+
+
+def _stand_in(line: str) -> bool:
+    """Whether the comment a line ends on calls it a stand-in (its first `#` only: a search
+    from every `#` of a long line would be quadratic)."""
+    at = line.find("#")
+    if at < 0:
+        return False
+    comment = line[at + 1 :]
+    return bool(_STAND_IN.match(comment) or _LATER.search(comment))
 
 
 _STRINGS_AND_COMMENTS = re.compile(

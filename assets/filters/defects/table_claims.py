@@ -38,11 +38,10 @@ _GRADE_WORDS = sorted({w for words in _GRADES.values() for w in words}, key=len,
 # A word to search first: only answers with a table and one of these are parsed.
 GRADE_CUES = sorted({w.split()[-1] for w in _GRADE_WORDS})
 _TABLE_LINE = re.compile(r"(?m)^[ \t]*\|(.*)\|[ \t]*$")
-_RULE_CELLS = re.compile(r"^[\s:|-]*-{3,}[\s:|-]*$")
 _FIGURE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _CLAIM = re.compile(
-    r"(?i)^\W*(?:the\s+)?(?P<name>.+?)\s+(?:is|was|are|has|have|lasts|runs|holds|costs|weighs|"
+    r"(?i)^\W*(?:the\s+)?(?P<name>[^\n]{1,60}?)\s+(?:is|was|are|has|have|lasts|runs|holds|costs|weighs|"
     r"reaches|stands|stays|goes|gets|scores|comes out)\b(?P<between>[^.!?\n]{0,40}?)\b"
     r"(?P<grade>" + "|".join(re.escape(w) for w in _GRADE_WORDS) + r")\b"
 )
@@ -55,7 +54,9 @@ def _table(text: str) -> tuple[dict[str, float], list[str]] | None:
     when the answer holds no such table."""
     lines = [m.group(0).strip() for m in _TABLE_LINE.finditer(text)]
     cells = [[c.strip() for c in line.strip("|").split("|")] for line in lines]
-    if len(cells) < 4 or not _RULE_CELLS.match(lines[1]):
+    # The rule line under the header: dashes, colons, bars and blanks only (a set, not a
+    # pattern: nested repeats would backtrack on a long line of dashes).
+    if len(cells) < 4 or "---" not in lines[1] or not set(lines[1]) <= set("|:- \t"):
         return None
     body = [row for row in cells[2:] if len(row) == len(cells[0])]
     if len(body) < 2:

@@ -9,14 +9,18 @@ the only one the reader of the asked-for note speaks."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from assets.filters.defects.answers import AnnouncedMissing, NeedlessClarification
-from assets.filters.defects.code_stubs import CodeStub
+from assets.filters.defects.asked_figure import figure_restated
+from assets.filters.defects.code_stubs import CodeStub, _stand_in
 from assets.filters.defects.contradictions import SelfContradiction
 from assets.filters.defects.relevance import OffTopic
 from assets.filters.defects.requests import EmptyQuestion, UnseenReference
 from assets.filters.defects.response_language import ResponseLanguage
+from assets.filters.defects.table_claims import table_against_text
 from assets.steps import RowFilter
 from tests.unit.assets.filters import test_defect_round10 as round10
 from tests.unit.assets.filters import test_defect_rules as base
@@ -331,3 +335,21 @@ def test_evidence_names_the_rule_field_turn_and_span():
     assert stub["rule"] == "code_stub" and stub["field"] == "rejected"
     pointed = round10.flagged(EmptyQuestion(), SHAPES[list(SHAPES)[3]][0][0])[0]
     assert pointed["field"] == "instruction" and pointed["span"].startswith("Rank these")
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "| A | 1 |\n|" + "-" * 64_000 + "x|\n| B | 2 |\n| C | 3 |\nB is the largest.",
+        "| A | B |\n|---|---|\n| x | 1 |\n| y | 2 |\n" + "Zed " * 16_000 + "is the largest.",
+        "A has 5 items. " + "9" * 64_000 + " items " + "and " * 8_000,
+    ],
+)
+def test_the_new_python_reads_stay_linear_on_long_hostile_texts(hostile: str):
+    # A 64 KB rule line of dashes, a 64 KB sentence before a grade word, a 64 KB figure: each
+    # read once, not from every position (a quadratic read takes minutes here).
+    started = time.perf_counter()
+    table_against_text("Which is the largest?", hostile)
+    figure_restated("How many items does A have?", hostile)
+    assert not _stand_in("    return 0  " + "#" * 64_000)
+    assert time.perf_counter() - started < 2.0
