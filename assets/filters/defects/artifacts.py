@@ -274,6 +274,29 @@ _SIGN_OFF = (
     r",?[ \t]*\n[ \t]*$"
 )
 
+# The speaker named as software, a machine or a model, in any words: "being a program", "as
+# a text model", "since I'm software", "I exist only as code", "speaking as something" (the
+# noun ends its phrase: "as a system administrator" or "a machine learning engineer" names a
+# person).
+SELF_AS_SOFTWARE = (
+    r"(?:\b(?:i am|i'm|being|as|(?:i exist|existing)(?: only| purely| solely)? as)\s+"
+    r"(?:(?:only|just|merely|simply|purely|nothing but)\s+)?(?:(?:an?|some|a piece of)\s+)?"
+    r"(?:[\p{L}-]+\s+){0,2}?(?:ai|software|program|code|machine|model|bot|chatbot|system|"
+    r"algorithm|assistant|computer|entity|something)"
+    r"(?:\s*[,;:.—–]|\s+(?:and|so|but|with|without|that|who|which|means)\b))"
+)
+# A first-person lack or inability: "I've never", "I have no", "I can't", "with no legs",
+# "without a tongue", "has never eaten".
+STATED_LACK = (
+    r"(?:\bi(?:'ve| have)? never\b|\bi(?:'ve| have) no\b|\bi (?:cannot|can't|can not|"
+    r"could never|do not|don't|lack|hold no|own no|am unable)\b|\bwith(?:out| no) (?:a |any )?"
+    r"(?:body|hands?|legs?|arms?|tongue|nose|eyes|ears|feelings?|senses?|skin|mouth|stomach|"
+    r"physical form)\b|\b(?:have|has) never\b|\bcannot (?:see|taste|feel|smell|eat|touch|"
+    r"hear)\b"
+    # "My training doesn't let me see or enjoy birds."
+    r"|\bmy (?:training|programming|design)\b[^.!?\n]{0,20}?\b(?:doesn't|does not|won't|"
+    r"will not) (?:let|allow) me\b)"
+)
 DISCLAIMERS = (
     r"(?i)\bas an? (?:ai|artificial intelligence)(?:[- ]powered)?(?: language)? "
     r"(?:model|assistant|chatbot)\b"
@@ -301,8 +324,22 @@ DISCLAIMERS = (
     r"|\b(?:as of|since) my (?:last )?(?:knowledge |training )?(?:cut-?off|update)\b"
     r"|\bmy knowledge cut-?off\b"
 )
+# What the speaker is and lacks, in either order, in any words: "Being a program with no legs,
+# I've never ridden a bike", "I hold no savings ..., existing only as software"; or a bare
+# inability right after the self ("only a language system and cannot bake").
+DISCLAIMERS += (
+    rf"|{SELF_AS_SOFTWARE}[^.!?\n]{{0,80}}?{STATED_LACK}"
+    rf"|{STATED_LACK}[^.!?\n]{{0,80}}?{SELF_AS_SOFTWARE}"
+    rf"|{SELF_AS_SOFTWARE}\s*(?:cannot|can't|never|have no|lack)\b"
+)
 # A user who asks the assistant what it is gets told (`asked.ASKS_ABOUT_THE_ASSISTANT`).
-_ABOUT_AI = ASKS_ABOUT_THE_ASSISTANT
+# ... and one asked about its own experience ("Have you ever tasted it yourself?") may say
+# it has none.
+_ABOUT_AI = (
+    ASKS_ABOUT_THE_ASSISTANT
+    + r"|\bhave you (?:ever |yourself )?(?:tasted|eaten|smelled|seen|felt|tried|been|heard|"
+    r"visited|played|ridden|read|held)\b|\b(?:you|it) yourself\?"
+)
 
 
 _ASKS_FOR_FICTION = (

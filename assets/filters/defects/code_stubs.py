@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from assets.filters.defects.code_bodies import code_regions, idle_body_problem
 from assets.filters.defects.spans import DefectRule
 from assets.filters.defects.units import decisions, units
 
@@ -162,7 +163,20 @@ def python_problem(code: str) -> str | None:
             return f"function {node.name} leaves '...' in place of code"
         if _comment_and_constant(node, lines):
             return f"function {node.name} returns a constant under a comment"
+        if _ends_in_pass(node):
+            return f"function {node.name} ends in pass after its setup"
     return None
+
+
+def _ends_in_pass(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function that sets up and then ends in `pass`, returning nothing: the work the setup
+    prepares for is left out ("out = df.copy()\n    ...\n    pass")."""
+    body = node.body
+    return (
+        len(body) > 1
+        and isinstance(body[-1], ast.Pass)
+        and not any(isinstance(inner, ast.Return | ast.Yield) for inner in ast.walk(node))
+    )
 
 
 def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: list[str]) -> bool:
@@ -186,7 +200,20 @@ def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: 
     # The lines after the signature: a comment before the first statement is the body's,
     # and one after the constant that calls it a stand-in ("return 0  # placeholder").
     body = source[node.lineno : (node.end_lineno or node.lineno)]
-    return constant and any(line.lstrip().startswith("#") or _stand_in(line) for line in body)
+    if not constant:
+        return False
+    # A constant from a function that takes nothing may be its whole job ("def
+    # default_retries():\n    # the API allows three attempts\n    return 3"), unless its
+    # comment calls it a stand-in.
+    arguments = node.args
+    takes = [
+        a.arg
+        for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
+        if a.arg not in ("self", "cls")
+    ]
+    if not (takes or arguments.vararg or arguments.kwarg):
+        return any(_stand_in(line) for line in body)
+    return any(line.lstrip().startswith("#") or _stand_in(line) for line in body)
 
 
 # A comment that calls the line it ends a stand-in for the work: "# placeholder", "# stub",
@@ -385,9 +412,33 @@ def code_problem(text: str) -> str | None:
             problem = sql_problem(code)
         else:
             problem = None
-        if problem:
+        if problem or (problem := idle_body_problem(code)):
             return problem
     return None
+
+
+def unfenced_problem(text: str) -> str | None:
+    """The first problem of code written without a fence: a placeholder comment or a body
+    that does no work. (Where such code starts and ends is read from its lines, so a Python
+    region that does not parse is no evidence: the cut may be ours.)"""
+    for code in code_regions(text):
+        todo = _TODO.search(code)
+        if todo:
+            return f"placeholder in code: {todo.group(0).strip()}"
+        problem = python_problem(code) if _LOOKS_PYTHON.search(code) else None
+        if problem and not problem.startswith("does not parse"):
+            return problem
+        if problem := idle_body_problem(code):
+            return problem
+    return None
+
+
+# A function's header or a rule's opening brace on a line of its own (`looks_like_code`),
+# read by the vectorised prefilter: a JSON-escaped `attributes` holds its line breaks as "\n".
+_CODE_HEADER = (
+    r"(?m)(?:^|\\n)[ \t]*(?:def|function|func|fn|fun)[ \t]|<-[ \t]*function\b|\)[ \t]*\{[ \t]*(?:$|\\n)|"
+    r"(?:^|\\n)[ \t]*[\w.#:\[\]>+~*, -]*\{[ \t]*(?:$|\\n)"
+)
 
 
 @dataclass(frozen=True)
@@ -400,17 +451,28 @@ class CodeStub(DefectRule):
     name: str = "code_stub"
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
-        # Python reads each block: only answers with a code fence, a small share of rows.
-        # A pair's rejected side is read too: a stub is no wrong answer but no answer.
-        fenced = rows.filter(
-            pl.col("response").str.contains("```", literal=True)
-            | pl.col("attributes").fill_null("").str.contains("```", literal=True)
+        # Python reads each block: only answers with a code fence or a function's header on
+        # a line of its own, a small share of rows. A pair's rejected side is read too: a
+        # stub is no wrong answer but no answer.
+        def has_code(column: str) -> pl.Expr:
+            text = pl.col(column).fill_null("")
+            return text.str.contains("```", literal=True) | text.str.contains(_CODE_HEADER)
+
+        with_code = rows.filter(
+            pl.any_horizontal(
+                [has_code(c) for c in ("response", "attributes", "messages") if c in rows.columns]
+            )
         )
-        found = units(fenced, ("response", "rejected", "messages"), ("assistant",)).filter(
-            pl.col("text").str.contains("```", literal=True)
-            & ~pl.col("prompt").str.contains(ASKED_FOR_STUBS)
+        code = pl.col("text").str.contains("```", literal=True) | pl.col("text").str.contains(
+            _CODE_HEADER
         )
-        problems = [code_problem(text) for text in found["text"].to_list()]
+        found = units(with_code, ("response", "rejected", "messages"), ("assistant",)).filter(
+            code & ~pl.col("prompt").str.contains(ASKED_FOR_STUBS)
+        )
+        problems = [
+            code_problem(text) if "```" in text else unfenced_problem(text)
+            for text in found["text"].to_list()
+        ]
         found = found.with_columns(pl.Series("_problem", problems, dtype=pl.String)).filter(
             pl.col("_problem").is_not_null()
         )

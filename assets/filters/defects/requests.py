@@ -182,6 +182,23 @@ _REMARK_REPLY = (
     r"congratulations|congrats|welcome back|what a|how (?:lovely|exciting|wonderful|annoying|"
     r"frustrating)|that sounds|sorry to hear)\b"
 )
+# A label made of short pieces and commas, with no verb to ask anything: "Receipts, 2025 tax
+# year.", "Typography, kerning, the usual.", "Quarterly figures, Q3, marketing." A piece
+# that speaks to someone, greets, says please or governs a phrase ("Difference between TCP
+# and UDP, in two sentences.", "Fun facts about octopuses, please.") makes it a request.
+_LABEL_FRAGMENT = (
+    r"^\W*[\w'-]+(?:[ \t]+[\w'-]+){0,3}(?:,[ \t]*[\w'-]+(?:[ \t]+[\w'-]+){0,3}){1,3}[.…]?[ \t]*$"
+)
+_FRAGMENT_ASKS = (
+    r"(?i)\b(?:i|i'd|i'm|i've|you|we|please|hi|hello|hey|thanks|between|about|in|for|on|to|with|"
+    r"from|into|how|what|why|which|who|when|where)\b"
+)
+# An error message pasted on its own asks what it means and how to fix it ("fatal: refusing
+# to merge unrelated histories", "ModuleNotFoundError: No module named 'requests'").
+_PASTED_ERROR = (
+    r"^\W*(?:[A-Z]\w*(?:Error|Exception|Warning)\b|(?i:fatal|error|warning|panic|e\d{3,4}):|"
+    r"Traceback \(most recent call last\)|npm ERR!|Segmentation fault|Uncaught \w)"
+)
 # The first answer: an instruction's response, a conversation's first assistant turn.
 _FIRST_ANSWER = r"(?s)\buser: .*?\n\nassistant: ([^\n]*)"
 
@@ -216,8 +233,11 @@ class NotATask(DefectRule):
                     | (plain.str.contains(GENERIC_STATEMENT) & ~title)
                     | plain.str.contains(_INTERJECTION)
                     | plural.fill_null(False)
+                    | (plain.str.contains(_LABEL_FRAGMENT) & ~plain.str.contains(_FRAGMENT_ASKS))
                 )
-            ) & ~text.str.contains(_GIVES_MATERIAL) | plain.str.contains(_EXCLAMATION)
+            ) & ~text.str.contains(_GIVES_MATERIAL) & ~text.str.contains(
+                _PASTED_ERROR
+            ) | plain.str.contains(_EXCLAMATION)
 
         # Rows whose first answer takes the request for a remark; read only on rows without
         # a request marker in their instruction or first user line (cheap, so that only the
