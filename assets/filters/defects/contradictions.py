@@ -27,6 +27,8 @@
 - a superlative and its rival: "Mercury is the hottest planet ... Venus is even hotter than
   Mercury", "Asia is the largest continent ... Africa is the largest continent", "Saturn has
   the most moons ... Jupiter has more moons than any other planet";
+- a yes or a no that the wrap-up takes back (`wrap_up_verdict`): "Can I use soda instead?" "Yes,
+  ... The short answer is that soda can't be used in place of powder.";
 - a yes that the answer then denies, in the forms of a requirement or a category: "Do I need
   a visa?" "Yes, ... no visa is required"; "Are spiders insects?" "Yes, ... biologists do not
   count them as insects"; or, after an unreserved yes, as an act ("Can I mix them?" "Yes,
@@ -51,6 +53,7 @@ from assets.filters.defects.asked_figure import figures_restated
 from assets.filters.defects.spans import DefectRule, prose
 from assets.filters.defects.table_claims import tables_against_text
 from assets.filters.defects.units import decisions, shortened, units
+from assets.filters.defects.wrap_up_verdict import verdicts_taken_back
 
 # A letter class under `(?i)` matches the letters and U+0345 (a combining mark whose case
 # folding is a letter): checked over every code point in test_defect_cost_forms.
@@ -1728,8 +1731,17 @@ class SelfContradiction(DefectRule):
         tables = _findings(tables_against_text(rows, _REQUEST, _ANSWER), rows)
         # ... and the quantity a question asks for given a second figure.
         figures = _findings(figures_restated(rows), rows)
+        # ... and an opening yes or no that the answer's wrap-up takes back.
+        verdicts = _findings(verdicts_taken_back(rows), rows)
         picks = pl.concat(
-            [_pick_reversed(rows), _answer_restated(rows), _need_reversed(rows), tables, figures]
+            [
+                _pick_reversed(rows),
+                _answer_restated(rows),
+                _need_reversed(rows),
+                tables,
+                figures,
+                verdicts,
+            ]
         )
         if picks.height:
             found = pl.concat([found, picks]).unique("_uid", keep="first", maintain_order=True)
