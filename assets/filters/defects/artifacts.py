@@ -233,6 +233,12 @@ _WANTS_TEMPLATE = (
     r"|(?-u:\b)(?:leave|leaving|keep|with) (?:a |an |some |the )?(?:spots?|space|spaces|room|"
     r"gaps?|slots?|blanks?) (?:for|to (?:add|fill|put))(?-u:\b)|(?-u:\b)(?:don't|don’t|do not) "
     r"(?:have|know) (?:them|it|those|these|that|the [a-z]+(?: [a-z]+)?) yet(?-u:\b)"
+    # ... or asks for filler text, or for a thing marked as not decided yet: "Give me some
+    # dummy filler text", "mark the florist as not yet decided since we haven't picked one".
+    r"|(?-u:\b)(?:filler|dummy|sample|placeholder) (?:text|copy|content)(?-u:\b)"
+    r"|(?-u:\b)(?:not yet|yet to be|still to be) (?:decided|chosen|picked|confirmed|known|"
+    r"booked)(?-u:\b)|(?-u:\b)(?:haven't|have not|hasn't|has not) (?:yet )?(?:picked|chosen|"
+    r"decided|confirmed|booked)(?-u:\b)"
 )
 
 _WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
