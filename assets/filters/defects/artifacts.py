@@ -333,10 +333,12 @@ DISCLAIMERS = (
 # What the speaker is and lacks, in either order, in any words: "Being a program with no legs,
 # I've never ridden a bike", "I hold no savings ..., existing only as software"; or a bare
 # inability right after the self ("only a language system and cannot bake").
-DISCLAIMERS += (
-    rf"|{SELF_AS_SOFTWARE}[^.!?\n]{{0,80}}?{STATED_LACK}"
-    rf"|{STATED_LACK}[^.!?\n]{{0,80}}?{SELF_AS_SOFTWARE}"
-    rf"|{SELF_AS_SOFTWARE}\s*(?:cannot|can't|never|have no|lack)\b"
+# Each searched on its own (`AiDisclaimer.alternatives`): joined to the stock phrases, the
+# pattern runs off the regex engine's fast path (12 us a row against 6).
+SELF_AND_LACK = (
+    rf"(?i){SELF_AS_SOFTWARE}[^.!?\n]{{0,80}}?{STATED_LACK}",
+    rf"(?i){STATED_LACK}[^.!?\n]{{0,80}}?{SELF_AS_SOFTWARE}",
+    rf"(?i){SELF_AS_SOFTWARE}\s*(?:cannot|can't|never|have no|lack)\b",
 )
 # A user who asks the assistant what it is gets told (`asked.ASKS_ABOUT_THE_ASSISTANT`).
 # ... and one asked about its own experience ("Have you ever tasted it yourself?") may say
@@ -613,11 +615,17 @@ class AiDisclaimer(SpanRule):
     config_key: ClassVar[str] = "ai_disclaimer"
     fields: ClassVar = ("instruction", "input", "response", "messages")
     roles: ClassVar = ("user", "assistant", "system")
-    pattern: ClassVar[str] = DISCLAIMERS
+    pattern: ClassVar[str] = "|".join(
+        (DISCLAIMERS, *(p.removeprefix("(?i)") for p in SELF_AND_LACK))
+    )
+    alternatives: ClassVar[tuple[str, ...]] = (DISCLAIMERS, *SELF_AND_LACK)
     # A quoted disclaimer is a mention ('My bot keeps saying "As an AI language model"'),
     # not a use.
     unquote: ClassVar[bool] = True
     name: str = "ai_disclaimer"
+
+    def parts(self) -> tuple[str, ...]:
+        return self.alternatives
 
     def exempt(self) -> pl.Expr:
         answer = pl.col("role") == "assistant"

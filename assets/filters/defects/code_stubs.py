@@ -441,6 +441,11 @@ _CODE_HEADER = (
 )
 
 
+# What every such header holds: a Python or Lua `def`/`function`, or a brace that ends its
+# line (raw or JSON-escaped).
+_CODE_WORDS = ["```", "def ", "function", "{\n", "{\\n", "{ \n", "{\r"]
+
+
 @dataclass(frozen=True)
 class CodeStub(DefectRule):
     """Answers whose code blocks are stubs or do not parse (Python is parsed; other languages
@@ -458,11 +463,14 @@ class CodeStub(DefectRule):
             text = pl.col(column).fill_null("")
             return text.str.contains("```", literal=True) | text.str.contains(_CODE_HEADER)
 
+        # A literal pass first (a fence, a header word, a brace ending a line), then the
+        # header's pattern on the few rows left.
+        columns = [c for c in ("response", "attributes", "messages") if c in rows.columns]
         with_code = rows.filter(
             pl.any_horizontal(
-                [has_code(c) for c in ("response", "attributes", "messages") if c in rows.columns]
+                [pl.col(c).fill_null("").str.contains_any(_CODE_WORDS) for c in columns]
             )
-        )
+        ).filter(pl.any_horizontal([has_code(c) for c in columns]))
         code = pl.col("text").str.contains("```", literal=True) | pl.col("text").str.contains(
             _CODE_HEADER
         )
