@@ -285,23 +285,24 @@ _SIGN_OFF = (
 # noun ends its phrase: "as a system administrator" or "a machine learning engineer" names a
 # person).
 SELF_AS_SOFTWARE = (
-    r"(?:\b(?:i am|i'm|being|as|(?:i exist|existing)(?: only| purely| solely)? as)\s+"
-    r"(?:(?:only|just|merely|simply|purely|nothing but)\s+)?(?:(?:an?|some|a piece of)\s+)?"
-    r"(?:[\p{L}-]+\s+){0,2}?(?:ai|software|program|code|machine|model|bot|chatbot|system|"
-    r"algorithm|assistant|computer|entity|something)"
-    r"(?:\s*[,;:.—–]|\s+(?:and|so|but|with|without|that|who|which|means)\b))"
+    r"(?:(?-u:\b)(?:i am|i'm|being|as|(?:i exist|existing)(?: only| purely| solely)? as)[ \t]+"
+    r"(?:(?:only|just|merely|simply|purely|nothing but)[ \t]+)?(?:(?:an?|some|a piece of)[ \t]+)?"
+    r"(?:[A-Za-z-]+[ \t]+){0,2}?(?:ai|software|program|code|machine|model|bot|chatbot|"
+    r"(?:language|text|computer|software|ai) system|algorithm|assistant|computer|entity|"
+    r"something)"
+    r"(?:[ \t]*[,;:.—–]|[ \t]+(?:and|so|but|with|without|that|who|which|means)(?-u:\b)))"
 )
 # A first-person lack or inability: "I've never", "I have no", "I can't", "with no legs",
 # "without a tongue", "has never eaten".
 STATED_LACK = (
-    r"(?:\bi(?:'ve| have)? never\b|\bi(?:'ve| have) no\b|\bi (?:cannot|can't|can not|"
-    r"could never|do not|don't|lack|hold no|own no|am unable)\b|\bwith(?:out| no) (?:a |any )?"
+    r"(?:(?-u:\b)i(?:'ve| have)? never(?-u:\b)|(?-u:\b)i(?:'ve| have) no(?-u:\b)|(?-u:\b)i (?:cannot|can't|can not|"
+    r"could never|do not|don't|lack|hold no|own no|am unable)(?-u:\b)|(?-u:\b)with(?:out| no) (?:a |any )?"
     r"(?:body|hands?|legs?|arms?|tongue|nose|eyes|ears|feelings?|senses?|skin|mouth|stomach|"
-    r"physical form)\b|\b(?:have|has) never\b|\bcannot (?:see|taste|feel|smell|eat|touch|"
-    r"hear)\b"
+    r"physical form)(?-u:\b)|(?-u:\b)(?:have|has) never(?-u:\b)|(?-u:\b)cannot (?:see|taste|feel|smell|eat|touch|"
+    r"hear)(?-u:\b)"
     # "My training doesn't let me see or enjoy birds."
-    r"|\bmy (?:training|programming|design)\b[^.!?\n]{0,20}?\b(?:doesn't|does not|won't|"
-    r"will not) (?:let|allow) me\b)"
+    r"|(?-u:\b)my (?:training|programming|design)(?-u:\b)[^.!?\n]{0,20}?(?-u:\b)(?:doesn't|does not|won't|"
+    r"will not) (?:let|allow) me(?-u:\b))"
 )
 DISCLAIMERS = (
     r"(?i)\bas an? (?:ai|artificial intelligence)(?:[- ]powered)?(?: language)? "
@@ -338,7 +339,7 @@ DISCLAIMERS = (
 SELF_AND_LACK = (
     rf"(?i){SELF_AS_SOFTWARE}[^.!?\n]{{0,80}}?{STATED_LACK}",
     rf"(?i){STATED_LACK}[^.!?\n]{{0,80}}?{SELF_AS_SOFTWARE}",
-    rf"(?i){SELF_AS_SOFTWARE}\s*(?:cannot|can't|never|have no|lack)\b",
+    rf"(?i){SELF_AS_SOFTWARE}[ \t]*(?:cannot|can't|never|have no|lack)(?-u:\b)",
 )
 # A user who asks the assistant what it is gets told (`asked.ASKS_ABOUT_THE_ASSISTANT`).
 # ... and one asked about its own experience ("Have you ever tasted it yourself?") may say
