@@ -293,15 +293,16 @@ SELF_AS_SOFTWARE = (
     r"(?:[ \t]*[,;:.—–]|[ \t]+(?:and|so|but|with|without|that|who|which|means)(?-u:\b)))"
 )
 # A first-person lack or inability: "I've never", "I have no", "I can't", "with no legs",
-# "without a tongue", "has never eaten".
+# "without a tongue", "has never eaten". Case-sensitive (the pronoun is "I"): under `(?i)` every
+# word that starts with an "i" opens a search (2.6 us a row against 0.5).
 STATED_LACK = (
-    r"(?:(?-u:\b)i(?:'ve| have)? never(?-u:\b)|(?-u:\b)i(?:'ve| have) no(?-u:\b)|(?-u:\b)i (?:cannot|can't|can not|"
-    r"could never|do not|don't|lack|hold no|own no|am unable)(?-u:\b)|(?-u:\b)with(?:out| no) (?:a |any )?"
+    r"(?:(?-u:\b)I(?:'ve| have)? never(?-u:\b)|(?-u:\b)I(?:'ve| have) no(?-u:\b)|(?-u:\b)I (?:cannot|can't|can not|"
+    r"could never|do not|don't|lack|hold no|own no|am unable)(?-u:\b)|(?-u:\b)[Ww]ith(?:out| no) (?:a |any )?"
     r"(?:body|hands?|legs?|arms?|tongue|nose|eyes|ears|feelings?|senses?|skin|mouth|stomach|"
     r"physical form)(?-u:\b)|(?-u:\b)(?:have|has) never(?-u:\b)|(?-u:\b)cannot (?:see|taste|feel|smell|eat|touch|"
     r"hear)(?-u:\b)"
     # "My training doesn't let me see or enjoy birds."
-    r"|(?-u:\b)my (?:training|programming|design)(?-u:\b)[^.!?\n]{0,20}?(?-u:\b)(?:doesn't|does not|won't|"
+    r"|(?-u:\b)[Mm]y (?:training|programming|design)(?-u:\b)[^.!?\n]{0,20}?(?-u:\b)(?:doesn't|does not|won't|"
     r"will not) (?:let|allow) me(?-u:\b))"
 )
 DISCLAIMERS = (
@@ -337,8 +338,8 @@ DISCLAIMERS = (
 # Each searched on its own (`AiDisclaimer.alternatives`): joined to the stock phrases, the
 # pattern runs off the regex engine's fast path (12 us a row against 6).
 SELF_AND_LACK = (
-    rf"(?i){SELF_AS_SOFTWARE}[^.!?\n]{{0,80}}?{STATED_LACK}",
-    rf"(?i){STATED_LACK}[^.!?\n]{{0,80}}?{SELF_AS_SOFTWARE}",
+    rf"(?i:{SELF_AS_SOFTWARE})[^.!?\n]{{0,80}}?{STATED_LACK}",
+    rf"{STATED_LACK}[^.!?\n]{{0,80}}?(?i:{SELF_AS_SOFTWARE})",
     rf"(?i){SELF_AS_SOFTWARE}[ \t]*(?:cannot|can't|never|have no|lack)(?-u:\b)",
 )
 # A user who asks the assistant what it is gets told (`asked.ASKS_ABOUT_THE_ASSISTANT`).

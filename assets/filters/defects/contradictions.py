@@ -32,7 +32,9 @@
 - a yes that the answer then denies, in the forms of a requirement or a category: "Do I need
   a visa?" "Yes, ... no visa is required"; "Are spiders insects?" "Yes, ... biologists do not
   count them as insects"; or, after an unreserved yes, as an act ("Can I mix them?" "Yes,
-  that's perfectly fine ... you should never mix them").
+  that's perfectly fine ... you should never mix them");
+- an opening yes or no that the answer's wrap-up takes back (`wrap_up_verdict`): "Can I use
+  soda instead?" "Yes, ... The short answer is that soda can't be used in place of powder."
 
 Claims are read sentence by sentence; a claim after words that report what others say or
 believe, or that set a condition ("Many people think ...", "If ..."), asserts nothing. A
