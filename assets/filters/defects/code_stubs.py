@@ -3,8 +3,9 @@ or `raise NotImplementedError`, or in any language throws or panics "not impleme
 (`todo!()`, `unimplemented!(..)`); a function of a brace language with an empty body; a
 block that is empty or only comments; Python blocks that do not parse; brace code left
 unclosed; and shell scripts or functions that do nothing or leave an `if`, `case` or loop
-open. Abstract methods, protocols, constructors and stubs or no-ops the user asked for are
-what they should be."""
+open; in any language, fenced or not, a body of comments and one idle statement
+(`code_bodies`), and a Python function that sets up and ends in `pass`. Abstract methods,
+protocols, constructors and stubs or no-ops the user asked for are what they should be."""
 
 from __future__ import annotations
 
