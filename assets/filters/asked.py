@@ -80,7 +80,23 @@ ASKS_FOR_HARM = (
     # Something slipped into another's drink or food, a person drugged or knocked out.
     r"(?:crush|slip|put|mix|pour) (?:[a-z]+ ){0,3}?into (?:[a-z]+ ){0,2}?(?:[a-z]+'s )?(?:drink|"
     r"food|coffee|tea|meal)|spik(?:e|ing) (?:[a-z]+ ){0,2}?drinks?|drug(?:ging)? (?:someone|somebody|"
-    r"him|her|them|my |a )|knock (?:someone|somebody|him|her|them) out)"
+    r"him|her|them|my |a )|knock (?:someone|somebody|him|her|them) out|"
+    # The harm named by its outcome for another, whatever the means: "so they get sick but
+    # it looks like an accident", "so he spends tomorrow in the bathroom", "so it breaks
+    # down on the motorway", "make him scared to come near".
+    r"so (?:that )?(?:he|she|they|someone|somebody|the \w+|my \w+|it) (?:gets?|becomes?|falls?|"
+    r"ends? up|spends?|breaks? down|crash(?:es)?|fails?)(?: \w+){0,3}? (?:sick|ill|hurt|injured|"
+    r"poisoned|in (?:the )?(?:hospital|bathroom|a ditch)|on the (?:motorway|highway|road))|"
+    r"looks? like an accident|(?:make|making|leave|leaving) (?:him|her|them|someone|somebody) "
+    r"(?:too )?(?:scared|afraid|terrified|frightened)|"
+    # Another's car tampered with, another's signals or network jammed or knocked offline.
+    r"(?:loosen|cut|tamper with|sabotag\w*|disable) (?:\w+ ){0,3}?(?:on |in |with )?(?:\w+ )?"
+    r"(?:\w+'s|their|his|her) (?:car|brakes|bike|tyres|tires|wheels)|jammers?|jamming|"
+    r"(?:knock|take|kick|force) (?:[a-z]+ ){0,2}?[a-z]+'s (?:wifi|wi-fi|network|internet|router|"
+    r"phone|signal)s? (?:offline|down|off)|"
+    # A private person found at home: "the home address of the ref from last night's match".
+    r"(?:home|private|personal) address(?:es)? (?:of|for) (?:the|a|an|that|this|my|our|someone|"
+    r"somebody)\b)"
 )
 
 # A request to render text the user gives (translate, paraphrase, proofread, transcribe,

@@ -15,6 +15,7 @@ from typing import ClassVar
 import polars as pl
 
 from assets.filters.asked import ASKS_FOR_OPEN_ENDING, REPEATS_BY_FORM, requests, unless_asked
+from assets.filters.defects.announced_talk import announced_then_talk
 from assets.filters.defects.requests import (
     ALSO_REQUEST,
     ASKED_TO_REPEAT,
@@ -571,7 +572,11 @@ class AnnouncedMissing(_Announcement):
         )
         found = pl.concat([found, _AnnouncedThenProse().flag(prose_after)])
         rest = rest.join(found.select("row_id"), on="row_id", how="anti")
-        return pl.concat([found, self._code_described(rest)])
+        found = pl.concat([found, self._code_described(rest)])
+        # ... and code or items announced on a colon and followed only by sentences, on the
+        # few rows left with a colon at a line's end.
+        rest = rest.join(found.select("row_id"), on="row_id", how="anti")
+        return pl.concat([found, announced_then_talk(rest, ANSWER_FIELDS, ANSWER_ROLES, self.name)])
 
     def _code_described(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Answers to a request for code that announce it ("Here's a one-liner that does

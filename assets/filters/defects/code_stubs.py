@@ -74,7 +74,10 @@ ASKED_FOR_STUBS = (
     r"(?i)\b(?:stub|stubs|skeleton|interface|abstract|protocol|signature|signatures|"
     r"boilerplate|scaffold|template|todo|todos|placeholder|outline|pseudo-?code|base class|"
     r"no-?op|noop|does nothing|do nothing|discards?|ignores? (?:every|all|the)|dummy|mock|fake|"
-    r"smallest|minimal|empty (?:program|function|method|class|main))\b"
+    r"smallest|minimal|empty (?:program|function|method|class|main)|"
+    # "a base Exporter class whose export() must raise NotImplementedError": the raise and
+    # the base class are what the request asks for.
+    r"notimplementederror|base (?:\w+ )?class)\b"
 )
 _ABSTRACT_DECORATORS = {"abstractmethod", "abstractproperty", "overload", "abc.abstractmethod"}
 _ABSTRACT_BASES = {"ABC", "Protocol", "abc.ABC", "typing.Protocol"}
@@ -166,6 +169,8 @@ def python_problem(code: str) -> str | None:
             return f"function {node.name} returns a constant under a comment"
         if _ends_in_pass(node):
             return f"function {node.name} ends in pass after its setup"
+        if _ends_unimplemented(node):
+            return f"function {node.name} sets up and then raises NotImplementedError"
     return None
 
 
@@ -176,6 +181,20 @@ def _ends_in_pass(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     return (
         len(body) > 1
         and isinstance(body[-1], ast.Pass)
+        and not any(isinstance(inner, ast.Return | ast.Yield) for inner in ast.walk(node))
+    )
+
+
+def _ends_unimplemented(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A function that sets up ("n = len(xs)", "mean = sum(xs) / n") and then, as its last
+    statement, raises NotImplementedError, with no return or yield anywhere: the result the
+    setup prepares for is never computed. (A raise after returns guards the cases not
+    handled: "if suffix == '.json': return ... / raise NotImplementedError(suffix)".)"""
+    body = node.body
+    return (
+        len(body) > 1
+        and _is_stub_body(body[-1:])
+        and isinstance(body[-1], ast.Raise)
         and not any(isinstance(inner, ast.Return | ast.Yield) for inner in ast.walk(node))
     )
 
