@@ -345,9 +345,7 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
     ("rule", "cases"), list(SHAPES.items()), ids=[type(r).__name__ for r in SHAPES]
 )
 def test_each_shape_drops_its_defects_and_keeps_the_look_alikes(rule: RowFilter, cases: tuple):
-    defective, sound = cases
-    found = round10.flagged(rule, *defective, *sound)
-    assert [e is not None for e in found] == [True] * len(defective) + [False] * len(sound)
+    base.flags_only_the_defective(rule, cases)
 
 
 def test_evidence_names_the_field_and_the_turn():

@@ -518,8 +518,10 @@ def test_each_rule_drops_its_defects_and_keeps_the_look_alikes(rule: RowFilter, 
     drops_and_keeps(rule, cases)
 
 
-def drops_and_keeps(rule: RowFilter, cases: tuple[list[dict], list[dict]]) -> None:
-    """`rule` flags every defective record, naming itself and the field, and no sound one."""
+def flags_only_the_defective(
+    rule: RowFilter, cases: tuple[list[dict], list[dict]]
+) -> list[dict | None]:
+    """`rule` flags every defective record and no sound one; the defective ones' evidence."""
     defective, sound = cases
     found = flagged(rule, *defective, *sound)
     assert all(found[: len(defective)]), [
@@ -528,7 +530,12 @@ def drops_and_keeps(rule: RowFilter, cases: tuple[list[dict], list[dict]]) -> No
     assert not any(found[len(defective) :]), [
         (s, f) for s, f in zip(sound, found[len(defective) :], strict=True) if f
     ]
-    for evidence in found[: len(defective)]:
+    return found[: len(defective)]
+
+
+def drops_and_keeps(rule: RowFilter, cases: tuple[list[dict], list[dict]]) -> None:
+    """`rule` flags every defective record, naming itself and the field, and no sound one."""
+    for evidence in flags_only_the_defective(rule, cases):
         assert evidence["rule"] == rule.name and evidence["field"]
 
 
