@@ -11,6 +11,8 @@ steps may be told in sentences, so they are not read here (`THEN_PROSE` reads th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
 
 from assets.filters.defects.units import decisions, shortened, units
@@ -58,7 +60,9 @@ _LABEL_LINE = r"\n[^\n.:]{1,40}: "
 _WANTS_BLANKS = r"(?i)(?-u:\b)(?:blank|fill[- ]in|template|form)(?-u:\b)"
 
 
-def announced_then_talk(rows: pl.DataFrame, answer_fields, answer_roles, name: str) -> pl.DataFrame:
+def announced_then_talk(
+    rows: pl.DataFrame, answer_fields: Iterable[str], answer_roles: Iterable[str], name: str
+) -> pl.DataFrame:
     """The decisions of `name` on `rows`' answer units that announce code or items with a
     colon and give only sentences after it."""
     # Only rows with a colon, a blank line and a capital or an inline backtick after it are

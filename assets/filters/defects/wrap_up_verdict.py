@@ -110,14 +110,14 @@ def verdicts_taken_back(rows: pl.DataFrame) -> list[dict]:
         ).fill_null(False)
     )
     answers = units(asked, ("response", "messages"), ("assistant",)).filter(
-        pl.col("text").str.contains(r"(?i)^\W{0,3}(?:yes|no)\b")
+        pl.col("text").str.contains(opens)
     )
     found = []
     seen: set[str] = set()
-    for uid, asked, said in answers.select("row_id", "prompt", "text").iter_rows():
+    for uid, question, answer in answers.select("row_id", "prompt", "text").iter_rows():
         if uid in seen:
             continue
-        span = verdict_taken_back(asked or "", said or "")
+        span = verdict_taken_back(question or "", answer or "")
         if span is not None:
             seen.add(uid)
             found.append({"_uid": uid, "_span": span, "form": "verdict taken back in wrap-up"})
