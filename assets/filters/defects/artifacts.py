@@ -278,12 +278,21 @@ _WANTS_TEMPLATE = (
     # ... or asks for filler text, or for a thing marked as not decided yet: "Give me some
     # dummy filler text", "mark the florist as not yet decided since we haven't picked one".
     r"|(?-u:\b)(?:filler|dummy|sample|placeholder) (?:text|copy|content)(?-u:\b)"
+    # ... or a form by what it leaves to be written: "a consent slip ... with a place to
+    # sign", "a line for each volunteer to write their name".
+    r"|(?-u:\b)(?:places?|spaces?|lines?|spots?|boxes|box|room) (?:for (?:\w+ ){0,2})?to "
+    r"(?:sign|write|fill|initial|tick)(?-u:\b)|(?-u:\b)(?:consent|permission) slips?(?-u:\b)"
     r"|(?-u:\b)(?:not yet|yet to be|still to be) (?:decided|chosen|picked|confirmed|known|"
     r"booked)(?-u:\b)|(?-u:\b)(?:haven't|have not|hasn't|has not) (?:yet )?(?:picked|chosen|"
     r"decided|confirmed|booked)(?-u:\b)"
 )
 
 _WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
+# Words that name a slot as a field or mark to use: "the fields {{pet_name}}", "marked TBD".
+_NAMES_A_MARKER = (
+    r"(?i)(?-u:\b)(?:fields?|placeholders?|merge (?:fields?|tags?)|variables?|tags?|markers?|"
+    r"mark|marks|marked|keep|kept)(?-u:\b)"
+)
 # A request to see a training format: "an Alpaca-style template", "a ShareGPT record".
 _WANTS_FORMAT = (
     r"(?i)(?-u:\b)(?:alpaca|vicuna|sharegpt|chatml|dolly|(?:prompt|instruction|chat) (?:format|"
@@ -673,8 +682,22 @@ class Placeholder(SpanRule):
         # The PII step's own redactions ("<EMAIL>", "<IP_ADDRESS>") are the pipeline's, not a
         # slot the model left.
         redacted = core.is_in(_REDACTIONS)
+        # A marker the user names as one to use, in the sentence that holds it ("using the
+        # fields {{owner_name}} ...", "Keep anything undecided marked TBD.", "keep my TBD
+        # items as TBD"): the user's own field or mark, not a blank they left.
+        sentence = pl.concat_str(
+            [before.str.extract(r"([^.!?\n]*)$", 1), after.str.extract(r"^([^.!?\n]*)", 1)],
+            separator=" ",
+            ignore_nulls=True,
+        )
+        named_marker = (pl.col("role") == "user") & sentence.str.contains(_NAMES_A_MARKER)
+        # A chat template's own token ("[INST]" in a Llama 2 example) is the chat token
+        # rule's to judge, not a slot.
+        token = core.str.contains(CHAT_TOKENS)
         return (
             _asked(_WANTS_TEMPLATE)
+            | named_marker
+            | token
             | quoted
             | redacted
             | signature
