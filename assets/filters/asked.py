@@ -118,6 +118,13 @@ ASKS_FOR_HARM = (
     r"documents|diary|phone|laptop|account|password|calendar|drive)\b)"
 )
 
+# A blank table, form or rows asked for: "an empty weekly record table with columns for ...",
+# "... and six empty rows". Its answer holds the request's column names and empty rows only.
+ASKS_FOR_BLANKS = (
+    r"(?i)\b(?:empty|blank|unfilled)\b[^.?!\n]{0,60}\b(?:table|form|sheet|grid|template|log|"
+    r"record|rows?|chart|columns?)\b"
+)
+
 # A request to render text the user gives (translate, paraphrase, proofread, transcribe,
 # repeat it), the text given after a colon or in quotes: the answer says the user's words,
 # not its own ("Translate: 'En tant qu'IA, je ne peux pas ...'" is answered "As an AI, I
