@@ -63,6 +63,7 @@ ASKED_TO_ECHO = (
     r"(?:twice|(?:\d+|two|three|four|five|six|seven|eight|nine|ten) times)\b"
 )
 
+
 def _listed(words: str) -> list[str]:
     return words.split()
 

@@ -531,9 +531,7 @@ class RepeatedLines(RowFilter):
         flagged = unless_asked(flagged, rows, _ASKS_FOR_OUTPUT)
         # A chorus sung twice, a cheer or a blank form is what the request asked for (in an
         # instruction or any user turn of a conversation).
-        return unless_asked(
-            flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}"
-        )
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}")
 
     def _outside_code(
         self, flagged: pl.DataFrame, rows: pl.DataFrame, text: pl.Expr
@@ -654,9 +652,7 @@ class RepeatedNgrams(RowFilter):
                 ]
             )
         # A tongue twister asked for three times loops on purpose.
-        return unless_asked(
-            flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}"
-        )
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}")
 
     def _measured(self, rows: pl.DataFrame, tables: bool) -> pl.DataFrame:
         """The rows whose n-grams repeat past the limit or loop (with or without the rows of

@@ -144,10 +144,24 @@ _THE_ASSISTANT = (
 )
 _REPLY_VERB = r"(?:answer|reply|respond|write|produce|generate|complete|compose)"
 _PARAPHRASED_PREAMBLE = (
-    r"(?im:^[^\n]*?\b" + _POINTED_TEXT + r"\b[^\n]*?\b(?:" + _THE_ASSISTANT + r"\b[^\n]*?\b"
-    + _REPLY_VERB + r"|" + _REPLY_VERB + r"\b[^\n]*?\b" + _THE_ASSISTANT + r")\b|"
-    r"^[^\n]*?\b" + _THE_ASSISTANT + r"\b[^\n]*?\b" + _POINTED_TEXT + r"\b[^\n]*?\b"
-    + _REPLY_VERB + r"\b)"
+    r"(?im:^[^\n]*?\b"
+    + _POINTED_TEXT
+    + r"\b[^\n]*?\b(?:"
+    + _THE_ASSISTANT
+    + r"\b[^\n]*?\b"
+    + _REPLY_VERB
+    + r"|"
+    + _REPLY_VERB
+    + r"\b[^\n]*?\b"
+    + _THE_ASSISTANT
+    + r")\b|"
+    r"^[^\n]*?\b"
+    + _THE_ASSISTANT
+    + r"\b[^\n]*?\b"
+    + _POINTED_TEXT
+    + r"\b[^\n]*?\b"
+    + _REPLY_VERB
+    + r"\b)"
 )
 # Its cues, found at once (the words every such line holds one of).
 _PARAPHRASE_CUES = [
