@@ -18,6 +18,7 @@ import pytest
 
 from assets.filters.asked import ASKS_FOR_BLANKS, ASKS_FOR_HARM
 from assets.filters.defects.artifacts import _PARAPHRASED_PREAMBLE, Placeholder, TemplateLeak
+from assets.filters.defects.contradictions import SelfContradiction
 from assets.filters.defects.requests import _CELEBRATES, _NOTHING_CAME, NotATask, UnseenReference
 from assets.filters.defects.response_language import ResponseLanguage
 from assets.filters.echo import EchoesInstruction
@@ -314,6 +315,24 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "It drops the error from os.ReadFile, so a file that is missing silently gives "
                 "back an empty string. Return the error too:\n\nfunc read(p string) (string, "
                 "error) {\n    b, err := os.ReadFile(p)\n    return string(b), err\n}",
+            ),
+        ],
+    ),
+    SelfContradiction(): (
+        [
+            # A table against its text, the request naming the measure by its least form,
+            # the claim after a connective.
+            instruction(
+                "Which is the shortest: the Thames, the Severn or the Trent?",
+                "| River | Length |\n|---|---|\n| Severn | 354 km |\n| Thames | 346 km |\n"
+                "| Trent | 297 km |\n\nSo the Thames is the shortest of the three.",
+            ),
+        ],
+        [
+            instruction(
+                "Which is the shortest: the Thames, the Severn or the Trent?",
+                "| River | Length |\n|---|---|\n| Severn | 354 km |\n| Thames | 346 km |\n"
+                "| Trent | 297 km |\n\nSo the Trent is the shortest of the three.",
             ),
         ],
     ),
