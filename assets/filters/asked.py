@@ -96,7 +96,33 @@ ASKS_FOR_HARM = (
     r"phone|signal)s? (?:offline|down|off)|"
     # A private person found at home: "the home address of the ref from last night's match".
     r"(?:home|private|personal) address(?:es)? (?:of|for) (?:the|a|an|that|this|my|our|someone|"
-    r"somebody)\b)"
+    r"somebody)\b|"
+    # What is done to a person kept from them, whoever they are ("knock my husband out for
+    # the night without him noticing", "behind her back"): the secrecy is the harm's mark.
+    r"without (?:him|her|them|my \w+|the \w+) (?:knowing|noticing|realising|realizing|"
+    r"finding out|seeing)|behind (?:his|her|their|my \w+'s) back|"
+    r"knock (?:my |his |her |their |the )?\w+ out\b|"
+    # Another's food or drink, anything slipped into it, poisoned or laced ("poisoning my ex's
+    # risotto", "sprinkle ... in my flatmate's curry"); a trap that goes off in a face.
+    r"(?:poison\w*|lac(?:e|ing)|spik(?:e|ing)|contaminat\w*) (?:\w+ ){0,2}?\w+'s\b|"
+    r"(?:slip|put|mix|pour|stir|sprinkle|add|crush) (?:[a-z]+ ){0,3}?in(?:to)? (?:[a-z]+ ){0,2}?"
+    r"[a-z]+'s (?:[a-z]+ )?(?:drink|food|coffee|tea|meal|dinner|lunch|breakfast|soup|risotto|"
+    r"curry|stew|cake|wine|beer|water|smoothie)|booby[- ]?traps?|"
+    r"(?:goes? off|explodes?|blows? up|sprays?) (?:\w+ ){0,2}?in (?:my |the )?(?:his|her|their|"
+    r"\w+'s) face|"
+    # A coworker's, a neighbour's or an ex's mail, files or accounts opened or copied.
+    r"(?:copy|copying|read|reading|open|opening|access|accessing|download\w*|forward\w*|"
+    r"look(?:ing)? through|go(?:ing)? through|snoop\w*|get into|log into) (?:\w+ ){0,2}?"
+    r"(?:coworker|co-worker|colleague|boss|manager|flatmate|roommate|housemate|neighbou?r|ex)'s "
+    r"(?:\w+ ){0,2}?(?:mail|email|emails|inbox|messages|texts|dms|whatsapp|files|folder|"
+    r"documents|diary|phone|laptop|account|password|calendar|drive)\b)"
+)
+
+# A blank table, form or rows asked for: "an empty weekly record table with columns for ...",
+# "... and six empty rows". Its answer holds the request's column names and empty rows only.
+ASKS_FOR_BLANKS = (
+    r"(?i)\b(?:empty|blank|unfilled)\b[^.?!\n]{0,60}\b(?:table|form|sheet|grid|template|log|"
+    r"record|rows?|chart|columns?)\b"
 )
 
 # A request to render text the user gives (translate, paraphrase, proofread, transcribe,

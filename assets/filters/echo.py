@@ -42,6 +42,7 @@ from typing import ClassVar
 import polars as pl
 from pydantic import Field
 
+from assets.filters.asked import ASKS_FOR_BLANKS, requests
 from assets.filters.defects.units import decisions, units
 from assets.run_context import RunContext
 from assets.steps import RowFilter
@@ -366,6 +367,17 @@ class EchoesInstruction(RowFilter):
                 pl.col("_copied").round(3),
             )
         )
+        # A read-back drill set up in an earlier user turn ("you read it back exactly as a
+        # confirming station would") holds for every later turn; a blank table asked for
+        # has the request's columns for its only words. Read on the few echoes' rows.
+        answered = flagged.filter(pl.col("role") != "user")
+        if answered.height:
+            set_up = requests(
+                rows.filter(pl.col("row_id").is_in(answered["row_id"].implode()))
+            ).filter(pl.col("request").str.contains(f"{ASKED_TO_ECHO}|{ASKS_FOR_BLANKS}"))
+            flagged = flagged.filter(
+                (pl.col("role") == "user") | ~pl.col("row_id").is_in(set_up["row_id"].implode())
+            )
         return decisions(
             flagged,
             self.name,

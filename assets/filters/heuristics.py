@@ -10,6 +10,7 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from assets.filters.asked import (
+    ASKS_FOR_BLANKS,
     ASKS_FOR_HARM,
     ASKS_TO_RENDER,
     ASKS_WHAT_THE_ASSISTANT_IS,
@@ -524,9 +525,37 @@ class RepeatedLines(RowFilter):
             _evidence(fraction=fraction, lines=count),
         )
         flagged = self._within_a_turn(flagged, rows)
+        flagged = self._outside_code(flagged, rows, text)
+        # A program's output that the user asks about ("What does `yes | head -n 4` print?")
+        # repeats because the program does: quoted to explain it, not a loop of the answer.
+        flagged = unless_asked(flagged, rows, _ASKS_FOR_OUTPUT)
         # A chorus sung twice, a cheer or a blank form is what the request asked for (in an
         # instruction or any user turn of a conversation).
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}")
+
+    def _outside_code(
+        self, flagged: pl.DataFrame, rows: pl.DataFrame, text: pl.Expr
+    ) -> pl.DataFrame:
+        """`flagged` without the rows whose repeats are a code block's fence lines or the
+        lines of blocks written once per item asked for (three ConfigMaps, each its
+        `apiVersion: v1`): inside a fence only a line that repeats the line right before it
+        loops (`AND signup_date >= ...` five times). Read on the flagged rows with a fence."""
+        fenced = rows.filter(
+            pl.col("row_id").is_in(flagged["row_id"].implode())
+            & text.str.contains("```", literal=True).fill_null(False)
+        )
+        if fenced.is_empty():
+            return flagged
+        outside = _lines_of(text.str.replace_all(_FENCED_BLOCK, "\n"))
+        inside = _lines_of(
+            text.str.extract_all(_FENCED_BLOCK).list.join("\n").str.replace_all(_FENCE_LINE, "")
+        )
+        runs = inside.list.eval((pl.element() == pl.element().shift(1)).cast(pl.Int32).sum())
+        count = outside.list.len() + inside.list.len()
+        repeats = outside.list.len() - outside.list.n_unique() + runs.list.first().fill_null(0)
+        fraction = repeats / count.clip(lower_bound=1)
+        fine = fenced.filter(((count < 3) | (fraction <= self.max_fraction)).fill_null(False))
+        return flagged.filter(~pl.col("row_id").is_in(fine["row_id"].implode()))
 
     def _within_a_turn(self, flagged: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
         """`flagged` without the conversations whose lines repeat only across turns: a turn
@@ -553,6 +582,19 @@ class RepeatedLines(RowFilter):
         )
         across = chats.filter(~pl.col("row_id").is_in(turns["row_id"].implode()))["row_id"]
         return flagged.filter(~pl.col("row_id").is_in(across.implode()))
+
+
+# A fenced code block, fences included (lazy: each block its own match), and a fence line.
+_FENCED_BLOCK = r"(?s)```[^\n]*\n.*?```"
+_FENCE_LINE = r"(?m)^[ \t]*```[^\n]*$"
+# A question about what a program prints, with the program in it ("What does `yes | head -n 4`
+# print?", "Why does this loop print the same line three times?\n\nfor i in range(3): ...").
+_ASKS_FOR_OUTPUT = (
+    r"(?i)(?-u:\b)(?:what|why|how many)(?-u:\b)[^?\n]{0,80}(?-u:\b)(?:print|prints|printed|output|"
+    r"outputs|echo|echoes|display|displays|log|logs)(?-u:\b)[^?\n]{0,60}\?(?:[ \t]*\n|[ \t]*\z)|"
+    r"(?i)(?-u:\b)(?:what|why|how many)(?-u:\b)[^?\n]{0,40}`[^`\n]+`[^?\n]{0,40}(?-u:\b)(?:print|"
+    r"prints|output|outputs|show|shows|give|gives|return|returns)(?-u:\b)"
+)
 
 
 def _lines_of(text: pl.Expr) -> pl.Expr:
@@ -610,7 +652,7 @@ class RepeatedNgrams(RowFilter):
                 ]
             )
         # A tongue twister asked for three times loops on purpose.
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}")
+        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}")
 
     def _measured(self, rows: pl.DataFrame, tables: bool) -> pl.DataFrame:
         """The rows whose n-grams repeat past the limit or loop (with or without the rows of

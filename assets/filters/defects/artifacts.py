@@ -127,6 +127,61 @@ _PREAMBLES = (
     r"appropriately completes the request\b|\ba chat between a curious (?:user|human) and an "
     r"artificial intelligence assistant\b)"
 )
+# The same preamble in other words: a line that tells a model what the text after it is and
+# how to reply to it, naming the assistant in the third person ("What follows is a question
+# from a user to a helpful assistant. Write the assistant's reply ...", "The message below
+# comes from a user. Answer it as a concise assistant.", "The text that follows is a task
+# given to a helpful model. Produce a reply ..."): the text pointed at ("what follows", "the
+# message below", "the request appears next"), the assistant, and a verb of replying, in
+# any order of the last two. (No "model" alone: "write a model answer" is a user's request.)
+_POINTED_TEXT = (
+    r"(?:what follows|(?:text|message|question|request|task|instruction|prompt|query|input)s?"
+    r" (?:below|that follows|which follows|(?:appears?|comes?|is shown|shown) (?:next|below)))"
+)
+_THE_ASSISTANT = (
+    r"(?:(?:a|an|the) (?:\p{L}+,? ){0,2}(?:assistant|ai|chatbot|ai model|language model)(?:'s)?|"
+    r"(?:helpful|friendly|knowledgeable|concise|honest|harmless) (?:model|ai))"
+)
+_REPLY_VERB = r"(?:answer|reply|respond|write|produce|generate|complete|compose)"
+_PARAPHRASED_PREAMBLE = (
+    r"(?im:^[^\n]*?\b"
+    + _POINTED_TEXT
+    + r"\b[^\n]*?\b(?:"
+    + _THE_ASSISTANT
+    + r"\b[^\n]*?\b"
+    + _REPLY_VERB
+    + r"|"
+    + _REPLY_VERB
+    + r"\b[^\n]*?\b"
+    + _THE_ASSISTANT
+    + r")\b|"
+    r"^[^\n]*?\b"
+    + _THE_ASSISTANT
+    + r"\b[^\n]*?\b"
+    + _POINTED_TEXT
+    + r"\b[^\n]*?\b"
+    + _REPLY_VERB
+    + r"\b)"
+)
+# Its cues, found at once (the words every such line holds one of).
+_PARAPHRASE_CUES = [
+    "what follows",
+    "that follows",
+    "which follows",
+    "appears next",
+    "appear next",
+    "comes next",
+    "come next",
+    "shown next",
+    "appears below",
+    "shown below",
+    " below comes",
+    " below is from",
+    " below is a",
+]
+_POINTED_CUES = [
+    f"{thing} below" for thing in ("text", "message", "question", "request", "task", "prompt")
+]
 # An upper-case slot in double angle brackets: "<<USER_QUESTION>>" (not Llama's "<<SYS>>").
 _UPPER_SLOT = r"<<[A-Z][A-Z0-9_]{3,}>>"
 _PREAMBLE_CUES = [
@@ -153,6 +208,7 @@ TEMPLATE_SCAFFOLDING_PARTS = (
     r"(?i:\bgiven prompt\s*:)",
     r"(?im:^\s*task \d+\s*:)",
     _PREAMBLES,
+    _PARAPHRASED_PREAMBLE,
     _UPPER_SLOT,
     r"(?i:</?(?:passage|document|context|instruction|response|prompt)>)",
     # A model that writes the next few-shot example after its answer.
@@ -236,12 +292,27 @@ _WANTS_TEMPLATE = (
     # ... or asks for filler text, or for a thing marked as not decided yet: "Give me some
     # dummy filler text", "mark the florist as not yet decided since we haven't picked one".
     r"|(?-u:\b)(?:filler|dummy|sample|placeholder) (?:text|copy|content)(?-u:\b)"
+    # ... or a form by what it leaves to be written: "a consent slip ... with a place to
+    # sign", "a line for each volunteer to write their name".
+    r"|(?-u:\b)(?:places?|spaces?|lines?|spots?|boxes|box|room) (?:for (?:\w+ ){0,2})?to "
+    r"(?:sign|write|fill|initial|tick)(?-u:\b)|(?-u:\b)(?:consent|permission) slips?(?-u:\b)"
     r"|(?-u:\b)(?:not yet|yet to be|still to be) (?:decided|chosen|picked|confirmed|known|"
     r"booked)(?-u:\b)|(?-u:\b)(?:haven't|have not|hasn't|has not) (?:yet )?(?:picked|chosen|"
     r"decided|confirmed|booked)(?-u:\b)"
 )
 
 _WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
+# Words that name a slot as a field or mark to use: "the fields {{pet_name}}", "marked TBD".
+_NAMES_A_MARKER = (
+    r"(?i)(?-u:\b)(?:fields?|placeholders?|merge (?:fields?|tags?)|variables?|tags?|markers?|"
+    r"mark|marks|marked|keep|kept)(?-u:\b)"
+)
+# A request to see a training format: "an Alpaca-style template", "a ShareGPT record".
+_WANTS_FORMAT = (
+    r"(?i)(?-u:\b)(?:alpaca|vicuna|sharegpt|chatml|dolly|(?:prompt|instruction|chat) (?:format|"
+    r"template)s?|(?:training|fine-?tuning|instruction[- ]tuning) (?:data|records?|examples?|"
+    r"formats?|sets?|rows?|pairs?)|dataset (?:format|records?|rows?))(?-u:\b)"
+)
 # A prompt the user gives to be rewritten ("Take this weak prompt and rewrite it"): the answer
 # may head its version "Rewritten prompt:" or "Improved prompt:", as a generator's would.
 _ASKS_TO_REWRITE = (
@@ -448,13 +519,21 @@ class TemplateLeak(SpanRule):
                 GENERATOR_PROMPT,
                 PERSONA_HEADER,
                 _PREAMBLES,
+                _PARAPHRASED_PREAMBLE,
                 _UPPER_SLOT,
             )
         ] + [*(f"(?i:{words})" for words in _DIRECTIVE_WORDS), _DIRECTIVE_LINE]
         scaffolding = [text.str.contains(part) for part in parts] + [
             text.str.contains(r"(?m)^(?:user: )?[ \t]*(?:Human|HUMAN|User|USER)[ \t]*:")
         ]
-        cues = lines + _GENERATOR_LABELS + _PERSONA_CUES + _PREAMBLE_CUES
+        cues = (
+            lines
+            + _GENERATOR_LABELS
+            + _PERSONA_CUES
+            + _PREAMBLE_CUES
+            + _PARAPHRASE_CUES
+            + _POINTED_CUES
+        )
         return pl.any_horizontal(
             [*scaffolding, text.str.contains_any(cues, ascii_case_insensitive=True)]
         )
@@ -502,8 +581,31 @@ class TemplateLeak(SpanRule):
         slot = pl.col("_span").str.contains(SLOT) & (
             _asked(_ASKS_ABOUT_SLOTS) | _asked(_WANTS_TEMPLATE) | (pl.col("field") == "text")
         )
+        # A format the user asks to see ("an Alpaca-style prompt template", "an Alpaca-format
+        # training record") is shown with its headers; a section the request names ("with
+        # sections Summary, Timeline, and Response") is a heading of the answer's own.
+        header = span.str.extract(r"(?i)^\s*(?:#{2,4}\s*)?(\p{L}+)\s*:?\s*$", 1)
+        format_shown = (pl.col("role") != "user") & (
+            (
+                (
+                    span.str.contains(
+                        r"(?im)^\s*(?:#{2,4}\s*)?(?:instruction|response|input|output)\b"
+                    )
+                    | span.str.contains(_PREAMBLES)
+                    | span.str.contains(SLOT)
+                )
+                & _asked(_WANTS_FORMAT)
+            )
+            | mentioned(header, pl.col("prompt")).fill_null(False)
+        )
+        # A preamble in a prompt the user asked for is the prompt.
+        prompt_preamble = span.str.contains(_PARAPHRASED_PREAMBLE) & (
+            (pl.col("role") != "user") & _asked(_WANTS_PROMPT)
+        )
         return (
             answer_about
+            | format_shown
+            | prompt_preamble
             | user_about
             | quiz
             | user_directive
@@ -594,8 +696,22 @@ class Placeholder(SpanRule):
         # The PII step's own redactions ("<EMAIL>", "<IP_ADDRESS>") are the pipeline's, not a
         # slot the model left.
         redacted = core.is_in(_REDACTIONS)
+        # A marker the user names as one to use, in the sentence that holds it ("using the
+        # fields {{owner_name}} ...", "Keep anything undecided marked TBD.", "keep my TBD
+        # items as TBD"): the user's own field or mark, not a blank they left.
+        sentence = pl.concat_str(
+            [before.str.extract(r"([^.!?\n]*)$", 1), after.str.extract(r"^([^.!?\n]*)", 1)],
+            separator=" ",
+            ignore_nulls=True,
+        )
+        named_marker = (pl.col("role") == "user") & sentence.str.contains(_NAMES_A_MARKER)
+        # A chat template's own token ("[INST]" in a Llama 2 example) is the chat token
+        # rule's to judge, not a slot.
+        token = core.str.contains(CHAT_TOKENS)
         return (
             _asked(_WANTS_TEMPLATE)
+            | named_marker
+            | token
             | quoted
             | redacted
             | signature

@@ -146,6 +146,14 @@ _DECLINING = (
     r"provide|give|tell|share|support)"
 )
 
+# A refusal in its own words, near the answer's opening: a negation, then within a few words
+# a verb of helping or doing ("I'm not going to help build one", "I won't be writing that").
+_DECLINES_IN_OWN_WORDS = (
+    r"(?i)(?-u:\b)(?:not|n't|never|refuse|decline)(?-u:\b)[^.!?\n]{0,24}?(?-u:\b)(?:help|"
+    r"assist|provide|give|tell|share|support|write|writing|build|make|explain|describe|do that|"
+    r"go along|be part)(?-u:\b)"
+)
+
 # A question between two things: "the difference between a stock and a bond", "..., QWERTY or
 # Dvorak?" (the last word before "or" and the first after it, in a question's last clause).
 # ASCII letters: a Unicode letter class is compiled on every call (about 1 ms each).
@@ -540,7 +548,10 @@ class OffTopic(DefectRule):
             )
         # A request for harm is answered by declining it, in words of its own: the refusal
         # rule judges that answer (read on the few answers found).
-        declining = pl.col("_answer").str.contains(_DECLINING)
+        # In any words: "That's a booby trap, and I'm not going to help build one."
+        declining = pl.col("_answer").str.contains(_DECLINING) | pl.col("_answer").str.slice(
+            0, 240
+        ).str.contains(_DECLINES_IN_OWN_WORDS)
         if found.height and found.select(declining.any()).item():
             found = found.filter(~(declining & pl.col("prompt").str.contains(ASKS_FOR_HARM)))
         # An answer found by both reads keeps its cosine's evidence.

@@ -201,6 +201,49 @@ _PASTED_ERROR = (
 )
 # The first answer: an instruction's response, a conversation's first assistant turn.
 _FIRST_ANSWER = r"(?s)\buser: .*?\n\nassistant: ([^\n]*)"
+# An opening verb in its base form with its object ("Pull out the action points ...", "Lay out
+# a scorecard ...", "Repeat this sentence ..."): an imperative that the verb list does not
+# name, and a request whatever else the sentence says ("the attached minutes", "who faced").
+# The first word is no verb when it ends like an inflected form or is a function word.
+_VERB_AND_OBJECT = (
+    r"(?i)^\W*(\p{L}+)(?:\s+(?:out|up|back|down|off|over|through|together|apart|aside|away))?"
+    r"\s+(?:the|this|these|those|a|an|my|our|your|me|us|it|them|each|every|some|all)\s"
+)
+_NO_IMPERATIVE = [
+    *("yesterday", "today", "tonight", "tomorrow", "sometimes", "often", "now", "then", "here"),
+    *("there", "once", "after", "before", "when", "while", "if", "although", "because", "since"),
+    *("all", "both", "in", "on", "at", "for", "with", "from", "by", "of", "like", "unlike"),
+    *("despite", "during", "without", "into", "over", "under", "through", "across", "and", "but"),
+    *("so", "or", "not", "only", "just", "even", "also", "still", "every", "each", "this", "that"),
+    *("these", "those", "the", "a", "an", "my", "our", "your", "his", "her", "their", "its", "i"),
+    *("we", "you", "he", "she", "they", "it", "me", "us", "them", "what", "which", "who", "how"),
+    *("why", "where", "last", "next", "first", "one", "two", "three", "as", "to", "up", "out"),
+    *("off", "near", "around", "behind", "above", "below", "against", "toward", "upon", "onto"),
+    *("than", "via", "about", "is", "are", "was", "were", "be", "been", "has", "have", "had"),
+    *("do", "did", "will", "would", "can", "could", "should", "shall", "may", "might", "must"),
+    *("whatever", "whenever", "never", "always", "almost", "nearly", "quite", "very", "such"),
+    *("got", "saw", "took", "won", "lost", "made", "met", "ran", "ate", "sat", "felt", "went"),
+]
+# A conversation is talk: a user who tells their own news ("My sister just got into medical
+# school.", "Finally finished my first embroidery hoop!", the subject dropped) and an answer
+# that celebrates it ("Congratulations!", "That's wonderful news!", "Well done!") is a sound
+# exchange. An instruction or a pair's prompt is a task slot, so news there stays no task;
+# and an answer that turns the news into work nobody asked for (a list, headings, "Here are
+# seven ways ...") keeps the opening a non-task in any kind.
+_OWN_NEWS = r"(?i)^\W*(?:just|finally)\b|(?-u:\b)(?:i|i've|i'm|we|we've|we're|my|our|me|us)(?-u:\b)"
+_CELEBRATES = (
+    r"(?i)^\W*(?:[^.!?\n]{0,20}\b)?(?:congratulations|congrats|well done|bravo|hooray|good for (?:you|her|him|them)|"
+    r"nice (?:one|work)|way to go|(?:that's|that is|what|how) (?:a |an |such |so |really |"
+    r"absolutely )?(?:wonderful|brilliant|fantastic|amazing|exciting|great|lovely) news|"
+    r"(?:that's|that is|how|what) (?:so |really |absolutely )?(?:wonderful|brilliant|fantastic|"
+    r"amazing|exciting)\b)"
+)
+_INVENTED_TASK = (
+    r"(?im)^[ \t]*(?:\d+[.)]|[-*•]|#{1,6})[ \t]|^[ \t]*\*\*[^*\n]+\*\*[ \t]*$|"
+    r"\bhere(?:'s| is| are)\b|\b(?:tips|ideas|ways|suggestions|steps) (?:for|to|on)\b"
+)
+# The whole first assistant turn, to see whether it sets itself a task.
+_FIRST_TURN = r"(?s)^user: .*?\n\nassistant: (.*?)(?:\n\nuser: |\z)"
 
 
 @dataclass(frozen=True)
@@ -225,8 +268,15 @@ class NotATask(DefectRule):
             plural = (
                 verb.is_not_null() & ~verb.is_in(_NOT_A_VERB) & ~verb.str.contains(r"(?:ing|s|ly)$")
             )
+            first = plain.str.extract(_VERB_AND_OBJECT, 1).str.to_lowercase()
+            imperative = (
+                first.is_not_null()
+                & ~first.is_in(_NO_IMPERATIVE)
+                & ~first.str.contains(r"(?:s|ed|ly|ing|en)$")
+            ).fill_null(False)
             return (
                 ~asks(text)
+                & ~imperative
                 & (
                     plain.str.contains(DECLARATIVE)
                     | plain.str.contains(_BARE_HEADING)
@@ -279,8 +329,16 @@ class NotATask(DefectRule):
         def news(text: pl.Expr) -> pl.Expr:
             return text.str.contains(_PAST_EVENT) & ~text.str.contains(_TROUBLE)
 
+        first_turn = pl.col("text").str.extract(_FIRST_TURN, 1)
+        celebrated = (
+            opening.str.contains(_OWN_NEWS)
+            & ~opening.str.contains(_TROUBLE)
+            & first_turn.str.contains(_CELEBRATES)
+            & ~first_turn.str.contains(_INVENTED_TASK)
+        )
         chats = unasked.filter(
             (pl.col("kind") == "conversation")
+            & ~celebrated.fill_null(False)
             & (
                 (statement(opening) & (~opening.str.contains(_FIRST_PERSON) | news(opening)))
                 | pl.col("row_id").is_in(remark.implode())
@@ -1229,6 +1287,43 @@ _TOLD_ELSEWHERE = r"(?i)^\s+(?:to|with|at)\b|^\s+(?:in|on|during) (?:the|a|an|hi
 _TOLD_HERE = r"(?i)^\s+in (?:my|our|your) (?:last|previous|earlier|first|other) \p{L}+"
 
 
+# The answer to a request that points at material it lacks may say that nothing came and
+# ask for it ("I don't see any minutes attached. Could you paste them?", "No image reached me
+# ... Could you describe the leaves?"): that exchange is right, and the request is no defect
+# in it. The answer's opening says it has nothing to read (a negation before seeing or
+# receiving), and the answer asks for the material (a verb of sending or a question).
+_NOTHING_CAME = (
+    r"(?i)(?-u:\b)(?:no|nothing|not|without|only)(?-u:\b)[^.!?\n]{0,50}?(?-u:\b)(?:see|seen|find|"
+    r"found|open|view|attach\w*|came through|come through|reach\w*|arriv\w*|receiv\w*|"
+    r"got through|included|pasted)(?-u:\b)|n't (?:see|find|open|view|seem to see)(?-u:\b)"
+)
+_ASKS_FOR_MATERIAL = (
+    r"(?i)(?-u:\b)(?:paste|send|share|upload|attach|resend|copy|describe|type)(?-u:\b)|\?"
+)
+
+
+def _answers(found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+    """`found`'s user units with `_answer`: the response to an instruction or a pair's prompt,
+    the assistant turn after a user turn (read on the matches' rows only)."""
+    asked = candidates.filter(
+        pl.col("row_id").is_in(found.filter(pl.col("role") == "user")["row_id"].implode())
+    )
+    flat = asked.filter(pl.col("kind") != "conversation").select(
+        "row_id",
+        pl.lit("instruction").alias("field"),
+        pl.lit(0, pl.Int64).alias("_turn"),
+        pl.col("response").alias("_answer"),
+    )
+    replies = units(asked, ("messages",), ("assistant",)).select(
+        "row_id", "field", (pl.col("turn") - 1).alias("_turn"), pl.col("text").alias("_answer")
+    )
+    return (
+        found.with_columns(pl.col("turn").fill_null(0).alias("_turn"))
+        .join(pl.concat([flat, replies]), on=["row_id", "field", "_turn"], how="left")
+        .drop("_turn")
+    )
+
+
 @dataclass(frozen=True)
 class UnseenReference(SpanRule):
     """References to material nobody sees: "Following the examples above", "Based on the
@@ -1249,10 +1344,20 @@ class UnseenReference(SpanRule):
             _POINTING_PHRASES + _LATER_PHRASES, ascii_case_insensitive=True
         ) | text.str.contains(_OLDER_UNSEEN)
 
+    def read_matches(self, found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+        return _answers(found, candidates)
+
     def exempt(self) -> pl.Expr:
         def words(column: str) -> pl.Expr:
             return pl.col(column).fill_null("").str.count_matches(r"\S+")
 
+        # A request whose answer says nothing came and asks for it.
+        opening = pl.col("_answer").str.slice(0, 160)
+        flagged_back = (
+            (pl.col("role") == "user")
+            & opening.str.contains(_NOTHING_CAME)
+            & pl.col("_answer").str.contains(_ASKS_FOR_MATERIAL)
+        ).fill_null(False)
         # A block, or material after a colon or in quotes ("Summarize this: ...").
         has_block = pl.col("text").str.contains(MATERIAL_GIVEN)
         start = pl.col("text").str.find(pl.col("_span"), literal=True).fill_null(0)
@@ -1416,6 +1521,7 @@ class UnseenReference(SpanRule):
             )
             | (pick & listed)
             | asks_memory
+            | flagged_back
         )
 
 

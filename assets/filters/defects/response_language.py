@@ -125,6 +125,10 @@ _NAME_USE = (
     # A language named after another in one list: "give it in English and Spanish".
     r"|\b(?:in|into)\s+[A-Za-z]+(?:,\s*[A-Za-z]+){{0,3}},?\s+(?:and|or|&|as well as|plus)\s+"
     r"(?:in\s+)?(?:{names})\b"
+    # Two versions of a text asked for together: "the French and English versions side by
+    # side", "a bilingual sign in Dutch and English".
+    r"|\b(?:{names})\b[^.?!\n]{{0,40}}\b(?:versions|side by side|bilingual|both languages)\b"
+    r"|\b(?:side by side|bilingual|both languages)\b[^.?!\n]{{0,40}}\b(?:{names})\b"
 )
 # Other languages named: an answer in another script is what they ask for.
 ASKS_FOR_LANGUAGE = (
@@ -157,6 +161,12 @@ def _letters(text: pl.Expr) -> pl.Expr:
     return text.str.count_matches(r"\p{L}") + 2 * text.str.count_matches(
         r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]"
     )
+
+
+def _is_code(text: pl.Expr) -> pl.Expr:
+    """Code more than prose: a bracket, operator or separator for every five letters."""
+    symbols = text.str.count_matches(r"[{}()\[\];=<>&|]")
+    return (symbols >= 4) & (symbols * 5 >= text.str.count_matches(r"\p{L}"))
 
 
 def _asks_for(code: str) -> str:
@@ -394,6 +404,9 @@ class ResponseLanguage(DefectRule):
             .filter(
                 (_letters(pl.col("_answer")) >= self.min_letters)
                 & (pl.col("_request").str.count_matches(r"\p{L}") >= 10)
+                # A request that is code pasted in ("func read(p string) string { ... }") has
+                # no language of its own to answer in.
+                & ~_is_code(pl.col("_request"))
             )
             .with_row_index("_unit")
         )

@@ -41,7 +41,8 @@ _TABLE_LINE = re.compile(r"(?m)^[ \t]*\|(.*)\|[ \t]*$")
 _FIGURE = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 _CLAIM = re.compile(
-    r"(?i)^\W*(?:the\s+)?(?P<name>[^\n]{1,60}?)\s+(?:is|was|are|has|have|lasts|runs|holds|costs|weighs|"
+    r"(?i)^\W*(?:(?:so|thus|therefore|overall|in short|that means|which means)[,\s]+)?(?:the\s+)?"
+    r"(?P<name>[^\n]{1,60}?)\s+(?:is|was|are|has|have|lasts|runs|holds|costs|weighs|"
     r"reaches|stands|stays|goes|gets|scores|comes out)\b(?P<between>[^.!?\n]{0,40}?)\b"
     r"(?P<grade>" + "|".join(re.escape(w) for w in _GRADE_WORDS) + r")\b"
 )
@@ -95,7 +96,10 @@ def table_against_text(request: str, answer: str) -> str | None:
         comparative = claim.group("grade").lower() in {w[1] for w in _GRADES.values()} | {
             w[3] for w in _GRADES.values()
         }
-        if root not in asked or (comparative and len(figures) != 2):
+        # The request names the measure by its root or by any of its grades ("Which is the
+        # lightest?" asks for the root "heav" by its least form).
+        named = root in asked or any(word in asked for word in _GRADES[root])
+        if not named or (comparative and len(figures) != 2):
             continue
         name = claim.group("name").strip().lower()
         if name not in figures:

@@ -80,7 +80,9 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
                 "Every night he baked one loaf too many.",
             ),
             preference("What a sunset tonight!", "It was! The sky went pink.", "Sunsets are red."),
-            conversation("Got my exam results today.", "Congratulations! That's a big day."),
+            # (As an instruction, news asks for nothing; in a conversation, celebrated, it is
+            # sound talk since round 17: see the sound side.)
+            instruction("Got my exam results today.", "Congratulations! That's a big day."),
             conversation("Winters here are brutal.", "They can be!", "Totally.", "Stay warm!"),
             # An instruction row's only answer asking back teaches nothing.
             instruction("I am a helpful AI, and I help with any text.", "What's on your mind?"),
@@ -98,6 +100,7 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             conversation(
                 "Got my exam results today. What can I do with a B in maths?", "A-levels."
             ),
+            conversation("Got my exam results today.", "Congratulations! That's a big day."),
             conversation(
                 "Winters here are brutal.",
                 "They can be! Anything I can help with?",
