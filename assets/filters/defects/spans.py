@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import polars as pl
 from pydantic import BaseModel
 
+from assets.filters.defects.batch_units import judging
 from assets.filters.defects.units import decisions, shortened, units
-from assets.steps import RowFilter, Step, no_flags
+from assets.steps import RowFilter, Step, StepOutput, no_flags
 from warehouse.settings import Strict
 
 if TYPE_CHECKING:
@@ -114,6 +115,12 @@ class DefectRule(RowFilter):
     def from_config(cls, config: Any, run: RunContext | None = None) -> list[Step]:
         """The rule's steps as `config` sets them (none when it is off)."""
         return [cls()] if config.enabled else []
+
+    def apply(self, rows: pl.DataFrame) -> StepOutput:
+        # The rule's units of these rows come from the batch's units, decoded once for every
+        # rule that judges the batch or what is left of it (`batch_units`).
+        with judging(rows):
+            return super().apply(rows)
 
 
 @dataclass(frozen=True)
