@@ -37,6 +37,8 @@ ROW = "_batch_row"
 
 # The fields in the order a decode gives their units (instruction rows' fields, then turns).
 FIELD_ORDER = ("instruction", "input", "response", "rejected", "text", "messages")
+# A frame of fewer than one in this many of the judged batch's rows is decoded alone.
+FEW_ROWS = 4
 # Decodes rows into units of every field and role (with `ROW`).
 Decode = Callable[[pl.DataFrame], pl.DataFrame]
 
@@ -132,7 +134,9 @@ def shared_units(
         if mask is not None:
             return last.units_of(mask, fields, roles)
     batch = _local.batch
-    if batch is None:
+    if batch is None or rows.height * FEW_ROWS < batch.height:
+        # A rule that reads few of the batch's rows (its candidates) decodes those alone: a
+        # batch decoded whole for them would cost more than it saves the rules after it.
         return None
     # Once per judged batch: the rule's other calls read the held batch or decode their own.
     _local.batch = None

@@ -150,6 +150,18 @@ def test_another_thread_holds_its_own(batch: pl.DataFrame) -> None:
     assert batch_units._local.last is not None
 
 
+def test_a_rule_reading_few_rows_decodes_them_alone(
+    batch: pl.DataFrame, decodes: list[int]
+) -> None:
+    few = batch.head(batch.height // (batch_units.FEW_ROWS + 1))
+    with judging(batch):
+        assert units(few).equals(fresh(few, ALL_FIELDS, ("user", "assistant", "system", "tool")))
+        assert decodes == [] and batch_units._local.last is None
+        # ... and the batch is decoded whole when the rule reads most of it.
+        units(batch.tail(batch.height - 10))
+    assert decodes == [batch.height]
+
+
 def test_outside_a_rule_nothing_is_held(batch: pl.DataFrame, decodes: list[int]) -> None:
     units(batch)
     assert decodes == [] and batch_units._local.last is None
