@@ -85,8 +85,8 @@ class DecodedBatch:
 
 class _Local(threading.local):
     last: DecodedBatch | None = None
-    # The whole input of the rule now judging (`judging`): decoded, on the rule's first call
-    # for rows of it, in place of those rows alone.
+    # The whole input of the rule now judging (`judging`): decoded whole, in place of the
+    # rows asked for, on the rule's first call for a quarter of it or more (`FEW_ROWS`).
     batch: pl.DataFrame | None = None
 
 
