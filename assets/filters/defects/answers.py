@@ -974,7 +974,11 @@ class NeedlessClarification(DefectRule):
         transformed = own_words.str.contains(letters(pl.col("text")), literal=True)
         found = (
             units(maybe, ANSWER_FIELDS, ANSWER_ROLES)
-            .filter(asks_back & ~vague)
+            # Two filters, not one `asks_back & ~vague`: a frame evaluates both sides of `&`
+            # over every unit, and `vague` (the request's words, read again) is the costly
+            # one; it is read only on the few answers that ask back. The same units pass.
+            .filter(asks_back)
+            .filter(~vague)
             .rechunk()
             .filter(~transformed)
         )

@@ -436,9 +436,11 @@ class ResponseLanguage(DefectRule):
             on="_unit",
         )
         # The answer is in a language its request names ("reply in French"): as asked.
+        # (Each language's search reads only the pieces in that language: the others are null
+        # to it, where a `when(...).then(search)` would search every piece for every language.)
         named = pl.coalesce(
             [
-                pl.when(pl.col("lang") == code).then(pl.col("_asked").str.contains(_asks_for(code)))
+                pl.when(pl.col("lang") == code).then(pl.col("_asked")).str.contains(_asks_for(code))
                 for code in NAMED_LANGUAGES
             ]
         ).fill_null(False)

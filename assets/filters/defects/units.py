@@ -15,10 +15,12 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from assets.filters.defects.batch_units import ROW, shared_units
 from assets.steps import no_flags
 from warehouse.conversations import decoded
 from warehouse.rows import REJECTED_PATH
 
+ALL_FIELDS = ("instruction", "input", "response", "rejected", "text", "messages")
 UNIT_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.String(),
     "kind": pl.String(),
@@ -34,6 +36,8 @@ UNIT_SCHEMA: dict[str, pl.DataType] = {
 def _flat_units(rows: pl.DataFrame, fields: set[str]) -> list[pl.DataFrame]:
     """Units of instruction, preference and document rows (no JSON to decode)."""
     flat = rows.filter(pl.col("kind").is_in(["instruction", "preference"]))
+    # A batch decoded for reuse carries each row's position along (`batch_units`).
+    extra = [ROW] if ROW in rows.columns else []
     prompt = pl.col("instruction").fill_null("")
     context = pl.col("input").fill_null("")
     parts: list[pl.DataFrame] = []
@@ -50,6 +54,7 @@ def _flat_units(rows: pl.DataFrame, fields: set[str]) -> list[pl.DataFrame]:
                     text.alias("text"),
                     prompt.alias("prompt"),
                     context.alias("context"),
+                    *extra,
                 ).filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
             )
 
@@ -66,17 +71,23 @@ def _flat_units(rows: pl.DataFrame, fields: set[str]) -> list[pl.DataFrame]:
     return parts
 
 
-def _turn_units(rows: pl.DataFrame, roles: set[str]) -> pl.DataFrame | None:
-    """One unit per turn of the conversation rows, with the turn's prompt and context."""
+def _turn_units(rows: pl.DataFrame, roles: set[str] | None) -> pl.DataFrame | None:
+    """One unit per turn of the conversation rows (of `roles`; None: all), with the turn's
+    prompt and context."""
     chats = rows.filter((pl.col("kind") == "conversation") & pl.col("messages").is_not_null())
     if chats.is_empty():
         return None
+    extra = [ROW] if ROW in rows.columns else []
     turns = (
-        chats.select("row_id", "kind", decoded().alias("m"))
+        chats.select("row_id", "kind", *extra, decoded().alias("m"))
         .explode("m")
         .filter(pl.col("m").is_not_null())
         .select(
-            "row_id", "kind", pl.col("m").struct.field("role"), pl.col("m").struct.field("content")
+            "row_id",
+            "kind",
+            *extra,
+            pl.col("m").struct.field("role"),
+            pl.col("m").struct.field("content"),
         )
         .with_columns(
             pl.int_range(1, pl.len() + 1).over("row_id").cast(pl.Int64).alias("turn"),
@@ -99,7 +110,7 @@ def _turn_units(rows: pl.DataFrame, roles: set[str]) -> pl.DataFrame | None:
         .agg(pl.col("content").sort_by("turn").str.join("\n\n").alias("context"))
     )
     return (
-        turns.filter(pl.col("role").is_in(list(roles)))
+        (turns if roles is None else turns.filter(pl.col("role").is_in(list(roles))))
         .join(
             context,
             left_on=["row_id", "turn"],
@@ -115,28 +126,39 @@ def _turn_units(rows: pl.DataFrame, roles: set[str]) -> pl.DataFrame | None:
             pl.col("content").alias("text"),
             pl.col("prompt").fill_null(""),
             pl.col("context").fill_null(""),
+            *extra,
         )
     )
 
 
 def units(
     rows: pl.DataFrame,
-    fields: Iterable[str] = ("instruction", "input", "response", "rejected", "text", "messages"),
+    fields: Iterable[str] = ALL_FIELDS,
     roles: Iterable[str] = ("user", "assistant", "system", "tool"),
 ) -> pl.DataFrame:
     """The units of `rows` (`UNIT_SCHEMA`) of the given fields; conversation turns (field
-    `messages`) only of the given roles."""
-    fields = set(fields)
+    `messages`) only of the given roles. Rows of the batch a defect rule is judging are read
+    from its units, decoded once (`batch_units`): the same units as a decode of `rows`."""
+    fields, roles = set(fields), set(roles)
+    shared = shared_units(rows, fields, roles, _every_unit)
+    return shared if shared is not None else _decoded_units(rows, fields, roles)
+
+
+def _every_unit(rows: pl.DataFrame) -> pl.DataFrame:
+    # Turns of every role, whatever it is: a caller may ask for any.
+    return _decoded_units(rows, set(ALL_FIELDS), None)
+
+
+def _decoded_units(rows: pl.DataFrame, fields: set[str], roles: set[str] | None) -> pl.DataFrame:
     parts = _flat_units(rows, fields)
     if "messages" in fields and "messages" in rows.columns:
-        turn_parts = _turn_units(rows, set(roles))
+        turn_parts = _turn_units(rows, roles)
         if turn_parts is not None:
             parts.append(turn_parts)
+    schema = {**UNIT_SCHEMA, ROW: pl.UInt32()} if ROW in rows.columns else UNIT_SCHEMA
     if not parts:
-        return pl.DataFrame(schema=UNIT_SCHEMA)
-    return pl.concat(
-        [p.cast(UNIT_SCHEMA) for p in parts if p.height] or [pl.DataFrame(schema=UNIT_SCHEMA)]
-    )
+        return pl.DataFrame(schema=schema)
+    return pl.concat([p.cast(schema) for p in parts if p.height] or [pl.DataFrame(schema=schema)])
 
 
 def where(units: pl.DataFrame) -> pl.Expr:
