@@ -13,7 +13,7 @@ import time
 import polars as pl
 import pytest
 
-from assets.filters.asked import ASKS_FOR_HARM
+from assets.filters.asked import ASKS_FOR_HARM, ASKS_TO_DEFEAT_A_SAFEGUARD
 from assets.filters.defects.answers import (
     _ASKED_TO_BE_ASKED,
     _OWN_UNNAMED_CASE,
@@ -231,6 +231,7 @@ def test_evidence_names_the_rule_field_turn_and_span():
     "pattern",
     [
         ASKS_FOR_HARM,
+        ASKS_TO_DEFEAT_A_SAFEGUARD,
         _ASKED_TO_BE_ASKED,
         _OWN_UNNAMED_CASE,
         QUOTES_A_POINTER,
