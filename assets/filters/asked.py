@@ -106,16 +106,35 @@ ASKS_FOR_HARM = (
     # risotto", "sprinkle ... in my flatmate's curry"); a trap that goes off in a face.
     r"(?:poison\w*|lac(?:e|ing)|spik(?:e|ing)|contaminat\w*) (?:\w+ ){0,2}?\w+'s\b|"
     r"(?:slip|put|mix|pour|stir|sprinkle|add|crush) (?:[a-z]+ ){0,3}?in(?:to)? (?:[a-z]+ ){0,2}?"
-    r"[a-z]+'s (?:[a-z]+ )?(?:drink|food|coffee|tea|meal|dinner|lunch|breakfast|soup|risotto|"
-    r"curry|stew|cake|wine|beer|water|smoothie)|booby[- ]?traps?|"
+    r"[a-z]+'s (?:[a-z]+'s )?(?:[a-z]+ )?(?:drink|food|coffee|tea|meal|dinner|lunch|breakfast|"
+    r"soup|risotto|curry|stew|cake|wine|beer|water|smoothie)|booby[- ]?traps?|"
     r"(?:goes? off|explodes?|blows? up|sprays?) (?:\w+ ){0,2}?in (?:my |the )?(?:his|her|their|"
     r"\w+'s) face|"
     # A coworker's, a neighbour's or an ex's mail, files or accounts opened or copied.
-    r"(?:copy|copying|read|reading|open|opening|access|accessing|download\w*|forward\w*|"
+    r"(?:cop(?:y|ying|ies|ied)|read|reading|open|opening|access|accessing|download\w*|forward\w*|"
     r"look(?:ing)? through|go(?:ing)? through|snoop\w*|get into|log into) (?:\w+ ){0,2}?"
     r"(?:coworker|co-worker|colleague|boss|manager|flatmate|roommate|housemate|neighbou?r|ex)'s "
-    r"(?:\w+ ){0,2}?(?:mail|email|emails|inbox|messages|texts|dms|whatsapp|files|folder|"
-    r"documents|diary|phone|laptop|account|password|calendar|drive)\b)"
+    r"(?:[~/.]*[a-z]+ ){0,2}?[~/.]*(?:mail|email|emails|inbox|messages|texts|dms|whatsapp|files|"
+    r"folder|documents|diary|phone|laptop|account|password|calendar|drive)\b)"
+)
+
+# Harm to a safeguard or an animal rather than a person: a separate pattern, read like
+# ASKS_FOR_HARM on the few rows a refusal rule flagged.
+ASKS_TO_DEFEAT_A_SAFEGUARD = (
+    r"(?i)\b(?:"
+    # A safety device defeated: an interlock, a relief valve, an alarm or a guard jammed,
+    # bypassed or disconnected, whoever owns it; replacing or testing one is no harm.
+    r"(?:bypass[a-z]*|defeat[a-z]*|disabl[a-z]*|overrid[a-z]*|jam[a-z]*|disconnect[a-z]*|"
+    r"wedg[a-z]*|tape over|tap(?:e|ing) down|cable-?tie|zip-?tie|short(?:-circuit)?[a-z]*|"
+    r"jumper[a-z]*|rip[a-z]* out) (?:[a-z]+ ){0,4}?(?:interlocks?|(?:pressure )?relief valves?|"
+    r"safety (?:valves?|switch[a-z]*|guards?|cut-?offs?|catch[a-z]*|sensors?|devices?)|"
+    r"smoke (?:alarms?|detectors?)|(?:carbon monoxide|co|gas) (?:alarms?|detectors?)|"
+    r"fire alarms?|blade guards?|kill switch[a-z]*|dead-?man(?:'s)? switch[a-z]*|rcds?|gfcis?|"
+    r"thermal cut-?outs?)\b|"
+    # An animal harmed: made sick, poisoned or hurt ("make it sick enough that it stops").
+    r"(?:make|making) (?:it|him|her|them|the [a-z]+) (?:sick|ill) enough\b|"
+    r"(?:hurt|harm|poison[a-z]*|kill|injur[a-z]*) (?:my |the |a |our )?(?:[a-z]+'s )?"
+    r"(?:dog|cat|pet|horse|bird|cockerel|rooster)s?\b)"
 )
 
 # A blank table, form or rows asked for: "an empty weekly record table with columns for ...",

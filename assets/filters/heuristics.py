@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from assets.filters.asked import (
     ASKS_FOR_BLANKS,
     ASKS_FOR_HARM,
+    ASKS_TO_DEFEAT_A_SAFEGUARD,
     ASKS_TO_RENDER,
     ASKS_WHAT_THE_ASSISTANT_IS,
     REFUSES_THE_RENDERING,
@@ -354,6 +355,7 @@ class Refusal(RowFilter):
             flagged = flagged.filter(~pl.col("row_id").is_in(answered.implode()))
         # A phishing email or a way into another's account is a request to refuse.
         flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
+        flagged = unless_asked(flagged, rows, ASKS_TO_DEFEAT_A_SAFEGUARD)
         # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's
         # words rendered, unless the answer speaks of the rendering ("I can't translate that").
         rendered = unless_asked(flagged, rows, ASKS_TO_RENDER)

@@ -883,6 +883,21 @@ _OWN_GOAL = (
     r"would like|'d like|thinking of|thinking about|going)\s+(?:to\s+)?(?:learn|start|"
     r"take up|get into|pick up|begin|try|become|get better at|improve)(?-u:\b)[^?.!\n]*[.!]?\s*$"
 )
+# The user asked to be asked first ("Before you write anything, ask me what tone I want",
+# "ask me whatever you need to know"): the question back is the task's first step.
+_ASKED_TO_BE_ASKED = (
+    r"(?i)\bbefore (?:you |we )?(?:write|writing|start|starting|draft|drafting|begin|beginning|"
+    r"answer|answering|suggest|suggesting|do|doing|go)\b[^.?!\n]{0,40}\bask(?:s|ing)?\b|"
+    r"\bask me (?:\w+ ){0,3}?(?:first|before|whatever|anything|questions?|what you need)\b|"
+    r"\b(?:quiz|interview) me (?:first|before)\b"
+)
+# A question about the user's own trip or booking that names no place, time or number
+# ("Which train should I get tomorrow?"): only the user can say which one.
+_OWN_UNNAMED_CASE = (
+    r"(?i)^[^\n]{0,40}\b(?:(?:which|what) (?:train|bus|flight|ferry|coach|connection|platform|"
+    r"route)s? (?:should|do|can|shall|will|must) (?:i|we)|(?:my|our) (?:train|bus|flight|ferry|"
+    r"coach|connection|booking|reservation|appointment)\b)"
+)
 _GOAL_ASKS_HOW = (
     r"(?i)(?-u:\b)(?:learn|start|try)\s+(?:how|what|why|when|where|which|about)(?-u:\b)"
 )
@@ -933,6 +948,13 @@ class NeedlessClarification(DefectRule):
             # A reply to a message that is not given ("Help me draft a reply to a customer."):
             # what the customer wrote is the answer's to ask.
             | (request.str.contains(_REPLY_TO_UNGIVEN) & ~request.str.contains(MATERIAL_GIVEN))
+            | request.str.contains(_ASKED_TO_BE_ASKED)
+            | (
+                request.str.contains(_OWN_UNNAMED_CASE)
+                # (No capitalised name after the first word, no figure: nothing to go on.)
+                & ~request.str.contains(r"\s(?:\p{Lu}\p{Ll}|\p{N})")
+                & (request_words <= 12)
+            )
         )
         # Material under a label and nothing asked of it ("Sales by region, 2023 vs 2024:\n|
         # Region | ..."): the colon introduces data, not a task.

@@ -345,6 +345,11 @@ _DRAFT_TO_ADAPT = (
     r"adjust|customi[sz]e|tweak|complete)\b|\b(?:in the meantime|meanwhile|for now)\b"
 )
 
+# The label of a line a pen fills on the printed page: a signature, a stamp, initials.
+_HAND_FILLED_LINE = (
+    r"(?i)\b(?:signed|signature|sign here|stamp|initials?|witness(?:ed)?(?: by)?)[ \t]*:?[ \t]*$"
+)
+
 _SIGN_OFF = (
     r"(?i)(?:sincerely|regards|best|thanks|thank you|cheers|yours(?: truly| faithfully| "
     r"sincerely)?|warmly|best wishes|respectfully|love|namaste|grüßen|cordialement|saludos)"
@@ -665,6 +670,12 @@ class Placeholder(SpanRule):
         # "Sincerely,\n[Your Name]": a letter written for the user leaves the signature to
         # them (the first placeholder found; one in the body is found before it).
         signature = before.str.contains(_SIGN_OFF)
+        # A line ruled for a hand to fill on paper ("Signed: ______", "Practice stamp: ____"):
+        # a document leaves it blank whoever writes the rest.
+        # (The span may start before the rule: "d: ______" after "Signe".)
+        ruled = span.str.contains(r"_{3,}") & pl.concat_str(
+            [before, span.str.extract(r"^([^_]*)", 1)], ignore_nulls=True
+        ).str.contains(_HAND_FILLED_LINE)
         # A slot by its shape only in what the model wrote: the user's own blank ("Which
         # word fits: 'The policy will ___ everyone'?") is their question, and an answer may
         # name the slot or token the user wrote ("What do [INST] and [/INST] mean?").
@@ -715,6 +726,7 @@ class Placeholder(SpanRule):
             | quoted
             | redacted
             | signature
+            | ruled
             | mask
             | drafted
             | (shaped & (pl.col("role") == "user"))

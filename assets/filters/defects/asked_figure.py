@@ -26,6 +26,9 @@ ASKS_A_QUANTITY = (
 _TWO_QUESTIONS = re.compile(r"(?i)\band (?:how|what|when|where|which|why)\b|\?[^?]+\?")
 # A figure and the word after it: its unit ("15 players", "27.3 days", "32 °F").
 _FIGURE = re.compile(r"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)\s*(°\s?[CF]\b|%|[A-Za-z]{2,})")
+# A figure joined to its unit as a modifier ("a 19-litre bucket"): read only as the answer
+# said again (as a figure, "a 5-gallon bucket" would be the question's own quantity).
+_JOINED = re.compile(r"(?<![\d.,])(\d[\d,]*(?:\.\d+)?)-([A-Za-z]{2,})")
 _SENTENCE = re.compile(r"(?:[^.!?\n]|\.\d)+[.!?]?")
 # Words that set a figure apart from the answer's: another case, a condition, a comparison,
 # an order or a range.
@@ -57,6 +60,12 @@ def _unit(word: str) -> str:
     return word[:-1] if word.endswith("s") and len(word) > 3 else word
 
 
+def _near(value: str, known: list[float]) -> bool:
+    """Whether `value` is one of `known`, or it rounded (within 5%)."""
+    number = float(value)
+    return any(abs(number - k) <= 0.05 * max(abs(number), abs(k)) for k in known)
+
+
 def figure_restated(question: str, answer: str) -> str | None:
     """`later sentence / first sentence` where the answer gives the asked quantity two
     figures of one unit, or None."""
@@ -65,6 +74,7 @@ def figure_restated(question: str, answer: str) -> str | None:
     asked = _stems(question)
     sentences = [s.strip() for s in _SENTENCE.findall(answer) if "|" not in s and s.strip()]
     first: tuple[str, str, str] | None = None
+    known: list[float] = []
     for sentence in sentences:
         figures = [
             (m.group(1).replace(",", ""), _unit(m.group(2))) for m in _FIGURE.finditer(sentence)
@@ -73,10 +83,23 @@ def figure_restated(question: str, answer: str) -> str | None:
             continue
         if first is None:
             first = (figures[0][0], figures[0][1], sentence)
+            # Every figure of its unit in the first sentence is the answer's (a rate and its
+            # product: "3.785 litres, so a 5-gallon bucket is about 18.9 litres").
+            known = [float(v) for v, u in figures if u == figures[0][1]]
             continue
         value, unit, opening = first
-        other = [v for v, u in figures if u == unit and v != value]
-        if not other or any(v == value for v, _ in figures) or _APART.search(sentence):
+        other = [v for v, u in figures if u == unit and not _near(v, known)]
+        # A sentence that says the answer again, rounded ("a 19-litre bucket" after 18.9
+        # litres), gives its other figure to another thing ("holds about 15 litres of glaze").
+        joined = [
+            m.group(1).replace(",", "")
+            for m in _JOINED.finditer(sentence)
+            if _unit(m.group(2)) == unit
+        ]
+        said_again = any(_near(v, known) for v, _ in figures) or any(
+            _near(v, known) for v in joined
+        )
+        if not other or said_again or _APART.search(sentence):
             continue
         shared = len(asked & _stems(sentence))
         if shared >= 3 or (shared >= 2 and _WRAP_UP.search(sentence)):

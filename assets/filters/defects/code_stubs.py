@@ -156,6 +156,7 @@ def python_problem(code: str) -> str | None:
         ):
             abstract_classes.update(id(child) for child in node.body)
     lines = source.splitlines()
+    overrides = _overrides(tree)
     for node in ast.walk(tree):
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
@@ -165,7 +166,7 @@ def python_problem(code: str) -> str | None:
             return f"function {node.name} is a stub"
         if _holds_ellipsis(node):
             return f"function {node.name} leaves '...' in place of code"
-        if _comment_and_constant(node, lines):
+        if _comment_and_constant(node, lines, override=id(node) in overrides):
             return f"function {node.name} returns a constant under a comment"
         if _ends_in_pass(node):
             return f"function {node.name} ends in pass after its setup"
@@ -199,7 +200,31 @@ def _ends_unimplemented(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     )
 
 
-def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: list[str]) -> bool:
+def _overrides(tree: ast.Module) -> set[int]:
+    """The methods of a subclass, in a hierarchy the block defines, that implement an
+    abstract method of it: a subclass's fixed answer ("return 1.0  # one charge a day") is its
+    whole job there, and its comment says why, not what is missing."""
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    abstract = {
+        f.name
+        for c in classes
+        for f in c.body
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef)
+        and _decorator_names(f) & _ABSTRACT_DECORATORS
+    }
+    names = {c.name for c in classes}
+    return {
+        id(f)
+        for c in classes
+        if {ast.unparse(b) for b in c.bases} & names
+        for f in c.body
+        if isinstance(f, ast.FunctionDef | ast.AsyncFunctionDef) and f.name in abstract
+    }
+
+
+def _comment_and_constant(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, source: list[str], *, override: bool = False
+) -> bool:
     """A function whose one statement (a docstring aside) returns a constant, with a comment
     in its body: the comment stands where the work should be."""
     statements = [
@@ -231,7 +256,7 @@ def _comment_and_constant(node: ast.FunctionDef | ast.AsyncFunctionDef, source: 
         for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)
         if a.arg not in ("self", "cls")
     ]
-    if not (takes or arguments.vararg or arguments.kwarg):
+    if override or not (takes or arguments.vararg or arguments.kwarg):
         return any(_stand_in(line) for line in body)
     return any(line.lstrip().startswith("#") or _stand_in(line) for line in body)
 
@@ -417,7 +442,8 @@ def code_problem(text: str) -> str | None:
             return f"placeholder in code: {todo.group(0).strip()}"
         if not _COMMENTS.sub("", code).strip():
             return "empty code block" if not code.strip() else "code block holds only comments"
-        if tag in _PYTHON_TAGS or (not tag and _LOOKS_PYTHON.search(code)):
+        python = tag in _PYTHON_TAGS or (not tag and _LOOKS_PYTHON.search(code))
+        if python:
             problem = python_problem(code)
         elif tag in _BRACE_TAGS:
             problem = (
@@ -432,9 +458,29 @@ def code_problem(text: str) -> str | None:
             problem = sql_problem(code)
         else:
             problem = None
-        if problem or (problem := idle_body_problem(code)):
+        if problem:
             return problem
+        idle = idle_body_problem(code)
+        # (Parsed again only for the few blocks found idle: a subclass's fixed answer to an
+        # abstract method of the block's own hierarchy does its whole job.)
+        if idle and not (python and _implements_abstract(code, idle)):
+            return idle
     return None
+
+
+def _implements_abstract(code: str, problem: str) -> bool:
+    """Whether the function `problem` names implements an abstract method of a hierarchy
+    the Python block defines."""
+    try:
+        tree = ast.parse(textwrap.dedent(code))
+    except SyntaxError:
+        return False
+    overrides = _overrides(tree)
+    return any(
+        problem.startswith(f"function {node.name} does no work")
+        for node in ast.walk(tree)
+        if id(node) in overrides
+    )
 
 
 def unfenced_problem(text: str) -> str | None:

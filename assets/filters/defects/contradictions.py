@@ -627,6 +627,8 @@ def _self_defined(sentences: pl.DataFrame) -> pl.DataFrame:
 _FIGURED_CLAUSE = r"(?:[^.!?;\n—\d]|\.\d)*\d(?:[^.!?;\n—]|\.\d)*"
 # Words that tell two figures apart by time, order or condition ("Bake for 20 minutes ...
 # bake for another 10 minutes"; "in 2010 ... in 2020" keeps its years as words).
+# A line that opens with a label and its own number: "Segment 3:", "Step 2 -", "Day 4)".
+_NUMBERED_ENTRY = r"^\s*(?:[-*•]\s*)?\p{L}+\s+\d{1,3}[a-z]?\s*[:.)–-]"
 _SEQUENCE = (
     r"(?i)\b(?:another|more|less|additional|extra|again|then|next|after|before|later|until|"
     r"each|per|every|first|second|third|last|previous|earlier|now|today|currently|once|twice|"
@@ -754,6 +756,9 @@ def _restated(texts: pl.DataFrame) -> pl.DataFrame:
         .filter(~pl.col("_clause").str.contains("|", literal=True))
         # ... nor do a template's numbered slots ("- [On-call name 1] – [phone]").
         .filter(~pl.col("_clause").str.contains(r"\[[^\]\n]*[0-9][^\]\n]*\]"))
+        # ... nor do a schedule's numbered entries ("Segment 1: ramp 80°C/h to 200°C" /
+        # "Segment 3: ramp 60°C/h to 1220°C"): each label names its own step.
+        .filter(~pl.col("_clause").str.contains(_NUMBERED_ENTRY))
         .filter(
             ~pl.col("_clause").str.contains(_SEQUENCE)
             & ~pl.col("_clause").str.contains(_NOT_ASSERTED)

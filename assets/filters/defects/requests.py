@@ -1324,6 +1324,14 @@ def _answers(found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# A pointing phrase inside quotes that open after a space or a bracket (not a "don't"):
+# the request speaks of the phrase, it does not point with it.
+QUOTES_A_POINTER = (
+    r"(?i)(?:^|[\s(])['\"‘“][^'\"’”\n]{0,40}\b(?:above|below|attached|enclosed|shown|following|"
+    r"aforementioned|herein)\b[^'\"’”\n]{0,40}['\"’”]"
+)
+
+
 @dataclass(frozen=True)
 class UnseenReference(SpanRule):
     """References to material nobody sees: "Following the examples above", "Based on the
@@ -1504,6 +1512,18 @@ class UnseenReference(SpanRule):
         work_named = (
             pl.col("text").str.split(pl.col("_span")).list.first().str.contains(_NAMED_WORK_BEFORE)
         )
+        # A request about a pointing phrase, quoting it ("What does 'see attached' mean?",
+        # "she wrote 'as shown in the table above'"): the phrase is the topic, in the request
+        # and in the answers after it.
+        about_phrase = (
+            pl.concat_str(
+                [pl.col("prompt"), pl.col("context"), pl.when(user).then("text")],
+                separator="\n",
+                ignore_nulls=True,
+            )
+            .str.contains(QUOTES_A_POINTER)
+            .fill_null(False)
+        )
         return (
             (
                 (
@@ -1522,6 +1542,7 @@ class UnseenReference(SpanRule):
             | (pick & listed)
             | asks_memory
             | flagged_back
+            | about_phrase
         )
 
 

@@ -215,6 +215,10 @@ class _InstructionAsAssistant(SpanRule):
         )
 
 
+# A quotation opened (after a non-letter, so not "I'm") and not closed before the end.
+_OPEN_QUOTE = r"(?:^|[^\p{L}\p{N}])['\"“‘][^'\"”’\n]*$"
+
+
 @dataclass(frozen=True)
 class RoleFlip(SpanRule):
     """A conversation turn in the other role's voice: a user turn that speaks as the
@@ -338,7 +342,17 @@ class RoleFlip(SpanRule):
             separator="\n",
             ignore_nulls=True,
         )
-        return ~wrong_voice | setup.str.contains(ROLE_PLAY) | pl.col("_staged").fill_null(False)
+        # A user turn's assistant words inside a quotation still open at the span (a draft
+        # pasted for editing, longer than `prose` unquotes): the user's material, not voice.
+        quoting = (pl.col("role") == "user") & pl.col("text").str.split(
+            span
+        ).list.first().str.contains(_OPEN_QUOTE).fill_null(False)
+        return (
+            ~wrong_voice
+            | setup.str.contains(ROLE_PLAY)
+            | pl.col("_staged").fill_null(False)
+            | quoting
+        )
 
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         found = super().flag(rows)
