@@ -137,6 +137,10 @@ ASKS_TO_DEFEAT_A_SAFEGUARD = (
     r"(?:dog|cat|pet|horse|bird|cockerel|rooster)s?\b)"
 )
 
+# Every request a refusal answers rightly: harm to a person, to a safeguard or to an animal
+# (each its own pattern: one joined pattern would leave the cheaper one's fast path).
+ASKS_FOR_ANY_HARM = (ASKS_FOR_HARM, ASKS_TO_DEFEAT_A_SAFEGUARD)
+
 # A blank table, form or rows asked for: "an empty weekly record table with columns for ...",
 # "... and six empty rows". Its answer holds the request's column names and empty rows only.
 ASKS_FOR_BLANKS = (
@@ -205,11 +209,12 @@ def turn_texts(chats: pl.DataFrame, role: str) -> pl.DataFrame:
     )
 
 
-def unless_asked(flagged: pl.DataFrame, rows: pl.DataFrame, pattern: str) -> pl.DataFrame:
-    """`flagged` decisions without those whose row's request (`requests`) matches `pattern`."""
+def unless_asked(flagged: pl.DataFrame, rows: pl.DataFrame, *patterns: str) -> pl.DataFrame:
+    """`flagged` decisions without those whose row's request (`requests`) matches any of
+    `patterns` (the requests read once, each pattern searched on its own)."""
     if flagged.is_empty():
         return flagged
     asked = requests(rows.filter(pl.col("row_id").is_in(flagged["row_id"].implode()))).filter(
-        pl.col("request").str.contains(pattern)
+        pl.any_horizontal(pl.col("request").str.contains(pattern) for pattern in patterns)
     )
     return flagged.filter(~pl.col("row_id").is_in(asked["row_id"].implode()))

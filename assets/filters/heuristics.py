@@ -10,9 +10,8 @@ import polars as pl
 from pydantic import Field, model_validator
 
 from assets.filters.asked import (
+    ASKS_FOR_ANY_HARM,
     ASKS_FOR_BLANKS,
-    ASKS_FOR_HARM,
-    ASKS_TO_DEFEAT_A_SAFEGUARD,
     ASKS_TO_RENDER,
     ASKS_WHAT_THE_ASSISTANT_IS,
     REFUSES_THE_RENDERING,
@@ -354,8 +353,7 @@ class Refusal(RowFilter):
             answered = pl.concat([sympathetic, about_itself])
             flagged = flagged.filter(~pl.col("row_id").is_in(answered.implode()))
         # A phishing email or a way into another's account is a request to refuse.
-        flagged = unless_asked(flagged, rows, ASKS_FOR_HARM)
-        flagged = unless_asked(flagged, rows, ASKS_TO_DEFEAT_A_SAFEGUARD)
+        flagged = unless_asked(flagged, rows, *ASKS_FOR_ANY_HARM)
         # A translation of the user's "Je ne peux pas ..." says "I cannot ...": the user's
         # words rendered, unless the answer speaks of the rendering ("I can't translate that").
         rendered = unless_asked(flagged, rows, ASKS_TO_RENDER)
@@ -530,10 +528,7 @@ class RepeatedLines(RowFilter):
         flagged = self._outside_code(flagged, rows, text)
         # A program's output that the user asks about ("What does `yes | head -n 4` print?")
         # repeats because the program does: quoted to explain it, not a loop of the answer.
-        flagged = unless_asked(flagged, rows, _ASKS_FOR_OUTPUT)
-        # A chorus sung twice, a cheer or a blank form is what the request asked for (in an
-        # instruction or any user turn of a conversation).
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}")
+        return unless_asked(flagged, rows, _ASKS_FOR_OUTPUT, REPEATS_ASKED_FOR)
 
     def _outside_code(
         self, flagged: pl.DataFrame, rows: pl.DataFrame, text: pl.Expr
@@ -586,6 +581,9 @@ class RepeatedLines(RowFilter):
         return flagged.filter(~pl.col("row_id").is_in(across.implode()))
 
 
+# A chorus sung twice, a tongue twister three times, a cheer or a blank form: repeats the
+# request asked for (in an instruction or any user turn of a conversation).
+REPEATS_ASKED_FOR = f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}"
 # A fenced code block, fences included (lazy: each block its own match), and a fence line.
 _FENCED_BLOCK = r"(?s)```[^\n]*\n.*?```"
 _FENCE_LINE = r"(?m)^[ \t]*```[^\n]*$"
@@ -654,7 +652,7 @@ class RepeatedNgrams(RowFilter):
                 ]
             )
         # A tongue twister asked for three times loops on purpose.
-        return unless_asked(flagged, rows, f"{ASKED_TO_REPEAT}|{REPEATS_BY_FORM}|{ASKS_FOR_BLANKS}")
+        return unless_asked(flagged, rows, REPEATS_ASKED_FOR)
 
     def _measured(self, rows: pl.DataFrame, tables: bool) -> pl.DataFrame:
         """The rows whose n-grams repeat past the limit or loop (with or without the rows of

@@ -35,8 +35,6 @@ SOURCE_COLUMNS = (
 # A unit's row: its position in the batch decoded.
 ROW = "_batch_row"
 
-# The fields in the order a decode gives their units (instruction rows' fields, then turns).
-FIELD_ORDER = ("instruction", "input", "response", "rejected", "text", "messages")
 # A frame of fewer than one in this many of the judged batch's rows is decoded alone.
 FEW_ROWS = 4
 # Decodes rows into units of every field and role (with `ROW`).
@@ -102,11 +100,10 @@ def decode_batch(rows: pl.DataFrame, decode: Decode) -> DecodedBatch | None:
     if source["row_id"].n_unique() != source.height:
         return None
     every = decode(source.with_row_index(ROW))
-    # Per field, in the order a decode concatenates them (`units.ALL_FIELDS`).
+    # Per field, in the order the decode concatenated them (each field's units in one run).
     by_field = {
         field: every.filter(pl.col("field") == field)
-        for field in FIELD_ORDER
-        if field in set(every["field"].unique())
+        for field in every["field"].unique(maintain_order=True)
     }
     return DecodedBatch(source, by_field, every.clear().drop(ROW))
 

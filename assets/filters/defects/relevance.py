@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from pydantic import Field
 
-from assets.filters.asked import ASKS_FOR_HARM, ASKS_TO_DEFEAT_A_SAFEGUARD
+from assets.filters.asked import ASKS_FOR_ANY_HARM
 from assets.filters.defects.response_language import ASKS_FOR_LANGUAGE
 from assets.filters.defects.roles import ROLE_PLAY
 from assets.filters.defects.spans import DefectRule, RuleConfig
@@ -553,15 +553,8 @@ class OffTopic(DefectRule):
             0, 240
         ).str.contains(_DECLINES_IN_OWN_WORDS)
         if found.height and found.select(declining.any()).item():
-            found = found.filter(
-                ~(
-                    declining
-                    & (
-                        pl.col("prompt").str.contains(ASKS_FOR_HARM)
-                        | pl.col("prompt").str.contains(ASKS_TO_DEFEAT_A_SAFEGUARD)
-                    )
-                )
-            )
+            harm = pl.any_horizontal(pl.col("prompt").str.contains(p) for p in ASKS_FOR_ANY_HARM)
+            found = found.filter(~(declining & harm))
         # An answer found by both reads keeps its cosine's evidence.
         unchosen = unchosen.join(found.select("row_id"), on="row_id", how="anti")
         return pl.concat(

@@ -20,6 +20,8 @@ from assets.steps import no_flags
 from warehouse.conversations import decoded
 from warehouse.rows import REJECTED_PATH
 
+# Every field a unit can come from, in the order a decode gives them and a row's first
+# offending unit is chosen by.
 ALL_FIELDS = ("instruction", "input", "response", "rejected", "text", "messages")
 UNIT_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.String(),
@@ -169,7 +171,7 @@ def where(units: pl.DataFrame) -> pl.Expr:
 
 def first_per_row(flagged: pl.DataFrame) -> pl.DataFrame:
     """One decision per row: the first offending unit (by field order, then turn)."""
-    order = {"instruction": 0, "input": 1, "response": 2, "rejected": 3, "text": 4, "messages": 5}
+    order = {field: at for at, field in enumerate(ALL_FIELDS)}
     return (
         flagged.with_columns(
             pl.col("field").replace_strict(order, default=9, return_dtype=pl.Int64).alias("_o")
