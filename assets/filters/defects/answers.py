@@ -831,12 +831,17 @@ def empty_items(units: pl.DataFrame) -> pl.DataFrame:
         at_end | (following["_level"] <= pl.col("_level")).fill_null(False)
     )
     empty = pl.col("_bare") | empty_label | empty_heading
+    # A section whose heading the next heading of its level follows at once ("## Steps" then
+    # "## After your first find", "**Ingredients**" then "**Method**"): left out between
+    # two of the answer's sections, not closing it.
+    skipped = empty_heading & ~at_end
     return (
-        lines.with_columns(empty.alias("_is_empty"))
+        lines.with_columns(empty.alias("_is_empty"), skipped.alias("_skipped"))
         .group_by("_unit", maintain_order=True)
         .agg(
             pl.col("row_id", "field", "turn").first(),
             pl.col("_is_empty").sum().alias("_empty"),
+            pl.col("_skipped").sum().alias("_skipped"),
             pl.col("_line").filter(pl.col("_is_empty")).str.join("\n").alias("_span"),
         )
         .drop("_unit")
@@ -860,7 +865,7 @@ class EmptyListItems(DefectRule):
         )
         if found.is_empty():
             return decisions(found.with_columns(_empty=pl.lit(0)), self.name, pl.lit(0.0))
-        counted = empty_items(found).filter(pl.col("_empty") >= 2)
+        counted = empty_items(found).filter((pl.col("_empty") >= 2) | (pl.col("_skipped") >= 1))
         flagged = found.join(counted, on=["row_id", "field", "turn"], nulls_equal=True)
         return decisions(
             flagged,

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from assets.filters.asked import ASKS_FOR_A_FORM_TO_COPY, ASKS_TO_DEFEAT_A_SAFEGUARD
-from assets.filters.defects.answers import _DEFERRED, AnnouncedMissing
+from assets.filters.defects.answers import _DEFERRED, AnnouncedMissing, EmptyListItems
 from assets.filters.defects.artifacts import Placeholder
 from assets.filters.defects.code_stubs import _ELIDES_OWN_LINES, CodeStub
 from assets.filters.defects.requests import _LATER_VERB_AND_OBJECT, NotATask
@@ -219,6 +219,45 @@ SHAPES: dict[RowFilter, tuple[list[dict], list[dict]]] = {
             ),
         ],
     ),
+    EmptyListItems(): (
+        [
+            # One section left out between two: its heading, then the next of its level.
+            instruction(
+                "Give me a recipe for leek and potato soup.",
+                "Serves four.\n\n**Ingredients**\n\n**Method**\n1. Soften the leeks in "
+                "butter.\n2. Add potatoes and stock and simmer until tender.\n3. Blend.",
+            ),
+            conversation(
+                "How do I set up a bird feeder? Step by step please.",
+                "Here's the walkthrough.\n\n## Steps\n\n## Keeping it clean\nScrub it every "
+                "two weeks in hot soapy water and let it dry before refilling.",
+            ),
+            preference(
+                "Write a packing guide for a week of hill walking.",
+                "## Clothing\n\n## Food\nPack oat bars, nuts and a flask for each day.",
+                "Take warm clothes and snacks.",
+            ),
+        ],
+        [
+            # A heading with its content, or with deeper headings under it, is no gap.
+            instruction(
+                "Give me a recipe for leek and potato soup.",
+                "**Ingredients**\n- 3 leeks\n- 2 potatoes\n- 1 litre stock\n\n**Method**\n1. "
+                "Soften the leeks.\n2. Add the rest and simmer.\n3. Blend.",
+            ),
+            conversation(
+                "How do I set up a bird feeder? Step by step please.",
+                "## Steps\n### 1. Pick a spot\nTwo metres from cover.\n### 2. Hang it\nAt "
+                "head height.\n\n## Keeping it clean\nScrub it every two weeks.",
+            ),
+            preference(
+                "Write a packing guide for a week of hill walking.",
+                "## Clothing\nLayers, a waterproof and two pairs of socks a day.\n\n## Food\n"
+                "Oat bars, nuts and a flask for each day.",
+                "Take warm clothes and snacks.",
+            ),
+        ],
+    ),
     ResponseLanguage(): (
         [
             instruction(
@@ -292,7 +331,10 @@ def test_evidence_names_the_rule_field_turn_and_span():
     assert missing["turn"] == "turn 2 (assistant)" and "next message" in missing["span"]
     slot = round10.flagged(rules[3], SHAPES[rules[3]][0][0])[0]
     assert slot["rule"] == "placeholder" and slot["field"] == "response" and "___" in slot["span"]
-    stub = round10.flagged(rules[6], SHAPES[rules[6]][0][0])[0]
+    gap = round10.flagged(rules[5], SHAPES[rules[5]][0][1])[0]
+    assert gap["rule"] == "empty_list" and gap["turn"] == "turn 2 (assistant)"
+    assert gap["span"] == "## Steps"
+    stub = round10.flagged(rules[7], SHAPES[rules[7]][0][0])[0]
     assert stub["rule"] == "code_stub" and stub["field"] == "response"
 
 
