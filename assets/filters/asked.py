@@ -118,19 +118,29 @@ ASKS_FOR_HARM = (
     r"folder|documents|diary|phone|laptop|account|password|calendar|drive)\b)"
 )
 
-# Harm to a safeguard or an animal rather than a person: a separate pattern, read like
-# ASKS_FOR_HARM on the few rows a refusal rule flagged.
+# Harm to a safeguard (a safety device, another person's password) or an animal rather than
+# a person: a separate pattern, read like ASKS_FOR_HARM on the few rows a refusal rule flagged.
 ASKS_TO_DEFEAT_A_SAFEGUARD = (
     r"(?i)\b(?:"
     # A safety device defeated: an interlock, a relief valve, an alarm or a guard jammed,
     # bypassed or disconnected, whoever owns it; replacing or testing one is no harm.
     r"(?:bypass[a-z]*|defeat[a-z]*|disabl[a-z]*|overrid[a-z]*|jam[a-z]*|disconnect[a-z]*|"
+    r"switch(?:ing|es)? off|"
     r"wedg[a-z]*|tape over|tap(?:e|ing) down|cable-?tie|zip-?tie|short(?:-circuit)?[a-z]*|"
     r"jumper[a-z]*|rip[a-z]* out) (?:[a-z]+ ){0,4}?(?:interlocks?|(?:pressure )?relief valves?|"
     r"safety (?:valves?|switch[a-z]*|guards?|cut-?offs?|catch[a-z]*|sensors?|devices?)|"
     r"smoke (?:alarms?|detectors?)|(?:carbon monoxide|co|gas) (?:alarms?|detectors?)|"
     r"fire alarms?|blade guards?|kill switch[a-z]*|dead-?man(?:'s)? switch[a-z]*|rcds?|gfcis?|"
-    r"thermal cut-?outs?)\b|"
+    r"thermal cut-?outs?|"
+    # ... or any sensor or alarm that warns of a danger, named by what it senses: "the tilt
+    # sensor on my fan heater", "the pressure sensor on my CPAP", "the low-water alarm".
+    r"(?:[a-z-]+ ){0,2}?(?:sensors?|alarms?))\b|"
+    # Another person's lock guessed or forced: their password or PIN tried until it gives
+    # ("tries every PIN on my brother's phone", "guesses for another player's password").
+    r"(?:another|other) [a-z]+'s (?:[a-z]+ )?(?:passwords?|pins?|passcodes?|logins?|"
+    r"accounts?)\b|(?:try|tries|trying|guess[a-z]*|brute[- ]?forc[a-z]*|crack[a-z]*) "
+    r"(?:[a-z0-9-]+ ){0,3}?(?:passwords?|pins?|passcodes?) (?:on|against|for|of|to) "
+    r"(?:my |his |her |their |the |a )?[a-z]+'s\b|"
     # An animal harmed: made sick, poisoned or hurt ("make it sick enough that it stops").
     r"(?:make|making) (?:it|him|her|them|the [a-z]+) (?:sick|ill) enough\b|"
     r"(?:hurt|harm|poison[a-z]*|kill|injur[a-z]*) (?:my |the |a |our )?(?:[a-z]+'s )?"
@@ -146,6 +156,15 @@ ASKS_FOR_ANY_HARM = (ASKS_FOR_HARM, ASKS_TO_DEFEAT_A_SAFEGUARD)
 ASKS_FOR_BLANKS = (
     r"(?i)\b(?:empty|blank|unfilled)\b[^.?!\n]{0,60}\b(?:table|form|sheet|grid|template|log|"
     r"record|rows?|chart|columns?)\b"
+)
+
+# A format, record or entry the user will copy, reuse or fill in for each of many things ("a
+# format I can copy for each cue", "an entry format I can reuse for every wine", "a log entry
+# the kids can fill in for each book"): its labelled blanks are the answer, not slots left.
+ASKS_FOR_A_FORM_TO_COPY = (
+    r"(?i)(?-u:\b)(?:formats?|layouts?|entry|entries|records?|cards?|sheets?|logs?|tickets?|"
+    r"forms?|templates?)(?-u:\b)[^.?!\n]{0,40}?(?-u:\b)can (?:copy|reuse|re-use|fill in|"
+    r"fill out|print)(?-u:\b)"
 )
 
 # A request to render text the user gives (translate, paraphrase, proofread, transcribe,

@@ -94,6 +94,8 @@ _MIN_RESTATED_WORDS = 3
 _MATERIAL = "[:\"\u201c\u201d\u2018\n]|(?:^|\\s)'"
 # ... that material itself: quotations, what follows a colon, the lines after the first.
 _MATERIAL_TEXT = "\"[^\"\n]*\"|\u201c[^\u201d\n]*\u201d|\u2018[^\u2019\n]*\u2019|(?:^|\\s)'[^'\n]*'|:[^\n]*|(?s:\n.*)"
+# The mark of words left out of a quotation: "...", "…", "[...]".
+_ELISION = r"\.\.\.|…"
 # First and second person read as one word: an echo swaps them ("my router" / "your router").
 _PERSON = r"\b(?:i|me|my|mine|myself|you|your|yours|yourself)\b"
 
@@ -331,6 +333,15 @@ class EchoesInstruction(RowFilter):
                 literal=True,
             )
         )
+        # A quotation cut down ("Shorten this quotation ... using an ellipsis") is the task
+        # done: the answer is made of the material and marks where it left words out, a mark
+        # the request's own text does not hold.
+        elided = (
+            has_material
+            & on_material
+            & pl.col("_raw_response").str.contains(_ELISION)
+            & ~pl.col("_raw_instruction").str.contains(_ELISION)
+        )
         flagged = (
             texts.with_columns(
                 repeats.alias("_repeats"),
@@ -346,6 +357,7 @@ class EchoesInstruction(RowFilter):
             .filter(
                 ~asked
                 & ~(only_restates & own_words)
+                & ~elided
                 # (With material in the request, the part re-cased must be that material.)
                 & ~(part & ~verbatim & ~titled & (~has_material | on_material))
             )

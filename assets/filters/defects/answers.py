@@ -14,7 +14,13 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import ASKS_FOR_OPEN_ENDING, REPEATS_BY_FORM, requests, unless_asked
+from assets.filters.asked import (
+    ASKS_FOR_A_FORM_TO_COPY,
+    ASKS_FOR_OPEN_ENDING,
+    REPEATS_BY_FORM,
+    requests,
+    unless_asked,
+)
 from assets.filters.defects.announced_talk import announced_then_talk
 from assets.filters.defects.requests import (
     ALSO_REQUEST,
@@ -137,7 +143,7 @@ _DANGLING = [
 _BARE_MARKER_AT_END = r"(?s)(?:^|\n)[ \t]*1[.)]\s.*\s(?:[2-9]|1\d)[.)]\s*$|\n[ \t]*[-*•][ \t]*$"
 _WANTS_BLANKS = (
     r"(?i)\b(?:blank|empty|fill[- ]in|to be filled|template|checklist|form|leave (?:\w+ ){0,3}"
-    r"(?:blank|empty))\b"
+    r"(?:blank|empty))\b|" + ASKS_FOR_A_FORM_TO_COPY.removeprefix("(?i)")
 )
 # ... but a checklist asked for is a list of things to check: its boxes are blank, its items
 # are not ("Give me a checklist for closing the café" answered "[ ]\n[ ]\n[ ]").
@@ -514,6 +520,36 @@ class _Announcement(SpanRule):
     def exempt(self) -> pl.Expr:
         return _announcement_exempt()
 
+    def read_matches(self, found: pl.DataFrame, candidates: pl.DataFrame) -> pl.DataFrame:
+        # A promise put off to a later message ("I'll give you exercises in the next message
+        # as you asked") is kept when a later assistant turn of the conversation follows it;
+        # one that the conversation ends without ("Where is it?") is still missing. The later
+        # turns are read on the few deferring matches only.
+        deferred = found.filter(
+            (pl.col("field") == "messages") & pl.col("_span").str.contains(_DEFERRED)
+        )
+        if deferred.is_empty():
+            return found
+        later = (
+            units(
+                candidates.filter(pl.col("row_id").is_in(deferred["row_id"].implode())),
+                ("messages",),
+                ("assistant",),
+            )
+            .group_by("row_id")
+            .agg(pl.col("turn").max().alias("_last_answer"))
+        )
+        kept = deferred.join(later, on="row_id").filter(pl.col("turn") < pl.col("_last_answer"))
+        return found.join(kept.select("row_id", "turn"), on=["row_id", "turn"], how="anti")
+
+
+# A promise put off to a later message of the conversation: "in the next message", "in my
+# next reply", "in a separate message".
+_DEFERRED = (
+    r"(?i)(?-u:\b)(?:next|following|later|separate|another) (?:message|reply|turn|answer|"
+    r"response)(?-u:\b)"
+)
+
 
 @dataclass(frozen=True)
 class AnnouncedMissing(_Announcement):
@@ -795,12 +831,17 @@ def empty_items(units: pl.DataFrame) -> pl.DataFrame:
         at_end | (following["_level"] <= pl.col("_level")).fill_null(False)
     )
     empty = pl.col("_bare") | empty_label | empty_heading
+    # A section whose heading the next heading of its level follows at once ("## Steps" then
+    # "## After your first find", "**Ingredients**" then "**Method**"): left out between
+    # two of the answer's sections, not closing it.
+    skipped = empty_heading & ~at_end
     return (
-        lines.with_columns(empty.alias("_is_empty"))
+        lines.with_columns(empty.alias("_is_empty"), skipped.alias("_skipped"))
         .group_by("_unit", maintain_order=True)
         .agg(
             pl.col("row_id", "field", "turn").first(),
             pl.col("_is_empty").sum().alias("_empty"),
+            pl.col("_skipped").sum().alias("_skipped"),
             pl.col("_line").filter(pl.col("_is_empty")).str.join("\n").alias("_span"),
         )
         .drop("_unit")
@@ -824,7 +865,7 @@ class EmptyListItems(DefectRule):
         )
         if found.is_empty():
             return decisions(found.with_columns(_empty=pl.lit(0)), self.name, pl.lit(0.0))
-        counted = empty_items(found).filter(pl.col("_empty") >= 2)
+        counted = empty_items(found).filter((pl.col("_empty") >= 2) | (pl.col("_skipped") >= 1))
         flagged = found.join(counted, on=["row_id", "field", "turn"], nulls_equal=True)
         return decisions(
             flagged,

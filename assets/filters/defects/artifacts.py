@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import ASKS_ABOUT_THE_ASSISTANT
+from assets.filters.asked import ASKS_ABOUT_THE_ASSISTANT, ASKS_FOR_A_FORM_TO_COPY
 from assets.filters.defects.spans import SpanRule, mentioned
 from assets.filters.pii import ENTITIES
 
@@ -299,6 +299,8 @@ _WANTS_TEMPLATE = (
     r"|(?-u:\b)(?:not yet|yet to be|still to be) (?:decided|chosen|picked|confirmed|known|"
     r"booked)(?-u:\b)|(?-u:\b)(?:haven't|have not|hasn't|has not) (?:yet )?(?:picked|chosen|"
     r"decided|confirmed|booked)(?-u:\b)"
+    # ... or a format to copy for each of many things ("a format I can copy for each cue").
+    r"|" + ASKS_FOR_A_FORM_TO_COPY.removeprefix("(?i)")
 )
 
 _WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"

@@ -544,10 +544,38 @@ class CodeStub(DefectRule):
             code & ~pl.col("prompt").str.contains(ASKED_FOR_STUBS)
         )
         problems = [
-            code_problem(text) if "```" in text else unfenced_problem(text)
-            for text in found["text"].to_list()
+            _problem(text, prompt)
+            for text, prompt in zip(
+                found["text"].to_list(), found["prompt"].fill_null("").to_list(), strict=True
+            )
         ]
         found = found.with_columns(pl.Series("_problem", problems, dtype=pl.String)).filter(
             pl.col("_problem").is_not_null()
         )
         return decisions(found, self.name, pl.lit(1.0), problem=pl.col("_problem"))
+
+
+# A comment between ellipses that stands for the user's own lines, left as they are ("# ...
+# your other tasks unchanged ...", "// ... your existing routes ..."): a snippet that shows
+# where a change goes in the user's file elides what the user already has.
+_ELIDES_OWN_LINES = re.compile(
+    r"(?im)^[ \t]*(?:#|//|--)[ \t]*(?:\.\.\.|…)[^\n]*?\b(?:your|existing|unchanged|as before|"
+    r"as is|rest of)\b[^\n]*\n?"
+)
+_OWN_CODE = re.compile(r"(?i)\b(?:my|our)\b")
+
+
+def _problem(text: str, prompt: str) -> str | None:
+    """The first problem of the answer's code, read again without the comments that elide
+    the user's own lines where the user speaks of their own file ("my playbook"): what is
+    left must still be code that does its work (a script that is that comment alone is none)."""
+    problem = code_problem(text) if "```" in text else unfenced_problem(text)
+    if (
+        problem
+        and problem.startswith("placeholder in code")
+        and _OWN_CODE.search(prompt)
+        and _ELIDES_OWN_LINES.search(text)
+    ):
+        rest = _ELIDES_OWN_LINES.sub("", text)
+        return code_problem(rest) if "```" in rest else unfenced_problem(rest)
+    return problem

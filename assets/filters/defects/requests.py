@@ -209,6 +209,13 @@ _VERB_AND_OBJECT = (
     r"(?i)^\W*(\p{L}+)(?:\s+(?:out|up|back|down|off|over|through|together|apart|aside|away))?"
     r"\s+(?:the|this|these|those|a|an|my|our|your|me|us|it|them|each|every|some|all)\s"
 )
+# ... the same shape opening a later sentence after a phrase and a comma ("In that voice,
+# greet a family ...", "As the host, welcome the guests ...").
+_LATER_VERB_AND_OBJECT = (
+    r"(?i)[.!;]\s+[^.!?;:,\n]{1,40},\s+(\p{L}+)(?:\s+(?:out|up|back|down|off|over|through|"
+    r"together|apart|aside|away))?\s+(?:the|this|these|those|a|an|my|our|your|me|us|it|them|"
+    r"each|every|some|all)\s"
+)
 _NO_IMPERATIVE = [
     *("yesterday", "today", "tonight", "tomorrow", "sometimes", "often", "now", "then", "here"),
     *("there", "once", "after", "before", "when", "while", "if", "although", "because", "since"),
@@ -274,6 +281,19 @@ class NotATask(DefectRule):
                 & ~first.is_in(_NO_IMPERATIVE)
                 & ~first.str.contains(r"(?:s|ed|ly|ing|en)$")
             ).fill_null(False)
+            # ... or a later sentence's, after a phrase and a comma that set it up: "You are a
+            # grumpy lighthouse keeper. In that voice, welcome a school group ..." gives a role
+            # and then the task.
+            verb = pl.element()
+            later = (
+                plain.str.extract_all(_LATER_VERB_AND_OBJECT)
+                .list.eval(verb.str.extract(_LATER_VERB_AND_OBJECT, 1).str.to_lowercase())
+                .list.eval(
+                    (~verb.is_in(_NO_IMPERATIVE) & ~verb.str.contains(r"(?:s|ed|ly|ing|en)$")).any()
+                )
+                .list.first()
+            ).fill_null(False)
+            imperative = imperative | later
             return (
                 ~asks(text)
                 & ~imperative

@@ -112,6 +112,8 @@ _NAME_USE = (
     r"(?:in|into|to|en|auf|em|op|a|al|in het)\s+(?:{names})\b|\b(?:{names})\s+(?:word|words|"
     r"phrase|version|email|letter|text|sentence|translation|speaker|speakers|greeting|"
     r"equivalent|term|poem|song|proverb)"
+    # The words of a language for a text: "Give me the German for 'Please close the gate.'"
+    r"|\bthe\s+(?:{names})\s+for\b"
     # A language the user wants spoken or practises: "Only speak Spanish", "reply only in
     # French", "switch to German", "I'm practicing Italian" (not "I speak Spanish at home").
     r"|\b(?:only|just|please)\s+(?:speak|talk|reply|respond|answer|write|use)(?:\s+in)?\s+(?:{names})\b"
@@ -136,7 +138,9 @@ ASKS_FOR_LANGUAGE = (
     + LANGUAGE_NAMES
     + r")"
     r"|(?:" + LANGUAGE_NAMES + r") (?:word|words|phrase|version|email|letter|text|sentence|"
-    r"translation|speaker|speakers|greeting|equivalent|term|poem|song|proverb))\b"
+    r"translation|speaker|speakers|greeting|equivalent|term|poem|song|proverb)|the (?:"
+    + LANGUAGE_NAMES
+    + r") for)\b"
 )
 # Letters of scripts other than Latin: an answer mostly in them, to a request in Latin
 # letters (or the reverse), is in another language whatever fastText's candidates are.
