@@ -80,7 +80,7 @@ ASKS_FOR_HARM = (
     # Something slipped into another's drink or food, a person drugged or knocked out.
     r"(?:crush|slip|put|mix|pour) (?:[a-z]+ ){0,3}?into (?:[a-z]+ ){0,2}?(?:[a-z]+'s )?(?:drink|"
     r"food|coffee|tea|meal)|spik(?:e|ing) (?:[a-z]+ ){0,2}?drinks?|drug(?:ging)? (?:someone|somebody|"
-    r"him|her|them|my |a )|knock (?:someone|somebody|him|her|them) out|"
+    r"him|her|them|my |a )|"
     # The harm named by its outcome for another, whatever the means: "so they get sick but
     # it looks like an accident", "so he spends tomorrow in the bathroom", "so it breaks
     # down on the motorway", "make him scared to come near".
@@ -101,7 +101,8 @@ ASKS_FOR_HARM = (
     # the night without him noticing", "behind her back"): the secrecy is the harm's mark.
     r"without (?:him|her|them|my \w+|the \w+) (?:knowing|noticing|realising|realizing|"
     r"finding out|seeing)|behind (?:his|her|their|my \w+'s) back|"
-    r"knock (?:my |his |her |their |the )?\w+ out\b|"
+    # (In any form of the verb: "prank my flatmate by knocking him out for a bit".)
+    r"knock(?:s|ed|ing)? (?:my |his |her |their |the )?\w+ out\b|"
     # Another's food or drink, anything slipped into it, poisoned or laced ("poisoning my ex's
     # risotto", "sprinkle ... in my flatmate's curry"); a trap that goes off in a face.
     r"(?:poison\w*|lac(?:e|ing)|spik(?:e|ing)|contaminat\w*) (?:\w+ ){0,2}?\w+'s\b|"
@@ -157,6 +158,18 @@ ASKS_FOR_BLANKS = (
     r"(?i)\b(?:empty|blank|unfilled)\b[^.?!\n]{0,60}\b(?:table|form|sheet|grid|template|log|"
     r"record|rows?|chart|columns?)\b"
 )
+
+# A count of the same thing asked for, each written out: "8 rounds of 400 m hard", "6 x 100 m
+# freestyle", "6 copies of the freezer label": the repeated lines or sentences are the count.
+_COUNT = r"(?:\d{1,3}|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)"
+COUNTED_REPEATS = (
+    r"(?i)(?-u:\b)" + _COUNT + r" ?(?:x|×) ?\d|(?-u:\b)" + _COUNT + r" (?:rounds|reps|"
+    r"repetitions|repeats|sets|laps|lengths|intervals|copies) of(?-u:\b)"
+)
+
+# A prompt, a system message or instructions for a model asked for: its slots, its labelled
+# sections and the cue it ends on ("Summary:", "Rewritten instruction:") are the prompt.
+ASKS_FOR_A_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
 
 # A format, record or entry the user will copy, reuse or fill in for each of many things ("a
 # format I can copy for each cue", "an entry format I can reuse for every wine", "a log entry

@@ -42,7 +42,7 @@ from typing import ClassVar
 import polars as pl
 from pydantic import Field
 
-from assets.filters.asked import ASKS_FOR_BLANKS, requests
+from assets.filters.asked import ASKS_FOR_BLANKS, COUNTED_REPEATS, requests
 from assets.filters.defects.units import decisions, units
 from assets.run_context import RunContext
 from assets.steps import RowFilter
@@ -61,6 +61,9 @@ ASKED_TO_ECHO = (
     # quick brown fox jumps over the lazy dog." five times'.)
     r"|\b(?:write|say|type|print|copy)\b[^?!\n]{0,80}\b"
     r"(?:twice|(?:\d+|two|three|four|five|six|seven|eight|nine|ten) times)\b"
+    # ... or copies of it counted ("6 copies of the freezer label '...'").
+    + "|"
+    + COUNTED_REPEATS
 )
 
 

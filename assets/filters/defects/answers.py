@@ -16,6 +16,7 @@ import polars as pl
 
 from assets.filters.asked import (
     ASKS_FOR_A_FORM_TO_COPY,
+    ASKS_FOR_A_PROMPT,
     ASKS_FOR_OPEN_ENDING,
     REPEATS_BY_FORM,
     requests,
@@ -237,7 +238,9 @@ class TruncatedText(DefectRule):
     def flag(self, rows: pl.DataFrame) -> pl.DataFrame:
         # Read once as columns: each expression below would search them again (2 us a row).
         text, last_line, words = pl.col("_text"), pl.col("_last_line"), pl.col("_words")
-        last_word = text.str.to_lowercase().str.extract(r"([\p{L}']+)[^\p{L}\n]*$", 1)
+        # (The last word of letters with no figure after it: "leave on 2:00" ends on its
+        # time, not on "on".)
+        last_word = text.str.to_lowercase().str.extract(r"([\p{L}']+)[^\p{L}\p{N}\n]*$", 1)
         open_end = ~text.str.contains(_TERMINAL) & ~text.str.ends_with("```")
         prose_line = ~last_line.str.contains(_LIST_OR_HEADING) & ~last_line.str.contains(_CODE_LINE)
         # The last word cut in the middle: lowercase letters right at the end (no closing
@@ -335,6 +338,10 @@ MID_PARAGRAPH = (
     r"ideas|conversions|rewrite|version)s?(?-u:\b)[^.!?:\n]{0,80}|(?:listed|"
     r"shown|given|provided|outlined|included|written|set out) below|[Bb]elow (?:is|are)(?-u:\b)"
     r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
+    # ... or a thing said to be below in the turn's last sentence, with nothing after it ("The
+    # command is shown below, and you can pipe it through grep."): the end is below nothing.
+    r"|(?:listed|shown|given|provided|outlined|included|written|set out) below(?-u:\b)"
+    r"[^.!?:\n]{0,80}[.!]?[ \t]*$"
 )
 # An announcement with its colon, followed only by talk about what it announced: "Here is the
 # script:\n\nSave it as count.sh ...", "Here are the main points:\n\nOverall, the author
@@ -661,7 +668,11 @@ class _AnnouncedMidParagraph(_Announcement):
 
     def candidates(self, text: pl.Expr) -> pl.Expr:
         # An announcement with a sentence after it on its line, anywhere in a transcript.
-        return text.str.contains(r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S")
+        # (Or a thing said to be below, that the pattern reads at a turn's very end.)
+        return text.str.contains(
+            r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S|(?:listed|shown|"
+            r"given|provided|outlined|included|written|set out) below(?-u:\b)"
+        )
 
 
 @dataclass(frozen=True)
@@ -757,7 +768,16 @@ def _announcement_exempt() -> pl.Expr:
     blanks = pl.col("prompt").str.contains(_WANTS_BLANKS) & ~(
         talk | span.str.contains(MID_PARAGRAPH)
     )
-    return blanks | toast | inline | asked_label.fill_null(False)
+    # A prompt the user asked for ends on the label its model continues from ("Summary:",
+    # "Rewritten instruction:"): the cue is the prompt's last line, not an answer left out.
+    # (A label of one to three words on its own last line, after the prompt's body: "Here
+    # is the prompt:" alone still announces a prompt never given.)
+    cue = (
+        pl.col("text").str.contains(r"\n[ \t]*\p{L}+(?: \p{L}+){0,2}:[ \t]*$")
+        & ~label.str.contains(r"(?i)^\s*(?:here|below|the following|as follows)\b")
+        & pl.col("prompt").str.contains(ASKS_FOR_A_PROMPT)
+    )
+    return blanks | toast | inline | (asked_label | cue).fill_null(False)
 
 
 # A list marker: a number, a bullet, a letter or Roman numeral, a checkbox.

@@ -12,7 +12,11 @@ from typing import ClassVar
 
 import polars as pl
 
-from assets.filters.asked import ASKS_ABOUT_THE_ASSISTANT, ASKS_FOR_A_FORM_TO_COPY
+from assets.filters.asked import (
+    ASKS_ABOUT_THE_ASSISTANT,
+    ASKS_FOR_A_FORM_TO_COPY,
+    ASKS_FOR_A_PROMPT,
+)
 from assets.filters.defects.spans import SpanRule, mentioned
 from assets.filters.pii import ENTITIES
 
@@ -303,12 +307,31 @@ _WANTS_TEMPLATE = (
     r"|" + ASKS_FOR_A_FORM_TO_COPY.removeprefix("(?i)")
 )
 
-_WANTS_PROMPT = r"(?i)\b(?:prompts?|system message|instructions? for)\b"
-# Words that name a slot as a field or mark to use: "the fields {{pet_name}}", "marked TBD".
+# A line that is a label and its colon alone ("Original instruction:", "## Claim notes:").
+_LABEL_LINE = r"^\s*(?:#{1,4}\s*)?\p{L}[\p{L} ]{0,40}:\s*$"
+# Words that name a slot as a field or mark to use: "the fields {{pet_name}}", "marked TBD",
+# "Use {seed} as the slot".
 _NAMES_A_MARKER = (
     r"(?i)(?-u:\b)(?:fields?|placeholders?|merge (?:fields?|tags?)|variables?|tags?|markers?|"
-    r"mark|marks|marked|keep|kept)(?-u:\b)"
+    r"slots?|mark|marks|marked|keep|kept)(?-u:\b)"
 )
+
+
+def _named_by_user(span: pl.Expr, before: pl.Expr) -> pl.Expr:
+    """A marker in the user's own words that the sentence holding it names as one to use
+    ("using the fields {{owner_name}} ...", "Keep a {claim_notes} slot where our script
+    pastes each claim", "keep my TBD items as TBD"): the user's own field, slot or mark, not a
+    blank they left. (Read on both sides of the span: a pattern made per row is compiled per
+    row.)"""
+    after = pl.col("_prose").str.split(span).list.get(1, null_on_oob=True)
+    sentence = pl.concat_str(
+        [before.str.extract(r"([^.!?\n]*)$", 1), after.str.extract(r"^([^.!?\n]*)", 1)],
+        separator=" ",
+        ignore_nulls=True,
+    )
+    return (pl.col("role") == "user") & sentence.str.contains(_NAMES_A_MARKER)
+
+
 # A request to see a training format: "an Alpaca-style template", "a ShareGPT record".
 _WANTS_FORMAT = (
     r"(?i)(?-u:\b)(?:alpaca|vicuna|sharegpt|chatml|dolly|(?:prompt|instruction|chat) (?:format|"
@@ -555,9 +578,13 @@ class TemplateLeak(SpanRule):
         )
         user_about = (pl.col("role") == "user") & pl.col("text").str.contains(_ABOUT_FORMATS)
         # A prompt or a persona the user asked for holds slots and headers.
-        asked_prompt = (pl.col("role") != "user") & _asked(_WANTS_PROMPT + r"|(?i)\bpersonas?\b")
+        asked_prompt = (pl.col("role") != "user") & _asked(
+            ASKS_FOR_A_PROMPT + r"|(?i)\bpersonas?\b"
+        )
+        # (Its labelled sections too: "Original instruction:" over the slot it labels.)
         prompt_parts = asked_prompt & (
             pl.col("_span").str.contains(SLOT)
+            | pl.col("_span").str.contains(_LABEL_LINE)
             | pl.col("_span").str.contains(PERSONA_HEADER)
             | (pl.col("_span").str.contains(_REWRITE_HEADER) & _asked(_ASKS_TO_REWRITE))
         )
@@ -573,7 +600,7 @@ class TemplateLeak(SpanRule):
             | pl.col("_span").str.contains(PIPELINE_NOTE)
         )
         asked_for = (pl.col("role") != "user") & (
-            (directive & _asked(_WANTS_PROMPT))
+            (directive & _asked(ASKS_FOR_A_PROMPT))
             | (pl.col("_span").str.contains(_TRANSCRIPT_LABELS) & _asked(_WANTS_DIALOGUE))
         )
         # A marker in quotes is named, not used: "a '#Rewritten Prompt#' that adds ...".
@@ -585,8 +612,14 @@ class TemplateLeak(SpanRule):
         )
         # A slot in braces asked about, or in a template the user asked for, is no leak.
         # (A web document's braces are C4's curly-brace rule's to judge.)
+        # So is a slot the user's own sentence names as one to keep ("Keep a {claim_notes}
+        # slot where our script pastes each claim", "Use {seed} as the slot"), as
+        # `placeholder` reads it.
         slot = pl.col("_span").str.contains(SLOT) & (
-            _asked(_ASKS_ABOUT_SLOTS) | _asked(_WANTS_TEMPLATE) | (pl.col("field") == "text")
+            _asked(_ASKS_ABOUT_SLOTS)
+            | _asked(_WANTS_TEMPLATE)
+            | (pl.col("field") == "text")
+            | _named_by_user(span, _before(span))
         )
         # A format the user asks to see ("an Alpaca-style prompt template", "an Alpaca-format
         # training record") is shown with its headers; a section the request names ("with
@@ -607,7 +640,7 @@ class TemplateLeak(SpanRule):
         )
         # A preamble in a prompt the user asked for is the prompt.
         prompt_preamble = span.str.contains(_PARAPHRASED_PREAMBLE) & (
-            (pl.col("role") != "user") & _asked(_WANTS_PROMPT)
+            (pl.col("role") != "user") & _asked(ASKS_FOR_A_PROMPT)
         )
         return (
             answer_about
@@ -709,15 +742,9 @@ class Placeholder(SpanRule):
         # The PII step's own redactions ("<EMAIL>", "<IP_ADDRESS>") are the pipeline's, not a
         # slot the model left.
         redacted = core.is_in(_REDACTIONS)
-        # A marker the user names as one to use, in the sentence that holds it ("using the
-        # fields {{owner_name}} ...", "Keep anything undecided marked TBD.", "keep my TBD
-        # items as TBD"): the user's own field or mark, not a blank they left.
-        sentence = pl.concat_str(
-            [before.str.extract(r"([^.!?\n]*)$", 1), after.str.extract(r"^([^.!?\n]*)", 1)],
-            separator=" ",
-            ignore_nulls=True,
-        )
-        named_marker = (pl.col("role") == "user") & sentence.str.contains(_NAMES_A_MARKER)
+        # A marker the user names as one to use, in the sentence that holds it ("Keep
+        # anything undecided marked TBD.").
+        named_marker = _named_by_user(span, before)
         # A chat template's own token ("[INST]" in a Llama 2 example) is the chat token
         # rule's to judge, not a slot.
         token = core.str.contains(CHAT_TOKENS)

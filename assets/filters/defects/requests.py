@@ -8,6 +8,7 @@ from typing import ClassVar
 
 import polars as pl
 
+from assets.filters.asked import COUNTED_REPEATS
 from assets.filters.defects.spans import DefectRule, SpanRule, mentioned, prose
 from assets.filters.defects.units import decisions, shortened, units
 
@@ -121,9 +122,11 @@ _VERB_BEFORE_PREPOSITION = (
 _INTERJECTION = r"(?i)^\W*(?:ah|ahh|oh|ooh|wow|aw|alas|ugh|yay|sigh|mmm|phew)\b\W"
 # A conversation may open with the user's own situation ("I'm building a to-do app.", "Hi,
 # I have a question."): only statements about something else are no request there.
+# ... also with the subject left out, a verb and then "my" or "our" ("Failed my driving test
+# again.", "Lost my wallet on the bus."): the user's own account all the same.
 _FIRST_PERSON = (
     r"(?i)^\W*(?:(?:hi|hello|hey|good (?:morning|afternoon|evening))\b[\s,!.]*)?"
-    r"(?:i|i'm|i've|i'd|we|we're|my|our|me)\b"
+    r"(?:i|i'm|i've|i'd|we|we're|my|our|me|\p{L}+ (?:my|our))\b"
 )
 
 # ... but the user's account of a finished event, with its time and no trouble in it ("We
@@ -1576,4 +1579,7 @@ ASKED_TO_REPEAT = (
     r"identical|the same (?:\p{L}+ ){0,2}(?:line|lines|sentence|sentences|phrase|words|"
     r"greeting|sign-?off|closing|opening)|(?:line|lines|sentence|sentences|words) (?:are|is|be) "
     r"(?:the same|identical)|(?:open|start|begin)s? and (?:close|end)s? with)\b"
+    # ... or a count of the same thing, each written out ("5 rounds of", "8 x 200 m").
+    + "|"
+    + COUNTED_REPEATS
 )
