@@ -1,13 +1,14 @@
 """bench/synthetic_quality/scorers.py: the model scorers on what the defect rules let through.
 
-Runs the rubric judge (embedded SmolLM2-135M by default, criteria from `--criteria`) over the
-rows of the hand-written set that the demo's filter rules keep, and prints, for each floor on
+Runs the rubric judge (embedded SmolLM2-135M by default; `--generator` names any other model,
+e.g. an OpenAI-compatible server; criteria from `--criteria`) over the rows of the hand-written set that the demo's filter rules keep, and prints, for each floor on
 the judge's mean score, the share of the remaining defective rows it would drop and of the
 sound rows it would keep, overall and for self-contradictions. Calls are cached in a warehouse
 under `--home`, so a second run costs nothing.
 
     python bench/synthetic_quality/scorers.py [--split heldout] [--criteria consistency correctness]
         [--home bench/.out/scorers]
+        [--generator '{backend: openai, base_url: "http://127.0.0.1:8000/v1", model: NAME}']
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import yaml
+from pydantic import TypeAdapter, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from assets.filters.judge_score import JudgeScores, JudgeScoring  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
+from assets.models.generators import GeneratorConfig, LocalModel  # noqa: E402
 from assets.recipe.loader import parse_recipe  # noqa: E402
 from tests.defect_set import defect_rows  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
@@ -41,12 +45,27 @@ def _bench() -> Any:
     return module
 
 
+def _generator(text: str) -> Any:
+    """`--generator`'s mapping as a validated model config, or exit naming what is wrong."""
+    try:
+        return TypeAdapter(GeneratorConfig).validate_python(yaml.safe_load(text))
+    except (yaml.YAMLError, ValidationError) as error:
+        raise SystemExit(f"--generator: {error}") from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--split", default="heldout", choices=["heldout", "tune", "all"])
     parser.add_argument("--criteria", nargs="+", default=["consistency"])
     parser.add_argument("--home", default=str(ROOT / "bench" / ".out" / "scorers"))
+    parser.add_argument(
+        "--generator",
+        default=None,
+        help="the judge's model as a recipe's `generator` mapping in YAML or JSON; default: "
+        "the embedded SmolLM2-135M",
+    )
     args = parser.parse_args()
+    generator = _generator(args.generator) if args.generator else LocalModel()
 
     demo = ROOT / "assets" / "data" / "demo_recipe.yaml"
     recipe = parse_recipe(demo.read_text(encoding="utf-8"), str(demo))
@@ -60,6 +79,7 @@ def main() -> None:
     home.mkdir(parents=True, exist_ok=True)
     config = JudgeScoring(
         enabled=True,
+        generator=generator,
         criteria=args.criteria,
         kinds=["instruction", "preference", "conversation"],
     )
