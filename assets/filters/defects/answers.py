@@ -325,6 +325,8 @@ class TruncatedText(DefectRule):
         )
 
 
+# A thing said to be below: "The planets are listed below", "The command is shown below".
+_SAID_BELOW = r"(?:listed|shown|given|provided|outlined|included|written|set out) below"
 # An announcement in mid-paragraph that its paragraph then talks about instead of giving
 # it: "Here is the query you need. It joins the two tables ...", "The planets are listed
 # below. Remember ..." and nothing below ("Here is X." wants a word pointing back: `exempt`).
@@ -335,13 +337,12 @@ MID_PARAGRAPH = (
     r"(?:[Hh]ere(?:'s| is| are) (?:[^.!?:\n]{0,40}?(?-u:\b))?(?:query|code|script|function|"
     r"snippet|program|commands?|list|steps|instructions|table|recipe|haiku|poem|letter|email|"
     r"template|outline|schedule|plan|checklist|itinerary|translation|summary|names|suggestions|"
-    r"ideas|conversions|rewrite|version)s?(?-u:\b)[^.!?:\n]{0,80}|(?:listed|"
-    r"shown|given|provided|outlined|included|written|set out) below|[Bb]elow (?:is|are)(?-u:\b)"
-    r"[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
+    r"ideas|conversions|rewrite|version)s?(?-u:\b)[^.!?:\n]{0,80}|"
+    + _SAID_BELOW
+    + r"|[Bb]elow (?:is|are)(?-u:\b)[^.!?:\n]{0,80})[.!]\s+[^\n:;=`{}()]+$"
     # ... or a thing said to be below in the turn's last sentence, with nothing after it ("The
     # command is shown below, and you can pipe it through grep."): the end is below nothing.
-    r"|(?:listed|shown|given|provided|outlined|included|written|set out) below(?-u:\b)"
-    r"[^.!?:\n]{0,80}[.!]?[ \t]*$"
+    r"|" + _SAID_BELOW + r"(?-u:\b)[^.!?:\n]{0,80}[.!]?[ \t]*$"
 )
 # An announcement with its colon, followed only by talk about what it announced: "Here is the
 # script:\n\nSave it as count.sh ...", "Here are the main points:\n\nOverall, the author
@@ -670,8 +671,9 @@ class _AnnouncedMidParagraph(_Announcement):
         # An announcement with a sentence after it on its line, anywhere in a transcript.
         # (Or a thing said to be below, that the pattern reads at a turn's very end.)
         return text.str.contains(
-            r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S|(?:listed|shown|"
-            r"given|provided|outlined|included|written|set out) below(?-u:\b)"
+            r"(?:[Hh]ere(?:'s| is| are) |[Bb]elow(?-u:\b))[^\n]*[.!][ \t]+\S|"
+            + _SAID_BELOW
+            + r"(?-u:\b)"
         )
 
 

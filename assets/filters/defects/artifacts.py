@@ -317,13 +317,11 @@ _NAMES_A_MARKER = (
 )
 
 
-def _named_by_user(span: pl.Expr, before: pl.Expr) -> pl.Expr:
-    """A marker in the user's own words that the sentence holding it names as one to use
-    ("using the fields {{owner_name}} ...", "Keep a {claim_notes} slot where our script
-    pastes each claim", "keep my TBD items as TBD"): the user's own field, slot or mark, not a
-    blank they left. (Read on both sides of the span: a pattern made per row is compiled per
-    row.)"""
-    after = pl.col("_prose").str.split(span).list.get(1, null_on_oob=True)
+def _named_by_user(before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    """A marker in the user's own words that the sentence holding it (`before` and `after`
+    it) names as one to use ("using the fields {{owner_name}} ...", "Keep a {claim_notes}
+    slot where our script pastes each claim", "keep my TBD items as TBD"): the user's own
+    field, slot or mark, not a blank they left."""
     sentence = pl.concat_str(
         [before.str.extract(r"([^.!?\n]*)$", 1), after.str.extract(r"^([^.!?\n]*)", 1)],
         separator=" ",
@@ -463,6 +461,12 @@ def _before(span: pl.Expr) -> pl.Expr:
     """The unit's `_prose` before the first `span` (`str.find` counts bytes, `str.slice`
     characters: a letter such as "ß" before the span would shift a slice by `find`)."""
     return pl.col("_prose").str.split(span).list.first()
+
+
+def _after(span: pl.Expr) -> pl.Expr:
+    """The unit's `_prose` after the first `span`, read on both sides of it (a pattern made
+    per row would be compiled per row)."""
+    return pl.col("_prose").str.split(span).list.get(1, null_on_oob=True)
 
 
 def _asked(pattern: str) -> pl.Expr:
@@ -619,7 +623,7 @@ class TemplateLeak(SpanRule):
             _asked(_ASKS_ABOUT_SLOTS)
             | _asked(_WANTS_TEMPLATE)
             | (pl.col("field") == "text")
-            | _named_by_user(span, _before(span))
+            | _named_by_user(_before(span), _after(span))
         )
         # A format the user asks to see ("an Alpaca-style prompt template", "an Alpaca-format
         # training record") is shown with its headers; a section the request names ("with
@@ -732,8 +736,7 @@ class Placeholder(SpanRule):
         )
         # A slot the user quotes ("How do I make a 'Dear [Name]' mail merge?", "Why does my
         # email say 'Hello [FNAME]'?") is their question about it, not a blank they left.
-        # (Read on both sides of the span: a pattern made per row is compiled per row.)
-        after = pl.col("_prose").str.split(span).list.get(1, null_on_oob=True)
+        after = _after(span)
         quoted = (
             (pl.col("role") == "user")
             & before.str.contains(r"['\"“‘][^\n'\"”’]{0,40}$")
@@ -744,7 +747,7 @@ class Placeholder(SpanRule):
         redacted = core.is_in(_REDACTIONS)
         # A marker the user names as one to use, in the sentence that holds it ("Keep
         # anything undecided marked TBD.").
-        named_marker = _named_by_user(span, before)
+        named_marker = _named_by_user(before, after)
         # A chat template's own token ("[INST]" in a Llama 2 example) is the chat token
         # rule's to judge, not a slot.
         token = core.str.contains(CHAT_TOKENS)

@@ -208,17 +208,14 @@ _FIRST_ANSWER = r"(?s)\buser: .*?\n\nassistant: ([^\n]*)"
 # a scorecard ...", "Repeat this sentence ..."): an imperative that the verb list does not
 # name, and a request whatever else the sentence says ("the attached minutes", "who faced").
 # The first word is no verb when it ends like an inflected form or is a function word.
-_VERB_AND_OBJECT = (
-    r"(?i)^\W*(\p{L}+)(?:\s+(?:out|up|back|down|off|over|through|together|apart|aside|away))?"
+_VERB_WITH_OBJECT = (
+    r"(\p{L}+)(?:\s+(?:out|up|back|down|off|over|through|together|apart|aside|away))?"
     r"\s+(?:the|this|these|those|a|an|my|our|your|me|us|it|them|each|every|some|all)\s"
 )
+_VERB_AND_OBJECT = r"(?i)^\W*" + _VERB_WITH_OBJECT
 # ... the same shape opening a later sentence after a phrase and a comma ("In that voice,
 # greet a family ...", "As the host, welcome the guests ...").
-_LATER_VERB_AND_OBJECT = (
-    r"(?i)[.!;]\s+[^.!?;:,\n]{1,40},\s+(\p{L}+)(?:\s+(?:out|up|back|down|off|over|through|"
-    r"together|apart|aside|away))?\s+(?:the|this|these|those|a|an|my|our|your|me|us|it|them|"
-    r"each|every|some|all)\s"
-)
+_LATER_VERB_AND_OBJECT = r"(?i)[.!;]\s+[^.!?;:,\n]{1,40},\s+" + _VERB_WITH_OBJECT
 _NO_IMPERATIVE = [
     *("yesterday", "today", "tonight", "tomorrow", "sometimes", "often", "now", "then", "here"),
     *("there", "once", "after", "before", "when", "while", "if", "although", "because", "since"),
