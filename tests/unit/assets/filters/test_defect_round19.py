@@ -8,9 +8,6 @@ lines."""
 
 from __future__ import annotations
 
-import time
-
-import polars as pl
 import pytest
 
 from assets.filters.asked import ASKS_FOR_A_FORM_TO_COPY, ASKS_TO_DEFEAT_A_SAFEGUARD
@@ -361,8 +358,4 @@ def test_evidence_names_the_rule_field_turn_and_span():
     ],
 )
 def test_the_new_patterns_stay_linear_on_long_hostile_texts(pattern: str, hostile: str):
-    # One long text: a pattern that went back over it would take seconds even so, and a
-    # linear one stays well inside the bound on a machine busy with the rest of the suite.
-    started = time.perf_counter()
-    pl.Series([hostile]).str.contains(pattern)
-    assert time.perf_counter() - started < 2.0
+    base.searches_in_linear_time(pattern, hostile)

@@ -5,6 +5,7 @@ defects, and names the field, turn and offending span in its evidence."""
 from __future__ import annotations
 
 import json
+import time
 
 import polars as pl
 import pytest
@@ -537,6 +538,15 @@ def drops_and_keeps(rule: RowFilter, cases: tuple[list[dict], list[dict]]) -> No
     """`rule` flags every defective record, naming itself and the field, and no sound one."""
     for evidence in flags_only_the_defective(rule, cases):
         assert evidence["rule"] == rule.name and evidence["field"]
+
+
+def searches_in_linear_time(pattern: str, text: str) -> None:
+    """`pattern` searches one long hostile `text` well inside 2 s: a pattern that went back
+    over it would take seconds even so, and a linear one stays inside the bound on a machine
+    busy with the rest of the suite."""
+    started = time.perf_counter()
+    pl.Series([text]).str.contains(pattern)
+    assert time.perf_counter() - started < 2.0
 
 
 def test_a_defective_third_turn_is_named_turn_3():
