@@ -23,7 +23,9 @@ class RecipeError(UserError, ValueError):
 _SECRET_ADJACENT_KEYS = {"api_key_env", "base_url"}
 
 
-def _describe(error: dict) -> str:
+def describe_error(error: dict) -> str:
+    """One line for one pydantic error: the key at fault, what is wrong, and what was given
+    unless it is a mapping, a list or a key next to a secret (`base_url`, `api_key_env`)."""
     key = ".".join(str(part) for part in error["loc"]) or "(top level)"
     given = error.get("input")
     hidden = isinstance(given, dict | list) or given is None
@@ -43,7 +45,7 @@ def parse_recipe(text: str, origin: str) -> Recipe:
     try:
         return Recipe.model_validate(data)
     except ValidationError as exc:
-        lines = "\n".join(_describe(e) for e in exc.errors())
+        lines = "\n".join(describe_error(e) for e in exc.errors())
         raise RecipeError(f"{origin}: invalid recipe\n{lines}") from None
 
 

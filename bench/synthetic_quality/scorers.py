@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from assets.filters.judge_score import JudgeScores, JudgeScoring  # noqa: E402
 from assets.models.context import ModelContext  # noqa: E402
 from assets.models.generators import GeneratorConfig, LocalModel  # noqa: E402
-from assets.recipe.loader import parse_recipe  # noqa: E402
+from assets.recipe.loader import describe_error, parse_recipe  # noqa: E402
 from tests.defect_set import defect_rows  # noqa: E402
 from warehouse import Warehouse  # noqa: E402
 
@@ -45,12 +45,18 @@ def _bench() -> Any:
     return module
 
 
-def _generator(text: str) -> Any:
-    """`--generator`'s mapping as a validated model config, or exit naming what is wrong."""
+def generator_config(text: str) -> Any:
+    """`--generator`'s mapping as a validated model config, or exit naming each key at fault
+    as a recipe's errors do (never echoing a `base_url`, which may carry a credential)."""
     try:
-        return TypeAdapter(GeneratorConfig).validate_python(yaml.safe_load(text))
-    except (yaml.YAMLError, ValidationError) as error:
-        raise SystemExit(f"--generator: {error}") from None
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise SystemExit(f"--generator: not valid YAML: {error}") from None
+    try:
+        return TypeAdapter(GeneratorConfig).validate_python(data)
+    except ValidationError as error:
+        lines = "\n".join(describe_error(e) for e in error.errors())
+        raise SystemExit(f"--generator: invalid generator\n{lines}") from None
 
 
 def main() -> None:
@@ -65,7 +71,7 @@ def main() -> None:
         "the embedded SmolLM2-135M",
     )
     args = parser.parse_args()
-    generator = _generator(args.generator) if args.generator else LocalModel()
+    generator = generator_config(args.generator) if args.generator else LocalModel()
 
     demo = ROOT / "assets" / "data" / "demo_recipe.yaml"
     recipe = parse_recipe(demo.read_text(encoding="utf-8"), str(demo))

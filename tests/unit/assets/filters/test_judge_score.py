@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import polars as pl
+import pytest
 
 from assets.filters.judge_score import JudgeScoring, _floor_decisions
+from assets.models.generators import OpenAICompatibleModel
 
 
 def test_floors_drop_rows_with_the_first_failed_floor_and_its_evidence():
@@ -44,7 +48,6 @@ def test_floors_drop_rows_with_the_first_failed_floor_and_its_evidence():
 
 
 def test_the_recipe_names_its_own_criteria_next_to_the_built_in_ones():
-    import pytest
     from pydantic import ValidationError
 
     from assets.filters.judge_score import JudgeScoring
@@ -68,3 +71,31 @@ def test_the_recipe_names_its_own_criteria_next_to_the_built_in_ones():
     ]:
         with pytest.raises(ValidationError, match=message):
             JudgeScoring.model_validate(bad)
+
+
+def _scorers_bench():
+    """bench/synthetic_quality/scorers.py, the judge measured on the defect set."""
+    path = Path(__file__).resolve().parents[4] / "bench" / "synthetic_quality" / "scorers.py"
+    spec = importlib.util.spec_from_file_location("scorers_bench", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_scorers_bench_takes_a_served_model_and_never_echoes_a_credential():
+    bench = _scorers_bench()
+    served = bench.generator_config(
+        '{backend: openai, base_url: "http://127.0.0.1:8000/v1", model: judge-7b}'
+    )
+    assert isinstance(served, OpenAICompatibleModel) and served.model == "judge-7b"
+    with pytest.raises(SystemExit) as leaked:
+        bench.generator_config(
+            '{backend: openai, base_url: "http://me:s3cret-token@judge.example/v1", model: m}'
+        )
+    assert "--generator: invalid generator" in str(leaked.value)
+    assert "credentials" in str(leaked.value) and "s3cret-token" not in str(leaked.value)
+    with pytest.raises(SystemExit, match=r"openai\.base_url: .*pattern"):
+        bench.generator_config('{backend: openai, base_url: "file:///etc/passwd", model: m}')
+    with pytest.raises(SystemExit, match="--generator: not valid YAML"):
+        bench.generator_config("{backend: openai")
